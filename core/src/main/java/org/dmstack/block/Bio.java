@@ -1,0 +1,158 @@
+package org.dmstack.block;
+
+import java.lang.foreign.MemorySegment;
+import java.util.EnumSet;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * A block I/O request, like Linux's struct bio: an operation, flags, a start sector, and for
+ * READ and WRITE one data buffer whose length is the request size.
+ *
+ * <p>A bio is submitted to a {@link BlockDevice} and completes asynchronously: whoever finishes
+ * it calls {@link #endio(BlkStatus)} exactly once, and {@link #completion()} then yields the
+ * status. A stacking driver such as device-mapper may {@link #clone(long, long) clone} a part of
+ * a bio and {@link #remap(BlockDevice, long) remap} the clone to a device below.
+ */
+public final class Bio {
+    private final BioOp op;
+    private final Set<BioFlag> flags;
+    private final MemorySegment data;
+    private final long size;
+    private long sector;
+    private BlockDevice device;
+    private final CompletableFuture<BlkStatus> completion = new CompletableFuture<>();
+
+    private Bio(BioOp op, Set<BioFlag> flags, long sector, MemorySegment data, long size) {
+        this.op = op;
+        this.flags = flags;
+        this.sector = sector;
+        this.data = data;
+        this.size = size;
+    }
+
+    /** A READ of {@code buffer.byteSize()} bytes at {@code sector} into {@code buffer}. */
+    public static Bio read(long sector, MemorySegment buffer) {
+        return new Bio(BioOp.READ, noFlags(), sector, buffer, buffer.byteSize());
+    }
+
+    /** A WRITE of {@code buffer} at {@code sector}, with optional PREFLUSH and FUA. */
+    public static Bio write(long sector, MemorySegment buffer, BioFlag... flags) {
+        return new Bio(BioOp.WRITE, flagsOf(flags), sector, buffer, buffer.byteSize());
+    }
+
+    /** An empty FLUSH (in Linux, a write with PREFLUSH and no data). */
+    public static Bio flush() {
+        return new Bio(BioOp.FLUSH, EnumSet.of(BioFlag.PREFLUSH), 0, null, 0);
+    }
+
+    /** A DISCARD of {@code bytes} bytes at {@code sector}. */
+    public static Bio discard(long sector, long bytes) {
+        return new Bio(BioOp.DISCARD, noFlags(), sector, null, bytes);
+    }
+
+    /** A WRITE_ZEROES of {@code bytes} bytes at {@code sector}. */
+    public static Bio writeZeroes(long sector, long bytes, BioFlag... flags) {
+        return new Bio(BioOp.WRITE_ZEROES, flagsOf(flags), sector, null, bytes);
+    }
+
+    /** Any bio, built from its parts; data must be given exactly for READ and WRITE. */
+    public static Bio of(BioOp op, Set<BioFlag> flags, long sector, MemorySegment data, long size) {
+        if (op.hasData() != (data != null)) {
+            throw new IllegalArgumentException(op + (op.hasData() ? " needs a data buffer" : " carries no data buffer"));
+        }
+        if (data != null && data.byteSize() != size) throw new IllegalArgumentException("size " + size + " != buffer size " + data.byteSize());
+        return new Bio(op, flags.isEmpty() ? noFlags() : EnumSet.copyOf(flags), sector, data, size);
+    }
+
+    private static Set<BioFlag> noFlags() {
+        return EnumSet.noneOf(BioFlag.class);
+    }
+
+    private static Set<BioFlag> flagsOf(BioFlag... flags) {
+        Set<BioFlag> set = noFlags();
+        for (BioFlag f : flags) set.add(f);
+        return set;
+    }
+
+    /**
+     * A new bio for part of this one: {@code bytes} bytes starting {@code byteOffset} bytes into
+     * it, same operation and flags, its own completion. Used to split a bio at a boundary.
+     */
+    public Bio clone(long byteOffset, long bytes) {
+        if (byteOffset < 0 || bytes < 0 || byteOffset + bytes > size || (byteOffset & (Units.SECTOR_SIZE - 1)) != 0) {
+            throw new IllegalArgumentException("clone(" + byteOffset + ", " + bytes + ") outside a bio of " + size + " bytes");
+        }
+        MemorySegment part = data == null ? null : data.asSlice(byteOffset, bytes);
+        Bio clone = new Bio(op, flags.isEmpty() ? noFlags() : EnumSet.copyOf(flags), sector + (byteOffset >> Units.SECTOR_SHIFT), part, bytes);
+        clone.device = device;
+        return clone;
+    }
+
+    /** Points this bio at another device and sector, as a stacking driver's map does. */
+    public void remap(BlockDevice device, long sector) {
+        this.device = device;
+        this.sector = sector;
+    }
+
+    public BioOp op() {
+        return op;
+    }
+
+    public boolean hasFlag(BioFlag flag) {
+        return flags.contains(flag);
+    }
+
+    /** The flags; stacking drivers may clear PREFLUSH on clones that must not flush again. */
+    public Set<BioFlag> flags() {
+        return flags;
+    }
+
+    public long sector() {
+        return sector;
+    }
+
+    /** Size in bytes (0 for an empty flush). */
+    public long size() {
+        return size;
+    }
+
+    /** Size in sectors. */
+    public long sectors() {
+        return size >> Units.SECTOR_SHIFT;
+    }
+
+    /** The data buffer for READ and WRITE; null otherwise. */
+    public MemorySegment data() {
+        return data;
+    }
+
+    /** The device this bio was last remapped to; null before any remap. */
+    public BlockDevice device() {
+        return device;
+    }
+
+    /** Ends the bio. Only the first call counts: a bio completes exactly once. */
+    public void endio(BlkStatus status) {
+        completion.complete(status);
+    }
+
+    public CompletionStage<BlkStatus> completion() {
+        return completion;
+    }
+
+    public boolean isDone() {
+        return completion.isDone();
+    }
+
+    /** Waits for the bio to complete and returns its status. */
+    public BlkStatus await() {
+        return completion.join();
+    }
+
+    @Override
+    public String toString() {
+        return op + (flags.isEmpty() ? "" : flags.toString()) + " sector " + sector + " size " + size;
+    }
+}

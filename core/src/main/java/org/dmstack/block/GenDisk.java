@@ -1,0 +1,245 @@
+package org.dmstack.block;
+
+import java.util.Objects;
+import org.dmstack.dax.DaxDevice;
+import org.dmstack.dax.DaxOperations;
+
+/**
+ * A driver's block device, like Linux's gendisk: it owns the name, number, capacity, limits and
+ * the two write-cache flags, checks every bio before the driver sees it, and publishes the
+ * attributes an administrator reads and writes.
+ *
+ * <pre>{@code
+ * GenDisk disk = GenDisk.builder("ram0", new DevT(1, 0), sectors, this::submitBio)
+ *         .limits(QueueLimits.of(512, 4096))
+ *         .dax(daxOps, false)
+ *         .build();
+ * }</pre>
+ */
+public final class GenDisk implements BlockDevice {
+    private final String name;
+    private final DevT devt;
+    private volatile long capacity;
+    private volatile QueueLimits limits;
+    private volatile boolean writeCache;
+    private final boolean fua;
+    private final BioHandler handler;
+    private final DaxDevice dax;
+    private final BadBlocks badBlocks;
+    private final Attributes attributes = new Attributes();
+
+    private GenDisk(Builder b) {
+        this.name = b.name;
+        this.devt = b.devt;
+        this.capacity = b.capacity;
+        this.limits = b.limits.copy().setDax(b.daxOps != null);
+        this.writeCache = b.writeCache;
+        this.fua = b.fua;
+        this.handler = b.handler;
+        this.badBlocks = b.badBlocks;
+        this.dax = b.daxOps == null ? null : new DaxDevice(name, b.daxOps, () -> this.capacity >> (Units.PAGE_SHIFT - Units.SECTOR_SHIFT), b.daxWriteCache);
+        defineAttributes();
+    }
+
+    public static Builder builder(String name, DevT devt, long capacitySectors, BioHandler handler) {
+        return new Builder(name, devt, capacitySectors, handler);
+    }
+
+    public static final class Builder {
+        private final String name;
+        private final DevT devt;
+        private final long capacity;
+        private final BioHandler handler;
+        private QueueLimits limits = QueueLimits.of(Units.SECTOR_SIZE, Units.SECTOR_SIZE).setMaxSectors(2560);
+        private boolean writeCache;
+        private boolean fua;
+        private DaxOperations daxOps;
+        private boolean daxWriteCache;
+        private BadBlocks badBlocks = new BadBlocks();
+
+        private Builder(String name, DevT devt, long capacity, BioHandler handler) {
+            if (name == null || name.isEmpty() || name.contains("/")) throw new IllegalArgumentException("Invalid device name '" + name + "'");
+            if (capacity < 0) throw new IllegalArgumentException(name + ": negative capacity " + capacity);
+            this.name = name;
+            this.devt = Objects.requireNonNull(devt, "devt");
+            this.capacity = capacity;
+            this.handler = Objects.requireNonNull(handler, "handler");
+        }
+
+        public Builder limits(QueueLimits limits) {
+            this.limits = limits;
+            return this;
+        }
+
+        /** blk_queue_write_cache(q, writeCache, fua). */
+        public Builder writeCache(boolean writeCache, boolean fua) {
+            this.writeCache = writeCache;
+            this.fua = fua;
+            return this;
+        }
+
+        /** Makes the device DAX-capable, with its DAX write-cache flag. */
+        public Builder dax(DaxOperations ops, boolean daxWriteCache) {
+            this.daxOps = ops;
+            this.daxWriteCache = daxWriteCache;
+            return this;
+        }
+
+        /** The driver's own bad-block list, shown in the badblocks attribute. */
+        public Builder badBlocks(BadBlocks badBlocks) {
+            this.badBlocks = badBlocks;
+            return this;
+        }
+
+        public GenDisk build() {
+            return new GenDisk(this);
+        }
+    }
+
+    @Override
+    public void submit(Bio bio) {
+        BlkStatus invalid = check(bio);
+        if (invalid != null) {
+            bio.endio(invalid);
+            return;
+        }
+        if (!writeCache && (bio.hasFlag(BioFlag.PREFLUSH) || bio.hasFlag(BioFlag.FUA))) {
+            // Without a write cache every write is durable on completion: flushes have nothing to do.
+            bio.flags().remove(BioFlag.PREFLUSH);
+            bio.flags().remove(BioFlag.FUA);
+            if (bio.op() == BioOp.FLUSH) {
+                bio.endio(BlkStatus.OK);
+                return;
+            }
+        }
+        try {
+            handler.submitBio(bio);
+        } catch (RuntimeException e) {
+            bio.endio(BlkStatus.ioerr(name + ": " + e.getMessage()));
+        }
+    }
+
+    /** The reason a bio must be refused before the driver sees it, or null. */
+    private BlkStatus check(Bio bio) {
+        if (bio.op() == BioOp.FLUSH) return null;
+        long sector = bio.sector();
+        long size = bio.size();
+        if (size == 0) return BlkStatus.inval(name + ": empty " + bio.op() + " bio at sector " + sector);
+        int lbs = limits.logicalBlockSize();
+        if ((size & (lbs - 1)) != 0 || ((sector << Units.SECTOR_SHIFT) & (lbs - 1)) != 0) {
+            return BlkStatus.inval(name + ": " + bio.op() + " at sector " + sector + " of " + size
+                    + " bytes is not aligned to the logical block size " + lbs);
+        }
+        long sectors = size >> Units.SECTOR_SHIFT;
+        long cap = capacity;
+        if (sector < 0 || sector > cap || sectors > cap - sector) {
+            return BlkStatus.inval("attempt to access beyond end of device " + name + ": " + bio.op() + " sector=" + sector
+                    + ", nr_sectors=" + sectors + " limit=" + cap);
+        }
+        return null;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public DevT devt() {
+        return devt;
+    }
+
+    @Override
+    public long capacity() {
+        return capacity;
+    }
+
+    /** set_capacity: a mapped device's size follows its active table. */
+    public void setCapacity(long sectors) {
+        if (sectors < 0) throw new IllegalArgumentException("negative capacity");
+        capacity = sectors;
+    }
+
+    @Override
+    public QueueLimits limits() {
+        return limits.copy();
+    }
+
+    /** Replaces the limits (a mapped device restacks them when its table changes). */
+    public void setLimits(QueueLimits newLimits) {
+        limits = newLimits.copy();
+    }
+
+    @Override
+    public boolean writeCache() {
+        return writeCache;
+    }
+
+    /** What sysfs's queue/write_cache does: "write back" or "write through". */
+    public void setWriteCache(boolean writeCache) {
+        this.writeCache = writeCache;
+    }
+
+    @Override
+    public boolean fua() {
+        return fua && writeCache;
+    }
+
+    @Override
+    public DaxDevice dax() {
+        // A stacked device can lose DAX when its table changes; the limits say whether it has it now.
+        return limits.dax() ? dax : null;
+    }
+
+    @Override
+    public BadBlocks badBlocks() {
+        return badBlocks;
+    }
+
+    @Override
+    public Attributes attributes() {
+        return attributes;
+    }
+
+    private void defineAttributes() {
+        attributes.define("dev", devt::toString);
+        attributes.define("size", () -> Long.toString(capacity));
+        attributes.define("ro", () -> "0");
+        attributes.define("removable", () -> "0");
+        attributes.define("badblocks", () -> badBlocks.show().stripTrailing());
+        attributes.define("queue/logical_block_size", () -> Integer.toString(limits().logicalBlockSize()));
+        attributes.define("queue/physical_block_size", () -> Integer.toString(limits().physicalBlockSize()));
+        attributes.define("queue/hw_sector_size", () -> Integer.toString(limits().logicalBlockSize()));
+        attributes.define("queue/minimum_io_size", () -> Long.toString(limits().ioMin()));
+        attributes.define("queue/optimal_io_size", () -> Long.toString(limits().ioOpt()));
+        attributes.define("queue/max_sectors_kb", () -> Long.toString(limits().maxSectors() >> 1));
+        attributes.define("queue/dax", () -> limits.dax() ? "1" : "0");
+        attributes.define("queue/fua", () -> fua ? "1" : "0");
+        attributes.define("queue/write_cache", () -> writeCache ? "write back" : "write through", value -> {
+            // queue_wc_store accepts exactly these words.
+            switch (value) {
+                case "write back" -> setWriteCache(true);
+                case "write through", "none" -> setWriteCache(false);
+                default -> throw new IllegalArgumentException("write_cache: Invalid argument: '" + value
+                        + "' (expected \"write back\" or \"write through\")");
+            }
+        });
+        if (dax != null) {
+            attributes.define("dax/write_cache", () -> dax.writeCache() ? "1" : "0", value -> dax.setWriteCache(parseBool(value)));
+        }
+    }
+
+    /** kstrtobool: 1/0, y/n, on/off, true/false. */
+    static boolean parseBool(String value) {
+        switch (value.toLowerCase(java.util.Locale.ROOT)) {
+            case "1", "y", "yes", "on", "true" -> { return true; }
+            case "0", "n", "no", "off", "false" -> { return false; }
+            default -> throw new IllegalArgumentException("write_cache: Invalid argument: '" + value + "' (expected 1 or 0)");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return name + " (" + devt + ")";
+    }
+}

@@ -1,0 +1,151 @@
+package org.dmstack.dax;
+
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
+import org.dmstack.dax.DaxException.Errno;
+import org.dmstack.iov.IovIter;
+
+/**
+ * A DAX device, like Linux's struct dax_device: the operations of the layer that owns it, an
+ * alive flag and the DAX write-cache flag. Every call checks its arguments and that the device is
+ * alive; {@link #kill()} (device removal) waits for the calls in flight and makes later calls fail
+ * with ENXIO.
+ */
+public final class DaxDevice {
+    private final String name;
+    private final DaxOperations ops;
+    private final LongSupplier pages;
+    private volatile boolean alive = true;
+    private volatile boolean writeCache;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private volatile Thread killer;
+
+    /**
+     * @param pages the device's size in pages, asked on every call (a mapped device can grow)
+     * @param writeCache whether CPU caches must be written back after DAX writes
+     */
+    public DaxDevice(String name, DaxOperations ops, LongSupplier pages, boolean writeCache) {
+        this.name = name;
+        this.ops = ops;
+        this.pages = pages;
+        this.writeCache = writeCache;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** Size in pages. */
+    public long pages() {
+        return pages.getAsLong();
+    }
+
+    public boolean alive() {
+        return alive;
+    }
+
+    /** The DAX write cache (dax_write_cache_enabled): flushes are only done when it is on. */
+    public boolean writeCache() {
+        return writeCache;
+    }
+
+    /** dax_write_cache(): what sysfs dax/write_cache sets. */
+    public void setWriteCache(boolean writeCache) {
+        this.writeCache = writeCache;
+    }
+
+    /** dax_direct_access. */
+    public DaxMapping directAccess(long pgoff, long nrPages) {
+        if (nrPages < 0) throw new DaxException(Errno.EINVAL, name + ": direct_access of a negative page count " + nrPages);
+        checkPgoff(pgoff);
+        enter();
+        try {
+            DaxMapping m = ops.directAccess(pgoff, nrPages);
+            return m;
+        } finally {
+            exit();
+        }
+    }
+
+    /** dax_copy_from_iter: a DAX write of {@code bytes} from {@code iter} into {@code addr}. */
+    public long copyFromIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
+        checkCopy(pgoff, addr, bytes);
+        enter();
+        try {
+            return ops.copyFromIter(pgoff, addr, bytes, iter);
+        } finally {
+            exit();
+        }
+    }
+
+    /** dax_copy_to_iter: a machine-check-safe DAX read. */
+    public long copyToIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
+        checkCopy(pgoff, addr, bytes);
+        enter();
+        try {
+            return ops.copyToIter(pgoff, addr, bytes, iter);
+        } finally {
+            exit();
+        }
+    }
+
+    /** dax_flush: writes back CPU caches for the range, and only when the write cache is on. */
+    public void flush(long pgoff, MemorySegment addr, long size) {
+        if (!writeCache) return;
+        checkCopy(pgoff, addr, size);
+        enter();
+        try {
+            ops.flush(pgoff, addr, size);
+        } finally {
+            exit();
+        }
+    }
+
+    /**
+     * kill_dax: no new calls start; returns when the calls in flight have finished. Calls after
+     * this fail with ENXIO.
+     */
+    public void kill() {
+        alive = false;
+        killer = Thread.currentThread();
+        while (inFlight.get() > 0) LockSupport.parkNanos(this, 100_000);
+        killer = null;
+    }
+
+    private void enter() {
+        inFlight.incrementAndGet();
+        if (!alive) {
+            exit();
+            throw new DaxException(Errno.ENXIO, name + ": DAX device is dead");
+        }
+    }
+
+    private void exit() {
+        if (inFlight.decrementAndGet() == 0 && !alive) {
+            Thread t = killer;
+            if (t != null) LockSupport.unpark(t);
+        }
+    }
+
+    private void checkPgoff(long pgoff) {
+        long size = pages();
+        if (pgoff < 0 || pgoff >= size) {
+            throw new DaxException(Errno.ERANGE, name + ": page offset " + pgoff + " outside the device (" + size + " pages)");
+        }
+    }
+
+    private void checkCopy(long pgoff, MemorySegment addr, long bytes) {
+        if (bytes < 0) throw new DaxException(Errno.EINVAL, name + ": negative byte count " + bytes);
+        if (bytes > addr.byteSize()) {
+            throw new DaxException(Errno.EINVAL, name + ": " + bytes + " bytes do not fit the " + addr.byteSize() + " mapped at page " + pgoff);
+        }
+        checkPgoff(pgoff);
+    }
+
+    @Override
+    public String toString() {
+        return "dax:" + name;
+    }
+}
