@@ -22,6 +22,7 @@ public final class Bio {
     private final long size;
     private long sector;
     private BlockDevice device;
+    private int targetBioNr;
     private final CompletableFuture<BlkStatus> completion = new CompletableFuture<>();
 
     private Bio(BioOp op, Set<BioFlag> flags, long sector, MemorySegment data, long size) {
@@ -94,6 +95,18 @@ public final class Bio {
     public void remap(BlockDevice device, long sector) {
         this.device = device;
         this.sector = sector;
+    }
+
+    /**
+     * Which of several identical clones this is, when a stacking driver sends one bio to many
+     * places (dm's target_bio_nr: a flush or discard sent once per stripe).
+     */
+    public int targetBioNr() {
+        return targetBioNr;
+    }
+
+    public void setTargetBioNr(int targetBioNr) {
+        this.targetBioNr = targetBioNr;
     }
 
     public BioOp op() {

@@ -22,7 +22,7 @@ public final class GenDisk implements BlockDevice {
     private volatile long capacity;
     private volatile QueueLimits limits;
     private volatile boolean writeCache;
-    private final boolean fua;
+    private volatile boolean fua;
     private final BioHandler handler;
     private final DaxDevice dax;
     private final BadBlocks badBlocks;
@@ -178,6 +178,12 @@ public final class GenDisk implements BlockDevice {
     /** What sysfs's queue/write_cache does: "write back" or "write through". */
     public void setWriteCache(boolean writeCache) {
         this.writeCache = writeCache;
+    }
+
+    /** blk_queue_write_cache(q, writeCache, fua): both queue flags at once. */
+    public void setWriteCache(boolean writeCache, boolean fua) {
+        this.writeCache = writeCache;
+        this.fua = fua;
     }
 
     @Override

@@ -1,0 +1,471 @@
+package org.dmstack.dm;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.dmstack.block.BlockDevice;
+import org.dmstack.block.BlockDeviceRegistry;
+import org.dmstack.block.DevT;
+
+/**
+ * device-mapper's control interface: what dmsetup does (create, load, suspend, resume, remove,
+ * rename, info, table, status, ls, deps, targets, message), with output in dmsetup's format.
+ *
+ * <pre>{@code
+ * BlockDeviceRegistry registry = new BlockDeviceRegistry();
+ * DeviceMapper dm = new DeviceMapper(registry);
+ * dm.targetTypes().register(new LinearTargetType());
+ * MappedDevice md = dm.create("lv0", "0 2048 linear ram0 0");
+ * }</pre>
+ *
+ * Every operation either does all it says or throws a {@link DmException} and changes nothing.
+ * Mapped devices are published in the registry as dm-N (254:N).
+ */
+public class DeviceMapper implements AutoCloseable {
+    /** How long I/O is held for a device or target type that went away, by default. */
+    public static final long DEFAULT_HOLD_MILLIS = 30_000;
+
+    private final BlockDeviceRegistry registry;
+    private final TargetTypes types = new TargetTypes();
+    private final Map<String, MappedDevice> byName = new LinkedHashMap<>();
+    private final Map<DevT, DeviceHandle> handles = new ConcurrentHashMap<>();
+    /** Devices whose tables lost a target type: the table text to rebuild when it returns. */
+    private final Map<MappedDevice, Orphan> orphans = new LinkedHashMap<>();
+    private final ScheduledExecutorService timer;
+    private volatile long holdMillis = DEFAULT_HOLD_MILLIS;
+    private final BlockDeviceRegistry.Listener listener = new BlockDeviceRegistry.Listener() {
+        @Override
+        public void added(BlockDevice device) {
+            DeviceHandle h = handles.get(device.devt());
+            if (h != null && h.sameIdentity(device) && !h.bound()) h.bind(device);
+        }
+
+        @Override
+        public void removed(BlockDevice device) {
+            DeviceHandle h = handles.get(device.devt());
+            if (h != null && h.sameIdentity(device)) h.unbind();
+        }
+    };
+
+    private record Orphan(List<TableLine> live, List<TableLine> inactive, String missing, ScheduledFuture<?> timeout) {}
+
+    public DeviceMapper(BlockDeviceRegistry registry) {
+        this.registry = registry;
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "dm-hold-timer");
+            t.setDaemon(true);
+            return t;
+        });
+        registry.addListener(listener);
+        types.listen(this::typeAdded, this::typeRemoved);
+    }
+
+    /** The target types; target bundles register theirs here (the OSGi component does it for services). */
+    public TargetTypes targetTypes() {
+        return types;
+    }
+
+    public BlockDeviceRegistry registry() {
+        return registry;
+    }
+
+    /** How long I/O waits for a device or target type that went away before it fails with IOERR. */
+    public void setHoldTimeout(long millis) {
+        if (millis < 0) throw new IllegalArgumentException("hold timeout must not be negative");
+        holdMillis = millis;
+    }
+
+    public long holdTimeout() {
+        return holdMillis;
+    }
+
+    // ---- lifecycle ----
+
+    /** dmsetup create NAME [--table TEXT]: a new device; with a table, loaded and resumed. */
+    public MappedDevice create(String name, String table) {
+        return create(name, null, table);
+    }
+
+    public synchronized MappedDevice create(String name, String uuid, String table) {
+        checkName(name);
+        if (byName.containsKey(name)) throw new DmException("create ioctl on " + name + " failed: Device or resource busy (a device with this name exists)");
+        if (uuid != null) {
+            for (MappedDevice md : byName.values()) {
+                if (uuid.equals(md.uuid())) throw new DmException("create ioctl on " + name + " failed: Device or resource busy (uuid " + uuid + " is used by " + md.name() + ")");
+            }
+        }
+        List<TableLine> lines = table == null ? null : parseTable(table);
+        MappedDevice md = new MappedDevice(name, uuid, new DevT(DevT.DM_MAJOR, freeMinor()));
+        if (lines != null) {
+            DmTable t = build(md, lines);
+            md.setInactive(t);
+            md.resume();
+        }
+        byName.put(name, md);
+        registry.add(md.disk());
+        syncHolders(md, Set.of());
+        return md;
+    }
+
+    /** dmsetup load NAME: constructs the table into the inactive slot, replacing what was there. */
+    public synchronized void load(String name, String table) {
+        MappedDevice md = get(name);
+        List<TableLine> lines = parseTable(table);
+        Set<DevT> before = deps(md);
+        DmTable t = build(md, lines);
+        DmTable old = md.setInactive(t);
+        if (old != null) destroy(old);
+        syncHolders(md, before);
+    }
+
+    /** dmsetup clear NAME: drops the inactive table. */
+    public synchronized void clear(String name) {
+        MappedDevice md = get(name);
+        Set<DevT> before = deps(md);
+        DmTable old = md.setInactive(null);
+        if (old != null) destroy(old);
+        syncHolders(md, before);
+    }
+
+    /** dmsetup suspend NAME: in-flight I/O completes, new I/O waits. */
+    public synchronized void suspend(String name) {
+        get(name).suspend();
+    }
+
+    /** dmsetup resume NAME: the inactive table (if any) becomes live atomically, then held I/O goes. */
+    public synchronized void resume(String name) {
+        MappedDevice md = get(name);
+        Set<DevT> before = deps(md);
+        DmTable old = md.resume();
+        if (old != null) destroy(old);
+        syncHolders(md, before);
+    }
+
+    /** dmsetup remove NAME: refused while another table uses the device. */
+    public synchronized void remove(String name) {
+        MappedDevice md = get(name);
+        Set<DevT> holders = registry.holders(md.devt());
+        if (!holders.isEmpty()) {
+            throw new DmException("remove ioctl on " + name + " failed: Device or resource busy (used by " + names(holders) + ")");
+        }
+        Set<DevT> before = deps(md);
+        md.block("removed");
+        md.failDeferred(md.disk().name() + " (" + name + ") was removed");
+        md.daxDevice().kill();
+        registry.remove(md.disk());
+        byName.remove(name);
+        Orphan orphan = orphans.remove(md);
+        if (orphan != null) orphan.timeout().cancel(false);
+        DmTable live = md.live(), inactive = md.setInactive(null);
+        if (live != null) destroy(live);
+        if (inactive != null) destroy(inactive);
+        syncHolders(md, before);
+    }
+
+    /** dmsetup rename OLD NEW. */
+    public synchronized void rename(String oldName, String newName) {
+        MappedDevice md = get(oldName);
+        checkName(newName);
+        if (byName.containsKey(newName)) throw new DmException("rename ioctl on " + oldName + " failed: Device or resource busy (" + newName + " exists)");
+        byName.remove(oldName);
+        md.rename(newName);
+        byName.put(newName, md);
+    }
+
+    /** dmsetup message NAME SECTOR MESSAGE...: returns what the target answered. */
+    public synchronized String message(String name, long sector, List<String> args) {
+        MappedDevice md = get(name);
+        DmTable t = md.live();
+        if (t == null || sector < 0 || sector >= t.size) throw new DmException("message ioctl on " + name + " failed: Invalid argument (Target message sector outside device)");
+        if (args.isEmpty()) throw new DmException("message ioctl on " + name + " failed: Invalid argument (Empty message received)");
+        int i = t.findTarget(sector);
+        try {
+            return t.targets[i].message(args);
+        } catch (TargetException e) {
+            throw new DmException("message ioctl on " + name + " failed: Invalid argument (" + e.getMessage() + ")", e);
+        }
+    }
+
+    // ---- lookups and output ----
+
+    public synchronized MappedDevice get(String name) {
+        MappedDevice md = byName.get(name.startsWith("/dev/mapper/") ? name.substring(12) : name);
+        if (md == null) {
+            for (MappedDevice m : byName.values()) if (m.disk().name().equals(name) || m.devt().toString().equals(name)) return m;
+            throw new DmException("Device " + name + " not found");
+        }
+        return md;
+    }
+
+    public synchronized List<MappedDevice> devices() {
+        List<MappedDevice> all = new ArrayList<>(byName.values());
+        all.sort((a, b) -> a.name().compareTo(b.name()));
+        return all;
+    }
+
+    /** dmsetup table NAME (the live table, or with {@code inactive} the inactive one). */
+    public synchronized String table(String name, boolean inactive) {
+        MappedDevice md = get(name);
+        DmTable t = inactive ? md.inactive() : md.live();
+        return t == null ? "" : t.format(StatusType.TABLE);
+    }
+
+    public String table(String name) {
+        return table(name, false);
+    }
+
+    /** dmsetup status NAME. */
+    public synchronized String status(String name) {
+        DmTable t = get(name).live();
+        return t == null ? "" : t.format(StatusType.INFO);
+    }
+
+    /** dmsetup info NAME. */
+    public synchronized String info(String name) {
+        MappedDevice md = get(name);
+        String tables = md.hasLiveTable() && md.hasInactiveTable() ? "LIVE & INACTIVE"
+                : md.hasLiveTable() ? "LIVE" : md.hasInactiveTable() ? "INACTIVE" : "None";
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "%-19s%s%n", "Name:", md.name()));
+        sb.append(String.format(Locale.ROOT, "%-19s%s%n", "State:", md.suspended() ? "SUSPENDED" : "ACTIVE"));
+        sb.append(String.format(Locale.ROOT, "%-19s%s%n", "Read Ahead:", 256));
+        sb.append(String.format(Locale.ROOT, "%-19s%s%n", "Tables present:", tables));
+        sb.append(String.format(Locale.ROOT, "%-19s%s%n", "Open count:", registry.holders(md.devt()).size()));
+        sb.append(String.format(Locale.ROOT, "%-19s%s%n", "Event number:", md.eventNumber()));
+        sb.append(String.format(Locale.ROOT, "%-19s%d, %d%n", "Major, minor:", md.devt().major(), md.devt().minor()));
+        sb.append(String.format(Locale.ROOT, "%-19s%s%n", "Number of targets:", md.live() == null ? 0 : md.live().targets.length));
+        if (md.uuid() != null) sb.append("UUID: ").append(md.uuid()).append('\n');
+        return sb.toString().replace("\r\n", "\n");
+    }
+
+    /** dmsetup ls. */
+    public synchronized String ls() {
+        if (byName.isEmpty()) return "No devices found\n";
+        StringBuilder sb = new StringBuilder();
+        for (MappedDevice md : devices()) sb.append(md.name()).append('\t').append('(').append(md.devt()).append(")\n");
+        return sb.toString();
+    }
+
+    /** dmsetup ls --tree: each device not used by another, with what it is built on below it. */
+    public synchronized String lsTree() {
+        if (byName.isEmpty()) return "No devices found\n";
+        StringBuilder sb = new StringBuilder();
+        for (MappedDevice md : devices()) {
+            if (!registry.holders(md.devt()).isEmpty()) continue;
+            sb.append(md.name()).append(" (").append(md.devt()).append(")\n");
+            tree(sb, md, " ");
+        }
+        return sb.toString();
+    }
+
+    private void tree(StringBuilder sb, MappedDevice md, String prefix) {
+        List<DeviceHandle> deps = md.devicesOf(md.live());
+        for (int i = 0; i < deps.size(); i++) {
+            boolean last = i == deps.size() - 1;
+            DeviceHandle d = deps.get(i);
+            MappedDevice child = byDevt(d.devt());
+            sb.append(prefix).append(last ? "└─" : "├─").append(child == null ? "" : child.name()).append(" (").append(d.devt()).append(")\n");
+            if (child != null) tree(sb, child, prefix + (last ? "   " : "│  "));
+        }
+    }
+
+    /** dmsetup deps NAME. */
+    public synchronized String deps(String name) {
+        List<DeviceHandle> deps = get(name).devicesOf(get(name).live());
+        StringBuilder sb = new StringBuilder().append(deps.size()).append(" dependencies\t:");
+        for (DeviceHandle d : deps) sb.append(" (").append(d.devt().major()).append(", ").append(d.devt().minor()).append(')');
+        return sb.append('\n').toString();
+    }
+
+    /** dmsetup targets. */
+    public String targets() {
+        StringBuilder sb = new StringBuilder();
+        for (TargetType t : types.all()) {
+            int[] v = t.version();
+            sb.append(String.format(Locale.ROOT, "%-16s v%d.%d.%d%n", t.name(), v[0], v[1], v[2]));
+        }
+        return sb.toString().replace("\r\n", "\n");
+    }
+
+    // ---- internals ----
+
+    private static void checkName(String name) {
+        if (name == null || name.isEmpty() || name.contains("/") || name.length() > 127 || name.equals(".") || name.equals("..")) {
+            throw new DmException("Invalid device name '" + name + "'");
+        }
+    }
+
+    private static List<TableLine> parseTable(String text) {
+        List<TableLine> lines = TableLine.parse(text);
+        if (lines.isEmpty()) throw new DmException("no targets specified");
+        return lines;
+    }
+
+    private int freeMinor() {
+        Set<Integer> used = new HashSet<>();
+        for (MappedDevice md : byName.values()) used.add(md.devt().minor());
+        for (BlockDevice d : registry.devices()) if (d.devt().major() == DevT.DM_MAJOR) used.add(d.devt().minor());
+        int minor = 0;
+        while (used.contains(minor)) minor++;
+        return minor;
+    }
+
+    private MappedDevice byDevt(DevT devt) {
+        for (MappedDevice md : byName.values()) if (md.devt().equals(devt)) return md;
+        return null;
+    }
+
+    /** Builds a table for {@code md}, taking a reference on each device once. */
+    private DmTable build(MappedDevice md, List<TableLine> lines) {
+        List<DeviceHandle> taken = new ArrayList<>();
+        return DmTable.build(md.name(), lines, types, path -> {
+            BlockDevice device = lookup(path);
+            if (device == null) throw new TargetException(path + ": No such device");
+            if (device.devt().equals(md.devt()) || dependsOn(device.devt(), md.devt())) {
+                throw new TargetException(path + ": a device cannot be stacked on itself");
+            }
+            DeviceHandle h = handles.get(device.devt());
+            if (h == null || !h.sameIdentity(device)) {
+                h = new DeviceHandle(device, timer, () -> holdMillis);
+                handles.put(device.devt(), h);
+            }
+            if (!taken.contains(h)) {
+                taken.add(h);
+                h.references++;
+            }
+            return h;
+        }, () -> taken.forEach(this::release));
+    }
+
+    private BlockDevice lookup(String path) {
+        BlockDevice device = registry.lookup(path);
+        if (device != null) return device;
+        String dmName = path.startsWith("/dev/mapper/") ? path.substring(12) : path;
+        MappedDevice md = byName.get(dmName);
+        return md == null ? null : md.disk();
+    }
+
+    /** True when the mapped device {@code top} is (transitively) built on {@code bottom}. */
+    private boolean dependsOn(DevT top, DevT bottom) {
+        MappedDevice md = byDevt(top);
+        if (md == null) return false;
+        for (DmTable t : new DmTable[] {md.live(), md.inactive()}) {
+            for (DeviceHandle d : md.devicesOf(t)) {
+                if (d.devt().equals(bottom) || dependsOn(d.devt(), bottom)) return true;
+            }
+        }
+        return false;
+    }
+
+    private void destroy(DmTable t) {
+        t.destroy();
+        t.devices.forEach(this::release);
+    }
+
+    private void release(DeviceHandle h) {
+        if (--h.references == 0) {
+            handles.remove(h.devt(), h);
+            h.failHeld("the table using " + h.name() + " was destroyed");
+        }
+    }
+
+    private static Set<DevT> deps(MappedDevice md) {
+        Set<DevT> all = new HashSet<>();
+        for (DeviceHandle d : md.devicesOf(md.live())) all.add(d.devt());
+        for (DeviceHandle d : md.devicesOf(md.inactive())) all.add(d.devt());
+        return all;
+    }
+
+    /** Keeps the registry's holders (who uses whom) in step with md's tables. */
+    private void syncHolders(MappedDevice md, Set<DevT> before) {
+        Set<DevT> after = byName.get(md.name()) == md ? deps(md) : Set.of();
+        for (DevT d : before) if (!after.contains(d)) registry.removeHolder(d, md.devt());
+        for (DevT d : after) if (!before.contains(d)) registry.addHolder(d, md.devt());
+    }
+
+    private String names(Set<DevT> devts) {
+        List<String> out = new ArrayList<>();
+        for (DevT d : devts) {
+            MappedDevice md = byDevt(d);
+            out.add(md != null ? md.name() : d.toString());
+        }
+        out.sort(null);
+        return String.join(", ", out);
+    }
+
+    // ---- target types coming and going (bundle updates) ----
+
+    private synchronized void typeRemoved(TargetType type) {
+        for (MappedDevice md : new ArrayList<>(byName.values())) {
+            DmTable live = md.live(), inactive = md.inactive();
+            boolean inLive = live != null && live.uses(type);
+            boolean inInactive = inactive != null && inactive.uses(type);
+            if (!inLive && !inInactive) continue;
+            md.block("target type " + type.name() + " is gone");
+            Orphan previous = orphans.remove(md);
+            if (previous != null) previous.timeout().cancel(false);
+            List<TableLine> liveLines = live == null ? null : live.lines;
+            List<TableLine> inactiveLines = inactive == null ? null : inactive.lines;
+            Set<DevT> before = deps(md);
+            md.detachTables();
+            if (live != null) destroy(live);
+            if (inactive != null) destroy(inactive);
+            syncHolders(md, before);
+            if (previous != null) {
+                liveLines = previous.live();
+                inactiveLines = previous.inactive();
+            }
+            long millis = holdMillis;
+            ScheduledFuture<?> timeout = timer.schedule(() -> holdExpired(md, type.name(), millis), millis, TimeUnit.MILLISECONDS);
+            orphans.put(md, new Orphan(liveLines, inactiveLines, type.name(), timeout));
+        }
+    }
+
+    private synchronized void holdExpired(MappedDevice md, String typeName, long millis) {
+        if (!orphans.containsKey(md)) return;
+        md.failDeferred(md.disk().name() + " (" + md.name() + "): target type " + typeName + " did not come back within " + millis + " ms");
+        md.failFast("target type " + typeName + " is gone");
+    }
+
+    private synchronized void typeAdded(TargetType type) {
+        for (Map.Entry<MappedDevice, Orphan> e : new ArrayList<>(orphans.entrySet())) {
+            MappedDevice md = e.getKey();
+            Orphan o = e.getValue();
+            try {
+                DmTable live = o.live() == null ? null : build(md, o.live());
+                DmTable inactive = null;
+                try {
+                    inactive = o.inactive() == null ? null : build(md, o.inactive());
+                } catch (DmException ex) {
+                    if (live != null) destroy(live);
+                    throw ex;
+                }
+                orphans.remove(md);
+                o.timeout().cancel(false);
+                md.reattachTables(live, inactive);
+                syncHolders(md, Set.of());
+            } catch (DmException stillMissing) {
+                // Another type it needs is still away: keep holding.
+            }
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        registry.removeListener(listener);
+        for (MappedDevice md : new ArrayList<>(byName.values())) {
+            registry.remove(md.disk());
+            md.failDeferred(md.name() + ": device-mapper is shutting down");
+        }
+        timer.shutdownNow();
+    }
+}

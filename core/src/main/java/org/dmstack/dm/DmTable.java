@@ -1,0 +1,199 @@
+package org.dmstack.dm;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.dmstack.block.BlockDevice;
+import org.dmstack.block.DevT;
+import org.dmstack.block.QueueLimits;
+
+/**
+ * A constructed table: its targets in sector order, the devices they hold, and what the table
+ * can do (queue limits, write cache, FUA, DAX), all decided once at load time (dm-table.c).
+ */
+final class DmTable {
+    /** Finds devices for targets; remembers every handle it gave out so they can be released. */
+    interface DeviceResolver {
+        DeviceHandle get(String path) throws TargetException;
+    }
+
+    final List<TableLine> lines;
+    final TargetType[] types;
+    final Target[] targets;
+    final long[] begins;
+    final long size;
+    /** The devices used, in dm's deps order (most recently first used first). */
+    final List<DeviceHandle> devices;
+    final QueueLimits limits;
+    final boolean writeCache;
+    final boolean fua;
+    final boolean dax;
+    final boolean daxWriteCache;
+
+    private DmTable(List<TableLine> lines, TargetType[] types, Target[] targets, List<DeviceHandle> devices) {
+        this.lines = lines;
+        this.types = types;
+        this.targets = targets;
+        this.begins = lines.stream().mapToLong(TableLine::start).toArray();
+        this.size = lines.isEmpty() ? 0 : lines.getLast().start() + lines.getLast().length();
+        this.devices = devices;
+        this.limits = computeLimits();
+        boolean wc = false, anyFua = false, allDax = true, daxWc = false;
+        for (DeviceHandle d : devices) {
+            wc |= d.writeCache();
+            anyFua |= d.fua();
+            allDax &= d.daxCapable();
+            daxWc |= d.daxWriteCache();
+        }
+        for (Target t : targets) allDax &= t.supportsDax();
+        this.writeCache = wc;
+        this.fua = wc && anyFua;
+        this.dax = allDax && targets.length > 0;
+        this.daxWriteCache = daxWc;
+        limits.setDax(dax);
+    }
+
+    /**
+     * Constructs every line's target. Either the whole table is built, or every target made so far
+     * is destroyed and a DmException names the line and the reason.
+     */
+    static DmTable build(String mdName, List<TableLine> lines, TargetTypes types, DeviceResolver resolver, Runnable releaseDevices) {
+        List<Target> built = new ArrayList<>();
+        List<TargetType> builtTypes = new ArrayList<>();
+        Map<DevT, DeviceHandle> used = new LinkedHashMap<>();
+        try {
+            long next = 0;
+            for (TableLine line : lines) {
+                TargetType type = types.get(line.type());
+                if (type == null) throw new DmException("line " + line.lineNumber() + ": " + line.type() + ": unknown target type");
+                if (line.start() != next) {
+                    String why = line.start() > next
+                            ? (next == 0 && built.isEmpty() ? "the first target must start at sector 0, not " + line.start()
+                                    : "sectors " + next + " to " + (line.start() - 1) + " are not mapped")
+                            : "targets overlap: this one starts at sector " + line.start() + " but the one before ends at " + next;
+                    throw new DmException("line " + line.lineNumber() + ": " + line.type() + ": Gap in table (" + why + ")");
+                }
+                Target target;
+                try {
+                    target = type.construct(new Context(mdName, line, path -> {
+                        DeviceHandle h = resolver.get(path);
+                        used.remove(h.devt());
+                        used.put(h.devt(), h);
+                        return h;
+                    }));
+                } catch (TargetException e) {
+                    throw new DmException("line " + line.lineNumber() + ": " + line.type() + ": " + e.getMessage(), e);
+                } catch (RuntimeException e) {
+                    throw new DmException("line " + line.lineNumber() + ": " + line.type() + ": constructor failed: " + e, e);
+                }
+                built.add(target);
+                builtTypes.add(type);
+                checkDeviceAreas(line, target);
+                next = line.start() + line.length();
+            }
+            List<DeviceHandle> deps = new ArrayList<>(used.values());
+            java.util.Collections.reverse(deps);
+            return new DmTable(List.copyOf(lines), builtTypes.toArray(TargetType[]::new), built.toArray(Target[]::new), deps);
+        } catch (RuntimeException e) {
+            for (Target t : built) destroyQuietly(t);
+            releaseDevices.run();
+            throw e;
+        }
+    }
+
+    /** device_area_is_invalid: every area a target uses must lie inside its device. */
+    private static void checkDeviceAreas(TableLine line, Target target) {
+        target.iterateDevices((device, start, length) -> {
+            long deviceSize = device.capacity();
+            if (start < 0 || length < 0 || start > deviceSize || length > deviceSize - start) {
+                throw new DmException("line " + line.lineNumber() + ": " + line.type() + ": " + device.name() + " too small for target: start="
+                        + start + ", len=" + length + ", dev_size=" + deviceSize);
+            }
+            int lbs = device.limits().logicalBlockSize();
+            long lbsSectors = lbs >> 9;
+            if (start % lbsSectors != 0 || length % lbsSectors != 0) {
+                throw new DmException("line " + line.lineNumber() + ": " + line.type() + ": start=" + start + ", len=" + length
+                        + " not aligned to h/w logical block size " + lbs + " of " + device.name());
+            }
+        });
+    }
+
+    /** dm_calculate_queue_limits: per target, stack its devices then apply its io hints; then stack the targets. */
+    private QueueLimits computeLimits() {
+        QueueLimits table = QueueLimits.stacking();
+        for (Target t : targets) {
+            QueueLimits ti = QueueLimits.stacking();
+            t.iterateDevices((device, start, length) -> ti.stack(device.limits()));
+            t.ioHints(ti);
+            table.stack(ti);
+        }
+        return table;
+    }
+
+    /** The index of the target that holds {@code sector} (which must be below {@link #size}). */
+    int findTarget(long sector) {
+        int i = Arrays.binarySearch(begins, sector);
+        return i >= 0 ? i : -i - 2;
+    }
+
+    /** How many sectors from {@code sector} stay inside target {@code i} and its max_io_len boundary. */
+    long maxIoLen(int i, long sector) {
+        TableLine line = lines.get(i);
+        long offset = sector - line.start();
+        long len = line.length() - offset;
+        long max = targets[i].maxIoLen();
+        if (max > 0) len = Math.min(len, max - offset % max);
+        return len;
+    }
+
+    void destroy() {
+        for (Target t : targets) destroyQuietly(t);
+    }
+
+    private static void destroyQuietly(Target t) {
+        try {
+            t.destroy();
+        } catch (RuntimeException ignored) {
+            // A destructor that fails must not keep the rest of the table alive.
+        }
+    }
+
+    /** dmsetup table / status lines. */
+    String format(StatusType type) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < targets.length; i++) {
+            TableLine l = lines.get(i);
+            sb.append(TableLine.format(l.start(), l.length(), types[i].name(), targets[i].status(type))).append('\n');
+        }
+        return sb.toString();
+    }
+
+    boolean uses(TargetType type) {
+        for (TargetType t : types) if (t == type) return true;
+        return false;
+    }
+
+    private record Context(String mappedDeviceName, TableLine line, DeviceResolver resolver) implements TargetContext {
+        @Override
+        public long begin() {
+            return line.start();
+        }
+
+        @Override
+        public long length() {
+            return line.length();
+        }
+
+        @Override
+        public List<String> args() {
+            return line.args();
+        }
+
+        @Override
+        public BlockDevice getDevice(String path) throws TargetException {
+            return resolver.get(path);
+        }
+    }
+}

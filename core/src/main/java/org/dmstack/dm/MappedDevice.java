@@ -1,0 +1,428 @@
+package org.dmstack.dm;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import org.dmstack.block.Bio;
+import org.dmstack.block.BioFlag;
+import org.dmstack.block.BioOp;
+import org.dmstack.block.BlkStatus;
+import org.dmstack.block.BlockDevice;
+import org.dmstack.block.DevT;
+import org.dmstack.block.GenDisk;
+import org.dmstack.block.QueueLimits;
+import org.dmstack.block.Units;
+import org.dmstack.dax.DaxDevice;
+import org.dmstack.dax.DaxException;
+import org.dmstack.dax.DaxException.Errno;
+import org.dmstack.dax.DaxMapping;
+import org.dmstack.dax.DaxOperations;
+import org.dmstack.iov.IovIter;
+
+/**
+ * A mapped device (dm.c's mapped_device): a block device dm-N whose bios and DAX calls are
+ * mapped through its live table. It has a live and an inactive table slot; while suspended, new
+ * I/O is held and resumes when the device does.
+ */
+public final class MappedDevice {
+    private volatile String name;
+    private final String uuid;
+    private final GenDisk disk;
+    private final DaxDevice dax;
+    private volatile DmTable live;
+    private volatile DmTable inactive;
+    private volatile boolean suspended;
+    private volatile boolean blocked;
+    private volatile String blockedReason = "";
+    private volatile String noTableReason;
+    private final AtomicInteger pending = new AtomicInteger();
+    private final ArrayDeque<Bio> deferred = new ArrayDeque<>();
+    private volatile Thread waiter;
+    private final AtomicInteger eventNumber = new AtomicInteger();
+
+    MappedDevice(String name, String uuid, DevT devt) {
+        this.name = name;
+        this.uuid = uuid;
+        this.disk = GenDisk.builder("dm-" + devt.minor(), devt, 0, this::submitBio)
+                .limits(QueueLimits.stacking())
+                .dax(new DaxOps(), false)
+                .build();
+        this.dax = disk.dax();
+        disk.setLimits(QueueLimits.stacking().setDax(false));
+        disk.attributes().define("dm/name", () -> this.name);
+        disk.attributes().define("dm/uuid", () -> uuid == null ? "" : uuid);
+        disk.attributes().define("dm/suspended", () -> suspended ? "1" : "0");
+    }
+
+    /** The dm name (dmsetup's NAME). */
+    public String name() {
+        return name;
+    }
+
+    void rename(String newName) {
+        name = newName;
+    }
+
+    public String uuid() {
+        return uuid;
+    }
+
+    /** The block device dm-N, as the layers above use it. */
+    public BlockDevice disk() {
+        return disk;
+    }
+
+    public DevT devt() {
+        return disk.devt();
+    }
+
+    public boolean suspended() {
+        return suspended;
+    }
+
+    public boolean hasLiveTable() {
+        return live != null;
+    }
+
+    public boolean hasInactiveTable() {
+        return inactive != null;
+    }
+
+    public int eventNumber() {
+        return eventNumber.get();
+    }
+
+    DmTable live() {
+        return live;
+    }
+
+    DmTable inactive() {
+        return inactive;
+    }
+
+    /** Puts a table in the inactive slot; returns the one it replaced (to be destroyed). */
+    DmTable setInactive(DmTable table) {
+        DmTable old = inactive;
+        inactive = table;
+        return old;
+    }
+
+    // ---- suspend and resume ----
+
+    /** Holds new I/O and waits for the I/O in flight (dm_suspend). */
+    void suspend() {
+        if (suspended) return;
+        DmTable t = live;
+        if (t != null) for (Target target : t.targets) target.presuspend();
+        block("suspended");
+        if (t != null) for (Target target : t.targets) target.postsuspend();
+        suspended = true;
+    }
+
+    /**
+     * Makes the inactive table live if there is one, then lets held I/O go (dm_resume). Returns
+     * the table that stopped being live, for the caller to destroy.
+     */
+    DmTable resume() {
+        DmTable old = null;
+        DmTable next = inactive;
+        if (next != null) {
+            if (!suspended) suspend();
+            old = live;
+            live = next;
+            inactive = null;
+            applyRestrictions(next);
+            eventNumber.incrementAndGet();
+        }
+        if (!suspended) return old;
+        DmTable t = live;
+        if (t != null) for (Target target : t.targets) target.resume();
+        suspended = false;
+        unblock();
+        return old;
+    }
+
+    /** dm_table_set_restrictions: size, limits and both write caches follow the live table. */
+    private void applyRestrictions(DmTable t) {
+        disk.setCapacity(t.size);
+        disk.setLimits(t.limits);
+        disk.setWriteCache(t.writeCache, t.fua);
+        dax.setWriteCache(t.daxWriteCache);
+    }
+
+    /** Stops new I/O (it is deferred) and waits until none is in flight. */
+    void block(String reason) {
+        blockedReason = reason;
+        blocked = true;
+        waiter = Thread.currentThread();
+        while (pending.get() > 0) LockSupport.parkNanos(this, 200_000);
+        waiter = null;
+    }
+
+    /** Lets deferred I/O go, in the order it came. */
+    void unblock() {
+        ArrayDeque<Bio> run;
+        synchronized (deferred) {
+            blocked = false;
+            run = new ArrayDeque<>(deferred);
+            deferred.clear();
+        }
+        for (Bio bio : run) submitBio(bio);
+    }
+
+    /** Fails the deferred I/O (the device is being removed). */
+    void failDeferred(String why) {
+        ArrayDeque<Bio> failed;
+        synchronized (deferred) {
+            failed = new ArrayDeque<>(deferred);
+            deferred.clear();
+        }
+        for (Bio bio : failed) bio.endio(BlkStatus.ioerr(why));
+    }
+
+    int deferredCount() {
+        synchronized (deferred) {
+            return deferred.size();
+        }
+    }
+
+    DaxDevice daxDevice() {
+        return dax;
+    }
+
+    /** Forgets both tables (their target type went away); I/O must already be blocked. */
+    void detachTables() {
+        live = null;
+        inactive = null;
+    }
+
+    /** Puts rebuilt tables back and lets I/O go again, unless the device was suspended by hand. */
+    void reattachTables(DmTable newLive, DmTable newInactive) {
+        live = newLive;
+        inactive = newInactive;
+        if (newLive != null) applyRestrictions(newLive);
+        noTableReason = null;
+        if (!suspended) unblock();
+    }
+
+    /** Stops holding I/O for a table that is not coming back soon: it fails with {@code reason}. */
+    void failFast(String reason) {
+        noTableReason = reason;
+        if (!suspended) unblock();
+    }
+
+    // ---- the bio path (dm_submit_bio) ----
+
+    private void submitBio(Bio bio) {
+        for (;;) {
+            pending.incrementAndGet();
+            if (!blocked) {
+                process(bio);
+                return;
+            }
+            ioDone();
+            synchronized (deferred) {
+                if (blocked) {
+                    deferred.addLast(bio);
+                    return;
+                }
+            }
+        }
+    }
+
+    private void ioDone() {
+        if (pending.decrementAndGet() == 0 && blocked) {
+            Thread t = waiter;
+            if (t != null) LockSupport.unpark(t);
+        }
+    }
+
+    /** Tracks one bio's clones (dm_io): the parent ends when the last clone has. */
+    private final class Io {
+        private final AtomicInteger remaining = new AtomicInteger(1);
+        private final AtomicReference<BlkStatus> error = new AtomicReference<>();
+        private final Bio parent;
+        private final java.util.function.Consumer<BlkStatus> done;
+
+        Io(Bio parent, java.util.function.Consumer<BlkStatus> done) {
+            this.parent = parent;
+            this.done = done;
+        }
+
+        void add() {
+            remaining.incrementAndGet();
+        }
+
+        void dec(BlkStatus status) {
+            if (!status.isOk()) error.compareAndSet(null, status);
+            if (remaining.decrementAndGet() == 0) {
+                BlkStatus e = error.get();
+                done.accept(e == null ? BlkStatus.OK : e);
+            }
+        }
+    }
+
+    private void process(Bio bio) {
+        DmTable t = live;
+        if (t == null) {
+            String why = noTableReason;
+            end(bio, BlkStatus.ioerr(disk.name() + " (" + name + "): " + (why != null ? why : "no table loaded")));
+            return;
+        }
+        if (bio.op() == BioOp.FLUSH) {
+            sendFlush(t, new Io(bio, status -> end(bio, status)));
+        } else if (bio.hasFlag(BioFlag.PREFLUSH)) {
+            // The flush first; the data follows only when it succeeded (dm's flush-with-data).
+            sendFlush(t, new Io(bio, status -> {
+                if (!status.isOk()) {
+                    end(bio, status);
+                } else {
+                    bio.flags().remove(BioFlag.PREFLUSH);
+                    sendData(t, bio);
+                }
+            }));
+        } else {
+            sendData(t, bio);
+        }
+    }
+
+    private void end(Bio bio, BlkStatus status) {
+        bio.endio(status);
+        ioDone();
+    }
+
+    private void sendFlush(DmTable t, Io io) {
+        for (int i = 0; i < t.targets.length; i++) {
+            for (int n = 0; n < t.targets[i].numFlushBios(); n++) {
+                Bio clone = Bio.flush();
+                clone.setTargetBioNr(n);
+                io.add();
+                map(t, i, clone, io);
+            }
+        }
+        io.dec(BlkStatus.OK);
+    }
+
+    private void sendData(DmTable t, Bio bio) {
+        Io io = new Io(bio, status -> end(bio, status));
+        boolean extentOnly = bio.op() == BioOp.DISCARD || bio.op() == BioOp.WRITE_ZEROES;
+        long sector = bio.sector();
+        long end = sector + bio.sectors();
+        long offset = 0;
+        while (sector < end) {
+            int i = t.findTarget(sector);
+            Target target = t.targets[i];
+            long len;
+            if (extentOnly) {
+                TableLine line = t.lines.get(i);
+                len = Math.min(end - sector, line.start() + line.length() - sector);
+                int copies = bio.op() == BioOp.DISCARD ? target.numDiscardBios() : target.numWriteZeroesBios();
+                if (copies == 0) {
+                    io.add();
+                    io.dec(BlkStatus.notsupp(disk.name() + ": " + t.types[i].name() + " target does not support " + bio.op()));
+                }
+                for (int n = 0; n < copies; n++) {
+                    Bio clone = bio.clone(offset, len << Units.SECTOR_SHIFT);
+                    clone.setTargetBioNr(n);
+                    io.add();
+                    map(t, i, clone, io);
+                }
+            } else {
+                len = Math.min(end - sector, t.maxIoLen(i, sector));
+                Bio clone = bio.clone(offset, len << Units.SECTOR_SHIFT);
+                io.add();
+                map(t, i, clone, io);
+            }
+            sector += len;
+            offset += len << Units.SECTOR_SHIFT;
+        }
+        io.dec(BlkStatus.OK);
+    }
+
+    private void map(DmTable t, int i, Bio clone, Io io) {
+        Target target = t.targets[i];
+        clone.completion().whenComplete((status, failure) -> {
+            BlkStatus s = status != null ? status : BlkStatus.ioerr(String.valueOf(failure));
+            try {
+                target.endIo(clone, s);
+            } finally {
+                io.dec(s);
+            }
+        });
+        MapResult result;
+        try {
+            result = target.map(clone);
+        } catch (RuntimeException e) {
+            clone.endio(BlkStatus.ioerr(disk.name() + ": " + t.types[i].name() + " map failed: " + e));
+            return;
+        }
+        switch (result) {
+            case REMAPPED -> {
+                BlockDevice below = clone.device();
+                if (below == null) clone.endio(BlkStatus.ioerr(disk.name() + ": " + t.types[i].name() + " remapped a bio to no device"));
+                else below.submit(clone);
+            }
+            case SUBMITTED -> {}
+            case KILL -> clone.endio(BlkStatus.ioerr(disk.name() + ": " + t.types[i].name() + " target failed the I/O at sector " + clone.sector()));
+        }
+    }
+
+    // ---- the DAX path ----
+
+    /** dm's dax_operations: find the live target for the page, clamp to it, and pass the call down. */
+    private final class DaxOps implements DaxOperations {
+        private DmTable table() {
+            DmTable t = live;
+            if (t == null || !t.dax) {
+                throw new DaxException(Errno.EOPNOTSUPP, disk.name() + " (" + name + "): the live table is not DAX-capable");
+            }
+            return t;
+        }
+
+        private int target(DmTable t, long pgoff) {
+            long sector = pgoff * Units.PAGE_SECTORS;
+            if (pgoff < 0 || sector >= t.size) throw new DaxException(Errno.ERANGE, disk.name() + ": page " + pgoff + " is beyond the table");
+            return t.findTarget(sector);
+        }
+
+        @Override
+        public DaxMapping directAccess(long pgoff, long nrPages) {
+            DmTable t = table();
+            int i = target(t, pgoff);
+            long len = t.maxIoLen(i, pgoff * Units.PAGE_SECTORS) / Units.PAGE_SECTORS;
+            if (len < 1) throw new DaxException(Errno.EIO, disk.name() + ": page " + pgoff + " straddles a target boundary");
+            long nr = Math.min(nrPages, len);
+            return t.targets[i].directAccess(pgoff, nr).clamp(nr);
+        }
+
+        @Override
+        public long copyFromIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
+            DmTable t = table();
+            return t.targets[target(t, pgoff)].copyFromIter(pgoff, addr, bytes, iter);
+        }
+
+        @Override
+        public long copyToIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
+            DmTable t = table();
+            return t.targets[target(t, pgoff)].copyToIter(pgoff, addr, bytes, iter);
+        }
+
+        @Override
+        public void flush(long pgoff, MemorySegment addr, long size) {
+            DmTable t = table();
+            t.targets[target(t, pgoff)].flush(pgoff, addr, size);
+        }
+    }
+
+    List<DeviceHandle> devicesOf(DmTable t) {
+        return t == null ? List.of() : t.devices;
+    }
+
+    @Override
+    public String toString() {
+        return name + " (" + devt() + ")";
+    }
+}

@@ -1,0 +1,41 @@
+package org.dmstack.dm;
+
+import org.dmstack.block.Bio;
+import org.dmstack.block.BioOp;
+import org.dmstack.block.BlkStatus;
+
+/** Linux's "zero" target: reads return zeros, writes are discarded. Takes no arguments. */
+final class ZeroTarget implements Target {
+    static final class Type implements TargetType {
+        @Override
+        public String name() {
+            return "zero";
+        }
+
+        @Override
+        public int[] version() {
+            return new int[] {1, 2, 0};
+        }
+
+        @Override
+        public Target construct(TargetContext context) throws TargetException {
+            if (!context.args().isEmpty()) throw new TargetException("No arguments required");
+            return new ZeroTarget();
+        }
+    }
+
+    @Override
+    public MapResult map(Bio bio) {
+        if (bio.op() == BioOp.READ) bio.data().fill((byte) 0);
+        bio.endio(BlkStatus.OK);
+        return MapResult.SUBMITTED;
+    }
+
+    @Override
+    public String status(StatusType type) {
+        return "";
+    }
+
+    @Override
+    public void iterateDevices(DeviceVisitor visitor) {}
+}
