@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.osgi.service.component.annotations.Component;
 
 /**
  * The devices that exist, found by name ("ram0", "/dev/ram0") or number ("1:0"), and who holds
@@ -16,7 +17,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
  *
  * <p>Device numbers stay with a name: a driver that goes away and comes back with "pmem0" gets
  * the same 259:x again, so the layers above can recognise and rebind it.
+ *
+ * <p>In a framework this is a service that the drivers and device-mapper share; embedded, a
+ * program makes one and hands it to each.
  */
+@Component(service = BlockDeviceRegistry.class)
 public final class BlockDeviceRegistry {
     /** Hears devices come and go. Called on the thread that added or removed the device. */
     public interface Listener {

@@ -11,9 +11,10 @@ import org.dmstack.iov.IovIter;
  * A DAX device, like Linux's struct dax_device: the operations of the layer that owns it, an
  * alive flag and the DAX write-cache flag. Every call checks its arguments and that the device is
  * alive; {@link #kill()} (device removal) waits for the calls in flight and makes later calls fail
- * with ENXIO.
+ * with ENXIO. It is itself a {@link DaxOperations}: the checked entry point the layers above
+ * use, and what is published as the device's dax_operations service.
  */
-public final class DaxDevice {
+public final class DaxDevice implements DaxOperations {
     private final String name;
     private final DaxOperations ops;
     private final LongSupplier pages;
@@ -57,19 +58,21 @@ public final class DaxDevice {
     }
 
     /** dax_direct_access. */
+    @Override
     public DaxMapping directAccess(long pgoff, long nrPages) {
         if (nrPages < 0) throw new DaxException(Errno.EINVAL, name + ": direct_access of a negative page count " + nrPages);
         checkPgoff(pgoff);
         enter();
         try {
-            DaxMapping m = ops.directAccess(pgoff, nrPages);
-            return m;
+            // dax_direct_access never hands out more than was asked for.
+            return ops.directAccess(pgoff, nrPages).clamp(Math.max(1, nrPages));
         } finally {
             exit();
         }
     }
 
     /** dax_copy_from_iter: a DAX write of {@code bytes} from {@code iter} into {@code addr}. */
+    @Override
     public long copyFromIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
         checkCopy(pgoff, addr, bytes);
         enter();
@@ -81,6 +84,7 @@ public final class DaxDevice {
     }
 
     /** dax_copy_to_iter: a machine-check-safe DAX read. */
+    @Override
     public long copyToIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
         checkCopy(pgoff, addr, bytes);
         enter();
@@ -92,6 +96,7 @@ public final class DaxDevice {
     }
 
     /** dax_flush: writes back CPU caches for the range, and only when the write cache is on. */
+    @Override
     public void flush(long pgoff, MemorySegment addr, long size) {
         if (!writeCache) return;
         checkCopy(pgoff, addr, size);
