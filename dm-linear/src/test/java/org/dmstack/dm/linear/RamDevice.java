@@ -4,6 +4,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.dmstack.block.Bio;
 import org.dmstack.block.BioHandler;
@@ -31,6 +32,8 @@ final class RamDevice implements BioHandler, DaxOperations {
     /** "WRITE 16+8", "DISCARD 0+64": every bio that got here (flushes are only counted). */
     final List<String> log = new CopyOnWriteArrayList<>();
     volatile boolean failing;
+    /** When set, bios are done and ended on this executor's threads, not the submitter's. */
+    volatile Executor async;
 
     private RamDevice(int n, long sectors, boolean dax) {
         memory = Arena.ofAuto().allocate(sectors << Units.SECTOR_SHIFT, Units.PAGE_SIZE);
@@ -59,6 +62,12 @@ final class RamDevice implements BioHandler, DaxOperations {
 
     @Override
     public void submitBio(Bio bio) {
+        Executor executor = async;
+        if (executor != null) executor.execute(() -> handle(bio));
+        else handle(bio);
+    }
+
+    private void handle(Bio bio) {
         if (failing) {
             bio.endio(BlkStatus.ioerr(disk.name() + ": injected I/O error"));
             return;

@@ -8,8 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.dmstack.block.Bio;
 import org.dmstack.block.BioFlag;
 import org.dmstack.block.BlkStatus;
@@ -58,7 +62,7 @@ class StripedStackTest {
         return bio.await();
     }
 
-    /** Checks that sector {@code first + n} of the mapped device holds sector n of {@code data} on the RAM disk the geometry says. */
+    /** Checks that sector {@code first + n} of the striped target holds sector n of {@code data}, on the RAM disk and sector the geometry says. */
     private void assertPlaced(MemorySegment data, long first, int chunk, long[] starts) {
         for (long n = 0; n < data.byteSize() / 512; n++) {
             long sector = first + n;
@@ -87,14 +91,15 @@ class StripedStackTest {
 
     @Test
     void aChunkThatIsNotAPowerOfTwo() {
-        MappedDevice st = dm.create("st", "0 1440 striped 3 24 ram0 8 ram1 0 ram2 800");
+        // The striped line starts at sector 40 of the mapped device: chunks count from there.
+        MappedDevice st = dm.create("st", "0 40 zero\n40 1440 striped 3 24 ram0 8 ram1 0 ram2 800");
         MemorySegment data = pattern(1440, 9);
 
-        assertEquals(BlkStatus.OK, submit(st.disk(), Bio.write(0, data)));
+        assertEquals(BlkStatus.OK, submit(st.disk(), Bio.write(40, data)));
 
         assertPlaced(data, 0, 24, new long[] {8, 0, 800});
         MemorySegment back = MemorySegment.ofArray(new byte[1440 * 512]);
-        assertEquals(BlkStatus.OK, submit(st.disk(), Bio.read(0, back)));
+        assertEquals(BlkStatus.OK, submit(st.disk(), Bio.read(40, back)));
         assertEquals(-1, back.mismatch(data));
     }
 
@@ -114,6 +119,34 @@ class StripedStackTest {
         ram0.failing = true;
         assertEquals(BlkStatus.Code.IOERR, submit(st.disk(), Bio.read(0, MemorySegment.ofArray(new byte[512]))).code());
         assertEquals("0 1024 striped 2 1:0 1:0 1 DD\n", dm.status("st"));
+    }
+
+    @Test
+    void concurrentWritersWithCompletionsOnOtherThreads() throws Exception {
+        ExecutorService disks = Executors.newFixedThreadPool(3);
+        ExecutorService writers = Executors.newFixedThreadPool(4);
+        try {
+            for (RamDevice ram : rams) ram.async = disks;
+            MappedDevice st = dm.create("st", "0 3000 striped 3 25 ram0 0 ram1 0 ram2 0");
+            MemorySegment data = pattern(3000, 11);
+            List<Future<BlkStatus>> done = new ArrayList<>();
+            for (int w = 0; w < 4; w++) {
+                long from = w * 750L;
+                done.add(writers.submit(() -> {
+                    BlkStatus status = BlkStatus.OK;
+                    for (long s = from; s < from + 750 && status.isOk(); s += 37) {
+                        long n = Math.min(37, from + 750 - s);
+                        status = submit(st.disk(), Bio.write(s, data.asSlice(s * 512, n * 512)));
+                    }
+                    return status;
+                }));
+            }
+            for (Future<BlkStatus> f : done) assertEquals(BlkStatus.OK, f.get());
+            assertPlaced(data, 0, 25, new long[] {0, 0, 0});
+        } finally {
+            writers.shutdownNow();
+            disks.shutdownNow();
+        }
     }
 
     @Test
