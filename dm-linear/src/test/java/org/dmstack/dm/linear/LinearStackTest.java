@@ -73,6 +73,15 @@ class LinearStackTest {
     }
 
     @Test
+    void discardsAndWriteZeroesAreRemappedLikeWrites() {
+        MappedDevice lv = twoLines();
+        assertEquals(BlkStatus.OK, submit(lv.disk(), Bio.discard(1000, 100 * 512)));
+        assertEquals(BlkStatus.OK, submit(lv.disk(), Bio.writeZeroes(8, 16 * 512)));
+        assertEquals(List.of("DISCARD 3048+24", "WRITE_ZEROES 2056+16"), ram0.log);
+        assertEquals(List.of("DISCARD 0+76"), ram1.log);
+    }
+
+    @Test
     void aFlushReachesEveryDevice() {
         MappedDevice lv = twoLines();
         assertEquals(BlkStatus.OK, submit(lv.disk(), Bio.flush()));
