@@ -48,7 +48,7 @@ public final class PageStore {
     private final Map<Long, Page> pages = new ConcurrentHashMap<>();
     private final Set<Chunk> chunks = new LinkedHashSet<>();
     private final Set<Chunk> notFull = new LinkedHashSet<>();
-    private boolean released;
+    private volatile boolean released;
     /** Copies hold it shared; freeing pages holds it exclusively. Always taken before the monitor. */
     private final ReadWriteLock lock = new ReentrantReadWriteLock();
 
@@ -168,9 +168,9 @@ public final class PageStore {
      * written read as zeros.
      */
     public void read(long offset, MemorySegment dst, long dstOffset, long bytes) {
-        checkRange(offset, bytes);
         lock.readLock().lock();
         try {
+            checkRange(offset, bytes);
             long done = 0;
             while (done < bytes) {
                 long at = offset + done;
@@ -188,9 +188,9 @@ public final class PageStore {
 
     /** Writes {@code bytes} bytes of {@code src} at byte {@code offset}, allocating pages as needed. */
     public void write(long offset, MemorySegment src, long srcOffset, long bytes) {
-        checkRange(offset, bytes);
         lock.readLock().lock();
         try {
+            checkRange(offset, bytes);
             long done = 0;
             while (done < bytes) {
                 long at = offset + done;
@@ -209,12 +209,12 @@ public final class PageStore {
      * parts of pages at either end are zeroed where those pages exist. Returns the pages freed.
      */
     public long zero(long offset, long bytes) {
-        checkRange(offset, bytes);
         long end = offset + bytes;
         long firstWhole = (offset + Units.PAGE_SIZE - 1) >>> Units.PAGE_SHIFT;
         long endWhole = end >>> Units.PAGE_SHIFT;
         lock.writeLock().lock();
         try {
+            checkRange(offset, bytes);
             if (firstWhole >= endWhole) {
                 zeroPart(offset, end);
                 return 0;
@@ -235,6 +235,7 @@ public final class PageStore {
     }
 
     private void checkRange(long offset, long bytes) {
+        if (released) throw new IllegalStateException(name + ": the memory of this device was released");
         long size = sizePages << Units.PAGE_SHIFT;
         if (offset < 0 || bytes < 0 || offset > size || bytes > size - offset) {
             throw new IndexOutOfBoundsException(name + ": bytes " + offset + "+" + bytes + " outside a store of " + size + " bytes");
@@ -299,7 +300,7 @@ public final class PageStore {
         notFull.clear();
     }
 
-    public synchronized boolean isReleased() {
+    public boolean isReleased() {
         return released;
     }
 
