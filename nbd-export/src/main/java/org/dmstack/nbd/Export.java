@@ -1,6 +1,5 @@
 package org.dmstack.nbd;
 
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.dmstack.block.BlockDevice;
@@ -18,6 +17,7 @@ final class Export {
     private final Condition changed = lock.newCondition();
     private volatile BlockDevice device;
     private volatile boolean shutdown;
+    private final java.util.concurrent.atomic.AtomicInteger waiting = new java.util.concurrent.atomic.AtomicInteger();
 
     Export(ExportSpec spec) {
         this.spec = spec;
@@ -85,6 +85,7 @@ final class Export {
     BlockDevice await(long timeoutNanos) throws InterruptedException {
         BlockDevice d = device;
         if (d != null || shutdown) return shutdown ? null : d;
+        waiting.incrementAndGet();
         lock.lock();
         try {
             long left = timeoutNanos;
@@ -92,11 +93,13 @@ final class Export {
             return shutdown ? null : d;
         } finally {
             lock.unlock();
+            waiting.decrementAndGet();
         }
     }
 
-    static long millisToNanos(long millis) {
-        return TimeUnit.MILLISECONDS.toNanos(millis);
+    /** Requests waiting for the device to come back. */
+    int waiting() {
+        return waiting.get();
     }
 
     /** What LIST and INFO show a person: "ram0 (1:0)". */

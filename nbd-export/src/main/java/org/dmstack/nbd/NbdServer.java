@@ -218,6 +218,11 @@ public final class NbdServer implements AutoCloseable {
         return exports.all().stream().map(e -> e.spec).toList();
     }
 
+    /** Requests waiting now for a device that went away. */
+    int heldRequests() {
+        return exports.all().stream().mapToInt(Export::waiting).sum();
+    }
+
     /** Number of clients connected now. */
     public int connectionCount() {
         return connections.size();

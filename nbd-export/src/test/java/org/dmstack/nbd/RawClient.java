@@ -156,6 +156,16 @@ final class RawClient implements AutoCloseable {
         return new Reply(error, handle, data);
     }
 
+    /** A simple reply whose data length depends on which request it answers. */
+    Reply simpleReply(java.util.function.LongToIntFunction readLengthOfHandle) throws IOException {
+        assertEquals(Nbd.SIMPLE_REPLY_MAGIC, in.readInt(), "simple reply magic");
+        int error = in.readInt();
+        long handle = in.readLong();
+        byte[] data = new byte[error == 0 ? readLengthOfHandle.applyAsInt(handle) : 0];
+        in.readFully(data);
+        return new Reply(error, handle, data);
+    }
+
     /** Reads a simple reply to a command without data. */
     Reply reply() throws IOException {
         return simpleReply(0);
