@@ -36,7 +36,8 @@ public final class NbdExportComponent {
         @AttributeDefinition(description = "TCP port; 0 picks a free one.", min = "0", max = "65535")
         int port() default NbdServer.DEFAULT_PORT;
 
-        @AttributeDefinition(description = "Exports as name=device[:ro] (device: ram0, /dev/dm-0 or 1:0). Empty: every device under its own name, writable.")
+        @AttributeDefinition(description = "Exports as name=device[:ro] (device: ram0, /dev/dm-0 or 1:0); an entry may also hold several, "
+                + "separated by commas. Empty: every device under its own name, writable.")
         String[] exports() default {};
 
         @AttributeDefinition(description = "Milliseconds requests wait for a device that went away before failing with EIO.", min = "0")
@@ -53,7 +54,9 @@ public final class NbdExportComponent {
         NbdServer.Builder b = NbdServer.builder().registry(registry).address(config.address()).port(config.port())
                 .holdTimeout(Duration.ofMillis(config.hold_timeout_ms()));
         String[] exports = config.exports() == null ? new String[0] : config.exports();
-        Arrays.stream(exports).filter(s -> !s.isBlank()).forEach(b::export);
+        exports = Arrays.stream(exports).flatMap(e -> Arrays.stream(e.split(","))).filter(s -> !s.isBlank()).map(String::strip)
+                .toArray(String[]::new);
+        Arrays.stream(exports).forEach(b::export);
         server = b.start();
         LOG.info("NBD export on {}: {}", server.localAddress(), exports.length == 0 ? "every device" : String.join(", ", exports));
     }

@@ -62,10 +62,10 @@ class NbdExportComponentTest {
         registry.add(disk("ram0", 0));
         registry.add(disk("ram1", 1));
         NbdExportComponent c = component(registry);
-        c.activate(config("127.0.0.1", 0, "disk=ram0:ro"));
+        c.activate(config("127.0.0.1", 0, "disk=ram0:ro", "a=1:1, b=ram1"));
         try {
             assertEquals("127.0.0.1", c.server().localAddress().getAddress().getHostAddress());
-            assertEquals(List.of("disk"), c.server().exportNames());
+            assertEquals(List.of("a", "b", "disk"), c.server().exportNames(), "entries may hold several exports, comma-separated");
         } finally {
             c.deactivate();
         }
