@@ -1,0 +1,99 @@
+package org.dmstack.bench;
+
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.TimeUnit;
+import org.dmstack.dax.FsDax;
+import org.dmstack.iov.IovIter;
+import org.dmstack.memory.Memory;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+/**
+ * The DAX path: read(2)/write(2) of {@code size} bytes through the fs-dax helpers
+ * ({@link FsDax#read}/{@link FsDax#write}: direct_access plus the device's copies, into and out of
+ * a caller buffer), on pmem directly, dm-linear over pmem and dm-stripe (2 and 4 stripes, 64 KiB
+ * chunks) over pmem, against the limit: {@link MemorySegment#copy} between the same caller buffer
+ * and the same pmem memory ({@code raw}). With the DAX write cache on, writes are flushcache copies
+ * (forced when they return); the raw baseline then forces its range once per write.
+ *
+ * <p>Every operation moves to the next {@code size} bytes of a region of
+ * {@code dmstack.bench.daxRegionMiB} MiB (default 64), so the copies are not served from one hot
+ * cache line set. One operation is one call; the report turns ops/s into bytes per second.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+public class DaxBench {
+    @Param({"RAW", "DIRECT", "LINEAR", "STRIPE2", "STRIPE4"})
+    public String stack;
+
+    @Param({"4096", "65536", "1048576"})
+    public int size;
+
+    /** The DAX write cache of the pmem devices (and so of the mapped device above them). */
+    @Param({"false", "true"})
+    public boolean writeCache;
+
+    private Stacks.Dax dax;
+    private byte[] buffer;
+    private MemorySegment bufferSegment;
+    private long region;
+    private long pos;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        region = Long.getLong("dmstack.bench.daxRegionMiB", 64) << 20;
+        dax = new Stacks.Dax(Stacks.Layer.valueOf(stack), region, writeCache);
+        buffer = new byte[size];
+        java.util.Arrays.fill(buffer, (byte) 0xa5);
+        bufferSegment = MemorySegment.ofArray(buffer);
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        dax.close();
+    }
+
+    private long next() {
+        long p = pos;
+        pos = p + size >= region ? 0 : p + size;
+        return p;
+    }
+
+    @Benchmark
+    public long read() {
+        return read(dax, next(), buffer, bufferSegment);
+    }
+
+    @Benchmark
+    public long write() {
+        return write(dax, next(), buffer, bufferSegment, writeCache);
+    }
+
+    /** One read of {@code buffer.length} bytes at {@code pos}: the benchmark's operation, also used by {@link ForceCensus}. */
+    static long read(Stacks.Dax dax, long pos, byte[] buffer, MemorySegment bufferSegment) {
+        if (dax.dax == null) {
+            MemorySegment.copy(dax.memory, pos, bufferSegment, 0, buffer.length);
+            return buffer.length;
+        }
+        return FsDax.read(dax.dax, pos, IovIter.iovec(buffer));
+    }
+
+    /** One write; the raw baseline forces its range when the write cache is on, as a flushcache copy does. */
+    static long write(Stacks.Dax dax, long pos, byte[] buffer, MemorySegment bufferSegment, boolean writeCache) {
+        if (dax.dax == null) {
+            MemorySegment.copy(bufferSegment, 0, dax.memory, pos, buffer.length);
+            if (writeCache) Memory.writeback(dax.memory, pos, buffer.length);
+            return buffer.length;
+        }
+        return FsDax.write(dax.dax, pos, IovIter.iovec(buffer));
+    }
+}

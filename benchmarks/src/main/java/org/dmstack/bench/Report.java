@@ -1,0 +1,341 @@
+package org.dmstack.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Writes {@code report.md} (the goals with their measured ratios first, then every table) and
+ * {@code chart.png} from one run's {@link Results} and, when given, the NBD comparison's fio
+ * results. Every ratio compares figures measured in the same run.
+ */
+final class Report {
+    static final String[] LAYERS = {"DIRECT", "LINEAR", "STRIPE2", "STRIPE4"};
+    static final int[] DAX_SIZES = {4096, 65536, 1 << 20};
+    static final String[] BIO_METHODS = {"randRead4k", "randWrite4k", "seqRead1m", "seqWrite1m"};
+    static final String[] BIO_LABELS = {"4 KiB random read", "4 KiB random write", "1 MiB sequential read", "1 MiB sequential write"};
+
+    /** A goal, how it was measured, and whether it was met (null: could not be judged). */
+    record Goal(String goal, String measured, String target, Boolean met) {}
+
+    private final Results r;
+    private final List<FioResults.Row> fio;
+    private final String fioAbout;
+    private final List<Goal> goals = new ArrayList<>();
+    private final List<Chart.Panel> panels = new ArrayList<>();
+
+    private Report(Results r, List<FioResults.Row> fio, String fioAbout) {
+        this.r = r;
+        this.fio = fio;
+        this.fioAbout = fioAbout;
+    }
+
+    static void write(Results results, Path fioDir, Path out) throws IOException {
+        List<FioResults.Row> fio = fioDir == null ? List.of() : FioResults.read(fioDir);
+        String about = fioDir != null && Files.exists(fioDir.resolve("about.txt")) ? Files.readString(fioDir.resolve("about.txt")).trim() : null;
+        Report report = new Report(results, fio, about);
+        String md = report.markdown();
+        Files.writeString(out.resolve("report.md"), md);
+        Chart.write("dmstack benchmarks: ratios to the baseline (100% = as fast)",
+                results.environment.getOrDefault("date", "") + " | " + results.environment.getOrDefault("cpu", "") + ", "
+                        + results.environment.getOrDefault("cores", "?") + " cores | " + results.environment.getOrDefault("run", ""),
+                report.panels, out.resolve("chart.png"));
+    }
+
+    // ---- figures ----
+
+    private double dax(String op, String stack, int size, boolean wc) {
+        Results.Measurement m = r.find("DaxBench." + op, 1, "stack", stack, "size", Integer.toString(size), "writeCache", Boolean.toString(wc));
+        return m == null ? Double.NaN : m.score();
+    }
+
+    /** A DAX result over the raw copy of the same size, operation and write cache. */
+    private double daxRatio(String op, String stack, int size, boolean wc) {
+        return dax(op, stack, size, wc) / dax(op, "RAW", size, wc);
+    }
+
+    private double bio(String method, String stack, int threads) {
+        Results.Measurement m = r.find("BioBench." + method, threads, "stack", stack);
+        return m == null ? Double.NaN : m.score();
+    }
+
+    private double forces(String stack, int size, boolean wc, String op) {
+        Double f = r.forces.get(ForceCensus.key(stack, size, wc, op));
+        return f == null ? Double.NaN : f;
+    }
+
+    // ---- the report ----
+
+    private String markdown() {
+        computeGoals();
+        StringBuilder sb = new StringBuilder();
+        sb.append("# dmstack benchmarks\n\n");
+        sb.append("| | |\n|---|---|\n");
+        for (Map.Entry<String, String> e : r.environment.entrySet()) sb.append("| ").append(e.getKey()).append(" | ").append(e.getValue()).append(" |\n");
+        sb.append("\nThe machine's cores are shared with other work, so figures are noisy (a few percent, more on short runs). "
+                + "Every ratio compares figures from this one run. ![chart](chart.png)\n\n");
+
+        sb.append("## Goals\n\n| goal | measured | target | met |\n|---|---|---|---|\n");
+        for (Goal g : goals) {
+            sb.append("| ").append(g.goal()).append(" | ").append(g.measured()).append(" | ").append(g.target()).append(" | ")
+                    .append(g.met() == null ? "not judged" : g.met() ? "**yes**" : "**NO**").append(" |\n");
+        }
+        sb.append('\n');
+        daxSection(sb);
+        writeCacheSection(sb);
+        bioSection(sb);
+        nbdSection(sb);
+        scaleSection(sb);
+        sb.append("""
+                ## How to read this
+
+                - **DAX**: read(2)/write(2) through the fs-dax helpers (`FsDax.read`/`FsDax.write`: direct_access plus the
+                  device's copy_to_iter/copy_from_iter) into and out of a caller buffer (`byte[]`, an IOVEC iterator). The
+                  baseline, **raw copy**, is `MemorySegment.copy` between the same buffer and the same pmem memory (plus one
+                  force of the range per write when the write cache is on): no stack can beat it. Percentages are of it.
+                - **Write cache**: pmem's DAX write cache (`dax/write_cache`). On, every DAX write is a flushcache copy, forced
+                  before it returns (`Memory.forces()` counts each force); off, a plain copy. Reads never force.
+                - **Bio**: one bio submitted and awaited at a time per thread; dm-linear and dm-stripe percentages are of
+                  brd directly, same workload and thread count.
+                - **NBD**: fio (nbd ioengine) against dmstack's export of a RAM disk and nbdkit's memory plugin, same
+                  workloads, one after the other; percentages are dmstack's IOPS over nbdkit's.
+                - Scores are JMH means with their 99.9% confidence half-width where there were enough iterations.
+                """);
+        return sb.toString();
+    }
+
+    private void computeGoals() {
+        String[] dm = {"LINEAR", "STRIPE2", "STRIPE4"};
+        for (int pass = 0; pass < 2; pass++) {
+            boolean large = pass == 0;
+            double goal = large ? 0.90 : 0.70;
+            double worst = Double.POSITIVE_INFINITY;
+            String where = "";
+            double worstOn = Double.POSITIVE_INFINITY;
+            String whereOn = "";
+            for (int size : DAX_SIZES) {
+                if ((size >= 65536) != large) continue;
+                for (String op : new String[] {"read", "write"}) {
+                    for (String s : dm) {
+                        double v = daxRatio(op, s, size, false);
+                        if (!Double.isNaN(v) && v < worst) {
+                            worst = v;
+                            where = label(s) + " " + op + " " + Stacks.human(size);
+                        }
+                        double on = daxRatio(op, s, size, true);
+                        if (!Double.isNaN(on) && on < worstOn) {
+                            worstOn = on;
+                            whereOn = label(s) + " " + op + " " + Stacks.human(size);
+                        }
+                    }
+                }
+            }
+            String name = "DAX copies through dm-linear and dm-stripe, " + (large ? "64 KiB and 1 MiB" : "4 KiB") + ", of the raw copy";
+            if (Double.isInfinite(worst)) {
+                goals.add(new Goal(name, "not measured", ">= " + pct(goal), null));
+            } else {
+                goals.add(new Goal(name + " (write cache off: the copies alone)", "worst " + pct(worst) + " (" + where + ")", ">= " + pct(goal), worst >= goal));
+                if (!Double.isInfinite(worstOn)) {
+                    goals.add(new Goal(name + " (write cache on: copies and forces)", "worst " + pct(worstOn) + " (" + whereOn + ")",
+                            ">= " + pct(goal), worstOn >= goal));
+                }
+            }
+        }
+        double worst = Double.POSITIVE_INFINITY;
+        String where = "";
+        for (int t : new int[] {1, 2}) {
+            for (int i = 0; i < BIO_METHODS.length; i++) {
+                double v = bio(BIO_METHODS[i], "LINEAR", t) / bio(BIO_METHODS[i], "DIRECT", t);
+                if (!Double.isNaN(v) && v < worst) {
+                    worst = v;
+                    where = BIO_LABELS[i] + ", " + t + " thread" + (t > 1 ? "s" : "");
+                }
+            }
+        }
+        goals.add(Double.isInfinite(worst)
+                ? new Goal("Bio path through dm-linear, of brd directly", "not measured", ">= 85%", null)
+                : new Goal("Bio path through dm-linear, of brd directly", "worst " + pct(worst) + " (" + where + ")", ">= 85%", worst >= 0.85));
+        if (fio.isEmpty()) {
+            goals.add(new Goal("NBD export, of nbdkit's memory plugin, every workload", "not run (benchmarks/nbd-compare.sh)", ">= 100%", null));
+        } else {
+            double w = Double.POSITIVE_INFINITY;
+            String at = "";
+            for (FioResults.Row row : fio) {
+                if (!Double.isNaN(row.ratio()) && row.ratio() < w) {
+                    w = row.ratio();
+                    at = row.description();
+                }
+            }
+            goals.add(new Goal("NBD export, of nbdkit's memory plugin, every workload", "worst " + pct(w) + " (" + at + ")", ">= 100%", w >= 1.0));
+        }
+        double maxForcesOff = 0;
+        boolean any = false;
+        for (Map.Entry<String, Double> e : r.forces.entrySet()) {
+            if (e.getKey().contains("/wc-off/")) {
+                any = true;
+                maxForcesOff = Math.max(maxForcesOff, e.getValue());
+            }
+        }
+        goals.add(any ? new Goal("Write cache off: forces per DAX operation", "at most " + ScaleProbe.format(maxForcesOff) + " (every stack, size and operation)",
+                "0", maxForcesOff == 0) : new Goal("Write cache off: forces per DAX operation", "not counted", "0", null));
+        double lo = Double.POSITIVE_INFINITY, hi = 0;
+        for (String s : LAYERS) {
+            for (int size : DAX_SIZES) {
+                double up = dax("write", s, size, false) / dax("write", s, size, true);
+                if (!Double.isNaN(up)) {
+                    lo = Math.min(lo, up);
+                    hi = Math.max(hi, up);
+                }
+            }
+        }
+        goals.add(new Goal("Write cache off: speed-up of DAX writes over write cache on", Double.isInfinite(lo) ? "not measured"
+                : String.format(Locale.ROOT, "%.1fx to %.1fx (table below)", lo, hi), "shown", Double.isInfinite(lo) ? null : Boolean.TRUE));
+
+        // Chart panels, one per goal.
+        for (int size : DAX_SIZES) {
+            double goal = size >= 65536 ? 0.90 : 0.70;
+            List<Chart.Bar> bars = new ArrayList<>();
+            for (String op : new String[] {"read", "write"}) {
+                for (String s : LAYERS) {
+                    bars.add(new Chart.Bar("DAX " + op + " " + Stacks.human(size) + ", " + label(s), daxRatio(op, s, size, false),
+                            s.equals("DIRECT") ? Double.NaN : goal));
+                }
+            }
+            panels.add(new Chart.Panel("DAX " + Stacks.human(size) + ", write cache off, of the raw copy (goal " + pct(goal) + " for dm)", bars));
+        }
+        List<Chart.Bar> bioBars = new ArrayList<>();
+        for (int t : new int[] {1, 2}) {
+            for (int i = 0; i < BIO_METHODS.length; i++) {
+                for (String s : new String[] {"LINEAR", "STRIPE2"}) {
+                    bioBars.add(new Chart.Bar(BIO_LABELS[i] + ", " + t + "T, " + label(s),
+                            bio(BIO_METHODS[i], s, t) / bio(BIO_METHODS[i], "DIRECT", t), s.equals("LINEAR") ? 0.85 : Double.NaN));
+                }
+            }
+        }
+        panels.add(new Chart.Panel("Bio path, of brd directly (goal 85% for dm-linear)", bioBars));
+        List<Chart.Bar> nbdBars = new ArrayList<>();
+        for (FioResults.Row row : fio) nbdBars.add(new Chart.Bar("NBD " + row.description(), row.ratio(), 1.0));
+        panels.add(new Chart.Panel("NBD export, dmstack of nbdkit memory (goal 100%)", nbdBars));
+    }
+
+    private void daxSection(StringBuilder sb) {
+        sb.append("## DAX path (fs-dax read/write over pmem)\n\n");
+        sb.append("GiB/s, and in brackets the share of the raw copy. Stripes are 64 KiB chunks. One thread.\n\n");
+        for (boolean wc : new boolean[] {false, true}) {
+            for (String op : new String[] {"read", "write"}) {
+                sb.append("### ").append(op).append(", write cache ").append(wc ? "on" : "off").append("\n\n");
+                sb.append("| size | raw copy | pmem | dm-linear | dm-stripe x2 | dm-stripe x4 |\n|---|---:|---:|---:|---:|---:|\n");
+                for (int size : DAX_SIZES) {
+                    double raw = dax(op, "RAW", size, wc);
+                    sb.append("| ").append(Stacks.human(size)).append(" | ").append(gib(raw, size));
+                    for (String s : LAYERS) {
+                        double v = dax(op, s, size, wc);
+                        sb.append(" | ").append(gib(v, size)).append(Double.isNaN(v) ? "" : " (" + pct(v / raw) + ")");
+                    }
+                    sb.append(" |\n");
+                }
+                sb.append('\n');
+            }
+        }
+    }
+
+    private void writeCacheSection(StringBuilder sb) {
+        sb.append("## Write cache on and off (DAX writes)\n\n");
+        sb.append("Forces per write counted with `Memory.forces()`; reads force nothing with either setting");
+        double maxRead = 0;
+        for (Map.Entry<String, Double> e : r.forces.entrySet()) if (e.getKey().endsWith("/read")) maxRead = Math.max(maxRead, e.getValue());
+        sb.append(" (most counted per read: ").append(ScaleProbe.format(maxRead)).append(").\n\n");
+        sb.append("| size | stack | write cache on: GiB/s | forces per write | write cache off: GiB/s | forces per write | speed-up off/on |\n");
+        sb.append("|---|---|---:|---:|---:|---:|---:|\n");
+        for (int size : DAX_SIZES) {
+            for (String s : new String[] {"RAW", "DIRECT", "LINEAR", "STRIPE2", "STRIPE4"}) {
+                double on = dax("write", s, size, true), off = dax("write", s, size, false);
+                sb.append("| ").append(Stacks.human(size)).append(" | ").append(label(s)).append(" | ").append(gib(on, size)).append(" | ")
+                        .append(ScaleProbe.format(forces(s, size, true, "write"))).append(" | ").append(gib(off, size)).append(" | ")
+                        .append(ScaleProbe.format(forces(s, size, false, "write"))).append(" | ")
+                        .append(Double.isNaN(off / on) ? "n/a" : String.format(Locale.ROOT, "%.1fx", off / on)).append(" |\n");
+            }
+        }
+        sb.append('\n');
+    }
+
+    private void bioSection(StringBuilder sb) {
+        sb.append("## Bio path (brd)\n\n");
+        sb.append("Bios submitted and awaited one at a time per thread. 4 KiB: IOPS; 1 MiB: MiB/s. In brackets: the share of brd directly. "
+                + "dm-stripe: 2 RAM disks, 64 KiB chunks.\n\n");
+        sb.append("| workload | threads | brd | dm-linear | dm-stripe x2 |\n|---|---:|---:|---:|---:|\n");
+        for (int t : new int[] {1, 2}) {
+            for (int i = 0; i < BIO_METHODS.length; i++) {
+                boolean large = BIO_METHODS[i].endsWith("1m");
+                double base = bio(BIO_METHODS[i], "DIRECT", t);
+                sb.append("| ").append(BIO_LABELS[i]).append(" | ").append(t).append(" | ").append(ScaleProbe.format(base)).append(large ? " MiB/s" : " IOPS");
+                for (String s : new String[] {"LINEAR", "STRIPE2"}) {
+                    double v = bio(BIO_METHODS[i], s, t);
+                    sb.append(" | ").append(Double.isNaN(v) ? "n/a" : ScaleProbe.format(v) + " (" + pct(v / base) + ")");
+                }
+                sb.append(" |\n");
+            }
+        }
+        sb.append('\n');
+    }
+
+    private void nbdSection(StringBuilder sb) {
+        sb.append("## NBD path (fio against dmstack's export and nbdkit's memory plugin)\n\n");
+        if (fio.isEmpty()) {
+            sb.append("Not part of this run: `benchmarks/nbd-compare.sh` runs it (needs fio and nbdkit).\n\n");
+            return;
+        }
+        if (fioAbout != null) sb.append(fioAbout).append(".\n\n");
+        sb.append(FioResults.table(fio)).append('\n');
+    }
+
+    private void scaleSection(StringBuilder sb) {
+        sb.append("## Scale\n\n| what | figure | note |\n|---|---:|---|\n");
+        Results.Measurement load = r.find("ScaleBench.tableLoad100k", 0);
+        if (load != null) sb.append("| 100,000-target table: load (dmsetup create), warm | ").append(withError(load)).append(" | parse, construct, stack limits, resume |\n");
+        Results.Measurement one = r.find("ScaleBench.lookupRead4k", 0, "targets", "1");
+        Results.Measurement many = r.find("ScaleBench.lookupRead4k", 0, "targets", "100000");
+        if (one != null) sb.append("| 4 KiB read through a 1-target table | ").append(withError(one)).append(" | |\n");
+        if (many != null) sb.append("| 4 KiB read through a 100,000-target table | ").append(withError(many)).append(" | |\n");
+        if (one != null && many != null) {
+            sb.append("| lookup cost per bio among 100,000 targets | ").append(ScaleProbe.format(many.score() - one.score())).append(" ns | the difference of the two rows above |\n");
+        }
+        Results.Measurement start = r.find("ScaleBench.brdStartup1TiB", 0);
+        if (start != null) sb.append("| 1 TiB RAM disk: start-up, warm | ").append(withError(start)).append(" | new Brd(rd_nr=1, rd_size=1T) |\n");
+        for (ScaleProbe.Row row : r.scale) {
+            sb.append("| ").append(row.what()).append(" | ").append(row.unit().isEmpty() ? (row.value() != 0 ? "yes" : "no") : ScaleProbe.format(row.value()) + " " + row.unit())
+                    .append(" | ").append(row.note()).append(" |\n");
+        }
+        sb.append('\n');
+    }
+
+    // ---- formatting ----
+
+    private static String withError(Results.Measurement m) {
+        String unit = m.unit().replace("/op", "");
+        String s = ScaleProbe.format(m.score()) + " " + unit;
+        if (!Double.isNaN(m.error()) && m.samples() > 2) s += " ± " + ScaleProbe.format(m.error());
+        return s;
+    }
+
+    static String label(String stack) {
+        return switch (stack) {
+            case "RAW" -> "raw copy";
+            case "DIRECT" -> "pmem";
+            default -> Stacks.Layer.valueOf(stack).label;
+        };
+    }
+
+    private static String gib(double opsPerSecond, int size) {
+        if (Double.isNaN(opsPerSecond)) return "n/a";
+        return String.format(Locale.ROOT, "%.2f", opsPerSecond * size / (1L << 30));
+    }
+
+    static String pct(double ratio) {
+        return Double.isNaN(ratio) ? "n/a" : String.format(Locale.ROOT, "%.0f%%", ratio * 100);
+    }
+}
