@@ -60,12 +60,9 @@ public final class DaxDevice implements DaxOperations {
     /** dax_direct_access. */
     @Override
     public DaxMapping directAccess(long pgoff, long nrPages) {
-        if (nrPages < 0) throw new DaxException(Errno.EINVAL, name + ": direct_access of a negative page count " + nrPages);
-        checkPgoff(pgoff);
         enter();
         try {
-            // dax_direct_access never hands out more than was asked for.
-            return ops.directAccess(pgoff, nrPages).clamp(Math.max(1, nrPages));
+            return directAccessHeld(pgoff, nrPages);
         } finally {
             exit();
         }
@@ -74,10 +71,9 @@ public final class DaxDevice implements DaxOperations {
     /** dax_copy_from_iter: a DAX write of {@code bytes} from {@code iter} into {@code addr}. */
     @Override
     public long copyFromIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
-        checkCopy(pgoff, addr, bytes);
         enter();
         try {
-            return ops.copyFromIter(pgoff, addr, bytes, iter);
+            return copyFromIterHeld(pgoff, addr, bytes, iter);
         } finally {
             exit();
         }
@@ -86,10 +82,9 @@ public final class DaxDevice implements DaxOperations {
     /** dax_copy_to_iter: a machine-check-safe DAX read. */
     @Override
     public long copyToIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
-        checkCopy(pgoff, addr, bytes);
         enter();
         try {
-            return ops.copyToIter(pgoff, addr, bytes, iter);
+            return copyToIterHeld(pgoff, addr, bytes, iter);
         } finally {
             exit();
         }
@@ -99,13 +94,38 @@ public final class DaxDevice implements DaxOperations {
     @Override
     public void flush(long pgoff, MemorySegment addr, long size) {
         if (!writeCache) return;
-        checkCopy(pgoff, addr, size);
         enter();
         try {
-            ops.flush(pgoff, addr, size);
+            flushHeld(pgoff, addr, size);
         } finally {
             exit();
         }
+    }
+
+    // The same calls for a caller that has already entered the device (fs-dax holds it across a
+    // whole read or write, as Linux's dax_iomap_rw holds dax_read_lock): checked, not counted again.
+
+    DaxMapping directAccessHeld(long pgoff, long nrPages) {
+        if (nrPages < 0) throw new DaxException(Errno.EINVAL, name + ": direct_access of a negative page count " + nrPages);
+        checkPgoff(pgoff);
+        // dax_direct_access never hands out more than was asked for.
+        return ops.directAccess(pgoff, nrPages).clamp(Math.max(1, nrPages));
+    }
+
+    long copyFromIterHeld(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
+        checkCopy(pgoff, addr, bytes);
+        return ops.copyFromIter(pgoff, addr, bytes, iter);
+    }
+
+    long copyToIterHeld(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
+        checkCopy(pgoff, addr, bytes);
+        return ops.copyToIter(pgoff, addr, bytes, iter);
+    }
+
+    void flushHeld(long pgoff, MemorySegment addr, long size) {
+        if (!writeCache) return;
+        checkCopy(pgoff, addr, size);
+        ops.flush(pgoff, addr, size);
     }
 
     /**
@@ -119,7 +139,11 @@ public final class DaxDevice implements DaxOperations {
         killer = null;
     }
 
-    private void enter() {
+    /**
+     * dax_read_lock for this device: fails with ENXIO when it is dead, and otherwise keeps
+     * {@link #kill()} waiting until the matching {@link #exit()}.
+     */
+    void enter() {
         inFlight.incrementAndGet();
         if (!alive) {
             exit();
@@ -127,7 +151,7 @@ public final class DaxDevice implements DaxOperations {
         }
     }
 
-    private void exit() {
+    void exit() {
         if (inFlight.decrementAndGet() == 0 && !alive) {
             Thread t = killer;
             if (t != null) LockSupport.unpark(t);

@@ -26,7 +26,7 @@ public final class FsDax {
      * @throws DaxException when nothing could be read (EIO at a media error)
      */
     public static long read(DaxDevice dax, long pos, IovIter iter) {
-        return iterate(dax, pos, iter.count(), (pgoff, kaddr, len) -> dax.copyToIter(pgoff, kaddr, len, iter));
+        return iterate(dax, pos, iter.count(), (pgoff, kaddr, len) -> dax.copyToIterHeld(pgoff, kaddr, len, iter));
     }
 
     /**
@@ -34,7 +34,7 @@ public final class FsDax {
      * through copy_from_iter, which on a device with a DAX write cache is durable on return.
      */
     public static long write(DaxDevice dax, long pos, IovIter iter) {
-        return iterate(dax, pos, iter.count(), (pgoff, kaddr, len) -> dax.copyFromIter(pgoff, kaddr, len, iter));
+        return iterate(dax, pos, iter.count(), (pgoff, kaddr, len) -> dax.copyFromIterHeld(pgoff, kaddr, len, iter));
     }
 
     /**
@@ -46,7 +46,7 @@ public final class FsDax {
         long[] from = {0};
         return iterate(dax, pos, src.byteSize(), (pgoff, kaddr, len) -> {
             Memory.copy(src, from[0], kaddr, 0, len);
-            dax.flush(pgoff, kaddr, len);
+            dax.flushHeld(pgoff, kaddr, len);
             from[0] += len;
             return len;
         });
@@ -59,13 +59,26 @@ public final class FsDax {
     public static void fsync(DaxDevice dax, long pos, long len) {
         if (!dax.writeCache()) return;
         iterate(dax, pos, len, (pgoff, kaddr, n) -> {
-            dax.flush(pgoff, kaddr, n);
+            dax.flushHeld(pgoff, kaddr, n);
             return n;
         });
     }
 
+    /**
+     * Walks {@code [pos, pos + length)} a direct_access at a time, with the device entered once for
+     * the whole walk (dax_read_lock), so the steps use the device's held calls.
+     */
     private static long iterate(DaxDevice dax, long pos, long length, Step step) {
         if (pos < 0 || length < 0) throw new DaxException(Errno.EINVAL, dax.name() + ": negative position or length");
+        dax.enter();
+        try {
+            return walk(dax, pos, length, step);
+        } finally {
+            dax.exit();
+        }
+    }
+
+    private static long walk(DaxDevice dax, long pos, long length, Step step) {
         long end = Math.min(pos + length, dax.pages() << Units.PAGE_SHIFT);
         long done = 0;
         while (pos + done < end) {
@@ -75,7 +88,7 @@ public final class FsDax {
             long want = end - at;
             DaxMapping map;
             try {
-                map = dax.directAccess(pgoff, (offset + want + Units.PAGE_SIZE - 1) >>> Units.PAGE_SHIFT);
+                map = dax.directAccessHeld(pgoff, (offset + want + Units.PAGE_SIZE - 1) >>> Units.PAGE_SHIFT);
             } catch (DaxException e) {
                 if (done > 0) return done;
                 throw e;

@@ -1,8 +1,6 @@
 package org.dmstack.iov;
 
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * An iterator over the memory on the far side of a copy, as Linux's struct iov_iter: caller
@@ -30,20 +28,22 @@ public abstract class IovIter {
 
     /** An IOVEC over caller buffers (byte arrays), in order. */
     public static IovIter iovec(byte[]... buffers) {
-        List<MemorySegment> segments = new ArrayList<>();
-        for (byte[] b : buffers) segments.add(MemorySegment.ofArray(b));
+        // Built straight into the iterator's array: read(2) and write(2) make one per call.
+        MemorySegment[] segments = new MemorySegment[buffers.length];
+        for (int i = 0; i < buffers.length; i++) segments[i] = MemorySegment.ofArray(buffers[i]);
         return new SegmentIter(Kind.IOVEC, segments);
     }
 
     /** A KVEC over memory segments, in order. */
     public static IovIter kvec(MemorySegment... segments) {
-        return new SegmentIter(Kind.KVEC, List.of(segments));
+        for (MemorySegment s : segments) java.util.Objects.requireNonNull(s, "segment");
+        return new SegmentIter(Kind.KVEC, segments.clone());
     }
 
     /** A BVEC over page-like segments (a page and a range inside it), in order. */
     public static IovIter bvec(BioVec... vecs) {
-        List<MemorySegment> segments = new ArrayList<>();
-        for (BioVec v : vecs) segments.add(v.page().asSlice(v.offset(), v.length()));
+        MemorySegment[] segments = new MemorySegment[vecs.length];
+        for (int i = 0; i < vecs.length; i++) segments[i] = vecs[i].page().asSlice(vecs[i].offset(), vecs[i].length());
         return new SegmentIter(Kind.BVEC, segments);
     }
 

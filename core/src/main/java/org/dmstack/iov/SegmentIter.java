@@ -1,7 +1,6 @@
 package org.dmstack.iov;
 
 import java.lang.foreign.MemorySegment;
-import java.util.List;
 import org.dmstack.memory.Memory;
 
 /** IOVEC, KVEC and BVEC: a list of segments, a position in it, and a count. */
@@ -11,9 +10,10 @@ final class SegmentIter extends IovIter {
     private long offset; // in segments[index]
     private long count;
 
-    SegmentIter(Kind kind, List<MemorySegment> segments) {
+    /** @param segments the iterator's own array (not copied) */
+    SegmentIter(Kind kind, MemorySegment[] segments) {
         super(kind);
-        this.segments = segments.toArray(MemorySegment[]::new);
+        this.segments = segments;
         for (MemorySegment s : this.segments) count += s.byteSize();
         skipEmpty();
     }
