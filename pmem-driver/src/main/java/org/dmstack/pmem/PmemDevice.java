@@ -231,11 +231,14 @@ public final class PmemDevice {
 
     /** pmem's dax_operations. */
     private final class Dax implements DaxOperations {
-        /** Called for a DAX mapping: every page from pgoff to the end or to the first bad page. */
+        /** Called for a DAX mapping: the pages from pgoff, up to nrPages, the end or the first bad page. */
         @Override
         public DaxMapping directAccess(long pgoff, long nrPages) {
-            long pages = (size >>> Units.PAGE_SHIFT) - pgoff;
-            if (pages <= 0) throw new DaxException(Errno.ERANGE, name + ": page offset " + pgoff + " outside the device");
+            long left = (size >>> Units.PAGE_SHIFT) - pgoff;
+            if (left <= 0) throw new DaxException(Errno.ERANGE, name + ": page offset " + pgoff + " outside the device");
+            // No more than asked for (at least one): the caller clamps to that anyway, and a
+            // slice of exactly what is used saves slicing twice on every call.
+            long pages = Math.min(left, Math.max(1, nrPages));
             if (!badBlocks.isEmpty()) {
                 long bad = badBlocks.firstBad(pgoff << (Units.PAGE_SHIFT - Units.SECTOR_SHIFT), pages << (Units.PAGE_SHIFT - Units.SECTOR_SHIFT));
                 if (bad >= 0) {
