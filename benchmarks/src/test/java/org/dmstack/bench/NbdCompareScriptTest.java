@@ -1,0 +1,56 @@
+package org.dmstack.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The NBD comparison script, very briefly (1 s per workload, a 64 MiB disk): it must run fio
+ * against both servers and print them side by side. Needs fio (with its nbd engine) and nbdkit,
+ * which .ci/run installs; skipped without them.
+ */
+class NbdCompareScriptTest {
+    @Test
+    void comparesDmstackAndNbdkitOnEveryWorkload(@TempDir Path out) throws Exception {
+        assumeTrue(onPath("fio") && onPath("nbdkit"), "fio and nbdkit are not installed (apt-get install -y fio nbdkit)");
+        Path script = Path.of("nbd-compare.sh").toAbsolutePath();
+        ProcessBuilder pb = new ProcessBuilder("bash", script.toString(), out.toString()).redirectErrorStream(true);
+        pb.environment().put("RUNTIME", "1");
+        pb.environment().put("WARMUP", "1");
+        pb.environment().put("SIZE", "64M");
+        pb.environment().put("DMSTACK_BENCH_CP", System.getProperty("java.class.path"));
+        pb.environment().put("JAVA", ProcessHandle.current().info().command().orElse("java"));
+        Process p = pb.start();
+        String output = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(150, TimeUnit.SECONDS), "script did not finish");
+        assertEquals(0, p.exitValue(), output);
+
+        List<FioResults.Row> rows = FioResults.read(out);
+        assertEquals(FioResults.WORKLOADS.size(), rows.size(), output);
+        for (FioResults.Row r : rows) {
+            assertTrue(r.dmstack().iops() > 0 && r.nbdkit().iops() > 0, r.toString());
+        }
+        assertTrue(output.contains("| 4 KiB random read, QD 32 |"), output);
+        assertTrue(output.contains("| 1 MiB sequential write, QD 1 |"), output);
+
+        Results empty = new Results();
+        Report.write(empty, out, out);
+        String md = Files.readString(out.resolve("report.md"));
+        assertTrue(md.contains("dmstack / nbdkit"), md);
+        assertTrue(md.contains("NBD export, of nbdkit's memory plugin, every workload | worst "), md);
+    }
+
+    private static boolean onPath(String tool) {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
+            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, tool))) return true;
+        }
+        return false;
+    }
+}
