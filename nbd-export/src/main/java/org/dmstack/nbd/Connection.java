@@ -54,6 +54,7 @@ final class Connection implements Runnable {
     private final ReentrantLock sendLock = new ReentrantLock();
     private final Semaphore requests = new Semaphore(MAX_REQUESTS);
     private final Semaphore bytes = new Semaphore(MAX_BYTES);
+    private final PayloadPool payloads = new PayloadPool();
     private volatile boolean sendFailed;
 
     // Negotiated
@@ -341,16 +342,17 @@ final class Connection implements Runnable {
                     int n = (int) r.length();
                     requests.acquire();
                     bytes.acquire(n);
-                    MemorySegment buf;
+                    MemorySegment buf = null;
                     try {
-                        buf = Arena.ofAuto().allocate(Math.max(n, 1));
+                        buf = payloads.take(Math.max(n, 1));
                         readFully(buf.asByteBuffer().limit(n)); // all of it, or nothing is written
                     } catch (IOException | RuntimeException e) {
+                        payloads.give(buf);
                         bytes.release(n);
                         requests.release();
                         throw e;
                     }
-                    dispatch(r, buf.asSlice(0, n), n);
+                    dispatch(r, buf, n);
                 } else if (refusal != null) {
                     reply(r, refusal.error(), refusal.message(), null);
                 } else {
@@ -367,16 +369,21 @@ final class Connection implements Runnable {
         }
     }
 
-    private void dispatch(Request r, MemorySegment data, int budget) {
+    /**
+     * Runs a request on its own virtual thread. {@code payload} is a WRITE's pooled buffer (its
+     * first {@code r.length()} bytes are the data); it goes back to the pool when the request is done.
+     */
+    private void dispatch(Request r, MemorySegment payload, int budget) {
         Thread.ofVirtual().name("nbd-request").start(() -> {
             try {
-                execute(r, data);
+                execute(r, payload == null ? null : payload.asSlice(0, r.length()));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } catch (RuntimeException e) {
                 LOG.error("{}: {} failed", peer, Nbd.commandName(r.type()), e);
                 trySend(() -> reply(r, EIO, "internal error: " + e, null));
             } finally {
+                payloads.give(payload);
                 bytes.release(budget);
                 requests.release();
             }
@@ -441,9 +448,11 @@ final class Connection implements Runnable {
         boolean fua = r.fua() && d.writeCache() && r.type() != CMD_READ && r.type() != CMD_FLUSH;
         BlkStatus status;
         MemorySegment readBuffer = null;
+        MemorySegment pooled = null;
         switch (r.type()) {
             case CMD_READ -> {
-                readBuffer = Arena.ofAuto().allocate(r.length());
+                pooled = payloads.take(r.length());
+                readBuffer = pooled.asSlice(0, r.length());
                 status = split(d, readBuffer, sector, false, false);
             }
             case CMD_WRITE -> {
@@ -469,10 +478,14 @@ final class Connection implements Runnable {
         }
         BlkStatus s = status;
         MemorySegment rb = readBuffer;
-        trySend(() -> {
-            if (s.isOk()) reply(r, 0, null, rb == null ? null : rb.asByteBuffer());
-            else reply(r, errno(s), Nbd.commandName(r.type()) + ": " + s.message(), null);
-        });
+        try {
+            trySend(() -> {
+                if (s.isOk()) reply(r, 0, null, rb == null ? null : rb.asByteBuffer());
+                else reply(r, errno(s), Nbd.commandName(r.type()) + ": " + s.message(), null);
+            });
+        } finally {
+            payloads.give(pooled); // the reply has been written (or the client is gone)
+        }
     }
 
     private static int errno(BlkStatus s) {
