@@ -160,7 +160,7 @@ public record EmulatedPlatform(List<Nvdimm> nvdimms, Persistence persistence, Li
                     }
                     spa.add(new NfitPlatform.SpaPoison(spaStart(dimms, n) + offset, length));
                 } else if (parts.length == 2) {
-                    spa.add(new NfitPlatform.SpaPoison(number(parts[0]), number(parts[1])));
+                    spa.add(NfitPlatform.SpaPoison.parse(p));
                 } else {
                     throw new IllegalArgumentException("expected ADDRESS:LENGTH or regionN:OFFSET:LENGTH");
                 }
@@ -172,9 +172,7 @@ public record EmulatedPlatform(List<Nvdimm> nvdimms, Persistence persistence, Li
     }
 
     private static long number(String text) {
-        String t = text.trim();
-        if (t.startsWith("0x") || t.startsWith("0X")) return Long.parseUnsignedLong(t.substring(2), 16);
-        return Units.parseSize(t);
+        return NfitPlatform.SpaPoison.number(text);
     }
 
     private static long spaStart(List<Nvdimm> dimms, int slot) {

@@ -41,6 +41,25 @@ public final class NfitPlatform {
         public SpaPoison {
             if (length <= 0) throw new IllegalArgumentException("poison length must be positive: " + length);
         }
+
+        /** Parses {@code ADDRESS:LENGTH}; numbers hex (0x...) or decimal, the length may carry K/M/G. */
+        public static SpaPoison parse(String text) {
+            String[] parts = text.trim().split(":");
+            if (parts.length != 2) {
+                throw new IllegalArgumentException("Invalid poison '" + text + "': expected ADDRESS:LENGTH");
+            }
+            try {
+                return new SpaPoison(number(parts[0]), number(parts[1]));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("Invalid poison '" + text + "': " + e.getMessage(), e);
+            }
+        }
+
+        static long number(String text) {
+            String t = text.trim();
+            if (t.startsWith("0x") || t.startsWith("0X")) return Long.parseUnsignedLong(t.substring(2), 16);
+            return Units.parseSize(t);
+        }
     }
 
     /**
