@@ -178,7 +178,11 @@ public class NfitComponent {
             backings = e.backings();
             poison = e.poison();
         } else {
-            nfit = NfitParser.parse(Path.of(table));
+            try {
+                nfit = NfitParser.parse(Path.of(table));
+            } catch (java.nio.file.NoSuchFileException e) {
+                throw new java.nio.file.NoSuchFileException(table, null, "cannot read the NFIT table: no such file");
+            }
             backings = new ArrayList<>();
             for (String s : split(config.backing())) {
                 backings.add(s.equalsIgnoreCase("anonymous") ? Region.Backing.anonymous()
