@@ -1,5 +1,7 @@
 package org.dmstack.nfit;
 
+import org.dmstack.nvdimm.MediaErrorListener;
+
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,5 +1,7 @@
 package org.dmstack.nfit;
 
+import org.dmstack.nvdimm.MediaErrorListener;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.dmstack.nfit.EmulatedPlatform;
-import org.dmstack.nfit.MediaErrorListener;
+import org.dmstack.nvdimm.MediaErrorListener;
 import org.dmstack.nfit.Nfit;
 import org.dmstack.nfit.NfitException;
 import org.dmstack.nfit.NfitParser;

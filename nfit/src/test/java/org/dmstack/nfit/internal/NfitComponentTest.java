@@ -19,7 +19,7 @@ import java.util.Dictionary;
 import java.util.List;
 import java.util.Map;
 import org.dmstack.nfit.EmulatedPlatform;
-import org.dmstack.nfit.MediaErrorListener;
+import org.dmstack.nvdimm.MediaErrorListener;
 import org.dmstack.nfit.NfitException;
 import org.dmstack.nfit.NfitPlatform;
 import org.dmstack.nvdimm.Region;
