@@ -1,5 +1,7 @@
 package org.dmstack.dm.linear;
 
+import org.dmstack.block.BioOp;
+import org.dmstack.testkit.RecordingDevice;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -27,8 +29,8 @@ import org.junit.jupiter.api.Test;
 class LinearStackTest {
     private final BlockDeviceRegistry registry = new BlockDeviceRegistry();
     private final DeviceMapper dm = new DeviceMapper(registry);
-    private final RamDevice ram0 = RamDevice.add(registry, 0, 4096);
-    private final RamDevice ram1 = RamDevice.add(registry, 1, 4096);
+    private final RecordingDevice ram0 = RecordingDevice.ram(registry, 0, 4096, true);
+    private final RecordingDevice ram1 = RecordingDevice.ram(registry, 1, 4096, true);
 
     LinearStackTest() {
         dm.targetTypes().register(new LinearTargetType());
@@ -64,8 +66,8 @@ class LinearStackTest {
 
         assertEquals(-1, ram0.sectors(3048, 24).mismatch(data.asSlice(0, 24 * 512)));
         assertEquals(-1, ram1.sectors(0, 76).mismatch(data.asSlice(24 * 512)));
-        assertEquals(List.of("WRITE 3048+24"), ram0.log);
-        assertEquals(List.of("WRITE 0+76"), ram1.log);
+        assertEquals(List.of("WRITE 3048+24"), ram0.log());
+        assertEquals(List.of("WRITE 0+76"), ram1.log());
 
         MemorySegment back = MemorySegment.ofArray(new byte[100 * 512]);
         assertEquals(BlkStatus.OK, submit(lv.disk(), Bio.read(1000, back)));
@@ -77,16 +79,16 @@ class LinearStackTest {
         MappedDevice lv = twoLines();
         assertEquals(BlkStatus.OK, submit(lv.disk(), Bio.discard(1000, 100 * 512)));
         assertEquals(BlkStatus.OK, submit(lv.disk(), Bio.writeZeroes(8, 16 * 512)));
-        assertEquals(List.of("DISCARD 3048+24", "WRITE_ZEROES 2056+16"), ram0.log);
-        assertEquals(List.of("DISCARD 0+76"), ram1.log);
+        assertEquals(List.of("DISCARD 3048+24", "WRITE_ZEROES 2056+16"), ram0.log());
+        assertEquals(List.of("DISCARD 0+76"), ram1.log());
     }
 
     @Test
     void aFlushReachesEveryDevice() {
         MappedDevice lv = twoLines();
         assertEquals(BlkStatus.OK, submit(lv.disk(), Bio.flush()));
-        assertEquals(1, ram0.flushes.get());
-        assertEquals(1, ram1.flushes.get());
+        assertEquals(1, ram0.count(BioOp.FLUSH));
+        assertEquals(1, ram1.count(BioOp.FLUSH));
     }
 
     @Test
@@ -106,7 +108,7 @@ class LinearStackTest {
         assertRefused("0 1024 linear ram0 3584", "line 1: linear: ram0 too small for target: start=3584, len=1024, dev_size=4096");
         assertEquals("No devices found\n", dm.ls());
         assertEquals(devices, registry.devices());
-        assertEquals(java.util.Set.of(), registry.holders(ram0.disk.devt()));
+        assertEquals(java.util.Set.of(), registry.holders(ram0.device().devt()));
     }
 
     private void assertRefused(String table, String message) {
@@ -133,7 +135,7 @@ class LinearStackTest {
 
     @Test
     void aTableOverADeviceWithoutDaxHasNoDax() {
-        RamDevice ram2 = RamDevice.add(registry, 2, 4096, false);
+        RecordingDevice ram2 = RecordingDevice.ram(registry, 2, 4096, false);
         MappedDevice lv = twoLines();
         DaxDevice dax = lv.disk().dax();
 
@@ -143,6 +145,6 @@ class LinearStackTest {
         assertNull(lv.disk().dax());
         DaxException e = assertThrows(DaxException.class, () -> dax.directAccess(0, 1));
         assertEquals(DaxException.Errno.EOPNOTSUPP, e.errno());
-        assertEquals(List.of(), ram2.log);
+        assertEquals(List.of(), ram2.log());
     }
 }

@@ -1,5 +1,7 @@
 package org.dmstack.dm.stripe;
 
+import org.dmstack.block.BioOp;
+import org.dmstack.testkit.RecordingDevice;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -32,10 +34,10 @@ import org.junit.jupiter.api.Test;
 class StripedStackTest {
     private final BlockDeviceRegistry registry = new BlockDeviceRegistry();
     private final DeviceMapper dm = new DeviceMapper(registry);
-    private final RamDevice ram0 = RamDevice.add(registry, 0, 4096);
-    private final RamDevice ram1 = RamDevice.add(registry, 1, 4096);
-    private final RamDevice ram2 = RamDevice.add(registry, 2, 4096);
-    private final RamDevice[] rams = {ram0, ram1, ram2};
+    private final RecordingDevice ram0 = RecordingDevice.ram(registry, 0, 4096, true);
+    private final RecordingDevice ram1 = RecordingDevice.ram(registry, 1, 4096, true);
+    private final RecordingDevice ram2 = RecordingDevice.ram(registry, 2, 4096, true);
+    private final RecordingDevice[] rams = {ram0, ram1, ram2};
 
     StripedStackTest() {
         dm.targetTypes().register(new StripedTargetType());
@@ -82,8 +84,8 @@ class StripedStackTest {
         assertEquals(BlkStatus.OK, submit(st.disk(), Bio.write(10, data)));
 
         assertPlaced(data, 10, 16, new long[] {0, 64});
-        assertEquals(List.of("WRITE 10+6", "WRITE 16+16", "WRITE 32+16", "WRITE 48+14"), ram0.log);
-        assertEquals(List.of("WRITE 64+16", "WRITE 80+16", "WRITE 96+16"), ram1.log);
+        assertEquals(List.of("WRITE 10+6", "WRITE 16+16", "WRITE 32+16", "WRITE 48+14"), ram0.log());
+        assertEquals(List.of("WRITE 64+16", "WRITE 80+16", "WRITE 96+16"), ram1.log());
         MemorySegment back = MemorySegment.ofArray(new byte[100 * 512]);
         assertEquals(BlkStatus.OK, submit(st.disk(), Bio.read(10, back)));
         assertEquals(-1, back.mismatch(data));
@@ -116,7 +118,7 @@ class StripedStackTest {
         assertEquals("1 dependencies\t: (1, 0)\n", dm.deps("st"));
 
         // Linux marks every stripe on the device that failed.
-        ram0.failing = true;
+        ram0.failIo(true);
         assertEquals(BlkStatus.Code.IOERR, submit(st.disk(), Bio.read(0, MemorySegment.ofArray(new byte[512]))).code());
         assertEquals("0 1024 striped 2 1:0 1:0 1 DD\n", dm.status("st"));
     }
@@ -126,7 +128,7 @@ class StripedStackTest {
         ExecutorService disks = Executors.newFixedThreadPool(3);
         ExecutorService writers = Executors.newFixedThreadPool(4);
         try {
-            for (RamDevice ram : rams) ram.async = disks;
+            for (RecordingDevice ram : rams) ram.async(disks);
             MappedDevice st = dm.create("st", "0 3000 striped 3 25 ram0 0 ram1 0 ram2 0");
             MemorySegment data = pattern(3000, 11);
             List<Future<BlkStatus>> done = new ArrayList<>();
@@ -154,30 +156,30 @@ class StripedStackTest {
         MappedDevice st = dm.create("st", "0 1536 striped 3 16 ram0 0 ram1 0 ram2 0");
 
         assertEquals(BlkStatus.OK, submit(st.disk(), Bio.flush()));
-        assertEquals(List.of(1, 1, 1), List.of(ram0.flushes.get(), ram1.flushes.get(), ram2.flushes.get()));
+        assertEquals(List.of(1L, 1L, 1L), List.of(ram0.count(BioOp.FLUSH), ram1.count(BioOp.FLUSH), ram2.count(BioOp.FLUSH)));
 
         // A write with PREFLUSH flushes every stripe first, then writes only where its data goes.
         assertEquals(BlkStatus.OK, submit(st.disk(), Bio.write(0, pattern(8, 1), BioFlag.PREFLUSH)));
-        assertEquals(List.of(2, 2, 2), List.of(ram0.flushes.get(), ram1.flushes.get(), ram2.flushes.get()));
-        assertEquals(List.of("WRITE 0+8"), ram0.log);
-        assertEquals(List.of(), ram1.log);
+        assertEquals(List.of(2L, 2L, 2L), List.of(ram0.count(BioOp.FLUSH), ram1.count(BioOp.FLUSH), ram2.count(BioOp.FLUSH)));
+        assertEquals(List.of("WRITE 0+8"), ram0.log());
+        assertEquals(List.of(), ram1.log());
     }
 
     @Test
     void aDiscardReachesEachStripeAsOneRangeAndOnlyStripesThatHoldPartOfIt() {
         MappedDevice st = twoStripes();
         assertEquals(BlkStatus.OK, submit(st.disk(), Bio.write(0, pattern(64, 5))));
-        ram0.log.clear();
-        ram1.log.clear();
+        ram0.clear();
+        ram1.clear();
 
         assertEquals(BlkStatus.OK, submit(st.disk(), Bio.discard(8, 48 * 512)));
-        assertEquals(List.of("DISCARD 8+24"), ram0.log);
-        assertEquals(List.of("DISCARD 64+24"), ram1.log);
+        assertEquals(List.of("DISCARD 8+24"), ram0.log());
+        assertEquals(List.of("DISCARD 64+24"), ram1.log());
         assertEquals(-1, ram0.sectors(8, 24).mismatch(MemorySegment.ofArray(new byte[24 * 512])));
 
         assertEquals(BlkStatus.OK, submit(st.disk(), Bio.writeZeroes(50, 4 * 512))); // inside chunk 3, on ram1
-        assertEquals(List.of("DISCARD 8+24"), ram0.log);
-        assertEquals(List.of("DISCARD 64+24", "WRITE_ZEROES 82+4"), ram1.log);
+        assertEquals(List.of("DISCARD 8+24"), ram0.log());
+        assertEquals(List.of("DISCARD 64+24", "WRITE_ZEROES 82+4"), ram1.log());
     }
 
     @Test
@@ -185,7 +187,7 @@ class StripedStackTest {
         MappedDevice st = twoStripes();
         assertEquals("0 1024 striped 2 1:0 1:1 1 AA\n", dm.status("st"));
 
-        ram1.failing = true;
+        ram1.failIo(true);
         assertEquals(BlkStatus.Code.IOERR, submit(st.disk(), Bio.write(16, pattern(8, 2))).code());
         assertEquals(BlkStatus.OK, submit(st.disk(), Bio.write(0, pattern(8, 2))));
 
@@ -214,7 +216,7 @@ class StripedStackTest {
         assertRefused("0 1024 striped 2 16 ram0 0 ram1 3800", "line 1: striped: ram1 too small for target: start=3800, len=512, dev_size=4096");
         assertEquals("No devices found\n", dm.ls());
         assertEquals(devices, registry.devices());
-        for (RamDevice ram : rams) assertEquals(Set.of(), registry.holders(ram.disk.devt()));
+        for (RecordingDevice ram : rams) assertEquals(Set.of(), registry.holders(ram.device().devt()));
     }
 
     private void assertRefused(String table, String message) {
@@ -242,7 +244,7 @@ class StripedStackTest {
 
     @Test
     void aTableWithADeviceWithoutDaxHasNoDax() {
-        RamDevice.add(registry, 3, 4096, false);
+        RecordingDevice.ram(registry, 3, 4096, false);
         MappedDevice st = dm.create("st", "0 1024 striped 2 16 ram0 0 ram3 0");
         assertNull(st.disk().dax());
         assertEquals("0", st.disk().attributes().read("queue/dax"));
