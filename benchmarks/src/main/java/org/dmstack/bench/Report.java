@@ -50,7 +50,7 @@ final class Report {
 
     private double dax(String op, String stack, int size, boolean wc) {
         Results.Measurement m = r.find("DaxBench." + op, 1, "stack", stack, "size", Integer.toString(size), "writeCache", Boolean.toString(wc));
-        return m == null ? Double.NaN : m.score();
+        return m == null ? Double.NaN : m.best();
     }
 
     /** A DAX result over the raw copy of the same size, operation and write cache. */
@@ -60,7 +60,7 @@ final class Report {
 
     private double bio(String method, String stack, int threads) {
         Results.Measurement m = r.find("BioBench." + method, threads, "stack", stack);
-        return m == null ? Double.NaN : m.score();
+        return m == null ? Double.NaN : m.best();
     }
 
     private double forces(String stack, int size, boolean wc, String op) {
@@ -76,8 +76,9 @@ final class Report {
         sb.append("# dmstack benchmarks\n\n");
         sb.append("| | |\n|---|---|\n");
         for (Map.Entry<String, String> e : r.environment.entrySet()) sb.append("| ").append(e.getKey()).append(" | ").append(e.getValue()).append(" |\n");
-        sb.append("\nThe machine's cores are shared with other work, so figures are noisy (a few percent, more on short runs). "
-                + "Every ratio compares figures from this one run. ![chart](chart.png)\n\n");
+        sb.append("\nThe machine's cores are shared with other work, so single iterations vary by 10% and more. Tables show the best "
+                + "measured iteration of each benchmark (noise only slows an iteration down), and every ratio compares figures "
+                + "from this one run.\n\n![chart](chart.png)\n\n");
 
         sb.append("## Goals\n\n| goal | measured | target | met |\n|---|---|---|---|\n");
         for (Goal g : goals) {
@@ -103,7 +104,8 @@ final class Report {
                   brd directly, same workload and thread count.
                 - **NBD**: fio (nbd ioengine) against dmstack's export of a RAM disk and nbdkit's memory plugin, same
                   workloads, one after the other; percentages are dmstack's IOPS over nbdkit's.
-                - Scores are JMH means with their 99.9% confidence half-width where there were enough iterations.
+                - Figures are the best measured iteration of each JMH benchmark; `results.json` also has the means and their
+                  99.9% confidence half-widths. Scale rows show the best and the mean.
                 """);
         return sb.toString();
     }
@@ -302,7 +304,8 @@ final class Report {
         if (one != null) sb.append("| 4 KiB read through a 1-target table | ").append(withError(one)).append(" | |\n");
         if (many != null) sb.append("| 4 KiB read through a 100,000-target table | ").append(withError(many)).append(" | |\n");
         if (one != null && many != null) {
-            sb.append("| lookup cost per bio among 100,000 targets | ").append(ScaleProbe.format(many.score() - one.score())).append(" ns | the difference of the two rows above |\n");
+            sb.append("| lookup cost per bio among 100,000 targets | ").append(ScaleProbe.format(many.best() - one.best()))
+                    .append(" ns | the difference of the two rows above (best iterations) |\n");
         }
         Results.Measurement start = r.find("ScaleBench.brdStartup1TiB", 0);
         if (start != null) sb.append("| 1 TiB RAM disk: start-up, warm | ").append(withError(start)).append(" | new Brd(rd_nr=1, rd_size=1T) |\n");
@@ -315,11 +318,12 @@ final class Report {
 
     // ---- formatting ----
 
+    /** The best iteration, and the mean with its error. */
     private static String withError(Results.Measurement m) {
         String unit = m.unit().replace("/op", "");
-        String s = ScaleProbe.format(m.score()) + " " + unit;
+        String s = ScaleProbe.format(m.best()) + " " + unit + " (mean " + ScaleProbe.format(m.score());
         if (!Double.isNaN(m.error()) && m.samples() > 2) s += " ± " + ScaleProbe.format(m.error());
-        return s;
+        return s + ")";
     }
 
     static String label(String stack) {

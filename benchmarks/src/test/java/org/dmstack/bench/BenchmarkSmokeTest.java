@@ -45,6 +45,7 @@ class BenchmarkSmokeTest {
         assertEquals(1L, byBenchmark.get("ScaleBench.brdStartup1TiB"));
         for (Results.Measurement m : results.measurements) {
             assertTrue(m.score() > 0 && Double.isFinite(m.score()), m + " has no score");
+            assertTrue(m.best() > 0 && Double.isFinite(m.best()), m + " has no best iteration");
         }
         assertNotNull(results.find("BioBench.randRead4k", 2, "stack", "LINEAR"));
     }

@@ -47,12 +47,13 @@ class JsonAndFioTest {
         Results r = new Results();
         r.environment.put("cpu", "test");
         r.measurements.add(new Results.Measurement("DaxBench.read", Map.of("stack", "RAW", "size", "4096", "writeCache", "false"), 1, "thrpt",
-                1e6, Double.NaN, "ops/s", 1));
+                1e6, Double.NaN, "ops/s", 1, 1.1e6));
         r.scale.add(new ScaleProbe.Row("x", 1.5, "ms", "note"));
         r.save(dir.resolve("r.json"));
         Results back = Results.load(dir.resolve("r.json"));
         assertEquals("test", back.environment.get("cpu"));
         assertEquals(1e6, back.find("DaxBench.read", 1, "stack", "RAW").score());
+        assertEquals(1.1e6, back.find("DaxBench.read", 1, "stack", "RAW").best());
         assertTrue(Double.isNaN(back.measurements.getFirst().error()));
         assertEquals(r.scale, back.scale);
     }
