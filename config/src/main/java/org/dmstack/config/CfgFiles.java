@@ -47,14 +47,27 @@ public final class CfgFiles {
         return null;
     }
 
-    /** The file's properties ({@code key = value} lines, {@code #} comments), as configuration. */
+    /** A value; {@code [a, b, c]} is a list (String[]), anything else a String. */
+    static Object value(String text) {
+        if (text.startsWith("[") && text.endsWith("]")) {
+            String inner = text.substring(1, text.length() - 1).strip();
+            if (inner.isEmpty()) return new String[0];
+            return java.util.Arrays.stream(inner.split(",")).map(String::strip).toArray(String[]::new);
+        }
+        return text;
+    }
+
+    /**
+     * The file's properties ({@code key = value} lines, {@code #} comments), as configuration;
+     * a value in brackets, {@code [a, b]}, is a list.
+     */
     public static Dictionary<String, Object> read(Path file) throws IOException {
         Properties p = new Properties();
         try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             p.load(r);
         }
         Dictionary<String, Object> d = new Hashtable<>();
-        for (String key : p.stringPropertyNames()) d.put(key, p.getProperty(key).strip());
+        for (String key : p.stringPropertyNames()) d.put(key, value(p.getProperty(key).strip()));
         d.put(FILE_PROPERTY, file.toAbsolutePath().toString());
         return d;
     }

@@ -145,7 +145,8 @@ class TableFilesTest {
 
     @Test
     void cfgPropertiesAreStrings() throws Exception {
-        var d = CfgFiles.read(write("brd.cfg", "# two disks\nrd_nr = 2\nrd_size=4096\n"));
+        var d = CfgFiles.read(write("brd.cfg", "# two disks\nrd_nr = 2\nrd_size=4096\nlist = [a:1, b:2]\n"));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new String[] {"a:1", "b:2"}, (String[]) d.get("list"));
         assertEquals("2", d.get("rd_nr"));
         assertEquals("4096", d.get("rd_size"));
         assertEquals(dir.resolve("brd.cfg").toAbsolutePath().toString(), d.get(CfgFiles.FILE_PROPERTY));
