@@ -135,7 +135,6 @@ public final class MappedDevice {
             live = next;
             inactive = null;
             applyRestrictions(next);
-            eventNumber.incrementAndGet();
         }
         if (!suspended) return old;
         DmTable t = live;

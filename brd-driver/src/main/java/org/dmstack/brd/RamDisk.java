@@ -1,0 +1,135 @@
+package org.dmstack.brd;
+
+import java.lang.foreign.MemorySegment;
+import org.dmstack.block.BlkStatus;
+import org.dmstack.block.BlockDevice;
+import org.dmstack.block.Bio;
+import org.dmstack.block.DevT;
+import org.dmstack.block.GenDisk;
+import org.dmstack.block.QueueLimits;
+import org.dmstack.block.Units;
+import org.dmstack.dax.DaxException;
+import org.dmstack.dax.DaxException.Errno;
+import org.dmstack.dax.DaxMapping;
+import org.dmstack.dax.DaxOperations;
+import org.dmstack.iov.IovIter;
+import org.dmstack.memory.PageStore;
+
+/**
+ * One RAM disk, ramN (1:N), like a brd_device: a block device over a sparse {@link PageStore}.
+ * Pages are allocated by the first write to them; reads of pages never written return zeros;
+ * DISCARD and WRITE_ZEROES free the whole pages they cover. The block queue has no write cache
+ * ("write through"); the DAX path hands out one page per direct_access and its DAX write cache is
+ * off, so flushing does nothing.
+ *
+ * <p>The memory is the store's, not the disk's: a new RamDisk over the same store (after the
+ * driver was stopped and started again) has the same contents.
+ */
+public final class RamDisk {
+    private final PageStore store;
+    private final GenDisk disk;
+    private volatile boolean alive = true;
+
+    RamDisk(String name, DevT devt, long sizeBytes, PageStore store) {
+        this.store = store;
+        this.disk = GenDisk.builder(name, devt, sizeBytes >> Units.SECTOR_SHIFT, this::submitBio)
+                .limits(QueueLimits.of(Units.SECTOR_SIZE, Units.PAGE_SIZE).setMaxSectors(2560))
+                .writeCache(false, false)
+                .dax(new Dax(), false)
+                .build();
+        disk.attributes().define("brd/pages", () -> Long.toString(store.pages()));
+        disk.attributes().define("brd/mem_used", () -> Long.toString(store.bytesHeld()));
+    }
+
+    /** The block device, as the layers above see it. */
+    public BlockDevice device() {
+        return disk;
+    }
+
+    public String name() {
+        return disk.name();
+    }
+
+    public DevT devt() {
+        return disk.devt();
+    }
+
+    /** Size in bytes. */
+    public long sizeBytes() {
+        return disk.sizeBytes();
+    }
+
+    /** The memory this disk really holds: its allocated pages, in bytes. */
+    public long bytesHeld() {
+        return store.bytesHeld();
+    }
+
+    /** How many pages this disk holds. */
+    public long pagesHeld() {
+        return store.pages();
+    }
+
+    PageStore store() {
+        return store;
+    }
+
+    /** After this, bios fail with IOERR and DAX calls with ENXIO; the memory is left alone. */
+    void kill() {
+        alive = false;
+        disk.dax().kill();
+    }
+
+    /** Called by GenDisk for every valid bio; completes it before returning. */
+    private void submitBio(Bio bio) {
+        if (!alive) {
+            bio.endio(BlkStatus.ioerr(name() + ": device removed"));
+            return;
+        }
+        long offset = bio.sector() << Units.SECTOR_SHIFT;
+        switch (bio.op()) {
+            case READ -> store.read(offset, bio.data(), 0, bio.size());
+            case WRITE -> store.write(offset, bio.data(), 0, bio.size());
+            case DISCARD, WRITE_ZEROES -> store.zero(offset, bio.size());
+            case FLUSH -> { } // RAM has nothing to flush to
+        }
+        bio.endio(BlkStatus.OK);
+    }
+
+    /** brd's dax_operations: one page at a time, allocated on access; nothing to flush. */
+    private final class Dax implements DaxOperations {
+        /** Called for a DAX mapping: the page at pgoff, allocated if never written. */
+        @Override
+        public DaxMapping directAccess(long pgoff, long nrPages) {
+            MemorySegment page;
+            try {
+                page = store.pageForWrite(pgoff);
+            } catch (IndexOutOfBoundsException e) {
+                throw new DaxException(Errno.ERANGE, e.getMessage());
+            } catch (IllegalStateException e) {
+                throw new DaxException(Errno.EIO, e.getMessage());
+            }
+            return new DaxMapping(page, page.address() >>> Units.PAGE_SHIFT, 1);
+        }
+
+        /** Called for a DAX write: a plain copy, RAM is as durable as it gets. */
+        @Override
+        public long copyFromIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
+            return iter.copyFromIter(addr, bytes);
+        }
+
+        /** Called for a DAX read: machine-check safe like every DAX read. */
+        @Override
+        public long copyToIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
+            return iter.copyToIterMcsafe(addr, bytes);
+        }
+
+        /** Called after stores through a mapping: RAM has no cache to write back. */
+        @Override
+        public void flush(long pgoff, MemorySegment addr, long size) {}
+    }
+
+    @Override
+    public String toString() {
+        return name() + " " + devt() + ": " + sizeBytes() / 1024 + " KiB, holds " + bytesHeld() + " bytes (" + pagesHeld() + " pages)";
+    }
+}

@@ -1,0 +1,232 @@
+package org.dmstack.brd;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.dmstack.block.Bio;
+import org.dmstack.block.BlkStatus;
+import org.dmstack.block.BlockDevice;
+import org.dmstack.block.BlockDeviceRegistry;
+import org.dmstack.block.DevT;
+import org.dmstack.block.GenDisk;
+import org.dmstack.block.Units;
+import org.dmstack.memory.PagePool;
+import org.dmstack.memory.PageStore;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The brd driver in plain Java: devices, sparse memory, reconfiguration and bad input. */
+class BrdTest {
+    private final BlockDeviceRegistry registry = new BlockDeviceRegistry();
+    private final PagePool pool = new PagePool();
+    private Brd brd;
+
+    @AfterEach
+    void tearDown() {
+        if (brd != null) brd.destroy();
+        assertEquals(List.of(), pool.keys(""), "destroy frees every store");
+    }
+
+    static BlkStatus submit(BlockDevice dev, Bio bio) {
+        dev.submit(bio);
+        return bio.await();
+    }
+
+    static byte[] pattern(int size, int seed) {
+        byte[] b = new byte[size];
+        for (int i = 0; i < size; i++) b[i] = (byte) (seed + i * 31);
+        return b;
+    }
+
+    static byte[] read(BlockDevice dev, long sector, int bytes) {
+        MemorySegment buf = MemorySegment.ofArray(new byte[bytes]);
+        assertEquals(BlkStatus.OK, submit(dev, Bio.read(sector, buf)));
+        return buf.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+    }
+
+    static void write(BlockDevice dev, long sector, byte[] data) {
+        assertEquals(BlkStatus.OK, submit(dev, Bio.write(sector, MemorySegment.ofArray(data))));
+    }
+
+    @Test
+    void devicesAreRamNWithNumbersOneN() {
+        brd = new Brd(registry, new BrdConfig(3, 4096), pool);
+        assertEquals(List.of("ram0", "ram1", "ram2"), brd.disks().stream().map(RamDisk::name).toList());
+        for (int i = 0; i < 3; i++) {
+            BlockDevice dev = registry.lookup("ram" + i);
+            assertNotNull(dev);
+            assertEquals(new DevT(1, i), dev.devt());
+            assertEquals(4096L * 2, dev.capacity(), "rd_size KiB = 2 sectors each");
+            assertSame(dev, registry.lookup("1:" + i));
+        }
+        BlockDevice ram0 = registry.lookup("ram0");
+        assertEquals("write through", ram0.attributes().read("queue/write_cache"));
+        assertEquals("0", ram0.attributes().read("dax/write_cache"));
+        assertEquals("1", ram0.attributes().read("queue/dax"));
+        assertEquals("4096", ram0.attributes().read("queue/physical_block_size"));
+        assertEquals("512", ram0.attributes().read("queue/logical_block_size"));
+    }
+
+    @Test
+    void pagesAreAllocatedOnFirstWriteAndFreedByDiscard() {
+        brd = new Brd(registry, new BrdConfig(1, 1 << 20), pool); // 1 GiB
+        RamDisk ram0 = brd.disk("ram0");
+        BlockDevice dev = ram0.device();
+        assertEquals(0, ram0.bytesHeld());
+        assertEquals("0", dev.attributes().read("brd/mem_used"));
+
+        // Reads of pages never written are zeros and allocate nothing.
+        assertArrayEquals(new byte[8192], read(dev, 1000, 8192));
+        assertEquals(0, ram0.pagesHeld());
+
+        // One sector allocates one page.
+        byte[] sector = pattern(512, 7);
+        write(dev, 9, sector); // page 1
+        assertEquals(1, ram0.pagesHeld());
+        assertEquals("4096", dev.attributes().read("brd/mem_used"));
+        assertEquals("1", dev.attributes().read("brd/pages"));
+        assertArrayEquals(sector, read(dev, 9, 512));
+        assertArrayEquals(new byte[512], read(dev, 8, 512), "the rest of the page is zero");
+
+        // 1 MiB at 64 MiB: 256 more pages.
+        byte[] big = pattern(1 << 20, 3);
+        long at = (64L << 20) >> Units.SECTOR_SHIFT;
+        write(dev, at, big);
+        assertEquals(257, ram0.pagesHeld());
+        assertArrayEquals(big, read(dev, at, big.length));
+
+        // A discard frees the whole pages it covers and zeroes the parts at its ends.
+        long from = at + 1; // starts inside the first page of the 1 MiB
+        assertEquals(BlkStatus.OK, submit(dev, Bio.discard(from, (1 << 20) - 1024)));
+        assertEquals(1 + 2, ram0.pagesHeld(), "the two partly covered pages stay");
+        byte[] after = read(dev, at, big.length);
+        assertArrayEquals(Arrays.copyOf(big, 512), Arrays.copyOf(after, 512));
+        assertArrayEquals(new byte[(1 << 20) - 1024], Arrays.copyOfRange(after, 512, (1 << 20) - 512));
+        assertArrayEquals(Arrays.copyOfRange(big, (1 << 20) - 512, 1 << 20), Arrays.copyOfRange(after, (1 << 20) - 512, 1 << 20));
+
+        // WRITE_ZEROES frees too.
+        assertEquals(BlkStatus.OK, submit(dev, Bio.writeZeroes(0, 1L << 30)));
+        assertEquals(0, ram0.pagesHeld());
+        assertEquals(0, pool.get("brd/ram0").bytesAllocated(), "empty chunks go back to the system");
+        assertArrayEquals(new byte[512], read(dev, 9, 512));
+    }
+
+    @Test
+    void aTerabyteDiskCostsOnlyWhatIsWritten() {
+        brd = new Brd(registry, BrdConfig.from(Map.of("rd_nr", "1", "rd_size", "1T")), pool);
+        RamDisk ram0 = brd.disk("ram0");
+        BlockDevice dev = ram0.device();
+        assertEquals(1L << 40, dev.sizeBytes());
+        long last = dev.capacity() - 1;
+        byte[] data = pattern(512, 42);
+        write(dev, last, data);
+        assertArrayEquals(data, read(dev, last, 512));
+        assertEquals(1, ram0.pagesHeld());
+        assertEquals(PageStore.CHUNK_PAGES * (long) Units.PAGE_SIZE, pool.get("brd/ram0").bytesAllocated());
+        assertEquals(BlkStatus.Code.INVAL, submit(dev, Bio.read(last + 1, MemorySegment.ofArray(new byte[512]))).code());
+        // A discard of the whole terabyte walks only what exists.
+        assertEquals(BlkStatus.OK, submit(dev, Bio.discard(0, 1L << 40)));
+        assertEquals(0, ram0.pagesHeld());
+    }
+
+    @Test
+    void reconfiguringAddsAndRemovesDevicesAndFreesTheirMemory() {
+        brd = new Brd(registry, new BrdConfig(2, 1024), pool);
+        write(registry.lookup("ram1"), 0, pattern(4096, 1));
+        assertTrue(brd.configure(new BrdConfig(4, 1024)).isEmpty());
+        assertEquals(4, brd.disks().size());
+        assertNotNull(registry.lookup("1:3"));
+        assertArrayEquals(pattern(4096, 1), read(registry.lookup("ram1"), 0, 4096), "existing devices keep their data");
+
+        brd.configure(new BrdConfig(1, 1024));
+        assertNull(registry.lookup("ram1"));
+        assertEquals(List.of("brd/ram0"), pool.keys("brd/"), "removed devices' memory is freed");
+
+        // Growing a device keeps its data.
+        write(registry.lookup("ram0"), 0, pattern(4096, 9));
+        brd.configure(new BrdConfig(1, 2048));
+        assertEquals(2048L * 2, registry.lookup("ram0").capacity());
+        assertArrayEquals(pattern(4096, 9), read(registry.lookup("ram0"), 0, 4096));
+    }
+
+    @Test
+    void aHeldDeviceIsNeitherRemovedNorResized() {
+        brd = new Brd(registry, new BrdConfig(3, 1024), pool);
+        BlockDevice ram2 = registry.lookup("ram2");
+        write(ram2, 0, pattern(512, 5));
+        DevT dm0 = new DevT(DevT.DM_MAJOR, 0);
+        registry.addHolder(ram2.devt(), dm0);
+
+        List<String> warnings = brd.configure(new BrdConfig(1, 1024));
+        assertEquals(1, warnings.size());
+        assertTrue(warnings.get(0).contains("ram2 is in use by [254:0]"), warnings.get(0));
+        assertSame(ram2, registry.lookup("ram2"));
+        assertNull(registry.lookup("ram1"));
+        assertArrayEquals(pattern(512, 5), read(ram2, 0, 512));
+
+        warnings = brd.configure(new BrdConfig(1, 4096));
+        assertEquals(1, warnings.size(), warnings.toString());
+        assertEquals(1024L * 2, ram2.capacity(), "a held device keeps its size");
+
+        // destroy() keeps a held device's memory: the mapped device above must not lose data.
+        brd.destroy();
+        brd = null;
+        assertEquals(List.of("brd/ram2"), pool.keys("brd/"));
+        registry.removeHolder(ram2.devt(), dm0);
+        // A later driver without ram2 frees it once nothing holds it.
+        brd = new Brd(registry, new BrdConfig(1, 1024), pool);
+        assertEquals(List.of("brd/ram0"), pool.keys("brd/"));
+    }
+
+    @Test
+    void contentsSurviveANewDriverWithTheSameConfiguration() {
+        brd = new Brd(registry, new BrdConfig(2, 8192), pool);
+        BlockDevice old = registry.lookup("ram1");
+        write(old, 100, pattern(4096, 77));
+        brd.close();
+        assertNull(registry.lookup("ram1"));
+        assertEquals(BlkStatus.Code.IOERR, submit(old, Bio.read(100, MemorySegment.ofArray(new byte[512]))).code(),
+                "a removed device fails I/O");
+
+        brd = new Brd(registry, new BrdConfig(2, 8192), pool);
+        assertArrayEquals(pattern(4096, 77), read(registry.lookup("ram1"), 100, 4096));
+    }
+
+    @Test
+    void aTakenNameRefusesTheWholeConfiguration() {
+        GenDisk foreign = GenDisk.builder("ram1", new DevT(1, 1), 8, bio -> bio.endio(BlkStatus.OK)).build();
+        registry.add(foreign);
+        brd = new Brd(registry, new BrdConfig(1, 1024), pool);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> brd.configure(new BrdConfig(3, 1024)));
+        assertEquals("brd: cannot create ram1 (1:1): ram1 1:1 already exists", e.getMessage());
+        assertNull(registry.lookup("ram2"), "nothing was created");
+        assertEquals(new BrdConfig(1, 1024), brd.config());
+        assertEquals(List.of("brd/ram0"), pool.keys("brd/"));
+    }
+
+    @Test
+    void badConfigurationsAreRefusedWithAReason() {
+        assertEquals("brd: rd_nr must be between 0 and 1048575, not -1",
+                assertThrows(IllegalArgumentException.class, () -> new BrdConfig(-1, 4096)).getMessage());
+        assertEquals("brd: rd_size must be a positive size in KiB of at most 1099511627776 (1 PiB), not 0",
+                assertThrows(IllegalArgumentException.class, () -> new BrdConfig(1, 0)).getMessage());
+        assertEquals("brd: rd_nr must be a whole number of devices, not 'two'",
+                assertThrows(IllegalArgumentException.class, () -> BrdConfig.from(Map.of("rd_nr", "two"))).getMessage());
+        assertEquals("brd: rd_size must be a number of KiB or a size like 1G, not '12Q'",
+                assertThrows(IllegalArgumentException.class, () -> BrdConfig.from(Map.of("rd_size", "12Q"))).getMessage());
+        assertEquals("brd: rd_size must be a positive size in KiB of at most 1099511627776 (1 PiB), not 2199023255552",
+                assertThrows(IllegalArgumentException.class, () -> BrdConfig.from(Map.of("rd_size", "2048T"))).getMessage());
+        assertEquals(BrdConfig.defaults(), BrdConfig.from(Map.of()));
+        assertEquals(new BrdConfig(2, 1 << 20), BrdConfig.from(Map.of("rd_nr", 2, "rd_size", "1G")));
+    }
+}

@@ -1,0 +1,317 @@
+package org.dmstack.memory;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.dmstack.block.Units;
+
+/**
+ * Sparse memory for a RAM disk, like the radix tree of pages in Linux's brd: page N of the device
+ * exists only once something was written to it. Pages are native memory, so poison and DAX work
+ * on them.
+ *
+ * <p>Pages are carved out of chunks of {@value #CHUNK_PAGES} pages, each with its own arena, because
+ * closing an arena is expensive; a chunk is given back to the system as soon as its last page is
+ * freed. So {@link #pages()} is what the device holds, and {@link #bytesAllocated()} is what it
+ * costs (the two differ by the free slots of partly used chunks).
+ *
+ * <p>Thread-safe. {@link #read}, {@link #write} and {@link #zero} copy under the store's lock, so
+ * a page is never freed and reused under a copy. Memory handed out by {@link #page} or
+ * {@link #pageForWrite} (the DAX path) stays valid until the page is freed; after that, using it
+ * may fail or may touch a page reused for other data, as with a stale DAX mapping in Linux.
+ */
+public final class PageStore {
+    /** Pages per chunk: 64 pages, 256 KiB. */
+    public static final int CHUNK_PAGES = 64;
+
+    private static final long CHUNK_BYTES = (long) CHUNK_PAGES * Units.PAGE_SIZE;
+
+    private static final class Chunk {
+        final Arena arena = Arena.ofShared();
+        final MemorySegment memory = arena.allocate(CHUNK_BYTES, Units.PAGE_SIZE);
+        final BitSet used = new BitSet(CHUNK_PAGES);
+        int count;
+    }
+
+    private record Page(Chunk chunk, int slot, MemorySegment memory) {}
+
+    private final String name;
+    private volatile long sizePages;
+    private final Map<Long, Page> pages = new ConcurrentHashMap<>();
+    private final Set<Chunk> chunks = new LinkedHashSet<>();
+    private final Set<Chunk> notFull = new LinkedHashSet<>();
+    private volatile boolean released;
+    /** Copies hold it shared; freeing pages holds it exclusively. Always taken before the monitor. */
+    private final ReadWriteLock lock = new ReentrantReadWriteLock();
+
+    /**
+     * @param name what the store is for, used in messages
+     * @param sizePages the device's size in pages; pages at or beyond it cannot be allocated
+     */
+    public PageStore(String name, long sizePages) {
+        if (sizePages < 0) throw new IllegalArgumentException(name + ": negative size " + sizePages + " pages");
+        this.name = name;
+        this.sizePages = sizePages;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** The size in pages. */
+    public long sizePages() {
+        return sizePages;
+    }
+
+    /** The memory of page {@code index}, or null when it was never written (it reads as zeros). */
+    public MemorySegment page(long index) {
+        Page p = pages.get(index);
+        return p == null ? null : p.memory();
+    }
+
+    /**
+     * The memory of page {@code index}, allocated (zeroed) if it does not exist yet.
+     *
+     * @throws IndexOutOfBoundsException past the end of the store
+     * @throws IllegalStateException when the system has no memory left, or the store was released
+     */
+    public MemorySegment pageForWrite(long index) {
+        Page p = pages.get(index);
+        if (p != null) return p.memory();
+        checkIndex(index);
+        synchronized (this) {
+            if (released) throw new IllegalStateException(name + ": the memory of this device was released");
+            p = pages.get(index);
+            if (p != null) return p.memory();
+            Chunk c = notFull.isEmpty() ? newChunk() : notFull.iterator().next();
+            int slot = c.used.nextClearBit(0);
+            c.used.set(slot);
+            if (++c.count == CHUNK_PAGES) notFull.remove(c);
+            p = new Page(c, slot, c.memory.asSlice((long) slot * Units.PAGE_SIZE, Units.PAGE_SIZE));
+            pages.put(index, p);
+            return p.memory();
+        }
+    }
+
+    private Chunk newChunk() {
+        Chunk c;
+        try {
+            c = new Chunk();
+        } catch (OutOfMemoryError e) {
+            // The native allocation failed (Linux's brd returns -ENOMEM): a failed I/O, not a dead JVM.
+            throw new IllegalStateException(name + ": cannot allocate memory for a page (" + bytesAllocated() + " bytes held)", e);
+        }
+        chunks.add(c);
+        notFull.add(c);
+        return c;
+    }
+
+    /** Frees page {@code index} if it exists: it reads as zeros again. Returns whether it existed. */
+    public boolean free(long index) {
+        lock.writeLock().lock();
+        try {
+            return freeLocked(index);
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    private synchronized boolean freeLocked(long index) {
+        Page p = pages.remove(index);
+        if (p == null) return false;
+        Chunk c = p.chunk();
+        Poison.clearAll(p.memory());
+        c.used.clear(p.slot());
+        if (--c.count == 0) {
+            chunks.remove(c);
+            notFull.remove(c);
+            c.arena.close();
+        } else {
+            p.memory().fill((byte) 0); // a free slot is zero, ready for reuse
+            notFull.add(c);
+        }
+        return true;
+    }
+
+    /** Frees every page in {@code [first, first + count)}; returns how many existed. */
+    public long free(long first, long count) {
+        lock.writeLock().lock();
+        try {
+            return freeLocked(first, count);
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    private long freeLocked(long first, long count) {
+        long freed = 0;
+        if (count <= 0) return 0;
+        if (count < pages.size()) {
+            for (long i = first; i < first + count; i++) if (freeLocked(i)) freed++;
+        } else {
+            // A large range over a sparse store: walk what exists, not the range.
+            for (Long i : new ArrayList<>(pages.keySet())) if (i >= first && i < first + count && freeLocked(i)) freed++;
+        }
+        return freed;
+    }
+
+    /**
+     * Reads {@code bytes} bytes from byte {@code offset} of the store into {@code dst}; pages never
+     * written read as zeros.
+     */
+    public void read(long offset, MemorySegment dst, long dstOffset, long bytes) {
+        lock.readLock().lock();
+        try {
+            checkRange(offset, bytes);
+            long done = 0;
+            while (done < bytes) {
+                long at = offset + done;
+                long inPage = at & (Units.PAGE_SIZE - 1);
+                long n = Math.min(bytes - done, Units.PAGE_SIZE - inPage);
+                MemorySegment page = page(at >>> Units.PAGE_SHIFT);
+                if (page == null) dst.asSlice(dstOffset + done, n).fill((byte) 0);
+                else Memory.copy(page, inPage, dst, dstOffset + done, n);
+                done += n;
+            }
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** Writes {@code bytes} bytes of {@code src} at byte {@code offset}, allocating pages as needed. */
+    public void write(long offset, MemorySegment src, long srcOffset, long bytes) {
+        lock.readLock().lock();
+        try {
+            checkRange(offset, bytes);
+            long done = 0;
+            while (done < bytes) {
+                long at = offset + done;
+                long inPage = at & (Units.PAGE_SIZE - 1);
+                long n = Math.min(bytes - done, Units.PAGE_SIZE - inPage);
+                Memory.copy(src, srcOffset + done, pageForWrite(at >>> Units.PAGE_SHIFT), inPage, n);
+                done += n;
+            }
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * Makes {@code bytes} bytes from byte {@code offset} read as zeros: whole pages are freed, the
+     * parts of pages at either end are zeroed where those pages exist. Returns the pages freed.
+     */
+    public long zero(long offset, long bytes) {
+        long end = offset + bytes;
+        long firstWhole = (offset + Units.PAGE_SIZE - 1) >>> Units.PAGE_SHIFT;
+        long endWhole = end >>> Units.PAGE_SHIFT;
+        lock.writeLock().lock();
+        try {
+            checkRange(offset, bytes);
+            if (firstWhole >= endWhole) {
+                zeroPart(offset, end);
+                return 0;
+            }
+            zeroPart(offset, firstWhole << Units.PAGE_SHIFT);
+            zeroPart(endWhole << Units.PAGE_SHIFT, end);
+            return freeLocked(firstWhole, endWhole - firstWhole);
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /** Zeroes [from, to), which lies within one page, if that page exists. */
+    private void zeroPart(long from, long to) {
+        if (to <= from) return;
+        MemorySegment page = page(from >>> Units.PAGE_SHIFT);
+        if (page != null) page.asSlice(from & (Units.PAGE_SIZE - 1), to - from).fill((byte) 0);
+    }
+
+    private void checkRange(long offset, long bytes) {
+        if (released) throw new IllegalStateException(name + ": the memory of this device was released");
+        long size = sizePages << Units.PAGE_SHIFT;
+        if (offset < 0 || bytes < 0 || offset > size || bytes > size - offset) {
+            throw new IndexOutOfBoundsException(name + ": bytes " + offset + "+" + bytes + " outside a store of " + size + " bytes");
+        }
+    }
+
+    /**
+     * Changes the size; shrinking frees the pages past the new end.
+     */
+    public void resize(long newSizePages) {
+        if (newSizePages < 0) throw new IllegalArgumentException(name + ": negative size " + newSizePages + " pages");
+        lock.writeLock().lock();
+        try {
+            long old = sizePages;
+            sizePages = newSizePages;
+            if (newSizePages < old) freeLocked(newSizePages, old - newSizePages);
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /** Pages that exist (were written and not freed since). */
+    public long pages() {
+        return pages.size();
+    }
+
+    /** The memory the device holds: {@link #pages()} in bytes. */
+    public long bytesHeld() {
+        return (long) pages.size() * Units.PAGE_SIZE;
+    }
+
+    /** The memory taken from the system, chunks included. */
+    public synchronized long bytesAllocated() {
+        return chunks.size() * CHUNK_BYTES;
+    }
+
+    /** The indexes of the pages that exist, sorted. */
+    public List<Long> pageIndexes() {
+        List<Long> list = new ArrayList<>(pages.keySet());
+        list.sort(null);
+        return list;
+    }
+
+    /** Gives all memory back to the system. The store cannot be used afterwards. */
+    public void release() {
+        lock.writeLock().lock();
+        try {
+            releaseLocked();
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    private synchronized void releaseLocked() {
+        released = true;
+        pages.clear();
+        for (Chunk c : chunks) {
+            Poison.clearAll(c.memory);
+            c.arena.close();
+        }
+        chunks.clear();
+        notFull.clear();
+    }
+
+    public boolean isReleased() {
+        return released;
+    }
+
+    private void checkIndex(long index) {
+        if (index < 0 || index >= sizePages) {
+            throw new IndexOutOfBoundsException(name + ": page " + index + " outside a store of " + sizePages + " pages");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return name + ": " + pages() + " of " + sizePages + " pages held";
+    }
+}

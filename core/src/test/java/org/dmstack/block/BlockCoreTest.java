@@ -1,0 +1,114 @@
+package org.dmstack.block;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** GenDisk's checks and attributes, the registry, bad blocks and units. */
+class BlockCoreTest {
+    @Test
+    void misalignedAndOutOfRangeBiosNeverReachTheDriver() {
+        MemDisk d = new MemDisk("pmem0", new DevT(259, 0), 64, true, true, QueueLimits.of(4096, 4096));
+        d.logging = true;
+        Bio half = Bio.write(4, Arena.ofAuto().allocate(4096));
+        d.disk.submit(half);
+        assertEquals("INVAL: pmem0: WRITE at sector 4 of 4096 bytes is not aligned to the logical block size 4096", half.await().toString());
+        Bio beyond = Bio.discard(64, 4096);
+        d.disk.submit(beyond);
+        assertEquals("INVAL: attempt to access beyond end of device pmem0: DISCARD sector=64, nr_sectors=8 limit=64", beyond.await().toString());
+        Bio negative = Bio.read(-8, Arena.ofAuto().allocate(4096));
+        d.disk.submit(negative);
+        assertEquals(BlkStatus.Code.INVAL, negative.await().code());
+        assertEquals(List.of(), d.log);
+    }
+
+    @Test
+    void withoutAWriteCacheFlushesCompleteAtOnceAndFlagsAreDropped() {
+        MemDisk d = new MemDisk("ram0", new DevT(1, 0), 64, false, false);
+        d.logging = true;
+        Bio flush = Bio.flush();
+        d.disk.submit(flush);
+        assertEquals(BlkStatus.OK, flush.await());
+        Bio fua = Bio.write(0, Arena.ofAuto().allocate(512), BioFlag.PREFLUSH, BioFlag.FUA);
+        d.disk.submit(fua);
+        assertEquals(BlkStatus.OK, fua.await());
+        assertEquals(List.of("WRITE 0+1"), d.log);
+    }
+
+    @Test
+    void writeCacheAttributeIsWritableLikeSysfs() {
+        MemDisk d = new MemDisk("pmem0", new DevT(259, 0), 64, true, true);
+        Attributes a = d.disk.attributes();
+        assertEquals("write back", a.read("queue/write_cache"));
+        a.write("queue/write_cache", "write through\n");
+        assertFalse(d.disk.writeCache());
+        assertEquals("write through", a.read("queue/write_cache"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> a.write("queue/write_cache", "sometimes"));
+        assertEquals("write_cache: Invalid argument: 'sometimes' (expected \"write back\" or \"write through\")", e.getMessage());
+        assertEquals("write through", a.read("queue/write_cache"));
+        assertEquals("size: Permission denied", assertThrows(IllegalArgumentException.class, () -> a.write("size", "1")).getMessage());
+        assertEquals("nope: No such file or directory", assertThrows(IllegalArgumentException.class, () -> a.read("nope")).getMessage());
+        a.write("dax/write_cache", "0");
+        assertFalse(d.disk.dax().writeCache());
+        assertEquals("64", a.read("size"));
+        assertEquals("259:0", a.read("dev"));
+        assertEquals("4096", a.read("queue/minimum_io_size"));
+        assertEquals("1", a.read("queue/dax"));
+    }
+
+    @Test
+    void registryFindsDevicesByNamePathAndNumberAndKeepsNumbersWithNames() {
+        BlockDeviceRegistry r = new BlockDeviceRegistry();
+        DevT first = r.allocate(DevT.BLOCK_EXT_MAJOR, "pmem0");
+        DevT second = r.allocate(DevT.BLOCK_EXT_MAJOR, "pmem1");
+        assertEquals("259:0 259:1", first + " " + second);
+        MemDisk d = new MemDisk("pmem1", second, 8);
+        r.add(d.disk);
+        assertSame(d.disk, r.lookup("pmem1"));
+        assertSame(d.disk, r.lookup("/dev/pmem1"));
+        assertSame(d.disk, r.lookup("259:1"));
+        assertNull(r.lookup("pmem9"));
+        IllegalStateException dup = assertThrows(IllegalStateException.class, () -> r.add(new MemDisk("pmem1", new DevT(259, 5), 8).disk));
+        assertEquals("Device pmem1 already exists (259:1)", dup.getMessage());
+        r.remove(d.disk);
+        assertEquals(second, r.allocate(DevT.BLOCK_EXT_MAJOR, "pmem1"), "the same name gets its number back");
+        assertEquals(new DevT(259, 2), r.allocate(DevT.BLOCK_EXT_MAJOR, "pmem7"));
+    }
+
+    @Test
+    void badBlocksMergeSplitAndShowLikeLinux() {
+        BadBlocks bb = new BadBlocks();
+        bb.set(8, 8);
+        bb.set(16, 4);
+        bb.set(100, 1);
+        assertEquals("8 12\n100 1\n", bb.show());
+        assertTrue(bb.isBad(19, 1));
+        assertFalse(bb.isBad(20, 80));
+        assertEquals(100, bb.firstBad(20, 100));
+        bb.clear(10, 4);
+        assertEquals("8 2\n14 6\n100 1\n", bb.show());
+        assertEquals(List.of(new BadBlocks.Range(14, 6), new BadBlocks.Range(100, 1)), bb.overlaps(15, 90));
+        bb.clear(0, 1000);
+        assertTrue(bb.isEmpty());
+    }
+
+    @Test
+    void sizesAsPeopleTypeThem() {
+        assertEquals(4L << 30, Units.parseSize("4G"));
+        assertEquals(1536, Units.parseSize("1536"));
+        assertEquals(2L << 20, Units.parseSize("2MiB"));
+        assertEquals(1L << 40, Units.parseSize("1t"));
+        assertEquals("Invalid size '4X': expected a number with an optional K, M, G or T suffix",
+                assertThrows(IllegalArgumentException.class, () -> Units.parseSize("4X")).getMessage());
+        assertEquals("1.5G", Units.humanSize(3L << 29));
+        assertEquals("512B", Units.humanSize(512));
+        assertEquals("1T", Units.humanSize(1L << 40));
+    }
+}

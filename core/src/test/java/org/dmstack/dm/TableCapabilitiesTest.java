@@ -1,0 +1,111 @@
+package org.dmstack.dm;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.dmstack.block.BlockDevice;
+import org.dmstack.block.DevT;
+import org.dmstack.block.MemDisk;
+import org.dmstack.block.QueueLimits;
+import org.dmstack.dax.DaxDevice;
+import org.dmstack.dax.DaxException;
+import org.dmstack.dax.DaxMapping;
+import org.dmstack.dax.FsDax;
+import org.dmstack.iov.IovIter;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** What a table can do follows from its devices and targets (DESIGN.md, "Write cache and flush rules"). */
+class TableCapabilitiesTest {
+    private final DmFixture f = new DmFixture();
+    private final MemDisk pmem = new MemDisk("pmem0", new DevT(259, 0), 4096, true, true);
+    private final MemDisk plain = new MemDisk("sda", new DevT(8, 0), 4096, false, false,
+            QueueLimits.of(4096, 4096).setIoOpt(3 * 4096).setMaxSectors(256));
+
+    TableCapabilitiesTest() {
+        f.registry.add(pmem.disk);
+        f.registry.add(plain.disk);
+    }
+
+    @AfterEach
+    void close() {
+        f.close();
+    }
+
+    @Test
+    void queueWriteCacheAndFuaWhenAnyDeviceHasThem() {
+        BlockDevice ram = f.dm.create("ram", "0 2048 testlinear ram0 0").disk();
+        assertFalse(ram.writeCache());
+        assertFalse(ram.fua());
+        assertEquals("write through", ram.attributes().read("queue/write_cache"));
+        BlockDevice mixed = f.dm.create("mixed", "0 2048 testlinear ram0 0\n2048 2048 testlinear pmem0 0").disk();
+        assertTrue(mixed.writeCache());
+        assertTrue(mixed.fua());
+        assertEquals("write back", mixed.attributes().read("queue/write_cache"));
+    }
+
+    @Test
+    void daxOnlyWhenEveryTargetAndDeviceCanAndDaxWriteCacheWhenAnyHasIt() {
+        BlockDevice both = f.dm.create("both", "0 2048 testlinear ram0 0\n2048 2048 testlinear pmem0 0").disk();
+        DaxDevice dax = both.dax();
+        assertNotNull(dax);
+        assertTrue(dax.writeCache(), "pmem0 has a DAX write cache");
+        assertEquals("1", both.attributes().read("queue/dax"));
+        assertEquals("1", both.attributes().read("dax/write_cache"));
+
+        BlockDevice ramOnly = f.dm.create("ramonly", "0 2048 testlinear ram0 0").disk();
+        assertFalse(ramOnly.dax().writeCache());
+
+        BlockDevice withPlain = f.dm.create("plain", "0 2048 testlinear ram0 0\n2048 2048 testlinear sda 0").disk();
+        assertNull(withPlain.dax(), "sda cannot do DAX");
+        assertEquals("0", withPlain.attributes().read("queue/dax"));
+
+        BlockDevice withZero = f.dm.create("zero", "0 2048 testlinear ram0 0\n2048 8 zero").disk();
+        assertNull(withZero.dax(), "the zero target cannot do DAX");
+        DaxException e = assertThrows(DaxException.class, () -> f.dm.get("zero").daxDevice().directAccess(0, 1));
+        assertEquals(DaxException.Errno.EOPNOTSUPP, e.errno());
+        assertEquals("dm-3 (zero): the live table is not DAX-capable", e.getMessage());
+    }
+
+    @Test
+    void limitsStackLikeBlkStackLimits() {
+        BlockDevice md = f.dm.create("lv", "0 2048 testlinear ram0 0\n2048 2048 testlinear sda 0").disk();
+        QueueLimits l = md.limits();
+        assertEquals(4096, l.logicalBlockSize());
+        assertEquals(4096, l.physicalBlockSize());
+        assertEquals(4096, l.ioMin());
+        assertEquals(3 * 4096, l.ioOpt());
+        assertEquals(256, l.maxSectors());
+        assertEquals("128", md.attributes().read("queue/max_sectors_kb"));
+
+        QueueLimits a = QueueLimits.stacking().setIoOpt(4096 * 4);
+        a.stack(QueueLimits.of(512, 512).setIoOpt(4096 * 6));
+        assertEquals(4096 * 12, a.ioOpt(), "io_opt is the least common multiple");
+    }
+
+    @Test
+    void daxCallsAreForwardedAndClampedToTheTarget() {
+        BlockDevice md = f.dm.create("lv", "0 16 testlinear ram0 64\n16 2032 testlinear ram1 0").disk();
+        DaxDevice dax = md.dax();
+        DaxMapping first = dax.directAccess(0, 100);
+        assertEquals(2, first.pages(), "clamped to the end of the first target (16 sectors)");
+        assertEquals(f.ram0.memory.address() + 64 * 512, first.kaddr().address());
+        DaxMapping second = dax.directAccess(2, 3);
+        assertEquals(3, second.pages());
+        assertEquals(f.ram1.memory.address(), second.kaddr().address());
+
+        byte[] data = new byte[3 * 4096];
+        for (int i = 0; i < data.length; i++) data[i] = (byte) (i ^ 0x55);
+        assertEquals(data.length, FsDax.write(dax, 4096, IovIter.iovec(data)));
+        assertArrayEquals(java.util.Arrays.copyOfRange(data, 0, 4096), f.ram0.read((64 + 8) * 512, 4096));
+        assertArrayEquals(java.util.Arrays.copyOfRange(data, 4096, 3 * 4096), f.ram1.read(0, 2 * 4096));
+        byte[] back = new byte[data.length];
+        assertEquals(data.length, FsDax.read(dax, 4096, IovIter.iovec(back)));
+        assertArrayEquals(data, back);
+    }
+}

@@ -1,0 +1,103 @@
+package org.dmstack.dm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Set;
+import org.dmstack.block.DevT;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** Every kind of bad table gets the kernel's words and the line, and changes nothing. */
+class TableErrorsTest {
+    private final DmFixture f = new DmFixture();
+
+    @AfterEach
+    void close() {
+        f.close();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', quoteCharacter = '"', textBlock = """
+        gap                 | 0 100 testlinear ram0 0\\n200 100 testlinear ram0 100 | line 2: testlinear: Gap in table (sectors 100 to 199 are not mapped)
+        overlap             | 0 100 testlinear ram0 0\\n50 100 testlinear ram0 100  | line 2: testlinear: Gap in table (targets overlap: this one starts at sector 50 but the one before ends at 100)
+        first not at 0      | 8 100 testlinear ram0 0                             | line 1: testlinear: Gap in table (the first target must start at sector 0, not 8)
+        zero length         | 0 0 testlinear ram0 0                               | line 1: testlinear: zero-length target
+        start not a number  | x 100 testlinear ram0 0                             | line 1: Invalid format: start 'x' is not a sector number
+        length not a number | 0 1O0 testlinear ram0 0                             | line 1: Invalid format: length '1O0' is not a sector number
+        negative length     | 0 -5 testlinear ram0 0                              | line 1: Invalid format: length '-5' is not a sector number
+        overflowing length  | 0 99999999999999999999 testlinear ram0 0            | line 1: Invalid format: length '99999999999999999999' is too large
+        start+length        | 9223372036854775807 1 testlinear ram0 0             | line 1: Invalid format: start 9223372036854775807 + length 1 overflows
+        unknown type        | 0 100 nosuch ram0 0                                 | line 1: nosuch: unknown target type
+        missing device      | 0 100 testlinear ram9 0                             | line 1: testlinear: Device lookup failed: ram9: No such device
+        beyond device end   | 0 100 testlinear ram0 2000                          | line 1: testlinear: ram0 too small for target: start=2000, len=100, dev_size=2048
+        too few args        | 0 100 testlinear ram0                               | line 1: testlinear: Invalid argument count
+        zero with args      | 0 100 zero x                                        | line 1: zero: No arguments required
+        no target type      | 0 100                                               | line 1: Invalid format: expected <start> <length> <target> [<args>...], got '0 100'
+        second line bad     | 0 100 testlinear ram0 0\\n100 100 testlinear 1:7 0  | line 2: testlinear: Device lookup failed: 1:7: No such device
+        comments counted    | # a table\\n\\n0 100 zero\\n100 100 nosuch         | line 4: nosuch: unknown target type
+        empty table         | "# nothing here"                                    | no targets specified
+        """)
+    void badTableIsRefusedAndChangesNothing(String name, String table, String error) {
+        String text = table.replace("\\n", "\n");
+        f.dm.create("keep", "0 2048 testlinear ram1 0");
+        String before = f.dm.table("keep");
+
+        DmException create = assertThrows(DmException.class, () -> f.dm.create("new", text));
+        assertEquals(error, create.getMessage());
+        DmException load = assertThrows(DmException.class, () -> f.dm.load("keep", text));
+        assertEquals(error, load.getMessage());
+
+        assertEquals("keep\t(254:0)\n", f.dm.ls());
+        assertEquals(before, f.dm.table("keep"));
+        assertFalse(f.dm.get("keep").hasInactiveTable());
+        assertEquals(Set.of(), f.registry.holders(new DevT(1, 0)), "no device stays held by a failed table");
+        assertEquals(Set.of(new DevT(254, 0)), f.registry.holders(new DevT(1, 1)));
+        assertEquals(3, f.registry.devices().size());
+    }
+
+    @Test
+    void failedCreateLeavesNoDeviceAndNoNumberUsed() {
+        assertThrows(DmException.class, () -> f.dm.create("bad", "0 100 nosuch"));
+        assertEquals("No devices found\n", f.dm.ls());
+        assertEquals("dm-0", f.dm.create("good", "0 100 zero").disk().name());
+    }
+
+    @Test
+    void badNamesAndMissingDevices() {
+        assertEquals("Invalid device name 'a/b'", assertThrows(DmException.class, () -> f.dm.create("a/b", "0 1 zero")).getMessage());
+        assertEquals("Invalid device name ''", assertThrows(DmException.class, () -> f.dm.create("", "0 1 zero")).getMessage());
+        f.dm.create("one", "0 1 zero");
+        assertEquals("create ioctl on one failed: Device or resource busy (a device with this name exists)",
+                assertThrows(DmException.class, () -> f.dm.create("one", "0 1 zero")).getMessage());
+        assertEquals("Device nope not found", assertThrows(DmException.class, () -> f.dm.load("nope", "0 1 zero")).getMessage());
+        assertEquals("Device nope not found", assertThrows(DmException.class, () -> f.dm.remove("nope")).getMessage());
+    }
+
+    @Test
+    void aDeviceCannotBeStackedOnItself() {
+        f.dm.create("a", "0 100 zero");
+        DmException e = assertThrows(DmException.class, () -> f.dm.load("a", "0 100 testlinear dm-0 0"));
+        assertEquals("line 1: testlinear: Device lookup failed: dm-0: a device cannot be stacked on itself", e.getMessage());
+        f.dm.create("b", "0 100 testlinear /dev/mapper/a 0");
+        e = assertThrows(DmException.class, () -> f.dm.load("a", "0 100 testlinear b 0"));
+        assertEquals("line 1: testlinear: Device lookup failed: b: a device cannot be stacked on itself", e.getMessage());
+    }
+
+    @Test
+    void removeIsRefusedWhileAnotherTableUsesTheDevice() {
+        f.dm.create("lower", "0 2048 testlinear ram0 0");
+        f.dm.create("upper", "0 2048 testlinear lower 0");
+        DmException e = assertThrows(DmException.class, () -> f.dm.remove("lower"));
+        assertEquals("remove ioctl on lower failed: Device or resource busy (used by upper)", e.getMessage());
+        assertTrue(f.dm.get("lower").hasLiveTable());
+        f.dm.remove("upper");
+        f.dm.remove("lower");
+        assertEquals("No devices found\n", f.dm.ls());
+        assertEquals(Set.of(), f.registry.holders(new DevT(1, 0)));
+    }
+}

@@ -1,0 +1,116 @@
+package org.dmstack.nbd;
+
+/**
+ * The numbers of the NBD protocol (NetworkBlockDevice doc/proto.md), named as the spec names
+ * them. Everything on the wire is big-endian.
+ */
+final class Nbd {
+    private Nbd() {}
+
+    // Handshake
+    static final long NBDMAGIC = 0x4e42444d41474943L; // "NBDMAGIC"
+    static final long IHAVEOPT = 0x49484156454F5054L; // "IHAVEOPT"
+    static final long OPTION_REPLY_MAGIC = 0x3e889045565a9L;
+
+    static final int FLAG_FIXED_NEWSTYLE = 1 << 0;
+    static final int FLAG_NO_ZEROES = 1 << 1;
+    static final int FLAG_C_FIXED_NEWSTYLE = 1 << 0;
+    static final int FLAG_C_NO_ZEROES = 1 << 1;
+
+    // Transmission flags
+    static final int FLAG_HAS_FLAGS = 1 << 0;
+    static final int FLAG_READ_ONLY = 1 << 1;
+    static final int FLAG_SEND_FLUSH = 1 << 2;
+    static final int FLAG_SEND_FUA = 1 << 3;
+    static final int FLAG_ROTATIONAL = 1 << 4;
+    static final int FLAG_SEND_TRIM = 1 << 5;
+    static final int FLAG_SEND_WRITE_ZEROES = 1 << 6;
+    static final int FLAG_SEND_DF = 1 << 7;
+    static final int FLAG_CAN_MULTI_CONN = 1 << 8;
+
+    // Options
+    static final int OPT_EXPORT_NAME = 1;
+    static final int OPT_ABORT = 2;
+    static final int OPT_LIST = 3;
+    static final int OPT_STARTTLS = 5;
+    static final int OPT_INFO = 6;
+    static final int OPT_GO = 7;
+    static final int OPT_STRUCTURED_REPLY = 8;
+
+    // Option replies
+    static final int REP_ACK = 1;
+    static final int REP_SERVER = 2;
+    static final int REP_INFO = 3;
+    static final int REP_ERR_UNSUP = 0x80000001;
+    static final int REP_ERR_POLICY = 0x80000002;
+    static final int REP_ERR_INVALID = 0x80000003;
+    static final int REP_ERR_UNKNOWN = 0x80000006;
+    static final int REP_ERR_TOO_BIG = 0x80000009;
+
+    // NBD_REP_INFO types
+    static final int INFO_EXPORT = 0;
+    static final int INFO_NAME = 1;
+    static final int INFO_DESCRIPTION = 2;
+    static final int INFO_BLOCK_SIZE = 3;
+
+    // Transmission
+    static final int REQUEST_MAGIC = 0x25609513;
+    static final int SIMPLE_REPLY_MAGIC = 0x67446698;
+    static final int STRUCTURED_REPLY_MAGIC = 0x668e33ef;
+
+    static final int CMD_READ = 0;
+    static final int CMD_WRITE = 1;
+    static final int CMD_DISC = 2;
+    static final int CMD_FLUSH = 3;
+    static final int CMD_TRIM = 4;
+    static final int CMD_WRITE_ZEROES = 6;
+
+    static final int CMD_FLAG_FUA = 1 << 0;
+    static final int CMD_FLAG_NO_HOLE = 1 << 1;
+    static final int CMD_FLAG_DF = 1 << 2;
+
+    static final int REPLY_FLAG_DONE = 1 << 0;
+    static final int REPLY_TYPE_NONE = 0;
+    static final int REPLY_TYPE_OFFSET_DATA = 1;
+    static final int REPLY_TYPE_ERROR = 0x8001;
+
+    // Errors
+    static final int EPERM = 1;
+    static final int EIO = 5;
+    static final int ENOMEM = 12;
+    static final int EINVAL = 22;
+    static final int ENOSPC = 28;
+    static final int EOVERFLOW = 75;
+    static final int ENOTSUP = 95;
+    static final int ESHUTDOWN = 108;
+
+    /** The largest READ or WRITE payload we accept (the spec's portable 32 MiB). */
+    static final int MAX_PAYLOAD = 32 << 20;
+    /** Longest string the spec allows (export names, messages). */
+    static final int MAX_STRING = 4096;
+
+    static String optionName(int option) {
+        return switch (option) {
+            case OPT_EXPORT_NAME -> "NBD_OPT_EXPORT_NAME";
+            case OPT_ABORT -> "NBD_OPT_ABORT";
+            case OPT_LIST -> "NBD_OPT_LIST";
+            case OPT_STARTTLS -> "NBD_OPT_STARTTLS";
+            case OPT_INFO -> "NBD_OPT_INFO";
+            case OPT_GO -> "NBD_OPT_GO";
+            case OPT_STRUCTURED_REPLY -> "NBD_OPT_STRUCTURED_REPLY";
+            default -> "option " + option;
+        };
+    }
+
+    static String commandName(int type) {
+        return switch (type) {
+            case CMD_READ -> "NBD_CMD_READ";
+            case CMD_WRITE -> "NBD_CMD_WRITE";
+            case CMD_DISC -> "NBD_CMD_DISC";
+            case CMD_FLUSH -> "NBD_CMD_FLUSH";
+            case CMD_TRIM -> "NBD_CMD_TRIM";
+            case CMD_WRITE_ZEROES -> "NBD_CMD_WRITE_ZEROES";
+            default -> "command " + type;
+        };
+    }
+}

@@ -1,0 +1,74 @@
+package org.dmstack.nbd.internal;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Arrays;
+import org.dmstack.block.BlockDeviceRegistry;
+import org.dmstack.nbd.NbdServer;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The NBD server as a service of the running system: configured under the PID
+ * {@code org.dmstack.nbd}, serving devices of the registry service. Runs with its defaults
+ * when there is no configuration (every device, 127.0.0.1:10809); a new configuration
+ * restarts the server.
+ */
+@Component(configurationPid = NbdExportComponent.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL, immediate = true)
+@Designate(ocd = NbdExportComponent.Config.class)
+public final class NbdExportComponent {
+    static final String PID = "org.dmstack.nbd";
+    private static final Logger LOG = LoggerFactory.getLogger(NbdExportComponent.class);
+
+    @ObjectClassDefinition(name = "dmstack NBD export", description = "Serves block devices over the NBD protocol.")
+    public @interface Config {
+        @AttributeDefinition(description = "Address to listen on. 0.0.0.0 (or ::) listens on every interface.")
+        String address() default "127.0.0.1";
+
+        @AttributeDefinition(description = "TCP port; 0 picks a free one.", min = "0", max = "65535")
+        int port() default NbdServer.DEFAULT_PORT;
+
+        @AttributeDefinition(description = "Exports as name=device[:ro] (device: ram0, /dev/dm-0 or 1:0); an entry may also hold several, "
+                + "separated by commas. Empty: every device under its own name, writable.")
+        String[] exports() default {};
+
+        @AttributeDefinition(description = "Milliseconds requests wait for a device that went away before failing with EIO.", min = "0")
+        long hold_timeout_ms() default 60_000;
+    }
+
+    @Reference
+    private BlockDeviceRegistry registry;
+
+    private NbdServer server;
+
+    @Activate
+    void activate(Config config) throws IOException {
+        NbdServer.Builder b = NbdServer.builder().registry(registry).address(config.address()).port(config.port())
+                .holdTimeout(Duration.ofMillis(config.hold_timeout_ms()));
+        String[] exports = config.exports() == null ? new String[0] : config.exports();
+        exports = Arrays.stream(exports).flatMap(e -> Arrays.stream(e.split(","))).filter(s -> !s.isBlank()).map(String::strip)
+                .toArray(String[]::new);
+        Arrays.stream(exports).forEach(b::export);
+        server = b.start();
+        LOG.info("NBD export on {}: {}", server.localAddress(), exports.length == 0 ? "every device" : String.join(", ", exports));
+    }
+
+    @Deactivate
+    void deactivate() {
+        if (server != null) server.close();
+        server = null;
+    }
+
+    /** The running server (for tests and the shell). */
+    NbdServer server() {
+        return server;
+    }
+}

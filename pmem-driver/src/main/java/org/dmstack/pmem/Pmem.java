@@ -1,0 +1,147 @@
+package org.dmstack.pmem;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.dmstack.block.BlockDevice;
+import org.dmstack.block.BlockDeviceRegistry;
+import org.dmstack.block.DevT;
+import org.dmstack.block.Units;
+import org.dmstack.nvdimm.Region;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The pmem driver: one device per memory region, published in a {@link BlockDeviceRegistry}.
+ * Regions come from direct configuration ({@link #create(PmemConfig)}, Linux's legacy memmap
+ * pmem) or from {@link Region} objects that the nfit bundle discovers ({@link #addRegion}).
+ * Device numbers are 259:x, allocated in order and kept by name.
+ *
+ * <pre>{@code
+ * Pmem pmem = new Pmem(registry);
+ * PmemDevice pmem0 = pmem.create(PmemConfig.file(Path.of("/var/lib/pmem0.img"), 4L << 30, true));
+ * pmem0.injectError(4096, 8);  // ndctl inject-error --block=4096 --count=8
+ * pmem.remove("pmem0");        // the file keeps its contents
+ * }</pre>
+ *
+ * <p>Names: a region's device is pmem{region id}, as Linux names a region's first namespace. A
+ * configured device takes the name it is given, or else the lowest free pmemN; give names when
+ * a stack above must find the same device after a restart.
+ */
+public class Pmem implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Pmem.class);
+
+    private final BlockDeviceRegistry registry;
+    private final Map<String, PmemDevice> devices = new LinkedHashMap<>();
+    private final Map<Region, PmemDevice> byRegion = new LinkedHashMap<>();
+    private boolean closed;
+
+    public Pmem(BlockDeviceRegistry registry) {
+        this.registry = registry;
+    }
+
+    /**
+     * Makes a device from direct configuration.
+     *
+     * @throws IllegalArgumentException when the backing cannot be used (missing or unreadable file,
+     *     a directory, a file smaller than the size without create=true...), saying why
+     * @throws IllegalStateException when the name is taken or another device uses the file
+     */
+    public synchronized PmemDevice create(PmemConfig config) {
+        String name = config.name() != null ? config.name() : freeName();
+        return make(name, null, config.path() == null ? null : config.path(), config.size(), config.create(), config.volatileMemory(),
+                !config.volatileMemory());
+    }
+
+    /**
+     * Makes the device of a region: pmem{id}, over the region's file or anonymous memory, with the
+     * DAX write cache the region needs ({@link Region#needsCacheWriteback()}) and its known poison
+     * as bad blocks.
+     *
+     * @throws IllegalArgumentException or IllegalStateException as {@link #create}
+     */
+    public synchronized PmemDevice addRegion(Region region) {
+        if (byRegion.containsKey(region)) throw new IllegalStateException("pmem: " + region.name() + " already has " + byRegion.get(region).name());
+        if (region.size() <= 0 || region.size() % Units.PAGE_SIZE != 0) {
+            throw new IllegalArgumentException("pmem: " + region.name() + ": size " + region.size() + " is not a positive multiple of the page size");
+        }
+        if (region.backing().isAnonymous() && region.type() == Region.Type.PERSISTENT) {
+            throw new IllegalArgumentException("pmem: " + region.name() + ": a persistent region needs a backing file");
+        }
+        PmemDevice device = make("pmem" + region.id(), region, region.backing().file(), region.size(), region.backing().create(),
+                region.type() == Region.Type.VOLATILE, region.needsCacheWriteback());
+        byRegion.put(region, device);
+        return device;
+    }
+
+    /** Removes the device of a region (the region went away); returns whether there was one. */
+    public synchronized boolean removeRegion(Region region) {
+        PmemDevice device = byRegion.remove(region);
+        if (device == null) return false;
+        unpublish(device);
+        return true;
+    }
+
+    private PmemDevice make(String name, Region region, java.nio.file.Path file, long size, boolean create, boolean volatileMemory,
+            boolean daxWriteCache) {
+        if (closed) throw new IllegalStateException("pmem: the driver is closed");
+        BlockDevice other = registry.lookup(name);
+        if (other != null) throw new IllegalStateException("pmem: cannot create " + name + ": " + other.name() + " " + other.devt() + " already exists");
+        // Everything that can be checked is checked before the file is touched.
+        Backing backing = file == null ? Backing.anonymous(size) : Backing.map(name, file, size, create);
+        PmemDevice device;
+        try {
+            DevT devt = registry.allocate(DevT.BLOCK_EXT_MAJOR, name);
+            device = new PmemDevice(name, devt, region, backing, size, volatileMemory, daxWriteCache);
+            registry.add(device.device());
+        } catch (RuntimeException e) {
+            backing.close();
+            throw e;
+        }
+        devices.put(name, device);
+        LOG.info("pmem: {}", device);
+        return device;
+    }
+
+    /** Removes a device by name; returns whether there was one. The backing file keeps its contents. */
+    public synchronized boolean remove(String name) {
+        PmemDevice device = devices.get(name);
+        if (device == null) return false;
+        byRegion.values().remove(device);
+        unpublish(device);
+        return true;
+    }
+
+    private void unpublish(PmemDevice device) {
+        devices.remove(device.name());
+        registry.remove(device.device());
+        device.close();
+        LOG.info("pmem: removed {}", device.name());
+    }
+
+    /** The devices, in the order they were made. */
+    public synchronized List<PmemDevice> devices() {
+        return List.copyOf(devices.values());
+    }
+
+    /** The device called {@code name}, or null. */
+    public synchronized PmemDevice device(String name) {
+        return devices.get(name);
+    }
+
+    /** Removes every device. */
+    @Override
+    public synchronized void close() {
+        closed = true;
+        for (PmemDevice d : new ArrayList<>(devices.values())) unpublish(d);
+        byRegion.clear();
+    }
+
+    private String freeName() {
+        for (int n = 0; ; n++) {
+            String name = "pmem" + n;
+            if (!devices.containsKey(name) && registry.lookup(name) == null) return name;
+        }
+    }
+}

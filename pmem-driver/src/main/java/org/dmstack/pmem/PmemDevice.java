@@ -1,0 +1,274 @@
+package org.dmstack.pmem;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import org.dmstack.block.BadBlocks;
+import org.dmstack.block.Bio;
+import org.dmstack.block.BioFlag;
+import org.dmstack.block.BlkStatus;
+import org.dmstack.block.BlockDevice;
+import org.dmstack.block.DevT;
+import org.dmstack.block.GenDisk;
+import org.dmstack.block.QueueLimits;
+import org.dmstack.block.Units;
+import org.dmstack.dax.DaxDevice;
+import org.dmstack.dax.DaxException;
+import org.dmstack.dax.DaxException.Errno;
+import org.dmstack.dax.DaxMapping;
+import org.dmstack.dax.DaxOperations;
+import org.dmstack.iov.IovIter;
+import org.dmstack.memory.Memory;
+import org.dmstack.memory.Poison;
+import org.dmstack.nvdimm.Region;
+
+/**
+ * One pmem device (a raw namespace covering a whole region), like Linux's pmem_device: a block
+ * device and a DAX device over the region's memory.
+ *
+ * <ul>
+ *   <li>Block path: READ fails with IOERR over a bad sector (and stops at poison it did not know
+ *       of); WRITE clears the poison and bad-block entries of the sectors it covers; FLUSH and
+ *       PREFLUSH force the whole mapping, FUA forces the written range (the block queue's write
+ *       cache is "write back"). WRITE_ZEROES writes zeros; DISCARD is not supported.
+ *   <li>DAX path: direct_access gives every page from pgoff up to the end or the first bad page
+ *       (EIO when pgoff itself is bad); copy_from_iter is the flushcache copy when the DAX write
+ *       cache is on and a plain copy when it is off; copy_to_iter is machine-check safe; flush
+ *       forces the range, and only when the DAX write cache is on.
+ *   <li>Media errors: {@link #injectError} and {@link #clearError} (ndctl inject-error and
+ *       --uninject) poison the memory and keep the bad-block list; a region's known poison is
+ *       injected when the device is made.
+ * </ul>
+ */
+public final class PmemDevice {
+    private final String name;
+    private final Region region;
+    private final Backing backing;
+    private final MemorySegment memory;
+    private final long size;
+    private final long pfnBase;
+    private final boolean volatileMemory;
+    private final BadBlocks badBlocks = new BadBlocks();
+    private final GenDisk disk;
+    private final DaxDevice dax;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private volatile boolean alive = true;
+
+    /**
+     * @param region the region the device fronts (null for one from direct configuration)
+     * @param daxWriteCache the DAX write cache the device starts with
+     */
+    PmemDevice(String name, DevT devt, Region region, Backing backing, long size, boolean volatileMemory, boolean daxWriteCache) {
+        this.name = name;
+        this.region = region;
+        this.backing = backing;
+        this.memory = backing.memory();
+        this.size = size;
+        this.volatileMemory = volatileMemory;
+        this.pfnBase = (region != null && region.spaStart() != 0 ? region.spaStart() : memory.address()) >>> Units.PAGE_SHIFT;
+        this.disk = GenDisk.builder(name, devt, size >> Units.SECTOR_SHIFT, this::submitBio)
+                .limits(QueueLimits.of(Units.SECTOR_SIZE, Units.PAGE_SIZE))
+                .writeCache(true, true)
+                .dax(new Dax(), daxWriteCache)
+                .badBlocks(badBlocks)
+                .build();
+        this.dax = disk.dax();
+        if (region != null) {
+            for (Region.PoisonRange p : region.poison()) {
+                if (p.offset() < 0 || p.length() <= 0 || p.offset() + p.length() > size) continue;
+                Poison.inject(memory, p.offset(), p.length());
+                long first = p.offset() >> Units.SECTOR_SHIFT;
+                long end = (p.offset() + p.length() + Units.SECTOR_SIZE - 1) >> Units.SECTOR_SHIFT;
+                badBlocks.set(first, end - first);
+            }
+        }
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public DevT devt() {
+        return disk.devt();
+    }
+
+    /** The block device, as the layers above see it. */
+    public BlockDevice device() {
+        return disk;
+    }
+
+    /** The region this device fronts, or null when it was configured directly. */
+    public Region region() {
+        return region;
+    }
+
+    /** The backing file, or null for anonymous memory. */
+    public Path file() {
+        return backing.file();
+    }
+
+    /** Size in bytes. */
+    public long sizeBytes() {
+        return size;
+    }
+
+    /** A volatile region: the DAX write cache starts off and nothing outlives the device. */
+    public boolean isVolatile() {
+        return volatileMemory;
+    }
+
+    /** True when the file is mapped with MAP_SYNC (a DAX file system under it). */
+    public boolean synchronousMapping() {
+        return backing.synchronous();
+    }
+
+    /** The page frame number of the first page (from the region's SPA when it has one). */
+    public long pfn() {
+        return pfnBase;
+    }
+
+    /**
+     * Poisons {@code count} sectors from {@code sector} and lists them as bad blocks, as
+     * {@code ndctl inject-error --block=sector --count=count} does.
+     *
+     * @throws IllegalArgumentException when the range is outside the device
+     */
+    public void injectError(long sector, long count) {
+        checkRange(sector, count);
+        Poison.inject(memory, sector << Units.SECTOR_SHIFT, count << Units.SECTOR_SHIFT);
+        badBlocks.set(sector, count);
+    }
+
+    /**
+     * Clears the poison and the bad-block entries of {@code count} sectors from {@code sector}
+     * ({@code ndctl inject-error --uninject}). The data there is whatever the media held.
+     */
+    public void clearError(long sector, long count) {
+        checkRange(sector, count);
+        Poison.clear(memory, sector << Units.SECTOR_SHIFT, count << Units.SECTOR_SHIFT);
+        badBlocks.clear(sector, count);
+    }
+
+    /** The bad sector ranges, merged and sorted. */
+    public List<BadBlocks.Range> badBlocks() {
+        return badBlocks.ranges();
+    }
+
+    private void checkRange(long sector, long count) {
+        long sectors = size >> Units.SECTOR_SHIFT;
+        if (sector < 0 || count <= 0 || sector >= sectors || count > sectors - sector) {
+            throw new IllegalArgumentException(name + ": sectors " + sector + "+" + count + " are outside the device (" + sectors + " sectors)");
+        }
+    }
+
+    /** Called by GenDisk for every valid bio; completes it before returning. */
+    private void submitBio(Bio bio) {
+        inFlight.incrementAndGet();
+        try {
+            if (!alive) {
+                bio.endio(BlkStatus.ioerr(name + ": device removed"));
+                return;
+            }
+            bio.endio(doBio(bio));
+        } finally {
+            inFlight.decrementAndGet();
+        }
+    }
+
+    private BlkStatus doBio(Bio bio) {
+        long sector = bio.sector();
+        long offset = sector << Units.SECTOR_SHIFT;
+        long bytes = bio.size();
+        if (bio.hasFlag(BioFlag.PREFLUSH) || bio.op() == org.dmstack.block.BioOp.FLUSH) Memory.writeback(memory, 0, size);
+        BlkStatus status = switch (bio.op()) {
+            case FLUSH -> BlkStatus.OK;
+            case READ -> read(sector, bio.data());
+            case WRITE -> {
+                clearPoison(sector, bio.sectors());
+                Memory.copy(bio.data(), 0, memory, offset, bytes);
+                yield BlkStatus.OK;
+            }
+            case WRITE_ZEROES -> {
+                clearPoison(sector, bio.sectors());
+                memory.asSlice(offset, bytes).fill((byte) 0);
+                yield BlkStatus.OK;
+            }
+            case DISCARD -> BlkStatus.notsupp(name + ": DISCARD is not supported");
+        };
+        if (status.isOk() && bio.hasFlag(BioFlag.FUA) && bio.op().isWrite()) Memory.writeback(memory, offset, bytes);
+        return status;
+    }
+
+    private BlkStatus read(long sector, MemorySegment buffer) {
+        long bad = badBlocks.isEmpty() ? -1 : badBlocks.firstBad(sector, buffer.byteSize() >> Units.SECTOR_SHIFT);
+        if (bad >= 0) return BlkStatus.ioerr(name + ": I/O error reading sector " + sector + ": bad block at sector " + bad);
+        long copied = Memory.copyMcsafe(memory, sector << Units.SECTOR_SHIFT, buffer, 0, buffer.byteSize());
+        if (copied < buffer.byteSize()) {
+            return BlkStatus.ioerr(name + ": I/O error reading sector " + sector + ": media error at sector "
+                    + (sector + (copied >> Units.SECTOR_SHIFT)));
+        }
+        return BlkStatus.OK;
+    }
+
+    /** pmem_clear_poison: a write of whole sectors repairs them. */
+    private void clearPoison(long sector, long sectors) {
+        if (Poison.any()) Poison.clear(memory, sector << Units.SECTOR_SHIFT, sectors << Units.SECTOR_SHIFT);
+        if (!badBlocks.isEmpty()) badBlocks.clear(sector, sectors);
+    }
+
+    /**
+     * Removes the device: new bios fail with IOERR and DAX calls with ENXIO, calls in flight finish,
+     * then the memory is unmapped. Mappings handed out before fail cleanly when used.
+     */
+    void close() {
+        alive = false;
+        dax.kill();
+        while (inFlight.get() > 0) LockSupport.parkNanos(100_000);
+        backing.close();
+    }
+
+    /** pmem's dax_operations. */
+    private final class Dax implements DaxOperations {
+        /** Called for a DAX mapping: every page from pgoff to the end or to the first bad page. */
+        @Override
+        public DaxMapping directAccess(long pgoff, long nrPages) {
+            long pages = (size >>> Units.PAGE_SHIFT) - pgoff;
+            if (pages <= 0) throw new DaxException(Errno.ERANGE, name + ": page offset " + pgoff + " outside the device");
+            if (!badBlocks.isEmpty()) {
+                long bad = badBlocks.firstBad(pgoff << (Units.PAGE_SHIFT - Units.SECTOR_SHIFT), pages << (Units.PAGE_SHIFT - Units.SECTOR_SHIFT));
+                if (bad >= 0) {
+                    long good = (bad >> (Units.PAGE_SHIFT - Units.SECTOR_SHIFT)) - pgoff;
+                    if (good == 0) throw new DaxException(Errno.EIO, name + ": page " + pgoff + " has a media error (bad sector " + bad + ")");
+                    pages = good;
+                }
+            }
+            return new DaxMapping(memory.asSlice(pgoff << Units.PAGE_SHIFT, pages << Units.PAGE_SHIFT), pfnBase + pgoff, pages);
+        }
+
+        /** Called for a DAX write: durable on return when the DAX write cache is on. */
+        @Override
+        public long copyFromIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
+            return dax.writeCache() ? iter.copyFromIterFlushcache(addr, bytes) : iter.copyFromIter(addr, bytes);
+        }
+
+        /** Called for a DAX read: stops at the first poisoned cache line. */
+        @Override
+        public long copyToIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
+            return iter.copyToIterMcsafe(addr, bytes);
+        }
+
+        /** Called after stores through a mapping: forces the range, when there is a cache to write back. */
+        @Override
+        public void flush(long pgoff, MemorySegment addr, long bytes) {
+            if (dax.writeCache()) Memory.writeback(addr, 0, bytes);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return name + " " + devt() + ": " + Units.humanSize(size) + (region != null ? " on " + region.name() : "")
+                + (file() != null ? " file " + file() : " anonymous") + (volatileMemory ? " (volatile)" : "");
+    }
+}

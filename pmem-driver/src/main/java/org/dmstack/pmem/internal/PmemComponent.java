@@ -1,0 +1,50 @@
+package org.dmstack.pmem.internal;
+
+import org.dmstack.block.BlockDeviceRegistry;
+import org.dmstack.nvdimm.Region;
+import org.dmstack.pmem.Pmem;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The pmem driver as a Declarative Services component and a {@link Pmem} service: one device per
+ * {@link Region} service (as the nfit bundle publishes them), following them as they come and go.
+ * Devices from configuration are made by {@link PmemNamespaceComponent} through this service.
+ */
+@Component(service = Pmem.class, immediate = true)
+public class PmemComponent extends Pmem {
+    private static final Logger LOG = LoggerFactory.getLogger(PmemComponent.class);
+
+    @Activate
+    public PmemComponent(@Reference BlockDeviceRegistry registry) {
+        super(registry);
+    }
+
+    /** Called when a region service appears: makes its device. */
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    public void bindRegion(Region region) {
+        try {
+            addRegion(region);
+        } catch (RuntimeException e) {
+            LOG.error("{} ({} has no pmem device)", e.getMessage(), region.name());
+        }
+    }
+
+    /** Called when a region service goes away: removes its device. */
+    public void unbindRegion(Region region) {
+        removeRegion(region);
+    }
+
+    /** Called when the component stops (bundle stop or update): removes every device; files keep their contents. */
+    @Deactivate
+    public void deactivate() {
+        close();
+    }
+}

@@ -1,0 +1,110 @@
+package org.dmstack.pmem;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.List;
+import org.dmstack.block.Bio;
+import org.dmstack.block.BioFlag;
+import org.dmstack.block.BlkStatus;
+import org.dmstack.block.BlockDevice;
+import org.dmstack.block.BlockDeviceRegistry;
+import org.dmstack.block.Units;
+import org.dmstack.dax.DaxDevice;
+import org.dmstack.dax.DaxMapping;
+import org.dmstack.dax.FsDax;
+import org.dmstack.iov.IovIter;
+import org.dmstack.memory.Memory;
+import org.dmstack.nvdimm.Region;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The two write-cache flags, counted in forces of the mapping (Memory.forces()). */
+class PmemWriteCacheTest {
+    @TempDir
+    Path dir;
+
+    private final BlockDeviceRegistry registry = new BlockDeviceRegistry();
+    private final Pmem pmem = new Pmem(registry);
+
+    @AfterEach
+    void close() {
+        pmem.close();
+    }
+
+    private PmemDevice device(String file) {
+        return pmem.create(PmemConfig.file(dir.resolve(file), 1 << 20, true));
+    }
+
+    @Test
+    void withTheDaxWriteCacheOnDaxWritesAndFlushesForce() {
+        DaxDevice dax = device("a.img").device().dax();
+        assertTrue(dax.writeCache());
+        long before = Memory.forces();
+        FsDax.write(dax, 4096, IovIter.iovec(Io.pattern(100, 1)));
+        assertEquals(before + 1, Memory.forces(), "copy_from_iter_flushcache forces what it copied");
+        FsDax.store(dax, 8192, MemorySegment.ofArray(Io.pattern(100, 2)));
+        assertEquals(before + 2, Memory.forces(), "dax_flush after stores forces");
+        FsDax.fsync(dax, 0, 1 << 20);
+        assertTrue(Memory.forces() > before + 2);
+    }
+
+    @Test
+    void withTheDaxWriteCacheOffDaxWritesAndFlushesForceNothing() {
+        BlockDevice dev = device("b.img").device();
+        dev.attributes().write("dax/write_cache", "0");
+        DaxDevice dax = dev.dax();
+        long before = Memory.forces();
+        FsDax.write(dax, 4096, IovIter.iovec(Io.pattern(100, 1)));
+        FsDax.store(dax, 8192, MemorySegment.ofArray(Io.pattern(100, 2)));
+        FsDax.fsync(dax, 0, 1 << 20);
+        DaxMapping m = dax.directAccess(3, 1);
+        dax.flush(3, m.kaddr(), Units.PAGE_SIZE);
+        assertEquals(before, Memory.forces(), "nothing at all is forced");
+        assertEquals(100, FsDax.read(dax, 4096, IovIter.iovec(new byte[100])));
+    }
+
+    @Test
+    void volatileRegionsAndCpuCachePlatformsStartWithoutDaxWriteCache() {
+        PmemDevice vol = pmem.create(PmemConfig.file(dir.resolve("v.img"), 1 << 20, true).withVolatile(true));
+        assertEquals("0", vol.device().attributes().read("dax/write_cache"));
+        assertEquals("write back", vol.device().attributes().read("queue/write_cache"));
+        PmemDevice anon = pmem.create(PmemConfig.anonymous(1 << 20));
+        assertEquals("0", anon.device().attributes().read("dax/write_cache"));
+        PmemDevice cpu = pmem.addRegion(Io.region(7, Region.Type.PERSISTENT, 1 << 20, Region.Backing.file(dir.resolve("c.img"), true),
+                Region.PersistenceDomain.CPU_CACHE, List.of()));
+        assertEquals("0", cpu.device().attributes().read("dax/write_cache"));
+        PmemDevice adr = pmem.addRegion(Io.persistent(8, dir.resolve("d.img"), 1 << 20));
+        assertEquals("1", adr.device().attributes().read("dax/write_cache"));
+
+        long before = Memory.forces();
+        for (PmemDevice d : List.of(vol, anon, cpu)) {
+            FsDax.write(d.device().dax(), 0, IovIter.iovec(Io.pattern(4096, 3)));
+            FsDax.fsync(d.device().dax(), 0, 4096);
+        }
+        assertEquals(before, Memory.forces());
+    }
+
+    @Test
+    void blockFlushAndFuaForceTheMappingUnlessTheQueueIsWriteThrough() {
+        BlockDevice dev = device("c.img").device();
+        assertEquals("1", dev.attributes().read("queue/fua"));
+        long before = Memory.forces();
+        Io.write(dev, 0, Io.pattern(4096, 1));
+        assertEquals(before, Memory.forces(), "a plain write only reaches the cache");
+        assertEquals(BlkStatus.OK, Io.submit(dev, Bio.flush()));
+        assertEquals(before + 1, Memory.forces());
+        Io.write(dev, 8, Io.pattern(4096, 2), BioFlag.FUA);
+        assertEquals(before + 2, Memory.forces());
+        Io.write(dev, 16, Io.pattern(4096, 3), BioFlag.PREFLUSH, BioFlag.FUA);
+        assertEquals(before + 4, Memory.forces());
+
+        dev.attributes().write("queue/write_cache", "write through");
+        Io.submit(dev, Bio.flush());
+        Io.write(dev, 24, Io.pattern(4096, 4), BioFlag.PREFLUSH, BioFlag.FUA);
+        assertEquals(before + 4, Memory.forces(), "without a write cache flushes are dropped");
+    }
+}
