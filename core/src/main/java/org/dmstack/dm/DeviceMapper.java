@@ -42,6 +42,7 @@ public class DeviceMapper implements AutoCloseable {
     private final Map<MappedDevice, Orphan> orphans = new LinkedHashMap<>();
     private final ScheduledExecutorService timer;
     private volatile long holdMillis = DEFAULT_HOLD_MILLIS;
+    private volatile boolean closed;
     private final BlockDeviceRegistry.Listener listener = new BlockDeviceRegistry.Listener() {
         @Override
         public void added(BlockDevice device) {
@@ -405,6 +406,8 @@ public class DeviceMapper implements AutoCloseable {
     // ---- target types coming and going (bundle updates) ----
 
     private synchronized void typeRemoved(TargetType type) {
+        // After close (a framework shutting down unbinds the target types last) there is nothing to hold.
+        if (closed) return;
         for (MappedDevice md : new ArrayList<>(byName.values())) {
             DmTable live = md.live(), inactive = md.inactive();
             boolean inLive = live != null && live.uses(type);
@@ -437,6 +440,7 @@ public class DeviceMapper implements AutoCloseable {
     }
 
     private synchronized void typeAdded(TargetType type) {
+        if (closed) return;
         for (Map.Entry<MappedDevice, Orphan> e : new ArrayList<>(orphans.entrySet())) {
             MappedDevice md = e.getKey();
             Orphan o = e.getValue();
@@ -461,6 +465,7 @@ public class DeviceMapper implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        closed = true;
         registry.removeListener(listener);
         for (MappedDevice md : new ArrayList<>(byName.values())) {
             registry.remove(md.disk());
