@@ -10,6 +10,7 @@ import java.util.Map;
 public final class ConfigFolderStatus {
     public static final String FILES = "dmstack.config.files";
     public static final String PENDING = "dmstack.config.pending";
+    public static final String TABLES = "dmstack.config.tables";
 
     private final TableFiles tables;
 

@@ -168,14 +168,12 @@ public final class TableFiles {
         for (boolean progress = true; progress;) {
             progress = false;
             for (Entry e : new ArrayList<>(entries.values())) {
-                State before = e.status.state();
-                if (before == State.PENDING) apply(e);
-                else if (before == State.REMOVING) tryRemove(e);
+                Status before = e.status;
+                if (before.state() == State.PENDING) apply(e);
+                else if (before.state() == State.REMOVING) tryRemove(e);
                 else continue;
-                if (e.status.state() != before || !entries.containsKey(e.name)) {
-                    progress = true;
-                    changed = true;
-                }
+                if (e.status.state() != before.state() || !entries.containsKey(e.name)) progress = true;
+                if (!e.status.equals(before) || !entries.containsKey(e.name)) changed = true;
             }
         }
         return changed;

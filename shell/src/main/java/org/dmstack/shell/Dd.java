@@ -138,7 +138,7 @@ public final class Dd {
         String error = null;
         long startNanos;
         boolean progressShown = false;
-        try (Arena arena = Arena.ofConfined();
+        try (Arena arena = Arena.ofShared();
                 Source src = openSource(in, arena);
                 Sink dst = openSink(outName, arena, conv.contains("notrunc") ? -1 : seek * bs)) {
             long inPos = skip * bs;

@@ -50,7 +50,7 @@ class DmsetupTest {
                 Read Ahead:        256
                 Tables present:    LIVE
                 Open count:        0
-                Event number:      1
+                Event number:      0
                 Major, minor:      254, 0
                 Number of targets: 2
                 """, run("info lv0"));

@@ -151,6 +151,9 @@ public final class ConfigFolder implements ArtifactInstaller {
         for (Map.Entry<String, String> e : tables.pending().entrySet()) pending.add(e.getKey() + ": " + e.getValue());
         d.put(ConfigFolderStatus.FILES, files.toArray(String[]::new));
         d.put(ConfigFolderStatus.PENDING, pending.toArray(String[]::new));
+        List<String> states = new ArrayList<>();
+        for (Map.Entry<String, TableFiles.Status> e : tables.states().entrySet()) states.add(e.getKey() + ": " + e.getValue());
+        d.put(ConfigFolderStatus.TABLES, states.toArray(String[]::new));
         return d;
     }
 
