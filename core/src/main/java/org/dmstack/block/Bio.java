@@ -19,7 +19,7 @@ public final class Bio {
     private final BioOp op;
     private final Set<BioFlag> flags;
     private final MemorySegment data;
-    private final long size;
+    private long size;
     private long sector;
     private BlockDevice device;
     private int targetBioNr;
@@ -95,6 +95,23 @@ public final class Bio {
     public void remap(BlockDevice device, long sector) {
         this.device = device;
         this.sector = sector;
+    }
+
+    /**
+     * Points a bio without data (DISCARD, WRITE_ZEROES) at another device and a range no larger
+     * than its own, as dm-stripe's map does when it sends each stripe only the part of a discard
+     * that stripe holds (Linux sets bi_sector and bi_size).
+     *
+     * @throws IllegalArgumentException for a bio that carries data, or {@code bytes} not a whole
+     *     number of sectors between 1 and the bio's size
+     */
+    public void remap(BlockDevice device, long sector, long bytes) {
+        if (data != null) throw new IllegalArgumentException(op + " carries data: its size cannot change on remap");
+        if (bytes <= 0 || bytes > size || (bytes & (Units.SECTOR_SIZE - 1)) != 0) {
+            throw new IllegalArgumentException("remap to " + bytes + " bytes: must be whole sectors, 1 to " + size);
+        }
+        remap(device, sector);
+        this.size = bytes;
     }
 
     /**

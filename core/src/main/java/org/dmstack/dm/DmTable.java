@@ -5,7 +5,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.dmstack.block.BlockDevice;
 import org.dmstack.block.DevT;
 import org.dmstack.block.QueueLimits;
 
@@ -14,7 +13,7 @@ import org.dmstack.block.QueueLimits;
  * can do (queue limits, write cache, FUA, DAX), all decided once at load time (dm-table.c).
  */
 final class DmTable {
-    /** Finds devices for targets; remembers every handle it gave out so they can be released. */
+    /** Finds devices for targets, taking a reference on each handle it gives out. */
     interface DeviceResolver {
         DeviceHandle get(String path) throws TargetException;
     }
@@ -77,7 +76,7 @@ final class DmTable {
                 }
                 Target target;
                 try {
-                    target = type.construct(new Context(mdName, line, path -> {
+                    target = type.construct(TargetContext.of(mdName, line, path -> {
                         DeviceHandle h = resolver.get(path);
                         used.remove(h.devt());
                         used.put(h.devt(), h);
@@ -173,27 +172,5 @@ final class DmTable {
     boolean uses(TargetType type) {
         for (TargetType t : types) if (t == type) return true;
         return false;
-    }
-
-    private record Context(String mappedDeviceName, TableLine line, DeviceResolver resolver) implements TargetContext {
-        @Override
-        public long begin() {
-            return line.start();
-        }
-
-        @Override
-        public long length() {
-            return line.length();
-        }
-
-        @Override
-        public List<String> args() {
-            return line.args();
-        }
-
-        @Override
-        public BlockDevice getDevice(String path) throws TargetException {
-            return resolver.get(path);
-        }
     }
 }

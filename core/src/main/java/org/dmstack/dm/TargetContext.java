@@ -28,4 +28,43 @@ public interface TargetContext {
      * @throws TargetException when there is no such device; its message names the device
      */
     BlockDevice getDevice(String path) throws TargetException;
+
+    /** Finds a device by the name or number a table line gives (dm_get_device's lookup). */
+    @FunctionalInterface
+    interface DeviceLookup {
+        BlockDevice get(String path) throws TargetException;
+    }
+
+    /**
+     * The context of one table line, with devices found by {@code lookup}: what core hands a
+     * constructor, and what a test harness can hand it without device-mapper.
+     */
+    static TargetContext of(String mappedDeviceName, TableLine line, DeviceLookup lookup) {
+        return new TargetContext() {
+            @Override
+            public long begin() {
+                return line.start();
+            }
+
+            @Override
+            public long length() {
+                return line.length();
+            }
+
+            @Override
+            public List<String> args() {
+                return line.args();
+            }
+
+            @Override
+            public String mappedDeviceName() {
+                return mappedDeviceName;
+            }
+
+            @Override
+            public BlockDevice getDevice(String path) throws TargetException {
+                return lookup.get(path);
+            }
+        };
+    }
 }

@@ -8,6 +8,7 @@ import org.dmstack.block.BlockDevice;
 import org.dmstack.block.BlockDeviceRegistry;
 import org.dmstack.block.DevT;
 import org.dmstack.block.Units;
+import org.dmstack.nvdimm.MediaErrorListener;
 import org.dmstack.nvdimm.Region;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * configured device takes the name it is given, or else the lowest free pmemN; give names when
  * a stack above must find the same device after a restart.
  */
-public class Pmem implements AutoCloseable {
+public class Pmem implements MediaErrorListener, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Pmem.class);
 
     private final BlockDeviceRegistry registry;
@@ -73,6 +74,32 @@ public class Pmem implements AutoCloseable {
                 region.type() == Region.Type.VOLATILE, region.needsCacheWriteback());
         byRegion.put(region, device);
         return device;
+    }
+
+    /** The device over the region of that name, or null. */
+    public synchronized PmemDevice deviceOf(String regionName) {
+        for (Map.Entry<Region, PmemDevice> e : byRegion.entrySet()) if (e.getKey().name().equals(regionName)) return e.getValue();
+        return null;
+    }
+
+    /** The platform found a media error in a region (ndctl inject-error, or a scrub): poison the sectors it covers. */
+    @Override
+    public void poisonInjected(Region region, Region.PoisonRange range) {
+        PmemDevice device = deviceOf(region.name());
+        if (device == null) return;
+        long first = range.offset() >> Units.SECTOR_SHIFT;
+        long end = (range.offset() + range.length() + Units.SECTOR_SIZE - 1) >> Units.SECTOR_SHIFT;
+        device.injectError(first, end - first);
+    }
+
+    /** The platform cleared a media error: clear the whole sectors it covers. */
+    @Override
+    public void poisonCleared(Region region, Region.PoisonRange range) {
+        PmemDevice device = deviceOf(region.name());
+        if (device == null) return;
+        long first = (range.offset() + Units.SECTOR_SIZE - 1) >> Units.SECTOR_SHIFT;
+        long end = (range.offset() + range.length()) >> Units.SECTOR_SHIFT;
+        if (end > first) device.clearError(first, end - first);
     }
 
     /** Removes the device of a region (the region went away); returns whether there was one. */

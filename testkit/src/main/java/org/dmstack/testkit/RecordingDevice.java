@@ -50,6 +50,7 @@ public final class RecordingDevice implements BioHandler, DaxOperations {
     private final List<RecordedBio> bios = Collections.synchronizedList(new ArrayList<>());
     private final List<DaxAccess> daxAccesses = Collections.synchronizedList(new ArrayList<>());
     private volatile boolean failIo;
+    private volatile java.util.concurrent.Executor async;
 
     private RecordingDevice(Builder b) {
         memory = Arena.ofAuto().allocate(b.sectors * Units.SECTOR_SIZE, Units.PAGE_SIZE);
@@ -58,6 +59,16 @@ public final class RecordingDevice implements BioHandler, DaxOperations {
                 .writeCache(b.writeCache, b.writeCache && b.fua);
         if (b.dax) g.dax(this, b.writeCache);
         disk = g.build();
+    }
+
+    /**
+     * ramN (1:N) of {@code sectors} sectors with a write cache (so flushes reach it and can be
+     * counted), DAX-capable or not, added to {@code registry}.
+     */
+    public static RecordingDevice ram(org.dmstack.block.BlockDeviceRegistry registry, int n, long sectors, boolean dax) {
+        RecordingDevice d = builder("ram" + n, DevT.RAMDISK_MAJOR, n).sectors(sectors).writeCache(true).fua(false).dax(dax).build();
+        registry.add(d.device());
+        return d;
     }
 
     public static Builder builder(String name, int major, int minor) {
@@ -135,6 +146,21 @@ public final class RecordingDevice implements BioHandler, DaxOperations {
         }
     }
 
+    /** Every bio but the flushes, as "WRITE 16+8" (with flags when it had any). */
+    public List<String> log() {
+        return bios().stream().filter(b -> b.op() != BioOp.FLUSH).map(RecordedBio::toString).toList();
+    }
+
+    /** The memory of {@code count} sectors from {@code sector}. */
+    public MemorySegment sectors(long sector, long count) {
+        return memory.asSlice(sector * Units.SECTOR_SIZE, count * Units.SECTOR_SIZE);
+    }
+
+    /** From now on, bios are done and ended on {@code executor}'s threads, not the submitter's (null: inline). */
+    public void async(java.util.concurrent.Executor executor) {
+        this.async = executor;
+    }
+
     /** How many bios of {@code op} (or with PREFLUSH, for FLUSH) arrived. */
     public long count(BioOp op) {
         return bios().stream().filter(b -> b.op() == op || (op == BioOp.FLUSH && b.flags().contains(BioFlag.PREFLUSH))).count();
@@ -157,6 +183,12 @@ public final class RecordingDevice implements BioHandler, DaxOperations {
 
     @Override
     public void submitBio(Bio bio) {
+        java.util.concurrent.Executor executor = async;
+        if (executor != null) executor.execute(() -> handle(bio));
+        else handle(bio);
+    }
+
+    private void handle(Bio bio) {
         bios.add(new RecordedBio(bio.op(), bio.sector(), bio.sectors(), Set.copyOf(bio.flags())));
         if (failIo && bio.op() != BioOp.FLUSH) {
             bio.endio(BlkStatus.ioerr(disk.name() + ": I/O error injected by the test"));

@@ -70,7 +70,11 @@ public final class TargetHarness implements AutoCloseable {
         if (lines.size() != 1) throw new IllegalArgumentException("construct takes exactly one table line, got " + lines.size());
         TableLine l = lines.getFirst();
         if (!l.type().equals(type.name())) throw new IllegalArgumentException("the line is for '" + l.type() + "', the harness for '" + type.name() + "'");
-        Target t = type.construct(new Context(l));
+        Target t = type.construct(TargetContext.of("test", l, path -> {
+            BlockDevice d = registry.lookup(path);
+            if (d == null) throw new TargetException(path + ": No such device");
+            return d;
+        }));
         constructed.add(t);
         return t;
     }
@@ -104,40 +108,5 @@ public final class TargetHarness implements AutoCloseable {
     public void close() {
         for (Target t : constructed) t.destroy();
         dm.close();
-    }
-
-    private final class Context implements TargetContext {
-        private final TableLine line;
-
-        Context(TableLine line) {
-            this.line = line;
-        }
-
-        @Override
-        public long begin() {
-            return line.start();
-        }
-
-        @Override
-        public long length() {
-            return line.length();
-        }
-
-        @Override
-        public List<String> args() {
-            return line.args();
-        }
-
-        @Override
-        public String mappedDeviceName() {
-            return "test";
-        }
-
-        @Override
-        public BlockDevice getDevice(String path) throws TargetException {
-            BlockDevice d = registry.lookup(path);
-            if (d == null) throw new TargetException(path + ": No such device");
-            return d;
-        }
     }
 }

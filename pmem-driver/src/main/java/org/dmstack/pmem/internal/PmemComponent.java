@@ -1,6 +1,7 @@
 package org.dmstack.pmem.internal;
 
 import org.dmstack.block.BlockDeviceRegistry;
+import org.dmstack.nvdimm.MediaErrorListener;
 import org.dmstack.nvdimm.Region;
 import org.dmstack.pmem.Pmem;
 import org.osgi.service.component.annotations.Activate;
@@ -18,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * {@link Region} service (as the nfit bundle publishes them), following them as they come and go.
  * Devices from configuration are made by {@link PmemNamespaceComponent} through this service.
  */
-@Component(service = Pmem.class, immediate = true)
+@Component(service = {Pmem.class, MediaErrorListener.class}, immediate = true)
 public class PmemComponent extends Pmem {
     private static final Logger LOG = LoggerFactory.getLogger(PmemComponent.class);
 

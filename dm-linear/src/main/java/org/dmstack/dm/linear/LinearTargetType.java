@@ -1,0 +1,142 @@
+package org.dmstack.dm.linear;
+
+import java.lang.foreign.MemorySegment;
+import org.dmstack.block.Bio;
+import org.dmstack.block.BlockDevice;
+import org.dmstack.block.Units;
+import org.dmstack.dax.DaxMapping;
+import org.dmstack.dm.DeviceVisitor;
+import org.dmstack.dm.MapResult;
+import org.dmstack.dm.StatusType;
+import org.dmstack.dm.Target;
+import org.dmstack.dm.TargetContext;
+import org.dmstack.dm.TargetException;
+import org.dmstack.dm.TargetType;
+import org.dmstack.iov.IovIter;
+import org.osgi.service.component.annotations.Component;
+
+/**
+ * The "linear" target (Linux's dm-linear.c): maps a range of the mapped device onto a range of
+ * one device, sector for sector.
+ *
+ * <pre>{@code <start> <length> linear <dev> <offset>}</pre>
+ *
+ * Embedded, register it with {@code deviceMapper.targetTypes().register(new LinearTargetType())};
+ * in a framework it is a service and device-mapper finds it by its keyword.
+ */
+@Component(service = TargetType.class)
+public final class LinearTargetType implements TargetType {
+    @Override
+    public String name() {
+        return "linear";
+    }
+
+    @Override
+    public int[] version() {
+        return new int[] {1, 4, 0};
+    }
+
+    /** linear_ctr: {@code <dev> <offset>}. */
+    @Override
+    public Target construct(TargetContext context) throws TargetException {
+        if (context.args().size() != 2) throw new TargetException("Invalid argument count");
+        long start = parseSector(context.args().get(1));
+        if (start < 0) throw new TargetException("Invalid device sector");
+        BlockDevice device;
+        try {
+            device = context.getDevice(context.args().get(0));
+        } catch (TargetException e) {
+            throw new TargetException("Device lookup failed", e);
+        }
+        return new Linear(device, start, context.begin(), context.length());
+    }
+
+    /** sscanf("%llu"): a plain decimal sector number; -1 when the text is not one. */
+    static long parseSector(String text) {
+        if (text.isEmpty() || !text.chars().allMatch(c -> c >= '0' && c <= '9')) return -1;
+        try {
+            return Long.parseLong(text);
+        } catch (NumberFormatException tooLarge) {
+            return -1;
+        }
+    }
+
+    /** One linear table line: sector {@code begin + n} of the mapped device is {@code start + n} of the device. */
+    static final class Linear implements Target {
+        private final BlockDevice device;
+        private final long start;
+        private final long begin;
+        private final long length;
+
+        Linear(BlockDevice device, long start, long begin, long length) {
+            this.device = device;
+            this.start = start;
+            this.begin = begin;
+            this.length = length;
+        }
+
+        /** linear_map_sector: the one mapping every path uses. */
+        private long mapSector(long sector) {
+            return start + (sector - begin);
+        }
+
+        @Override
+        public MapResult map(Bio bio) {
+            // An empty flush has no sector to map; it just goes to the device.
+            bio.remap(device, bio.sectors() > 0 ? mapSector(bio.sector()) : bio.sector());
+            return MapResult.REMAPPED;
+        }
+
+        /** INFO: nothing. TABLE: {@code <maj:min> <offset>}. */
+        @Override
+        public String status(StatusType type) {
+            return switch (type) {
+                case INFO -> "";
+                case TABLE -> device.devt() + " " + start;
+            };
+        }
+
+        @Override
+        public void iterateDevices(DeviceVisitor visitor) {
+            visitor.visit(device, start, length);
+        }
+
+        @Override
+        public boolean supportsDax() {
+            return true;
+        }
+
+        // DAX: pgoff is a page of the mapped device; core has clamped nrPages to this target's end.
+
+        @Override
+        public DaxMapping directAccess(long pgoff, long nrPages) {
+            return Target.daxDevice(device).directAccess(devicePgoff(pgoff), nrPages);
+        }
+
+        @Override
+        public long copyFromIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
+            return Target.daxDevice(device).copyFromIter(devicePgoff(pgoff), addr, clamp(pgoff, bytes), iter);
+        }
+
+        @Override
+        public long copyToIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
+            return Target.daxDevice(device).copyToIter(devicePgoff(pgoff), addr, clamp(pgoff, bytes), iter);
+        }
+
+        @Override
+        public void flush(long pgoff, MemorySegment addr, long size) {
+            Target.daxDevice(device).flush(devicePgoff(pgoff), addr, clamp(pgoff, size));
+        }
+
+        /** linear_dax_pgoff: the device's page for {@code pgoff} (EIO when the offset is not page aligned). */
+        private long devicePgoff(long pgoff) {
+            return Target.daxPgoff(device, mapSector(pgoff * Units.PAGE_SECTORS));
+        }
+
+        /** At most the bytes from the start of page {@code pgoff} to this target's end. */
+        private long clamp(long pgoff, long bytes) {
+            long left = (begin + length - pgoff * Units.PAGE_SECTORS) << Units.SECTOR_SHIFT;
+            return Math.min(bytes, left);
+        }
+    }
+}

@@ -1,0 +1,157 @@
+package org.dmstack.dm.linear;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.anyLong;
+import static org.mockito.ArgumentMatchers.eq;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.verify;
+import static org.mockito.Mockito.when;
+
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import org.dmstack.block.Bio;
+import org.dmstack.block.BlockDevice;
+import org.dmstack.block.DevT;
+import org.dmstack.block.QueueLimits;
+import org.dmstack.dax.DaxDevice;
+import org.dmstack.dax.DaxException;
+import org.dmstack.dax.DaxMapping;
+import org.dmstack.dax.DaxOperations;
+import org.dmstack.dm.MapResult;
+import org.dmstack.dm.StatusType;
+import org.dmstack.dm.Target;
+import org.dmstack.dm.TargetContext;
+import org.dmstack.dm.TargetException;
+import org.dmstack.iov.IovIter;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The linear target against mocked devices: how to unit-test a target without any driver. A
+ * mocked {@link TargetContext} stands for the table line and hands out mocked devices.
+ */
+class LinearTargetTypeTest {
+    private final BlockDevice ram0 = device("ram0", new DevT(1, 0), 4096);
+    private final LinearTargetType type = new LinearTargetType();
+
+    static BlockDevice device(String name, DevT devt, long sectors) {
+        BlockDevice device = mock(BlockDevice.class);
+        when(device.name()).thenReturn(name);
+        when(device.devt()).thenReturn(devt);
+        when(device.capacity()).thenReturn(sectors);
+        when(device.limits()).thenReturn(QueueLimits.of(512, 4096));
+        return device;
+    }
+
+    /** A table line {@code <begin> <length> linear <args>} whose devices are the mocks given. */
+    static TargetContext line(long begin, long length, String args, BlockDevice... devices) throws TargetException {
+        TargetContext context = mock(TargetContext.class);
+        when(context.begin()).thenReturn(begin);
+        when(context.length()).thenReturn(length);
+        when(context.args()).thenReturn(List.of(args.split(" ")));
+        when(context.getDevice(any())).thenAnswer(call -> {
+            String path = call.getArgument(0);
+            for (BlockDevice d : devices) if (path.equals(d.name()) || path.equals(d.devt().toString())) return d;
+            throw new TargetException(path + ": No such device"); // what core says
+        });
+        return context;
+    }
+
+    @Test
+    void mapsEachSectorToTheSameOffsetOnTheDevice() throws TargetException {
+        Target linear = type.construct(line(1000, 2048, "ram0 100", ram0));
+        Bio read = Bio.read(1010, MemorySegment.ofArray(new byte[4096]));
+
+        assertEquals(MapResult.REMAPPED, linear.map(read));
+        assertSame(ram0, read.device());
+        assertEquals(110, read.sector());
+    }
+
+    @Test
+    void anEmptyFlushGoesToTheDevice() throws TargetException {
+        Target linear = type.construct(line(0, 2048, "1:0 0", ram0));
+        Bio flush = Bio.flush();
+
+        assertEquals(MapResult.REMAPPED, linear.map(flush));
+        assertSame(ram0, flush.device());
+        assertEquals(1, linear.numFlushBios());
+    }
+
+    @Test
+    void tablePrintsTheDeviceNumberAndStatusIsEmpty() throws TargetException {
+        Target linear = type.construct(line(0, 2048, "ram0 2048", ram0));
+
+        assertEquals("1:0 2048", linear.status(StatusType.TABLE));
+        assertEquals("", linear.status(StatusType.INFO));
+    }
+
+    @Test
+    void usesTheAreaFromOffsetForTheTargetLength() throws TargetException {
+        Target linear = type.construct(line(512, 1024, "ram0 8", ram0));
+        StringBuilder visited = new StringBuilder();
+        linear.iterateDevices((device, start, length) -> visited.append(device.name()).append(' ').append(start).append(' ').append(length));
+        assertEquals("ram0 8 1024", visited.toString());
+    }
+
+    @Test
+    void refusesWhatLinuxRefuses() {
+        assertEquals("Invalid argument count", refused("ram0"));
+        assertEquals("Invalid argument count", refused("ram0 0 0"));
+        for (String offset : List.of("-1", "+1", "12x", "0x10", "99999999999999999999")) {
+            assertEquals("Invalid device sector", refused("ram0 " + offset), offset);
+        }
+        assertEquals("Device lookup failed: ram9: No such device", refused("ram9 0"));
+    }
+
+    private String refused(String args) {
+        return assertThrows(TargetException.class, () -> type.construct(line(0, 2048, args, ram0))).getMessage();
+    }
+
+    // ---- DAX: a real DaxDevice over mocked dax_operations ----
+
+    @Test
+    void daxCallsGoToTheDevicePageAtTheOffset() throws TargetException {
+        DaxOperations ops = mock(DaxOperations.class);
+        MemorySegment memory = MemorySegment.ofArray(new byte[4096]);
+        when(ops.directAccess(anyLong(), anyLong())).thenReturn(new DaxMapping(memory, 7, 1));
+        when(ram0.dax()).thenReturn(new DaxDevice("ram0", ops, () -> 512, true));
+        // Mapped-device sectors 64.. are ram0 sectors 16.., so mapped page 8 is ram0 page 2.
+        Target linear = type.construct(line(64, 256, "ram0 16", ram0));
+        IovIter iter = IovIter.kvec(MemorySegment.ofArray(new byte[4096]));
+
+        assertSame(memory, linear.directAccess(8, 1).kaddr());
+        verify(ops).directAccess(2, 1);
+        linear.copyFromIter(8, memory, 4096, iter);
+        verify(ops).copyFromIter(eq(2L), eq(memory), eq(4096L), any());
+        linear.copyToIter(8, memory, 4096, iter);
+        verify(ops).copyToIter(eq(2L), eq(memory), eq(4096L), any());
+        linear.flush(8, memory, 4096);
+        verify(ops).flush(2, memory, 4096);
+        assertTrue(linear.supportsDax());
+    }
+
+    @Test
+    void daxCopiesStopAtTheTargetEnd() throws TargetException {
+        DaxOperations ops = mock(DaxOperations.class);
+        when(ram0.dax()).thenReturn(new DaxDevice("ram0", ops, () -> 512, true));
+        Target linear = type.construct(line(0, 16, "ram0 0", ram0)); // two pages
+        MemorySegment addr = MemorySegment.ofArray(new byte[8192]);
+
+        linear.copyFromIter(1, addr, 8192, IovIter.kvec(MemorySegment.ofArray(new byte[8192])));
+        verify(ops).copyFromIter(eq(1L), eq(addr), eq(4096L), any());
+    }
+
+    @Test
+    void daxFailsCleanlyOnAnUnalignedOffsetOrADeviceWithoutDax() throws TargetException {
+        when(ram0.dax()).thenReturn(new DaxDevice("ram0", mock(DaxOperations.class), () -> 512, true));
+        Target unaligned = type.construct(line(0, 256, "ram0 1", ram0));
+        assertEquals(DaxException.Errno.EIO, assertThrows(DaxException.class, () -> unaligned.directAccess(0, 1)).errno());
+
+        BlockDevice ram1 = device("ram1", new DevT(1, 1), 4096); // dax() is null
+        Target noDax = type.construct(line(0, 256, "ram1 0", ram1));
+        assertEquals(DaxException.Errno.EOPNOTSUPP, assertThrows(DaxException.class, () -> noDax.directAccess(0, 1)).errno());
+    }
+}

@@ -1,0 +1,288 @@
+package org.dmstack.dm.stripe;
+
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import org.dmstack.block.Bio;
+import org.dmstack.block.BlkStatus;
+import org.dmstack.block.BlockDevice;
+import org.dmstack.block.DevT;
+import org.dmstack.block.QueueLimits;
+import org.dmstack.block.Units;
+import org.dmstack.dax.DaxDevice;
+import org.dmstack.dax.DaxMapping;
+import org.dmstack.dm.DeviceVisitor;
+import org.dmstack.dm.MapResult;
+import org.dmstack.dm.StatusType;
+import org.dmstack.dm.Target;
+import org.dmstack.dm.TargetContext;
+import org.dmstack.dm.TargetException;
+import org.dmstack.dm.TargetType;
+import org.dmstack.iov.IovIter;
+import org.osgi.service.component.annotations.Component;
+
+/**
+ * The "striped" target (Linux's dm-stripe.c): the target is cut into chunks of
+ * {@code chunk_size} sectors, dealt to the stripes in turn — chunk 0 to the first device, chunk 1
+ * to the second, and so on round again. Any chunk size of at least one sector is accepted, as in
+ * Linux today (powers of two are not required).
+ *
+ * <pre>{@code <start> <length> striped <num_stripes> <chunk_size> (<dev> <offset>){num_stripes}}</pre>
+ *
+ * Embedded, register it with {@code deviceMapper.targetTypes().register(new StripedTargetType())};
+ * in a framework it is a service and device-mapper finds it by its keyword.
+ */
+@Component(service = TargetType.class)
+public final class StripedTargetType implements TargetType {
+    @Override
+    public String name() {
+        return "striped";
+    }
+
+    @Override
+    public int[] version() {
+        return new int[] {1, 6, 0};
+    }
+
+    /** stripe_ctr: {@code <num_stripes> <chunk_size> (<dev> <offset>){num_stripes}}, checked in Linux's order. */
+    @Override
+    public Target construct(TargetContext context) throws TargetException {
+        List<String> args = context.args();
+        if (args.size() < 2) throw new TargetException("Not enough arguments");
+        long stripes = parseUint(args.get(0));
+        if (stripes <= 0) throw new TargetException("Invalid stripe count");
+        long chunk = parseUint(args.get(1));
+        if (chunk <= 0) throw new TargetException("Invalid chunk_size");
+        if (context.length() % stripes != 0) throw new TargetException("Target length not divisible by number of stripes");
+        long width = context.length() / stripes;
+        if (width % chunk != 0) throw new TargetException("Target length not divisible by chunk size");
+        if (args.size() != 2 + 2 * stripes) throw new TargetException("Not enough destinations specified");
+
+        BlockDevice[] devices = new BlockDevice[(int) stripes];
+        long[] starts = new long[(int) stripes];
+        for (int i = 0; i < stripes; i++) {
+            starts[i] = parseSector(args.get(3 + 2 * i));
+            if (starts[i] < 0) throw new TargetException("Couldn't parse stripe destination");
+            try {
+                devices[i] = context.getDevice(args.get(2 + 2 * i));
+            } catch (TargetException e) {
+                throw new TargetException("Couldn't parse stripe destination", e);
+            }
+        }
+        return new Striped(context.begin(), width, chunk, devices, starts);
+    }
+
+    /** kstrtouint: decimal, an optional '+', at most 2^32 - 1; -1 when the text is not one. */
+    static long parseUint(String text) {
+        String digits = text.startsWith("+") ? text.substring(1) : text;
+        long value = parseSector(digits);
+        return value > 0xffff_ffffL ? -1 : value;
+    }
+
+    /** sscanf("%llu"): a plain decimal sector number; -1 when the text is not one. */
+    static long parseSector(String text) {
+        if (text.isEmpty() || !text.chars().allMatch(c -> c >= '0' && c <= '9')) return -1;
+        try {
+            return Long.parseLong(text);
+        } catch (NumberFormatException tooLarge) {
+            return -1;
+        }
+    }
+
+    /** One striped table line. Sectors called {@code offset} below count from the target's begin. */
+    static final class Striped implements Target {
+        private final long begin;
+        /** Sectors of the target on each stripe (length / stripes). */
+        private final long width;
+        private final long chunk;
+        private final int stripes;
+        private final BlockDevice[] devices;
+        private final long[] starts;
+        /** I/O errors seen per stripe: status shows 'D' for a stripe once it is non-zero. */
+        private final AtomicIntegerArray errors;
+
+        Striped(long begin, long width, long chunk, BlockDevice[] devices, long[] starts) {
+            this.begin = begin;
+            this.width = width;
+            this.chunk = chunk;
+            this.stripes = devices.length;
+            this.devices = devices;
+            this.starts = starts;
+            this.errors = new AtomicIntegerArray(stripes);
+        }
+
+        // stripe_map_sector, the one mapping every path uses: chunk n of the target is chunk
+        // n / stripes of stripe n % stripes.
+
+        /** The stripe that holds target sector {@code offset}. */
+        int stripeOf(long offset) {
+            return (int) (offset / chunk % stripes);
+        }
+
+        /** Where target sector {@code offset} is on its stripe, counted from the stripe's offset. */
+        long stripeSector(long offset) {
+            return offset / chunk / stripes * chunk + offset % chunk;
+        }
+
+        /** Called for each clone; core has split it so it never leaves one chunk. */
+        @Override
+        public MapResult map(Bio bio) {
+            switch (bio.op()) {
+                case FLUSH -> {
+                    bio.remap(devices[bio.targetBioNr()], bio.sector());
+                    return MapResult.REMAPPED;
+                }
+                case DISCARD, WRITE_ZEROES -> {
+                    return mapRange(bio, bio.targetBioNr());
+                }
+                default -> {
+                    long offset = bio.sector() - begin;
+                    int stripe = stripeOf(offset);
+                    bio.remap(devices[stripe], starts[stripe] + stripeSector(offset));
+                    return MapResult.REMAPPED;
+                }
+            }
+        }
+
+        /**
+         * stripe_map_range: clone {@code stripe} of a discard or write-zeroes gets the part of the
+         * range that stripe holds, which is one run of its device; a stripe holding none of it
+         * ends its clone without I/O.
+         */
+        private MapResult mapRange(Bio bio, int stripe) {
+            long offset = bio.sector() - begin;
+            long first = rangeSector(offset, stripe);
+            long end = rangeSector(offset + bio.sectors(), stripe);
+            if (first >= end) {
+                bio.endio(BlkStatus.OK);
+                return MapResult.SUBMITTED;
+            }
+            bio.remap(devices[stripe], starts[stripe] + first, (end - first) << Units.SECTOR_SHIFT);
+            return MapResult.REMAPPED;
+        }
+
+        /** stripe_map_range_sector: the first sector of {@code stripe} at or after target sector {@code offset}. */
+        private long rangeSector(long offset, int stripe) {
+            int holder = stripeOf(offset);
+            long sector = stripeSector(offset);
+            if (holder == stripe) return sector;
+            sector -= sector % chunk; // the start of this row's chunk on the stripe...
+            return stripe < holder ? sector + chunk : sector; // ...which for an earlier stripe lies behind us
+        }
+
+        /** stripe_end_io: an I/O error marks every stripe on the failed device (not "not supported"). */
+        @Override
+        public void endIo(Bio bio, BlkStatus status) {
+            if (status.isOk() || status.code() == BlkStatus.Code.NOTSUPP || bio.device() == null) return;
+            DevT failed = bio.device().devt();
+            for (int i = 0; i < stripes; i++) {
+                if (devices[i].devt().equals(failed)) errors.incrementAndGet(i);
+            }
+        }
+
+        /**
+         * INFO: {@code <stripes> <maj:min>... 1 <A|D>...} — each device followed by a space, the
+         * group count 1, then one letter per stripe with no spaces: A alive, D once it saw an error.
+         * TABLE: {@code <stripes> <chunk_size> (<maj:min> <offset>)...}.
+         */
+        @Override
+        public String status(StatusType type) {
+            StringBuilder sb = new StringBuilder().append(stripes);
+            switch (type) {
+                case INFO -> {
+                    sb.append(' ');
+                    for (BlockDevice d : devices) sb.append(d.devt()).append(' ');
+                    sb.append("1 ");
+                    for (int i = 0; i < stripes; i++) sb.append(errors.get(i) > 0 ? 'D' : 'A');
+                }
+                case TABLE -> {
+                    sb.append(' ').append(chunk);
+                    for (int i = 0; i < stripes; i++) sb.append(' ').append(devices[i].devt()).append(' ').append(starts[i]);
+                }
+            }
+            return sb.toString();
+        }
+
+        @Override
+        public void iterateDevices(DeviceVisitor visitor) {
+            for (int i = 0; i < stripes; i++) visitor.visit(devices[i], starts[i], width);
+        }
+
+        /** io_min is one chunk, io_opt a full row of chunks (in bytes). */
+        @Override
+        public void ioHints(QueueLimits limits) {
+            long chunkBytes = chunk << Units.SECTOR_SHIFT;
+            limits.setIoMin(chunkBytes);
+            limits.setIoOpt(chunkBytes * stripes);
+        }
+
+        @Override
+        public long maxIoLen() {
+            return chunk;
+        }
+
+        @Override
+        public int numFlushBios() {
+            return stripes;
+        }
+
+        @Override
+        public int numDiscardBios() {
+            return stripes;
+        }
+
+        @Override
+        public int numWriteZeroesBios() {
+            return stripes;
+        }
+
+        @Override
+        public boolean supportsDax() {
+            return true;
+        }
+
+        // DAX: pgoff is a page of the mapped device; core has clamped nrPages to the chunk's end.
+
+        @Override
+        public DaxMapping directAccess(long pgoff, long nrPages) {
+            return daxOf(pgoff).directAccess(devicePgoff(pgoff), nrPages);
+        }
+
+        @Override
+        public long copyFromIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
+            return daxOf(pgoff).copyFromIter(devicePgoff(pgoff), addr, clamp(pgoff, bytes), iter);
+        }
+
+        @Override
+        public long copyToIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
+            return daxOf(pgoff).copyToIter(devicePgoff(pgoff), addr, clamp(pgoff, bytes), iter);
+        }
+
+        @Override
+        public void flush(long pgoff, MemorySegment addr, long size) {
+            daxOf(pgoff).flush(devicePgoff(pgoff), addr, clamp(pgoff, size));
+        }
+
+        private long offsetOf(long pgoff) {
+            return pgoff * Units.PAGE_SECTORS - begin;
+        }
+
+        /** The DAX device of the stripe holding page {@code pgoff} (EOPNOTSUPP when it has none). */
+        private DaxDevice daxOf(long pgoff) {
+            return Target.daxDevice(devices[stripeOf(offsetOf(pgoff))]);
+        }
+
+        /** stripe_dax_pgoff: that stripe's page for {@code pgoff} (EIO when it is not page aligned there). */
+        private long devicePgoff(long pgoff) {
+            long offset = offsetOf(pgoff);
+            int stripe = stripeOf(offset);
+            return Target.daxPgoff(devices[stripe], starts[stripe] + stripeSector(offset));
+        }
+
+        /** At most the bytes from the start of page {@code pgoff} to the end of its chunk. */
+        private long clamp(long pgoff, long bytes) {
+            long left = (chunk - offsetOf(pgoff) % chunk) << Units.SECTOR_SHIFT;
+            return Math.min(bytes, left);
+        }
+    }
+}

@@ -1,0 +1,140 @@
+package org.dmstack.dm.stripe;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Random;
+import org.dmstack.block.Bio;
+import org.dmstack.block.BlkStatus;
+import org.dmstack.block.BlockDevice;
+import org.dmstack.block.DevT;
+import org.dmstack.dm.MapResult;
+import org.dmstack.dm.Target;
+import org.dmstack.dm.TargetException;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The striped mapping over random geometries (fixed seeds): 1–8 stripes, chunk sizes of every
+ * kind (1 sector, odd, non-powers of two, powers of two), random target begins and device offsets.
+ * The reference lays the target out chunk by chunk with plain counting, no division.
+ */
+class StripedMappingPropertyTest {
+    private static final int[] CHUNKS = {1, 2, 3, 5, 7, 8, 12, 16, 24, 100, 127, 128, 129, 384, 1000};
+    private static final MemorySegment ONE_SECTOR = MemorySegment.ofArray(new byte[512]);
+
+    /** A random striped line and its reference layout: sector n of the target is sector deviceSector[n] of device stripeOf[n]. */
+    private static final class Geometry {
+        final int stripes, chunk, rows;
+        final long begin, width, length;
+        final long[] starts;
+        final BlockDevice[] devices;
+        final Target target;
+        final int[] refStripe;
+        final long[] refSector;
+
+        Geometry(Random random) throws TargetException {
+            stripes = 1 + random.nextInt(8);
+            chunk = random.nextInt(4) == 0 ? 1 + random.nextInt(300) : CHUNKS[random.nextInt(CHUNKS.length)];
+            rows = 1 + random.nextInt(Math.max(1, 3000 / (stripes * chunk)));
+            width = (long) rows * chunk;
+            length = width * stripes;
+            begin = random.nextInt(3) == 0 ? 0 : random.nextInt(100_000);
+            starts = new long[stripes];
+            devices = new BlockDevice[stripes];
+            StringBuilder args = new StringBuilder().append(stripes).append(' ').append(chunk);
+            for (int i = 0; i < stripes; i++) {
+                starts[i] = random.nextInt(2) == 0 ? 0 : random.nextInt(1 << 20);
+                devices[i] = StripedTargetTypeTest.device("ram" + i, new DevT(1, i), starts[i] + width);
+                args.append(" ram").append(i).append(' ').append(starts[i]);
+            }
+            target = new StripedTargetType().construct(StripedTargetTypeTest.line(begin, length, args.toString(), devices));
+
+            refStripe = new int[(int) length];
+            refSector = new long[(int) length];
+            int n = 0;
+            for (int row = 0; row < rows; row++) {
+                for (int stripe = 0; stripe < stripes; stripe++) {
+                    for (int i = 0; i < chunk; i++, n++) {
+                        refStripe[n] = stripe;
+                        refSector[n] = starts[stripe] + (long) row * chunk + i;
+                    }
+                }
+            }
+        }
+
+        int stripeOf(BlockDevice device) {
+            for (int i = 0; i < stripes; i++) if (devices[i] == device) return i;
+            return fail("mapped to a device that is not a stripe: " + device);
+        }
+
+        @Override
+        public String toString() {
+            return stripes + " stripes of " + chunk + " sectors, " + rows + " rows, begin " + begin;
+        }
+    }
+
+    @Test
+    void everySectorMapsToItsReferencePlaceAndTheMappingIsABijectionOntoTheStripeAreas() throws TargetException {
+        Random random = new Random(20261121);
+        for (int g = 0; g < 300; g++) {
+            Geometry geo = new Geometry(random);
+            boolean[][] hit = new boolean[geo.stripes][(int) geo.width];
+            for (int n = 0; n < geo.length; n++) {
+                Bio bio = Bio.read(geo.begin + n, ONE_SECTOR);
+                assertEquals(MapResult.REMAPPED, geo.target.map(bio));
+                int stripe = geo.stripeOf(bio.device());
+                long sector = bio.sector();
+                if (stripe != geo.refStripe[n] || sector != geo.refSector[n]) {
+                    fail(geo + ": sector " + n + " went to stripe " + stripe + " sector " + sector + ", expected stripe "
+                            + geo.refStripe[n] + " sector " + geo.refSector[n]);
+                }
+                long inArea = sector - geo.starts[stripe];
+                assertTrue(inArea >= 0 && inArea < geo.width, geo + ": sector " + n + " outside its stripe's area");
+                assertTrue(!hit[stripe][(int) inArea], geo + ": two sectors map to stripe " + stripe + " sector " + sector);
+                hit[stripe][(int) inArea] = true;
+            }
+            // length sectors went to distinct places inside areas of stripes x width = length sectors: a bijection.
+        }
+    }
+
+    @Test
+    void eachStripeGetsExactlyItsPartOfADiscardAsOneRange() throws TargetException {
+        Random random = new Random(42);
+        for (int g = 0; g < 300; g++) {
+            Geometry geo = new Geometry(random);
+            for (int r = 0; r < 20; r++) {
+                int from = random.nextInt((int) geo.length);
+                int to = from + 1 + random.nextInt((int) geo.length - from);
+                for (int stripe = 0; stripe < geo.stripes; stripe++) {
+                    // The reference: the lowest and highest device sectors of this stripe in [from, to), and how many.
+                    long low = Long.MAX_VALUE, high = -1, count = 0;
+                    for (int n = from; n < to; n++) {
+                        if (geo.refStripe[n] != stripe) continue;
+                        low = Math.min(low, geo.refSector[n]);
+                        high = Math.max(high, geo.refSector[n]);
+                        count++;
+                    }
+                    Bio discard = random.nextBoolean() ? Bio.discard(geo.begin + from, (to - from) * 512L)
+                            : Bio.writeZeroes(geo.begin + from, (to - from) * 512L);
+                    discard.setTargetBioNr(stripe);
+                    MapResult result = geo.target.map(discard);
+                    String where = geo + ": [" + from + ", " + to + ") stripe " + stripe;
+                    if (count == 0) {
+                        assertEquals(MapResult.SUBMITTED, result, where);
+                        assertEquals(BlkStatus.OK, discard.await(), where);
+                        assertNull(discard.device(), where);
+                    } else {
+                        assertEquals(high - low + 1, count, where + ": the reference says the part is one run");
+                        assertEquals(MapResult.REMAPPED, result, where);
+                        assertEquals(geo.devices[stripe], discard.device(), where);
+                        assertEquals(low, discard.sector(), where);
+                        assertEquals(count, discard.sectors(), where);
+                    }
+                }
+            }
+        }
+    }
+}

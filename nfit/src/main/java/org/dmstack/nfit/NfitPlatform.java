@@ -1,0 +1,340 @@
+package org.dmstack.nfit;
+
+import org.dmstack.nvdimm.MediaErrorListener;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.dmstack.block.Units;
+import org.dmstack.nfit.Subtable.ControlRegion;
+import org.dmstack.nfit.Subtable.FlushHint;
+import org.dmstack.nfit.Subtable.MemoryMap;
+import org.dmstack.nfit.Subtable.SpaRange;
+import org.dmstack.nvdimm.Region;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A platform as Linux's nfit driver sees it: a parsed NFIT plus where each region's bytes live
+ * and the address-range-scrub results. It turns every SPA range of the persistent- or
+ * volatile-memory kind into a {@link Region} (in table order: region0, region1, ...) and every
+ * NVDIMM named by a memory-device map into a {@link Dimm} (nmem0, nmem1, ...).
+ *
+ * <p>Per region: the size and start come from the SPA range; the mappings from the memory-device
+ * maps naming it (DPA offset, length, and position = rank by region offset, as Linux); the
+ * interleave ways from how many NVDIMMs map it; the flush hints from those NVDIMMs' flush hint
+ * subtables; the iset_id from Linux's v1.1 interleave-set cookie (persistent regions with
+ * NVDIMMs); the persistence domain from the platform capabilities (bit 0: cpu_cache, else bit 1:
+ * memory_controller, else none); poison from the scrub results that fall in the range.
+ */
+public final class NfitPlatform {
+    private static final Logger LOG = LoggerFactory.getLogger(NfitPlatform.class);
+
+    /** An address-range-scrub result: a poisoned range of system physical addresses. */
+    public record SpaPoison(long address, long length) {
+        public SpaPoison {
+            if (length <= 0) throw new IllegalArgumentException("poison length must be positive: " + length);
+        }
+
+        /** Parses {@code ADDRESS:LENGTH}; numbers hex (0x...) or decimal, the length may carry K/M/G. */
+        public static SpaPoison parse(String text) {
+            String[] parts = text.trim().split(":");
+            if (parts.length != 2) {
+                throw new IllegalArgumentException("Invalid poison '" + text + "': expected ADDRESS:LENGTH");
+            }
+            try {
+                return new SpaPoison(number(parts[0]), number(parts[1]));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("Invalid poison '" + text + "': " + e.getMessage(), e);
+            }
+        }
+
+        static long number(String text) {
+            String t = text.trim();
+            if (t.startsWith("0x") || t.startsWith("0X")) return Long.parseUnsignedLong(t.substring(2), 16);
+            return Units.parseSize(t);
+        }
+    }
+
+    /**
+     * An NVDIMM (ndctl's "dimm").
+     *
+     * @param uniqueId Linux's id from the control region ("8680-56341200"), or null without one
+     * @param flags the memory-device map health flags, ORed over its maps
+     */
+    public record Dimm(String name, int id, long handle, int physicalId, String uniqueId, int flags,
+            List<Long> flushHints) {
+        public Dimm {
+            flushHints = List.copyOf(flushHints);
+        }
+
+        public boolean has(int memoryMapFlag) {
+            return (flags & memoryMapFlag) != 0;
+        }
+    }
+
+    private final Nfit nfit;
+    private final List<Region.Backing> backings;
+    private final int firstRegionId;
+    private final List<Dimm> dimms;
+    private final Map<Long, Dimm> dimmByHandle = new LinkedHashMap<>();
+    private final List<SpaRange> regionRanges;
+    private final List<MediaErrorListener> listeners = new CopyOnWriteArrayList<>();
+    private List<SpaPoison> poison;
+    private volatile List<Region> regions;
+
+    /** A platform whose regions are region0... and NVDIMMs nmem0... */
+    public NfitPlatform(Nfit nfit, List<Region.Backing> backings, List<SpaPoison> poison) {
+        this(nfit, backings, poison, 0, 0);
+    }
+
+    /**
+     * A platform whose region and NVDIMM numbers start at the given ids (several platforms in
+     * one process get distinct names, as several NVDIMM buses do in Linux).
+     *
+     * @param backings one per region, in region order
+     * @throws NfitException when a region has no backing or an unusable one, or a range's size is
+     *     not a whole number of pages
+     */
+    public NfitPlatform(Nfit nfit, List<Region.Backing> backings, List<SpaPoison> poison, int firstRegionId,
+            int firstDimmId) {
+        this.nfit = Objects.requireNonNull(nfit, "nfit");
+        this.backings = List.copyOf(backings);
+        this.poison = List.copyOf(poison);
+        this.firstRegionId = firstRegionId;
+        this.regionRanges = nfit.all(SpaRange.class).stream().filter(s -> s.rangeType().isRegion()).toList();
+        this.dimms = buildDimms(firstDimmId);
+        checkBackings();
+        warnStrayPoison();
+        this.regions = buildRegions();
+    }
+
+    /** A platform from a table file (such as a copy of /sys/firmware/acpi/tables/NFIT). */
+    public static NfitPlatform fromTable(Path table, List<Region.Backing> backings, List<SpaPoison> poison)
+            throws IOException {
+        return new NfitPlatform(NfitParser.parse(table), backings, poison);
+    }
+
+    public Nfit nfit() {
+        return nfit;
+    }
+
+    /** The regions, in region order, with the poison known now. */
+    public List<Region> regions() {
+        return regions;
+    }
+
+    public Optional<Region> region(String name) {
+        return regions.stream().filter(r -> r.name().equals(name)).findFirst();
+    }
+
+    public List<Dimm> dimms() {
+        return dimms;
+    }
+
+    /** The current address-range-scrub results. */
+    public synchronized List<SpaPoison> poison() {
+        return poison;
+    }
+
+    /** What the platform capabilities promise for every region. */
+    public Region.PersistenceDomain persistenceDomain() {
+        long caps = nfit.capabilities().map(Subtable.Capabilities::effective).orElse(0L);
+        if ((caps & Subtable.Capabilities.CACHE_FLUSH) != 0) return Region.PersistenceDomain.CPU_CACHE;
+        if ((caps & Subtable.Capabilities.MEMORY_FLUSH) != 0) return Region.PersistenceDomain.MEMORY_CONTROLLER;
+        return Region.PersistenceDomain.NONE;
+    }
+
+    public void addMediaErrorListener(MediaErrorListener listener) {
+        listeners.add(Objects.requireNonNull(listener, "listener"));
+    }
+
+    public void removeMediaErrorListener(MediaErrorListener listener) {
+        listeners.remove(listener);
+    }
+
+    /**
+     * Injects a media error into {@code length} bytes at {@code offset} of a region, like
+     * {@code ndctl inject-error}: the scrub results gain the range (so {@link #regions()} shows it)
+     * and every {@link MediaErrorListener} is told, so the pmem device's memory and bad blocks
+     * follow.
+     *
+     * @return the region as it is now
+     */
+    public Region injectError(String regionName, long offset, long length) {
+        Region region = changePoison(regionName, offset, length, true);
+        Region.PoisonRange range = new Region.PoisonRange(offset, length);
+        for (MediaErrorListener l : listeners) l.poisonInjected(region, range);
+        return region;
+    }
+
+    /** Clears media errors in a range of a region, like {@code ndctl inject-error --uninject}. */
+    public Region clearError(String regionName, long offset, long length) {
+        Region region = changePoison(regionName, offset, length, false);
+        Region.PoisonRange range = new Region.PoisonRange(offset, length);
+        for (MediaErrorListener l : listeners) l.poisonCleared(region, range);
+        return region;
+    }
+
+    private synchronized Region changePoison(String regionName, long offset, long length, boolean inject) {
+        Region r = region(regionName).orElseThrow(() -> new IllegalArgumentException("no region " + regionName));
+        if (offset < 0 || length <= 0 || offset > r.size() - length) {
+            throw new IllegalArgumentException(String.format("%s: range 0x%x+0x%x is outside the region (size 0x%x)",
+                    regionName, offset, length, r.size()));
+        }
+        long start = r.spaStart() + offset;
+        long end = start + length;
+        List<SpaPoison> next = new ArrayList<>();
+        for (SpaPoison p : poison) {
+            long pEnd = p.address() + p.length();
+            if (inject || pEnd <= start || p.address() >= end) {
+                next.add(p);
+                continue;
+            }
+            if (p.address() < start) next.add(new SpaPoison(p.address(), start - p.address()));
+            if (pEnd > end) next.add(new SpaPoison(end, pEnd - end));
+        }
+        if (inject) next.add(new SpaPoison(start, length));
+        poison = List.copyOf(next);
+        regions = buildRegions();
+        return region(regionName).orElseThrow();
+    }
+
+    private List<Dimm> buildDimms(int firstDimmId) {
+        Map<Long, List<MemoryMap>> byHandle = new LinkedHashMap<>();
+        for (MemoryMap m : nfit.all(MemoryMap.class)) byHandle.computeIfAbsent(m.deviceHandle(), h -> new ArrayList<>()).add(m);
+        List<Dimm> out = new ArrayList<>();
+        int id = firstDimmId;
+        for (Map.Entry<Long, List<MemoryMap>> e : byHandle.entrySet()) {
+            MemoryMap first = e.getValue().getFirst();
+            int flags = 0;
+            for (MemoryMap m : e.getValue()) flags |= m.flags();
+            String unique = nfit.controlRegion(first.controlRegionIndex()).map(NfitPlatform::uniqueId).orElse(null);
+            LinkedHashSet<Long> hints = new LinkedHashSet<>();
+            for (FlushHint f : nfit.all(FlushHint.class)) {
+                if (f.deviceHandle() == e.getKey()) hints.addAll(f.hintAddresses());
+            }
+            Dimm d = new Dimm("nmem" + id, id, e.getKey(), first.physicalId(), unique, flags, List.copyOf(hints));
+            id++;
+            out.add(d);
+            dimmByHandle.put(e.getKey(), d);
+        }
+        return List.copyOf(out);
+    }
+
+    /** Linux's nfit_mem id: vendor, [manufacturing location and date,] serial, as big-endian hex. */
+    static String uniqueId(ControlRegion dcr) {
+        int vendor = Short.reverseBytes((short) dcr.vendorId()) & 0xFFFF;
+        long serial = Integer.reverseBytes((int) dcr.serialNumber()) & 0xFFFF_FFFFL;
+        if ((dcr.validFields() & ControlRegion.VALID_MANUFACTURING) != 0) {
+            int date = Short.reverseBytes((short) dcr.manufacturingDate()) & 0xFFFF;
+            return String.format("%04x-%02x-%04x-%08x", vendor, dcr.manufacturingLocation(), date, serial);
+        }
+        return String.format("%04x-%08x", vendor, serial);
+    }
+
+    private void checkBackings() {
+        if (backings.size() != regionRanges.size()) {
+            throw new NfitException(String.format("the table has %d region%s (persistent or volatile SPA ranges) but %d "
+                    + "backing%s %s given; give one backing per region, in region order", regionRanges.size(),
+                    regionRanges.size() == 1 ? "" : "s", backings.size(), backings.size() == 1 ? "" : "s",
+                    backings.size() == 1 ? "was" : "were"));
+        }
+        for (int i = 0; i < regionRanges.size(); i++) {
+            SpaRange s = regionRanges.get(i);
+            if (s.rangeType() == RangeType.PERSISTENT_MEMORY && backings.get(i).isAnonymous()) {
+                throw new NfitException(String.format("region%d (SPA range index %d, persistent memory, %s) needs a "
+                        + "backing file: anonymous memory would not persist", firstRegionId + i, s.rangeIndex(),
+                        Units.humanSize(s.length())));
+            }
+        }
+    }
+
+    private List<Region> buildRegions() {
+        Region.PersistenceDomain domain = persistenceDomain();
+        List<Region> out = new ArrayList<>();
+        for (int i = 0; i < regionRanges.size(); i++) {
+            SpaRange s = regionRanges.get(i);
+            Nfit.Entry entry = nfit.entries().stream().filter(e -> e.subtable() == s).findFirst().orElseThrow();
+            if (s.length() % Units.PAGE_SIZE != 0 || s.address() % Units.PAGE_SIZE != 0) {
+                throw new NfitException(entry.offset(), String.format("SPA range index %d (0x%x, length 0x%x) is not "
+                        + "aligned to the %d-byte page; a region must be whole pages", s.rangeIndex(), s.address(),
+                        s.length(), Units.PAGE_SIZE));
+            }
+            List<MemoryMap> maps = nfit.all(MemoryMap.class).stream().filter(m -> m.rangeIndex() == s.rangeIndex()).toList();
+            List<MemoryMap> byOffset = maps.stream().sorted(Comparator.comparingLong(MemoryMap::regionOffset)).toList();
+            List<Region.Mapping> mappings = new ArrayList<>();
+            LinkedHashSet<Long> hints = new LinkedHashSet<>();
+            for (MemoryMap m : maps) {
+                Dimm d = dimmByHandle.get(m.deviceHandle());
+                mappings.add(new Region.Mapping(d.name(), (int) m.deviceHandle(), m.address(), m.regionSize(),
+                        byOffset.indexOf(m)));
+                hints.addAll(d.flushHints());
+            }
+            int ways = Math.max(1, maps.size());
+            for (MemoryMap m : maps) {
+                if (m.interleaveWays() != maps.size()) {
+                    LOG.warn("NFIT: SPA range index {}: memory device map of handle 0x{} says {} interleave ways, "
+                            + "but {} NVDIMMs map the range", s.rangeIndex(), Long.toHexString(m.deviceHandle()),
+                            m.interleaveWays(), maps.size());
+                    break;
+                }
+            }
+            Region.Type type = s.rangeType() == RangeType.PERSISTENT_MEMORY ? Region.Type.PERSISTENT : Region.Type.VOLATILE;
+            long iset = type == Region.Type.PERSISTENT && !maps.isEmpty() ? interleaveSetCookie(byOffset) : 0;
+            int id = firstRegionId + i;
+            out.add(new Region("region" + id, id, type, s.address(), s.length(), backings.get(i), domain, ways,
+                    mappings, List.copyOf(hints), iset, poisonIn(s)));
+        }
+        return List.copyOf(out);
+    }
+
+    private List<Region.PoisonRange> poisonIn(SpaRange s) {
+        List<Region.PoisonRange> out = new ArrayList<>();
+        for (SpaPoison p : poison) {
+            long start = Math.max(p.address(), s.address());
+            long end = Math.min(p.address() + p.length(), s.end());
+            if (start < end) out.add(new Region.PoisonRange(start - s.address(), end - start));
+        }
+        out.sort(Comparator.comparingLong(Region.PoisonRange::offset));
+        return out;
+    }
+
+    /**
+     * Linux's v1.1 interleave-set cookie (acpi_nfit_init_interleave_set, cookie1): a Fletcher-64
+     * over {region offset (u64), serial number (u32), pad (u32)} per NVDIMM, sorted by region
+     * offset, read as little-endian 32-bit words.
+     */
+    private long interleaveSetCookie(List<MemoryMap> byOffset) {
+        long lo = 0;
+        long hi = 0;
+        for (MemoryMap m : byOffset) {
+            long serial = nfit.controlRegion(m.controlRegionIndex()).map(ControlRegion::serialNumber).orElse(0L);
+            long[] words = {m.regionOffset() & 0xFFFF_FFFFL, m.regionOffset() >>> 32, serial, 0};
+            for (long w : words) {
+                lo = (lo + w) & 0xFFFF_FFFFL;
+                hi += lo;
+            }
+        }
+        return hi << 32 | lo;
+    }
+
+    /** Warns about scrub results that fall in no region (they are dropped). */
+    private void warnStrayPoison() {
+        for (SpaPoison p : poison) {
+            boolean inside = regionRanges.stream().anyMatch(s -> p.address() < s.end() && p.address() + p.length() > s.address());
+            if (!inside) {
+                LOG.warn("NFIT: poisoned range 0x{}+0x{} is in no region; skipped", Long.toHexString(p.address()),
+                        Long.toHexString(p.length()));
+            }
+        }
+    }
+}

@@ -1,0 +1,181 @@
+package org.dmstack.nfit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.List;
+import java.util.Map;
+import org.dmstack.nfit.Subtable.Capabilities;
+import org.dmstack.nfit.Subtable.ControlRegion;
+import org.dmstack.nfit.Subtable.MemoryMap;
+import org.dmstack.nfit.Subtable.SpaRange;
+import org.dmstack.nvdimm.Region;
+import org.junit.jupiter.api.Test;
+
+/** ndctl list's field names, nesting and number formats (ndctl's list.c and json.c). */
+class NdctlJsonTest {
+    private static final NfitPlatform ONE = EmulatedPlatform.fromConfig(List.of("pmem:64M:/tmp/pmem0"), "cpu",
+            List.of("region0:1K:1K", "region0:4K:512")).platform();
+    private static final NamespaceInfo RAW = region -> List.of(NamespaceInfo.Namespace.raw(region, "pmem" + region.id()));
+
+    @Test
+    void dimms() {
+        assertEquals("""
+                [
+                  {
+                    "dev":"nmem0",
+                    "id":"8680-56341200",
+                    "handle":1,
+                    "phys_id":0
+                  }
+                ]
+                """, NdctlJson.list(ONE, NamespaceInfo.NONE, "-D"));
+    }
+
+    @Test
+    void regionsWithDimmsShowMappingsAndBothLists() {
+        assertEquals("""
+                {
+                  "dimms":[
+                    {
+                      "dev":"nmem0",
+                      "id":"8680-56341200",
+                      "handle":1,
+                      "phys_id":0
+                    }
+                  ],
+                  "regions":[
+                    {
+                      "dev":"region0",
+                      "size":67108864,
+                      "align":16777216,
+                      "available_size":67108864,
+                      "max_available_extent":67108864,
+                      "type":"pmem",
+                      "iset_id":10248187106440278,
+                      "mappings":[
+                        {
+                          "dimm":"nmem0",
+                          "offset":0,
+                          "length":67108864,
+                          "position":0
+                        }
+                      ],
+                      "badblock_count":3,
+                      "persistence_domain":"cpu_cache"
+                    }
+                  ]
+                }
+                """, NdctlJson.list(ONE, NamespaceInfo.NONE, "-RD"));
+    }
+
+    @Test
+    void namespacesAloneAndNestedInRegions() {
+        assertEquals("""
+                [
+                  {
+                    "dev":"namespace0.0",
+                    "mode":"raw",
+                    "size":67108864,
+                    "sector_size":512,
+                    "blockdev":"pmem0",
+                    "badblock_count":3
+                  }
+                ]
+                """, NdctlJson.list(ONE, RAW, ""));
+        String nested = NdctlJson.list(ONE, RAW, "-R -N");
+        assertEquals(true, nested.contains("""
+                    "available_size":0,
+                    "max_available_extent":0,
+                """), nested);
+        assertEquals(true, nested.contains("""
+                    "persistence_domain":"cpu_cache",
+                    "namespaces":[
+                      {
+                        "dev":"namespace0.0",
+                """), nested);
+    }
+
+    @Test
+    void mediaErrorsListBadBlocksInSectors() {
+        String json = NdctlJson.list(ONE, NamespaceInfo.NONE, "-RM");
+        assertEquals(true, json.contains("""
+                    "badblock_count":3,
+                    "badblocks":[
+                      {
+                        "offset":2,
+                        "length":2,
+                        "dimms":[
+                          "nmem0"
+                        ]
+                      },
+                      {
+                        "offset":8,
+                        "length":1,
+                        "dimms":[
+                          "nmem0"
+                        ]
+                      }
+                    ],
+                """), json);
+    }
+
+    @Test
+    void humanFormatPrintsSizesAndHexAndASingleObject() {
+        assertEquals("""
+                {
+                  "dev":"region0",
+                  "size":"64.00 MiB (67.11 MB)",
+                  "align":"16.00 MiB (16.78 MB)",
+                  "available_size":"64.00 MiB (67.11 MB)",
+                  "max_available_extent":"64.00 MiB (67.11 MB)",
+                  "type":"pmem",
+                  "iset_id":"0x2468ac00123456",
+                  "badblock_count":3,
+                  "persistence_domain":"cpu_cache"
+                }
+                """, NdctlJson.list(ONE, NamespaceInfo.NONE, "-Ru"));
+        assertEquals("4.00 GiB (4.29 GB)", NdctlJson.humanSize(4L << 30));
+        assertEquals(4096L, NdctlJson.humanSize(4096));
+    }
+
+    @Test
+    void isetIdIsSignedLikeJsonCsInt64() {
+        Region r = new Region("region0", 0, Region.Type.PERSISTENT, 0, 1 << 30, Region.Backing.anonymous(),
+                Region.PersistenceDomain.NONE, 1, List.of(), List.of(), -2506113243053544244L, List.of()); // from docs.pmem.io
+        String json = NdctlJson.list(List.of(r), List.of(), NamespaceInfo.NONE, NdctlJson.Options.parse("-R"));
+        assertEquals(true, json.contains("\"iset_id\":-2506113243053544244,"), json);
+        assertEquals(true, json.contains("\"persistence_domain\":\"none\""), json);
+    }
+
+    @Test
+    void interleavedRegionAlignAndDimmFlags() {
+        List<Subtable> subs = List.of(
+                new SpaRange(1, 0, 0, 0, RangeType.PERSISTENT_MEMORY.guid(), 0x100000000L, 3L << 30, 0x8008, 0),
+                new MemoryMap(1, 0, 0, 1, 1, 1L << 30, 0, 0, 1, 3, MemoryMap.FLAG_NOT_ARMED | MemoryMap.FLAG_FLUSH_FAILED, 0),
+                new MemoryMap(2, 1, 0, 1, 2, 1L << 30, 4096, 0, 1, 3, MemoryMap.FLAG_MAP_FAILED, 0),
+                new MemoryMap(3, 2, 0, 1, 3, 1L << 30, 8192, 0, 1, 3, MemoryMap.FLAG_SAVE_FAILED | MemoryMap.FLAG_RESTORE_FAILED, 0),
+                new ControlRegion(1, 0x8086, 1, 1, 0, 0, 0, 0, 0, 0, 0, 7, 0x301, 0, 0, 0, 0, 0, 0, 0, 0),
+                new Capabilities(0, 0, 3, 0));
+        NfitPlatform p = new NfitPlatform(NfitParser.parse(NfitWriter.write(NfitWriter.defaultHeader(), subs)),
+                List.of(Region.Backing.file(java.nio.file.Path.of("/tmp/x"), true)), List.of());
+        Region r = p.regions().getFirst();
+        assertEquals(3, r.interleaveWays());
+        assertEquals(48L << 20, NdctlJson.defaultAlign(r), "16 MiB is not a multiple of 3 ways: times 3, as Linux");
+        assertEquals(Region.PersistenceDomain.CPU_CACHE, r.persistenceDomain(), "highest capability 0 masks bit 1 off");
+        Map<String, Object> d0 = NdctlJson.dimm(p.dimms().get(0), NdctlJson.Options.parse("-D"));
+        assertEquals(List.of("dev", "id", "handle", "phys_id", "flag_failed_arm", "flag_failed_flush"), List.copyOf(d0.keySet()));
+        assertEquals(List.of("dev", "handle", "phys_id", "flag_failed_map"),
+                List.copyOf(NdctlJson.dimm(p.dimms().get(1), NdctlJson.Options.parse("-D")).keySet()), "no DCR: no id");
+        assertEquals(List.of("dev", "handle", "phys_id", "flag_failed_save", "flag_failed_restore"),
+                List.copyOf(NdctlJson.dimm(p.dimms().get(2), NdctlJson.Options.parse("-D")).keySet()));
+    }
+
+    @Test
+    void optionsAreNdctls() {
+        assertEquals(new NdctlJson.Options(false, false, true, false, false), NdctlJson.Options.parse(""));
+        assertEquals(new NdctlJson.Options(true, true, false, true, true), NdctlJson.Options.parse("--dimms -RMu"));
+        assertThrows(IllegalArgumentException.class, () -> NdctlJson.Options.parse("-X"));
+        assertEquals("", NdctlJson.list(ONE, NamespaceInfo.NONE, "-N"), "nothing to list prints nothing, as ndctl");
+    }
+}

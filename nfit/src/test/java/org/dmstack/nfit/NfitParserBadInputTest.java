@@ -1,0 +1,271 @@
+package org.dmstack.nfit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.dmstack.nfit.Subtable.MemoryMap;
+import org.dmstack.nfit.Subtable.SpaRange;
+import org.dmstack.nfit.Subtable.Unknown;
+import org.dmstack.nvdimm.Region;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** Every kind of bad table gets an error naming the offset and the reason, or a warning and a skip. */
+class NfitParserBadInputTest {
+    private static final EmulatedPlatform PLATFORM = EmulatedPlatform.fromConfig(
+            List.of("pmem:64M:/tmp/a", "pmem:64M:/tmp/b", "volatile:32M"), "cpu", List.of());
+    private static final int FIRST = Nfit.HEADER_LENGTH;
+
+    private static byte[] good() {
+        return PLATFORM.toBinary();
+    }
+
+    private static NfitException rejects(byte[] table, long offset, String reason) {
+        NfitException e = assertThrows(NfitException.class, () -> NfitParser.parse(table));
+        assertEquals(offset, e.offset(), e.getMessage());
+        assertTrue(e.getMessage().startsWith("NFIT offset 0x" + Long.toHexString(offset) + ": "), e.getMessage());
+        assertTrue(e.reason().contains(reason), "'" + e.getMessage() + "' should say '" + reason + "'");
+        return e;
+    }
+
+    private static byte[] fixChecksum(byte[] t) {
+        int len = ByteBuffer.wrap(t).order(ByteOrder.LITTLE_ENDIAN).getInt(4);
+        t[9] = 0;
+        int sum = 0;
+        for (int i = 0; i < Math.min(len, t.length); i++) sum += t[i] & 0xFF;
+        t[9] = (byte) -sum;
+        return t;
+    }
+
+    private static byte[] withHeaderLength(byte[] t, int length) {
+        byte[] c = t.clone();
+        ByteBuffer.wrap(c).order(ByteOrder.LITTLE_ENDIAN).putInt(4, length);
+        return fixChecksum(c);
+    }
+
+    private static byte[] table(Subtable... subtables) {
+        return NfitWriter.write(NfitWriter.defaultHeader(), List.of(subtables));
+    }
+
+    private static SpaRange pmem(int index, long address, long length) {
+        return new SpaRange(index, 0, 0, 0, RangeType.PERSISTENT_MEMORY.guid(), address, length, 0x8008, 0);
+    }
+
+    @Test
+    void goodTableParses() {
+        Nfit nfit = NfitParser.parse(good());
+        assertEquals(PLATFORM.subtables(), nfit.subtables());
+        assertTrue(nfit.warnings().isEmpty());
+    }
+
+    @Test
+    void wrongSignature() {
+        byte[] t = good();
+        System.arraycopy("APIC".getBytes(), 0, t, 0, 4);
+        rejects(t, 0, "wrong signature \"APIC\", expected \"NFIT\"");
+    }
+
+    @Test
+    void dataShorterThanTheAcpiHeader() {
+        rejects(Arrays.copyOf(good(), 20), 0, "the data is 20 bytes, shorter than the 36-byte ACPI table header");
+    }
+
+    @Test
+    void headerLengthLargerThanTheData() {
+        byte[] t = good();
+        rejects(withHeaderLength(t, t.length + 8), 4, "header length " + (t.length + 8) + " is larger than the data");
+        rejects(Arrays.copyOf(t, t.length - 10), 4, "is larger than the data (" + (t.length - 10) + " bytes)");
+    }
+
+    @Test
+    void headerLengthSmallerThanTheHeader() {
+        rejects(withHeaderLength(good(), 20), 4, "header length 20 is smaller than the NFIT header (40 bytes");
+        rejects(withHeaderLength(good(), 38), 4, "header length 38 is smaller than the NFIT header");
+    }
+
+    @Test
+    void badChecksum() {
+        byte[] t = good();
+        t[60] ^= 0x10;
+        rejects(t, 9, "bad checksum");
+    }
+
+    @Test
+    void tableTruncatedInsideASubtableHeader() {
+        rejects(withHeaderLength(good(), FIRST + SpaRange.LENGTH + 2), FIRST + SpaRange.LENGTH,
+                "table truncated inside a subtable header: 2 bytes left");
+    }
+
+    @Test
+    void tableTruncatedInsideASubtableBody() {
+        rejects(withHeaderLength(good(), FIRST + SpaRange.LENGTH + 20), FIRST + SpaRange.LENGTH,
+                "Memory Range Map subtable (type 1) of length 48 runs past the end of the table");
+    }
+
+    @Test
+    void subtableOfLengthZero() {
+        byte[] t = good();
+        t[FIRST + 2] = 0;
+        t[FIRST + 3] = 0;
+        rejects(fixChecksum(t), FIRST, "subtable of length 0 (type 0)");
+    }
+
+    @Test
+    void subtableShorterThanItsOwnHeader() {
+        byte[] t = good();
+        t[FIRST + 2] = 3;
+        t[FIRST + 3] = 0;
+        rejects(fixChecksum(t), FIRST, "subtable length 3 (type 0) is shorter than the 4-byte subtable header");
+    }
+
+    @Test
+    void subtableRunningPastTheEnd() {
+        byte[] t = table(pmem(1, 0x100000000L, 1 << 20), new MemoryMap(1, 0, 0, 1, 0, 1 << 20, 0, 0, 0, 1, 0, 0));
+        int memdev = FIRST + SpaRange.LENGTH;
+        ByteBuffer.wrap(t).order(ByteOrder.LITTLE_ENDIAN).putShort(memdev + 2, (short) 200);
+        rejects(fixChecksum(t), memdev, "Memory Range Map subtable (type 1) of length 200 runs past the end of the table "
+                + "(152 bytes beyond table length " + t.length + ")");
+    }
+
+    @ParameterizedTest(name = "type {0} of length {1}")
+    @CsvSource({"0,55,56", "1,40,48", "2,12,16", "3,7,8", "4,31,32", "5,39,40", "6,15,16", "7,12,16"})
+    void subtableShorterThanItsTypesMinimum(int type, int length, int minimum) {
+        byte[] t = table(new Unknown(type, new byte[length - 4]));
+        rejects(t, FIRST, Subtable.typeName(type) + " subtable (type " + type + ") is " + length
+                + " bytes, shorter than the " + minimum + " bytes of its type");
+    }
+
+    @Test
+    void interleaveLineCountLargerThanItsLength() {
+        ByteBuffer body = ByteBuffer.allocate(12 + 8).order(ByteOrder.LITTLE_ENDIAN);
+        body.putShort(0, (short) 1).putInt(4, 5).putInt(8, 4096);
+        rejects(table(new Unknown(Subtable.TYPE_INTERLEAVE, body.array())), FIRST,
+                "has line count 5 but its length 24 holds only 2 line offsets");
+    }
+
+    @Test
+    void flushHintCountLargerThanItsLength() {
+        ByteBuffer body = ByteBuffer.allocate(12 + 8).order(ByteOrder.LITTLE_ENDIAN);
+        body.putInt(0, 1).putShort(4, (short) 3);
+        rejects(table(new Unknown(Subtable.TYPE_FLUSH_HINT, body.array())), FIRST,
+                "has hint count 3 but its length 24 holds only 1 hint addresses");
+    }
+
+    @Test
+    void unknownTypeIsSkippedWithAWarning() {
+        List<Subtable> subs = new ArrayList<>(PLATFORM.subtables());
+        subs.add(2, new Unknown(9, new byte[] {1, 2, 3, 4}));
+        subs.add(new Unknown(0x7FFF, new byte[0]));
+        Nfit nfit = NfitParser.parse(NfitWriter.write(NfitWriter.defaultHeader(), subs));
+        assertEquals(2, nfit.warnings().size(), nfit.warnings().toString());
+        assertTrue(nfit.warnings().getFirst().contains("unknown subtable type 9 (length 8) skipped"), nfit.warnings().toString());
+        assertTrue(nfit.warnings().getFirst().startsWith("offset 0x" + Integer.toHexString(FIRST + 56 + 48)));
+        List<Region> regions = new NfitPlatform(nfit, PLATFORM.backings(), List.of()).regions();
+        assertEquals(3, regions.size(), "the rest of the table is still used");
+        assertTrue(NfitDump.dump(nfit).contains("Warning: offset 0x"));
+    }
+
+    @Test
+    void memoryDeviceMapNamingAMissingSpaRange() {
+        byte[] t = table(pmem(1, 0x100000000L, 1 << 20), new MemoryMap(0x21, 0, 0, 7, 0, 1 << 20, 0, 0, 0, 1, 0, 0));
+        rejects(t, FIRST + SpaRange.LENGTH,
+                "memory device map (handle 0x21) names SPA range index 7, but no SPA range has that index");
+    }
+
+    @Test
+    void memoryDeviceMapWithoutSpaRangeIsAllowed() {
+        Nfit nfit = NfitParser.parse(table(new MemoryMap(0x21, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)));
+        assertEquals(1, new NfitPlatform(nfit, List.of(), List.of()).dimms().size());
+    }
+
+    @Test
+    void overlappingSpaRanges() {
+        byte[] t = table(pmem(1, 0x100000000L, 2 << 20), pmem(2, 0x100100000L, 2 << 20));
+        rejects(t, FIRST + SpaRange.LENGTH, "SPA range index 2 [0x100100000-0x1002fffff] overlaps SPA range index 1 "
+                + "[0x100000000-0x1001fffff] at offset 0x28");
+        // Touching ranges are fine.
+        assertEquals(2, NfitParser.parse(table(pmem(1, 0x100000000L, 1 << 20), pmem(2, 0x100100000L, 1 << 20)))
+                .all(SpaRange.class).size());
+    }
+
+    @Test
+    void spaRangeOfLengthZero() {
+        rejects(table(pmem(1, 0x100000000L, 1 << 20), pmem(2, 0x200000000L, 0)), FIRST + SpaRange.LENGTH,
+                "SPA range index 2 has length 0");
+    }
+
+    @Test
+    void spaRangeWrappingTheAddressSpace() {
+        rejects(table(pmem(1, 0xFFFF_FFFF_FFF0_0000L, 2 << 20)), FIRST, "wraps past the top of the address space");
+    }
+
+    @Test
+    void duplicateRangeIndexes() {
+        rejects(table(pmem(3, 0x100000000L, 1 << 20), pmem(3, 0x200000000L, 1 << 20)), FIRST + SpaRange.LENGTH,
+                "duplicate SPA range index 3 (already used by the SPA range at offset 0x28)");
+    }
+
+    @Test
+    void locationCookieFormIsRead() {
+        SpaRange withCookie = new SpaRange(1, SpaRange.FLAG_LOCATION_COOKIE, 0, 0, RangeType.PERSISTENT_MEMORY.guid(),
+                0x100000000L, 1 << 20, 0x8008, 0x1122334455667788L);
+        Nfit nfit = NfitParser.parse(table(withCookie));
+        assertEquals(64, nfit.entries().getFirst().length());
+        assertEquals(withCookie, nfit.subtables().getFirst());
+    }
+
+    @Test
+    void regionsNeedBackingsAndWholePages() {
+        Nfit nfit = NfitParser.parse(good());
+        NfitException missing = assertThrows(NfitException.class, () -> new NfitPlatform(nfit, List.of(), List.of()));
+        assertTrue(missing.getMessage().contains("the table has 3 regions (persistent or volatile SPA ranges) but 0 backings"),
+                missing.getMessage());
+        NfitException anonymous = assertThrows(NfitException.class, () -> new NfitPlatform(nfit,
+                List.of(Region.Backing.anonymous(), Region.Backing.anonymous(), Region.Backing.anonymous()), List.of()));
+        assertTrue(anonymous.getMessage().contains("region0 (SPA range index 2, persistent memory, 64M) needs a backing file"),
+                anonymous.getMessage());
+        Nfit odd = NfitParser.parse(table(pmem(1, 0x100000000L, 4096 + 512)));
+        NfitException pages = assertThrows(NfitException.class,
+                () -> new NfitPlatform(odd, List.of(Region.Backing.file(Path.of("/tmp/x"), true)), List.of()));
+        assertEquals(FIRST, pages.offset());
+        assertTrue(pages.reason().contains("is not aligned to the 4096-byte page"), pages.getMessage());
+    }
+
+    /** Random tables with a valid header and checksum: each parses or is rejected cleanly, none hangs. */
+    @Test
+    void randomTablesNeverHangOrCrash() {
+        Random random = new Random(42);
+        byte[] good = good();
+        int parsed = 0;
+        for (int i = 0; i < 3000; i++) {
+            byte[] t;
+            if (i % 2 == 0) {
+                t = new byte[FIRST + random.nextInt(300)];
+                random.nextBytes(t);
+                System.arraycopy(good, 0, t, 0, FIRST);
+            } else {
+                t = good.clone();
+                for (int k = 0; k < 1 + random.nextInt(6); k++) t[FIRST + random.nextInt(t.length - FIRST)] = (byte) random.nextInt();
+            }
+            ByteBuffer.wrap(t).order(ByteOrder.LITTLE_ENDIAN).putInt(4, t.length);
+            fixChecksum(t);
+            try {
+                Nfit nfit = NfitParser.parse(t);
+                NfitDump.dump(nfit);
+                parsed++;
+            } catch (NfitException expected) {
+                assertTrue(expected.offset() >= 0 && expected.offset() < t.length, expected.getMessage());
+            }
+        }
+        assertTrue(parsed > 0, "some mutated tables are still valid");
+    }
+}
