@@ -19,13 +19,14 @@ class ConfigFolderIT {
     @Test
     void tablesWrittenBeforeTheirDevicesAndTargetTypeArePendingThenComeUp() throws Exception {
         try (ItStack s = ItStack.start(config)) {
+            s.withoutLinear();
             s.write("top.table", TOP);
             s.write("lv0.table", LV0);
             s.awaitTableState("lv0", "pending: line 2: linear: unknown target type");
             s.awaitTableState("top", "pending: line 1: linear: unknown target type");
             assertEquals("No devices found\n", s.run("dmsetup ls"));
             s.ensureLinear();
-            s.awaitTableState("lv0", "pending: line 2: linear: ram0: No such device");
+            s.awaitTableState("lv0", "pending: line 2: linear: Device lookup failed: ram0: No such device");
             s.write("brd.cfg", BRD);
             s.awaitOutput("dmsetup ls", "lv0\t(254:0)\ntop\t(254:1)\n");
             assertEquals("lv0: 0 4096 linear 1:0 0\ntop: 0 2048 linear 254:0 0\n", s.run("dmsetup table"));

@@ -119,11 +119,25 @@ final class ItStack implements AutoCloseable {
         return inside;
     }
 
-    /** The dm-linear target type: the real bundle when it is installed, else the tests' stand-in. */
-    void ensureLinear() {
-        if (dmstack.bundle("org.dmstack.dm.linear") != null || testLinear != null) return;
+    /**
+     * The linear target type: the dm-linear bundle (started) when it is installed, else the tests'
+     * stand-in, registered as a service.
+     */
+    void ensureLinear() throws Exception {
+        Bundle real = dmstack.bundle("org.dmstack.dm.linear");
+        if (real != null) {
+            real.start();
+            return;
+        }
+        if (testLinear != null) return;
         Object type = inside().create("TestLinear", new Class<?>[0]);
         testLinear = bundle("org.dmstack.core").getBundleContext().registerService("org.dmstack.dm.TargetType", type, new Hashtable<>(Map.of("type", "linear")));
+    }
+
+    /** No linear target type: the dm-linear bundle stopped (the stand-in is not registered until ensureLinear). */
+    void withoutLinear() throws Exception {
+        Bundle real = dmstack.bundle("org.dmstack.dm.linear");
+        if (real != null) real.stop();
     }
 
     /** Replaces a bundle by the same jar (Bundle.update), then refreshes its wiring. */

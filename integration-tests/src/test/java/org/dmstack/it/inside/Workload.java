@@ -18,8 +18,8 @@ import org.dmstack.block.BlockDeviceRegistry;
 
 /**
  * Several threads writing and reading 4 KiB blocks of one device, each thread on its own blocks,
- * with a model of what every block must hold: the last acknowledged write, or one of the writes
- * that failed after it (their outcome is unknown). Every block carries its number and version in
+ * with a model of what every block must hold: the last acknowledged write, exactly; after a write
+ * that failed the block is undefined until the next acknowledged write. Every block carries its number and version in
  * every word, so a torn block is found. Driven through {@link Function}: "start", "mark",
  * "ops", "errors", "stall" (longest I/O in ms since "mark"), "lastError", "stop", "verify"
  * (returns "" when every block matches the model).
@@ -160,6 +160,8 @@ public final class Workload implements Function<String, Object> {
                 uncertain.get((int) b).clear();
                 return null;
             }
+            // A write that failed leaves its block undefined (as in Linux) until the next acknowledged one.
+            if (!uncertain.get((int) b).isEmpty()) return null;
             return "block " + b + ": expected version " + expected + (uncertain.get((int) b).isEmpty() ? "" : " or one of " + uncertain.get((int) b))
                     + ", found " + (found < 0 ? "a torn or foreign block" : "version " + found);
         }
