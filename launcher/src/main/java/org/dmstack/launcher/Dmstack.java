@@ -90,7 +90,6 @@ public final class Dmstack implements AutoCloseable {
         p.put("felix.fileinstall.enableConfigSave", "false");
         p.put("felix.fileinstall.log.level", "2");
         p.put("felix.fileinstall.start.level", "4");
-        p.put("gosh.args", "--nointeractive");
         p.putAll(properties);
         Framework fw = new FrameworkFactory().newFramework(p);
         fw.init();
