@@ -47,14 +47,35 @@ public final class CfgFiles {
         return null;
     }
 
-    /** A value; {@code [a, b, c]} is a list (String[]), anything else a String. */
-    static Object value(String text) {
+    /**
+     * A value; {@code [a, b, c]} is a list (String[]), anything else a String. {@code ${name}} is
+     * replaced by the system property {@code name} (as FileInstall does), e.g. {@code ${dmstack.home}}.
+     */
+    static Object value(String raw) {
+        String text = substitute(raw);
         if (text.startsWith("[") && text.endsWith("]")) {
             String inner = text.substring(1, text.length() - 1).strip();
             if (inner.isEmpty()) return new String[0];
             return java.util.Arrays.stream(inner.split(",")).map(String::strip).toArray(String[]::new);
         }
         return text;
+    }
+
+    private static String substitute(String text) {
+        StringBuilder sb = new StringBuilder();
+        int i = 0;
+        while (i < text.length()) {
+            int start = text.indexOf("${", i);
+            int end = start < 0 ? -1 : text.indexOf('}', start);
+            if (start < 0 || end < 0) {
+                sb.append(text, i, text.length());
+                break;
+            }
+            String value = System.getProperty(text.substring(start + 2, end));
+            sb.append(text, i, start).append(value != null ? value : text.substring(start, end + 1));
+            i = end + 1;
+        }
+        return sb.toString();
     }
 
     /**
