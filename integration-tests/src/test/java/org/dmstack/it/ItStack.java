@@ -11,14 +11,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
-import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 import org.dmstack.launcher.Dmstack;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.ServiceReference;
-import org.osgi.framework.ServiceRegistration;
 import org.osgi.framework.wiring.FrameworkWiring;
 
 /** A dmstack framework for one test: the real bundles, a config folder, commands and waits. */
@@ -29,7 +27,6 @@ final class ItStack implements AutoCloseable {
     final Dmstack dmstack;
     final Path config;
     private Inside inside;
-    private ServiceRegistration<?> testLinear;
 
     private ItStack(Dmstack dmstack, Path config) {
         this.dmstack = dmstack;
@@ -119,25 +116,14 @@ final class ItStack implements AutoCloseable {
         return inside;
     }
 
-    /**
-     * The linear target type: the dm-linear bundle (started) when it is installed, else the tests'
-     * stand-in, registered as a service.
-     */
+    /** The linear target type: the dm-linear bundle, started. */
     void ensureLinear() throws Exception {
-        Bundle real = dmstack.bundle("org.dmstack.dm.linear");
-        if (real != null) {
-            real.start();
-            return;
-        }
-        if (testLinear != null) return;
-        Object type = inside().create("TestLinear", new Class<?>[0]);
-        testLinear = bundle("org.dmstack.core").getBundleContext().registerService("org.dmstack.dm.TargetType", type, new Hashtable<>(Map.of("type", "linear")));
+        bundle("org.dmstack.dm.linear").start();
     }
 
-    /** No linear target type: the dm-linear bundle stopped (the stand-in is not registered until ensureLinear). */
+    /** No linear target type: the dm-linear bundle stopped. */
     void withoutLinear() throws Exception {
-        Bundle real = dmstack.bundle("org.dmstack.dm.linear");
-        if (real != null) real.stop();
+        bundle("org.dmstack.dm.linear").stop();
     }
 
     /** Replaces a bundle by the same jar (Bundle.update), then refreshes its wiring. */

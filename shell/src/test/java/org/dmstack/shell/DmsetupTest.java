@@ -117,7 +117,7 @@ class DmsetupTest {
         assertTrue(e.getMessage().startsWith("dmsetup create: cannot read table file"), e.getMessage());
         e = assertThrows(CommandException.class,
                 () -> dmsetup.run(java.util.List.of("create", "bad", "--table", "0 100 linear ram9 0"), System.out));
-        assertEquals("device-mapper: line 1: linear: ram9: No such device\nCommand failed.", e.getMessage());
+        assertEquals("device-mapper: line 1: linear: Device lookup failed: ram9: No such device\nCommand failed.", e.getMessage());
         e = assertThrows(CommandException.class,
                 () -> dmsetup.run(java.util.List.of("create", "bad", "--table", "0 100 striped 2 8 ram0 0 ram1 0"), System.out));
         assertEquals("device-mapper: line 1: striped: unknown target type\nCommand failed.", e.getMessage());

@@ -1,26 +1,19 @@
 package org.dmstack.shell;
 
+import org.dmstack.dm.linear.LinearTargetType;
+
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import org.dmstack.block.Bio;
 import org.dmstack.block.BlkStatus;
-import org.dmstack.block.BlockDevice;
 import org.dmstack.block.BlockDeviceRegistry;
 import org.dmstack.block.DevT;
 import org.dmstack.block.GenDisk;
 import org.dmstack.block.QueueLimits;
 import org.dmstack.dm.DeviceMapper;
-import org.dmstack.dm.DeviceVisitor;
-import org.dmstack.dm.MapResult;
-import org.dmstack.dm.StatusType;
-import org.dmstack.dm.Target;
-import org.dmstack.dm.TargetContext;
-import org.dmstack.dm.TargetException;
-import org.dmstack.dm.TargetType;
 
 /** A small stack for command tests: RAM-backed disks, device-mapper and a minimal linear target. */
 final class Stack implements AutoCloseable {
@@ -29,7 +22,7 @@ final class Stack implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
 
     Stack() {
-        dm.targetTypes().register(new Linear());
+        dm.targetTypes().register(new LinearTargetType());
     }
 
     /** A RAM disk "ramN" (1:N) of {@code bytes}, write-through, 512-byte blocks. */
@@ -73,46 +66,5 @@ final class Stack implements AutoCloseable {
     @Override
     public void close() {
         dm.close();
-    }
-
-    /** linear: {@code <dev> <offset>} (enough of dm-linear for the commands' tests). */
-    static final class Linear implements TargetType {
-        @Override
-        public String name() {
-            return "linear";
-        }
-
-        @Override
-        public int[] version() {
-            return new int[] {1, 4, 0};
-        }
-
-        @Override
-        public Target construct(TargetContext ctx) throws TargetException {
-            if (ctx.args().size() != 2) throw new TargetException("Invalid argument count");
-            BlockDevice dev = ctx.getDevice(ctx.args().get(0));
-            long offset;
-            try {
-                offset = Long.parseLong(ctx.args().get(1));
-            } catch (NumberFormatException e) {
-                throw new TargetException("Invalid device sector");
-            }
-            long begin = ctx.begin(), len = ctx.length();
-            return new Target() {
-                public MapResult map(Bio bio) {
-                    if (bio.op() != org.dmstack.block.BioOp.FLUSH) bio.remap(dev, offset + bio.sector() - begin);
-                    else bio.remap(dev, 0);
-                    return MapResult.REMAPPED;
-                }
-
-                public String status(StatusType type) {
-                    return type == StatusType.TABLE ? dev.devt() + " " + offset : "";
-                }
-
-                public void iterateDevices(DeviceVisitor visitor) {
-                    visitor.visit(dev, offset, len);
-                }
-            };
-        }
     }
 }
