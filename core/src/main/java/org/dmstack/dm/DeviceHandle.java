@@ -215,10 +215,5 @@ final class DeviceHandle implements BlockDevice {
         return name + " (" + devt + ")" + (current == null ? " [gone]" : "");
     }
 
-    int heldCount() {
-        synchronized (this) {
-            return held.size();
-        }
-    }
 
 }

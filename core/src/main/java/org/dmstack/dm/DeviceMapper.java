@@ -159,7 +159,7 @@ public class DeviceMapper implements AutoCloseable {
             throw new DmException("remove ioctl on " + name + " failed: Device or resource busy (used by " + names(holders) + ")");
         }
         Set<DevT> before = deps(md);
-        md.block("removed");
+        md.block();
         md.failDeferred(md.disk().name() + " (" + name + ") was removed");
         md.daxDevice().kill();
         registry.remove(md.disk());
@@ -413,7 +413,7 @@ public class DeviceMapper implements AutoCloseable {
             boolean inLive = live != null && live.uses(type);
             boolean inInactive = inactive != null && inactive.uses(type);
             if (!inLive && !inInactive) continue;
-            md.block("target type " + type.name() + " is gone");
+            md.block();
             Orphan previous = orphans.remove(md);
             if (previous != null) previous.timeout().cancel(false);
             List<TableLine> liveLines = live == null ? null : live.lines;
