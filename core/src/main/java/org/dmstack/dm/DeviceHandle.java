@@ -60,7 +60,7 @@ final class DeviceHandle implements BlockDevice {
         }
         for (Held h : resume) {
             h.timeout().cancel(false);
-            device.submit(h.bio());
+            send(device, h.bio());
         }
     }
 
@@ -84,7 +84,24 @@ final class DeviceHandle implements BlockDevice {
                 }
             }
         }
-        device.submit(bio);
+        send(device, bio);
+    }
+
+    /**
+     * Sends a bio to the device as a clone. A device that is being removed fails the bios that
+     * reached it after it was withdrawn (a race with the driver going away); such a failure is not
+     * the bio's end: once this handle has let go of that device, the bio is held like any other
+     * that arrives while the device is gone, and goes to the device that comes back.
+     */
+    private void send(BlockDevice device, Bio bio) {
+        Bio clone = bio.clone(0, bio.size());
+        clone.setTargetBioNr(bio.targetBioNr());
+        clone.completion().whenComplete((status, failure) -> {
+            BlkStatus s = status != null ? status : BlkStatus.ioerr(String.valueOf(failure));
+            if (s.code() == BlkStatus.Code.IOERR && current != device) submit(bio);
+            else bio.endio(s);
+        });
+        device.submit(clone);
     }
 
     private void hold(Bio bio) {
@@ -198,10 +215,5 @@ final class DeviceHandle implements BlockDevice {
         return name + " (" + devt + ")" + (current == null ? " [gone]" : "");
     }
 
-    int heldCount() {
-        synchronized (this) {
-            return held.size();
-        }
-    }
 
 }

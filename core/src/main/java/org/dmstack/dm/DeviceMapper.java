@@ -42,6 +42,7 @@ public class DeviceMapper implements AutoCloseable {
     private final Map<MappedDevice, Orphan> orphans = new LinkedHashMap<>();
     private final ScheduledExecutorService timer;
     private volatile long holdMillis = DEFAULT_HOLD_MILLIS;
+    private volatile boolean closed;
     private final BlockDeviceRegistry.Listener listener = new BlockDeviceRegistry.Listener() {
         @Override
         public void added(BlockDevice device) {
@@ -158,7 +159,7 @@ public class DeviceMapper implements AutoCloseable {
             throw new DmException("remove ioctl on " + name + " failed: Device or resource busy (used by " + names(holders) + ")");
         }
         Set<DevT> before = deps(md);
-        md.block("removed");
+        md.block();
         md.failDeferred(md.disk().name() + " (" + name + ") was removed");
         md.daxDevice().kill();
         registry.remove(md.disk());
@@ -405,12 +406,14 @@ public class DeviceMapper implements AutoCloseable {
     // ---- target types coming and going (bundle updates) ----
 
     private synchronized void typeRemoved(TargetType type) {
+        // After close (a framework shutting down unbinds the target types last) there is nothing to hold.
+        if (closed) return;
         for (MappedDevice md : new ArrayList<>(byName.values())) {
             DmTable live = md.live(), inactive = md.inactive();
             boolean inLive = live != null && live.uses(type);
             boolean inInactive = inactive != null && inactive.uses(type);
             if (!inLive && !inInactive) continue;
-            md.block("target type " + type.name() + " is gone");
+            md.block();
             Orphan previous = orphans.remove(md);
             if (previous != null) previous.timeout().cancel(false);
             List<TableLine> liveLines = live == null ? null : live.lines;
@@ -437,6 +440,7 @@ public class DeviceMapper implements AutoCloseable {
     }
 
     private synchronized void typeAdded(TargetType type) {
+        if (closed) return;
         for (Map.Entry<MappedDevice, Orphan> e : new ArrayList<>(orphans.entrySet())) {
             MappedDevice md = e.getKey();
             Orphan o = e.getValue();
@@ -461,6 +465,7 @@ public class DeviceMapper implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        closed = true;
         registry.removeListener(listener);
         for (MappedDevice md : new ArrayList<>(byName.values())) {
             registry.remove(md.disk());

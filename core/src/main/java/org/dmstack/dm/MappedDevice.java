@@ -36,7 +36,6 @@ public final class MappedDevice {
     private volatile DmTable inactive;
     private volatile boolean suspended;
     private volatile boolean blocked;
-    private volatile String blockedReason = "";
     private volatile String noTableReason;
     private final AtomicInteger pending = new AtomicInteger();
     private final ArrayDeque<Bio> deferred = new ArrayDeque<>();
@@ -117,7 +116,7 @@ public final class MappedDevice {
         if (suspended) return;
         DmTable t = live;
         if (t != null) for (Target target : t.targets) target.presuspend();
-        block("suspended");
+        block();
         if (t != null) for (Target target : t.targets) target.postsuspend();
         suspended = true;
     }
@@ -153,8 +152,7 @@ public final class MappedDevice {
     }
 
     /** Stops new I/O (it is deferred) and waits until none is in flight. */
-    void block(String reason) {
-        blockedReason = reason;
+    void block() {
         blocked = true;
         waiter = Thread.currentThread();
         while (pending.get() > 0) LockSupport.parkNanos(this, 200_000);
@@ -182,11 +180,6 @@ public final class MappedDevice {
         for (Bio bio : failed) bio.endio(BlkStatus.ioerr(why));
     }
 
-    int deferredCount() {
-        synchronized (deferred) {
-            return deferred.size();
-        }
-    }
 
     DaxDevice daxDevice() {
         return dax;

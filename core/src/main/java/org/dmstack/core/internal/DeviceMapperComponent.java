@@ -25,18 +25,19 @@ public final class DeviceMapperComponent extends DeviceMapper {
     @ObjectClassDefinition(name = "dmstack device-mapper")
     public @interface Config {
         @AttributeDefinition(description = "How long I/O waits for a device or target type that went away before failing with IOERR (ms)")
-        long hold_timeout_ms() default DeviceMapper.DEFAULT_HOLD_MILLIS;
+        // "__" is "_" in the property name (DS maps a single "_" to "."): the property is hold_timeout_ms.
+        long hold__timeout__ms() default DeviceMapper.DEFAULT_HOLD_MILLIS;
     }
 
     @Activate
     public DeviceMapperComponent(@Reference BlockDeviceRegistry registry, Config config) {
         super(registry);
-        setHoldTimeout(config.hold_timeout_ms());
+        setHoldTimeout(config.hold__timeout__ms());
     }
 
     @Modified
     void modified(Config config) {
-        setHoldTimeout(config.hold_timeout_ms());
+        setHoldTimeout(config.hold__timeout__ms());
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)

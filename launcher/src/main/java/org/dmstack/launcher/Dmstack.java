@@ -1,0 +1,269 @@
+package org.dmstack.launcher;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.apache.felix.framework.FrameworkFactory;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleException;
+import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceReference;
+import org.osgi.framework.launch.Framework;
+import org.osgi.framework.startlevel.BundleStartLevel;
+import org.osgi.framework.wiring.BundleWiring;
+
+/**
+ * dmstack running in an embedded Felix framework: every bundle of a folder installed and
+ * started in layers (start levels), the config folder watched by FileInstall, and Gogo command
+ * lines run through the command processor. The launcher's {@link Main} and the integration
+ * tests both use it; it shares no classes with the bundles (it reaches Gogo by reflection and
+ * the config folder's progress through service properties).
+ *
+ * <p>Start levels: 1 the OSGi services, logging and Gogo; 2 core and the drivers; 3 targets,
+ * shell, config folder and exports; 4 FileInstall, so the config folder is read once everything
+ * that handles it is there. Stopping goes the other way round.
+ */
+public final class Dmstack implements AutoCloseable {
+    /** The symbolic name of the interactive console; started only by {@link #startConsole()}. */
+    public static final String CONSOLE_BUNDLE = "org.apache.felix.gogo.jline";
+    private static final String STATUS_SERVICE = "org.dmstack.config.ConfigFolderStatus";
+    private static final Pattern HANDLED = Pattern.compile("[^.].*\\.table|(brd|dm|nbd)\\.cfg|(pmem|nfit)-.+\\.cfg");
+
+    private final Framework framework;
+    private final Path config;
+    private final Path storage;
+    private final boolean ownStorage;
+    private final AtomicLong lastEvent = new AtomicLong(System.nanoTime());
+
+    /** The result of a command line: what it printed, and the error when it failed. */
+    public record Result(String out, String err, String error) {
+        public boolean ok() {
+            return error == null;
+        }
+    }
+
+    private Dmstack(Framework framework, Path config, Path storage, boolean ownStorage) {
+        this.framework = framework;
+        this.config = config;
+        this.storage = storage;
+        this.ownStorage = ownStorage;
+    }
+
+    /**
+     * Starts a framework with every bundle in {@code bundles}, watching {@code config}.
+     *
+     * @param storage the framework's bundle cache (cleaned first), or null for a temporary one
+     *     removed on close
+     * @param properties extra framework properties (they win over the defaults)
+     */
+    public static Dmstack start(Path bundles, Path config, Path storage, Map<String, String> properties) throws IOException, BundleException {
+        boolean own = storage == null;
+        Path cache = own ? Files.createTempDirectory("dmstack-felix") : storage;
+        Files.createDirectories(config);
+        Map<String, String> p = new HashMap<>();
+        p.put(Constants.FRAMEWORK_STORAGE, cache.toString());
+        p.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
+        p.put(Constants.FRAMEWORK_BEGINNING_STARTLEVEL, "4");
+        p.put("felix.fileinstall.dir", config.toAbsolutePath().toString());
+        p.put("felix.fileinstall.noInitialDelay", "true");
+        p.put("felix.fileinstall.poll", "200");
+        p.put("felix.fileinstall.filter", "[^.].*\\.(table|cfg|config)");
+        p.put("felix.fileinstall.enableConfigSave", "false");
+        p.put("felix.fileinstall.log.level", "2");
+        p.put("felix.fileinstall.start.level", "4");
+        p.putAll(properties);
+        Framework fw = new FrameworkFactory().newFramework(p);
+        fw.init();
+        Dmstack d = new Dmstack(fw, config.toAbsolutePath(), cache, own);
+        BundleContext ctx = fw.getBundleContext();
+        ctx.addServiceListener(e -> d.lastEvent.set(System.nanoTime()));
+        ctx.addBundleListener(e -> d.lastEvent.set(System.nanoTime()));
+        List<Bundle> installed = new ArrayList<>();
+        List<Path> jars;
+        try (Stream<Path> s = Files.list(bundles)) {
+            jars = s.filter(f -> f.toString().endsWith(".jar")).sorted().toList();
+        }
+        for (Path jar : jars) installed.add(ctx.installBundle(jar.toUri().toString()));
+        for (Bundle b : installed) {
+            b.adapt(BundleStartLevel.class).setStartLevel(startLevel(b.getSymbolicName()));
+            boolean fragment = b.getHeaders().get(Constants.FRAGMENT_HOST) != null;
+            if (!fragment && !CONSOLE_BUNDLE.equals(b.getSymbolicName())) b.start();
+        }
+        fw.start();
+        return d;
+    }
+
+    /** Which layer a bundle starts in (see the class comment). */
+    static int startLevel(String symbolicName) {
+        if (symbolicName == null) return 1;
+        if (symbolicName.equals("org.apache.felix.fileinstall")) return 4;
+        if (symbolicName.equals("org.dmstack.core") || symbolicName.startsWith("org.dmstack.brd") || symbolicName.startsWith("org.dmstack.pmem")
+                || symbolicName.startsWith("org.dmstack.nfit")) {
+            return 2;
+        }
+        if (symbolicName.startsWith("org.dmstack.")) return 3;
+        return 1;
+    }
+
+    public Framework framework() {
+        return framework;
+    }
+
+    public BundleContext context() {
+        return framework.getBundleContext();
+    }
+
+    public Path config() {
+        return config;
+    }
+
+    /** The installed bundle with this symbolic name, or null. */
+    public Bundle bundle(String symbolicName) {
+        for (Bundle b : context().getBundles()) if (symbolicName.equals(b.getSymbolicName())) return b;
+        return null;
+    }
+
+    /**
+     * Waits until the config folder has been applied: the framework has reached its start level,
+     * every file the config folder handles has been seen, no table is pending, and no service or
+     * bundle has come or gone for a moment. Returns what is still missing when {@code timeout}
+     * ran out first (pending tables with their reasons, unseen files); empty when all is applied.
+     */
+    public List<String> awaitSettled(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        List<String> missing;
+        for (;;) {
+            missing = missing();
+            boolean quiet = System.nanoTime() - lastEvent.get() > Duration.ofMillis(300).toNanos();
+            if (missing.isEmpty() && quiet) return List.of();
+            if (System.nanoTime() > deadline) return missing;
+            Thread.sleep(50);
+        }
+    }
+
+    private List<String> missing() {
+        List<String> missing = new ArrayList<>();
+        if (framework.getState() != Bundle.ACTIVE) {
+            missing.add("the framework is not active yet");
+            return missing;
+        }
+        ServiceReference<?> ref = context().getServiceReference(STATUS_SERVICE);
+        if (ref == null) {
+            missing.add("the config folder service (org.dmstack.config) is not running");
+            return missing;
+        }
+        List<String> seen = Arrays.asList(strings(ref.getProperty("dmstack.config.files")));
+        try (Stream<Path> s = Files.list(config)) {
+            for (Path f : s.sorted().toList()) {
+                if (HANDLED.matcher(f.getFileName().toString()).matches() && !seen.contains(f.toString())) {
+                    missing.add(f.getFileName() + ": not read yet");
+                }
+            }
+        } catch (IOException e) {
+            missing.add(config + ": " + e.getMessage());
+        }
+        for (String p : strings(ref.getProperty("dmstack.config.pending"))) missing.add(p.replaceFirst(": ", ".table is pending: "));
+        return missing;
+    }
+
+    private static String[] strings(Object o) {
+        return o instanceof String[] a ? a : new String[0];
+    }
+
+    /** Runs Gogo command lines (statements separated by ';' or new lines), capturing their output. */
+    public Result execute(String commands) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        String error;
+        try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8); PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+            error = execute(commands, new ByteArrayInputStream(new byte[0]), o, e);
+        }
+        return new Result(out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8), error);
+    }
+
+    /** Runs Gogo command lines with the given streams; returns null, or the error message of the command that failed. */
+    public String execute(String commands, InputStream in, PrintStream out, PrintStream err) {
+        ServiceReference<?> ref = context().getServiceReference("org.apache.felix.service.command.CommandProcessor");
+        if (ref == null) return "the Gogo command processor is not running";
+        Object processor = context().getService(ref);
+        try {
+            Bundle gogo = ref.getBundle();
+            Class<?> processorType = gogo.loadClass("org.apache.felix.service.command.CommandProcessor");
+            Class<?> sessionType = gogo.loadClass("org.apache.felix.service.command.CommandSession");
+            Object session = processorType.getMethod("createSession", InputStream.class, OutputStream.class, OutputStream.class).invoke(processor, in, out, err);
+            try {
+                Object result = sessionType.getMethod("execute", CharSequence.class).invoke(session, commands);
+                if (result != null) out.println(result);
+                return null;
+            } catch (InvocationTargetException e) {
+                Throwable cause = e.getCause();
+                String message = cause.getMessage() != null ? cause.getMessage() : cause.toString();
+                return message;
+            } finally {
+                Method close = sessionType.getMethod("close");
+                close.invoke(session);
+                out.flush();
+                err.flush();
+            }
+        } catch (ReflectiveOperationException e) {
+            return "cannot reach the Gogo command processor: " + e;
+        } finally {
+            context().ungetService(ref);
+        }
+    }
+
+    /**
+     * Starts the interactive Gogo console on this process's terminal. JLine must be found through
+     * the thread's context class loader, or the console falls back to a dumb terminal.
+     */
+    public void startConsole() throws BundleException {
+        Bundle console = bundle(CONSOLE_BUNDLE);
+        if (console == null) throw new BundleException("the interactive console " + CONSOLE_BUNDLE + " is not installed");
+        Bundle jline = bundle("org.jline");
+        Thread t = Thread.currentThread();
+        ClassLoader before = t.getContextClassLoader();
+        try {
+            if (jline != null) t.setContextClassLoader(jline.adapt(BundleWiring.class).getClassLoader());
+            console.start();
+        } finally {
+            t.setContextClassLoader(before);
+        }
+    }
+
+    /** Stops the framework: bundles stop layer by layer, in-flight I/O completes, mappings are closed. */
+    @Override
+    public void close() throws InterruptedException {
+        try {
+            framework.stop();
+        } catch (BundleException e) {
+            // already stopping
+        }
+        framework.waitForStop(60_000);
+        if (ownStorage) deleteTree(storage.toFile());
+    }
+
+    private static void deleteTree(File f) {
+        File[] children = f.listFiles();
+        if (children != null) for (File c : children) deleteTree(c);
+        f.delete();
+    }
+}

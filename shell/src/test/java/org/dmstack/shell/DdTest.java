@@ -1,0 +1,148 @@
+package org.dmstack.shell;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DdTest {
+    @TempDir Path dir;
+    private Stack stack;
+
+    @BeforeEach
+    void setUp() {
+        stack = new Stack();
+        stack.ram(0, 1 << 20);
+        stack.ram(1, 1 << 20);
+    }
+
+    @AfterEach
+    void tearDown() {
+        stack.close();
+    }
+
+    /** A clock at 0 for the first reading and 2 s for every later one: every copy takes "2 s". */
+    private Dd dd() {
+        AtomicInteger calls = new AtomicInteger();
+        return new Dd(stack.registry, dir, () -> calls.getAndIncrement() == 0 ? 0 : 2_000_000_000L);
+    }
+
+    private String run(String line) {
+        Dd dd = dd();
+        return Stack.capture((out, err) -> dd.run(Stack.words(line), out, err));
+    }
+
+    /** Runs a failing dd; returns what it printed, then the exception's message. */
+    private String fail(String line) {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        Dd dd = dd();
+        CommandException e = assertThrows(CommandException.class,
+                () -> dd.run(Stack.words(line), new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true, StandardCharsets.UTF_8)));
+        return err.toString(StandardCharsets.UTF_8) + "!" + e.getMessage();
+    }
+
+    private byte[] read(String device) throws Exception {
+        Path f = dir.resolve("dump-" + device);
+        run("if=/dev/" + device + " of=" + f + " bs=64K");
+        return Files.readAllBytes(f);
+    }
+
+    @Test
+    void zeroToDeviceSummary() {
+        assertEquals("--err--\n4+0 records in\n4+0 records out\n262144 bytes (262 kB, 256 KiB) copied, 2 s, 131 kB/s\n",
+                run("if=/dev/zero of=/dev/ram0 bs=64K count=4"));
+        assertEquals("--err--\n1+0 records in\n1+0 records out\n100 bytes copied, 2 s, 50 B/s\n", run("if=/dev/zero of=/dev/null bs=100 count=1"));
+        assertEquals("--err--\n2+0 records in\n2+0 records out\n", run("if=/dev/zero of=/dev/null count=2 status=noxfer"));
+        assertEquals("", run("if=/dev/zero of=/dev/null count=2 status=none"));
+    }
+
+    @Test
+    void deviceToFileToDeviceWithPartialRecords() throws Exception {
+        byte[] data = new byte[1 << 20];
+        new Random(7).nextBytes(data);
+        Path src = dir.resolve("src.bin");
+        Files.write(src, data);
+        assertEquals("--err--\n1048+1 records in\n1048+1 records out\n1048576 bytes (1.0 MB, 1.0 MiB) copied, 2 s, 524 kB/s\n",
+                run("if=src.bin of=/dev/ram0 bs=1000"));
+        assertArrayEquals(data, read("ram0"));
+        run("if=/dev/ram0 of=/dev/mapper/lv1 bs=3000 conv=fsync".replace("/dev/mapper/lv1", "/dev/ram1"));
+        assertArrayEquals(data, read("ram1"));
+    }
+
+    @Test
+    void skipAndSeekInBlocks() throws Exception {
+        byte[] data = new byte[8192];
+        new Random(3).nextBytes(data);
+        Files.write(dir.resolve("src.bin"), data);
+        stack.dm.create("lv0", "0 2048 linear ram1 0");
+        run("if=src.bin of=/dev/mapper/lv0 bs=1K skip=2 seek=5 count=3 oflag=direct");
+        byte[] dev = read("ram1");
+        assertArrayEquals(Arrays.copyOfRange(data, 2048, 5120), Arrays.copyOfRange(dev, 5120, 8192));
+        assertArrayEquals(new byte[5120], Arrays.copyOfRange(dev, 0, 5120));
+    }
+
+    @Test
+    void outputFileIsTruncatedUnlessNotrunc() throws Exception {
+        Path f = dir.resolve("out.bin");
+        Files.write(f, new byte[10000]);
+        run("if=/dev/zero of=out.bin bs=1000 count=1");
+        assertEquals(1000, Files.size(f));
+        Files.write(f, new byte[10000]);
+        run("if=/dev/zero of=out.bin bs=1000 count=1 conv=notrunc");
+        assertEquals(10000, Files.size(f));
+    }
+
+    @Test
+    void writingPastTheEndStopsWithENOSPC() {
+        assertEquals("dd: error writing '/dev/ram0': No space left on device\n3+0 records in\n2+0 records out\n"
+                + "1048576 bytes (1.0 MB, 1.0 MiB) copied, 2 s, 524 kB/s\n!dd: error writing '/dev/ram0': No space left on device",
+                fail("if=/dev/zero of=/dev/ram0 bs=512K count=3"));
+    }
+
+    @Test
+    void progressLineThenSummary() {
+        String out = run("if=/dev/zero of=/dev/null bs=1M count=3 status=progress");
+        assertEquals("--err--\n1048576 bytes (1.0 MB, 1.0 MiB) copied, 2 s, 524 kB/s\r\n3+0 records in\n3+0 records out\n"
+                + "3145728 bytes (3.1 MB, 3.0 MiB) copied, 2 s, 1.6 MB/s\n", out);
+    }
+
+    @Test
+    void badOperands() {
+        assertTrue(fail("if=/dev/zero of=/dev/null foo").startsWith("!dd: unrecognized operand 'foo'\nUsage: dd"));
+        assertTrue(fail("if=/dev/zero of=/dev/null bs=x").startsWith("!dd: invalid number: 'x'\n"));
+        assertTrue(fail("if=/dev/zero of=/dev/null conv=sparse").startsWith("!dd: invalid conversion: 'sparse'\n"));
+        assertTrue(fail("of=/dev/null").startsWith("!dd: missing if=FILE"));
+        assertEquals("!dd: failed to open 'nothing.bin': No such file or directory", fail("if=nothing.bin of=/dev/null"));
+        assertEquals("!dd: failed to open '/dev/ram7': No such file or directory", fail("if=/dev/zero of=/dev/ram7"));
+    }
+
+    @Test
+    void numbersAndFormats() {
+        assertEquals(1 << 20, Dd.number("bs", "1M"));
+        assertEquals(1000, Dd.number("bs", "1kB"));
+        assertEquals(1024, Dd.number("bs", "1K"));
+        assertEquals(1536, Dd.number("bs", "3b"));
+        assertEquals("0.00200906", DdFormat.g(0.002009061));
+        assertEquals("1.5", DdFormat.g(1.5));
+        assertEquals("12.3457", DdFormat.g(12.345678));
+        assertEquals("1.23457e-05", DdFormat.g(0.0000123456789));
+        assertEquals("4.2 MB", DdFormat.si(4194304));
+        assertEquals("4.0 MiB", DdFormat.iec(4194304));
+        assertEquals("341 MB", DdFormat.si(341_000_000));
+        assertEquals("1.0 GB", DdFormat.si(999_999_999));
+        assertEquals("4194304 bytes (4.2 MB, 4.0 MiB) copied, 0.0123 s, 341 MB/s", Dd.transferLine(4194304, 12_300_000, false));
+    }
+}

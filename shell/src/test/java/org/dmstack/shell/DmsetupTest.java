@@ -1,0 +1,148 @@
+package org.dmstack.shell;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DmsetupTest {
+    @TempDir Path dir;
+    private Stack stack;
+    private Dmsetup dmsetup;
+
+    @BeforeEach
+    void setUp() {
+        stack = new Stack();
+        stack.ram(0, 8 << 20);
+        stack.ram(1, 8 << 20);
+        dmsetup = new Dmsetup(stack.dm, dir);
+    }
+
+    @AfterEach
+    void tearDown() {
+        stack.close();
+    }
+
+    private String run(String line) {
+        return Stack.capture((out, err) -> dmsetup.run(Stack.words(line), out));
+    }
+
+    private void createTwo() {
+        stack.dm.create("lv0", "0 4096 linear ram0 0\n4096 4096 linear ram1 2048");
+        stack.dm.create("top", "0 8192 linear lv0 0");
+    }
+
+    @Test
+    void createWithTableThenListAndShow() {
+        dmsetup.run(java.util.List.of("create", "lv0", "--table", "0 4096 linear ram0 0\n4096 4096 linear /dev/ram1 2048"), System.out);
+        assertEquals("lv0\t(254:0)\n", run("ls"));
+        assertEquals("0 4096 linear 1:0 0\n4096 4096 linear 1:1 2048\n", run("table lv0"));
+        assertEquals("0 4096 linear \n4096 4096 linear \n", run("status lv0"));
+        assertEquals("""
+                Name:              lv0
+                State:             ACTIVE
+                Read Ahead:        256
+                Tables present:    LIVE
+                Open count:        0
+                Event number:      0
+                Major, minor:      254, 0
+                Number of targets: 2
+                """, run("info lv0"));
+        assertEquals("2 dependencies\t: (1, 1) (1, 0)\n", run("deps lv0"));
+    }
+
+    @Test
+    void createFromTableFile() throws Exception {
+        Files.writeString(dir.resolve("lv0.table"), "# a comment\n0 2048 linear ram0 0\n");
+        run("create lv0 lv0.table");
+        assertEquals("0 2048 linear 1:0 0\n", run("table lv0"));
+    }
+
+    @Test
+    void withoutANameEveryDeviceIsShownPrefixed() {
+        createTwo();
+        assertEquals("lv0: 0 4096 linear 1:0 0\nlv0: 4096 4096 linear 1:1 2048\ntop: 0 8192 linear 254:0 0\n", run("table"));
+        assertEquals("lv0: 2 dependencies\t: (1, 1) (1, 0)\ntop: 1 dependencies\t: (254, 0)\n", run("deps"));
+        assertEquals("lv0\t(254:0)\ntop\t(254:1)\n", run("ls"));
+        assertEquals("top (254:1)\n └─lv0 (254:0)\n    ├─ (1:1)\n    └─ (1:0)\n", run("ls --tree"));
+    }
+
+    @Test
+    void noDevices() {
+        assertEquals("No devices found\n", run("ls"));
+        assertEquals("No devices found\n", run("table"));
+        assertEquals("No devices found\n", run("info"));
+    }
+
+    @Test
+    void loadIntoInactiveSlotThenResume() throws Exception {
+        createTwo();
+        Files.writeString(dir.resolve("new.table"), "0 8192 linear ram1 0\n");
+        run("load lv0 new.table");
+        assertEquals("0 8192 linear 1:1 0\n", run("table --inactive lv0"));
+        assertTrue(run("info lv0").contains("Tables present:    LIVE & INACTIVE\n"));
+        run("suspend lv0");
+        assertTrue(run("info lv0").contains("State:             SUSPENDED\n"));
+        run("resume lv0");
+        assertEquals("0 8192 linear 1:1 0\n", run("table lv0"));
+        assertEquals("", run("table --inactive lv0"));
+        run("clear top");
+    }
+
+    @Test
+    void removeIsRefusedWhileUsedAndRenameWorks() {
+        createTwo();
+        CommandException e = assertThrows(CommandException.class, () -> run("remove lv0"));
+        assertEquals("device-mapper: remove ioctl on lv0 failed: Device or resource busy (used by top)\nCommand failed.", e.getMessage());
+        run("rename top upper");
+        run("remove upper");
+        run("remove lv0");
+        assertEquals("No devices found\n", run("ls"));
+    }
+
+    @Test
+    void targetsNewestFirst() {
+        assertEquals("linear           v1.4.0\nzero             v1.2.0\nerror            v1.6.0\n", run("targets"));
+    }
+
+    @Test
+    void aBadTableCreatesNothing() {
+        CommandException e = assertThrows(CommandException.class, () -> run("create bad bad.table"));
+        assertTrue(e.getMessage().startsWith("dmsetup create: cannot read table file"), e.getMessage());
+        e = assertThrows(CommandException.class,
+                () -> dmsetup.run(java.util.List.of("create", "bad", "--table", "0 100 linear ram9 0"), System.out));
+        assertEquals("device-mapper: line 1: linear: Device lookup failed: ram9: No such device\nCommand failed.", e.getMessage());
+        e = assertThrows(CommandException.class,
+                () -> dmsetup.run(java.util.List.of("create", "bad", "--table", "0 100 striped 2 8 ram0 0 ram1 0"), System.out));
+        assertEquals("device-mapper: line 1: striped: unknown target type\nCommand failed.", e.getMessage());
+        assertEquals("No devices found\n", run("ls"));
+    }
+
+    @Test
+    void messageAndErrors() {
+        createTwo();
+        CommandException e = assertThrows(CommandException.class, () -> run("message lv0 0 hello"));
+        assertEquals("device-mapper: message ioctl on lv0 failed: Invalid argument (Unrecognised message received.)\nCommand failed.", e.getMessage());
+        e = assertThrows(CommandException.class, () -> run("frobnicate"));
+        assertTrue(e.getMessage().startsWith("dmsetup: unknown command 'frobnicate'\nUsage:\ndmsetup\n"), e.getMessage());
+        e = assertThrows(CommandException.class, () -> run("create lv9"));
+        assertTrue(e.getMessage().startsWith("dmsetup create: give the table with --table <table> or a <table_file>\nUsage:"), e.getMessage());
+        e = assertThrows(CommandException.class, () -> run("info nosuch"));
+        assertEquals("device-mapper: Device nosuch not found\nCommand failed.", e.getMessage());
+    }
+
+    @Test
+    void createNotableThenLoad() {
+        run("create empty --notable");
+        assertTrue(run("info empty").contains("Tables present:    None\n"));
+        dmsetup.run(java.util.List.of("load", "empty", "--table", "0 100 zero"), System.out);
+        run("resume empty");
+        assertEquals("0 100 zero \n", run("table empty"));
+    }
+}

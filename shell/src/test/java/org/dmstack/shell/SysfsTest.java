@@ -1,0 +1,77 @@
+package org.dmstack.shell;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class SysfsTest {
+    private Stack stack;
+
+    @BeforeEach
+    void setUp() {
+        stack = new Stack();
+        stack.ram(0, 16 << 20);
+        stack.dm.create("lv0", "0 8192 linear ram0 0");
+    }
+
+    @AfterEach
+    void tearDown() {
+        stack.close();
+    }
+
+    private String run(String... args) {
+        return Stack.capture((out, err) -> new Sysfs(stack.registry).run(java.util.List.of(args), out));
+    }
+
+    @Test
+    void readsAttributesByLinuxPath() {
+        assertEquals("32768\n", run("/sys/block/ram0/size"));
+        assertEquals("1:0\n", run("/sys/block/ram0/dev"));
+        assertEquals("512\n", run("/sys/block/ram0/queue/logical_block_size"));
+        assertEquals("4096\n", run("/sys/block/ram0/queue/physical_block_size"));
+        assertEquals("4096\n", run("/sys/block/ram0/queue/minimum_io_size"));
+        assertEquals("0\n", run("/sys/block/ram0/queue/optimal_io_size"));
+        assertEquals("1280\n", run("/sys/block/ram0/queue/max_sectors_kb"));
+        assertEquals("write through\n", run("/sys/block/ram0/queue/write_cache"));
+        assertEquals("0\n", run("/sys/block/ram0/queue/fua"));
+        assertEquals("0\n", run("/sys/block/ram0/queue/dax"));
+        assertEquals("", run("/sys/block/ram0/badblocks"));
+        assertEquals("lv0\n", run("/sys/block/dm-0/dm/name"));
+        assertEquals("0\n", run("/sys/block/dm-0/dm/suspended"));
+        assertEquals("8192\n", run("/sys/block/dm-0/size"));
+    }
+
+    @Test
+    void writesWritableAttributes() {
+        run("/sys/block/ram0/queue/write_cache", "write", "back");
+        assertEquals("write back\n", run("/sys/block/ram0/queue/write_cache"));
+        run("/sys/block/ram0/queue/write_cache", "write through");
+        assertEquals("write through\n", run("/sys/block/ram0/queue/write_cache"));
+        CommandException e = assertThrows(CommandException.class, () -> run("/sys/block/ram0/size", "1"));
+        assertEquals("sysfs: /sys/block/ram0/size: Permission denied", e.getMessage());
+        e = assertThrows(CommandException.class, () -> run("/sys/block/ram0/queue/write_cache", "sometimes"));
+        assertEquals("sysfs: write error: Invalid argument", e.getMessage().substring(0, "sysfs: write error: Invalid argument".length()));
+    }
+
+    @Test
+    void listsDevicesAndDirectories() {
+        assertEquals("dm-0\nram0\n", run("/sys/block"));
+        String all = run("/sys/block/dm-0");
+        assertEquals(true, all.contains("dm/name\n") && all.contains("queue/write_cache\n") && all.contains("size\n"), all);
+        assertEquals("name\nsuspended\nuuid\n", run("/sys/block/dm-0/dm/"));
+    }
+
+    @Test
+    void errors() {
+        assertEquals("sysfs: /sys/block/ram9/size: No such file or directory",
+                assertThrows(CommandException.class, () -> run("/sys/block/ram9/size")).getMessage());
+        assertEquals("sysfs: /sys/block/ram0/nothing: No such file or directory",
+                assertThrows(CommandException.class, () -> run("/sys/block/ram0/nothing")).getMessage());
+        assertEquals("sysfs: /proc/mounts: only paths below /sys/block are supported\n" + Sysfs.USAGE.stripTrailing(),
+                assertThrows(CommandException.class, () -> run("/proc/mounts")).getMessage());
+        assertEquals("sysfs: no path given\n" + Sysfs.USAGE.stripTrailing(), assertThrows(CommandException.class, () -> run()).getMessage());
+    }
+}
