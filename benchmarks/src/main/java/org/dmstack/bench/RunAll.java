@@ -127,7 +127,7 @@ public final class RunAll {
         try {
             runs = new Runner(options.build()).run();
         } catch (RunnerException e) {
-            if (e.getMessage() != null && e.getMessage().contains("No matching benchmarks")) return;
+            if (e.getMessage() != null && (e.getMessage().contains("No matching benchmarks") || e.getMessage().contains("No benchmarks to run"))) return;
             throw e;
         }
         for (RunResult run : runs) {

@@ -1,6 +1,8 @@
 package org.dmstack.block;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.EnumSet;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -17,15 +19,40 @@ import java.util.concurrent.CompletionStage;
  */
 public final class Bio {
     private final BioOp op;
-    private final Set<BioFlag> flags;
+    private int flags; // a bit per BioFlag ordinal
     private final MemorySegment data;
     private long size;
     private long sector;
     private BlockDevice device;
     private int targetBioNr;
-    private final CompletableFuture<BlkStatus> completion = new CompletableFuture<>();
+    private EndIo endIo;
+    private volatile BlkStatus status; // null until the bio has ended
+    private volatile CompletableFuture<BlkStatus> future; // made only when someone waits
 
-    private Bio(BioOp op, Set<BioFlag> flags, long sector, MemorySegment data, long size) {
+    /**
+     * What runs when a bio ends (Linux's bi_end_io): a stacking driver sets it on the clones it
+     * sends down, to account for them and end the bio above. Called once, on the thread that
+     * ends the bio.
+     */
+    @FunctionalInterface
+    public interface EndIo {
+        void endio(Bio bio, BlkStatus status);
+    }
+
+    private static final VarHandle STATUS;
+    private static final VarHandle FUTURE;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            STATUS = l.findVarHandle(Bio.class, "status", BlkStatus.class);
+            FUTURE = l.findVarHandle(Bio.class, "future", CompletableFuture.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private Bio(BioOp op, int flags, long sector, MemorySegment data, long size) {
         this.op = op;
         this.flags = flags;
         this.sector = sector;
@@ -45,7 +72,7 @@ public final class Bio {
 
     /** An empty FLUSH (in Linux, a write with PREFLUSH and no data). */
     public static Bio flush() {
-        return new Bio(BioOp.FLUSH, EnumSet.of(BioFlag.PREFLUSH), 0, null, 0);
+        return new Bio(BioOp.FLUSH, bit(BioFlag.PREFLUSH), 0, null, 0);
     }
 
     /** A DISCARD of {@code bytes} bytes at {@code sector}. */
@@ -64,17 +91,23 @@ public final class Bio {
             throw new IllegalArgumentException(op + (op.hasData() ? " needs a data buffer" : " carries no data buffer"));
         }
         if (data != null && data.byteSize() != size) throw new IllegalArgumentException("size " + size + " != buffer size " + data.byteSize());
-        return new Bio(op, flags.isEmpty() ? noFlags() : EnumSet.copyOf(flags), sector, data, size);
+        int bits = 0;
+        for (BioFlag f : flags) bits |= bit(f);
+        return new Bio(op, bits, sector, data, size);
     }
 
-    private static Set<BioFlag> noFlags() {
-        return EnumSet.noneOf(BioFlag.class);
+    private static int noFlags() {
+        return 0;
     }
 
-    private static Set<BioFlag> flagsOf(BioFlag... flags) {
-        Set<BioFlag> set = noFlags();
-        for (BioFlag f : flags) set.add(f);
-        return set;
+    private static int bit(BioFlag flag) {
+        return 1 << flag.ordinal();
+    }
+
+    private static int flagsOf(BioFlag... flags) {
+        int bits = 0;
+        for (BioFlag f : flags) bits |= bit(f);
+        return bits;
     }
 
     /**
@@ -86,7 +119,7 @@ public final class Bio {
             throw new IllegalArgumentException("clone(" + byteOffset + ", " + bytes + ") outside a bio of " + size + " bytes");
         }
         MemorySegment part = data == null ? null : data.asSlice(byteOffset, bytes);
-        Bio clone = new Bio(op, flags.isEmpty() ? noFlags() : EnumSet.copyOf(flags), sector + (byteOffset >> Units.SECTOR_SHIFT), part, bytes);
+        Bio clone = new Bio(op, flags, sector + (byteOffset >> Units.SECTOR_SHIFT), part, bytes);
         clone.device = device;
         return clone;
     }
@@ -131,12 +164,24 @@ public final class Bio {
     }
 
     public boolean hasFlag(BioFlag flag) {
-        return flags.contains(flag);
+        return (flags & bit(flag)) != 0;
     }
 
-    /** The flags; stacking drivers may clear PREFLUSH on clones that must not flush again. */
+    /** A copy of the flags. */
     public Set<BioFlag> flags() {
-        return flags;
+        Set<BioFlag> set = EnumSet.noneOf(BioFlag.class);
+        for (BioFlag f : BioFlag.values()) if (hasFlag(f)) set.add(f);
+        return set;
+    }
+
+    /** Drops a flag: a device without a write cache drops PREFLUSH and FUA; dm drops PREFLUSH once the flush is done. */
+    public void clearFlag(BioFlag flag) {
+        flags &= ~bit(flag);
+    }
+
+    /** Sets what runs when this bio ends (see {@link EndIo}); set it before submitting the bio. */
+    public void setEndIo(EndIo endIo) {
+        this.endIo = endIo;
     }
 
     public long sector() {
@@ -165,24 +210,38 @@ public final class Bio {
 
     /** Ends the bio. Only the first call counts: a bio completes exactly once. */
     public void endio(BlkStatus status) {
-        completion.complete(status);
+        if (!STATUS.compareAndSet(this, (BlkStatus) null, status)) return;
+        EndIo e = endIo;
+        if (e != null) e.endio(this, status);
+        CompletableFuture<BlkStatus> f = future;
+        if (f != null) f.complete(status);
     }
 
+    /** The status once the bio has ended (for those who wait on it or chain work after it). */
     public CompletionStage<BlkStatus> completion() {
-        return completion;
+        CompletableFuture<BlkStatus> f = future;
+        if (f == null) {
+            f = new CompletableFuture<>();
+            if (!FUTURE.compareAndSet(this, (CompletableFuture<BlkStatus>) null, f)) f = future;
+        }
+        // endio sets the status before it looks for a future: one of the two sides sees the other.
+        BlkStatus s = status;
+        if (s != null) f.complete(s);
+        return f;
     }
 
     public boolean isDone() {
-        return completion.isDone();
+        return status != null;
     }
 
     /** Waits for the bio to complete and returns its status. */
     public BlkStatus await() {
-        return completion.join();
+        BlkStatus s = status;
+        return s != null ? s : completion().toCompletableFuture().join();
     }
 
     @Override
     public String toString() {
-        return op + (flags.isEmpty() ? "" : flags.toString()) + " sector " + sector + " size " + size;
+        return op + (flags == 0 ? "" : flags().toString()) + " sector " + sector + " size " + size;
     }
 }

@@ -105,8 +105,8 @@ public final class GenDisk implements BlockDevice {
         }
         if (!writeCache && (bio.hasFlag(BioFlag.PREFLUSH) || bio.hasFlag(BioFlag.FUA))) {
             // Without a write cache every write is durable on completion: flushes have nothing to do.
-            bio.flags().remove(BioFlag.PREFLUSH);
-            bio.flags().remove(BioFlag.FUA);
+            bio.clearFlag(BioFlag.PREFLUSH);
+            bio.clearFlag(BioFlag.FUA);
             if (bio.op() == BioOp.FLUSH) {
                 bio.endio(BlkStatus.OK);
                 return;

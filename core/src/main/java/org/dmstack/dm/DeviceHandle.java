@@ -96,10 +96,9 @@ final class DeviceHandle implements BlockDevice {
     private void send(BlockDevice device, Bio bio) {
         Bio clone = bio.clone(0, bio.size());
         clone.setTargetBioNr(bio.targetBioNr());
-        clone.completion().whenComplete((status, failure) -> {
-            BlkStatus s = status != null ? status : BlkStatus.ioerr(String.valueOf(failure));
-            if (s.code() == BlkStatus.Code.IOERR && current != device) submit(bio);
-            else bio.endio(s);
+        clone.setEndIo((c, status) -> {
+            if (status.code() == BlkStatus.Code.IOERR && current != device) submit(bio);
+            else bio.endio(status);
         });
         device.submit(clone);
     }

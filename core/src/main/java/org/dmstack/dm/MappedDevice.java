@@ -272,7 +272,7 @@ public final class MappedDevice {
                 if (!status.isOk()) {
                     end(bio, status);
                 } else {
-                    bio.flags().remove(BioFlag.PREFLUSH);
+                    bio.clearFlag(BioFlag.PREFLUSH);
                     sendData(t, bio);
                 }
             }));
@@ -299,10 +299,27 @@ public final class MappedDevice {
     }
 
     private void sendData(DmTable t, Bio bio) {
-        Io io = new Io(bio, status -> end(bio, status));
-        boolean extentOnly = bio.op() == BioOp.DISCARD || bio.op() == BioOp.WRITE_ZEROES;
         long sector = bio.sector();
         long end = sector + bio.sectors();
+        boolean extentOnly = bio.op() == BioOp.DISCARD || bio.op() == BioOp.WRITE_ZEROES;
+        if (!extentOnly) {
+            int i = t.findTarget(sector);
+            if (t.maxIoLen(i, sector) >= end - sector) {
+                // The common case: the whole bio falls in one target, one clone, nothing to count.
+                Target target = t.targets[i];
+                Bio clone = bio.clone(0, bio.size());
+                clone.setEndIo((c, status) -> {
+                    try {
+                        target.endIo(c, status);
+                    } finally {
+                        end(bio, status);
+                    }
+                });
+                dispatch(t, i, clone);
+                return;
+            }
+        }
+        Io io = new Io(bio, status -> end(bio, status));
         long offset = 0;
         while (sector < end) {
             int i = t.findTarget(sector);
@@ -334,19 +351,24 @@ public final class MappedDevice {
         io.dec(BlkStatus.OK);
     }
 
+    /** Sends one of several clones of a bio: its end is counted by {@code io}. */
     private void map(DmTable t, int i, Bio clone, Io io) {
         Target target = t.targets[i];
-        clone.completion().whenComplete((status, failure) -> {
-            BlkStatus s = status != null ? status : BlkStatus.ioerr(String.valueOf(failure));
+        clone.setEndIo((c, status) -> {
             try {
-                target.endIo(clone, s);
+                target.endIo(c, status);
             } finally {
-                io.dec(s);
+                io.dec(status);
             }
         });
+        dispatch(t, i, clone);
+    }
+
+    /** The target maps the clone; a remapped clone goes to its new device. */
+    private void dispatch(DmTable t, int i, Bio clone) {
         MapResult result;
         try {
-            result = target.map(clone);
+            result = t.targets[i].map(clone);
         } catch (RuntimeException e) {
             clone.endio(BlkStatus.ioerr(disk.name() + ": " + t.types[i].name() + " map failed: " + e));
             return;
