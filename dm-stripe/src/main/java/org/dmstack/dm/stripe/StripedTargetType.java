@@ -69,7 +69,7 @@ public final class StripedTargetType implements TargetType {
                 throw new TargetException("Couldn't parse stripe destination", e);
             }
         }
-        return new Striped(context.begin(), width, chunk, devices, starts);
+        return Striped.of(context.begin(), width, chunk, devices, starts);
     }
 
     /** kstrtouint: decimal, an optional '+', at most 2^32 - 1; -1 when the text is not one. */
@@ -89,13 +89,18 @@ public final class StripedTargetType implements TargetType {
         }
     }
 
-    /** One striped table line. Sectors called {@code offset} below count from the target's begin. */
-    static final class Striped implements Target {
+    /**
+     * One striped table line. Sectors called {@code offset} below count from the target's begin.
+     * The mapping is chosen once, here: {@link Shifts} when the chunk size and the stripe count
+     * are both powers of two (Linux's chunk_size_shift and stripes_shift/stripes_mask), otherwise
+     * {@link Divisions} (Linux's sector_div). Everything else is shared.
+     */
+    abstract static sealed class Striped implements Target permits Striped.Shifts, Striped.Divisions {
         private final long begin;
         /** Sectors of the target on each stripe (length / stripes). */
         private final long width;
-        private final long chunk;
-        private final int stripes;
+        final long chunk;
+        final int stripes;
         private final BlockDevice[] devices;
         private final long[] starts;
         /** I/O errors seen per stripe: status shows 'D' for a stripe once it is non-zero. */
@@ -111,17 +116,75 @@ public final class StripedTargetType implements TargetType {
             this.errors = new AtomicIntegerArray(stripes);
         }
 
-        // stripe_map_sector, the one mapping every path uses: chunk n of the target is chunk
-        // n / stripes of stripe n % stripes.
-
-        /** The stripe that holds target sector {@code offset}. */
-        int stripeOf(long offset) {
-            return (int) (offset / chunk % stripes);
+        /** The fast path when both the chunk size and the stripe count are powers of two, the general one otherwise. */
+        static Striped of(long begin, long width, long chunk, BlockDevice[] devices, long[] starts) {
+            boolean shifts = Long.bitCount(chunk) == 1 && Integer.bitCount(devices.length) == 1;
+            return shifts ? new Shifts(begin, width, chunk, devices, starts) : new Divisions(begin, width, chunk, devices, starts);
         }
 
+        // stripe_map_sector, the one mapping every path uses: chunk n of the target is chunk
+        // n / stripes of stripe n % stripes. Offsets are never negative.
+
+        /** The stripe that holds target sector {@code offset}. */
+        abstract int stripeOf(long offset);
+
         /** Where target sector {@code offset} is on its stripe, counted from the stripe's offset. */
-        long stripeSector(long offset) {
-            return offset / chunk / stripes * chunk + offset % chunk;
+        abstract long stripeSector(long offset);
+
+        /** How far target sector {@code offset} is into its chunk. */
+        abstract long chunkOffset(long offset);
+
+        /** Shifts and masks, worked out once. */
+        static final class Shifts extends Striped {
+            private final int chunkShift;
+            private final long chunkMask;
+            private final int stripesShift;
+            private final int stripesMask;
+
+            Shifts(long begin, long width, long chunk, BlockDevice[] devices, long[] starts) {
+                super(begin, width, chunk, devices, starts);
+                chunkShift = Long.numberOfTrailingZeros(chunk);
+                chunkMask = chunk - 1;
+                stripesShift = Integer.numberOfTrailingZeros(stripes);
+                stripesMask = stripes - 1;
+            }
+
+            @Override
+            int stripeOf(long offset) {
+                return (int) (offset >>> chunkShift) & stripesMask;
+            }
+
+            @Override
+            long stripeSector(long offset) {
+                return (offset >>> chunkShift >>> stripesShift << chunkShift) | (offset & chunkMask);
+            }
+
+            @Override
+            long chunkOffset(long offset) {
+                return offset & chunkMask;
+            }
+        }
+
+        /** Any chunk size and stripe count: divisions. */
+        static final class Divisions extends Striped {
+            Divisions(long begin, long width, long chunk, BlockDevice[] devices, long[] starts) {
+                super(begin, width, chunk, devices, starts);
+            }
+
+            @Override
+            int stripeOf(long offset) {
+                return (int) (offset / chunk % stripes);
+            }
+
+            @Override
+            long stripeSector(long offset) {
+                return offset / chunk / stripes * chunk + offset % chunk;
+            }
+
+            @Override
+            long chunkOffset(long offset) {
+                return offset % chunk;
+            }
         }
 
         /** Called for each clone; core has split it so it never leaves one chunk. */
@@ -166,7 +229,7 @@ public final class StripedTargetType implements TargetType {
             int holder = stripeOf(offset);
             long sector = stripeSector(offset);
             if (holder == stripe) return sector;
-            sector -= sector % chunk; // the start of this row's chunk on the stripe...
+            sector -= chunkOffset(offset); // the start of this row's chunk on the stripe...
             return stripe < holder ? sector + chunk : sector; // ...which for an earlier stripe lies behind us
         }
 
@@ -245,44 +308,40 @@ public final class StripedTargetType implements TargetType {
 
         @Override
         public DaxMapping directAccess(long pgoff, long nrPages) {
-            return daxOf(pgoff).directAccess(devicePgoff(pgoff), nrPages);
+            long offset = pgoff * Units.PAGE_SECTORS - begin;
+            int stripe = stripeOf(offset);
+            return Target.daxDevice(devices[stripe]).directAccess(devicePgoff(stripe, offset), nrPages);
         }
 
         @Override
         public long copyFromIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
-            return daxOf(pgoff).copyFromIter(devicePgoff(pgoff), addr, clamp(pgoff, bytes), iter);
+            long offset = pgoff * Units.PAGE_SECTORS - begin;
+            int stripe = stripeOf(offset);
+            return Target.daxDevice(devices[stripe]).copyFromIter(devicePgoff(stripe, offset), addr, clamp(offset, bytes), iter);
         }
 
         @Override
         public long copyToIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
-            return daxOf(pgoff).copyToIter(devicePgoff(pgoff), addr, clamp(pgoff, bytes), iter);
+            long offset = pgoff * Units.PAGE_SECTORS - begin;
+            int stripe = stripeOf(offset);
+            return Target.daxDevice(devices[stripe]).copyToIter(devicePgoff(stripe, offset), addr, clamp(offset, bytes), iter);
         }
 
         @Override
         public void flush(long pgoff, MemorySegment addr, long size) {
-            daxOf(pgoff).flush(devicePgoff(pgoff), addr, clamp(pgoff, size));
-        }
-
-        private long offsetOf(long pgoff) {
-            return pgoff * Units.PAGE_SECTORS - begin;
-        }
-
-        /** The DAX device of the stripe holding page {@code pgoff} (EOPNOTSUPP when it has none). */
-        private DaxDevice daxOf(long pgoff) {
-            return Target.daxDevice(devices[stripeOf(offsetOf(pgoff))]);
-        }
-
-        /** stripe_dax_pgoff: that stripe's page for {@code pgoff} (EIO when it is not page aligned there). */
-        private long devicePgoff(long pgoff) {
-            long offset = offsetOf(pgoff);
+            long offset = pgoff * Units.PAGE_SECTORS - begin;
             int stripe = stripeOf(offset);
+            Target.daxDevice(devices[stripe]).flush(devicePgoff(stripe, offset), addr, clamp(offset, size));
+        }
+
+        /** stripe_dax_pgoff: the page on {@code stripe} (which holds {@code offset}) for it; EIO when not page aligned there. */
+        private long devicePgoff(int stripe, long offset) {
             return Target.daxPgoff(devices[stripe], starts[stripe] + stripeSector(offset));
         }
 
-        /** At most the bytes from the start of page {@code pgoff} to the end of its chunk. */
-        private long clamp(long pgoff, long bytes) {
-            long left = (chunk - offsetOf(pgoff) % chunk) << Units.SECTOR_SHIFT;
-            return Math.min(bytes, left);
+        /** At most the bytes from target sector {@code offset} to the end of its chunk. */
+        private long clamp(long offset, long bytes) {
+            return Math.min(bytes, (chunk - chunkOffset(offset)) << Units.SECTOR_SHIFT);
         }
     }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+import static org.mockito.Mockito.when;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Random;
@@ -11,6 +12,10 @@ import org.dmstack.block.Bio;
 import org.dmstack.block.BlkStatus;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.DevT;
+import org.dmstack.dax.DaxDevice;
+import org.dmstack.dax.DaxMapping;
+import org.dmstack.dax.DaxOperations;
+import org.dmstack.iov.IovIter;
 import org.dmstack.dm.MapResult;
 import org.dmstack.dm.Target;
 import org.dmstack.dm.TargetException;
@@ -19,7 +24,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The striped mapping over random geometries (fixed seeds): 1–8 stripes, chunk sizes of every
  * kind (1 sector, odd, non-powers of two, powers of two), random target begins and device offsets.
- * The reference lays the target out chunk by chunk with plain counting, no division.
+ * The reference lays the target out chunk by chunk with plain counting, no division. Both
+ * mappings are covered: shifts (chunk size and stripe count powers of two) and divisions.
  */
 class StripedMappingPropertyTest {
     private static final int[] CHUNKS = {1, 2, 3, 5, 7, 8, 12, 16, 24, 100, 127, 128, 129, 384, 1000};
@@ -36,21 +42,28 @@ class StripedMappingPropertyTest {
         final long[] refSector;
 
         Geometry(Random random) throws TargetException {
+            this(random, 1);
+        }
+
+        /** @param align what the chunk size, the begin and the device offsets are multiples of (8: whole pages, for DAX) */
+        Geometry(Random random, int align) throws TargetException {
             stripes = 1 + random.nextInt(8);
-            chunk = random.nextInt(4) == 0 ? 1 + random.nextInt(300) : CHUNKS[random.nextInt(CHUNKS.length)];
-            rows = 1 + random.nextInt(Math.max(1, 3000 / (stripes * chunk)));
+            chunk = align * (random.nextInt(4) == 0 ? 1 + random.nextInt(300) : CHUNKS[random.nextInt(CHUNKS.length)]);
+            rows = 1 + random.nextInt(Math.max(1, 3000 * align / (stripes * chunk)));
             width = (long) rows * chunk;
             length = width * stripes;
-            begin = random.nextInt(3) == 0 ? 0 : random.nextInt(100_000);
+            begin = align * (random.nextInt(3) == 0 ? 0 : random.nextInt(100_000));
             starts = new long[stripes];
             devices = new BlockDevice[stripes];
             StringBuilder args = new StringBuilder().append(stripes).append(' ').append(chunk);
             for (int i = 0; i < stripes; i++) {
-                starts[i] = random.nextInt(2) == 0 ? 0 : random.nextInt(1 << 20);
+                starts[i] = align * (random.nextInt(2) == 0 ? 0 : random.nextInt(1 << 20));
                 devices[i] = StripedTargetTypeTest.device("ram" + i, new DevT(1, i), starts[i] + width);
                 args.append(" ram").append(i).append(' ').append(starts[i]);
             }
             target = new StripedTargetType().construct(StripedTargetTypeTest.line(begin, length, args.toString(), devices));
+            boolean powersOfTwo = Integer.bitCount(chunk) == 1 && Integer.bitCount(stripes) == 1;
+            assertEquals(powersOfTwo ? StripedTargetType.Striped.Shifts.class : StripedTargetType.Striped.Divisions.class, target.getClass(), toString());
 
             refStripe = new int[(int) length];
             refSector = new long[(int) length];
@@ -76,11 +89,18 @@ class StripedMappingPropertyTest {
         }
     }
 
+    /** How many of the geometries took each mapping: both must be well covered. */
+    private static void assertBothMappings(int shifts, int divisions) {
+        assertTrue(shifts >= 30 && divisions >= 30, "shifts " + shifts + ", divisions " + divisions);
+    }
+
     @Test
     void everySectorMapsToItsReferencePlaceAndTheMappingIsABijectionOntoTheStripeAreas() throws TargetException {
         Random random = new Random(20261121);
+        int shifts = 0;
         for (int g = 0; g < 300; g++) {
             Geometry geo = new Geometry(random);
+            if (geo.target instanceof StripedTargetType.Striped.Shifts) shifts++;
             boolean[][] hit = new boolean[geo.stripes][(int) geo.width];
             for (int n = 0; n < geo.length; n++) {
                 Bio bio = Bio.read(geo.begin + n, ONE_SECTOR);
@@ -98,6 +118,87 @@ class StripedMappingPropertyTest {
             }
             // length sectors went to distinct places inside areas of stripes x width = length sectors: a bijection.
         }
+        assertBothMappings(shifts, 300 - shifts);
+    }
+
+    /** Records the last DAX call a stripe's device saw. */
+    private static final class Recorder implements DaxOperations {
+        final int stripe;
+        final int[] lastStripe;
+        long pgoff = -1, bytes = -1;
+
+        Recorder(int stripe, int[] lastStripe) {
+            this.stripe = stripe;
+            this.lastStripe = lastStripe;
+        }
+
+        private void saw(long pgoff, long bytes) {
+            this.pgoff = pgoff;
+            this.bytes = bytes;
+            lastStripe[0] = stripe;
+        }
+
+        @Override
+        public DaxMapping directAccess(long pgoff, long nrPages) {
+            saw(pgoff, nrPages);
+            return new DaxMapping(PAGES, pgoff, Math.max(1, nrPages));
+        }
+
+        @Override
+        public long copyFromIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
+            saw(pgoff, bytes);
+            return bytes;
+        }
+
+        @Override
+        public long copyToIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
+            saw(pgoff, bytes);
+            return bytes;
+        }
+
+        @Override
+        public void flush(long pgoff, MemorySegment addr, long size) {
+            saw(pgoff, size);
+        }
+    }
+
+    private static final MemorySegment PAGES = MemorySegment.ofArray(new byte[64 * 4096]);
+
+    @Test
+    void everyDaxPageGoesToItsReferenceStripeAndPageAndCopiesStopAtTheChunkEnd() throws TargetException {
+        Random random = new Random(7);
+        int shifts = 0;
+        for (int g = 0; g < 300; g++) {
+            Geometry geo = new Geometry(random, 8);
+            if (geo.target instanceof StripedTargetType.Striped.Shifts) shifts++;
+            int[] last = {-1};
+            Recorder[] recorders = new Recorder[geo.stripes];
+            for (int i = 0; i < geo.stripes; i++) {
+                recorders[i] = new Recorder(i, last);
+                DaxDevice dax = new DaxDevice("ram" + i, recorders[i], () -> Long.MAX_VALUE, true);
+                when(geo.devices[i].dax()).thenReturn(dax);
+            }
+            for (int n = 0; n < geo.length; n += 8) {
+                long pgoff = (geo.begin + n) / 8;
+                int stripe = geo.refStripe[n];
+                long devicePgoff = geo.refSector[n] / 8;
+                long toChunkEnd = (geo.chunk - n % geo.chunk) * 512L;
+                long bytes = 1 + random.nextInt((int) PAGES.byteSize());
+                long expected = Math.min(bytes, toChunkEnd);
+                String where = geo + ": page " + n / 8;
+                int op = random.nextInt(4);
+                switch (op) {
+                    case 0 -> geo.target.directAccess(pgoff, 1);
+                    case 1 -> geo.target.copyToIter(pgoff, PAGES, bytes, null);
+                    case 2 -> geo.target.copyFromIter(pgoff, PAGES, bytes, null);
+                    default -> geo.target.flush(pgoff, PAGES, bytes);
+                }
+                assertEquals(stripe, last[0], where);
+                assertEquals(devicePgoff, recorders[stripe].pgoff, where);
+                assertEquals(op == 0 ? 1 : expected, recorders[stripe].bytes, where);
+            }
+        }
+        assertBothMappings(shifts, 300 - shifts);
     }
 
     @Test
