@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import org.dmstack.block.Bio;
 import org.dmstack.block.BioFlag;
@@ -25,9 +26,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client: the handshake, then the transmission phase. The connection's own thread reads
- * requests and checks them; each valid request runs on a virtual thread of its own, so replies
- * go out in the order requests finish. Replies are written whole under one lock.
+ * One client: the handshake, then the transmission phase. The connection's own thread (the
+ * reader) reads requests and checks them. A READ or WRITE is submitted from the reader itself;
+ * when its bios complete at once (a RAM disk) the reader writes the reply too, before it reads the
+ * next request, as nbdkit's worker threads do. A bio completed later by another thread (a device
+ * holding I/O) is answered from a new virtual thread, so that thread never waits for this
+ * client's socket; every other request (a device that is away, FLUSH, TRIM, WRITE_ZEROES) runs on
+ * a virtual thread of its own, so it may wait without holding up the reader. Replies go out in
+ * the order requests finish, each written whole under one lock.
+ *
+ * <p>A client must read replies while it sends requests (every real client does): the reader
+ * writing a reply does not read meanwhile, so a client that only writes stalls itself, and only
+ * itself.
  *
  * <p>A request is only submitted to the device once all of it has arrived, so a client that
  * vanishes mid-request changes nothing. Bios are never timed out here: a device held during a
@@ -56,6 +66,8 @@ final class Connection implements Runnable {
     private final Semaphore bytes = new Semaphore(MAX_BYTES);
     private final PayloadPool payloads = new PayloadPool();
     private volatile boolean sendFailed;
+    /** The thread reading requests; a request that completes on it is answered on it too. */
+    private Thread reader;
 
     // Negotiated
     private boolean noZeroes;
@@ -318,6 +330,7 @@ final class Connection implements Runnable {
     }
 
     private void transmission() throws IOException, InterruptedException {
+        reader = Thread.currentThread();
         ByteBuffer header = ByteBuffer.allocate(28);
         try {
             while (true) {
@@ -352,20 +365,120 @@ final class Connection implements Runnable {
                         requests.release();
                         throw e;
                     }
-                    dispatch(r, buf, n);
+                    start(r, buf, n);
                 } else if (refusal != null) {
                     reply(r, refusal.error(), refusal.message(), null);
                 } else {
                     int n = r.type() == CMD_READ ? (int) r.length() : 0;
                     requests.acquire();
                     bytes.acquire(n);
-                    dispatch(r, null, n);
+                    start(r, null, n);
                 }
             }
         } finally {
             // Replies to what is in flight still go out (a DISC, a half-closed socket, a stop).
             requests.acquire(MAX_REQUESTS);
             requests.release(MAX_REQUESTS);
+        }
+    }
+
+    /**
+     * Starts a checked request. A READ or WRITE whose device is there is submitted from the
+     * reader itself: bios complete asynchronously, so the reader never waits for one, and a bio
+     * that completes at once (a RAM disk) is answered at once, on the reader, with no thread in
+     * between. Everything else (a device that is away, FLUSH, TRIM, WRITE_ZEROES, a FUA write
+     * that needs a flush after it) may wait, so it runs on a virtual thread of its own.
+     */
+    private void start(Request r, MemorySegment payload, int budget) {
+        BlockDevice d = export.device();
+        if (d == null || export.isShutdown() || r.length() == 0 || !(r.type() == CMD_READ || r.type() == CMD_WRITE)
+                || (r.type() == CMD_WRITE && r.fua() && d.writeCache() && !d.fua())) {
+            dispatch(r, payload, budget);
+            return;
+        }
+        new InFlight(r, payload, budget).submit(d);
+    }
+
+    /**
+     * A READ or WRITE submitted from the reader: its bios (split at max_sectors, all in flight
+     * at once) and what the reply needs. The last bio to complete sends the reply: on the reader
+     * when that is where it completed, else on a new virtual thread, so a completing thread that
+     * is not ours (a mapped device letting held bios go) never waits for this client's socket.
+     */
+    private final class InFlight {
+        private final Request r;
+        private final MemorySegment pooled; // the WRITE payload or the READ buffer, back to the pool when done
+        private final MemorySegment data;
+        private final int budget;
+        private AtomicInteger remaining;
+        private BlkStatus[] statuses;
+
+        InFlight(Request r, MemorySegment payload, int budget) {
+            this.r = r;
+            this.budget = budget;
+            this.pooled = payload != null ? payload : payloads.take(r.length());
+            this.data = pooled.asSlice(0, r.length());
+        }
+
+        void submit(BlockDevice d) {
+            boolean write = r.type() == CMD_WRITE;
+            boolean fua = write && r.fua() && d.writeCache() && d.fua();
+            long sector = r.offset() >>> Units.SECTOR_SHIFT;
+            long max = maxBytes(d);
+            long length = data.byteSize();
+            int parts = (int) ((length + max - 1) / max);
+            statuses = new BlkStatus[parts];
+            remaining = new AtomicInteger(parts);
+            for (int i = 0; i < parts; i++) {
+                long off = i * max;
+                MemorySegment part = parts == 1 ? data : data.asSlice(off, Math.min(max, length - off));
+                long s = sector + (off >>> Units.SECTOR_SHIFT);
+                Bio bio = write ? (fua ? Bio.write(s, part, BioFlag.FUA) : Bio.write(s, part)) : Bio.read(s, part);
+                int index = i;
+                try {
+                    d.submit(bio);
+                } catch (RuntimeException e) {
+                    LOG.error("{}: {} failed", peer, Nbd.commandName(r.type()), e);
+                    bio.endio(BlkStatus.ioerr("internal error: " + e)); // no-op when the bio had already ended
+                }
+                bio.completion().whenComplete((status, failure) -> partDone(index, failure == null ? status
+                        : BlkStatus.ioerr(Nbd.commandName(r.type()) + ": " + failure)));
+            }
+        }
+
+        private void partDone(int index, BlkStatus status) {
+            statuses[index] = status;
+            if (remaining.decrementAndGet() != 0) return;
+            if (Thread.currentThread() == reader) finish();
+            else Thread.ofVirtual().name("nbd-reply").start(this::finish);
+        }
+
+        /** Replies (the first failed part's error, in the order of the parts) and lets go of the request's resources. */
+        private void finish() {
+            try {
+                BlkStatus s = BlkStatus.OK;
+                for (BlkStatus st : statuses) {
+                    if (!st.isOk()) {
+                        s = st;
+                        break;
+                    }
+                }
+                BlkStatus status = s;
+                trySend(() -> {
+                    if (status.isOk()) reply(r, 0, null, r.type() == CMD_READ ? data.asByteBuffer() : null);
+                    else reply(r, errno(status), Nbd.commandName(r.type()) + ": " + status.message(), null);
+                });
+            } catch (RuntimeException e) {
+                LOG.error("{}: {} failed", peer, Nbd.commandName(r.type()), e);
+            } finally {
+                release();
+            }
+        }
+
+        private void release() {
+            payloads.give(pooled);
+            bytes.release(budget);
+            requests.release();
         }
     }
 

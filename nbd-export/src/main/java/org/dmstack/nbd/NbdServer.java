@@ -35,8 +35,10 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
- * <p>It listens on 127.0.0.1 unless told otherwise. Each client gets a thread; its requests run
- * on virtual threads, so one client's slow device or slow network never holds up another.
+ * <p>It listens on 127.0.0.1 unless told otherwise. Each client gets a platform thread of its
+ * own that reads its requests and answers those its device completes at once; requests that
+ * may wait run on virtual threads, so one client's slow device or slow network never holds up
+ * another.
  * Requests for an export whose device is away (a driver being updated) wait for it, up to the
  * hold timeout.
  */
@@ -185,7 +187,10 @@ public final class NbdServer implements AutoCloseable {
             }
             Connection c = new Connection(ch, exports, holdNanos);
             connections.add(c);
-            Thread t = Thread.ofVirtual().name("nbd-connection").unstarted(() -> {
+            // A platform thread: it blocks in the kernel for the next request and for a reply that
+            // does not fit the socket buffer at once, where a virtual thread parks and is woken by
+            // the poller, a hand-off each time (about 20 us a request at queue depth 1 here).
+            Thread t = Thread.ofPlatform().daemon().name("nbd-connection").unstarted(() -> {
                 try {
                     c.run();
                 } finally {
