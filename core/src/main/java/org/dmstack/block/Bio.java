@@ -211,10 +211,14 @@ public final class Bio {
     /** Ends the bio. Only the first call counts: a bio completes exactly once. */
     public void endio(BlkStatus status) {
         if (!STATUS.compareAndSet(this, (BlkStatus) null, status)) return;
-        EndIo e = endIo;
-        if (e != null) e.endio(this, status);
-        CompletableFuture<BlkStatus> f = future;
-        if (f != null) f.complete(status);
+        try {
+            EndIo e = endIo;
+            if (e != null) e.endio(this, status);
+        } finally {
+            // A failing callback must not leave those who wait on this bio waiting forever.
+            CompletableFuture<BlkStatus> f = future;
+            if (f != null) f.complete(status);
+        }
     }
 
     /** The status once the bio has ended (for those who wait on it or chain work after it). */

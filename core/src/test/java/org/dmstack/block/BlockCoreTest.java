@@ -111,4 +111,21 @@ class BlockCoreTest {
         assertEquals("512B", Units.humanSize(512));
         assertEquals("1T", Units.humanSize(1L << 40));
     }
+
+    @Test
+    void aBioEndsOnceAndWaitersAreReleasedEvenWhenItsCallbackFails() {
+        Bio bio = Bio.read(0, Arena.ofAuto().allocate(512));
+        java.util.concurrent.CompletableFuture<BlkStatus> waiting = bio.completion().toCompletableFuture();
+        java.util.List<BlkStatus> heard = new java.util.ArrayList<>();
+        bio.setEndIo((b, status) -> {
+            heard.add(status);
+            throw new IllegalStateException("a broken stacking driver");
+        });
+        assertThrows(IllegalStateException.class, () -> bio.endio(BlkStatus.ioerr("first")));
+        bio.endio(BlkStatus.OK);
+        assertEquals(List.of(BlkStatus.ioerr("first")), heard, "only the first end counts");
+        assertEquals(BlkStatus.ioerr("first"), waiting.join());
+        assertEquals(BlkStatus.ioerr("first"), bio.await());
+        assertTrue(bio.isDone());
+    }
 }
