@@ -1,5 +1,7 @@
 package org.dmstack.dm.linear;
 
+import static org.dmstack.testkit.MockDevices.device;
+import static org.dmstack.testkit.MockDevices.line;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -16,7 +18,6 @@ import java.util.List;
 import org.dmstack.block.Bio;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.DevT;
-import org.dmstack.block.QueueLimits;
 import org.dmstack.dax.DaxDevice;
 import org.dmstack.dax.DaxException;
 import org.dmstack.dax.DaxMapping;
@@ -31,34 +32,12 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The linear target against mocked devices: how to unit-test a target without any driver. A
- * mocked {@link TargetContext} stands for the table line and hands out mocked devices.
+ * {@link TargetContext} from testkit's {@code MockDevices.line} stands for the table line and hands
+ * out devices mocked with {@code MockDevices.device}.
  */
 class LinearTargetTypeTest {
     private final BlockDevice ram0 = device("ram0", new DevT(1, 0), 4096);
     private final LinearTargetType type = new LinearTargetType();
-
-    static BlockDevice device(String name, DevT devt, long sectors) {
-        BlockDevice device = mock(BlockDevice.class);
-        when(device.name()).thenReturn(name);
-        when(device.devt()).thenReturn(devt);
-        when(device.capacity()).thenReturn(sectors);
-        when(device.limits()).thenReturn(QueueLimits.of(512, 4096));
-        return device;
-    }
-
-    /** A table line {@code <begin> <length> linear <args>} whose devices are the mocks given. */
-    static TargetContext line(long begin, long length, String args, BlockDevice... devices) throws TargetException {
-        TargetContext context = mock(TargetContext.class);
-        when(context.begin()).thenReturn(begin);
-        when(context.length()).thenReturn(length);
-        when(context.args()).thenReturn(List.of(args.split(" ")));
-        when(context.getDevice(any())).thenAnswer(call -> {
-            String path = call.getArgument(0);
-            for (BlockDevice d : devices) if (path.equals(d.name()) || path.equals(d.devt().toString())) return d;
-            throw new TargetException(path + ": No such device"); // what core says
-        });
-        return context;
-    }
 
     @Test
     void mapsEachSectorToTheSameOffsetOnTheDevice() throws TargetException {

@@ -8,6 +8,7 @@ import static org.mockito.Mockito.when;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Random;
+import org.dmstack.testkit.MockDevices;
 import org.dmstack.block.Bio;
 import org.dmstack.block.BlkStatus;
 import org.dmstack.block.BlockDevice;
@@ -58,10 +59,10 @@ class StripedMappingPropertyTest {
             StringBuilder args = new StringBuilder().append(stripes).append(' ').append(chunk);
             for (int i = 0; i < stripes; i++) {
                 starts[i] = align * (random.nextInt(2) == 0 ? 0 : random.nextInt(1 << 20));
-                devices[i] = StripedTargetTypeTest.device("ram" + i, new DevT(1, i), starts[i] + width);
+                devices[i] = MockDevices.device("ram" + i, new DevT(1, i), starts[i] + width);
                 args.append(" ram").append(i).append(' ').append(starts[i]);
             }
-            target = new StripedTargetType().construct(StripedTargetTypeTest.line(begin, length, args.toString(), devices));
+            target = new StripedTargetType().construct(MockDevices.line(begin, length, args.toString(), devices));
             boolean powersOfTwo = Integer.bitCount(chunk) == 1 && Integer.bitCount(stripes) == 1;
             assertEquals(powersOfTwo ? StripedTargetType.Striped.Shifts.class : StripedTargetType.Striped.Divisions.class, target.getClass(), toString());
 

@@ -1,5 +1,7 @@
 package org.dmstack.dm.stripe;
 
+import static org.dmstack.testkit.MockDevices.device;
+import static org.dmstack.testkit.MockDevices.line;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -32,36 +34,14 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The striped target against mocked devices: how to unit-test a target without any driver. A
- * mocked {@link TargetContext} stands for the table line and hands out mocked devices.
+ * {@link TargetContext} from testkit's {@code MockDevices.line} stands for the table line and hands
+ * out devices mocked with {@code MockDevices.device}.
  */
 class StripedTargetTypeTest {
     private final BlockDevice ram0 = device("ram0", new DevT(1, 0), 4096);
     private final BlockDevice ram1 = device("ram1", new DevT(1, 1), 4096);
     private final BlockDevice ram2 = device("ram2", new DevT(1, 2), 4096);
     private final StripedTargetType type = new StripedTargetType();
-
-    static BlockDevice device(String name, DevT devt, long sectors) {
-        BlockDevice device = mock(BlockDevice.class);
-        when(device.name()).thenReturn(name);
-        when(device.devt()).thenReturn(devt);
-        when(device.capacity()).thenReturn(sectors);
-        when(device.limits()).thenReturn(QueueLimits.of(512, 4096));
-        return device;
-    }
-
-    /** A table line {@code <begin> <length> striped <args>} whose devices are the mocks given. */
-    static TargetContext line(long begin, long length, String args, BlockDevice... devices) throws TargetException {
-        TargetContext context = mock(TargetContext.class);
-        when(context.begin()).thenReturn(begin);
-        when(context.length()).thenReturn(length);
-        when(context.args()).thenReturn(args.isEmpty() ? List.of() : List.of(args.split(" ")));
-        when(context.getDevice(any())).thenAnswer(call -> {
-            String path = call.getArgument(0);
-            for (BlockDevice d : devices) if (path.equals(d.name()) || path.equals(d.devt().toString())) return d;
-            throw new TargetException(path + ": No such device"); // what core says
-        });
-        return context;
-    }
 
     /** 2 stripes of 16-sector chunks: chunks 0, 2, 4... on ram0 from 0; chunks 1, 3, 5... on ram1 from 64. */
     private Target twoStripes() throws TargetException {
