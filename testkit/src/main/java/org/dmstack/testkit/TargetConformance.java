@@ -49,8 +49,6 @@ import org.junit.jupiter.api.DynamicTest;
  * fresh devices. A failure says what the target did wrong, in terms of sectors and devices.
  */
 public final class TargetConformance {
-    private static final long IO_TIMEOUT_SECONDS = 20;
-
     private final TargetType type;
     private final String table;
     private int deviceCount = 4;
@@ -167,17 +165,8 @@ public final class TargetConformance {
         }
     }
 
-    private static BlkStatus submit(BlockDevice device, Bio bio) {
-        device.submit(bio);
-        try {
-            return bio.completion().toCompletableFuture().get(IO_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            throw new AssertionError(bio + " to " + device.name() + " did not complete within " + IO_TIMEOUT_SECONDS + " s", e);
-        }
-    }
-
     private static void ok(BlockDevice device, Bio bio) {
-        BlkStatus s = submit(device, bio);
+        BlkStatus s = Bios.submit(device, bio);
         if (!s.isOk()) throw new AssertionError(bio + " to " + device.name() + " failed: " + s);
     }
 

@@ -1,5 +1,8 @@
 package org.dmstack.dm.linear;
 
+import static org.dmstack.testkit.Bios.pattern;
+import static org.dmstack.testkit.Bios.submit;
+
 import org.dmstack.block.BioOp;
 import org.dmstack.testkit.RecordingDevice;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -44,17 +47,6 @@ class LinearStackTest {
     /** Two linear lines: dm sectors 0..1023 are ram0 2048..3071, 1024..2047 are ram1 0..1023. */
     private MappedDevice twoLines() {
         return dm.create("lv", "0 1024 linear ram0 2048\n1024 1024 linear /dev/ram1 0");
-    }
-
-    private static MemorySegment pattern(long sectors, int seed) {
-        MemorySegment m = MemorySegment.ofArray(new byte[(int) (sectors * 512)]);
-        for (long i = 0; i < m.byteSize(); i++) m.set(ValueLayout.JAVA_BYTE, i, (byte) (i * 31 + seed));
-        return m;
-    }
-
-    private static BlkStatus submit(BlockDevice device, Bio bio) {
-        device.submit(bio);
-        return bio.await();
     }
 
     @Test

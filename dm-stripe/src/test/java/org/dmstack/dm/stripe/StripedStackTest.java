@@ -1,5 +1,8 @@
 package org.dmstack.dm.stripe;
 
+import static org.dmstack.testkit.Bios.pattern;
+import static org.dmstack.testkit.Bios.submit;
+
 import org.dmstack.block.BioOp;
 import org.dmstack.testkit.RecordingDevice;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -9,7 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -51,17 +53,6 @@ class StripedStackTest {
     /** 2 stripes of 16 sectors: chunks 0, 2, 4... on ram0 from 0; chunks 1, 3, 5... on ram1 from 64. */
     private MappedDevice twoStripes() {
         return dm.create("st", "0 1024 striped 2 16 ram0 0 /dev/ram1 64");
-    }
-
-    private static MemorySegment pattern(long sectors, int seed) {
-        MemorySegment m = MemorySegment.ofArray(new byte[(int) (sectors * 512)]);
-        for (long i = 0; i < m.byteSize(); i++) m.set(ValueLayout.JAVA_BYTE, i, (byte) (i * 31 + seed));
-        return m;
-    }
-
-    private static BlkStatus submit(BlockDevice device, Bio bio) {
-        device.submit(bio);
-        return bio.await();
     }
 
     /** Checks that sector {@code first + n} of the striped target holds sector n of {@code data}, on the RAM disk and sector the geometry says. */
