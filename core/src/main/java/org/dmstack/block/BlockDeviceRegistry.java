@@ -51,12 +51,6 @@ public final class BlockDeviceRegistry {
         return devt;
     }
 
-    /** Forgets a name's number, so it can be given to another (dm does this on remove). */
-    public synchronized void release(String name) {
-        DevT devt = numbers.get(name);
-        if (devt != null && !byDevt.containsKey(devt)) numbers.remove(name);
-    }
-
     /** Publishes a device. @throws IllegalStateException when the name or number is taken */
     public void add(BlockDevice device) {
         synchronized (this) {
@@ -81,19 +75,6 @@ public final class BlockDeviceRegistry {
             byDevt.remove(device.devt());
         }
         for (Listener l : listeners) l.removed(device);
-    }
-
-    /**
-     * Renames a device in place (dm rename). @throws IllegalStateException when the new name is
-     * taken
-     */
-    public synchronized void rename(BlockDevice device, String oldName) {
-        if (byName.get(oldName) != device) throw new IllegalStateException("Device " + oldName + " is not registered");
-        if (byName.containsKey(device.name())) throw new IllegalStateException("Device " + device.name() + " already exists");
-        byName.remove(oldName);
-        numbers.remove(oldName);
-        byName.put(device.name(), device);
-        numbers.put(device.name(), device.devt());
     }
 
     /** Finds a device by "name", "/dev/name" or "major:minor"; null when there is none. */

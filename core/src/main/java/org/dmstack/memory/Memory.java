@@ -4,9 +4,10 @@ import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * The three ways memory is copied in a DAX stack: a plain copy (a poisoned source is a machine
- * check), a machine-check-safe copy that stops at the first poisoned cache line and says how far
- * it got (memcpy_mcsafe), and a copy that makes the destination durable (memcpy_flushcache).
+ * How memory is copied in a DAX stack: a plain copy (a poisoned source is a machine check), a
+ * machine-check-safe copy that stops at the first poisoned cache line and says how far it got
+ * (memcpy_mcsafe), and the write-back that makes a copy durable (IovIter's
+ * copyFromIterFlushcache is memcpy_flushcache: a copy and then {@link #writeback}).
  */
 public final class Memory {
     private static final LongAdder FORCES = new LongAdder();
@@ -34,12 +35,6 @@ public final class Memory {
         }
         if (good > 0) MemorySegment.copy(src, srcOffset, dst, dstOffset, good);
         return good;
-    }
-
-    /** memcpy_flushcache: the copy is durable in the destination when this returns. */
-    public static void copyFlushcache(MemorySegment src, long srcOffset, MemorySegment dst, long dstOffset, long bytes) {
-        copy(src, srcOffset, dst, dstOffset, bytes);
-        writeback(dst, dstOffset, bytes);
     }
 
     /**
