@@ -7,7 +7,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.dmstack.block.Bio;
 import org.dmstack.block.BlkStatus;
 import org.dmstack.block.BlockDevice;
-import org.dmstack.block.Units;
+import org.dmstack.units.Units;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;

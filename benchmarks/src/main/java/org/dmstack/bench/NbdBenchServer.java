@@ -2,7 +2,7 @@ package org.dmstack.bench;
 
 import java.util.concurrent.CountDownLatch;
 import org.dmstack.block.BlockDeviceRegistry;
-import org.dmstack.block.Units;
+import org.dmstack.units.Units;
 import org.dmstack.brd.Brd;
 import org.dmstack.brd.BrdConfig;
 import org.dmstack.dm.DeviceMapper;

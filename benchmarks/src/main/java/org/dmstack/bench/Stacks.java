@@ -12,7 +12,7 @@ import org.dmstack.block.Bio;
 import org.dmstack.block.BlkStatus;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.BlockDeviceRegistry;
-import org.dmstack.block.Units;
+import org.dmstack.units.Units;
 import org.dmstack.brd.Brd;
 import org.dmstack.brd.BrdConfig;
 import org.dmstack.dax.DaxDevice;

@@ -8,7 +8,7 @@ import java.util.TreeMap;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.BlockDeviceRegistry;
 import org.dmstack.block.DevT;
-import org.dmstack.block.Units;
+import org.dmstack.units.Units;
 import org.dmstack.memory.PagePool;
 import org.dmstack.memory.PageStore;
 import org.slf4j.Logger;

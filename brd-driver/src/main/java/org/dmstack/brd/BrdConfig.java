@@ -1,7 +1,7 @@
 package org.dmstack.brd;
 
 import java.util.Map;
-import org.dmstack.block.Units;
+import org.dmstack.units.Units;
 
 /**
  * The brd driver's configuration, Linux's module parameters: {@code rd_nr} RAM disks of

@@ -7,7 +7,7 @@ import org.dmstack.block.Bio;
 import org.dmstack.block.DevT;
 import org.dmstack.block.GenDisk;
 import org.dmstack.block.QueueLimits;
-import org.dmstack.block.Units;
+import org.dmstack.units.Units;
 import org.dmstack.dax.DaxException;
 import org.dmstack.dax.DaxException.Errno;
 import org.dmstack.dax.DaxMapping;

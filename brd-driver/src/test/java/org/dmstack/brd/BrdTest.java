@@ -19,7 +19,7 @@ import org.dmstack.block.BlockDevice;
 import org.dmstack.block.BlockDeviceRegistry;
 import org.dmstack.block.DevT;
 import org.dmstack.block.GenDisk;
-import org.dmstack.block.Units;
+import org.dmstack.units.Units;
 import org.dmstack.memory.PagePool;
 import org.dmstack.memory.PageStore;
 import org.junit.jupiter.api.AfterEach;

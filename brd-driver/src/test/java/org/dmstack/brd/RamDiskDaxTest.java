@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import java.lang.foreign.MemorySegment;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.BlockDeviceRegistry;
-import org.dmstack.block.Units;
+import org.dmstack.units.Units;
 import org.dmstack.dax.DaxDevice;
 import org.dmstack.dax.DaxException;
 import org.dmstack.dax.DaxMapping;

@@ -1,5 +1,6 @@
 package org.dmstack.block;
 
+import org.dmstack.units.Units;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;

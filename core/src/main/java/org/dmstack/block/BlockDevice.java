@@ -1,5 +1,6 @@
 package org.dmstack.block;
 
+import org.dmstack.units.Units;
 import org.dmstack.dax.DaxDevice;
 import org.osgi.annotation.versioning.ProviderType;
 

@@ -1,5 +1,6 @@
 package org.dmstack.block;
 
+import org.dmstack.units.Units;
 import java.util.Objects;
 import org.dmstack.dax.DaxDevice;
 import org.dmstack.dax.DaxOperations;
@@ -37,7 +38,7 @@ public final class GenDisk implements BlockDevice {
         this.fua = b.fua;
         this.handler = b.handler;
         this.badBlocks = b.badBlocks;
-        this.dax = b.daxOps == null ? null : new DaxDevice(name, b.daxOps, () -> this.capacity >> (Units.PAGE_SHIFT - Units.SECTOR_SHIFT), b.daxWriteCache);
+        this.dax = b.daxOps == null ? null : new DaxDevice(name, b.daxOps, () -> this.capacity >> Units.PAGE_SECTORS_SHIFT, b.daxWriteCache);
         defineAttributes();
     }
 

@@ -1,5 +1,7 @@
 package org.dmstack.block;
 
+import org.dmstack.units.Units;
+
 /**
  * A queue's I/O limits, as in Linux's struct queue_limits, and their stacking rules
  * (blk_stack_limits): a stacked device takes the largest block sizes and minimum I/O of the

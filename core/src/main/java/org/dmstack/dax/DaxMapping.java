@@ -1,6 +1,7 @@
 package org.dmstack.dax;
 
 import java.lang.foreign.MemorySegment;
+import org.dmstack.units.Units;
 
 /**
  * The answer to direct_access: {@code kaddr} starts at the requested page and is
@@ -14,6 +15,6 @@ public record DaxMapping(MemorySegment kaddr, long pfn, long pages) {
     /** The same mapping limited to at most {@code maxPages} pages (dm clamps to its target). */
     public DaxMapping clamp(long maxPages) {
         if (maxPages >= pages) return this;
-        return new DaxMapping(kaddr.asSlice(0, maxPages << org.dmstack.block.Units.PAGE_SHIFT), pfn, maxPages);
+        return new DaxMapping(kaddr.asSlice(0, maxPages << Units.PAGE_SHIFT), pfn, maxPages);
     }
 }

@@ -1,7 +1,7 @@
 package org.dmstack.dax;
 
 import java.lang.foreign.MemorySegment;
-import org.dmstack.block.Units;
+import org.dmstack.units.Units;
 import org.dmstack.dax.DaxException.Errno;
 import org.dmstack.iov.IovIter;
 import org.dmstack.memory.Memory;

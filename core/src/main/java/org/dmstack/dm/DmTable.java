@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import org.dmstack.block.DevT;
 import org.dmstack.block.QueueLimits;
+import org.dmstack.units.Units;
 
 /**
  * A constructed table: its targets in sector order, the devices they hold, and what the table
@@ -111,7 +112,7 @@ final class DmTable {
                         + start + ", len=" + length + ", dev_size=" + deviceSize);
             }
             int lbs = device.limits().logicalBlockSize();
-            long lbsSectors = lbs >> 9;
+            long lbsSectors = lbs >> Units.SECTOR_SHIFT;
             if (start % lbsSectors != 0 || length % lbsSectors != 0) {
                 throw new DmException("line " + line.lineNumber() + ": " + line.type() + ": start=" + start + ", len=" + length
                         + " not aligned to h/w logical block size " + lbs + " of " + device.name());

@@ -6,7 +6,7 @@ import org.dmstack.block.Bio;
 import org.dmstack.block.BlkStatus;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.QueueLimits;
-import org.dmstack.block.Units;
+import org.dmstack.units.Units;
 import org.dmstack.dax.DaxDevice;
 import org.dmstack.dax.DaxException;
 import org.dmstack.dax.DaxException.Errno;

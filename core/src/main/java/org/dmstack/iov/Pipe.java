@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.WritableByteChannel;
 import java.util.ArrayDeque;
-import org.dmstack.block.Units;
+import org.dmstack.units.Units;
 
 /**
  * A pipe as splice uses it: a bounded ring of page buffers. A PIPE {@link IovIter} fills it;

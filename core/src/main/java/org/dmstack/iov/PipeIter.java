@@ -1,7 +1,7 @@
 package org.dmstack.iov;
 
 import java.lang.foreign.MemorySegment;
-import org.dmstack.block.Units;
+import org.dmstack.units.Units;
 import org.dmstack.memory.Memory;
 
 /**

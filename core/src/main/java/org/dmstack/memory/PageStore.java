@@ -11,7 +11,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import org.dmstack.block.Units;
+import org.dmstack.units.Units;
 
 /**
  * Sparse memory for a RAM disk, like the radix tree of pages in Linux's brd: page N of the device

@@ -4,7 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
-import org.dmstack.block.Units;
+import org.dmstack.units.Units;
 
 /**
  * Poisoned memory: cache lines that hold a media error, as the CPU sees them. Poison belongs to

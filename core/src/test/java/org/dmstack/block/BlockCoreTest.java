@@ -1,5 +1,6 @@
 package org.dmstack.block;
 
+import org.dmstack.units.Units;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;

@@ -1,5 +1,6 @@
 package org.dmstack.block;
 
+import org.dmstack.units.Units;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicInteger;

@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.List;
-import org.dmstack.block.Units;
+import org.dmstack.units.Units;
 import org.junit.jupiter.api.Test;
 
 class PageStoreTest {

@@ -13,7 +13,7 @@ import org.dmstack.block.BioOp;
 import org.dmstack.block.DevT;
 import org.dmstack.block.GenDisk;
 import org.dmstack.block.QueueLimits;
-import org.dmstack.block.Units;
+import org.dmstack.units.Units;
 
 /**
  * A RAM disk for tests: contents in a memory segment that outlives the device (so a "new"

@@ -5,7 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
-import org.dmstack.block.Units;
+import org.dmstack.units.Units;
 import org.dmstack.nfit.Subtable.Capabilities;
 import org.dmstack.nfit.Subtable.ControlRegion;
 import org.dmstack.nfit.Subtable.FlushHint;

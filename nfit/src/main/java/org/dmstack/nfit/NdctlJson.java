@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import org.dmstack.block.Units;
+import org.dmstack.units.Units;
 import org.dmstack.nfit.Subtable.MemoryMap;
 import org.dmstack.nvdimm.Region;
 

@@ -2,7 +2,7 @@ package org.dmstack.nfit;
 
 import java.util.List;
 import java.util.Locale;
-import org.dmstack.block.Units;
+import org.dmstack.units.Units;
 import org.dmstack.nfit.Subtable.Capabilities;
 import org.dmstack.nfit.Subtable.ControlRegion;
 import org.dmstack.nfit.Subtable.DataRegion;

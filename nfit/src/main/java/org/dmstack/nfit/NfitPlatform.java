@@ -13,7 +13,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.dmstack.block.Units;
+import org.dmstack.units.Units;
 import org.dmstack.nfit.Subtable.ControlRegion;
 import org.dmstack.nfit.Subtable.FlushHint;
 import org.dmstack.nfit.Subtable.MemoryMap;

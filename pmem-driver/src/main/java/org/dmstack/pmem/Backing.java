@@ -16,7 +16,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
-import org.dmstack.block.Units;
+import org.dmstack.units.Units;
 import org.dmstack.memory.Poison;
 
 /**

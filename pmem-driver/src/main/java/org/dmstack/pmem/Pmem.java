@@ -7,7 +7,7 @@ import java.util.Map;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.BlockDeviceRegistry;
 import org.dmstack.block.DevT;
-import org.dmstack.block.Units;
+import org.dmstack.units.Units;
 import org.dmstack.nvdimm.MediaErrorListener;
 import org.dmstack.nvdimm.Region;
 import org.slf4j.Logger;

@@ -4,7 +4,7 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
-import org.dmstack.block.Units;
+import org.dmstack.units.Units;
 
 /**
  * A pmem device from direct configuration, like Linux's legacy {@code memmap=} persistent memory:

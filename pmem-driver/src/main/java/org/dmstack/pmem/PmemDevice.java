@@ -13,7 +13,7 @@ import org.dmstack.block.BlockDevice;
 import org.dmstack.block.DevT;
 import org.dmstack.block.GenDisk;
 import org.dmstack.block.QueueLimits;
-import org.dmstack.block.Units;
+import org.dmstack.units.Units;
 import org.dmstack.dax.DaxDevice;
 import org.dmstack.dax.DaxException;
 import org.dmstack.dax.DaxException.Errno;
@@ -240,9 +240,9 @@ public final class PmemDevice {
             // slice of exactly what is used saves slicing twice on every call.
             long pages = Math.min(left, Math.max(1, nrPages));
             if (!badBlocks.isEmpty()) {
-                long bad = badBlocks.firstBad(pgoff << (Units.PAGE_SHIFT - Units.SECTOR_SHIFT), pages << (Units.PAGE_SHIFT - Units.SECTOR_SHIFT));
+                long bad = badBlocks.firstBad(pgoff << Units.PAGE_SECTORS_SHIFT, pages << Units.PAGE_SECTORS_SHIFT);
                 if (bad >= 0) {
-                    long good = (bad >> (Units.PAGE_SHIFT - Units.SECTOR_SHIFT)) - pgoff;
+                    long good = (bad >> Units.PAGE_SECTORS_SHIFT) - pgoff;
                     if (good == 0) throw new DaxException(Errno.EIO, name + ": page " + pgoff + " has a media error (bad sector " + bad + ")");
                     pages = good;
                 }

@@ -14,7 +14,7 @@ import org.dmstack.block.Bio;
 import org.dmstack.block.BlkStatus;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.BlockDeviceRegistry;
-import org.dmstack.block.Units;
+import org.dmstack.units.Units;
 import org.dmstack.dax.FsDax;
 import org.dmstack.iov.IovIter;
 import org.junit.jupiter.api.Test;

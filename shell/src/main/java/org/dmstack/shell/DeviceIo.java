@@ -6,6 +6,7 @@ import java.util.concurrent.CompletionException;
 import org.dmstack.block.Bio;
 import org.dmstack.block.BlkStatus;
 import org.dmstack.block.BlockDevice;
+import org.dmstack.units.Units;
 
 /**
  * Byte-addressed reads and writes on a block device, as a buffered open of /dev/NAME gives a
@@ -82,14 +83,14 @@ final class DeviceIo {
     private void readAligned(long pos, MemorySegment buf) throws IoError {
         for (long off = 0; off < buf.byteSize(); off += MAX_BIO) {
             long n = Math.min(MAX_BIO, buf.byteSize() - off);
-            check(submit(Bio.read((pos + off) >> 9, buf.asSlice(off, n))), "reading");
+            check(submit(Bio.read((pos + off) >> Units.SECTOR_SHIFT, buf.asSlice(off, n))), "reading");
         }
     }
 
     private void writeAligned(long pos, MemorySegment buf) throws IoError {
         for (long off = 0; off < buf.byteSize(); off += MAX_BIO) {
             long n = Math.min(MAX_BIO, buf.byteSize() - off);
-            check(submit(Bio.write((pos + off) >> 9, buf.asSlice(off, n))), "writing");
+            check(submit(Bio.write((pos + off) >> Units.SECTOR_SHIFT, buf.asSlice(off, n))), "writing");
         }
     }
 

@@ -8,7 +8,7 @@ import java.util.Set;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.BlockDeviceRegistry;
 import org.dmstack.block.DevT;
-import org.dmstack.block.Units;
+import org.dmstack.units.Units;
 
 /**
  * {@code lsblk}: the devices as a tree, each disk with the mapped devices stacked on it below it

@@ -16,7 +16,7 @@ import org.dmstack.block.BlockDevice;
 import org.dmstack.block.DevT;
 import org.dmstack.block.GenDisk;
 import org.dmstack.block.QueueLimits;
-import org.dmstack.block.Units;
+import org.dmstack.units.Units;
 import org.dmstack.dax.DaxMapping;
 import org.dmstack.dax.DaxOperations;
 import org.dmstack.iov.IovIter;

@@ -21,7 +21,7 @@ import org.dmstack.block.Bio;
 import org.dmstack.block.BioOp;
 import org.dmstack.block.BlkStatus;
 import org.dmstack.block.BlockDevice;
-import org.dmstack.block.Units;
+import org.dmstack.units.Units;
 import org.dmstack.dax.DaxDevice;
 import org.dmstack.dax.FsDax;
 import org.dmstack.dm.DmException;

@@ -3,7 +3,7 @@ package org.dmstack.dm.linear;
 import java.lang.foreign.MemorySegment;
 import org.dmstack.block.Bio;
 import org.dmstack.block.BlockDevice;
-import org.dmstack.block.Units;
+import org.dmstack.units.Units;
 import org.dmstack.dax.DaxMapping;
 import org.dmstack.dm.DeviceVisitor;
 import org.dmstack.dm.MapResult;

@@ -1,4 +1,4 @@
-package org.dmstack.block;
+package org.dmstack.units;
 
 import java.util.Locale;
 
@@ -8,7 +8,9 @@ public final class Units {
     public static final int SECTOR_SIZE = 1 << SECTOR_SHIFT;
     public static final int PAGE_SHIFT = 12;
     public static final int PAGE_SIZE = 1 << PAGE_SHIFT;
-    public static final int PAGE_SECTORS = PAGE_SIZE / SECTOR_SIZE;
+    /** brd.c's PAGE_SECTORS_SHIFT: sectors to pages. */
+    public static final int PAGE_SECTORS_SHIFT = PAGE_SHIFT - SECTOR_SHIFT;
+    public static final int PAGE_SECTORS = 1 << PAGE_SECTORS_SHIFT;
     /** The cache line: the granularity of poison and of machine-check-safe copies. */
     public static final int CACHE_LINE = 64;
 
