@@ -3,45 +3,123 @@ package org.dmstack.nbd;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One client, from accept to close: the {@link Handshake}, then the {@link Transmission} of
- * the export it chose. How the session ends decides only what is logged; the socket is always
- * closed.
+ * the export it chose, each under its timeout. How the session ends decides only what is
+ * logged; the socket is always closed, and what the session held goes back.
+ *
+ * <p>The handshake runs on a virtual thread, so clients that connect and say nothing cost no
+ * operating-system thread. Transmission runs on a platform thread: it blocks in the kernel for
+ * the next request and for a reply that does not fit the socket buffer at once, where a virtual
+ * thread would park and be woken by the poller, a hand-off for every request. The connection
+ * limit bounds these threads.
  */
 final class Connection implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(Connection.class);
+    private static final int HANDSHAKE = 0, TRANSMISSION = 1, EXPIRED = 2;
 
     private final Wire wire;
     private final ExportTable exports;
-    private final long holdNanos;
+    private final Limits limits;
+    private final ScheduledExecutorService timer;
+    private final String refusal;
+    private final AtomicInteger state = new AtomicInteger(HANDSHAKE);
+    private volatile ScheduledFuture<?> timeout;
+    private volatile Transmission transmission;
 
-    Connection(SocketChannel channel, ExportTable exports, long holdNanos) {
+    /**
+     * @param refusal null to serve the client; else why it is not served (the connection
+     *     limit), which the handshake tells it
+     */
+    Connection(SocketChannel channel, ExportTable exports, Limits limits, ScheduledExecutorService timer, String refusal) {
         this.wire = new Wire(channel);
         this.exports = exports;
-        this.holdNanos = holdNanos;
+        this.limits = limits;
+        this.timer = timer;
+        this.refusal = refusal;
     }
 
     @Override
     public void run() {
         try {
+            if (limits.handshakeNanos() > 0) timeout = timer.schedule(this::handshakeExpired, limits.handshakeNanos(), TimeUnit.NANOSECONDS);
+            if (refusal != null) {
+                Handshake.refuse(wire, exports, refusal);
+                return;
+            }
             Negotiated chosen = Handshake.run(wire, exports);
-            if (chosen != null) new Transmission(wire, chosen, holdNanos).run();
-        } catch (EOFException e) {
-            LOG.debug("{}: client went away: {}", wire.peer, e.getMessage());
-        } catch (ProtocolError e) {
-            LOG.warn("{}: {}; disconnecting", wire.peer, e.getMessage());
-        } catch (IOException e) {
-            LOG.debug("{}: {}", wire.peer, e.toString());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (RuntimeException e) {
-            LOG.error("{}: unexpected failure; disconnecting", wire.peer, e);
+            if (chosen == null || !state.compareAndSet(HANDSHAKE, TRANSMISSION)) return;
+            cancelTimeout();
+            Transmission t = new Transmission(wire, chosen, limits.holdNanos(), limits.maxInflightBytes());
+            transmission = t;
+            if (limits.idleNanos() > 0) timeout = timer.schedule(this::idleCheck, limits.idleNanos(), TimeUnit.NANOSECONDS);
+            Thread worker = Thread.ofPlatform().daemon().name("nbd-connection").start(() -> transmit(t));
+            worker.join();
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            ended(e);
+        } finally {
+            cancelTimeout();
+            wire.close();
+        }
+    }
+
+    private void transmit(Transmission t) {
+        try {
+            t.run();
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            ended(e);
         } finally {
             wire.close();
         }
+    }
+
+    private void ended(Exception e) {
+        switch (e) {
+            case EOFException eof -> LOG.debug("{}: client went away: {}", wire.peer, eof.getMessage());
+            case ProtocolError p -> LOG.warn("{}: {}; disconnecting", wire.peer, p.getMessage());
+            case IOException io -> LOG.debug("{}: {}", wire.peer, io.toString());
+            case InterruptedException ie -> Thread.currentThread().interrupt();
+            default -> LOG.error("{}: unexpected failure; disconnecting", wire.peer, e);
+        }
+    }
+
+    private void handshakeExpired() {
+        if (!state.compareAndSet(HANDSHAKE, EXPIRED)) return;
+        LOG.info("{}: no export chosen within {} ms (handshake.timeout.ms); disconnecting", wire.peer,
+                Duration.ofNanos(limits.handshakeNanos()).toMillis());
+        wire.close();
+    }
+
+    /** Disconnects a session with nothing in flight and no request for the idle timeout; else looks again later. */
+    private void idleCheck() {
+        Transmission t = transmission;
+        long idleFor = System.nanoTime() - t.lastRequest();
+        long left = limits.idleNanos() - idleFor;
+        if (t.idle() && left <= 0) {
+            LOG.info("{}: idle for {} ms (idle.timeout.ms); disconnecting", wire.peer, Duration.ofNanos(idleFor).toMillis());
+            wire.close();
+            return;
+        }
+        if (wire.isOpen()) timeout = timer.schedule(this::idleCheck, left > 0 ? left : limits.idleNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    private void cancelTimeout() {
+        ScheduledFuture<?> f = timeout;
+        if (f != null) f.cancel(false);
+    }
+
+    /** Payload memory this connection has mapped now (0 before transmission). */
+    long mappedBytes() {
+        Transmission t = transmission;
+        return t == null ? 0 : t.mappedBytes();
     }
 
     /** Stops reading requests; replies to those in flight still go out. */

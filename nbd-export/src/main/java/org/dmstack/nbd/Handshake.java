@@ -29,17 +29,28 @@ final class Handshake {
 
     private final Wire wire;
     private final ExportTable exports;
+    private final String refusal;
     private boolean noZeroes;
     private boolean structured;
 
-    private Handshake(Wire wire, ExportTable exports) {
+    private Handshake(Wire wire, ExportTable exports, String refusal) {
         this.wire = wire;
         this.exports = exports;
+        this.refusal = refusal;
     }
 
     /** Haggles with the client: what it chose, or null when it aborted. */
     static Negotiated run(Wire wire, ExportTable exports) throws IOException {
-        return new Handshake(wire, exports).options();
+        return new Handshake(wire, exports, null).options();
+    }
+
+    /**
+     * Tells a client it cannot be served now, and why, in the protocol's words: NBD_OPT_LIST,
+     * INFO and GO get NBD_REP_ERR_POLICY with {@code why} (which clients print), and
+     * NBD_OPT_EXPORT_NAME, which cannot be answered, a hang-up. Returns when the client gives up.
+     */
+    static void refuse(Wire wire, ExportTable exports, String why) throws IOException {
+        new Handshake(wire, exports, why).options();
     }
 
     private Negotiated options() throws IOException {
@@ -90,6 +101,7 @@ final class Handshake {
 
     /** NBD_OPT_EXPORT_NAME: no way to say no, so an unknown export ends the session. */
     private Negotiated exportName(ByteBuffer data) throws IOException {
+        if (refusal != null) throw new ProtocolError(refusal);
         String name = string(data, data.remaining());
         Export e = name == null ? null : exports.find(name);
         BlockDevice d = e == null ? null : e.device();
@@ -103,6 +115,10 @@ final class Handshake {
     }
 
     private void list(ByteBuffer data) throws IOException {
+        if (refusal != null) {
+            optionError(OPT_LIST, REP_ERR_POLICY, refusal);
+            return;
+        }
         if (data.hasRemaining()) {
             optionError(OPT_LIST, REP_ERR_INVALID, "NBD_OPT_LIST carries no data");
             return;
@@ -135,6 +151,7 @@ final class Handshake {
             if (type == INFO_DESCRIPTION) wantDescription = true;
         }
         if (name == null) return optionError(option, REP_ERR_INVALID, what + ": the export name is not a valid NBD string");
+        if (refusal != null) return optionError(option, REP_ERR_POLICY, refusal);
         Export e = exports.find(name);
         BlockDevice d = e == null ? null : e.device();
         if (d == null) return optionError(option, REP_ERR_UNKNOWN, "No export named '" + name + "'");

@@ -48,24 +48,32 @@ final class Permit implements AutoCloseable {
         private final int maxRequests;
         private final Semaphore requests;
         private final Semaphore bytes;
-        private final PayloadPool pool = new PayloadPool();
+        private final int maxBytes;
+        private final PayloadPool pool;
 
         Permits(int maxRequests, int maxBytes) {
             this.maxRequests = maxRequests;
+            this.maxBytes = maxBytes;
             this.requests = new Semaphore(maxRequests);
             this.bytes = new Semaphore(maxBytes);
+            this.pool = new PayloadPool(maxBytes);
         }
 
-        /** A permit for a request carrying {@code bytes} of payload (read or written); waits while the budget is spent. */
+        /**
+         * A permit for a request carrying {@code bytes} of payload (read or written); waits while
+         * the budget is spent. A request larger than the whole budget waits until it has the
+         * connection to itself.
+         */
         Permit acquire(int bytes) throws InterruptedException {
+            int share = Math.min(bytes, maxBytes);
             requests.acquire();
             try {
-                this.bytes.acquire(bytes);
+                this.bytes.acquire(share);
             } catch (InterruptedException e) {
                 requests.release();
                 throw e;
             }
-            return new Permit(this, bytes);
+            return new Permit(this, share);
         }
 
         /** Whether no request is in flight. */
@@ -73,10 +81,20 @@ final class Permit implements AutoCloseable {
             return requests.availablePermits() == maxRequests;
         }
 
-        /** Waits until every permit is back: every request in flight has been answered (or its client is gone). */
-        void drain() throws InterruptedException {
-            requests.acquire(maxRequests);
+        /**
+         * Waits until every permit is back (every request in flight has been answered, or its
+         * client is gone), then unmaps the payload buffers. Not interruptible: the buffers may
+         * only go once no bio uses them.
+         */
+        void drainAndClose() {
+            requests.acquireUninterruptibly(maxRequests);
             requests.release(maxRequests);
+            pool.close();
+        }
+
+        /** Payload memory mapped now for this connection. */
+        long mappedBytes() {
+            return pool.mappedBytes();
         }
     }
 }

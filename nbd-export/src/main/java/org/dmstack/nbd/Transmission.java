@@ -36,8 +36,8 @@ final class Transmission {
 
     /** Requests in flight per connection before the reader stops reading (back-pressure). */
     static final int MAX_REQUESTS = 128;
-    /** Payload bytes (reads and writes) in flight per connection. */
-    static final int MAX_BYTES = 2 * MAX_PAYLOAD;
+    /** A refused WRITE's payload is read and dropped up to this size; beyond it the client is cut off, as nbdkit does. */
+    static final long MAX_SKIP = 2L * MAX_PAYLOAD;
     private static final MemorySegment ZEROES = Arena.global().allocate(1 << 20);
 
     private final Wire wire;
@@ -45,14 +45,35 @@ final class Transmission {
     private final Export export;
     private final long holdNanos;
     private final Replies replies;
-    private final Permit.Permits permits = new Permit.Permits(MAX_REQUESTS, MAX_BYTES);
+    private final Permit.Permits permits;
+    private volatile long lastRequest = System.nanoTime();
 
-    Transmission(Wire wire, Negotiated negotiated, long holdNanos) {
+    /**
+     * @param maxBytes payload bytes (of reads and writes) in flight at once, replies not yet
+     *     written included: the bound on what a client that does not read its replies can hold
+     */
+    Transmission(Wire wire, Negotiated negotiated, long holdNanos, int maxBytes) {
         this.wire = wire;
         this.n = negotiated;
         this.export = negotiated.export();
         this.holdNanos = holdNanos;
         this.replies = new Replies(wire, negotiated.structured());
+        this.permits = new Permit.Permits(MAX_REQUESTS, maxBytes);
+    }
+
+    /** When the last request arrived (System.nanoTime). */
+    long lastRequest() {
+        return lastRequest;
+    }
+
+    /** Whether no request is in flight. */
+    boolean idle() {
+        return permits.idle();
+    }
+
+    /** Payload memory this connection has mapped now. */
+    long mappedBytes() {
+        return permits.mappedBytes();
     }
 
     /** Reads and starts requests until the client disconnects; then waits for the replies to what is in flight. */
@@ -67,18 +88,20 @@ final class Transmission {
                 if (magic != REQUEST_MAGIC) throw new ProtocolError(String.format("bad request magic 0x%08x", magic));
                 Request r = new Request(Short.toUnsignedInt(header.getShort()), Short.toUnsignedInt(header.getShort()), header.getLong(),
                         header.getLong(), Integer.toUnsignedLong(header.getInt()));
+                lastRequest = System.nanoTime();
                 if (r.type() == CMD_DISC) {
                     LOG.debug("{}: NBD_CMD_DISC", wire.peer);
                     break;
                 }
                 Refusal refusal = validate(r);
                 if (refusal != null) {
-                    if (r.type() == CMD_WRITE) wire.skip(r.length()); // stay in step with the client; nothing is written
-                    replies.error(r, refusal.error(), refusal.message());
+                    refuse(r, refusal);
                     continue;
                 }
-                Permit permit = permits.acquire(r.type() == CMD_READ || r.type() == CMD_WRITE ? (int) r.length() : 0);
+                boolean payload = (r.type() == CMD_READ || r.type() == CMD_WRITE) && r.length() > 0;
+                Permit permit = permits.acquire(payload ? (int) r.length() : 0);
                 try {
+                    if (payload && !buffer(r, permit)) continue;
                     // All of a WRITE's payload, or nothing is written.
                     if (r.type() == CMD_WRITE) wire.readFully(permit.buffer(r.length()).asByteBuffer());
                     start(r, permit);
@@ -89,7 +112,32 @@ final class Transmission {
             }
         } finally {
             // Replies to what is in flight still go out (a DISC, a half-closed socket, a stop).
-            permits.drain();
+            permits.drainAndClose();
+        }
+    }
+
+    /** Answers a refused request; a WRITE's payload is read and dropped, so the session stays in step. */
+    private void refuse(Request r, Refusal refusal) throws IOException {
+        if (r.type() == CMD_WRITE && r.length() > MAX_SKIP) {
+            replies.error(r, refusal.error(), refusal.message());
+            throw new ProtocolError(refusal.message() + "; too large to skip");
+        }
+        if (r.type() == CMD_WRITE) wire.skip(r.length());
+        replies.error(r, refusal.error(), refusal.message());
+    }
+
+    /**
+     * Maps the payload buffer of a READ or WRITE; false, with the request answered ENOMEM and
+     * its permit closed, when there is no memory for it.
+     */
+    private boolean buffer(Request r, Permit permit) throws IOException {
+        try {
+            permit.buffer(r.length());
+            return true;
+        } catch (OutOfMemoryError e) {
+            permit.close();
+            refuse(r, new Refusal(ENOMEM, r.command() + ": " + e.getMessage()));
+            return false;
         }
     }
 

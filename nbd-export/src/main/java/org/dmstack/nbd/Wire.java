@@ -84,6 +84,10 @@ final class Wire {
         }
     }
 
+    boolean isOpen() {
+        return channel.isOpen();
+    }
+
     /** Closes the socket; a thread blocked reading or writing it gets an exception. */
     void close() {
         try {
