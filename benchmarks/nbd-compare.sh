@@ -108,7 +108,7 @@ mixed() {
   done
   for i in 1 2; do
     fio --name="$label-mixed-$i" --ioengine=nbd --uri="$uri" --rw=randwrite --bs=4k --iodepth=16 --numjobs=1 \
-        --offset=$(((i - 1) * quarter)) --size="$quarter" --verify=crc32c --verify_backlog=1024 \
+        --offset=$(((i - 1) * quarter)) --size="$quarter" --verify=crc32c --verify_backlog=1024 --verify_state_save=0 \
         --runtime="$RUNTIME" --time_based --output-format=json --output="$out/$label-mixed-$i.json" >"$out/$label-mixed-$i.log" 2>&1 &
     pids+=($!)
   done
