@@ -103,7 +103,7 @@ final class Transmission {
                 try {
                     if (payload && !buffer(r, permit)) continue;
                     // All of a WRITE's payload, or nothing is written.
-                    if (r.type() == CMD_WRITE) wire.readFully(permit.buffer(r.length()).asByteBuffer());
+                    if (payload && r.type() == CMD_WRITE) wire.readFully(permit.buffer(r.length()).asByteBuffer());
                     start(r, permit);
                 } catch (Throwable t) {
                     permit.close();
