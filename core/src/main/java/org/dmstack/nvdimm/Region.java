@@ -20,7 +20,7 @@ import java.util.Objects;
  *     caches), "memory_controller" (ADR) or "none"
  * @param interleaveWays how many DIMMs the range is interleaved across
  * @param mappings the DIMM extents that make up the range
- * @param flushHints flush hint addresses of the DIMMs (informational)
+ * @param flushHints flush hint addresses of the DIMMs (whether there are any decides FUA)
  * @param isetId the interleave-set cookie ndctl shows as iset_id (0 when none)
  * @param poison known media errors (address-range-scrub results), as byte ranges relative to
  *     the start of the region
@@ -97,6 +97,15 @@ public record Region(
         mappings = List.copyOf(mappings);
         flushHints = List.copyOf(flushHints);
         poison = List.copyOf(poison);
+    }
+
+    /**
+     * nvdimm_has_flush: whether the DIMMs of the region have flush hint addresses, so that a write
+     * can be made durable on its own. The pmem driver advertises FUA only then; a region without
+     * DIMMs cannot tell (Linux's -ENXIO) and counts as without.
+     */
+    public boolean hasFlush() {
+        return !mappings.isEmpty() && !flushHints.isEmpty();
     }
 
     /**
