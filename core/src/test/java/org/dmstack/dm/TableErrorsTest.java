@@ -90,6 +90,7 @@ class TableErrorsTest {
         assertFalse(md.hasInactiveTable());
         assertEquals("", f.dm.table("empty"));
         assertEquals(0, md.disk().capacity());
+        assertEquals("127", md.disk().attributes().read("queue/max_sectors_kb"), "blk_alloc_disk's default limits until a table is live");
         assertEquals("empty\t(254:0)\n", f.dm.ls());
         assertEquals("no targets specified", assertThrows(DmException.class, () -> f.dm.load("empty", "# still nothing")).getMessage());
         f.dm.load("empty", "0 100 zero");
