@@ -21,6 +21,12 @@ class TableErrorsTest {
         f.close();
     }
 
+    /**
+     * The kernel's checks in its order: dm_table_add_target (zero-length target, then "too large
+     * device" when start + length overflows or passes LLONG_MAX >> SECTOR_SHIFT, then the target
+     * type), adjoin ("Gap in table"), the target's constructor, device_area_is_invalid (sectors
+     * compared and printed unsigned); numbers are read as dmsetup's sscanf %llu reads them.
+     */
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', quoteCharacter = '"', textBlock = """
         gap                 | 0 100 testlinear ram0 0\\n200 100 testlinear ram0 100 | line 2: testlinear: Gap in table (sectors 100 to 199 are not mapped)

@@ -217,6 +217,9 @@ class NfitParserBadInputTest {
                 Region.Backing.file(Path.of("r1"), true)), List.of());
         assertEquals(List.of(0x100000000L, 0x200000000L), p.regions().stream().map(Region::spaStart).toList());
         assertEquals(List.of("region0", "region1"), p.regions().stream().map(Region::name).toList());
+        String dump = NfitDump.dump(nfit);
+        assertTrue(dump.contains("    SPA range 2: Persistent Memory, empty (skipped)\n"), dump);
+        assertTrue(dump.contains("    Warning: offset 0x60: SPA range index 2 has length 0; skipped\n"), dump);
     }
 
     /** Structural damage stays a refusal, whether or not an empty range is around. */
