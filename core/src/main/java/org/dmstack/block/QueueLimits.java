@@ -77,19 +77,13 @@ public final class QueueLimits {
         return c;
     }
 
-    /** Stacks the limits of a device used from its sector 0 (blk_stack_limits(t, b, 0)). */
-    public QueueLimits stack(QueueLimits bottom) {
-        return stack(bottom, 0);
-    }
-
     /**
      * Stacks the limits of a device below, used from its sector {@code start}, into these (Linux
-     * 6.1's blk_stack_limits). Returns false when the result is misaligned (where Linux returns
-     * -1 and dm warns "caused an alignment inconsistency"). The DAX flag is not stacked here:
+     * 6.1's blk_stack_limits). Where Linux returns -1 (and dm warns "caused an alignment
+     * inconsistency") the result is {@link #misaligned()}. The DAX flag is not stacked here:
      * whether a stacked device can do DAX depends on its targets too.
      */
-    public boolean stackAt(QueueLimits b, long start) {
-        boolean ok = true;
+    public QueueLimits stack(QueueLimits b, long start) {
         maxSectors = minNotZero(maxSectors, b.maxSectors);
         maxHwSectors = minNotZero(maxHwSectors, b.maxHwSectors);
         maxWriteZeroesSectors = Math.min(maxWriteZeroesSectors, b.maxWriteZeroesSectors);
@@ -101,7 +95,6 @@ public final class QueueLimits {
             long bottom = Math.max(b.physicalBlockSize, b.ioMin) + alignment;
             if (Math.max(top, bottom) % Math.min(top, bottom) != 0) {
                 misaligned = true;
-                ok = false;
             }
         }
 
@@ -114,28 +107,23 @@ public final class QueueLimits {
         if ((physicalBlockSize & (logicalBlockSize - 1)) != 0) {
             physicalBlockSize = logicalBlockSize;
             misaligned = true;
-            ok = false;
         }
         if ((ioMin & (physicalBlockSize - 1)) != 0) {
             ioMin = physicalBlockSize;
             misaligned = true;
-            ok = false;
         }
         if ((ioOpt & (physicalBlockSize - 1)) != 0) {
             ioOpt = 0;
             misaligned = true;
-            ok = false;
         }
         if (((chunkSectors << Units.SECTOR_SHIFT) & (physicalBlockSize - 1)) != 0) {
             chunkSectors = 0;
             misaligned = true;
-            ok = false;
         }
 
         alignmentOffset = lcmNotZero(alignmentOffset, alignment) % Math.max(physicalBlockSize, ioMin);
         if ((alignmentOffset & (logicalBlockSize - 1)) != 0) {
             misaligned = true;
-            ok = false;
         }
 
         long lbsSectors = logicalBlockSize >> Units.SECTOR_SHIFT;
@@ -150,12 +138,6 @@ public final class QueueLimits {
             discardGranularity = Math.max(discardGranularity, b.discardGranularity);
             discardAlignment = lcmNotZero(discardAlignment, discardAlignmentBelow) % discardGranularity;
         }
-        return ok;
-    }
-
-    /** {@link #stackAt} ignoring whether the result is misaligned. */
-    public QueueLimits stack(QueueLimits bottom, long start) {
-        stackAt(bottom, start);
         return this;
     }
 

@@ -36,11 +36,11 @@ class QueueLimitsTest {
         for (int i = 0; i < stripes; i++) ti.stack(brd(), 0);
         ti.setIoMin(chunkSectors * 512L).setIoOpt(chunkSectors * 512L * stripes);
         QueueLimits table = QueueLimits.stacking();
-        boolean aligned = table.stackAt(ti, 0);
+        table.stack(ti, 0);
         assertEquals(ioMin, table.ioMin());
         assertEquals(ioOpt, table.ioOpt());
         assertEquals(alignmentOffset, table.alignmentOffset());
-        assertEquals(alignmentOffset == 0, aligned);
+        assertEquals(alignmentOffset != 0, table.misaligned());
     }
 
     /** queue_limit_alignment_offset: a device used from sector 1 of a 4096-byte-block disk is 3584 bytes off. */

@@ -85,7 +85,7 @@ class TableCapabilitiesTest {
         assertEquals("124", md.attributes().read("queue/max_sectors_kb"));
 
         QueueLimits a = QueueLimits.stacking().setIoOpt(4096 * 4);
-        a.stack(QueueLimits.of(512, 512).setIoOpt(4096 * 6));
+        a.stack(QueueLimits.of(512, 512).setIoOpt(4096 * 6), 0);
         assertEquals(4096 * 12, a.ioOpt(), "io_opt is the least common multiple");
     }
 
