@@ -91,7 +91,11 @@ public class DeviceMapper implements AutoCloseable {
 
     // ---- lifecycle ----
 
-    /** dmsetup create NAME [--table TEXT]: a new device; with a table, loaded and resumed. */
+    /**
+     * dmsetup create NAME [--table TEXT]: a new device; with a table, loaded and resumed. A table
+     * with no target lines creates the device without a table, as dmsetup does (libdm loads a table
+     * only when it has targets), like {@code --notable}.
+     */
     public MappedDevice create(String name, String table) {
         return create(name, null, table);
     }
@@ -104,9 +108,9 @@ public class DeviceMapper implements AutoCloseable {
                 if (uuid.equals(md.uuid())) throw new DmException("create ioctl on " + name + " failed: Device or resource busy (uuid " + uuid + " is used by " + md.name() + ")");
             }
         }
-        List<TableLine> lines = table == null ? null : parseTable(table);
+        List<TableLine> lines = table == null ? List.of() : TableLine.parse(table);
         MappedDevice md = new MappedDevice(name, uuid, new DevT(DevT.DM_MAJOR, freeMinor()));
-        if (lines != null) {
+        if (!lines.isEmpty()) {
             DmTable t = build(md, lines);
             md.setInactive(t);
             md.resume();
@@ -305,6 +309,7 @@ public class DeviceMapper implements AutoCloseable {
         }
     }
 
+    /** The lines of a table to load: the kernel refuses a load without targets (populate_table). */
     private static List<TableLine> parseTable(String text) {
         List<TableLine> lines = TableLine.parse(text);
         if (lines.isEmpty()) throw new DmException("no targets specified");

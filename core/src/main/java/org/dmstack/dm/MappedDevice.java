@@ -45,12 +45,14 @@ public final class MappedDevice {
     MappedDevice(String name, String uuid, DevT devt) {
         this.name = name;
         this.uuid = uuid;
+        // Until a table is live the disk has the limits blk_alloc_disk gives (blk_set_default_limits), without DAX.
+        QueueLimits untabled = QueueLimits.of(Units.SECTOR_SIZE, Units.SECTOR_SIZE);
         this.disk = GenDisk.builder("dm-" + devt.minor(), devt, 0, this::submitBio)
-                .limits(QueueLimits.stacking())
+                .limits(untabled)
                 .dax(new DaxOps(), false)
                 .build();
         this.dax = disk.dax();
-        disk.setLimits(QueueLimits.stacking().setDax(false));
+        disk.setLimits(untabled.setDax(false));
         disk.attributes().define("dm/name", () -> this.name);
         disk.attributes().define("dm/uuid", () -> uuid == null ? "" : uuid);
         disk.attributes().define("dm/suspended", () -> suspended ? "1" : "0");

@@ -30,6 +30,41 @@ class BlockCoreTest {
         assertEquals(List.of(), d.log);
     }
 
+    /**
+     * blk-flush (blk_flush_policy): a FUA write to a queue with a write cache but no FUA is sent
+     * as the write without FUA and then a flush, and completes only when the flush has; a write
+     * that fails ends the bio without the flush.
+     */
+    @Test
+    void aFuaWriteWithoutFuaSupportBecomesTheWriteThenAFlush() {
+        List<String> seen = new java.util.ArrayList<>();
+        boolean[] failWrites = {false};
+        GenDisk disk = GenDisk.builder("pmem9", new DevT(259, 9), 64, bio -> {
+            seen.add(bio.op() + bio.flags().toString());
+            bio.endio(failWrites[0] && bio.op() == BioOp.WRITE ? BlkStatus.ioerr("media") : BlkStatus.OK);
+        }).writeCache(true, false).build();
+        assertEquals("0", disk.attributes().read("queue/fua"));
+        Bio fua = Bio.write(8, Arena.ofAuto().allocate(512), BioFlag.PREFLUSH, BioFlag.FUA);
+        disk.submit(fua);
+        assertEquals(BlkStatus.OK, fua.await());
+        assertEquals(List.of("WRITE[PREFLUSH]", "FLUSH[PREFLUSH]"), seen);
+
+        seen.clear();
+        failWrites[0] = true;
+        Bio failing = Bio.write(8, Arena.ofAuto().allocate(512), BioFlag.FUA);
+        disk.submit(failing);
+        assertEquals("IOERR: media", failing.await().toString());
+        assertEquals(List.of("WRITE[]"), seen);
+
+        GenDisk withFua = GenDisk.builder("pmem8", new DevT(259, 8), 64, bio -> {
+            seen.add(bio.op() + bio.flags().toString());
+            bio.endio(BlkStatus.OK);
+        }).writeCache(true, true).build();
+        seen.clear();
+        withFua.submit(Bio.write(0, Arena.ofAuto().allocate(512), BioFlag.FUA));
+        assertEquals(List.of("WRITE[FUA]"), seen);
+    }
+
     @Test
     void withoutAWriteCacheFlushesCompleteAtOnceAndFlagsAreDropped() {
         MemDisk d = new MemDisk("ram0", new DevT(1, 0), 64, false, false);

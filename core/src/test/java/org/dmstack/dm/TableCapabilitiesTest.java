@@ -80,11 +80,12 @@ class TableCapabilitiesTest {
         assertEquals(4096, l.physicalBlockSize());
         assertEquals(4096, l.ioMin());
         assertEquals(3 * 4096, l.ioOpt());
-        assertEquals(256, l.maxSectors());
-        assertEquals("128", md.attributes().read("queue/max_sectors_kb"));
+        // blk_stack_limits: the smaller max_sectors (ram0's default 255, sda's 256), rounded down to whole 4096-byte blocks.
+        assertEquals(248, l.maxSectors());
+        assertEquals("124", md.attributes().read("queue/max_sectors_kb"));
 
         QueueLimits a = QueueLimits.stacking().setIoOpt(4096 * 4);
-        a.stack(QueueLimits.of(512, 512).setIoOpt(4096 * 6));
+        a.stack(QueueLimits.of(512, 512).setIoOpt(4096 * 6), 0);
         assertEquals(4096 * 12, a.ioOpt(), "io_opt is the least common multiple");
     }
 

@@ -103,6 +103,26 @@ class LinearStackTest {
         assertEquals(java.util.Set.of(), registry.holders(ram0.device().devt()));
     }
 
+    /**
+     * linear_ctr reads the offset with "%llu" (TargetArgs), so 18446744073709551615 is 2^64-1, and
+     * device_area_is_invalid refuses it comparing and printing sector_t unsigned: what Linux 6.1
+     * says over an 8 MiB ram0.
+     */
+    @Test
+    void anOffsetOfTwoToTheSixtyFourMinusOneIsTooSmallForTheDevice() {
+        BlockDeviceRegistry eight = new BlockDeviceRegistry();
+        RecordingDevice.ram(eight, 0, 16384, false);
+        try (DeviceMapper dm8 = new DeviceMapper(eight)) {
+            dm8.targetTypes().register(new LinearTargetType());
+            assertEquals("line 1: linear: ram0 too small for target: start=18446744073709551615, len=100, dev_size=16384",
+                    assertThrows(DmException.class, () -> dm8.create("lv", "0 100 linear ram0 18446744073709551615")).getMessage());
+            assertEquals("line 1: linear: ram0 too small for target: start=16300, len=100, dev_size=16384",
+                    assertThrows(DmException.class, () -> dm8.create("lv", "0 100 linear ram0 16300")).getMessage());
+            dm8.create("lv", "0 100 linear ram0 16284");
+            assertEquals("0 100 linear 1:0 16284\n", dm8.table("lv"), "the last 100 sectors fit");
+        }
+    }
+
     private void assertRefused(String table, String message) {
         assertEquals(message, assertThrows(DmException.class, () -> dm.create("lv", table)).getMessage());
     }

@@ -121,7 +121,7 @@ public class NfitComponent {
             props.put("nfit.platform", pid);
             registrations.add(context.registerService(Region.class, r, props));
             LOG.info("NFIT {}: {} {} bytes at 0x{} ({}, persistence domain {})", pid, r.name(), r.size(),
-                    Long.toHexString(r.spaStart()), r.type(), r.persistenceDomain().ndctlName());
+                    Long.toHexString(r.spaStart()), r.type(), r.persistenceDomain());
         }
     }
 
