@@ -1,5 +1,6 @@
 package org.dmstack.config;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -146,7 +147,7 @@ class TableFilesTest {
     @Test
     void cfgPropertiesAreStrings() throws Exception {
         var d = CfgFiles.read(write("brd.cfg", "# two disks\nrd_nr = 2\nrd_size=4096\nlist = [a:1, b:2]\n"));
-        org.junit.jupiter.api.Assertions.assertArrayEquals(new String[] {"a:1", "b:2"}, (String[]) d.get("list"));
+        assertArrayEquals(new String[] {"a:1", "b:2"}, (String[]) d.get("list"));
         assertEquals(System.getProperty("java.home") + "/x ${no.such.property}", CfgFiles.value("${java.home}/x ${no.such.property}"));
         assertEquals("2", d.get("rd_nr"));
         assertEquals("4096", d.get("rd_size"));

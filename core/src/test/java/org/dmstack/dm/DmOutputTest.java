@@ -1,6 +1,7 @@
 package org.dmstack.dm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -76,9 +77,9 @@ class DmOutputTest {
     @Test
     void messagesGoToTheTargetAtTheSector() {
         f.dm.create("m", "0 10 zero");
-        DmException e = org.junit.jupiter.api.Assertions.assertThrows(DmException.class, () -> f.dm.message("m", 0, List.of("hello")));
+        DmException e = assertThrows(DmException.class, () -> f.dm.message("m", 0, List.of("hello")));
         assertEquals("message ioctl on m failed: Invalid argument (Unrecognised message received.)", e.getMessage());
-        e = org.junit.jupiter.api.Assertions.assertThrows(DmException.class, () -> f.dm.message("m", 10, List.of("hello")));
+        e = assertThrows(DmException.class, () -> f.dm.message("m", 10, List.of("hello")));
         assertEquals("message ioctl on m failed: Invalid argument (Target message sector outside device)", e.getMessage());
     }
 }

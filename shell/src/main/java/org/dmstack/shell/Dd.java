@@ -4,8 +4,11 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.HashSet;
@@ -262,8 +265,8 @@ public final class Dd {
                 SplittableRandom random = new SplittableRandom();
                 return new Source() {
                     public long read(long pos, MemorySegment dst) {
-                        for (long i = 0; i + 8 <= dst.byteSize(); i += 8) dst.set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, i, random.nextLong());
-                        for (long i = dst.byteSize() & ~7L; i < dst.byteSize(); i++) dst.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) random.nextInt());
+                        for (long i = 0; i + 8 <= dst.byteSize(); i += 8) dst.set(ValueLayout.JAVA_LONG_UNALIGNED, i, random.nextLong());
+                        for (long i = dst.byteSize() & ~7L; i < dst.byteSize(); i++) dst.set(ValueLayout.JAVA_BYTE, i, (byte) random.nextInt());
                         return dst.byteSize();
                     }
 
@@ -418,8 +421,8 @@ public final class Dd {
     }
 
     private static String reason(IOException e) {
-        if (e instanceof java.nio.file.NoSuchFileException) return "No such file or directory";
-        if (e instanceof java.nio.file.AccessDeniedException) return "Permission denied";
+        if (e instanceof NoSuchFileException) return "No such file or directory";
+        if (e instanceof AccessDeniedException) return "Permission denied";
         return e.getMessage() == null ? e.toString() : e.getMessage();
     }
 }

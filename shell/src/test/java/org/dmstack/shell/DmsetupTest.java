@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -40,7 +41,7 @@ class DmsetupTest {
 
     @Test
     void createWithTableThenListAndShow() {
-        dmsetup.run(java.util.List.of("create", "lv0", "--table", "0 4096 linear ram0 0\n4096 4096 linear /dev/ram1 2048"), System.out);
+        dmsetup.run(List.of("create", "lv0", "--table", "0 4096 linear ram0 0\n4096 4096 linear /dev/ram1 2048"), System.out);
         assertEquals("lv0\t(254:0)\n", run("ls"));
         assertEquals("0 4096 linear 1:0 0\n4096 4096 linear 1:1 2048\n", run("table lv0"));
         assertEquals("0 4096 linear \n4096 4096 linear \n", run("status lv0"));
@@ -116,10 +117,10 @@ class DmsetupTest {
         CommandException e = assertThrows(CommandException.class, () -> run("create bad bad.table"));
         assertTrue(e.getMessage().startsWith("dmsetup create: cannot read table file"), e.getMessage());
         e = assertThrows(CommandException.class,
-                () -> dmsetup.run(java.util.List.of("create", "bad", "--table", "0 100 linear ram9 0"), System.out));
+                () -> dmsetup.run(List.of("create", "bad", "--table", "0 100 linear ram9 0"), System.out));
         assertEquals("device-mapper: line 1: linear: Device lookup failed: ram9: No such device\nCommand failed.", e.getMessage());
         e = assertThrows(CommandException.class,
-                () -> dmsetup.run(java.util.List.of("create", "bad", "--table", "0 100 striped 2 8 ram0 0 ram1 0"), System.out));
+                () -> dmsetup.run(List.of("create", "bad", "--table", "0 100 striped 2 8 ram0 0 ram1 0"), System.out));
         assertEquals("device-mapper: line 1: striped: unknown target type\nCommand failed.", e.getMessage());
         assertEquals("No devices found\n", run("ls"));
     }
@@ -141,7 +142,7 @@ class DmsetupTest {
     void createNotableThenLoad() {
         run("create empty --notable");
         assertTrue(run("info empty").contains("Tables present:    None\n"));
-        dmsetup.run(java.util.List.of("load", "empty", "--table", "0 100 zero"), System.out);
+        dmsetup.run(List.of("load", "empty", "--table", "0 100 zero"), System.out);
         run("resume empty");
         assertEquals("0 100 zero \n", run("table empty"));
     }

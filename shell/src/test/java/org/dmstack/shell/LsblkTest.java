@@ -3,6 +3,7 @@ package org.dmstack.shell;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -23,7 +24,7 @@ class LsblkTest {
     }
 
     private String run(String line) {
-        return Stack.capture((out, err) -> new Lsblk(stack.registry).run(line.isBlank() ? java.util.List.of() : Stack.words(line), out));
+        return Stack.capture((out, err) -> new Lsblk(stack.registry).run(line.isBlank() ? List.of() : Stack.words(line), out));
     }
 
     @Test

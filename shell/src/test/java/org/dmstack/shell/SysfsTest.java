@@ -3,6 +3,7 @@ package org.dmstack.shell;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -23,7 +24,7 @@ class SysfsTest {
     }
 
     private String run(String... args) {
-        return Stack.capture((out, err) -> new Sysfs(stack.registry).run(java.util.List.of(args), out));
+        return Stack.capture((out, err) -> new Sysfs(stack.registry).run(List.of(args), out));
     }
 
     @Test

@@ -13,7 +13,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import org.dmstack.block.Bio;
 import org.dmstack.block.BlkStatus;
 import org.dmstack.block.BlockDevice;
@@ -100,7 +102,7 @@ class LinearStackTest {
         assertRefused("0 1024 linear ram0 3584", "line 1: linear: ram0 too small for target: start=3584, len=1024, dev_size=4096");
         assertEquals("No devices found\n", dm.ls());
         assertEquals(devices, registry.devices());
-        assertEquals(java.util.Set.of(), registry.holders(ram0.device().devt()));
+        assertEquals(Set.of(), registry.holders(ram0.device().devt()));
     }
 
     private void assertRefused(String table, String message) {
@@ -118,8 +120,8 @@ class LinearStackTest {
 
         assertEquals(data.length, FsDax.write(dax, pos, IovIter.iovec(data)));
 
-        assertArrayEquals(java.util.Arrays.copyOf(data, 4096), ram0.sectors(3064, 8).toArray(ValueLayout.JAVA_BYTE));
-        assertArrayEquals(java.util.Arrays.copyOfRange(data, 4096, data.length), ram1.sectors(0, 16).toArray(ValueLayout.JAVA_BYTE));
+        assertArrayEquals(Arrays.copyOf(data, 4096), ram0.sectors(3064, 8).toArray(ValueLayout.JAVA_BYTE));
+        assertArrayEquals(Arrays.copyOfRange(data, 4096, data.length), ram1.sectors(0, 16).toArray(ValueLayout.JAVA_BYTE));
         byte[] back = new byte[data.length];
         assertEquals(data.length, FsDax.read(dax, pos, IovIter.iovec(back)));
         assertArrayEquals(data, back);
