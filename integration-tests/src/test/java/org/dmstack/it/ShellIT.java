@@ -55,6 +55,7 @@ class ShellIT {
                 Event number:      0
                 Major, minor:      254, 1
                 Number of targets: 1
+
                 """, s.run("dmsetup info top"));
 
         s.run("dmsetup load top --table '0 1024 linear ram1 4096'");

@@ -5,11 +5,14 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
+import org.dmstack.block.DevT;
+import org.dmstack.dm.DeviceInfo;
 import org.dmstack.dm.DeviceMapper;
 import org.dmstack.dm.DmException;
-import org.dmstack.dm.MappedDevice;
 
 /**
  * {@code dmsetup}: the device-mapper control commands, with dmsetup's output.
@@ -67,13 +70,13 @@ public final class Dmsetup {
                 }
                 case "message" -> message(rest, out);
                 case "ls" -> ls(rest, out);
-                case "info" -> eachDevice(command, rest, out, name -> dm.info(name), "\n", false);
-                case "deps" -> eachDevice(command, rest, out, name -> dm.deps(name), "", true);
-                case "status" -> eachDevice(command, rest, out, name -> dm.status(name), "", true);
+                case "info" -> eachDevice(command, rest, out, name -> DmsetupOutput.info(dm.info(name)), false);
+                case "deps" -> eachDevice(command, rest, out, name -> DmsetupOutput.deps(dm.deps(name)), true);
+                case "status" -> eachDevice(command, rest, out, name -> dm.status(name), true);
                 case "table" -> table(rest, out);
                 case "targets" -> {
                     noArgs(command, rest);
-                    out.print(dm.targets());
+                    out.print(DmsetupOutput.targets(dm.targets()));
                 }
                 default -> throw CommandException.usage("dmsetup: unknown command '" + command + "'", USAGE);
             }
@@ -149,40 +152,44 @@ public final class Dmsetup {
     private void ls(List<String> args, PrintStream out) {
         boolean tree = args.remove("--tree");
         noArgs("ls", args);
-        out.print(tree ? dm.lsTree() : dm.ls());
+        List<DeviceInfo> devices = dm.list();
+        if (!tree) {
+            out.print(DmsetupOutput.ls(devices));
+            return;
+        }
+        Map<DevT, List<DevT>> deps = new HashMap<>();
+        for (DeviceInfo i : devices) deps.put(i.devt(), dm.deps(i.name()));
+        out.print(DmsetupOutput.tree(devices, deps));
     }
 
     private void table(List<String> args, PrintStream out) {
         boolean inactive = args.remove("--inactive");
-        eachDevice("table", args, out, name -> dm.table(name, inactive), "", true);
+        eachDevice("table", args, out, name -> dm.table(name, inactive), true);
     }
 
     /**
-     * One device's output, or with no name every device's: prefixed by "NAME: " per line
-     * ({@code prefixed}) or separated by {@code separator}, as dmsetup does.
+     * One device's output, or with no name every device's, each line prefixed by "NAME: " when
+     * {@code prefixed}, as dmsetup does.
      */
-    private void eachDevice(String command, List<String> args, PrintStream out, Function<String, String> show, String separator, boolean prefixed) {
+    private void eachDevice(String command, List<String> args, PrintStream out, Function<String, String> show, boolean prefixed) {
         if (args.size() > 1) throw CommandException.usage("dmsetup " + command + ": expected at most one <dev_name>, got " + args, USAGE);
         if (args.size() == 1) {
             out.print(show.apply(args.getFirst()));
             return;
         }
-        List<MappedDevice> devices = dm.devices();
+        List<DeviceInfo> devices = dm.list();
         if (devices.isEmpty()) {
-            out.println("No devices found");
+            out.print(DmsetupOutput.NO_DEVICES);
             return;
         }
-        boolean first = true;
-        for (MappedDevice md : devices) {
-            String text = show.apply(md.name());
-            if (prefixed) {
-                if (text.isEmpty()) out.println(md.name() + ": ");
-                for (String line : text.lines().toList()) out.println(md.name() + ": " + line);
-            } else {
-                if (!first) out.print(separator);
+        for (DeviceInfo device : devices) {
+            String text = show.apply(device.name());
+            if (!prefixed) {
                 out.print(text);
+                continue;
             }
-            first = false;
+            if (text.isEmpty()) out.println(device.name() + ": ");
+            for (String line : text.lines().toList()) out.println(device.name() + ": " + line);
         }
     }
 }

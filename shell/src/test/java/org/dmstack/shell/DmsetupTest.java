@@ -54,6 +54,7 @@ class DmsetupTest {
                 Event number:      0
                 Major, minor:      254, 0
                 Number of targets: 2
+
                 """, run("info lv0"));
         assertEquals("2 dependencies\t: (1, 1) (1, 0)\n", run("deps lv0"));
     }
@@ -72,6 +73,57 @@ class DmsetupTest {
         assertEquals("lv0: 2 dependencies\t: (1, 1) (1, 0)\ntop: 1 dependencies\t: (254, 0)\n", run("deps"));
         assertEquals("lv0\t(254:0)\ntop\t(254:1)\n", run("ls"));
         assertEquals("top (254:1)\n └─lv0 (254:0)\n    ├─ (1:1)\n    └─ (1:0)\n", run("ls --tree"));
+    }
+
+    @Test
+    void lsTreeInfoAndTargetsAsDmsetupPrintsThem() {
+        stack.dm.create("base", "0 1024 linear ram0 0\n1024 1024 linear ram1 0");
+        stack.dm.create("top", "0 2048 linear base 0");
+        stack.dm.create("other", "u-1", "0 100 linear ram1 100");
+        stack.dm.load("top", "0 8 zero");
+        stack.dm.suspend("top");
+        assertEquals("base\t(254:0)\nother\t(254:2)\ntop\t(254:1)\n", run("ls"));
+        assertEquals("""
+                other (254:2)
+                 └─ (1:1)
+                top (254:1)
+                 └─base (254:0)
+                    ├─ (1:1)
+                    └─ (1:0)
+                """, run("ls --tree"));
+        assertEquals("""
+                Name:              base
+                State:             ACTIVE
+                Read Ahead:        256
+                Tables present:    LIVE
+                Open count:        1
+                Event number:      0
+                Major, minor:      254, 0
+                Number of targets: 2
+
+                Name:              other
+                State:             ACTIVE
+                Read Ahead:        256
+                Tables present:    LIVE
+                Open count:        0
+                Event number:      0
+                Major, minor:      254, 2
+                Number of targets: 1
+                UUID: u-1
+
+                Name:              top
+                State:             SUSPENDED
+                Read Ahead:        256
+                Tables present:    LIVE & INACTIVE
+                Open count:        0
+                Event number:      0
+                Major, minor:      254, 1
+                Number of targets: 1
+
+                """, run("info"));
+        assertEquals("2 dependencies\t: (1, 1) (1, 0)\n", run("deps base"));
+        assertEquals("1 dependencies\t: (254, 0)\n", run("deps top"));
+        assertEquals("linear           v1.4.0\nzero             v1.2.0\nerror            v1.6.0\n", run("targets"));
     }
 
     @Test
@@ -142,6 +194,7 @@ class DmsetupTest {
     void createNotableThenLoad() {
         run("create empty --notable");
         assertTrue(run("info empty").contains("Tables present:    None\n"));
+        assertEquals("0 dependencies\t:\n", run("deps empty"));
         dmsetup.run(List.of("load", "empty", "--table", "0 100 zero"), System.out);
         run("resume empty");
         assertEquals("0 100 zero \n", run("table empty"));

@@ -27,6 +27,7 @@ import org.dmstack.block.DevT;
 import org.dmstack.units.Units;
 import org.dmstack.dax.DaxDevice;
 import org.dmstack.dax.FsDax;
+import org.dmstack.dm.DeviceInfo;
 import org.dmstack.dm.DmException;
 import org.dmstack.dm.MappedDevice;
 import org.dmstack.dm.TableLine;
@@ -374,7 +375,7 @@ public final class TargetConformance {
 
     private void refusedCleanly(String bad, boolean mustFail) {
         try (Fixture f = new Fixture()) {
-            String before = f.harness.dm().ls();
+            List<DeviceInfo> before = f.harness.dm().list();
             Map<String, Set<DevT>> holdersBefore = new HashMap<>();
             for (RecordingDevice d : f.devices.values()) holdersBefore.put(d.name(), f.harness.registry().holders(d.device().devt()));
             String error;
@@ -385,8 +386,8 @@ public final class TargetConformance {
             } catch (DmException e) {
                 error = e.getMessage();
             }
-            if (!f.harness.dm().ls().equals(before)) {
-                throw new AssertionError("after refusing\n" + bad + "(" + error + ") device-mapper lists\n" + f.harness.dm().ls() + "instead of\n" + before);
+            if (!f.harness.dm().list().equals(before)) {
+                throw new AssertionError("after refusing\n" + bad + "(" + error + ") device-mapper lists\n" + f.harness.dm().list() + "\ninstead of\n" + before);
             }
             for (RecordingDevice d : f.devices.values()) {
                 var now = f.harness.registry().holders(d.device().devt());
