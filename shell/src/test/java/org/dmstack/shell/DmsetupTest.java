@@ -181,7 +181,8 @@ class DmsetupTest {
     void messageAndErrors() {
         createTwo();
         CommandException e = assertThrows(CommandException.class, () -> run("message lv0 0 hello"));
-        assertEquals("device-mapper: message ioctl on lv0 failed: Invalid argument (Unrecognised message received.)\nCommand failed.", e.getMessage());
+        assertEquals("device-mapper: message ioctl on lv0 failed: Invalid argument (Unrecognised message received.)\nCommand failed.",
+                e.getMessage());
         e = assertThrows(CommandException.class, () -> run("frobnicate"));
         assertTrue(e.getMessage().startsWith("dmsetup: unknown command 'frobnicate'\nUsage:\ndmsetup\n"), e.getMessage());
         e = assertThrows(CommandException.class, () -> run("create lv9"));

@@ -1,4 +1,4 @@
-package org.dmstack.shell;
+package org.dmstack.shell.dd;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
