@@ -20,9 +20,4 @@ public final class Devices {
         }
         return null;
     }
-
-    /** What lsblk calls a device: the dm name for mapped devices, else the kernel name. */
-    static String displayName(BlockDevice d) {
-        return d.attributes().has("dm/name") ? d.attributes().read("dm/name") : d.name();
-    }
 }

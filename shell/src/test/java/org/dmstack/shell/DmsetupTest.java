@@ -184,11 +184,86 @@ class DmsetupTest {
         assertEquals("device-mapper: message ioctl on lv0 failed: Invalid argument (Unrecognised message received.)\nCommand failed.",
                 e.getMessage());
         e = assertThrows(CommandException.class, () -> run("frobnicate"));
-        assertTrue(e.getMessage().startsWith("dmsetup: unknown command 'frobnicate'\nUsage:\ndmsetup\n"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("dmsetup: unknown command 'frobnicate'\nUsage: dmsetup [-h] COMMAND\n"), e.getMessage());
         e = assertThrows(CommandException.class, () -> run("create lv9"));
-        assertTrue(e.getMessage().startsWith("dmsetup create: give the table with --table <table> or a <table_file>\nUsage:"), e.getMessage());
+        assertEquals("dmsetup create: give the table with --table <table> or a <table_file>", e.getMessage());
         e = assertThrows(CommandException.class, () -> run("info nosuch"));
         assertEquals("device-mapper: Device nosuch not found\nCommand failed.", e.getMessage());
+    }
+
+    @Test
+    void optionsItDoesNotHaveAreUnsupportedNotDevices() {
+        createTwo();
+        CommandException e = assertThrows(CommandException.class, () -> run("info --noflush lv0"));
+        assertTrue(e.getMessage().startsWith("dmsetup info: option '--noflush' is not supported\nUsage: dmsetup info "), e.getMessage());
+        e = assertThrows(CommandException.class, () -> run("remove -f lv0"));
+        assertTrue(e.getMessage().startsWith("dmsetup remove: option '-f' is not supported\nUsage: dmsetup remove "), e.getMessage());
+        e = assertThrows(CommandException.class, () -> run("rename lv0"));
+        assertTrue(e.getMessage().startsWith("dmsetup rename: Missing required parameter: '<new_name>'\nUsage: dmsetup rename "), e.getMessage());
+        e = assertThrows(CommandException.class, () -> run("info lv0 top"));
+        assertTrue(e.getMessage().startsWith("dmsetup info: unexpected argument 'top'\n"), e.getMessage());
+        e = assertThrows(CommandException.class, () -> run("info -o name"));
+        assertEquals("dmsetup info: -o, --noheadings and --separator need -c", e.getMessage());
+    }
+
+    @Test
+    void helpOnTheCommandAndEachSubcommand() {
+        String help = run("--help");
+        assertTrue(help.startsWith("Usage: dmsetup [-h] COMMAND\nControl device-mapper"), help);
+        for (String command : List.of("create", "load", "clear", "suspend", "resume", "remove", "rename", "message", "ls", "info", "deps",
+                "status", "table", "targets")) {
+            String usage = run(command + " --help");
+            assertTrue(usage.startsWith("Usage: dmsetup " + command + " "), usage);
+            assertTrue(help.contains("\n  " + command + " ") || help.contains("\n  " + command + ", "), command + " is listed in\n" + help);
+        }
+        assertTrue(run("info --help").contains("-c, -C, --columns"));
+    }
+
+    @Test
+    void infoInColumnsAsDmsetupReportsThem() {
+        createTwo();
+        stack.dm.create("with-uuid", "LVM-0123", "0 8 zero");
+        stack.dm.load("with-uuid", "0 16 zero");
+        assertEquals("""
+                Name             Maj Min Stat Open Targ Event  UUID                           \s
+                lv0              254   0 L--w    1    2      0                                \s
+                top              254   1 L--w    0    1      0                                \s
+                with-uuid        254   2 LI-w    0    1      0 LVM-0123                       \s
+                """, run("info -c"));
+        assertEquals("""
+                Name             Maj Min Stat Open Targ Event  UUID                           \s
+                top              254   1 L--w    0    1      0                                \s
+                """, run("info -C top"));
+        assertEquals("lv0:254:0:L--w:1:2:0:\ntop:254:1:L--w:0:1:0:\nwith-uuid:254:2:LI-w:0:1:0:LVM-0123\n", run("info -c --noheadings"));
+        assertEquals("Name,Tables,DevNosUsed,BlkDevNamesUsed\nlv0,Live,1:1,1:0,ram1,ram0\ntop,Live,254:0,dm-0\nwith-uuid,Both,,\n",
+                run("info --columns -o name,tables_loaded,devnos_used,blkdevs_used --separator ,"));
+        assertEquals("""
+                Name             #Refs RefNames DevNamesUsed     Suspended BlkDevName     \s
+                lv0                  1 top                       Active    dm-0           \s
+                top                  0          lv0              Active    dm-1           \s
+                with-uuid            0                           Active    dm-2           \s
+                """, run("info -c -o name,device_ref_count,names_using_dev,devs_used,suspended,blkdevname"));
+        assertEquals("""
+                Name             Maj Min Stat Open Targ Event  UUID                             DevNo
+                lv0              254   0 L--w    1    2      0                                  254:0
+                top              254   1 L--w    0    1      0                                  254:1
+                with-uuid        254   2 LI-w    0    1      0 LVM-0123                         254:2
+                """, run("info -c -o +devno"));
+        CommandException e = assertThrows(CommandException.class, () -> run("info -c -o name,frobs"));
+        assertTrue(e.getMessage().startsWith("dmsetup info: Unrecognised field: frobs\nFields dmstack reports: name, uuid, "), e.getMessage());
+    }
+
+    @Test
+    void infoInColumnsWithoutDevices() {
+        assertEquals("No devices found\n", run("info -c"));
+    }
+
+    @Test
+    void messageWordsMayLookLikeOptions() {
+        createTwo();
+        CommandException e = assertThrows(CommandException.class, () -> run("message lv0 0 -x --y"));
+        assertEquals("device-mapper: message ioctl on lv0 failed: Invalid argument (Unrecognised message received.)\nCommand failed.",
+                e.getMessage());
     }
 
     @Test

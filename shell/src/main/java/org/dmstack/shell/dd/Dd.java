@@ -44,10 +44,20 @@ public final class Dd {
         long fullIn, partialIn, fullOut, partialOut, bytes;
     }
 
+    /**
+     * Runs dd. The closing lines go to {@code err}; when the copy fails they go, after dd's error
+     * line, into the CommandException's message instead, so that they are printed once, in
+     * GNU dd's order, by whoever reports the failure.
+     */
     public void run(List<String> args, PrintStream out, PrintStream err) {
+        if (args.equals(List.of("--help"))) {
+            out.print(USAGE);
+            return;
+        }
         DdOperands op = DdOperands.parse(args);
         Counts counts = new Counts();
         String error = null;
+        String report;
         try (Arena arena = Arena.ofShared();
                 Source src = endpoints.source(op.in(), arena);
                 Sink dst = endpoints.sink(op.out(), arena, op.notrunc() ? -1 : op.seek() * op.bs())) {
@@ -57,17 +67,22 @@ public final class Dd {
             } catch (DdError e) {
                 error = e.getMessage();
             }
-            long elapsed = clock.getAsLong() - start;
-            if (!op.status().equals("none")) {
-                if (error != null) err.println(error);
-                err.println(counts.fullIn + "+" + counts.partialIn + " records in");
-                err.println(counts.fullOut + "+" + counts.partialOut + " records out");
-                if (!op.status().equals("noxfer")) err.println(transferLine(counts.bytes, elapsed, false));
-            }
+            report = report(op, counts, clock.getAsLong() - start);
         } catch (DdError e) {
             throw new CommandException(e.getMessage(), e);
         }
-        if (error != null) throw new CommandException(error);
+        if (error != null) throw new CommandException((error + "\n" + report).stripTrailing());
+        err.print(report);
+    }
+
+    /** dd's closing lines: records in and out, then bytes, time and rate, as status= asks. */
+    private static String report(DdOperands op, Counts counts, long elapsedNanos) {
+        if (op.status().equals("none")) return "";
+        StringBuilder sb = new StringBuilder();
+        sb.append(counts.fullIn).append('+').append(counts.partialIn).append(" records in\n");
+        sb.append(counts.fullOut).append('+').append(counts.partialOut).append(" records out\n");
+        if (!op.status().equals("noxfer")) sb.append(transferLine(counts.bytes, elapsedNanos, false)).append('\n');
+        return sb.toString();
     }
 
     private void copy(DdOperands op, Source src, Sink dst, Arena arena, Counts counts, long start, PrintStream err) throws DdError {
