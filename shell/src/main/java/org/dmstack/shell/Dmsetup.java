@@ -16,6 +16,7 @@ import org.dmstack.dm.DeviceMapper;
 import org.dmstack.dm.DmException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -32,6 +33,7 @@ import picocli.CommandLine.Parameters;
 public final class Dmsetup {
     private final DeviceMapper dm;
     private final Path cwd;
+    private PrintStream out;
 
     /** @param cwd the folder relative table file names are read from */
     public Dmsetup(DeviceMapper dm, Path cwd) {
@@ -41,7 +43,8 @@ public final class Dmsetup {
 
     /** Runs one dmsetup command line (without the word "dmsetup"), printing to {@code out}. */
     public void run(List<String> args, PrintStream out) {
-        CommandLine cl = commandLine(out);
+        this.out = out;
+        CommandLine cl = commandLine();
         try {
             Cli.run(cl, args, out);
         } catch (DmException e) {
@@ -49,12 +52,7 @@ public final class Dmsetup {
         }
     }
 
-    /** The usage {@code dmsetup --help} prints. */
-    public String usage() {
-        return commandLine(System.out).getUsageMessage(CommandLine.Help.defaultColorScheme(CommandLine.Help.Ansi.OFF));
-    }
-
-    private CommandLine commandLine(PrintStream out) {
+    private CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Root());
         cl.addSubcommand(new Create());
         cl.addSubcommand(new Load());
@@ -63,13 +61,14 @@ public final class Dmsetup {
         add(cl, "resume", "Swap in the inactive table, if any, and let I/O go on.", new NameOnly(dm::resume));
         add(cl, "remove", "Remove the device.", new NameOnly(dm::remove));
         cl.addSubcommand(new Rename());
-        cl.addSubcommand(new Message(out));
-        cl.addSubcommand(new Ls(out));
-        cl.addSubcommand(new Info(out));
-        add(cl, "deps", "Show the devices the live table uses.", new EachDevice(out, name -> DmsetupOutput.deps(dm.deps(name)), true));
-        add(cl, "status", "Show the status of the live table's targets.", new EachDevice(out, dm::status, true));
-        cl.addSubcommand(new Table(out));
-        cl.addSubcommand(new Targets(out));
+        cl.addSubcommand(new Message());
+        cl.addSubcommand(new Ls());
+        cl.addSubcommand(new Info());
+        add(cl, "deps", "Show the devices the live table uses.", new EachDevice(name -> DmsetupOutput.deps(dm.deps(name)), true));
+        add(cl, "status", "Show the status of the live table's targets.", new EachDevice(dm::status, true));
+        cl.addSubcommand(new Table());
+        cl.addSubcommand(new Targets());
+        cl.addSubcommand(new Usage());
         // A message's words are the target's, whatever they look like ("@stats_create - /1").
         cl.getSubcommands().get("message").setStopAtPositional(true).setUnmatchedOptionsArePositionalParams(true);
         return cl;
@@ -84,8 +83,8 @@ public final class Dmsetup {
     @Command(name = "dmsetup", description = "Control device-mapper: create, load, suspend, resume, remove and show mapped devices.",
             synopsisSubcommandLabel = "COMMAND")
     private static final class Root implements Runnable {
-        @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
-        boolean help;
+        @Mixin
+        HelpOption help;
 
         @Override
         public void run() {
@@ -95,8 +94,8 @@ public final class Dmsetup {
 
     /** -h, --help on every subcommand. */
     private abstract static class Sub implements Runnable {
-        @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
-        boolean help;
+        @Mixin
+        HelpOption help;
     }
 
     @Command(name = "create", description = "Create a device; with a table, load it and resume.")
@@ -176,12 +175,6 @@ public final class Dmsetup {
         @Parameters(index = "0", paramLabel = "<dev_name>") String name;
         @Parameters(index = "1", paramLabel = "<sector>") long sector;
         @Parameters(index = "2..*", arity = "1..*", paramLabel = "<message>") List<String> words;
-        private final PrintStream out;
-
-        Message(PrintStream out) {
-            this.out = out;
-        }
-
         @Override
         public void run() {
             String answer = dm.message(name, sector, words);
@@ -192,12 +185,6 @@ public final class Dmsetup {
     @Command(name = "ls", description = "List the devices; --tree shows what each is built on.")
     private final class Ls extends Sub {
         @Option(names = "--tree") boolean tree;
-        private final PrintStream out;
-
-        Ls(PrintStream out) {
-            this.out = out;
-        }
-
         @Override
         public void run() {
             List<DeviceInfo> devices = dm.list();
@@ -220,19 +207,13 @@ public final class Dmsetup {
                         + DmsetupReport.DEFAULT_FIELDS + ".") String options;
         @Option(names = "--noheadings", description = "With -c: no headings; fields joined by ':'.") boolean noHeadings;
         @Option(names = "--separator", paramLabel = "<separator>", description = "With -c: join the fields with this.") String separator;
-        private final PrintStream out;
-
-        Info(PrintStream out) {
-            this.out = out;
-        }
-
         @Override
         public void run() {
             if (!columns) {
                 if (options != null || noHeadings || separator != null) {
                     throw new CommandException("dmsetup info: -o, --noheadings and --separator need -c");
                 }
-                eachDevice(name, out, n -> DmsetupOutput.info(dm.info(n)), false);
+                eachDevice(name, n -> DmsetupOutput.info(dm.info(n)), false);
                 return;
             }
             DmsetupReport report = new DmsetupReport(options, noHeadings, separator);
@@ -249,48 +230,42 @@ public final class Dmsetup {
     private final class Table extends Sub {
         @Parameters(arity = "0..1", paramLabel = "<dev_name>") String name;
         @Option(names = "--inactive") boolean inactive;
-        private final PrintStream out;
-
-        Table(PrintStream out) {
-            this.out = out;
-        }
-
         @Override
         public void run() {
-            eachDevice(name, out, n -> dm.table(n, inactive), true);
+            eachDevice(name, n -> dm.table(n, inactive), true);
         }
     }
 
     @Command
     private final class EachDevice extends Sub {
         @Parameters(arity = "0..1", paramLabel = "<dev_name>") String name;
-        private final PrintStream out;
         private final Function<String, String> show;
         private final boolean prefixed;
 
-        EachDevice(PrintStream out, Function<String, String> show, boolean prefixed) {
-            this.out = out;
+        EachDevice(Function<String, String> show, boolean prefixed) {
             this.show = show;
             this.prefixed = prefixed;
         }
 
         @Override
         public void run() {
-            eachDevice(name, out, show, prefixed);
+            eachDevice(name, show, prefixed);
         }
     }
 
     @Command(name = "targets", description = "List the target types and their versions.")
     private final class Targets extends Sub {
-        private final PrintStream out;
-
-        Targets(PrintStream out) {
-            this.out = out;
-        }
-
         @Override
         public void run() {
             out.print(DmsetupOutput.targets(dm.targets()));
+        }
+    }
+
+    @Command(name = "help", description = "Show this list of commands (as --help does).")
+    private final class Usage extends Sub {
+        @Override
+        public void run() {
+            out.print(commandLine().getUsageMessage(CommandLine.Help.defaultColorScheme(CommandLine.Help.Ansi.OFF)));
         }
     }
 
@@ -298,7 +273,7 @@ public final class Dmsetup {
      * One device's output, or with no name every device's, each line prefixed by "NAME: " when
      * {@code prefixed}, as dmsetup does.
      */
-    private void eachDevice(String name, PrintStream out, Function<String, String> show, boolean prefixed) {
+    private void eachDevice(String name, Function<String, String> show, boolean prefixed) {
         if (name != null) {
             out.print(show.apply(name));
             return;

@@ -6,7 +6,7 @@ import org.dmstack.block.BlockDevice;
 import org.dmstack.block.BlockDeviceRegistry;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 /**
@@ -28,8 +28,8 @@ import picocli.CommandLine.Parameters;
 public final class Sysfs implements Runnable {
     private static final String ROOT = "/sys/block";
 
-    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
-    boolean help;
+    @Mixin
+    HelpOption help;
     @Parameters(index = "0", paramLabel = "<path>")
     String rawPath;
     // echo "write back" > PATH: the value may come as several words.

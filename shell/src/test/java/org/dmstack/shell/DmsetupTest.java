@@ -217,6 +217,7 @@ class DmsetupTest {
             assertTrue(help.contains("\n  " + command + " ") || help.contains("\n  " + command + ", "), command + " is listed in\n" + help);
         }
         assertTrue(run("info --help").contains("-c, -C, --columns"));
+        assertEquals(help, run("help"));
     }
 
     @Test

@@ -31,7 +31,7 @@ final class Endpoints {
             default -> {}
         }
         BlockDevice device = device(name);
-        if (device != null) return new DeviceSource(new DeviceIo(device, arena));
+        if (device != null) return new DeviceFile(new DeviceIo(device, arena));
         try {
             return FileSource.open(cwd.resolve(name));
         } catch (IOException e) {
@@ -49,7 +49,7 @@ final class Endpoints {
             default -> {}
         }
         BlockDevice device = device(name);
-        if (device != null) return new DeviceSink(new DeviceIo(device, arena));
+        if (device != null) return new DeviceFile(new DeviceIo(device, arena));
         if (name.startsWith("/dev/")) throw new DdError("dd: failed to open '" + name + "': No such file or directory");
         try {
             return FileSink.open(cwd.resolve(name), truncateTo);

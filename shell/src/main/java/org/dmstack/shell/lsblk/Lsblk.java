@@ -11,8 +11,10 @@ import org.dmstack.block.DevT;
 import org.dmstack.shell.Cli;
 import org.dmstack.shell.CommandException;
 import org.dmstack.shell.Devices;
+import org.dmstack.shell.HelpOption;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -29,8 +31,8 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "lsblk", description = "List block devices: each disk with the mapped devices stacked on it.")
 public final class Lsblk implements Runnable {
-    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
-    boolean help;
+    @Mixin
+    HelpOption help;
     @Option(names = {"-b", "--bytes"}, description = "Print sizes in bytes.")
     boolean bytes;
     @Option(names = {"-J", "--json"}, description = "Use JSON output.")
