@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -52,7 +53,7 @@ class BrdTest {
     static byte[] read(BlockDevice dev, long sector, int bytes) {
         MemorySegment buf = MemorySegment.ofArray(new byte[bytes]);
         assertEquals(BlkStatus.OK, submit(dev, Bio.read(sector, buf)));
-        return buf.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+        return buf.toArray(ValueLayout.JAVA_BYTE);
     }
 
     static void write(BlockDevice dev, long sector, byte[] data) {

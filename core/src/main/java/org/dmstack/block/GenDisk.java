@@ -1,5 +1,6 @@
 package org.dmstack.block;
 
+import java.util.Locale;
 import org.dmstack.units.Units;
 import java.util.Objects;
 import org.dmstack.dax.DaxDevice;
@@ -276,7 +277,7 @@ public final class GenDisk implements BlockDevice {
 
     /** kstrtobool: 1/0, y/n, on/off, true/false. */
     static boolean parseBool(String value) {
-        switch (value.toLowerCase(java.util.Locale.ROOT)) {
+        switch (value.toLowerCase(Locale.ROOT)) {
             case "1", "y", "yes", "on", "true" -> { return true; }
             case "0", "n", "no", "off", "false" -> { return false; }
             default -> throw new IllegalArgumentException("write_cache: Invalid argument: '" + value + "' (expected 1 or 0)");

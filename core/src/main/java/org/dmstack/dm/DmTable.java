@@ -2,6 +2,7 @@ package org.dmstack.dm;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -100,7 +101,7 @@ final class DmTable {
                 next = line.start() + line.length();
             }
             List<DeviceHandle> deps = new ArrayList<>(used.values());
-            java.util.Collections.reverse(deps);
+            Collections.reverse(deps);
             return new DmTable(List.copyOf(lines), builtTypes.toArray(TargetType[]::new), built.toArray(Target[]::new), builtLimits, deps);
         } catch (RuntimeException e) {
             for (Target t : built) destroyQuietly(t);

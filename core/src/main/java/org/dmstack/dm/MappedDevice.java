@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import org.dmstack.block.Bio;
 import org.dmstack.block.BioFlag;
 import org.dmstack.block.BioOp;
@@ -239,9 +240,9 @@ public final class MappedDevice {
         private final AtomicInteger remaining = new AtomicInteger(1);
         private final AtomicReference<BlkStatus> error = new AtomicReference<>();
         private final Bio parent;
-        private final java.util.function.Consumer<BlkStatus> done;
+        private final Consumer<BlkStatus> done;
 
-        Io(Bio parent, java.util.function.Consumer<BlkStatus> done) {
+        Io(Bio parent, Consumer<BlkStatus> done) {
             this.parent = parent;
             this.done = done;
         }

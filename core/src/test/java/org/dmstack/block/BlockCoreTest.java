@@ -9,7 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 
 /** GenDisk's checks and attributes, the registry, bad blocks and units. */
@@ -151,8 +153,8 @@ class BlockCoreTest {
     @Test
     void aBioEndsOnceAndWaitersAreReleasedEvenWhenItsCallbackFails() {
         Bio bio = Bio.read(0, Arena.ofAuto().allocate(512));
-        java.util.concurrent.CompletableFuture<BlkStatus> waiting = bio.completion().toCompletableFuture();
-        java.util.List<BlkStatus> heard = new java.util.ArrayList<>();
+        CompletableFuture<BlkStatus> waiting = bio.completion().toCompletableFuture();
+        List<BlkStatus> heard = new ArrayList<>();
         bio.setEndIo((b, status) -> {
             heard.add(status);
             throw new IllegalStateException("a broken stacking driver");

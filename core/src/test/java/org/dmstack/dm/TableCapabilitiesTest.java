@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Arrays;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.DevT;
 import org.dmstack.block.MemDisk;
@@ -103,8 +104,8 @@ class TableCapabilitiesTest {
         byte[] data = new byte[3 * 4096];
         for (int i = 0; i < data.length; i++) data[i] = (byte) (i ^ 0x55);
         assertEquals(data.length, FsDax.write(dax, 4096, IovIter.iovec(data)));
-        assertArrayEquals(java.util.Arrays.copyOfRange(data, 0, 4096), f.ram0.read((64 + 8) * 512, 4096));
-        assertArrayEquals(java.util.Arrays.copyOfRange(data, 4096, 3 * 4096), f.ram1.read(0, 2 * 4096));
+        assertArrayEquals(Arrays.copyOfRange(data, 0, 4096), f.ram0.read((64 + 8) * 512, 4096));
+        assertArrayEquals(Arrays.copyOfRange(data, 4096, 3 * 4096), f.ram1.read(0, 2 * 4096));
         byte[] back = new byte[data.length];
         assertEquals(data.length, FsDax.read(dax, 4096, IovIter.iovec(back)));
         assertArrayEquals(data, back);

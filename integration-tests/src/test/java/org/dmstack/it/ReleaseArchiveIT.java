@@ -65,15 +65,15 @@ class ReleaseArchiveIT {
 
         String out = run(home, List.of("bin/dmstack", "-c", "lsblk; dmsetup table"), List.of("PATH=" + minimalPath(), "HOME=" + dir));
         assertEquals("""
-                NAME   MAJ:MIN RM SIZE RO TYPE MOUNTPOINTS
-                ram0     1:0    0  64M  0 disk\s
-                └─fast 254:0    0 128M  0 dm  \s
-                ram1     1:1    0  64M  0 disk\s
-                └─fast 254:0    0 128M  0 dm  \s
-                pmem0  259:0    0 256M  0 disk\s
-                └─data 254:1    0 192M  0 dm  \s
-                pmem1  259:1    0  64M  0 disk\s
-                └─data 254:1    0 192M  0 dm  \s
+                NAME   MAJ:MIN RM  SIZE RO TYPE MOUNTPOINTS
+                ram0     1:0    0   64M  0 disk\s
+                └─fast 254:0    0  128M  0 dm  \s
+                ram1     1:1    0   64M  0 disk\s
+                └─fast 254:0    0  128M  0 dm  \s
+                pmem0  259:0    0  256M  0 disk\s
+                └─data 254:1    0  192M  0 dm  \s
+                pmem1  259:1    0   64M  0 disk\s
+                └─data 254:1    0  192M  0 dm  \s
                 data: 0 262144 linear 259:0 0
                 data: 262144 131072 linear 259:1 0
                 fast: 0 262144 striped 2 256 1:0 0 1:1 0

@@ -3,6 +3,7 @@ package org.dmstack.nfit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.dmstack.nfit.Subtable.Capabilities;
@@ -163,7 +164,7 @@ class NdctlJsonTest {
                 new ControlRegion(1, 0x8086, 1, 1, 0, 0, 0, 0, 0, 0, 0, 7, 0x301, 0, 0, 0, 0, 0, 0, 0, 0),
                 new Capabilities(0, 0, 3, 0));
         NfitPlatform p = new NfitPlatform(NfitParser.parse(NfitWriter.write(NfitWriter.defaultHeader(), subs)),
-                List.of(Region.Backing.file(java.nio.file.Path.of("/tmp/x"), true)), List.of());
+                List.of(Region.Backing.file(Path.of("/tmp/x"), true)), List.of());
         Region r = p.regions().getFirst();
         assertEquals(3, r.interleaveWays());
         assertEquals(48L << 20, NdctlJson.defaultAlign(r), "16 MiB is not a multiple of 3 ways: times 3, as Linux");

@@ -8,6 +8,7 @@ import java.util.concurrent.locks.LockSupport;
 import org.dmstack.block.BadBlocks;
 import org.dmstack.block.Bio;
 import org.dmstack.block.BioFlag;
+import org.dmstack.block.BioOp;
 import org.dmstack.block.BlkStatus;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.DevT;
@@ -197,7 +198,7 @@ public final class PmemDevice {
         long sector = bio.sector();
         long offset = sector << Units.SECTOR_SHIFT;
         long bytes = bio.size();
-        if (bio.hasFlag(BioFlag.PREFLUSH) || bio.op() == org.dmstack.block.BioOp.FLUSH) flush();
+        if (bio.hasFlag(BioFlag.PREFLUSH) || bio.op() == BioOp.FLUSH) flush();
         BlkStatus status = switch (bio.op()) {
             case FLUSH -> BlkStatus.OK;
             case READ -> read(sector, bio.data());

@@ -1,6 +1,7 @@
 package org.dmstack.nfit.internal;
 
 import java.io.IOException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -180,8 +181,8 @@ public class NfitComponent {
         } else {
             try {
                 nfit = NfitParser.parse(Path.of(table));
-            } catch (java.nio.file.NoSuchFileException e) {
-                throw new java.nio.file.NoSuchFileException(table, null, "cannot read the NFIT table: no such file");
+            } catch (NoSuchFileException e) {
+                throw new NoSuchFileException(table, null, "cannot read the NFIT table: no such file");
             }
             backings = new ArrayList<>();
             for (String s : split(config.backing())) {
