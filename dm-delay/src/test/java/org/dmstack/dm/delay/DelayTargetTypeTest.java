@@ -12,6 +12,7 @@ import org.dmstack.block.Bio;
 import org.dmstack.block.BlkStatus;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.dm.StatusType;
+import org.dmstack.testkit.Bios;
 import org.dmstack.testkit.RecordingDevice;
 import org.dmstack.testkit.TargetHarness;
 import org.junit.jupiter.api.AfterEach;
@@ -63,17 +64,12 @@ class DelayTargetTypeTest {
         assertEquals("0 1024 delay 0 0 0\n", h.dm().status("test0"));
     }
 
-    private static MemorySegment filled(int value) {
-        MemorySegment m = MemorySegment.ofArray(new byte[512]);
-        m.fill((byte) value);
-        return m;
-    }
 
     @Test
     void holdsBiosWithoutBlockingTheSubmitterAndSendsThemOnOldestFirst() {
         BlockDevice md = h.create("0 1024 delay ram0 100 50").disk();
-        Bio first = Bio.write(1, filled(1));
-        Bio second = Bio.write(2, filled(2));
+        Bio first = Bio.write(1, Bios.filled(1, 1));
+        Bio second = Bio.write(2, Bios.filled(1, 2));
         Bio read = Bio.read(1, MemorySegment.ofArray(new byte[512]));
         md.submit(first);
         timer.advance(10);
@@ -92,7 +88,7 @@ class DelayTargetTypeTest {
         assertEquals(BlkStatus.OK, second.await());
         assertEquals(BlkStatus.OK, read.await());
         assertEquals(List.of("WRITE 101+1", "WRITE 102+1", "READ 101+1"), ram0.log(), "in the order they came");
-        assertArrayEquals(filled(1).toArray(ValueLayout.JAVA_BYTE), read.data().toArray(ValueLayout.JAVA_BYTE));
+        assertArrayEquals(Bios.filled(1, 1).toArray(ValueLayout.JAVA_BYTE), read.data().toArray(ValueLayout.JAVA_BYTE));
         assertEquals("0 1024 delay 0 0 0\n", h.dm().status("test0"));
         assertEquals(0, timer.pending(), "nothing held, no timer armed");
     }
@@ -100,10 +96,10 @@ class DelayTargetTypeTest {
     @Test
     void readsWritesAndFlushesHaveTheirOwnDeviceAndDelay() {
         BlockDevice md = h.create("0 1024 delay ram0 0 100 ram1 8 0 ram2 16 30").disk();
-        Bio write = Bio.write(5, filled(7));
+        Bio write = Bio.write(5, Bios.filled(1, 7));
         md.submit(write);
         assertEquals(BlkStatus.OK, write.await(), "writes have no delay");
-        assertArrayEquals(filled(7).toArray(ValueLayout.JAVA_BYTE), ram1.read(13, 1));
+        assertArrayEquals(Bios.filled(1, 7).toArray(ValueLayout.JAVA_BYTE), ram1.read(13, 1));
         Bio read = Bio.read(5, MemorySegment.ofArray(new byte[512]));
         Bio flush = Bio.flush();
         md.submit(read);
@@ -133,15 +129,15 @@ class DelayTargetTypeTest {
     @Test
     void suspendSendsEveryHeldBioOnAndResumeHoldsAgain() {
         BlockDevice md = h.create("0 1024 delay ram0 0 1000").disk();
-        Bio a = Bio.write(1, filled(1));
-        Bio b = Bio.write(2, filled(2));
+        Bio a = Bio.write(1, Bios.filled(1, 1));
+        Bio b = Bio.write(2, Bios.filled(1, 2));
         md.submit(a);
         md.submit(b);
         h.dm().suspend("test0");
         assertTrue(a.isDone() && b.isDone(), "presuspend sent them on; suspend waited for them");
         assertEquals(List.of("WRITE 1+1", "WRITE 2+1"), ram0.log());
         assertEquals(0, timer.pending(), "the timer was stopped");
-        Bio held = Bio.write(3, filled(3));
+        Bio held = Bio.write(3, Bios.filled(1, 3));
         md.submit(held);
         assertFalse(held.isDone(), "dm holds new I/O while suspended");
         h.dm().resume("test0");
@@ -154,13 +150,13 @@ class DelayTargetTypeTest {
     @Test
     void aReloadSendsTheOldTablesHeldBiosOnFirst() {
         BlockDevice md = h.create("0 1024 delay ram0 0 1000").disk();
-        Bio a = Bio.write(1, filled(1));
+        Bio a = Bio.write(1, Bios.filled(1, 1));
         md.submit(a);
         h.dm().load("test0", "0 1024 delay ram1 0 0");
         h.dm().suspend("test0");
         h.dm().resume("test0");
         assertTrue(a.isDone());
-        Bio b = Bio.write(1, filled(2));
+        Bio b = Bio.write(1, Bios.filled(1, 2));
         md.submit(b);
         assertEquals(BlkStatus.OK, b.await());
         assertEquals(List.of("WRITE 1+1"), ram0.log());

@@ -143,14 +143,9 @@ class DustTargetTypeTest {
         assertEquals(List.of("info: enabling read failures on bad sectors", "error: selected block value out of range"), log);
     }
 
-    private static MemorySegment filled(int sectors, int value) {
-        MemorySegment m = MemorySegment.ofArray(new byte[sectors * 512]);
-        m.fill((byte) value);
-        return m;
-    }
 
     private BlkStatus read(BlockDevice md, long sector, int sectors) {
-        return Bios.submit(md, Bio.read(sector, filled(sectors, 0)));
+        return Bios.submit(md, Bio.read(sector, Bios.filled(sectors, 0)));
     }
 
     @Test
@@ -164,13 +159,13 @@ class DustTargetTypeTest {
         assertEquals(BlkStatus.Code.IOERR, read(md, 23, 1).code(), "any sector of the block");
         assertEquals(BlkStatus.OK, read(md, 24, 1), "the next block");
         assertEquals(BlkStatus.Code.IOERR, read(md, 8, 16).code(), "a bio over two blocks is split per block; one fails, so the bio does");
-        assertEquals(BlkStatus.OK, Bios.submit(md, Bio.write(16, filled(8, 0x55))), "a write to a bad block clears it");
+        assertEquals(BlkStatus.OK, Bios.submit(md, Bio.write(16, Bios.filled(8, 0x55))), "a write to a bad block clears it");
         assertEquals(List.of("info: dust_add_block: badblock added at block 130 with write fail count 0",
                 "info: enabling read failures on bad sectors",
                 "info: block 16 removed from badblocklist by write"), log, "6.1 divides the block number by 8 again in this line");
-        MemorySegment back = filled(8, 0);
+        MemorySegment back = Bios.filled(8, 0);
         assertEquals(BlkStatus.OK, Bios.submit(md, Bio.read(16, back)));
-        assertArrayEquals(filled(8, 0x55).toArray(ValueLayout.JAVA_BYTE), back.toArray(ValueLayout.JAVA_BYTE));
+        assertArrayEquals(Bios.filled(8, 0x55).toArray(ValueLayout.JAVA_BYTE), back.toArray(ValueLayout.JAVA_BYTE));
         assertEquals("No blocks in badblocklist", message("listbadblocks"));
     }
 
@@ -178,16 +173,16 @@ class DustTargetTypeTest {
     void writesBeforeEnableDoNotClearAndAWriteFailCountFailsThatManyWrites() {
         BlockDevice md = h.create("0 2048 dust ram0 0 512").disk();
         message("addbadblock 3 2");
-        assertEquals(BlkStatus.OK, Bios.submit(md, Bio.write(3, filled(1, 1))), "bypass: written, still bad");
+        assertEquals(BlkStatus.OK, Bios.submit(md, Bio.write(3, Bios.filled(1, 1))), "bypass: written, still bad");
         message("enable");
-        assertEquals(BlkStatus.Code.IOERR, Bios.submit(md, Bio.write(3, filled(1, 2))).code());
-        assertEquals(BlkStatus.Code.IOERR, Bios.submit(md, Bio.write(3, filled(1, 3))).code());
-        assertArrayEquals(filled(1, 1).toArray(ValueLayout.JAVA_BYTE), ram0.read(3, 1), "failed writes never reached the device");
+        assertEquals(BlkStatus.Code.IOERR, Bios.submit(md, Bio.write(3, Bios.filled(1, 2))).code());
+        assertEquals(BlkStatus.Code.IOERR, Bios.submit(md, Bio.write(3, Bios.filled(1, 3))).code());
+        assertArrayEquals(Bios.filled(1, 1).toArray(ValueLayout.JAVA_BYTE), ram0.read(3, 1), "failed writes never reached the device");
         assertEquals("dust_query_block: block 3 found in badblocklist", message("queryblock 3"));
         assertEquals(BlkStatus.Code.IOERR, read(md, 3, 1).code());
-        assertEquals(BlkStatus.OK, Bios.submit(md, Bio.write(3, filled(1, 4))), "the third write clears it");
+        assertEquals(BlkStatus.OK, Bios.submit(md, Bio.write(3, Bios.filled(1, 4))), "the third write clears it");
         assertEquals(BlkStatus.OK, read(md, 3, 1));
-        assertArrayEquals(filled(1, 4).toArray(ValueLayout.JAVA_BYTE), ram0.read(3, 1));
+        assertArrayEquals(Bios.filled(1, 4).toArray(ValueLayout.JAVA_BYTE), ram0.read(3, 1));
         message("addbadblock 4");
         message("disable");
         assertEquals(BlkStatus.OK, read(md, 4, 1), "disabled: bad blocks are kept but not failed");

@@ -95,14 +95,9 @@ class FlakeyTargetTypeTest {
         return h.create("0 1024 flakey ram0 " + args).disk();
     }
 
-    private static MemorySegment filled(int sectors, int value) {
-        MemorySegment m = MemorySegment.ofArray(new byte[sectors * 512]);
-        m.fill((byte) value);
-        return m;
-    }
 
     private BlkStatus write(BlockDevice md, long sector, int value, BioFlag... flags) {
-        return Bios.submit(md, Bio.write(sector, filled(1, value), flags));
+        return Bios.submit(md, Bio.write(sector, Bios.filled(1, value), flags));
     }
 
     private static BlkStatus.Code code(BlkStatus s) {
@@ -113,22 +108,22 @@ class FlakeyTargetTypeTest {
     void upMapsLikeLinearAndDownFailsEverythingWithoutFeatures() {
         BlockDevice md = create("100 2 3");
         assertEquals(BlkStatus.OK, write(md, 5, 0x11));
-        assertArrayEquals(filled(1, 0x11).toArray(ValueLayout.JAVA_BYTE), ram0.read(105, 1));
+        assertArrayEquals(Bios.filled(1, 0x11).toArray(ValueLayout.JAVA_BYTE), ram0.read(105, 1));
         seconds(1);
         assertEquals(BlkStatus.OK, write(md, 6, 0x12), "1 s after construction: still in the 2 s up interval");
         seconds(1);
         ram0.clear();
         assertEquals(BlkStatus.Code.IOERR, code(write(md, 5, 0x22)), "2 s: down");
-        assertEquals(BlkStatus.Code.IOERR, code(Bios.submit(md, Bio.read(5, filled(1, 0)))));
+        assertEquals(BlkStatus.Code.IOERR, code(Bios.submit(md, Bio.read(5, Bios.filled(1, 0)))));
         assertEquals(BlkStatus.Code.IOERR, code(Bios.submit(md, Bio.flush())), "a flush is a write to Linux");
         assertEquals(BlkStatus.Code.IOERR, code(Bios.submit(md, Bio.discard(0, 4096))));
         assertEquals(List.of(), ram0.bios(), "nothing reached the device while down");
-        assertArrayEquals(filled(1, 0x11).toArray(ValueLayout.JAVA_BYTE), ram0.read(105, 1));
+        assertArrayEquals(Bios.filled(1, 0x11).toArray(ValueLayout.JAVA_BYTE), ram0.read(105, 1));
         seconds(2);
         assertEquals(BlkStatus.Code.IOERR, code(write(md, 5, 0x22)), "4 s: still down (2 up + 3 down)");
         seconds(1);
         assertEquals(BlkStatus.OK, write(md, 5, 0x33), "5 s: up again, the next period");
-        assertArrayEquals(filled(1, 0x33).toArray(ValueLayout.JAVA_BYTE), ram0.read(105, 1));
+        assertArrayEquals(Bios.filled(1, 0x33).toArray(ValueLayout.JAVA_BYTE), ram0.read(105, 1));
     }
 
     @Test
@@ -140,9 +135,9 @@ class FlakeyTargetTypeTest {
         assertEquals(BlkStatus.OK, Bios.submit(md, Bio.flush()));
         assertEquals(BlkStatus.OK, Bios.submit(md, Bio.discard(0, 512)));
         assertEquals(List.of(), ram0.bios(), "acknowledged, but never sent down");
-        MemorySegment back = filled(1, 0);
+        MemorySegment back = Bios.filled(1, 0);
         assertEquals(BlkStatus.OK, Bios.submit(md, Bio.read(7, back)));
-        assertArrayEquals(filled(1, 0x44).toArray(ValueLayout.JAVA_BYTE), back.toArray(ValueLayout.JAVA_BYTE), "the old data, as a disk that lost the writes");
+        assertArrayEquals(Bios.filled(1, 0x44).toArray(ValueLayout.JAVA_BYTE), back.toArray(ValueLayout.JAVA_BYTE), "the old data, as a disk that lost the writes");
     }
 
     @Test
@@ -151,9 +146,9 @@ class FlakeyTargetTypeTest {
         ram0.sectors(7, 1).fill((byte) 0x44);
         assertEquals(BlkStatus.Code.IOERR, code(write(md, 7, 0x55)));
         assertEquals(BlkStatus.Code.IOERR, code(Bios.submit(md, Bio.flush())));
-        MemorySegment back = filled(1, 0);
+        MemorySegment back = Bios.filled(1, 0);
         assertEquals(BlkStatus.OK, Bios.submit(md, Bio.read(7, back)));
-        assertArrayEquals(filled(1, 0x44).toArray(ValueLayout.JAVA_BYTE), back.toArray(ValueLayout.JAVA_BYTE));
+        assertArrayEquals(Bios.filled(1, 0x44).toArray(ValueLayout.JAVA_BYTE), back.toArray(ValueLayout.JAVA_BYTE));
         assertEquals(List.of(new RecordedBio(BioOp.READ, 7, 1, Set.of())), ram0.bios());
     }
 
@@ -161,34 +156,34 @@ class FlakeyTargetTypeTest {
     void corruptsTheNthByteOfReadsWhileDown() {
         ram0.sectors(0, 2).fill((byte) 0x44);
         BlockDevice md = create("0 1 1 5 corrupt_bio_byte 513 r 7 0");
-        MemorySegment back = filled(2, 0);
+        MemorySegment back = Bios.filled(2, 0);
         assertEquals(BlkStatus.OK, Bios.submit(md, Bio.read(0, back)), "up: read as it is");
-        assertArrayEquals(filled(2, 0x44).toArray(ValueLayout.JAVA_BYTE), back.toArray(ValueLayout.JAVA_BYTE));
+        assertArrayEquals(Bios.filled(2, 0x44).toArray(ValueLayout.JAVA_BYTE), back.toArray(ValueLayout.JAVA_BYTE));
         seconds(1);
         assertEquals(BlkStatus.OK, Bios.submit(md, Bio.read(0, back)));
-        byte[] expected = filled(2, 0x44).toArray(ValueLayout.JAVA_BYTE);
+        byte[] expected = Bios.filled(2, 0x44).toArray(ValueLayout.JAVA_BYTE);
         expected[512] = 7;
         assertArrayEquals(expected, back.toArray(ValueLayout.JAVA_BYTE), "byte 513 (the first of the second sector) is 7");
-        MemorySegment shortRead = filled(1, 0);
+        MemorySegment shortRead = Bios.filled(1, 0);
         assertEquals(BlkStatus.OK, Bios.submit(md, Bio.read(0, shortRead)), "a bio shorter than N bytes passes untouched");
-        assertArrayEquals(filled(1, 0x44).toArray(ValueLayout.JAVA_BYTE), shortRead.toArray(ValueLayout.JAVA_BYTE));
+        assertArrayEquals(Bios.filled(1, 0x44).toArray(ValueLayout.JAVA_BYTE), shortRead.toArray(ValueLayout.JAVA_BYTE));
         assertEquals(BlkStatus.Code.IOERR, code(write(md, 0, 0x55)), "6.1 fails writes when the direction is r");
-        assertArrayEquals(filled(1, 0x44).toArray(ValueLayout.JAVA_BYTE), ram0.read(0, 1), "the device kept its data");
+        assertArrayEquals(Bios.filled(1, 0x44).toArray(ValueLayout.JAVA_BYTE), ram0.read(0, 1), "the device kept its data");
     }
 
     @Test
     void corruptsTheNthByteOfMatchingWritesOnTheDeviceOnly() {
         long fua = FlakeyTargetType.REQ_FUA;
         BlockDevice md = create("0 0 1 5 corrupt_bio_byte 1 w 255 " + fua);
-        MemorySegment data = filled(1, 0x55);
+        MemorySegment data = Bios.filled(1, 0x55);
         assertEquals(BlkStatus.OK, Bios.submit(md, Bio.write(3, data)), "no FUA: not corrupted");
-        assertArrayEquals(filled(1, 0x55).toArray(ValueLayout.JAVA_BYTE), ram0.read(3, 1));
+        assertArrayEquals(Bios.filled(1, 0x55).toArray(ValueLayout.JAVA_BYTE), ram0.read(3, 1));
         assertEquals(BlkStatus.OK, Bios.submit(md, Bio.write(4, data, BioFlag.FUA)));
-        byte[] expected = filled(1, 0x55).toArray(ValueLayout.JAVA_BYTE);
+        byte[] expected = Bios.filled(1, 0x55).toArray(ValueLayout.JAVA_BYTE);
         expected[0] = (byte) 0xff;
         assertArrayEquals(expected, ram0.read(4, 1));
-        assertArrayEquals(filled(1, 0x55).toArray(ValueLayout.JAVA_BYTE), data.toArray(ValueLayout.JAVA_BYTE), "the writer's buffer is left alone");
-        assertEquals(BlkStatus.Code.IOERR, code(Bios.submit(md, Bio.read(4, filled(1, 0)))), "6.1 fails the reads it does not corrupt");
+        assertArrayEquals(Bios.filled(1, 0x55).toArray(ValueLayout.JAVA_BYTE), data.toArray(ValueLayout.JAVA_BYTE), "the writer's buffer is left alone");
+        assertEquals(BlkStatus.Code.IOERR, code(Bios.submit(md, Bio.read(4, Bios.filled(1, 0)))), "6.1 fails the reads it does not corrupt");
         assertEquals(BlkStatus.OK, Bios.submit(md, Bio.flush()), "a flush carries no data: sent on");
     }
 
@@ -196,14 +191,14 @@ class FlakeyTargetTypeTest {
     void flagsMaskMatchesLinuxBiOpf() {
         BlockDevice md = create("0 0 1 5 corrupt_bio_byte 1 r 9 0");
         ram0.sectors(0, 1).fill((byte) 1);
-        MemorySegment back = filled(1, 0);
+        MemorySegment back = Bios.filled(1, 0);
         assertEquals(BlkStatus.OK, Bios.submit(md, Bio.read(0, back)), "mask 0 matches every read");
         assertEquals(9, back.get(ValueLayout.JAVA_BYTE, 0));
         BlockDevice writesOnly = create("0 0 1 5 corrupt_bio_byte 1 r 9 1");
         assertEquals(BlkStatus.Code.IOERR, code(Bios.submit(writesOnly, Bio.read(0, back))), "mask REQ_OP_WRITE never matches a read; 6.1 errors it");
         assertEquals(FlakeyTargetType.REQ_OP_WRITE | FlakeyTargetType.REQ_PREFLUSH | FlakeyTargetType.REQ_SYNC, FlakeyTargetType.opf(Bio.flush()));
         assertEquals(FlakeyTargetType.REQ_OP_WRITE | FlakeyTargetType.REQ_FUA | FlakeyTargetType.REQ_PREFLUSH,
-                FlakeyTargetType.opf(Bio.write(0, filled(1, 0), BioFlag.FUA, BioFlag.PREFLUSH)));
+                FlakeyTargetType.opf(Bio.write(0, Bios.filled(1, 0), BioFlag.FUA, BioFlag.PREFLUSH)));
     }
 
     @Test

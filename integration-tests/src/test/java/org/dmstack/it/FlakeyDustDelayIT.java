@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** flakey, dust and delay from table files in the config folder, in the real bundles, with I/O through the shell. */
-class TestingTargetsIT {
+class FlakeyDustDelayIT {
     @TempDir Path dir;
 
     @Test
