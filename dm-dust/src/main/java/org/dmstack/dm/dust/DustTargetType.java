@@ -129,7 +129,7 @@ public final class DustTargetType implements TargetType {
         @Override
         public MapResult map(Bio bio) {
             long sector = start + (bio.sector() - begin);
-            bio.remap(device, sector);
+            bio.remap(device, bio.sectors() > 0 ? sector : bio.sector());
             if (!failReadOnBadBlock) return MapResult.REMAPPED;
             long block = sector >>> sectPerBlockShift;
             return bio.op() == BioOp.READ ? mapRead(block) : mapWrite(block);

@@ -199,6 +199,19 @@ class DustTargetTypeTest {
     }
 
     @Test
+    void anEmptyFlushCountsAsAWriteToTheBlockAtTheOffsetAsInLinux() {
+        RecordingDevice cached = RecordingDevice.builder("ram3", 1, 3).sectors(4096).writeCache(true).build();
+        h.with(cached);
+        BlockDevice md = h.create("0 1024 dust ram3 16 4096").disk();
+        message("addbadblock 2 1");
+        message("enable");
+        assertEquals(BlkStatus.Code.IOERR, Bios.submit(md, Bio.flush()).code(), "block 2 holds the offset (sector 16) and has a write fail count");
+        assertEquals(BlkStatus.OK, Bios.submit(md, Bio.flush()), "the next one clears it");
+        assertEquals("No blocks in badblocklist", message("listbadblocks"));
+        assertEquals(1, cached.count(org.dmstack.block.BioOp.FLUSH), "the failed flush never reached the device");
+    }
+
+    @Test
     void writeZeroesIsNotSupportedAsIn61() {
         BlockDevice md = h.create("0 1024 dust ram0 0 512").disk();
         assertEquals(BlkStatus.Code.NOTSUPP, Bios.submit(md, Bio.writeZeroes(0, 512)).code());
