@@ -208,7 +208,8 @@ public final class FlakeyTargetType implements TargetType {
         }
 
         private MapResult remap(Bio bio) {
-            bio.remap(device, mapSector(bio.sector()));
+            // An empty flush has no sector to map; it just goes to the device.
+            bio.remap(device, bio.sectors() > 0 ? mapSector(bio.sector()) : bio.sector());
             return MapResult.REMAPPED;
         }
 

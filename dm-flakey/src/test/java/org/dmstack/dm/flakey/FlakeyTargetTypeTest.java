@@ -213,6 +213,15 @@ class FlakeyTargetTypeTest {
     }
 
     @Test
+    void anEmptyFlushOnALaterLineGoesToTheDeviceUnchanged() throws Exception {
+        org.dmstack.dm.Target t = h.construct("4096 1024 flakey ram0 8 10 10");
+        Bio flush = Bio.flush();
+        assertEquals(org.dmstack.dm.MapResult.REMAPPED, t.map(flush));
+        assertEquals(0, flush.sector());
+        assertEquals(ram0.device(), flush.device());
+    }
+
+    @Test
     void writeZeroesIsNotSupportedAsIn61() {
         BlockDevice md = create("0 1 1");
         assertEquals(BlkStatus.Code.NOTSUPP, code(Bios.submit(md, Bio.writeZeroes(0, 512))));
