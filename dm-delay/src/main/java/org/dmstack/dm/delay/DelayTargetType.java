@@ -100,8 +100,8 @@ public final class DelayTargetType implements TargetType {
             this.delay = delay;
         }
 
-        @Override
-        public String toString() {
+        /** DMEMIT_DELAY_CLASS: {@code <maj:min> <offset> <delay>}. */
+        String table() {
             return device.devt() + " " + Long.toUnsignedString(start) + " " + delay;
         }
     }
@@ -238,7 +238,7 @@ public final class DelayTargetType implements TargetType {
                         yield read.ops + " " + write.ops + " " + flush.ops;
                     }
                 }
-                case TABLE -> read + (argc >= 6 ? " " + write : "") + (argc >= 9 ? " " + flush : "");
+                case TABLE -> read.table() + (argc >= 6 ? " " + write.table() : "") + (argc >= 9 ? " " + flush.table() : "");
             };
         }
 
