@@ -88,46 +88,37 @@ class CrashConsistencyTest {
         return true;
     }
 
-    /** Runs the writer over log-writes, removes the device (which closes the log), and returns what replay-log reports. */
-    private String writeAndReplay(boolean flushBeforeCommit, ReplayLog.CheckMode mode, List<Long> committedSeen, int[] status) {
+    /** What replay-log said, and the committed counts the check saw at each step. */
+    private record Replay(int status, String err, List<Long> committedSeen) {}
+
+    /** Runs the writer over log-writes, removes the device (which closes the log), and replays it with the check. */
+    private Replay writeAndReplay(boolean flushBeforeCommit, ReplayLog.CheckMode mode) {
         BlockDevice dev = dm.create("wal", "0 2048 log-writes ram0 ram1").disk();
         for (int i = 0; i < RECORDS; i++) append(dev, i, flushBeforeCommit);
         dm.remove("wal");
 
+        List<Long> seen = new ArrayList<>();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        status[0] = new ReplayLog(ByteDevice.of(ram1)).replay(ByteDevice.of(ram2))
-                .check(mode, 0, () -> invariantHolds(ram2, committedSeen))
+        int status = new ReplayLog(ByteDevice.of(ram1)).replay(ByteDevice.of(ram2))
+                .check(mode, 0, () -> invariantHolds(ram2, seen))
                 .run(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
-        return err.toString(StandardCharsets.UTF_8);
+        return new Replay(status, err.toString(StandardCharsets.UTF_8), seen);
     }
 
     @Test
     void theWriterRecoversAtEveryFlush() {
-        int[] status = new int[1];
-        List<Long> seen = new ArrayList<>();
-        assertEquals("", writeAndReplay(true, ReplayLog.CheckMode.FLUSH, seen, status));
-        assertEquals(0, status[0]);
         // One check per flush: the record is durable, the header still counts only the ones before it.
-        assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L, 11L), seen);
+        assertEquals(new Replay(0, "", List.of(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L, 11L)), writeAndReplay(true, ReplayLog.CheckMode.FLUSH));
     }
 
     @Test
     void theWriterRecoversAtEveryCommit() {
-        int[] status = new int[1];
-        List<Long> seen = new ArrayList<>();
-        assertEquals("", writeAndReplay(true, ReplayLog.CheckMode.FUA, seen, status));
-        assertEquals(0, status[0]);
-        assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L, 11L, 12L), seen);
+        assertEquals(new Replay(0, "", List.of(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L, 11L, 12L)), writeAndReplay(true, ReplayLog.CheckMode.FUA));
     }
 
     @Test
     void droppingTheFlushBeforeTheCommitFailsTheCheckAtTheFirstCommit() {
-        int[] status = new int[1];
-        List<Long> seen = new ArrayList<>();
-        String err = writeAndReplay(false, ReplayLog.CheckMode.FUA, seen, status);
         // The commit was FUA, so it reached the log (the media) before the record it counts, which waited for a flush.
-        assertEquals(1, status[0]);
-        assertEquals("Fsck errored out on entry 0\n", err);
-        assertEquals(List.of(1L), seen);
+        assertEquals(new Replay(1, "Fsck errored out on entry 0\n", List.of(1L)), writeAndReplay(false, ReplayLog.CheckMode.FUA));
     }
 }
