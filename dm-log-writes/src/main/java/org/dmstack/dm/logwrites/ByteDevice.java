@@ -14,9 +14,6 @@ import org.dmstack.units.Units;
  * logical blocks, as every offset in a log is) or a file.
  */
 public interface ByteDevice {
-    /** Size in bytes. */
-    long size();
-
     /** Reads exactly {@code dst.byteSize()} bytes at {@code pos}. */
     void read(long pos, MemorySegment dst) throws IOException;
 
@@ -32,11 +29,6 @@ public interface ByteDevice {
     /** A block device, through bios. */
     static ByteDevice of(BlockDevice device) {
         return new ByteDevice() {
-            @Override
-            public long size() {
-                return device.sizeBytes();
-            }
-
             @Override
             public void read(long pos, MemorySegment dst) throws IOException {
                 check(Bio.read(pos >> Units.SECTOR_SHIFT, dst), pos, dst.byteSize());
@@ -76,15 +68,6 @@ public interface ByteDevice {
     /** A file, open for reading (and writing, to replay onto it). Files have no discard: replay writes zeros. */
     static ByteDevice of(FileChannel file) {
         return new ByteDevice() {
-            @Override
-            public long size() {
-                try {
-                    return file.size();
-                } catch (IOException e) {
-                    return 0;
-                }
-            }
-
             @Override
             public void read(long pos, MemorySegment dst) throws IOException {
                 var buf = dst.asByteBuffer();
