@@ -46,12 +46,13 @@ public final class ReplayLogCommand {
             	--end-sector <sector> - replay ops on region to <sector> onto <device>
             	-v or --verbose - print replayed ops
             	-vv - print also skipped ops
+            	-h or --help - print this and exit
             <logfile> and <device> are devices (ram1, /dev/mapper/NAME, 1:1) or files.
             """;
 
     private static final List<String> WITH_ARGUMENT = List.of("start-entry", "end-mark", "log", "replay", "limit", "fsck", "check", "start-mark",
             "start-sector", "end-sector");
-    private static final List<String> WITHOUT_ARGUMENT = List.of("next-flush", "next-fua", "verbose", "find", "num-entries", "no-discard");
+    private static final List<String> WITHOUT_ARGUMENT = List.of("next-flush", "next-fua", "verbose", "find", "num-entries", "no-discard", "help");
 
     private final BlockDeviceRegistry registry;
     private final Path cwd;
@@ -69,6 +70,10 @@ public final class ReplayLogCommand {
         List<Option> options = new ArrayList<>();
         for (int i = 0; i < args.size(); i++) {
             String arg = args.get(i);
+            if (arg.equals("-h")) {
+                options.add(new Option("help", null));
+                continue;
+            }
             if (arg.matches("-v+")) {
                 for (int n = 1; n < arg.length(); n++) options.add(new Option("verbose", null));
                 continue;
@@ -123,6 +128,10 @@ public final class ReplayLogCommand {
         String logName = null, replayName = null, fsckCommand = null, check = null;
         int verbose = 0;
         List<Option> options = getopt(args);
+        if (options.stream().anyMatch(o -> o.name().equals("help"))) {
+            out.print(USAGE);
+            return;
+        }
         for (Option o : options) {
             switch (o.name()) {
                 case "log" -> logName = o.value();

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.dmstack.dm.logwrites.LogWritesTargetType;
+import org.dmstack.shell.dd.Dd;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -58,6 +59,13 @@ class ReplayLogCommandTest {
 
     private String fails(String line) {
         return assertThrows(CommandException.class, () -> replayLog(line)).getMessage();
+    }
+
+    /** --help and -h print the usage on stdout and succeed, as every dmstack command does. */
+    @Test
+    void helpPrintsTheUsage() {
+        assertEquals(ReplayLogCommand.USAGE, replayLog("--help"));
+        assertEquals(ReplayLogCommand.USAGE, replayLog("-h"));
     }
 
     @Test

@@ -14,11 +14,13 @@ import java.util.List;
 import org.dmstack.block.Bio;
 import org.dmstack.block.BioFlag;
 import org.dmstack.block.BlkStatus;
+import org.dmstack.block.DevT;
 import org.dmstack.dax.FsDax;
 import org.dmstack.dm.DmException;
 import org.dmstack.dm.MapResult;
 import org.dmstack.dm.MappedDevice;
 import org.dmstack.dm.Target;
+import org.dmstack.dm.TargetVersion;
 import org.dmstack.dm.logwrites.LogWritesTargetType.LogWrites;
 import org.dmstack.dm.logwrites.RawLog.RawEntry;
 import org.dmstack.iov.IovIter;
@@ -73,8 +75,8 @@ class LogWritesTargetTypeTest {
         // No entries; the highest allocated sector is the super block's.
         assertEquals("0 4096 log-writes 0 0\n", h.dm().status("test0"));
         // Both devices are held (dm_get_device), although only dev is a data device.
-        assertEquals("2 dependencies\t: (1, 1) (1, 0)\n", h.dm().deps("test0"));
-        assertEquals("log-writes       v1.1.0\n", h.dm().targets().lines().filter(l -> l.startsWith("log-writes")).findFirst().orElseThrow() + "\n");
+        assertEquals(List.of(new DevT(1, 1), new DevT(1, 0)), h.dm().deps("test0"));
+        assertTrue(h.dm().targets().contains(new TargetVersion("log-writes", 1, 1, 0)), h.dm().targets().toString());
         assertEquals(4096, md.disk().capacity());
     }
 
