@@ -19,12 +19,15 @@ import org.dmstack.brd.Brd;
 import org.dmstack.brd.BrdConfig;
 import org.dmstack.dm.DeviceMapper;
 import org.dmstack.memory.PagePool;
+import org.dmstack.testkit.RecordingDevice;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * The crash-consistency test log-writes and replay-log exist for: a small write-ahead-log writer
- * runs over log-writes over brd; the log is replayed onto a scratch RAM disk one flush (and one
+ * runs over log-writes over a disk with a write cache and FUA (a disk without FUA would have each
+ * FUA write turned into a write and a flush by the block layer, as blk-flush does, and the dropped
+ * flush below would be masked); the log is replayed onto a scratch RAM disk one flush (and one
  * FUA) at a time, and after each step a check reads the scratch disk as recovery would and
  * verifies the writer's invariant: every record the header says is committed is there, intact.
  */
@@ -35,12 +38,12 @@ class CrashConsistencyTest {
     private final BlockDeviceRegistry registry = new BlockDeviceRegistry();
     private final Brd brd = new Brd(registry, new BrdConfig(3, 1024), new PagePool());
     private final DeviceMapper dm = new DeviceMapper(registry);
-    private final BlockDevice ram0 = registry.lookup("ram0"), ram1 = registry.lookup("ram1"), ram2 = registry.lookup("ram2");
+    private final BlockDevice ram1 = registry.lookup("ram1"), ram2 = registry.lookup("ram2");
 
     CrashConsistencyTest() {
         dm.targetTypes().register(new LogWritesTargetType());
-        // brd is write-through: with no write cache, the block layer would drop every flush and FUA before log-writes saw it.
-        ram0.attributes().write("queue/write_cache", "write back");
+        // The writer's disk: a write cache and FUA, so flushes and FUA writes reach log-writes as they were sent.
+        registry.add(RecordingDevice.builder("sda", 8, 0).sectors(2048).writeCache(true).fua(true).build().device());
     }
 
     @AfterEach
@@ -93,7 +96,7 @@ class CrashConsistencyTest {
 
     /** Runs the writer over log-writes, removes the device (which closes the log), and replays it with the check. */
     private Replay writeAndReplay(boolean flushBeforeCommit, ReplayLog.CheckMode mode) {
-        BlockDevice dev = dm.create("wal", "0 2048 log-writes ram0 ram1").disk();
+        BlockDevice dev = dm.create("wal", "0 2048 log-writes sda ram1").disk();
         for (int i = 0; i < RECORDS; i++) append(dev, i, flushBeforeCommit);
         dm.remove("wal");
 
