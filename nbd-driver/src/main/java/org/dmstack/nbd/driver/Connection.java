@@ -46,6 +46,7 @@ final class Connection {
     private final LinkedBlockingQueue<Request> queue = new LinkedBlockingQueue<>();
     private final Map<Long, Request> inflight = new ConcurrentHashMap<>();
     private final AtomicLong sent = new AtomicLong();
+    private final AtomicLong answered = new AtomicLong();
     private final Object lock = new Object();
     private boolean dead; // guarded by lock
     private long nextHandle; // sender thread only
@@ -80,6 +81,11 @@ final class Connection {
     /** Requests written to this connection so far (resent ones count again). */
     long requestsSent() {
         return sent.get();
+    }
+
+    /** Requests this connection answered (with success or an error reply). */
+    long answered() {
+        return answered.get();
     }
 
     /** Requests sent and not yet answered. */
@@ -240,6 +246,7 @@ final class Connection {
     /** Only now, with the whole reply read, does the request leave the connection. */
     private void finish(long handle, Request r, BlkStatus status) {
         inflight.remove(handle);
+        answered.incrementAndGet();
         r.complete(status);
     }
 

@@ -40,8 +40,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A broken connection does not fail bios: its unanswered requests are sent again on another
  * connection, or wait while a supervisor reconnects with backoff (50 ms doubling up to 2 s). A
- * request that has waited {@code timeout} for a connection fails with IOERR, as dm fails I/O it
- * held for a device that did not come back. A server's error reply is passed up with its errno.
+ * request that has not been answered {@code timeout} after its trouble began fails with IOERR, as
+ * dm fails I/O it held for a device that did not come back; a connection that answered requests
+ * before it broke starts a new outage, a server that accepts connections but never answers
+ * properly does not. A server's error reply is passed up with its errno.
  */
 public final class NbdDevice implements AutoCloseable {
     /** Linux's NBD_MAJOR. */
@@ -72,6 +74,11 @@ public final class NbdDevice implements AutoCloseable {
     private final AtomicInteger next = new AtomicInteger();
     private final Thread supervisor;
     private boolean closed; // guarded by lock
+    // How connections ended since the supervisor last looked, guarded by lock: one that answered
+    // requests means the server works and is worth reconnecting to at once; one that answered
+    // nothing (a server that only sends garbage) counts as a failed attempt and backs off.
+    private boolean brokeAfterAnswering;
+    private int brokeUnanswered;
     private volatile ExportInfo info; // from the first handshake: what the disk was made from
     private volatile boolean multiConn; // from the latest handshake
     private volatile GenDisk disk;
@@ -200,15 +207,14 @@ public final class NbdDevice implements AutoCloseable {
         if (offerToLive(r)) return;
         lock.lock();
         try {
-            if (closed) {
-                r.complete(BlkStatus.ioerr(name + ": device removed"));
+            if (!closed) {
+                if (!offerToLive(r)) hold(r); // a connection may have come while we looked
                 return;
             }
-            if (offerToLive(r)) return; // a connection came while we looked
-            hold(r);
         } finally {
             lock.unlock();
         }
+        r.complete(BlkStatus.ioerr(name + ": device removed"));
     }
 
     private boolean offerToLive(Request r) {
@@ -237,9 +243,12 @@ public final class NbdDevice implements AutoCloseable {
 
     /** Called by a connection's receiver when it broke: its requests go elsewhere or wait. */
     private void broken(Connection c, List<Request> unfinished, IOException why) {
+        List<Request> failed = new ArrayList<>();
         lock.lock();
         try {
             live.remove(c);
+            if (c.answered() > 0) brokeAfterAnswering = true;
+            else brokeUnanswered++;
             if (!closed) {
                 String reason = why == null ? "closed" : why.getMessage();
                 lastError = "connection lost: " + reason;
@@ -247,13 +256,18 @@ public final class NbdDevice implements AutoCloseable {
                         name, config.uri(), reason, unfinished.size(), config.timeout().toMillis());
             }
             for (Request r : unfinished) {
-                if (closed) r.complete(BlkStatus.ioerr(name + ": device removed"));
+                // After a connection that worked, a new outage gives the request a whole timeout again;
+                // a connection that never answered anything (a server that only sends garbage) does not.
+                if (c.answered() > 0) r.deadline = 0;
+                if (closed) failed.add(r);
                 else if (!offerToLive(r)) hold(r);
             }
             changed.signalAll();
         } finally {
             lock.unlock();
         }
+        // Completions run outside the lock: a bio's end may submit the next bio.
+        for (Request r : failed) r.complete(BlkStatus.ioerr(name + ": device removed"));
     }
 
     private int wanted() {
@@ -266,43 +280,61 @@ public final class NbdDevice implements AutoCloseable {
         long nextAttempt = 0;
         boolean failing = false;
         while (true) {
+            List<Request> expired = new ArrayList<>();
+            boolean connect;
             lock.lock();
             try {
                 if (closed) return;
                 long now = System.nanoTime();
-                long wake = expire(now);
-                boolean connect = live.size() < wanted();
-                if (!connect || now - nextAttempt < 0) {
-                    if (connect) wake = Math.min(wake, nextAttempt - now);
+                if (brokeAfterAnswering) {
+                    backoff = 0;
+                    nextAttempt = now;
+                }
+                if (brokeUnanswered > 0) {
+                    backoff = longer(backoff);
+                    nextAttempt = now + backoff;
+                }
+                brokeAfterAnswering = false;
+                brokeUnanswered = 0;
+                long wake = expire(now, expired);
+                connect = live.size() < wanted() && now - nextAttempt >= 0;
+                if (!connect && expired.isEmpty()) {
+                    if (live.size() < wanted()) wake = Math.min(wake, nextAttempt - now);
                     changed.awaitNanos(Math.max(wake, 1));
-                    continue;
                 }
             } catch (InterruptedException e) {
                 return;
             } finally {
                 lock.unlock();
             }
+            for (Request r : expired) {
+                r.complete(BlkStatus.ioerr(name + ": no connection to " + config.uri() + " for " + config.timeout().toMillis() + " ms ("
+                        + lastError + ")"));
+            }
+            if (!connect) continue;
             try {
                 Connection c = connect();
                 if (failing) LOG.info("{}: connected to {} again", name, config.uri());
                 failing = false;
-                backoff = 0;
-                nextAttempt = System.nanoTime();
+                nextAttempt = System.nanoTime(); // more connections, if wanted, at once
                 attach(c);
             } catch (IOException e) {
                 lastError = e.getMessage();
                 if (!failing) LOG.warn("{}: cannot connect to {}: {} (retrying)", name, config.uri(), e.getMessage());
                 failing = true;
-                backoff = backoff == 0 ? MIN_BACKOFF_NANOS : Math.min(backoff * 2, MAX_BACKOFF_NANOS);
+                backoff = longer(backoff);
                 nextAttempt = System.nanoTime() + backoff;
             }
         }
     }
 
-    /** Fails requests past their deadline; returns how long until the next deadline. Under the lock. */
-    private long expire(long now) {
+    private static long longer(long backoff) {
+        return backoff == 0 ? MIN_BACKOFF_NANOS : Math.min(backoff * 2, MAX_BACKOFF_NANOS);
+    }
+
+    /** Takes out the requests past their deadline; returns how long until the next deadline. Under the lock. */
+    private long expire(long now, List<Request> expired) {
         long wake = Long.MAX_VALUE;
-        List<Request> expired = new ArrayList<>();
         for (var it = waiting.iterator(); it.hasNext(); ) {
             Request r = it.next();
             if (now - r.deadline >= 0) {
@@ -311,10 +343,6 @@ public final class NbdDevice implements AutoCloseable {
             } else {
                 wake = Math.min(wake, r.deadline - now);
             }
-        }
-        for (Request r : expired) {
-            r.complete(BlkStatus.ioerr(name + ": no connection to " + config.uri() + " for " + config.timeout().toMillis() + " ms ("
-                    + lastError + ")"));
         }
         return wake;
     }
@@ -373,20 +401,21 @@ public final class NbdDevice implements AutoCloseable {
                         c.info().size(), config.uri(), c.info().flagNames(), config.connections());
             }
         }
+        boolean removed;
         lock.lock();
         try {
-            if (closed) {
-                c.close(0);
-                return;
-            }
-            live.add(c);
-            Request r;
-            while ((r = waiting.peek()) != null && c.offer(r)) {
-                waiting.poll();
-                r.deadline = 0; // a later outage gives it a whole timeout again
+            removed = closed;
+            if (!removed) {
+                live.add(c);
+                Request r;
+                while ((r = waiting.peek()) != null && c.offer(r)) waiting.poll();
             }
         } finally {
             lock.unlock();
+        }
+        if (removed) {
+            c.close(0); // outside the lock: its receiver reports to broken(), which takes it
+            return;
         }
         if (first) publish();
     }

@@ -30,10 +30,15 @@ final class Io {
 
     static BlkStatus submit(BlockDevice device, Bio bio) {
         device.submit(bio);
+        return await(bio);
+    }
+
+    /** How a submitted bio ended. */
+    static BlkStatus await(Bio bio) {
         try {
             return bio.completion().toCompletableFuture().get(LIMIT.toSeconds(), TimeUnit.SECONDS);
         } catch (Exception e) {
-            throw new AssertionError(bio + " to " + device.name() + " did not complete", e);
+            throw new AssertionError(bio + " did not complete", e);
         }
     }
 
