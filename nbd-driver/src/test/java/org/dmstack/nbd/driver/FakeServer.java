@@ -24,6 +24,8 @@ final class FakeServer implements AutoCloseable {
     final byte[] disk;
     final boolean knowsGo;
     final int flags;
+    /** Whether it agrees to structured replies (NBD_OPT_STRUCTURED_REPLY). */
+    volatile boolean structured;
     final AtomicInteger connections = new AtomicInteger();
     private final ServerSocketChannel listener;
     private final Transmission transmission;
@@ -78,7 +80,8 @@ final class FakeServer implements AutoCloseable {
                 reply(ch, option, REP_ACK, ByteBuffer.allocate(0));
                 return;
             }
-            reply(ch, option, REP_ERR_UNSUP, ByteBuffer.allocate(0)); // structured replies too: simple replies only
+            if (option == OPT_STRUCTURED_REPLY && structured) reply(ch, option, REP_ACK, ByteBuffer.allocate(0));
+            else reply(ch, option, REP_ERR_UNSUP, ByteBuffer.allocate(0));
         }
     }
 
@@ -104,6 +107,12 @@ final class FakeServer implements AutoCloseable {
     /** A simple reply's header. */
     static ByteBuffer simpleReply(int magic, int error, long handle) {
         return ByteBuffer.allocate(SIMPLE_REPLY_SIZE).putInt(magic).putInt(error).putLong(handle).flip();
+    }
+
+    /** A structured reply chunk's header. */
+    static ByteBuffer chunk(int flags, int type, long handle, int length) {
+        return ByteBuffer.allocate(CHUNK_HEADER_SIZE).putInt(STRUCTURED_REPLY_MAGIC).putShort((short) flags).putShort((short) type)
+                .putLong(handle).putInt(length).flip();
     }
 
     /** Serves requests correctly, as a real server would. */
