@@ -84,6 +84,7 @@ public final class NbdDevice implements AutoCloseable {
     private volatile GenDisk disk;
     private volatile long maxBytes; // the largest READ or WRITE request
     private volatile String lastError = "";
+    private volatile SocketChannel connecting; // the channel of a connection attempt, closed by close()
     private long connects; // supervisor thread only
 
     NbdDevice(String name, DevT devt, NbdDeviceConfig config, BlockDeviceRegistry registry) {
@@ -350,6 +351,7 @@ public final class NbdDevice implements AutoCloseable {
     private Connection connect() throws IOException {
         NbdUri uri = config.uri();
         SocketChannel ch = uri.openChannel();
+        connecting = ch;
         // A server that accepts and then says nothing must not stall the supervisor: the watchdog
         // closes the channel (0 running, 1 done, 2 timed out).
         AtomicInteger state = new AtomicInteger();
@@ -376,6 +378,7 @@ public final class NbdDevice implements AutoCloseable {
             throw e instanceof IOException io ? io : new IOException(e.getMessage(), e);
         } finally {
             watchdog.interrupt();
+            connecting = null;
         }
         multiConn = negotiated.multiConn();
         ExportInfo first = info;
@@ -466,6 +469,14 @@ public final class NbdDevice implements AutoCloseable {
             lock.unlock();
         }
         for (Request r : left) r.complete(BlkStatus.ioerr(name + ": device removed"));
+        SocketChannel attempt = connecting;
+        if (attempt != null) {
+            try {
+                attempt.close(); // a server that does not answer must not hold up the removal
+            } catch (IOException e) {
+                // closed is all we wanted
+            }
+        }
         for (Connection c : live) c.close(CLOSE_GRACE_MILLIS);
         if (Thread.currentThread() != supervisor) {
             try {

@@ -19,26 +19,10 @@ import org.dmstack.block.Bio;
 import org.dmstack.block.BioFlag;
 import org.dmstack.block.BlkStatus;
 import org.dmstack.block.BlockDevice;
-import org.dmstack.block.BlockDeviceRegistry;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Servers that go away, never come back, or send what the protocol does not allow. */
-class FaultsTest {
-    @TempDir
-    Path tmp;
-
-    private final BlockDeviceRegistry registry = new BlockDeviceRegistry();
-    private final NbdDriver nbd = new NbdDriver(registry);
-    private final Peers peers = new Peers();
-
-    @AfterEach
-    void stop() throws Exception {
-        nbd.close();
-        peers.close();
-    }
-
+class FaultsTest extends DriverFixture {
     @Test
     void aServerKilledAndRestartedDuringWritesLosesNoAcknowledgedWriteAndTheWriterSeesNoError() throws Exception {
         Path file = tmp.resolve("disk.img");

@@ -15,30 +15,14 @@ import java.util.regex.Pattern;
 import org.dmstack.block.Bio;
 import org.dmstack.block.BlkStatus;
 import org.dmstack.block.BlockDevice;
-import org.dmstack.block.BlockDeviceRegistry;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Several connections per export when the server allows them (NBD_FLAG_CAN_MULTI_CONN), one when
  * it does not. nbdkit's log filter says which connection carried each request.
  */
-class MultiConnTest {
+class MultiConnTest extends DriverFixture {
     private static final Pattern WRITE = Pattern.compile("connection=(\\d+) Write ");
-
-    @TempDir
-    Path tmp;
-
-    private final BlockDeviceRegistry registry = new BlockDeviceRegistry();
-    private final NbdDriver nbd = new NbdDriver(registry);
-    private final Peers peers = new Peers();
-
-    @AfterEach
-    void stop() throws Exception {
-        nbd.close();
-        peers.close();
-    }
 
     @Test
     void withTheServerAllowingItRequestsSpreadAcrossTheConnections() throws Exception {

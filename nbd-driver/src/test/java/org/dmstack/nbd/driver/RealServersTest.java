@@ -13,28 +13,12 @@ import org.dmstack.block.Bio;
 import org.dmstack.block.BioFlag;
 import org.dmstack.block.BlkStatus;
 import org.dmstack.block.BlockDevice;
-import org.dmstack.block.BlockDeviceRegistry;
 import org.dmstack.dm.DeviceMapper;
 import org.dmstack.dm.stripe.StripedTargetType;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The driver against real servers: nbdkit's memory plugin and qemu-nbd on a file. */
-class RealServersTest {
-    @TempDir
-    Path tmp;
-
-    private final BlockDeviceRegistry registry = new BlockDeviceRegistry();
-    private final NbdDriver nbd = new NbdDriver(registry);
-    private final Peers peers = new Peers();
-
-    @AfterEach
-    void stop() throws Exception {
-        nbd.close();
-        peers.close();
-    }
-
+class RealServersTest extends DriverFixture {
     @Test
     void nbdkitMemoryReadsAndWritesByteExactWithBiosSplitAtTheServersMaximumBlockSize() throws Exception {
         Path sock = tmp.resolve("nbdkit.sock");

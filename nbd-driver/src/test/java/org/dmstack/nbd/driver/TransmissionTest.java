@@ -13,20 +13,10 @@ import java.util.List;
 import org.dmstack.block.Bio;
 import org.dmstack.block.BlkStatus;
 import org.dmstack.block.BlockDevice;
-import org.dmstack.block.BlockDeviceRegistry;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** Pipelined requests and replies that come back out of order, in structured chunks. */
-class TransmissionTest {
-    private final BlockDeviceRegistry registry = new BlockDeviceRegistry();
-    private final NbdDriver nbd = new NbdDriver(registry);
-
-    @AfterEach
-    void stop() {
-        nbd.close();
-    }
-
+class TransmissionTest extends DriverFixture {
     @Test
     void fourReadsInFlightAnsweredInReverseOrderInChunksWithHolesAndAnError() throws Exception {
         try (FakeServer fake = new FakeServer(1 << 20, true, 0, (n, ch, disk) -> {
