@@ -49,6 +49,8 @@ final class Connection {
     private final AtomicLong answered = new AtomicLong();
     private final Object lock = new Object();
     private boolean dead; // guarded by lock
+    private volatile long lastProgress = System.nanoTime(); // the last reply, or the first request after none in flight
+    private volatile String abortReason;
     private long nextHandle; // sender thread only
     private Thread sender;
     private Thread receiver;
@@ -124,6 +126,7 @@ final class Connection {
                     handle = nextHandle++;
                     if (r != DISCONNECT) {
                         r.resetReply();
+                        if (inflight.isEmpty()) lastProgress = System.nanoTime();
                         inflight.put(handle, r);
                     }
                 }
@@ -155,7 +158,7 @@ final class Connection {
                 else throw new NbdProtocolException("reply with a wrong magic 0x" + Integer.toHexString(m));
             }
         } catch (IOException e) {
-            why = e;
+            why = abortReason != null ? new IOException(abortReason, e) : e;
         } finally {
             teardown(why);
         }
@@ -247,7 +250,19 @@ final class Connection {
     private void finish(long handle, Request r, BlkStatus status) {
         inflight.remove(handle);
         answered.incrementAndGet();
+        lastProgress = System.nanoTime();
         r.complete(status);
+    }
+
+    /** Whether requests are waiting for a reply and none has come for {@code limitNanos}. */
+    boolean stalled(long now, long limitNanos) {
+        return !inflight.isEmpty() && now - lastProgress > limitNanos;
+    }
+
+    /** Gives the connection up as broken (a server that stopped answering); its requests go elsewhere. */
+    void abort(String reason) {
+        abortReason = reason;
+        closeChannel();
     }
 
     private void teardown(IOException why) {

@@ -43,7 +43,8 @@ import org.slf4j.LoggerFactory;
  * request that has not been answered {@code timeout} after its trouble began fails with IOERR, as
  * dm fails I/O it held for a device that did not come back; a connection that answered requests
  * before it broke starts a new outage, a server that accepts connections but never answers
- * properly does not. A server's error reply is passed up with its errno.
+ * properly does not. A connection on which requests have waited {@code timeout} without any reply
+ * is given up as broken too. A server's error reply is passed up with its errno.
  */
 public final class NbdDevice implements AutoCloseable {
     /** Linux's NBD_MAJOR. */
@@ -298,6 +299,7 @@ public final class NbdDevice implements AutoCloseable {
                 brokeAfterAnswering = false;
                 brokeUnanswered = 0;
                 long wake = expire(now, expired);
+                if (!live.isEmpty()) wake = Math.min(wake, abandonStalled(now));
                 connect = live.size() < wanted() && now - nextAttempt >= 0;
                 if (!connect && expired.isEmpty()) {
                     if (live.size() < wanted()) wake = Math.min(wake, nextAttempt - now);
@@ -327,6 +329,20 @@ public final class NbdDevice implements AutoCloseable {
                 nextAttempt = System.nanoTime() + backoff;
             }
         }
+    }
+
+    /**
+     * Gives up connections on which requests have waited {@code timeout} without any reply (a
+     * server that stopped answering but keeps the connection, as a frozen process or a vanished
+     * machine does); returns when to look again.
+     */
+    private long abandonStalled(long now) {
+        long limit = config.timeout().toNanos();
+        if (limit == 0) return Long.MAX_VALUE; // "no waiting at all" cannot mean "no time to answer"
+        for (Connection c : live) {
+            if (c.stalled(now, limit)) c.abort("no reply for " + config.timeout().toMillis() + " ms");
+        }
+        return Math.max(limit / 4, TimeUnit.MILLISECONDS.toNanos(10));
     }
 
     private static long longer(long backoff) {

@@ -134,6 +134,26 @@ class FaultsTest extends DriverFixture {
     }
 
     @Test
+    void aServerThatStopsAnsweringLosesTheConnectionAfterTheTimeoutAndTheRequestGoesToTheNextOne() throws Exception {
+        try (FakeServer fake = new FakeServer(1 << 20, true, 0, (n, ch, disk) -> {
+            if (n >= 1) {
+                FakeServer.serveCorrectly(ch, disk);
+                return;
+            }
+            FakeServer.readRequest(ch); // and never a reply, as a frozen server
+            while (ch.read(ByteBuffer.allocate(4096)) >= 0) { }
+        })) {
+            byte[] data = Io.pattern(4096, 8);
+            System.arraycopy(data, 0, fake.disk, 0, 4096);
+            nbd.add(NbdDeviceConfig.of(fake.uri()).withTimeout(Duration.ofMillis(300)));
+            BlockDevice nbd0 = Io.await(registry, "nbd0");
+            assertArrayEquals(data, Io.read(nbd0, 0, 4096));
+            assertEquals(2, fake.connections.get());
+            assertEquals("connection lost: no reply for 300 ms", nbd.device("nbd0").lastError());
+        }
+    }
+
+    @Test
     void anOldServerWithoutOptGoIsReachedThroughExportName() throws Exception {
         try (FakeServer fake = new FakeServer(1 << 20, false, FLAG_SEND_FLUSH, (n, ch, disk) -> FakeServer.serveCorrectly(ch, disk))) {
             nbd.add(NbdDeviceConfig.of(fake.uri()));
