@@ -12,9 +12,11 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.BlockDeviceRegistry;
 import org.dmstack.block.DevT;
+import org.dmstack.block.DiskStats;
 
 /**
  * device-mapper's control interface: what dmsetup does (create, load, suspend, resume, remove,
@@ -43,6 +45,7 @@ public class DeviceMapper implements AutoCloseable {
     private final ScheduledExecutorService timer;
     private volatile long holdMillis = DEFAULT_HOLD_MILLIS;
     private volatile boolean closed;
+    private final LongSupplier jiffies;
     private final BlockDeviceRegistry.Listener listener = new BlockDeviceRegistry.Listener() {
         @Override
         public void added(BlockDevice device) {
@@ -60,7 +63,13 @@ public class DeviceMapper implements AutoCloseable {
     private record Orphan(List<TableLine> live, List<TableLine> inactive, String missing, ScheduledFuture<?> timeout) {}
 
     public DeviceMapper(BlockDeviceRegistry registry) {
+        this(registry, DiskStats::systemJiffies);
+    }
+
+    /** @param jiffies the clock of the mapped devices' I/O statistics, in milliseconds */
+    public DeviceMapper(BlockDeviceRegistry registry, LongSupplier jiffies) {
         this.registry = registry;
+        this.jiffies = jiffies;
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "dm-hold-timer");
             t.setDaemon(true);
@@ -105,7 +114,7 @@ public class DeviceMapper implements AutoCloseable {
             }
         }
         List<TableLine> lines = table == null ? null : parseTable(table);
-        MappedDevice md = new MappedDevice(name, uuid, new DevT(DevT.DM_MAJOR, freeMinor()));
+        MappedDevice md = new MappedDevice(name, uuid, new DevT(DevT.DM_MAJOR, freeMinor()), jiffies);
         if (lines != null) {
             DmTable t = build(md, lines);
             md.setInactive(t);

@@ -42,12 +42,13 @@ public final class MappedDevice {
     private volatile Thread waiter;
     private final AtomicInteger eventNumber = new AtomicInteger();
 
-    MappedDevice(String name, String uuid, DevT devt) {
+    MappedDevice(String name, String uuid, DevT devt, java.util.function.LongSupplier jiffies) {
         this.name = name;
         this.uuid = uuid;
         this.disk = GenDisk.builder("dm-" + devt.minor(), devt, 0, this::submitBio)
                 .limits(QueueLimits.stacking())
                 .dax(new DaxOps(), false)
+                .clock(jiffies)
                 .build();
         this.dax = disk.dax();
         disk.setLimits(QueueLimits.stacking().setDax(false));
