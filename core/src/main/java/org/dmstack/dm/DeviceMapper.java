@@ -194,6 +194,15 @@ public class DeviceMapper implements AutoCloseable {
     /** dmsetup message NAME SECTOR MESSAGE...: returns what the target answered. */
     public synchronized String message(String name, long sector, List<String> args) {
         MappedDevice md = get(name);
+        if (!args.isEmpty() && args.get(0).startsWith("@")) {
+            // Messages to dm itself (dm-ioctl's message_for_md): statistics need no table.
+            try {
+                String answer = md.stats().message(args, md.disk().capacity());
+                if (answer != null) return answer;
+            } catch (TargetException e) {
+                throw new DmException("message ioctl on " + name + " failed: " + e.getMessage(), e);
+            }
+        }
         DmTable t = md.live();
         if (t == null || sector < 0 || sector >= t.size) throw new DmException("message ioctl on " + name + " failed: Invalid argument (Target message sector outside device)");
         if (args.isEmpty()) throw new DmException("message ioctl on " + name + " failed: Invalid argument (Empty message received)");
