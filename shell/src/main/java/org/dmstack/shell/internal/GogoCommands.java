@@ -6,6 +6,7 @@ import org.dmstack.block.BlockDeviceRegistry;
 import org.dmstack.dm.DeviceMapper;
 import org.dmstack.shell.Dd;
 import org.dmstack.shell.Dmsetup;
+import org.dmstack.shell.Iostat;
 import org.dmstack.shell.Lsblk;
 import org.dmstack.shell.Sysfs;
 import org.osgi.service.component.annotations.Activate;
@@ -22,7 +23,8 @@ import org.osgi.service.component.annotations.Reference;
     "osgi.command.function=dmsetup",
     "osgi.command.function=lsblk",
     "osgi.command.function=sysfs",
-    "osgi.command.function=dd"
+    "osgi.command.function=dd",
+    "osgi.command.function=iostat"
 })
 public final class GogoCommands {
     private final BlockDeviceRegistry registry;
@@ -52,5 +54,9 @@ public final class GogoCommands {
 
     public void dd(String... args) {
         new Dd(registry, cwd()).run(List.of(args), System.out, System.err);
+    }
+
+    public void iostat(String... args) {
+        new Iostat(registry).run(List.of(args), System.out);
     }
 }
