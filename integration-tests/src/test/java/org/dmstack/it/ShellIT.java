@@ -134,4 +134,33 @@ class ShellIT {
         assertTrue(r.err().contains("9+0 records in\n8+0 records out\n8388608 bytes (8.4 MB, 8.0 MiB) copied, "), r.err());
         assertTrue(s.fail("dd if=/dev/zero of=/dev/null foo").startsWith("dd: unrecognized operand 'foo'\nUsage: dd"));
     }
+
+    @Test
+    @Order(5)
+    void statisticsIostatAndMBeans() throws Exception {
+        s.run("dd if=/dev/zero of=/dev/mapper/lv0 bs=4k count=2 oflag=direct");
+        String[] stat = s.run("sysfs /sys/block/dm-0/stat").trim().split("\\s+");
+        assertEquals(17, stat.length);
+        assertTrue(Long.parseLong(stat[4]) >= 2, String.join(" ", stat));
+        assertEquals("       0        0\n", s.run("sysfs /sys/block/dm-0/inflight"));
+        String iostat = s.run("iostat -d dm-0 ram1");
+        assertTrue(iostat.contains("\n\nDevice             tps    kB_read/s    kB_wrtn/s    kB_dscd/s    kB_read    kB_wrtn    kB_dscd\ndm-0 "), iostat);
+        assertTrue(iostat.contains("\nram1 "), iostat);
+        assertEquals("0\n", s.run("dmsetup message lv0 0 @stats_create - /2"));
+        assertEquals("0: 0+8192 4096 - -\n", s.run("dmsetup message lv0 0 @stats_list"));
+        s.run("dmsetup message lv0 0 @stats_delete 0");
+
+        javax.management.MBeanServer server = java.lang.management.ManagementFactory.getPlatformMBeanServer();
+        javax.management.ObjectName dm0 = new javax.management.ObjectName("org.dmstack:type=BlockDevice,name=dm-0");
+        assertEquals("lv0", server.getAttribute(dm0, "DmName"));
+        assertEquals(Long.parseLong(s.run("sysfs /sys/block/dm-0/stat").trim().split("\\s+")[4]), server.getAttribute(dm0, "WriteIos"));
+        javax.management.ObjectName pmem0 = new javax.management.ObjectName("org.dmstack:type=BlockDevice,name=pmem0");
+        assertEquals(true, server.getAttribute(pmem0, "Dax"));
+        assertTrue((Long) server.getAttribute(pmem0, "DaxCopyCalls") >= 0);
+        s.run("dmsetup create st --table '0 8 linear ram0 0'");
+        javax.management.ObjectName dm1 = new javax.management.ObjectName("org.dmstack:type=BlockDevice,name=dm-1");
+        assertTrue(server.isRegistered(dm1));
+        s.run("dmsetup remove st");
+        assertTrue(!server.isRegistered(dm1));
+    }
 }
