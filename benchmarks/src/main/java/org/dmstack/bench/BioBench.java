@@ -25,6 +25,10 @@ import org.openjdk.jmh.annotations.TearDown;
  * brd, and dm-stripe over two brd disks (64 KiB chunks). The runner runs it with 1 and 2 threads;
  * with 2, each thread has its own buffer, random stream and sequential cursor.
  *
+ * <p>{@code iostats} is every disk's queue/iostats: I/O accounting on ("1", as dmstack runs), off
+ * ("0"), or {@code alternate}: on and off from one iteration to the next in the order on, off, off,
+ * on (then again), so that {@link IostatsCost} compares neighbouring iterations of one run.
+ *
  * <p>The device is {@code dmstack.bench.bioDeviceMiB} MiB (default 256), every page written before
  * measuring, so reads copy real pages. Caller buffers are heap arrays, as a Java program has them.
  */
@@ -34,6 +38,10 @@ import org.openjdk.jmh.annotations.TearDown;
 public class BioBench {
     @Param({"DIRECT", "LINEAR", "STRIPE2"})
     public String stack;
+
+    @Param({"1"})
+    public String iostats;
+    private int iteration;
 
     private Stacks.BioStack bio;
     BlockDevice device;
@@ -45,6 +53,19 @@ public class BioBench {
         bio = new Stacks.BioStack(Stacks.Layer.valueOf(stack), Long.getLong("dmstack.bench.bioDeviceMiB", 256) << 20);
         device = bio.device;
         sectors = device.capacity();
+        if (!iostats.equals("alternate")) setIostats(iostats);
+    }
+
+    /** With {@code alternate}: on for iterations 0 and 3 of every 4, off for 1 and 2 (warm-ups count: give a multiple of 4). */
+    @Setup(Level.Iteration)
+    public void alternateIostats() {
+        if (!iostats.equals("alternate")) return;
+        int k = iteration++ % 4;
+        setIostats(k == 0 || k == 3 ? "1" : "0");
+    }
+
+    private void setIostats(String value) {
+        for (BlockDevice d : bio.registry.devices()) d.attributes().write("queue/iostats", value);
     }
 
     @TearDown(Level.Trial)
