@@ -90,6 +90,7 @@ final class Report {
         writeCacheSection(sb);
         bioSection(sb);
         nbdSection(sb);
+        flushSection(sb);
         scaleSection(sb);
         sb.append("""
                 ## How to read this
@@ -293,6 +294,25 @@ final class Report {
         }
         if (fioAbout != null) sb.append(fioAbout).append(".\n\n");
         sb.append(FioResults.table(fio)).append('\n');
+    }
+
+    private void flushSection(StringBuilder sb) {
+        sb.append("## FLUSH cost against device size (file-backed pmem)\n\n");
+        sb.append("A 4 KiB write at a random page, then a FLUSH, which forces only the 64 KiB chunks written since the last\n")
+                .append("one; beside it the same write followed by a force of the whole mapping, which is what a FLUSH did\n")
+                .append("before. The file is sparse, on a disk file system.\n\n");
+        sb.append("| device | write + FLUSH | write + force of the whole mapping |\n|---:|---:|---:|\n");
+        boolean any = false;
+        for (String size : new String[] {"64", "256", "1024", "4096"}) {
+            Results.Measurement flush = r.find("FlushBench.writeThenFlush", 1, "sizeMiB", size);
+            Results.Measurement all = r.find("FlushBench.writeThenForceAll", 1, "sizeMiB", size);
+            if (flush == null && all == null) continue;
+            any = true;
+            sb.append("| ").append(Stacks.human(Long.parseLong(size) << 20)).append(" | ").append(flush == null ? "n/a" : withError(flush))
+                    .append(" | ").append(all == null ? "n/a" : withError(all)).append(" |\n");
+        }
+        if (!any) sb.append("| not part of this run | | |\n");
+        sb.append('\n');
     }
 
     private void scaleSection(StringBuilder sb) {

@@ -97,6 +97,7 @@ public final class RunAll {
         jmh(results, plan, props, include(BioBench.class, only), 1);
         jmh(results, plan, props, include(BioBench.class, only), 2);
         jmh(results, plan, props, include(ScaleBench.class, only), 1);
+        jmh(results, plan, props, include(FlushBench.class, only), 1);
         results.forces.putAll(ForceCensus.run());
         results.scale.addAll(ScaleProbe.run(Path.of(System.getProperty("java.io.tmpdir")), plan.probeIoBytes()));
         results.environment.put("duration", String.format(java.util.Locale.ROOT, "%.0f s", (System.nanoTime() - t0) / 1e9));

@@ -43,6 +43,9 @@ class BenchmarkSmokeTest {
         assertEquals(1L, byBenchmark.get("ScaleBench.tableLoad100k"));
         assertEquals(2L, byBenchmark.get("ScaleBench.lookupRead4k"));
         assertEquals(1L, byBenchmark.get("ScaleBench.brdStartup1TiB"));
+        // 64 MiB to 4 GiB.
+        assertEquals(4L, byBenchmark.get("FlushBench.writeThenFlush"));
+        assertEquals(4L, byBenchmark.get("FlushBench.writeThenForceAll"));
         for (Results.Measurement m : results.measurements) {
             assertTrue(m.score() > 0 && Double.isFinite(m.score()), m + " has no score");
             assertTrue(m.best() > 0 && Double.isFinite(m.best()), m + " has no best iteration");
@@ -80,7 +83,7 @@ class BenchmarkSmokeTest {
         Report.write(loaded, null, out);
 
         String md = Files.readString(out.resolve("report.md"));
-        for (String heading : new String[] {"## Goals", "## DAX path", "## Write cache on and off", "## Bio path", "## NBD path", "## Scale"}) {
+        for (String heading : new String[] {"## Goals", "## DAX path", "## Write cache on and off", "## Bio path", "## NBD path", "## FLUSH cost against device size", "## Scale"}) {
             assertTrue(md.contains(heading), "report lacks " + heading);
         }
         assertTrue(md.contains("| DAX copies through dm-linear and dm-stripe, 4 KiB"), md);
