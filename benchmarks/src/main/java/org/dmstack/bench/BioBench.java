@@ -42,6 +42,7 @@ public class BioBench {
     @Param({"1"})
     public String iostats;
     private int iteration;
+    volatile boolean iostatsOn = true;
 
     private Stacks.BioStack bio;
     BlockDevice device;
@@ -61,7 +62,8 @@ public class BioBench {
     public void alternateIostats() {
         if (!iostats.equals("alternate")) return;
         int k = iteration++ % 4;
-        setIostats(k == 0 || k == 3 ? "1" : "0");
+        iostatsOn = k == 0 || k == 3;
+        setIostats(iostatsOn ? "1" : "0");
     }
 
     private void setIostats(String value) {
@@ -81,6 +83,9 @@ public class BioBench {
         SplittableRandom random;
         long cursor;
         long pages;
+        /** Bios this thread submitted in the iteration, and its CPU time when the iteration began (for IostatsCost). */
+        long ops;
+        long cpuAtStart;
 
         @Setup(Level.Trial)
         public void setUp(BioBench b) {
@@ -91,6 +96,18 @@ public class BioBench {
             pages = b.sectors / Units.PAGE_SECTORS;
             // Sequential streams start half a device apart, so two threads do not read the same MiB.
             cursor = (b.sectors / 2 * id) & ~2047L;
+        }
+
+        @Setup(Level.Iteration)
+        public void beginIteration() {
+            ops = 0;
+            cpuAtStart = THREADS.getCurrentThreadCpuTime();
+        }
+
+        /** With iostats=alternate, what the iteration cost this thread in CPU time goes to IostatsCost. */
+        @TearDown(Level.Iteration)
+        public void endIteration(BioBench b) {
+            if (b.iostats.equals("alternate")) IostatsCost.record(b.iostatsOn, THREADS.getCurrentThreadCpuTime() - cpuAtStart, ops);
         }
 
         long randomSector() {
@@ -104,6 +121,8 @@ public class BioBench {
         }
     }
 
+    private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
+
     private BlkStatus run(Bio b) {
         device.submit(b);
         BlkStatus status = b.await();
@@ -113,21 +132,25 @@ public class BioBench {
 
     @Benchmark
     public BlkStatus randRead4k(Worker w) {
+        w.ops++;
         return run(Bio.read(w.randomSector(), w.small));
     }
 
     @Benchmark
     public BlkStatus randWrite4k(Worker w) {
+        w.ops++;
         return run(Bio.write(w.randomSector(), w.small));
     }
 
     @Benchmark
     public BlkStatus seqRead1m(Worker w) {
+        w.ops++;
         return run(Bio.read(w.nextSequential(sectors), w.large));
     }
 
     @Benchmark
     public BlkStatus seqWrite1m(Worker w) {
+        w.ops++;
         return run(Bio.write(w.nextSequential(sectors), w.large));
     }
 }

@@ -2,7 +2,6 @@ package org.dmstack.block;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
 /**
@@ -24,15 +23,20 @@ import java.util.function.LongSupplier;
  * <li>merges are always 0: nothing merges bios here.
  * </ul>
  *
- * <p>The hot path takes no lock: counters are {@link LongAdder}s, a bio in flight is the
- * difference between I/Os started and ended (so a start and an end each touch two counters),
- * and the io_ticks stamp moves by compare-and-set at most once per millisecond.
+ * <p>The hot path takes no lock and no atomic instruction, as Linux's per-CPU counters: each
+ * thread adds to cells of its own (found through a ThreadLocal), a reader sums them; a bio in
+ * flight is the difference between I/Os started and ended, and the io_ticks stamp moves by
+ * compare-and-set at most once per millisecond. The cells of threads that have ended are folded
+ * into a base when a new thread arrives, so short-lived threads leave nothing behind.
  */
 public final class DiskStats {
     /** Linux's stat groups (STAT_READ, STAT_WRITE, STAT_DISCARD, STAT_FLUSH). */
     static final int READ = 0, WRITE = 1, DISCARD = 2, FLUSH = 3;
+    // A cell's slots: ios, sectors and ticks by group, ended reads and writes, io_ticks.
+    private static final int IOS = 0, SECTORS = 4, TICKS = 8, ENDED = 12, IO_TICKS = 14, SLOTS = 15;
 
     private static final VarHandle STAMP;
+    private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(long[].class);
 
     static {
         try {
@@ -42,13 +46,13 @@ public final class DiskStats {
         }
     }
 
+    private record Cell(Thread owner, long[] slots) {}
+
     private final LongSupplier jiffies;
-    private final LongAdder[] ios = adders(4);
-    private final LongAdder[] sectors = adders(4);
-    private final LongAdder[] ticks = adders(4);
-    /** I/Os ended, by direction (reads, writes): in flight is started minus ended. */
-    private final LongAdder[] ended = adders(2);
-    private final LongAdder ioTicks = new LongAdder();
+    private final ThreadLocal<long[]> local = ThreadLocal.withInitial(this::newCell);
+    private volatile Cell[] cells = new Cell[0];
+    /** What the cells of ended threads had counted. */
+    private final long[] base = new long[SLOTS];
     private volatile long stamp;
 
     /** @param jiffies a clock in milliseconds (any origin), read at every start and end */
@@ -57,15 +61,35 @@ public final class DiskStats {
         this.stamp = jiffies.getAsLong();
     }
 
-    /** The default clock: System.nanoTime in milliseconds. */
+    /** The default clock: milliseconds, read from a field a ticker thread keeps current (see Jiffies). */
     public static long systemJiffies() {
-        return System.nanoTime() / 1_000_000;
+        return Jiffies.get();
     }
 
-    private static LongAdder[] adders(int n) {
-        LongAdder[] a = new LongAdder[n];
-        for (int i = 0; i < n; i++) a[i] = new LongAdder();
-        return a;
+    private synchronized long[] newCell() {
+        java.util.List<Cell> live = new java.util.ArrayList<>();
+        for (Cell c : cells) {
+            if (c.owner().isAlive()) {
+                live.add(c);
+            } else {
+                // The thread is gone: nothing writes its cell any more.
+                for (int i = 0; i < SLOTS; i++) base[i] += c.slots()[i];
+            }
+        }
+        long[] slots = new long[SLOTS];
+        live.add(new Cell(Thread.currentThread(), slots));
+        cells = live.toArray(new Cell[0]);
+        return slots;
+    }
+
+    /** How many threads' cells are kept (for tests: ended threads' are folded away). */
+    int cellCount() {
+        return cells.length;
+    }
+
+    /** Adds to this thread's slot: only this thread writes it; readers read it opaquely. */
+    private static void add(long[] cell, int slot, long value) {
+        SLOT.setOpaque(cell, slot, cell[slot] + value);
     }
 
     private static int group(BioOp op) {
@@ -82,9 +106,10 @@ public final class DiskStats {
         long now = jiffies.getAsLong();
         int g = group(op);
         if (g == FLUSH) return now;
-        updateIoTicks(now, false);
-        ios[g].increment();
-        if (nrSectors != 0) sectors[g].add(nrSectors);
+        long[] cell = local.get();
+        updateIoTicks(cell, now, false);
+        add(cell, IOS + g, 1);
+        add(cell, SECTORS + g, nrSectors);
         return now;
     }
 
@@ -93,45 +118,48 @@ public final class DiskStats {
         long now = jiffies.getAsLong();
         long duration = now - start;
         int g = group(op);
+        long[] cell = local.get();
         if (g != FLUSH) {
-            updateIoTicks(now, true);
-            if (duration != 0) ticks[g].add(duration);
-            ended[g == READ ? 0 : 1].increment();
+            updateIoTicks(cell, now, true);
+            add(cell, TICKS + g, duration);
+            add(cell, ENDED + (g == READ ? 0 : 1), 1);
         }
         if (g == FLUSH || preflush) {
-            ios[FLUSH].increment();
-            if (duration != 0) ticks[FLUSH].add(duration);
+            add(cell, IOS + FLUSH, 1);
+            add(cell, TICKS + FLUSH, duration);
         }
     }
 
     /** update_io_ticks as of Linux 6.1: the disk was busy since the stamp. */
-    private void updateIoTicks(long now, boolean end) {
+    private void updateIoTicks(long[] cell, long now, boolean end) {
         long s = stamp;
-        if (now > s && STAMP.compareAndSet(this, s, now)) ioTicks.add(end ? now - s : 1);
+        if (now > s && STAMP.compareAndSet(this, s, now)) add(cell, IO_TICKS, end ? now - s : 1);
+    }
+
+    /** Every slot summed over the base and the cells. */
+    private synchronized long[] sum() {
+        long[] total = base.clone();
+        for (Cell c : cells) {
+            for (int i = 0; i < SLOTS; i++) total[i] += (long) SLOT.getOpaque(c.slots(), i);
+        }
+        return total;
     }
 
     /** The counters now, as part_stat_show reads them (each counter on its own, not a snapshot of all at one instant). */
     public Snapshot snapshot() {
-        // Ended before started, so that in flight is never negative.
-        long endedReads = ended[0].sum();
-        long endedWrites = ended[1].sum();
-        long[] io = new long[4];
-        for (int g = 0; g < 4; g++) io[g] = ios[g].sum();
-        long inFlightReads = io[READ] - endedReads;
-        long inFlightWrites = io[WRITE] + io[DISCARD] - endedWrites;
+        long[] t = sum();
+        long inFlightReads = Math.max(0, t[IOS + READ] - t[ENDED]);
+        long inFlightWrites = Math.max(0, t[IOS + WRITE] + t[IOS + DISCARD] - t[ENDED + 1]);
         // part_stat_show: a disk busy right now has been busy up to now.
-        if (inFlightReads + inFlightWrites > 0) updateIoTicks(jiffies.getAsLong(), true);
-        long[] t = new long[4];
-        long[] sec = new long[4];
-        for (int g = 0; g < 4; g++) {
-            t[g] = ticks[g].sum();
-            sec[g] = sectors[g].sum();
+        if (inFlightReads + inFlightWrites > 0) {
+            updateIoTicks(local.get(), jiffies.getAsLong(), true);
+            t = sum();
         }
-        return new Snapshot(io[READ], 0, sec[READ], t[READ],
-                io[WRITE], 0, sec[WRITE], t[WRITE],
-                inFlightReads + inFlightWrites, ioTicks.sum(), t[READ] + t[WRITE] + t[DISCARD] + t[FLUSH],
-                io[DISCARD], 0, sec[DISCARD], t[DISCARD],
-                io[FLUSH], t[FLUSH], inFlightReads, inFlightWrites);
+        return new Snapshot(t[IOS + READ], 0, t[SECTORS + READ], t[TICKS + READ],
+                t[IOS + WRITE], 0, t[SECTORS + WRITE], t[TICKS + WRITE],
+                inFlightReads + inFlightWrites, t[IO_TICKS], t[TICKS + READ] + t[TICKS + WRITE] + t[TICKS + DISCARD] + t[TICKS + FLUSH],
+                t[IOS + DISCARD], 0, t[SECTORS + DISCARD], t[TICKS + DISCARD],
+                t[IOS + FLUSH], t[TICKS + FLUSH], inFlightReads, inFlightWrites);
     }
 
     /**

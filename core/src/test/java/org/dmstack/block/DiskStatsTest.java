@@ -123,4 +123,26 @@ class DiskStatsTest {
         assertThrows(IllegalArgumentException.class, () -> DiskStats.Snapshot.parse("1 2 3"));
         assertThrows(IllegalArgumentException.class, () -> DiskStats.Snapshot.parse("1 0 8 7 3 0 32 5 0 17 x"));
     }
+
+    @Test
+    void countsFromManyThreadsAddUpAndEndedThreadsLeaveNoCells() throws Exception {
+        GenDisk disk = GenDisk.builder("ram0", new DevT(1, 0), 2048, bio -> bio.endio(BlkStatus.OK)).clock(now::get).build();
+        for (int round = 0; round < 4; round++) {
+            Thread[] threads = new Thread[25];
+            for (int t = 0; t < threads.length; t++) {
+                threads[t] = Thread.ofPlatform().start(() -> {
+                    for (int i = 0; i < 10; i++) disk.submit(Bio.read(i * 8, buf(8)));
+                });
+            }
+            for (Thread t : threads) t.join();
+        }
+        // The last new thread folded the cells of every thread that had ended before it came.
+        Thread.ofPlatform().start(() -> disk.submit(Bio.write(0, buf(8)))).join();
+        DiskStats.Snapshot s = disk.stats().snapshot();
+        assertEquals(1000, s.readIos());
+        assertEquals(8000, s.readSectors());
+        assertEquals(1, s.writeIos());
+        assertEquals(0, s.inFlight());
+        assertEquals(1, disk.stats().cellCount());
+    }
 }
