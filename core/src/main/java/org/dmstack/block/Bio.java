@@ -32,6 +32,8 @@ public final class Bio {
     private DiskStats acct; // the disk that accounts this bio, set when it starts there
     private boolean acctPreflush;
     private long acctStart;
+    private long[] acctCell; // the starting thread's counters there, reused if the same thread ends the bio
+    private Thread acctThread;
 
     /**
      * What runs when a bio ends (Linux's bi_end_io): a stacking driver sets it on the clones it
@@ -189,15 +191,18 @@ public final class Bio {
      */
     void startAccounting(DiskStats stats) {
         boolean preflush = hasFlag(BioFlag.PREFLUSH);
-        long start = stats.start(op, sectors());
+        long[] cell = stats.cell();
+        long start = stats.start(cell, op, sectors());
         if (acct == null) {
             acct = stats;
             acctPreflush = preflush;
             acctStart = start;
+            acctCell = cell;
+            acctThread = Thread.currentThread();
         } else {
             EndIo next = endIo;
             endIo = (bio, status) -> {
-                stats.end(op, preflush, start);
+                stats.end(stats.cell(), op, preflush, start);
                 if (next != null) next.endio(bio, status);
             };
         }
@@ -237,7 +242,7 @@ public final class Bio {
         if (!STATUS.compareAndSet(this, (BlkStatus) null, status)) return;
         // Accounted before anyone hears of the end: whoever waits on a bio sees it in the disk's stat.
         DiskStats a = acct;
-        if (a != null) a.end(op, acctPreflush, acctStart);
+        if (a != null) a.end(Thread.currentThread() == acctThread ? acctCell : a.cell(), op, acctPreflush, acctStart);
         try {
             EndIo e = endIo;
             if (e != null) e.endio(this, status);

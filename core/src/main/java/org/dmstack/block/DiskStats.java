@@ -101,24 +101,27 @@ public final class DiskStats {
         };
     }
 
-    /** bdev_start_io_acct: returns the start time to hand to {@link #end}. */
-    long start(BioOp op, long nrSectors) {
+    /** This thread's counters (only this thread may add to them). */
+    long[] cell() {
+        return local.get();
+    }
+
+    /** bdev_start_io_acct, on this thread's {@code cell}: returns the start time to hand to {@link #end}. */
+    long start(long[] cell, BioOp op, long nrSectors) {
         long now = jiffies.getAsLong();
         int g = group(op);
         if (g == FLUSH) return now;
-        long[] cell = local.get();
         updateIoTicks(cell, now, false);
         add(cell, IOS + g, 1);
         add(cell, SECTORS + g, nrSectors);
         return now;
     }
 
-    /** bdev_end_io_acct (and blk_account_io_flush for a flush or a PREFLUSH). */
-    void end(BioOp op, boolean preflush, long start) {
+    /** bdev_end_io_acct (and blk_account_io_flush for a flush or a PREFLUSH), on the ending thread's {@code cell}. */
+    void end(long[] cell, BioOp op, boolean preflush, long start) {
         long now = jiffies.getAsLong();
         long duration = now - start;
         int g = group(op);
-        long[] cell = local.get();
         if (g != FLUSH) {
             updateIoTicks(cell, now, true);
             add(cell, TICKS + g, duration);

@@ -1,5 +1,6 @@
 package org.dmstack.metrics;
 
+import java.util.function.ToLongFunction;
 import org.dmstack.block.Attributes;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.DiskStats.Snapshot;
@@ -15,14 +16,18 @@ final class DeviceMetrics implements DaxBlockDeviceMXBean {
 
     private Snapshot stat() {
         Attributes a = device.attributes();
-        if (!a.has("stat")) return Snapshot.ZERO;
-        Snapshot s = Snapshot.parse(a.read("stat"));
-        if (!a.has("inflight")) return s;
-        String[] rw = a.read("inflight").strip().split("\\s+");
-        return new Snapshot(s.readIos(), s.readMerges(), s.readSectors(), s.readTicks(), s.writeIos(), s.writeMerges(),
-                s.writeSectors(), s.writeTicks(), s.inFlight(), s.ioTicks(), s.timeInQueue(), s.discardIos(),
-                s.discardMerges(), s.discardSectors(), s.discardTicks(), s.flushIos(), s.flushTicks(),
-                Long.parseLong(rw[0]), Long.parseLong(rw[1]));
+        return a.has("stat") ? Snapshot.parse(a.read("stat")) : Snapshot.ZERO;
+    }
+
+    /** Field {@code i} of the inflight attribute: 0 reads, 1 writes. */
+    private long inflight(int i) {
+        Attributes a = device.attributes();
+        return a.has("inflight") ? Long.parseLong(a.read("inflight").strip().split("\\s+")[i]) : 0;
+    }
+
+    private long dax(ToLongFunction<DaxDevice> count) {
+        DaxDevice dax = device.dax();
+        return dax == null ? 0 : count.applyAsLong(dax);
     }
 
     @Override
@@ -132,12 +137,12 @@ final class DeviceMetrics implements DaxBlockDeviceMXBean {
 
     @Override
     public long getInFlightReads() {
-        return stat().inFlightReads();
+        return inflight(0);
     }
 
     @Override
     public long getInFlightWrites() {
-        return stat().inFlightWrites();
+        return inflight(1);
     }
 
     @Override
@@ -196,19 +201,16 @@ final class DeviceMetrics implements DaxBlockDeviceMXBean {
 
     @Override
     public long getDaxDirectAccessCalls() {
-        DaxDevice dax = device.dax();
-        return dax == null ? 0 : dax.directAccessCount();
+        return dax(DaxDevice::directAccessCount);
     }
 
     @Override
     public long getDaxCopyCalls() {
-        DaxDevice dax = device.dax();
-        return dax == null ? 0 : dax.copyCount();
+        return dax(DaxDevice::copyCount);
     }
 
     @Override
     public long getDaxFlushCalls() {
-        DaxDevice dax = device.dax();
-        return dax == null ? 0 : dax.flushCount();
+        return dax(DaxDevice::flushCount);
     }
 }
