@@ -252,11 +252,16 @@ public final class GenDisk implements BlockDevice {
             }
         });
         if (dax != null) {
-            attributes.define("dax/write_cache", () -> dax.writeCache() ? "1" : "0", value -> dax.setWriteCache(parseBool("write_cache", value)));
+            attributes.define("dax/write_cache", () -> dax.writeCache() ? "1" : "0", value -> dax.setWriteCache(parseBool(value)));
         }
     }
 
     /** kstrtobool: 1/0, y/n, on/off, true/false. */
+    static boolean parseBool(String value) {
+        return parseBool("write_cache", value);
+    }
+
+    /** kstrtobool, refusing in the name of {@code attribute}. */
     static boolean parseBool(String attribute, String value) {
         switch (value.toLowerCase(java.util.Locale.ROOT)) {
             case "1", "y", "yes", "on", "true" -> { return true; }
