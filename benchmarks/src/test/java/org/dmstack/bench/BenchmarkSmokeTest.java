@@ -53,6 +53,18 @@ class BenchmarkSmokeTest {
         assertNotNull(results.find("BioBench.randRead4k", 2, "stack", "LINEAR"));
     }
 
+    /** Paired rounds for every DAX goal (4 stacks x 3 sizes x read/write x write cache) and every bio one. */
+    @Test
+    void pairedRatiosForEveryGoal() {
+        assertEquals(4 * 3 * 2 * 2 + 2 * 4, results.paired.size());
+        for (PairedRatios.Ratio p : results.paired) {
+            assertTrue(p.q1() > 0 && p.q1() <= p.median() && p.median() <= p.q3(), p.toString());
+            assertEquals(3, p.rounds());
+        }
+        assertNotNull(results.paired(PairedRatios.key("DAX read", "LINEAR", 4096, false)));
+        assertNotNull(results.paired("bio randWrite4k STRIPE2"));
+    }
+
     @Test
     void writeCacheOffNeverForcesAndOnForcesEveryWrite() {
         assertEquals(5 * 3 * 2 * 2, results.forces.size());
@@ -83,7 +95,7 @@ class BenchmarkSmokeTest {
         Report.write(loaded, null, out);
 
         String md = Files.readString(out.resolve("report.md"));
-        for (String heading : new String[] {"## Goals", "## DAX path", "## Write cache on and off", "## Bio path", "## NBD path", "## FLUSH cost against device size", "## Scale"}) {
+        for (String heading : new String[] {"## Goals", "## DAX path", "## Write cache on and off", "## Bio path", "## NBD path", "## Paired ratios", "## FLUSH cost against device size", "## Scale"}) {
             assertTrue(md.contains(heading), "report lacks " + heading);
         }
         assertTrue(md.contains("| DAX copies through dm-linear and dm-stripe, 4 KiB"), md);

@@ -30,7 +30,7 @@ public final class Bio {
     private volatile BlkStatus status; // null until the bio has ended
     private volatile CompletableFuture<BlkStatus> future; // made only when someone waits
     private DiskStats acct; // the disk that accounts this bio, set when it starts there
-    private boolean acctPreflush;
+    private boolean acctFlush;
     private long acctStart;
     private long[] acctCell; // the starting thread's counters there, reused if the same thread ends the bio
     private Thread acctThread;
@@ -186,23 +186,23 @@ public final class Bio {
     }
 
     /**
-     * Starts this bio's accounting on a disk (GenDisk.submit). A bio passed on unchanged to a
+     * Starts this bio's accounting on a disk (GenDisk.submit); {@code flush} when the disk also
+     * flushes for it (its PREFLUSH, or a flush after it standing in for FUA). A bio passed on unchanged to a
      * second disk is accounted there too, by its end callback: one bio, one slot, the rare case pays.
      */
-    void startAccounting(DiskStats stats) {
-        boolean preflush = hasFlag(BioFlag.PREFLUSH);
+    void startAccounting(DiskStats stats, boolean flush) {
         long[] cell = stats.cell();
         long start = stats.start(cell, op, sectors());
         if (acct == null) {
             acct = stats;
-            acctPreflush = preflush;
+            acctFlush = flush;
             acctStart = start;
             acctCell = cell;
             acctThread = Thread.currentThread();
         } else {
             EndIo next = endIo;
             endIo = (bio, status) -> {
-                stats.end(stats.cell(), op, preflush, start);
+                stats.end(stats.cell(), op, flush, start);
                 if (next != null) next.endio(bio, status);
             };
         }
@@ -242,7 +242,7 @@ public final class Bio {
         if (!STATUS.compareAndSet(this, (BlkStatus) null, status)) return;
         // Accounted before anyone hears of the end: whoever waits on a bio sees it in the disk's stat.
         DiskStats a = acct;
-        if (a != null) a.end(Thread.currentThread() == acctThread ? acctCell : a.cell(), op, acctPreflush, acctStart);
+        if (a != null) a.end(Thread.currentThread() == acctThread ? acctCell : a.cell(), op, acctFlush, acctStart);
         try {
             EndIo e = endIo;
             if (e != null) e.endio(this, status);

@@ -18,7 +18,8 @@ import java.util.function.LongSupplier;
  *     since the last stamp at an end);
  * <li>flushes are counted as blk-flush.c's blk_account_io_flush counts them: at completion, one
  *     I/O and its time in the flush group, nothing in flight. An empty FLUSH is one; a WRITE with
- *     PREFLUSH is a write and a flush. A disk without a write cache never sees them (the block
+ *     PREFLUSH, or with FUA on a disk that has a write cache but no FUA (blk-flush writes, then
+ *     flushes), is a write and a flush. A disk without a write cache never sees them (the block
  *     layer drops them before accounting, as submit_bio_noacct does);
  * <li>merges are always 0: nothing merges bios here.
  * </ul>

@@ -3,6 +3,7 @@ package org.dmstack.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,7 +16,7 @@ import org.osgi.framework.Bundle;
 /**
  * Drivers and targets updated, stopped and started under a mapped device while threads write and
  * read it: I/O is held and resumes, nothing acknowledged is lost or torn. Each swap prints its
- * longest I/O stall.
+ * longest I/O stall and the distribution of I/O latency during it.
  *
  * <p>The mapped device "mix" is linear over ram0 (brd), linear over pmem0 (pmem), then ram1 and
  * pmem0 striped, so every swapped bundle is under it.
@@ -69,7 +70,8 @@ class HotSwapIT {
         long errors = (Long) io.apply("errors");
         swap.run();
         awaitProgress(io, 500);
-        String line = String.format("hot swap: %-28s longest I/O stall %5d ms", what, (Long) io.apply("stall"));
+        String line = String.format("hot swap: %-28s longest I/O stall %5d ms; I/O latency %s", what, (Long) io.apply("stall"),
+                io.apply("latencies"));
         System.out.println(line);
         assertEquals(errors, io.apply("errors"), what + ": " + io.apply("lastError"));
         return line;
@@ -86,7 +88,7 @@ class HotSwapIT {
                     System.out.println("hot swap: " + bsn + " is not installed (not landed yet): skipped");
                     continue;
                 }
-                Path jar = Path.of(java.net.URI.create(b.getLocation()));
+                Path jar = Path.of(URI.create(b.getLocation()));
                 report.add(swap(bsn + " update", io, () -> s.update(b, jar)));
                 report.add(swap(bsn + " stop+start", io, () -> {
                     b.stop();

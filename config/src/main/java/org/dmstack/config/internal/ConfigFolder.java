@@ -1,6 +1,7 @@
 package org.dmstack.config.internal;
 
 import java.io.File;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Dictionary;
@@ -137,7 +138,7 @@ public final class ConfigFolder implements ArtifactInstaller {
         }
     }
 
-    private Configuration configuration(Path p) throws java.io.IOException {
+    private Configuration configuration(Path p) throws IOException {
         CfgFiles.Target t = CfgFiles.target(p);
         return t.instance() == null ? cm.getConfiguration(t.pid(), "?") : cm.getFactoryConfiguration(t.pid(), t.instance(), "?");
     }
