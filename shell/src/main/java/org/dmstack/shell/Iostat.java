@@ -18,6 +18,11 @@ import java.util.TreeSet;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.BlockDeviceRegistry;
 import org.dmstack.block.DiskStats.Snapshot;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
  * {@code iostat}: sysstat's report of device (and CPU) statistics, byte for byte as iostat 12.6
@@ -33,20 +38,10 @@ import org.dmstack.block.DiskStats.Snapshot;
  * <p>"Since start-up" is since dmstack started (iostat uses the system's uptime); the header and
  * the CPU report describe the machine dmstack runs on, as iostat there would.
  */
-public final class Iostat {
-    public static final String USAGE = """
-            Usage: iostat [ options ] [ <device> [...] ] [ <interval> [ <count> ] ]
-            Options:
-             -c           the CPU report only
-             -d           the device report only
-             -x           extended statistics (r/s rkB/s ... f/s f_await aqu-sz %util)
-             -k | -m      kilobytes (default) or megabytes
-             -y           omit the first report (the one since start-up)
-             -z           omit devices with no activity in the interval
-             --help       this text
-            With an interval, reports repeat every <interval> seconds, <count> times (or until interrupted).
-            """;
-
+@Command(name = "iostat", description = {"I/O statistics of the devices (and the CPU), as sysstat's iostat prints them.",
+    "Reports repeat every <interval> seconds, <count> times (or until interrupted); the first covers the time since dmstack started.",
+    "Operands: [<device>...] [<interval> [<count>]]"})
+public final class Iostat implements Runnable {
     /** What the header line says of the machine (utsname, the date, the number of CPUs). */
     public record Host(String sysname, String release, String nodename, String machine, int cpus, LocalDate date) {
         public static Host current() {
@@ -121,52 +116,67 @@ public final class Iostat {
         this.clock = clock;
     }
 
-    private static final class Options {
-        boolean cpu;
-        boolean disk;
-        boolean extended;
-        boolean omitFirst;
-        boolean omitIdle;
-        int factor = 2; // sectors per unit: kB
-        String unit = "kB";
-        final TreeSet<String> devices = new TreeSet<>();
-        long interval;
-        long count = 1;
+    @Mixin
+    HelpOption help;
+    @Option(names = "-c", description = "The CPU report.")
+    boolean cpu;
+    @Option(names = "-d", description = "The device report.")
+    boolean disk;
+    @Option(names = "-x", description = "Extended statistics (r/s rkB/s ... f/s f_await aqu-sz %util).")
+    boolean extended;
+    @Option(names = "-k", description = "Kilobytes (the default).")
+    boolean kilobytes;
+    @Option(names = "-m", description = "Megabytes.")
+    boolean megabytes;
+    @Option(names = "-y", description = "Omit the first report (the one since start-up).")
+    boolean omitFirst;
+    @Option(names = "-z", description = "Omit devices with no activity in the interval.")
+    boolean omitIdle;
+    @Parameters(arity = "0..*", paramLabel = "<operand>", description = "Devices, then the interval and the count.")
+    List<String> operands = List.of();
+
+    private PrintStream out;
+    private int factor = 2; // sectors per unit: kB
+    private String unit = "kB";
+    private final TreeSet<String> devices = new TreeSet<>();
+    private long interval;
+    private long count = 1;
+
+    /** Runs one iostat command line (without the word "iostat"), printing to {@code out}. */
+    public void run(List<String> args, PrintStream out) {
+        this.out = out;
+        Cli.run(new CommandLine(this), args, out);
     }
 
-    public void run(List<String> args, PrintStream out) {
-        Options o = parse(args);
-        if (o == null) {
-            out.print(USAGE);
-            return;
-        }
+    @Override
+    public void run() {
+        operands();
         long[] cpuBefore = new long[8];
         Map<String, Snapshot> before = new HashMap<>();
         long uptimeBefore = 0;
-        out.printf("%s %s (%s) \t%s \t_%s_\t(%d CPU)%n%n", host.sysname(), host.release(), host.nodename(),
+        out.printf("%s %s (%s) \t%s \t_%s_\t(%d CPU)\n\n", host.sysname(), host.release(), host.nodename(),
                 host.date().format(DateTimeFormatter.ofPattern("MM/dd/yy", Locale.ROOT)), host.machine(), host.cpus());
-        boolean skip = o.omitFirst && o.interval > 0;
-        long count = o.count;
+        boolean skip = omitFirst && interval > 0;
         while (true) {
             long uptime = clock.uptimeMillis();
-            long[] cpu = o.cpu ? clock.cpuTimes() : null;
-            Map<String, Snapshot> now = sample(o);
+            long[] cpu = this.cpu ? clock.cpuTimes() : null;
+            Map<String, Snapshot> now = sample();
             if (!skip) {
                 // iostat's interval is in hundredths of a second.
                 long itv = Math.max(1, (uptime - uptimeBefore) / 10);
-                if (cpu != null) cpuReport(out, cpuBefore, cpu);
-                if (o.disk) deviceReport(out, o, itv, before, now);
+                if (cpu != null) cpuReport(cpuBefore, cpu);
+                if (disk) deviceReport(itv, before, now);
                 out.println();
                 if (count > 0) count--;
             }
             out.println();
-            if (count == 0 || o.interval == 0) return;
+            if (count == 0 || interval == 0) return;
             before = now;
             uptimeBefore = uptime;
             if (cpu != null) cpuBefore = cpu;
             skip = false;
             try {
-                clock.sleep(o.interval * 1000);
+                clock.sleep(interval * 1000);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
@@ -174,66 +184,49 @@ public final class Iostat {
         }
     }
 
-    private Options parse(List<String> args) {
-        Options o = new Options();
+    /** Sorts the operands into devices, interval and count, and applies the unit and the report defaults. */
+    private void operands() {
+        if (megabytes) {
+            factor = 2048;
+            unit = "MB";
+        }
         List<Long> numbers = new ArrayList<>();
-        for (String a : args) {
-            if (a.equals("--help")) return null;
-            if (a.startsWith("-") && a.length() > 1) {
-                for (char c : a.substring(1).toCharArray()) {
-                    switch (c) {
-                        case 'c' -> o.cpu = true;
-                        case 'd' -> o.disk = true;
-                        case 'x' -> o.extended = true;
-                        case 'k' -> {
-                            o.factor = 2;
-                            o.unit = "kB";
-                        }
-                        case 'm' -> {
-                            o.factor = 2048;
-                            o.unit = "MB";
-                        }
-                        case 'y' -> o.omitFirst = true;
-                        case 'z' -> o.omitIdle = true;
-                        default -> throw CommandException.usage("iostat: invalid option -- '" + c + "'", USAGE);
-                    }
-                }
-            } else if (a.matches("\\d{1,9}")) {
-                if (numbers.size() == 2) throw CommandException.usage("iostat: too many numbers: " + a, USAGE);
+        for (String a : operands) {
+            if (a.matches("\\d{1,9}")) {
+                if (numbers.size() == 2) throw new CommandException("iostat: too many numbers: " + a);
                 numbers.add(Long.parseLong(a));
             } else {
-                if (!numbers.isEmpty()) throw CommandException.usage("iostat: a device after the interval: " + a, USAGE);
+                if (!numbers.isEmpty()) throw new CommandException("iostat: a device after the interval: " + a);
                 String name = a.startsWith("/dev/") ? a.substring(5) : a;
                 if (registry.lookup(name) == null) throw new CommandException("iostat: " + a + ": No such device");
-                o.devices.add(name);
+                devices.add(name);
             }
         }
         // Neither -c nor -d: both reports, as iostat does.
-        if (!o.cpu && !o.disk) {
-            o.cpu = true;
-            o.disk = true;
+        if (!cpu && !disk) {
+            cpu = true;
+            disk = true;
         }
         if (!numbers.isEmpty()) {
-            o.interval = numbers.get(0);
-            if (o.interval == 0) throw CommandException.usage("iostat: the interval must be at least 1 second", USAGE);
-            o.count = numbers.size() > 1 ? numbers.get(1) : -1;
-            if (o.count == 0) throw CommandException.usage("iostat: the count must be at least 1", USAGE);
+            interval = numbers.get(0);
+            if (interval == 0) throw new CommandException("iostat: the interval must be at least 1 second");
+            count = numbers.size() > 1 ? numbers.get(1) : -1;
+            if (count == 0) throw new CommandException("iostat: the count must be at least 1");
         }
-        return o;
     }
 
     /** Each device's stat, by name, in name order (as iostat keeps its list). */
-    private Map<String, Snapshot> sample(Options o) {
+    private Map<String, Snapshot> sample() {
         Map<String, Snapshot> m = new java.util.TreeMap<>();
         for (BlockDevice d : registry.devices()) {
-            if (!o.devices.isEmpty() && !o.devices.contains(d.name())) continue;
+            if (!devices.isEmpty() && !devices.contains(d.name())) continue;
             if (!d.attributes().has("stat")) continue;
             m.put(d.name(), Snapshot.parse(d.attributes().read("stat")));
         }
         return m;
     }
 
-    private static void cpuReport(PrintStream out, long[] p, long[] c) {
+    private void cpuReport(long[] p, long[] c) {
         long total = 0;
         for (int i = 0; i < 8; i++) total += c[i] - p[i];
         double t = Math.max(1, total);
@@ -249,9 +242,9 @@ public final class Iostat {
         out.println();
     }
 
-    private static void deviceReport(PrintStream out, Options o, long itv, Map<String, Snapshot> before, Map<String, Snapshot> now) {
-        String u = o.unit;
-        if (o.extended) {
+    private void deviceReport(long itv, Map<String, Snapshot> before, Map<String, Snapshot> now) {
+        String u = unit;
+        if (extended) {
             out.println("Device            r/s     r" + u + "/s   rrqm/s  %rrqm r_await rareq-sz     w/s     w" + u
                     + "/s   wrqm/s  %wrqm w_await wareq-sz     d/s     d" + u + "/s   drqm/s  %drqm d_await dareq-sz"
                     + "     f/s f_await  aqu-sz  %util");
@@ -263,16 +256,16 @@ public final class Iostat {
             Snapshot i = e.getValue();
             Snapshot j = before.getOrDefault(e.getKey(), Snapshot.ZERO);
             // A device that has never done I/O is left out unless it was named.
-            if (o.devices.isEmpty() && i.readIos() + i.writeIos() + i.discardIos() + i.flushIos() == 0) continue;
-            if (o.omitIdle && i.readIos() == j.readIos() && i.writeIos() == j.writeIos() && i.discardIos() == j.discardIos()
+            if (devices.isEmpty() && i.readIos() + i.writeIos() + i.discardIos() + i.flushIos() == 0) continue;
+            if (omitIdle && i.readIos() == j.readIos() && i.writeIos() == j.writeIos() && i.discardIos() == j.discardIos()
                     && i.flushIos() == j.flushIos()) continue;
             // A device removed and made again since the last report counts from zero.
             if (i.readIos() + i.writeIos() + i.discardIos() + i.flushIos() < j.readIos() + j.writeIos() + j.discardIos() + j.flushIos()) {
                 j = Snapshot.ZERO;
             }
             StringBuilder line = new StringBuilder(String.format("%-13s", e.getKey()));
-            if (o.extended) extended(line, o.factor, itv, i, j);
-            else basic(line, o.factor, itv, i, j);
+            if (extended) extended(line, factor, itv, i, j);
+            else basic(line, factor, itv, i, j);
             out.println(line);
         }
     }
