@@ -133,14 +133,9 @@ public final class IostatsCost {
         return quantile(values, 0.5);
     }
 
-    /** The q-quantile, interpolated between the two nearest values. */
+    /** The q-quantile, as PairedRatios interpolates it. */
     static double quantile(List<Double> values, double q) {
-        List<Double> v = new ArrayList<>(values);
-        v.sort(null);
-        double at = q * (v.size() - 1);
-        int lo = (int) Math.floor(at);
-        int hi = (int) Math.ceil(at);
-        return v.get(lo) + (v.get(hi) - v.get(lo)) * (at - lo);
+        return PairedRatios.quantile(values.stream().mapToDouble(Double::doubleValue).sorted().toArray(), q);
     }
 
     /**

@@ -76,6 +76,25 @@ class DiskStatsTest {
     }
 
     @Test
+    void aFuaWriteThatNeedsAPostflushCountsTheFlush() {
+        GenDisk disk = GenDisk.builder("ram0", new DevT(1, 0), 2048, held::add).clock(now::get).writeCache(true, false).build();
+        now.set(1000);
+        Bio write = Bio.write(0, buf(8), BioFlag.FUA);
+        disk.submit(write);
+        now.set(1002);
+        held.removeFirst().endio(BlkStatus.OK);               // the write, without FUA
+        assertEquals(BioOp.FLUSH, held.peekFirst().op());     // then the flush standing in for FUA
+        now.set(1003);
+        held.removeFirst().endio(BlkStatus.OK);
+        assertEquals(BlkStatus.OK, write.await());
+        DiskStats.Snapshot s = disk.stats().snapshot();
+        assertEquals(1, s.writeIos());
+        assertEquals(3, s.writeTicks());
+        assertEquals(1, s.flushIos());
+        assertEquals(3, s.flushTicks());
+    }
+
+    @Test
     void writesInFlightIncludeDiscards() {
         GenDisk disk = disk(true);
         disk.submit(Bio.discard(0, 4096));
