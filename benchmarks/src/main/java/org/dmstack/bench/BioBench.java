@@ -25,6 +25,10 @@ import org.openjdk.jmh.annotations.TearDown;
  * brd, and dm-stripe over two brd disks (64 KiB chunks). The runner runs it with 1 and 2 threads;
  * with 2, each thread has its own buffer, random stream and sequential cursor.
  *
+ * <p>{@code iostats} is every disk's queue/iostats: I/O accounting on ("1", as dmstack runs), off
+ * ("0"), or {@code alternate}: on and off from one iteration to the next in the order on, off, off,
+ * on (then again), so that {@link IostatsCost} compares neighbouring iterations of one run.
+ *
  * <p>The device is {@code dmstack.bench.bioDeviceMiB} MiB (default 256), every page written before
  * measuring, so reads copy real pages. Caller buffers are heap arrays, as a Java program has them.
  */
@@ -34,6 +38,11 @@ import org.openjdk.jmh.annotations.TearDown;
 public class BioBench {
     @Param({"DIRECT", "LINEAR", "STRIPE2"})
     public String stack;
+
+    @Param({"1"})
+    public String iostats;
+    private int iteration;
+    volatile boolean iostatsOn = true;
 
     private Stacks.BioStack bio;
     BlockDevice device;
@@ -45,6 +54,20 @@ public class BioBench {
         bio = new Stacks.BioStack(Stacks.Layer.valueOf(stack), Long.getLong("dmstack.bench.bioDeviceMiB", 256) << 20);
         device = bio.device;
         sectors = device.capacity();
+        if (!iostats.equals("alternate")) setIostats(iostats);
+    }
+
+    /** With {@code alternate}: on for iterations 0 and 3 of every 4, off for 1 and 2 (warm-ups count: give a multiple of 4). */
+    @Setup(Level.Iteration)
+    public void alternateIostats() {
+        if (!iostats.equals("alternate")) return;
+        int k = iteration++ % 4;
+        iostatsOn = k == 0 || k == 3;
+        setIostats(iostatsOn ? "1" : "0");
+    }
+
+    private void setIostats(String value) {
+        for (BlockDevice d : bio.registry.devices()) d.attributes().write("queue/iostats", value);
     }
 
     @TearDown(Level.Trial)
@@ -60,6 +83,9 @@ public class BioBench {
         SplittableRandom random;
         long cursor;
         long pages;
+        /** Bios this thread submitted in the iteration, and its CPU time when the iteration began (for IostatsCost). */
+        long ops;
+        long cpuAtStart;
 
         @Setup(Level.Trial)
         public void setUp(BioBench b) {
@@ -70,6 +96,18 @@ public class BioBench {
             pages = b.sectors / Units.PAGE_SECTORS;
             // Sequential streams start half a device apart, so two threads do not read the same MiB.
             cursor = (b.sectors / 2 * id) & ~2047L;
+        }
+
+        @Setup(Level.Iteration)
+        public void beginIteration() {
+            ops = 0;
+            cpuAtStart = THREADS.getCurrentThreadCpuTime();
+        }
+
+        /** With iostats=alternate, what the iteration cost this thread in CPU time goes to IostatsCost. */
+        @TearDown(Level.Iteration)
+        public void endIteration(BioBench b) {
+            if (b.iostats.equals("alternate")) IostatsCost.record(b.iostatsOn, THREADS.getCurrentThreadCpuTime() - cpuAtStart, ops);
         }
 
         long randomSector() {
@@ -83,6 +121,8 @@ public class BioBench {
         }
     }
 
+    private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
+
     private BlkStatus run(Bio b) {
         device.submit(b);
         BlkStatus status = b.await();
@@ -92,21 +132,25 @@ public class BioBench {
 
     @Benchmark
     public BlkStatus randRead4k(Worker w) {
+        w.ops++;
         return run(Bio.read(w.randomSector(), w.small));
     }
 
     @Benchmark
     public BlkStatus randWrite4k(Worker w) {
+        w.ops++;
         return run(Bio.write(w.randomSector(), w.small));
     }
 
     @Benchmark
     public BlkStatus seqRead1m(Worker w) {
+        w.ops++;
         return run(Bio.read(w.nextSequential(sectors), w.large));
     }
 
     @Benchmark
     public BlkStatus seqWrite1m(Worker w) {
+        w.ops++;
         return run(Bio.write(w.nextSequential(sectors), w.large));
     }
 }

@@ -29,6 +29,11 @@ public final class Bio {
     private EndIo endIo;
     private volatile BlkStatus status; // null until the bio has ended
     private volatile CompletableFuture<BlkStatus> future; // made only when someone waits
+    private DiskStats acct; // the disk that accounts this bio, set when it starts there
+    private boolean acctFlush;
+    private long acctStart;
+    private long[] acctCell; // the starting thread's counters there, reused if the same thread ends the bio
+    private Thread acctThread;
 
     /**
      * What runs when a bio ends (Linux's bi_end_io): a stacking driver sets it on the clones it
@@ -180,6 +185,29 @@ public final class Bio {
         flags &= ~bit(flag);
     }
 
+    /**
+     * Starts this bio's accounting on a disk (GenDisk.submit); {@code flush} when the disk also
+     * flushes for it (its PREFLUSH, or a flush after it standing in for FUA). A bio passed on unchanged to a
+     * second disk is accounted there too, by its end callback: one bio, one slot, the rare case pays.
+     */
+    void startAccounting(DiskStats stats, boolean flush) {
+        long[] cell = stats.cell();
+        long start = stats.start(cell, op, sectors());
+        if (acct == null) {
+            acct = stats;
+            acctFlush = flush;
+            acctStart = start;
+            acctCell = cell;
+            acctThread = Thread.currentThread();
+        } else {
+            EndIo next = endIo;
+            endIo = (bio, status) -> {
+                stats.end(stats.cell(), op, flush, start);
+                if (next != null) next.endio(bio, status);
+            };
+        }
+    }
+
     /** Sets what runs when this bio ends (see {@link EndIo}); set it before submitting the bio. */
     public void setEndIo(EndIo endIo) {
         this.endIo = endIo;
@@ -212,6 +240,9 @@ public final class Bio {
     /** Ends the bio. Only the first call counts: a bio completes exactly once. */
     public void endio(BlkStatus status) {
         if (!STATUS.compareAndSet(this, (BlkStatus) null, status)) return;
+        // Accounted before anyone hears of the end: whoever waits on a bio sees it in the disk's stat.
+        DiskStats a = acct;
+        if (a != null) a.end(Thread.currentThread() == acctThread ? acctCell : a.cell(), op, acctFlush, acctStart);
         try {
             EndIo e = endIo;
             if (e != null) e.endio(this, status);

@@ -29,6 +29,8 @@ public final class GenDisk implements BlockDevice {
     private final DaxDevice dax;
     private final BadBlocks badBlocks;
     private final Attributes attributes = new Attributes();
+    private final DiskStats stats;
+    private volatile boolean ioStats = true;
 
     private GenDisk(Builder b) {
         this.name = b.name;
@@ -39,6 +41,7 @@ public final class GenDisk implements BlockDevice {
         this.fua = b.fua;
         this.handler = b.handler;
         this.badBlocks = b.badBlocks;
+        this.stats = new DiskStats(b.jiffies);
         this.dax = b.daxOps == null ? null : new DaxDevice(name, b.daxOps, () -> this.capacity >> Units.PAGE_SECTORS_SHIFT, b.daxWriteCache);
         defineAttributes();
     }
@@ -58,6 +61,7 @@ public final class GenDisk implements BlockDevice {
         private DaxOperations daxOps;
         private boolean daxWriteCache;
         private BadBlocks badBlocks = new BadBlocks();
+        private java.util.function.LongSupplier jiffies = DiskStats::systemJiffies;
 
         private Builder(String name, DevT devt, long capacity, BioHandler handler) {
             if (name == null || name.isEmpty() || name.contains("/")) throw new IllegalArgumentException("Invalid device name '" + name + "'");
@@ -93,6 +97,12 @@ public final class GenDisk implements BlockDevice {
             return this;
         }
 
+        /** The clock of the I/O statistics, in milliseconds (tests give their own). */
+        public Builder clock(java.util.function.LongSupplier jiffies) {
+            this.jiffies = Objects.requireNonNull(jiffies, "jiffies");
+            return this;
+        }
+
         public GenDisk build() {
             return new GenDisk(this);
         }
@@ -114,7 +124,9 @@ public final class GenDisk implements BlockDevice {
                 return;
             }
         }
-        if (writeCache && !fua && bio.hasFlag(BioFlag.FUA)) {
+        boolean postflush = writeCache && !fua && bio.hasFlag(BioFlag.FUA);
+        if (ioStats) bio.startAccounting(stats, bio.hasFlag(BioFlag.PREFLUSH) || postflush);
+        if (postflush) {
             submitWithPostflush(bio);
             return;
         }
@@ -237,12 +249,21 @@ public final class GenDisk implements BlockDevice {
         return attributes;
     }
 
+    /** The I/O statistics: what the stat and inflight attributes show. */
+    public DiskStats stats() {
+        return stats;
+    }
+
     private void defineAttributes() {
         attributes.define("dev", devt::toString);
         attributes.define("size", () -> Long.toString(capacity));
         attributes.define("ro", () -> "0");
         attributes.define("removable", () -> "0");
         attributes.define("badblocks", () -> badBlocks.show().stripTrailing());
+        attributes.define("stat", () -> stats.snapshot().stat());
+        attributes.define("inflight", () -> stats.snapshot().inflight());
+        // QUEUE_FLAG_IO_STAT: accounting can be switched off, and the counters then stay as they are.
+        attributes.define("queue/iostats", () -> ioStats ? "1" : "0", value -> ioStats = parseBool("iostats", value));
         attributes.define("queue/logical_block_size", () -> Integer.toString(limits().logicalBlockSize()));
         attributes.define("queue/physical_block_size", () -> Integer.toString(limits().physicalBlockSize()));
         attributes.define("queue/hw_sector_size", () -> Integer.toString(limits().logicalBlockSize()));
@@ -277,10 +298,15 @@ public final class GenDisk implements BlockDevice {
 
     /** kstrtobool: 1/0, y/n, on/off, true/false. */
     static boolean parseBool(String value) {
+        return parseBool("write_cache", value);
+    }
+
+    /** kstrtobool, refusing in the name of {@code attribute}. */
+    static boolean parseBool(String attribute, String value) {
         switch (value.toLowerCase(Locale.ROOT)) {
             case "1", "y", "yes", "on", "true" -> { return true; }
             case "0", "n", "no", "off", "false" -> { return false; }
-            default -> throw new IllegalArgumentException("write_cache: Invalid argument: '" + value + "' (expected 1 or 0)");
+            default -> throw new IllegalArgumentException(attribute + ": Invalid argument: '" + value + "' (expected 1 or 0)");
         }
     }
 

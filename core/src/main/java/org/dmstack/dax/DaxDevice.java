@@ -2,6 +2,7 @@ package org.dmstack.dax;
 
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 import org.dmstack.dax.DaxException.Errno;
@@ -22,6 +23,10 @@ public final class DaxDevice implements DaxOperations {
     private volatile boolean writeCache;
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile Thread killer;
+    // Calls that reached the driver, for the device's metrics.
+    private final LongAdder directAccessCalls = new LongAdder();
+    private final LongAdder copyCalls = new LongAdder();
+    private final LongAdder flushCalls = new LongAdder();
 
     /**
      * @param pages the device's size in pages, asked on every call (a mapped device can grow)
@@ -108,24 +113,43 @@ public final class DaxDevice implements DaxOperations {
     DaxMapping directAccessHeld(long pgoff, long nrPages) {
         if (nrPages < 0) throw new DaxException(Errno.EINVAL, name + ": direct_access of a negative page count " + nrPages);
         checkPgoff(pgoff);
+        directAccessCalls.increment();
         // dax_direct_access never hands out more than was asked for.
         return ops.directAccess(pgoff, nrPages).clamp(Math.max(1, nrPages));
     }
 
     long copyFromIterHeld(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
         checkCopy(pgoff, addr, bytes);
+        copyCalls.increment();
         return ops.copyFromIter(pgoff, addr, bytes, iter);
     }
 
     long copyToIterHeld(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
         checkCopy(pgoff, addr, bytes);
+        copyCalls.increment();
         return ops.copyToIter(pgoff, addr, bytes, iter);
     }
 
     void flushHeld(long pgoff, MemorySegment addr, long size) {
         if (!writeCache) return;
         checkCopy(pgoff, addr, size);
+        flushCalls.increment();
         ops.flush(pgoff, addr, size);
+    }
+
+    /** direct_access calls that reached the driver. */
+    public long directAccessCount() {
+        return directAccessCalls.sum();
+    }
+
+    /** copy_from_iter and copy_to_iter calls that reached the driver. */
+    public long copyCount() {
+        return copyCalls.sum();
+    }
+
+    /** Flushes done (only with the DAX write cache on: otherwise dax_flush does nothing). */
+    public long flushCount() {
+        return flushCalls.sum();
     }
 
     /**

@@ -11,9 +11,11 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.BlockDeviceRegistry;
 import org.dmstack.block.DevT;
+import org.dmstack.block.DiskStats;
 
 /**
  * device-mapper's control interface: what dmsetup does (create, load, suspend, resume, remove,
@@ -44,6 +46,7 @@ public class DeviceMapper implements AutoCloseable {
     private final ScheduledExecutorService timer;
     private volatile long holdMillis = DEFAULT_HOLD_MILLIS;
     private volatile boolean closed;
+    private final LongSupplier jiffies;
     private final BlockDeviceRegistry.Listener listener = new BlockDeviceRegistry.Listener() {
         @Override
         public void added(BlockDevice device) {
@@ -61,7 +64,13 @@ public class DeviceMapper implements AutoCloseable {
     private record Orphan(List<TableLine> live, List<TableLine> inactive, String missing, ScheduledFuture<?> timeout) {}
 
     public DeviceMapper(BlockDeviceRegistry registry) {
+        this(registry, DiskStats::systemJiffies);
+    }
+
+    /** @param jiffies the clock of the mapped devices' I/O statistics, in milliseconds */
+    public DeviceMapper(BlockDeviceRegistry registry, LongSupplier jiffies) {
         this.registry = registry;
+        this.jiffies = jiffies;
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "dm-hold-timer");
             t.setDaemon(true);
@@ -110,7 +119,7 @@ public class DeviceMapper implements AutoCloseable {
             }
         }
         List<TableLine> lines = table == null ? List.of() : TableLine.parse(table);
-        MappedDevice md = new MappedDevice(name, uuid, new DevT(DevT.DM_MAJOR, freeMinor()));
+        MappedDevice md = new MappedDevice(name, uuid, new DevT(DevT.DM_MAJOR, freeMinor()), jiffies);
         if (!lines.isEmpty()) {
             DmTable t = build(md, lines);
             md.setInactive(t);
@@ -190,6 +199,15 @@ public class DeviceMapper implements AutoCloseable {
     /** dmsetup message NAME SECTOR MESSAGE...: returns what the target answered. */
     public synchronized String message(String name, long sector, List<String> args) {
         MappedDevice md = get(name);
+        if (!args.isEmpty() && args.get(0).startsWith("@")) {
+            // Messages to dm itself (dm-ioctl's message_for_md): statistics need no table.
+            try {
+                String answer = md.stats().message(args, md.disk().capacity());
+                if (answer != null) return answer;
+            } catch (TargetException e) {
+                throw new DmException("message ioctl on " + name + " failed: " + e.getMessage(), e);
+            }
+        }
         DmTable t = md.live();
         if (t == null || sector < 0 || sector >= t.size) throw new DmException("message ioctl on " + name + " failed: Invalid argument (Target message sector outside device)");
         if (args.isEmpty()) throw new DmException("message ioctl on " + name + " failed: Invalid argument (Empty message received)");

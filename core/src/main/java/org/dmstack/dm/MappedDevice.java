@@ -42,8 +42,9 @@ public final class MappedDevice {
     private final ArrayDeque<Bio> deferred = new ArrayDeque<>();
     private volatile Thread waiter;
     private final AtomicInteger eventNumber = new AtomicInteger();
+    private final DmStats stats;
 
-    MappedDevice(String name, String uuid, DevT devt) {
+    MappedDevice(String name, String uuid, DevT devt, java.util.function.LongSupplier jiffies) {
         this.name = name;
         this.uuid = uuid;
         // Until a table is live the disk has the limits blk_alloc_disk gives (blk_set_default_limits), without DAX.
@@ -51,8 +52,10 @@ public final class MappedDevice {
         this.disk = GenDisk.builder("dm-" + devt.minor(), devt, 0, this::submitBio)
                 .limits(untabled)
                 .dax(new DaxOps(), false)
+                .clock(jiffies)
                 .build();
         this.dax = disk.dax();
+        this.stats = new DmStats(jiffies, System::nanoTime);
         disk.setLimits(untabled.setDax(false));
         disk.attributes().define("dm/name", () -> this.name);
         disk.attributes().define("dm/uuid", () -> uuid == null ? "" : uuid);
@@ -95,6 +98,11 @@ public final class MappedDevice {
 
     public int eventNumber() {
         return eventNumber.get();
+    }
+
+    /** The @stats regions (dm-stats.c). */
+    DmStats stats() {
+        return stats;
     }
 
     DmTable live() {
@@ -261,30 +269,32 @@ public final class MappedDevice {
     }
 
     private void process(Bio bio) {
+        DmStats.Aux aux = stats.start(bio);
         DmTable t = live;
         if (t == null) {
             String why = noTableReason;
-            end(bio, BlkStatus.ioerr(disk.name() + " (" + name + "): " + (why != null ? why : "no table loaded")));
+            end(bio, aux, BlkStatus.ioerr(disk.name() + " (" + name + "): " + (why != null ? why : "no table loaded")));
             return;
         }
         if (bio.op() == BioOp.FLUSH) {
-            sendFlush(t, new Io(bio, status -> end(bio, status)));
+            sendFlush(t, new Io(bio, status -> end(bio, aux, status)));
         } else if (bio.hasFlag(BioFlag.PREFLUSH)) {
             // The flush first; the data follows only when it succeeded (dm's flush-with-data).
             sendFlush(t, new Io(bio, status -> {
                 if (!status.isOk()) {
-                    end(bio, status);
+                    end(bio, aux, status);
                 } else {
                     bio.clearFlag(BioFlag.PREFLUSH);
-                    sendData(t, bio);
+                    sendData(t, bio, aux);
                 }
             }));
         } else {
-            sendData(t, bio);
+            sendData(t, bio, aux);
         }
     }
 
-    private void end(Bio bio, BlkStatus status) {
+    private void end(Bio bio, DmStats.Aux aux, BlkStatus status) {
+        if (aux != null) stats.end(aux);
         bio.endio(status);
         ioDone();
     }
@@ -301,7 +311,7 @@ public final class MappedDevice {
         io.dec(BlkStatus.OK);
     }
 
-    private void sendData(DmTable t, Bio bio) {
+    private void sendData(DmTable t, Bio bio, DmStats.Aux aux) {
         long sector = bio.sector();
         long end = sector + bio.sectors();
         boolean extentOnly = bio.op() == BioOp.DISCARD || bio.op() == BioOp.WRITE_ZEROES;
@@ -315,14 +325,14 @@ public final class MappedDevice {
                     try {
                         target.endIo(c, status);
                     } finally {
-                        end(bio, status);
+                        end(bio, aux, status);
                     }
                 });
                 dispatch(t, i, clone);
                 return;
             }
         }
-        Io io = new Io(bio, status -> end(bio, status));
+        Io io = new Io(bio, status -> end(bio, aux, status));
         long offset = 0;
         while (sector < end) {
             int i = t.findTarget(sector);

@@ -142,7 +142,7 @@ class ShellIT {
     @Test
     @Order(5)
     void everyCommandHasHelpAndADescription() {
-        for (String command : List.of("dmsetup", "lsblk", "sysfs", "dd", "ndctl")) {
+        for (String command : List.of("dmsetup", "lsblk", "sysfs", "dd", "iostat", "ndctl")) {
             Dmstack.Result r = s.dmstack.execute(command + " --help");
             assertTrue(r.ok(), command + " --help failed: " + r.error());
             assertTrue(r.out().startsWith("Usage:"), command + " --help printed\n" + r.out());
@@ -152,5 +152,34 @@ class ShellIT {
         assertTrue(s.run("help dmsetup").contains("device-mapper: create, load, suspend, resume, remove"));
         assertTrue(s.run("lsblk -J -o NAME,TYPE").startsWith("{\n   \"blockdevices\": [\n"));
         assertTrue(s.run("dmsetup info -c -o name,attr --noheadings").startsWith("lv0:L--w\n"));
+    }
+
+    @Test
+    @Order(6)
+    void statisticsIostatAndMBeans() throws Exception {
+        s.run("dd if=/dev/zero of=/dev/mapper/lv0 bs=4k count=2 oflag=direct");
+        String[] stat = s.run("sysfs /sys/block/dm-0/stat").trim().split("\\s+");
+        assertEquals(17, stat.length);
+        assertTrue(Long.parseLong(stat[4]) >= 2, String.join(" ", stat));
+        assertEquals("       0        0\n", s.run("sysfs /sys/block/dm-0/inflight"));
+        String iostat = s.run("iostat -d dm-0 ram1");
+        assertTrue(iostat.contains("\n\nDevice             tps    kB_read/s    kB_wrtn/s    kB_dscd/s    kB_read    kB_wrtn    kB_dscd\ndm-0 "), iostat);
+        assertTrue(iostat.contains("\nram1 "), iostat);
+        assertEquals("0\n", s.run("dmsetup message lv0 0 @stats_create - /2"));
+        assertEquals("0: 0+8192 4096 - -\n", s.run("dmsetup message lv0 0 @stats_list"));
+        s.run("dmsetup message lv0 0 @stats_delete 0");
+
+        javax.management.MBeanServer server = java.lang.management.ManagementFactory.getPlatformMBeanServer();
+        javax.management.ObjectName dm0 = new javax.management.ObjectName("org.dmstack:type=BlockDevice,name=dm-0");
+        assertEquals("lv0", server.getAttribute(dm0, "DmName"));
+        assertEquals(Long.parseLong(s.run("sysfs /sys/block/dm-0/stat").trim().split("\\s+")[4]), server.getAttribute(dm0, "WriteIos"));
+        javax.management.ObjectName pmem0 = new javax.management.ObjectName("org.dmstack:type=BlockDevice,name=pmem0");
+        assertEquals(true, server.getAttribute(pmem0, "Dax"));
+        assertTrue((Long) server.getAttribute(pmem0, "DaxCopyCalls") >= 0);
+        s.run("dmsetup create st --table '0 8 linear ram0 0'");
+        javax.management.ObjectName dm1 = new javax.management.ObjectName("org.dmstack:type=BlockDevice,name=dm-1");
+        assertTrue(server.isRegistered(dm1));
+        s.run("dmsetup remove st");
+        assertTrue(!server.isRegistered(dm1));
     }
 }

@@ -289,4 +289,23 @@ class DmsetupTest {
         run("resume empty");
         assertEquals("0 100 zero \n", run("table empty"));
     }
+
+    @Test
+    void statsMessagesAsDmstatsSendsThem() {
+        createTwo();
+        assertEquals("0\n", run("message lv0 0 @stats_create - /2"));
+        assertEquals("0: 0+8192 4096 - -\n", run("message lv0 0 @stats_list"));
+        org.dmstack.block.Bio write = org.dmstack.block.Bio.write(4088, java.lang.foreign.MemorySegment.ofArray(new byte[16 * 512]));
+        stack.registry.lookup("dm-0").submit(write);
+        write.await();
+        String[] areas = run("message lv0 0 @stats_print 0").split("\n");
+        assertEquals(2, areas.length);
+        assertEquals(java.util.List.of("0+4096", "0", "0", "0"), Stack.words(areas[0]).subList(0, 4));
+        assertEquals(java.util.List.of("1", "0", "8"), Stack.words(areas[0]).subList(5, 8));
+        assertEquals(java.util.List.of("4096+4096", "0", "0", "0"), Stack.words(areas[1]).subList(0, 4));
+        assertEquals(java.util.List.of("1", "0", "8"), Stack.words(areas[1]).subList(5, 8));
+        assertEquals("", run("message lv0 0 @stats_delete 0"));
+        assertEquals("device-mapper: message ioctl on lv0 failed: No such file or directory (no region 0)\nCommand failed.",
+                assertThrows(Exception.class, () -> run("message lv0 0 @stats_print 0")).getMessage());
+    }
 }

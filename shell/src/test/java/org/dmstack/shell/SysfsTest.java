@@ -85,4 +85,19 @@ class SysfsTest {
         assertEquals("sysfs: write error: Invalid argument", assertThrows(CommandException.class,
                 () -> run("/sys/block/ram0/queue/write_cache", "-1")).getMessage().substring(0, "sysfs: write error: Invalid argument".length()));
     }
+
+    @Test
+    void statAndInflightCountTheBiosOfEachDisk() {
+        org.dmstack.block.Bio write = org.dmstack.block.Bio.write(8, java.lang.foreign.MemorySegment.ofArray(new byte[4096]));
+        stack.registry.lookup("dm-0").submit(write);
+        write.await();
+        for (String dev : new String[] {"dm-0", "ram0"}) {
+            org.dmstack.block.DiskStats.Snapshot s = org.dmstack.block.DiskStats.Snapshot.parse(run("/sys/block/" + dev + "/stat"));
+            assertEquals(1, s.writeIos());
+            assertEquals(8, s.writeSectors());
+            assertEquals(0, s.readIos());
+            assertEquals("       0        0\n", run("/sys/block/" + dev + "/inflight"));
+        }
+        assertEquals("1\n", run("/sys/block/ram0/queue/iostats"));
+    }
 }

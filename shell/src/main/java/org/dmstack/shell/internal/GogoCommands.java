@@ -6,6 +6,7 @@ import org.apache.felix.service.command.Descriptor;
 import org.dmstack.block.BlockDeviceRegistry;
 import org.dmstack.dm.DeviceMapper;
 import org.dmstack.shell.Dmsetup;
+import org.dmstack.shell.Iostat;
 import org.dmstack.shell.Sysfs;
 import org.dmstack.shell.dd.Dd;
 import org.dmstack.shell.lsblk.Lsblk;
@@ -25,7 +26,8 @@ import org.osgi.service.component.annotations.Reference;
     "osgi.command.function=dmsetup",
     "osgi.command.function=lsblk",
     "osgi.command.function=sysfs",
-    "osgi.command.function=dd"
+    "osgi.command.function=dd",
+    "osgi.command.function=iostat"
 })
 public final class GogoCommands {
     private static final String ARGS = "the command's arguments, as the Linux tool takes them (--help for the usage)";
@@ -61,5 +63,10 @@ public final class GogoCommands {
     @Descriptor("copy between devices, files, /dev/zero, /dev/urandom and /dev/null with GNU dd's operands")
     public void dd(@Descriptor(ARGS) String... args) {
         new Dd(registry, cwd()).run(List.of(args), System.out, System.err);
+    }
+
+    @Descriptor("I/O statistics of the devices (and the CPU) as sysstat's iostat prints them: -d, -c, -x, interval and count")
+    public void iostat(@Descriptor(ARGS) String... args) {
+        new Iostat(registry).run(List.of(args), System.out);
     }
 }

@@ -1,0 +1,167 @@
+package org.dmstack.block;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayDeque;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/** The stat and inflight files after known bios, at known times (a clock the test moves). */
+class DiskStatsTest {
+    private final AtomicLong now = new AtomicLong(1000);
+    private final ArrayDeque<Bio> held = new ArrayDeque<>();
+
+    private GenDisk disk(boolean writeCache) {
+        return GenDisk.builder("ram0", new DevT(1, 0), 2048, held::add).clock(now::get).writeCache(writeCache, false).build();
+    }
+
+    /** Submits a bio at time {@code at} and ends it at {@code end}. */
+    private void io(GenDisk disk, Bio bio, long at, long end) {
+        now.set(at);
+        disk.submit(bio);
+        now.set(end);
+        held.removeFirst().endio(BlkStatus.OK);
+    }
+
+    private static MemorySegment buf(int sectors) {
+        return MemorySegment.ofArray(new byte[sectors * 512]);
+    }
+
+    @Test
+    void everyFieldAsLinuxCountsABioBasedDisk() {
+        GenDisk disk = disk(true);
+        now.set(1000);
+        Bio read = Bio.read(0, buf(8));
+        disk.submit(read);
+        now.set(1005);
+        // In flight: part_stat_show brings io_ticks up to now.
+        assertEquals("       1        0        8        0        0        0        0        0        1        5        0"
+                + "        0        0        0        0        0        0", disk.attributes().read("stat"));
+        assertEquals("       1        0", disk.attributes().read("inflight"));
+        now.set(1007);
+        held.removeFirst().endio(BlkStatus.OK);
+
+        io(disk, Bio.write(8, buf(16)), 1010, 1013);
+        io(disk, Bio.discard(64, 64 * 512), 1020, 1021);
+        io(disk, Bio.flush(), 1030, 1034);
+        io(disk, Bio.write(200, buf(8), BioFlag.PREFLUSH), 1040, 1042);
+        io(disk, Bio.writeZeroes(300, 8 * 512), 1050, 1050);
+        // Refused before accounting, as bio_check_eod refuses it.
+        now.set(1060);
+        Bio beyond = Bio.read(2048, buf(8));
+        disk.submit(beyond);
+        assertEquals(BlkStatus.Code.INVAL, beyond.await().code());
+
+        // reads: 1 I/O, 8 sectors, 7 ms; writes: 3 (write, PREFLUSH write, WRITE_ZEROES), 32 sectors,
+        // 3 + 2 + 0 ms; io_ticks 7 + (1 + 3) + (1 + 1) + (1 + 2) + (1 + 0); discards 1, 64 sectors, 1 ms;
+        // flushes: the empty one (4 ms) and the PREFLUSH (2 ms); time_in_queue 7 + 5 + 1 + 6.
+        assertEquals("       1        0        8        7        3        0       32        5        0       17       19"
+                + "        1        0       64        1        2        6", disk.attributes().read("stat"));
+        assertEquals("       0        0", disk.attributes().read("inflight"));
+        assertEquals(DiskStats.Snapshot.parse(disk.attributes().read("stat")).writeSectors(), 32);
+    }
+
+    @Test
+    void aDiskWithoutAWriteCacheNeverSeesAFlush() {
+        GenDisk disk = disk(false);
+        disk.submit(Bio.flush());
+        assertEquals(0, held.size());
+        io(disk, Bio.write(0, buf(8), BioFlag.PREFLUSH, BioFlag.FUA), 1001, 1003);
+        DiskStats.Snapshot s = disk.stats().snapshot();
+        assertEquals(1, s.writeIos());
+        assertEquals(2, s.writeTicks());
+        assertEquals(0, s.flushIos());
+    }
+
+    @Test
+    void aFuaWriteThatNeedsAPostflushCountsTheFlush() {
+        GenDisk disk = GenDisk.builder("ram0", new DevT(1, 0), 2048, held::add).clock(now::get).writeCache(true, false).build();
+        now.set(1000);
+        Bio write = Bio.write(0, buf(8), BioFlag.FUA);
+        disk.submit(write);
+        now.set(1002);
+        held.removeFirst().endio(BlkStatus.OK);               // the write, without FUA
+        assertEquals(BioOp.FLUSH, held.peekFirst().op());     // then the flush standing in for FUA
+        now.set(1003);
+        held.removeFirst().endio(BlkStatus.OK);
+        assertEquals(BlkStatus.OK, write.await());
+        DiskStats.Snapshot s = disk.stats().snapshot();
+        assertEquals(1, s.writeIos());
+        assertEquals(3, s.writeTicks());
+        assertEquals(1, s.flushIos());
+        assertEquals(3, s.flushTicks());
+    }
+
+    @Test
+    void writesInFlightIncludeDiscards() {
+        GenDisk disk = disk(true);
+        disk.submit(Bio.discard(0, 4096));
+        disk.submit(Bio.write(8, buf(8)));
+        disk.submit(Bio.read(16, buf(8)));
+        disk.submit(Bio.flush());
+        assertEquals("       1        2", disk.attributes().read("inflight"));
+        assertEquals(3, disk.stats().snapshot().inFlight());
+        while (!held.isEmpty()) held.removeFirst().endio(BlkStatus.ioerr("failed I/O is counted too"));
+        assertEquals("       0        0", disk.attributes().read("inflight"));
+        assertEquals(1, disk.stats().snapshot().flushIos());
+    }
+
+    @Test
+    void queueIostatsSwitchesAccountingOff() {
+        GenDisk disk = disk(true);
+        io(disk, Bio.read(0, buf(8)), 1000, 1001);
+        disk.attributes().write("queue/iostats", "0");
+        assertEquals("0", disk.attributes().read("queue/iostats"));
+        io(disk, Bio.read(0, buf(8)), 1002, 1003);
+        assertEquals(1, disk.stats().snapshot().readIos());
+        disk.attributes().write("queue/iostats", "1");
+        io(disk, Bio.read(0, buf(8)), 1004, 1005);
+        assertEquals(2, disk.stats().snapshot().readIos());
+        assertThrows(IllegalArgumentException.class, () -> disk.attributes().write("queue/iostats", "maybe"));
+        assertThrows(IllegalArgumentException.class, () -> disk.attributes().write("stat", "0"));
+    }
+
+    @Test
+    void aBioPassedOnToASecondDiskCountsOnBoth() {
+        GenDisk lower = disk(true);
+        GenDisk upper = GenDisk.builder("pass0", new DevT(7, 0), 2048, lower::submit).clock(now::get).build();
+        io(upper, Bio.read(0, buf(8)), 1000, 1003);
+        assertEquals(1, upper.stats().snapshot().readIos());
+        assertEquals(3, upper.stats().snapshot().readTicks());
+        assertEquals(1, lower.stats().snapshot().readIos());
+        assertEquals(3, lower.stats().snapshot().readTicks());
+    }
+
+    @Test
+    void parseReadsOlderKernelsShorterLines() {
+        DiskStats.Snapshot s = DiskStats.Snapshot.parse("1 0 8 7 3 0 32 5 0 17 19\n");
+        assertEquals(19, s.timeInQueue());
+        assertEquals(0, s.flushIos());
+        assertThrows(IllegalArgumentException.class, () -> DiskStats.Snapshot.parse("1 2 3"));
+        assertThrows(IllegalArgumentException.class, () -> DiskStats.Snapshot.parse("1 0 8 7 3 0 32 5 0 17 x"));
+    }
+
+    @Test
+    void countsFromManyThreadsAddUpAndEndedThreadsLeaveNoCells() throws Exception {
+        GenDisk disk = GenDisk.builder("ram0", new DevT(1, 0), 2048, bio -> bio.endio(BlkStatus.OK)).clock(now::get).build();
+        for (int round = 0; round < 4; round++) {
+            Thread[] threads = new Thread[25];
+            for (int t = 0; t < threads.length; t++) {
+                threads[t] = Thread.ofPlatform().start(() -> {
+                    for (int i = 0; i < 10; i++) disk.submit(Bio.read(i * 8, buf(8)));
+                });
+            }
+            for (Thread t : threads) t.join();
+        }
+        // The last new thread folded the cells of every thread that had ended before it came.
+        Thread.ofPlatform().start(() -> disk.submit(Bio.write(0, buf(8)))).join();
+        DiskStats.Snapshot s = disk.stats().snapshot();
+        assertEquals(1000, s.readIos());
+        assertEquals(8000, s.readSectors());
+        assertEquals(1, s.writeIos());
+        assertEquals(0, s.inFlight());
+        assertEquals(1, disk.stats().cellCount());
+    }
+}
