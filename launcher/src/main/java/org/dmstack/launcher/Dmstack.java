@@ -9,6 +9,7 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -187,6 +188,55 @@ public final class Dmstack implements AutoCloseable {
 
     private static String[] strings(Object o) {
         return o instanceof String[] a ? a : new String[0];
+    }
+
+    /**
+     * The config files refused at start or since, one line each ("brd.cfg: rd_nr must be a whole
+     * number..."), as the config folder reports them; empty when none was.
+     */
+    public List<String> refused() {
+        ServiceReference<?> ref = context().getServiceReference(STATUS_SERVICE);
+        return ref == null ? List.of() : List.of(strings(ref.getProperty("dmstack.config.refused")));
+    }
+
+    /** Where the NBD export listens, or null when no NBD server runs. */
+    public InetSocketAddress nbdAddress() {
+        ServiceReference<?> ref = context().getServiceReference("org.dmstack.nbd.NbdServer");
+        if (ref == null || !(ref.getProperty("nbd.host") instanceof String host) || !(ref.getProperty("nbd.port") instanceof Integer port)) return null;
+        return new InetSocketAddress(host, port);
+    }
+
+    /** The block devices by name, a mapped device with its dm name ("fast (dm-0)"); empty while core is not running. */
+    public List<String> devices() {
+        List<String> names = new ArrayList<>();
+        Object registry = service("org.dmstack.block.BlockDeviceRegistry");
+        Object dm = service("org.dmstack.dm.DeviceMapper");
+        try {
+            Map<String, String> mapped = new HashMap<>();
+            if (dm != null) {
+                for (Object md : (List<?>) call(dm, "devices")) mapped.put((String) call(call(md, "disk"), "name"), (String) call(md, "name"));
+            }
+            if (registry != null) {
+                for (Object d : (List<?>) call(registry, "devices")) {
+                    String name = (String) call(d, "name");
+                    names.add(mapped.containsKey(name) ? mapped.get(name) + " (" + name + ")" : name);
+                }
+            }
+        } catch (ReflectiveOperationException | ClassCastException e) {
+            // a core of another shape: the devices stay unnamed
+        }
+        return names;
+    }
+
+    private Object service(String className) {
+        ServiceReference<?> ref = context().getServiceReference(className);
+        return ref == null ? null : context().getService(ref);
+    }
+
+    private static Object call(Object target, String method) throws ReflectiveOperationException {
+        Method m = target.getClass().getMethod(method);
+        m.setAccessible(true);
+        return m.invoke(target);
     }
 
     /** Runs Gogo command lines (statements separated by ';' or new lines), capturing their output. */
