@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Field;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.net.InetSocketAddress;
@@ -17,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -28,6 +31,7 @@ import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleException;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceReference;
+import org.osgi.framework.ServiceRegistration;
 import org.osgi.framework.launch.Framework;
 import org.osgi.framework.startlevel.BundleStartLevel;
 import org.osgi.framework.wiring.BundleWiring;
@@ -54,6 +58,8 @@ public final class Dmstack implements AutoCloseable {
     private final Path storage;
     private final boolean ownStorage;
     private final AtomicLong lastEvent = new AtomicLong(System.nanoTime());
+    private final List<ServiceRegistration<?>> standardCommands = new ArrayList<>();
+    private boolean standardCommandsDone;
 
     /** The result of a command line: what it printed, and the error when it failed. */
     public record Result(String out, String err, String error) {
@@ -256,6 +262,7 @@ public final class Dmstack implements AutoCloseable {
         if (ref == null) return "the Gogo command processor is not running";
         Object processor = context().getService(ref);
         try {
+            registerStandardCommands(processor);
             Bundle gogo = ref.getBundle();
             Class<?> processorType = gogo.loadClass("org.apache.felix.service.command.CommandProcessor");
             Class<?> sessionType = gogo.loadClass("org.apache.felix.service.command.CommandSession");
@@ -282,12 +289,45 @@ public final class Dmstack implements AutoCloseable {
     }
 
     /**
+     * Gogo's standard commands (echo, grep, cat, each, if, ...), which the interactive console
+     * registers when it starts: registered here for sessions without it ({@code -c}, the control
+     * socket of a server), once, and withdrawn when the console starts.
+     */
+    private synchronized void registerStandardCommands(Object processor) throws ReflectiveOperationException {
+        if (standardCommandsDone) return;
+        standardCommandsDone = true;
+        Bundle console = bundle(CONSOLE_BUNDLE);
+        if (console == null || console.getState() == Bundle.ACTIVE) return;
+        for (String name : List.of("Builtin", "Procedural", "Posix")) {
+            Class<?> type = console.loadClass("org.apache.felix.gogo.jline." + name);
+            Constructor<?> c = type.getConstructors()[0];
+            Object commands = c.getParameterCount() == 0 ? c.newInstance() : c.newInstance(processor);
+            Field functions = type.getDeclaredField("functions");
+            functions.setAccessible(true);
+            Hashtable<String, Object> p = new Hashtable<>();
+            p.put("osgi.command.scope", "gogo");
+            p.put("osgi.command.function", functions.get(null));
+            standardCommands.add(context().registerService(type.getName(), commands, p));
+        }
+    }
+
+    private synchronized void withdrawStandardCommands() {
+        standardCommandsDone = true;
+        for (ServiceRegistration<?> r : standardCommands) r.unregister();
+        standardCommands.clear();
+    }
+
+    /**
      * Starts the interactive Gogo console on this process's terminal. JLine must be found through
      * the thread's context class loader, or the console falls back to a dumb terminal.
      */
     public void startConsole() throws BundleException {
         Bundle console = bundle(CONSOLE_BUNDLE);
         if (console == null) throw new BundleException("the interactive console " + CONSOLE_BUNDLE + " is not installed");
+        withdrawStandardCommands();
+        // Gogo's own profile, for dmstack's (conf/gogo/etc/gosh_profile) to source first.
+        java.net.URL profile = console.getEntry("gosh_profile");
+        if (profile != null) System.setProperty("dmstack.gosh.profile", profile.toString());
         Bundle jline = bundle("org.jline");
         Thread t = Thread.currentThread();
         ClassLoader before = t.getContextClassLoader();

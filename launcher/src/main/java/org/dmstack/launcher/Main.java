@@ -120,7 +120,9 @@ public final class Main implements Callable<Integer> {
         Path control = socket(socket);
         if (text == null) ControlServer.checkFree(control);
 
-        Dmstack stack = Dmstack.start(home.resolve("bundle"), folder, null, Map.of());
+        // The interactive shell's profile: Gogo's, then the completion of dmstack's commands.
+        Map<String, String> properties = Map.of("gosh.home", home.resolve("conf").resolve("gogo").toString());
+        Dmstack stack = Dmstack.start(home.resolve("bundle"), folder, null, properties);
         Instance instance = new Instance(stack);
         Thread hook = new Thread(instance::close, "dmstack-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
