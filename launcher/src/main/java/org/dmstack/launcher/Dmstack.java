@@ -97,6 +97,9 @@ public final class Dmstack implements AutoCloseable {
         p.put("felix.fileinstall.enableConfigSave", "false");
         p.put("felix.fileinstall.log.level", "2");
         p.put("felix.fileinstall.start.level", "4");
+        // SCR prints an activation failure's stack trace on the console; the config folder reports
+        // such failures in one line instead (the trace in the log file at DEBUG).
+        p.put("ds.log.enabled", "false");
         p.putAll(properties);
         Framework fw = new FrameworkFactory().newFramework(p);
         fw.init();

@@ -130,7 +130,7 @@ public final class Main implements Callable<Integer> {
         for (String m : missing) err.println("dmstack: warning: " + m);
         List<String> refused = stack.refused();
         if (strict && !refused.isEmpty()) {
-            err.println("dmstack: --strict: refused at start: " + String.join("; ", refused));
+            for (String r : refused) err.println("dmstack: --strict: refused at start: " + r);
             return instance.exit(hook, 1);
         }
         if (text != null) {

@@ -1,6 +1,7 @@
 package org.dmstack.config.internal;
 
 import java.io.File;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Dictionary;
@@ -30,6 +31,7 @@ import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.runtime.ServiceComponentRuntime;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,7 +44,9 @@ import org.slf4j.LoggerFactory;
  * <p>Pending tables are tried again when a device or target type appears, and every half second
  * while any is pending. A {@link ConfigFolderStatus} service tells the launcher what has been
  * applied (service properties {@value ConfigFolderStatus#FILES} and
- * {@value ConfigFolderStatus#PENDING}).
+ * {@value ConfigFolderStatus#PENDING}, {@value ConfigFolderStatus#REFUSED}). A file refused —
+ * unreadable, a table the kernel would reject, a configuration its component refused — is
+ * logged in one line naming the file.
  */
 @Component(service = ArtifactInstaller.class, property = "service.ranking:Integer=100", immediate = true)
 public final class ConfigFolder implements ArtifactInstaller {
@@ -53,6 +57,8 @@ public final class ConfigFolder implements ArtifactInstaller {
     private final ConfigurationAdmin cm;
     private final ScheduledExecutorService executor;
     private final Set<Path> cfgFiles = ConcurrentHashMap.newKeySet();
+    private final Map<Path, String> unreadable = new ConcurrentHashMap<>();
+    private final ComponentFailures failures;
     private final ServiceRegistration<ConfigFolderStatus> status;
     private final BlockDeviceRegistry.Listener listener = new BlockDeviceRegistry.Listener() {
         @Override
@@ -67,8 +73,10 @@ public final class ConfigFolder implements ArtifactInstaller {
     };
 
     @Activate
-    public ConfigFolder(@Reference DeviceMapper dm, @Reference BlockDeviceRegistry registry, @Reference ConfigurationAdmin cm, BundleContext context) {
+    public ConfigFolder(@Reference DeviceMapper dm, @Reference BlockDeviceRegistry registry, @Reference ConfigurationAdmin cm,
+            @Reference ServiceComponentRuntime scr, BundleContext context) {
         this.tables = new TableFiles(dm);
+        this.failures = new ComponentFailures(scr);
         this.registry = registry;
         this.cm = cm;
         this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -82,6 +90,7 @@ public final class ConfigFolder implements ArtifactInstaller {
         registry.addListener(listener);
         executor.scheduleWithFixedDelay(() -> {
             if (!tables.pending().isEmpty()) tables.retry();
+            if (failures.scan()) publish();
         }, 500, 500, TimeUnit.MILLISECONDS);
     }
 
@@ -112,10 +121,25 @@ public final class ConfigFolder implements ArtifactInstaller {
         if (TableFiles.handles(p)) {
             tables.install(p);
         } else {
-            configuration(p).update(CfgFiles.read(p));
             cfgFiles.add(p);
+            Dictionary<String, Object> properties;
+            try {
+                properties = CfgFiles.read(p);
+                unreadable.remove(p);
+            } catch (IOException e) {
+                String why = TableFiles.readError(e);
+                unreadable.put(p, why);
+                LOG.error("{}: cannot be read: {} (configuration {} unchanged)", p.getFileName(), why, CfgFiles.target(p).pid());
+                publish();
+                return;
+            }
+            configuration(p).update(properties);
             LOG.info("{}: configured {}", p.getFileName(), CfgFiles.target(p));
             publish();
+            // A component refuses on the configuration-event thread: look soon, not only every half second.
+            executor.schedule(() -> {
+                if (failures.scan()) publish();
+            }, 100, TimeUnit.MILLISECONDS);
         }
     }
 
@@ -132,6 +156,7 @@ public final class ConfigFolder implements ArtifactInstaller {
         } else {
             configuration(p).delete();
             cfgFiles.remove(p);
+            unreadable.remove(p);
             LOG.info("{}: deleted, configuration {} removed", p.getFileName(), CfgFiles.target(p));
             publish();
         }
@@ -154,6 +179,13 @@ public final class ConfigFolder implements ArtifactInstaller {
         List<String> states = new ArrayList<>();
         for (Map.Entry<String, TableFiles.Status> e : tables.states().entrySet()) states.add(e.getKey() + ": " + e.getValue());
         d.put(ConfigFolderStatus.TABLES, states.toArray(String[]::new));
+        List<String> refused = new ArrayList<>();
+        for (Map.Entry<String, TableFiles.Status> e : tables.states().entrySet()) {
+            if (e.getValue().state() == TableFiles.State.REJECTED) refused.add(e.getKey() + TableFiles.SUFFIX + ": " + e.getValue().reason());
+        }
+        for (Map.Entry<Path, String> e : unreadable.entrySet()) refused.add(e.getKey().getFileName() + ": " + e.getValue());
+        for (Map.Entry<String, String> e : failures.refused().entrySet()) refused.add(e.getKey() + ": " + e.getValue());
+        d.put(ConfigFolderStatus.REFUSED, refused.toArray(String[]::new));
         return d;
     }
 
