@@ -114,7 +114,11 @@ public final class TableFiles {
                 e = new Entry(file, name);
                 entries.put(name, e);
             }
-            if (unreadable != null) {
+            boolean unchanged = unreadable == null && text.equals(e.text) && e.status.state() == State.ACTIVE && exists(name);
+            if (unchanged) {
+                // Seen again with the same text (the folder adopted after a restart, then FileInstall): nothing to do.
+                return;
+            } else if (unreadable != null) {
                 String consequence = e.created && exists(name) ? "the old table stays active" : "not created";
                 e.status = new Status(State.REJECTED, "cannot be read: " + unreadable + " (" + consequence + ")");
                 LOG.error("device-mapper: {}: {} cannot be read: {} ({})", name, file.getFileName(), unreadable, consequence);

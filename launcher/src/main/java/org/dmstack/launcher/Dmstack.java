@@ -292,8 +292,8 @@ public final class Dmstack implements AutoCloseable {
     }
 
     /**
-     * Gogo's standard commands (echo, grep, cat, each, if, ...), which the interactive console
-     * registers when it starts: registered here for sessions without it ({@code -c}, the control
+     * Gogo's standard commands (echo, grep, cat, each, if, ...) and its converters (a bundle id
+     * for a bundle), which the interactive console registers when it starts: registered here for sessions without it ({@code -c}, the control
      * socket of a server), once, and withdrawn when the console starts.
      */
     private synchronized void registerStandardCommands(Object processor) throws ReflectiveOperationException {
@@ -312,6 +312,9 @@ public final class Dmstack implements AutoCloseable {
             p.put("osgi.command.function", functions.get(null));
             standardCommands.add(context().registerService(type.getName(), commands, p));
         }
+        // Turns "12" into bundle 12 for lb, update, start, stop and the other bundle commands.
+        Object converters = console.loadClass("org.apache.felix.gogo.jline.Converters").getConstructor(BundleContext.class).newInstance(context());
+        standardCommands.add(context().registerService("org.apache.felix.service.command.Converter", converters, null));
     }
 
     private synchronized void withdrawStandardCommands() {

@@ -2,6 +2,7 @@ package org.dmstack.config.internal;
 
 import java.io.File;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Dictionary;
@@ -13,6 +14,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.apache.felix.fileinstall.ArtifactInstaller;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.BlockDeviceRegistry;
@@ -88,10 +90,31 @@ public final class ConfigFolder implements ArtifactInstaller {
         this.status = context.registerService(ConfigFolderStatus.class, s, properties());
         tables.onChange(this::publish);
         registry.addListener(listener);
+        adoptTables(context.getProperty("felix.fileinstall.dir"));
         executor.scheduleWithFixedDelay(() -> {
             if (!tables.pending().isEmpty()) tables.retry();
             if (failures.scan()) publish();
         }, 500, 500, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Applies every table file of the folder now. When device-mapper (the core bundle) is updated
+     * or restarted, its mapped devices go with it and this component starts again with the new
+     * one; FileInstall does not hand over files it has already installed, so the tables are read
+     * here, all of them. At a first start FileInstall then hands them over again, which changes
+     * nothing.
+     */
+    private void adoptTables(String folder) {
+        if (folder == null) return;
+        List<Path> files;
+        try (Stream<Path> s = Files.list(Path.of(folder))) {
+            files = s.filter(p -> TableFiles.handles(p) && Files.isRegularFile(p)).map(Path::toAbsolutePath).sorted().toList();
+        } catch (IOException e) {
+            LOG.error("{}: cannot list the config folder: {}", folder, TableFiles.readError(e));
+            return;
+        }
+        if (!files.isEmpty()) LOG.info("applying the {} table files of {}", files.size(), folder);
+        for (Path p : files) tables.install(p);
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
