@@ -12,14 +12,14 @@ import java.nio.file.Path;
  * {@code dmstack ctl}: sends command lines to a running dmstack over its control socket and prints
  * what they print, standard output and standard error apart.
  */
-final class ControlClient {
+public final class ControlClient {
     /** The status when no instance answers (as for an unusable command line: nothing ran). */
-    static final int NOT_RUNNING = 3;
+    public static final int NOT_RUNNING = 3;
 
     private ControlClient() {}
 
     /** Runs {@code commands} in the instance listening on {@code socket}; returns their exit status. */
-    static int run(Path socket, String commands, PrintStream out, PrintStream err) {
+    public static int run(Path socket, String commands, PrintStream out, PrintStream err) {
         SocketChannel ch;
         try {
             ch = SocketChannel.open(StandardProtocolFamily.UNIX);

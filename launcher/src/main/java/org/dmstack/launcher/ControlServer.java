@@ -3,6 +3,7 @@ package org.dmstack.launcher;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -32,15 +33,22 @@ import jdk.net.UnixDomainPrincipal;
  * (SO_PEERCRED), in case the folder's permissions let them reach the file.
  */
 public final class ControlServer implements AutoCloseable {
-    private final Dmstack stack;
+    /** What runs the command lines: {@link Dmstack#execute(String, InputStream, PrintStream, PrintStream)}. */
+    @FunctionalInterface
+    public interface Shell {
+        /** Runs the command lines; returns null, or the error of the one that failed. */
+        String execute(String commands, InputStream in, PrintStream out, PrintStream err);
+    }
+
+    private final Shell shell;
     private final Path path;
     private final UserPrincipal owner;
     private final ServerSocketChannel server;
     private final Set<SocketChannel> clients = ConcurrentHashMap.newKeySet();
     private final Thread acceptor;
 
-    private ControlServer(Dmstack stack, Path path, ServerSocketChannel server) throws IOException {
-        this.stack = stack;
+    private ControlServer(Shell shell, Path path, ServerSocketChannel server) throws IOException {
+        this.shell = shell;
         this.path = path;
         this.owner = Files.getOwner(path);
         this.server = server;
@@ -51,7 +59,7 @@ public final class ControlServer implements AutoCloseable {
      * Listens on {@code path}. A socket file left behind by a dmstack that is gone is replaced;
      * one on which a dmstack still answers is an error.
      */
-    public static ControlServer start(Dmstack stack, Path path) throws IOException {
+    public static ControlServer start(Shell shell, Path path) throws IOException {
         path = path.toAbsolutePath();
         Files.createDirectories(path.getParent());
         if (Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
@@ -74,7 +82,7 @@ public final class ControlServer implements AutoCloseable {
             Files.deleteIfExists(tmp);
             throw e;
         }
-        ControlServer s = new ControlServer(stack, path, server);
+        ControlServer s = new ControlServer(shell, path, server);
         s.acceptor.start();
         return s;
     }
@@ -122,7 +130,7 @@ public final class ControlServer implements AutoCloseable {
             String commands = new String(request.data(), StandardCharsets.UTF_8);
             int status;
             try (PrintStream out = frames(client, ControlFrames.OUT); PrintStream err = frames(client, ControlFrames.ERR)) {
-                String error = stack.execute(commands, new ByteArrayInputStream(new byte[0]), out, err);
+                String error = shell.execute(commands, new ByteArrayInputStream(new byte[0]), out, err);
                 if (error != null) err.println(error);
                 status = error == null ? 0 : 1;
             }

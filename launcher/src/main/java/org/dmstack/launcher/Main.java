@@ -139,7 +139,7 @@ public final class Main implements Callable<Integer> {
             if (error != null) err.println(error);
             return instance.exit(hook, error == null ? 0 : 1);
         }
-        instance.control = ControlServer.start(stack, control);
+        instance.control = ControlServer.start(stack::execute, control);
         if (run != null) {
             instance.captive = Captive.start(run, Captive.environment(stack.nbdAddress(), control, err));
             return instance.exit(hook, instance.captive.waitFor());
