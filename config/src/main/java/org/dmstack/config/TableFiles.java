@@ -65,6 +65,8 @@ public final class TableFiles {
         final Path file;
         final String name;
         String text;
+        /** The file as last read: its text, or NUL and why it could not be read. */
+        String read;
         boolean created;
         Status status = new Status(State.PENDING, "not applied yet");
 
@@ -114,9 +116,11 @@ public final class TableFiles {
                 e = new Entry(file, name);
                 entries.put(name, e);
             }
-            boolean unchanged = unreadable == null && text.equals(e.text) && e.status.state() == State.ACTIVE && exists(name);
+            String read = unreadable != null ? "\0" + unreadable : text;
+            boolean unchanged = read.equals(e.read) && (e.status.state() == State.ACTIVE && exists(name) || e.status.state() == State.REJECTED);
+            e.read = read;
             if (unchanged) {
-                // Seen again with the same text (the folder adopted after a restart, then FileInstall): nothing to do.
+                // Seen again as it was (the folder adopted after a restart, then FileInstall): nothing to do.
                 return;
             } else if (unreadable != null) {
                 String consequence = e.created && exists(name) ? "the old table stays active" : "not created";
