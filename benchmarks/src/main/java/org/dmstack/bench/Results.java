@@ -30,6 +30,14 @@ final class Results {
     final List<Measurement> measurements = new ArrayList<>();
     final Map<String, Double> forces = new LinkedHashMap<>();
     final List<ScaleProbe.Row> scale = new ArrayList<>();
+    /** Ratios measured in alternating rounds ({@link PairedRatios}): what the goals are judged by. */
+    final List<PairedRatios.Ratio> paired = new ArrayList<>();
+
+    /** The paired ratio called {@code what}, or null. */
+    PairedRatios.Ratio paired(String what) {
+        for (PairedRatios.Ratio p : paired) if (p.what().equals(what)) return p;
+        return null;
+    }
 
     /** The measurement of {@code benchmark} whose parameters include all of {@code params} (name, value, ...), or null. */
     Measurement find(String benchmark, int threads, String... params) {
@@ -73,6 +81,20 @@ final class Results {
             rows.add(o);
         }
         root.put("scale", rows);
+        List<Object> pairs = new ArrayList<>();
+        for (PairedRatios.Ratio p : paired) {
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("what", p.what());
+            o.put("contender", p.contender());
+            o.put("baseline", p.baseline());
+            o.put("median", p.median());
+            o.put("q1", p.q1());
+            o.put("q3", p.q3());
+            o.put("rounds", p.rounds());
+            o.put("baselineIsLimit", p.baselineIsLimit());
+            pairs.add(o);
+        }
+        root.put("paired", pairs);
         Files.writeString(file, Json.write(root));
     }
 
@@ -91,6 +113,13 @@ final class Results {
         for (Object o : Json.list(Json.at(root, "scale"))) {
             r.scale.add(new ScaleProbe.Row((String) Json.at(o, "what"), Json.num(o, "value"), (String) Json.at(o, "unit"),
                     (String) Json.at(o, "note")));
+        }
+        Object pairs = Json.at(root, "paired");
+        if (pairs != null) {
+            for (Object o : Json.list(pairs)) {
+                r.paired.add(new PairedRatios.Ratio((String) Json.at(o, "what"), (String) Json.at(o, "contender"), (String) Json.at(o, "baseline"),
+                        Json.num(o, "median"), Json.num(o, "q1"), Json.num(o, "q3"), (int) Json.num(o, "rounds"), Boolean.TRUE.equals(Json.at(o, "baselineIsLimit"))));
+            }
         }
         return r;
     }

@@ -97,6 +97,12 @@ public final class RunAll {
         jmh(results, plan, props, include(BioBench.class, only), 1);
         jmh(results, plan, props, include(BioBench.class, only), 2);
         jmh(results, plan, props, include(ScaleBench.class, only), 1);
+        jmh(results, plan, props, include(FlushBench.class, only), 1);
+        if (only == null || "PairedRatios".matches(".*(" + only + ").*")) {
+            PairedRatios.Plan paired = plan.smoke() ? PairedRatios.Plan.smoke() : PairedRatios.Plan.full();
+            results.paired.addAll(PairedRatios.dax(paired, plan.daxRegionMiB() << 20));
+            results.paired.addAll(PairedRatios.bio(paired, plan.bioDeviceMiB() << 20));
+        }
         results.forces.putAll(ForceCensus.run());
         results.scale.addAll(ScaleProbe.run(Path.of(System.getProperty("java.io.tmpdir")), plan.probeIoBytes()));
         results.environment.put("duration", String.format(java.util.Locale.ROOT, "%.0f s", (System.nanoTime() - t0) / 1e9));

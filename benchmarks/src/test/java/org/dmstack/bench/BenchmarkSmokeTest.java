@@ -43,11 +43,26 @@ class BenchmarkSmokeTest {
         assertEquals(1L, byBenchmark.get("ScaleBench.tableLoad100k"));
         assertEquals(2L, byBenchmark.get("ScaleBench.lookupRead4k"));
         assertEquals(1L, byBenchmark.get("ScaleBench.brdStartup1TiB"));
+        // 64 MiB to 4 GiB.
+        assertEquals(4L, byBenchmark.get("FlushBench.writeThenFlush"));
+        assertEquals(4L, byBenchmark.get("FlushBench.writeThenForceAll"));
         for (Results.Measurement m : results.measurements) {
             assertTrue(m.score() > 0 && Double.isFinite(m.score()), m + " has no score");
             assertTrue(m.best() > 0 && Double.isFinite(m.best()), m + " has no best iteration");
         }
         assertNotNull(results.find("BioBench.randRead4k", 2, "stack", "LINEAR"));
+    }
+
+    /** Paired rounds for every DAX goal (4 stacks x 3 sizes x read/write x write cache) and every bio one. */
+    @Test
+    void pairedRatiosForEveryGoal() {
+        assertEquals(4 * 3 * 2 * 2 + 2 * 4, results.paired.size());
+        for (PairedRatios.Ratio p : results.paired) {
+            assertTrue(p.q1() > 0 && p.q1() <= p.median() && p.median() <= p.q3(), p.toString());
+            assertEquals(3, p.rounds());
+        }
+        assertNotNull(results.paired(PairedRatios.key("DAX read", "LINEAR", 4096, false)));
+        assertNotNull(results.paired("bio randWrite4k STRIPE2"));
     }
 
     @Test
@@ -80,7 +95,7 @@ class BenchmarkSmokeTest {
         Report.write(loaded, null, out);
 
         String md = Files.readString(out.resolve("report.md"));
-        for (String heading : new String[] {"## Goals", "## DAX path", "## Write cache on and off", "## Bio path", "## NBD path", "## Scale"}) {
+        for (String heading : new String[] {"## Goals", "## DAX path", "## Write cache on and off", "## Bio path", "## NBD path", "## Paired ratios", "## FLUSH cost against device size", "## Scale"}) {
             assertTrue(md.contains(heading), "report lacks " + heading);
         }
         assertTrue(md.contains("| DAX copies through dm-linear and dm-stripe, 4 KiB"), md);

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.BlockDeviceRegistry;
 import org.dmstack.block.DevT;
@@ -40,9 +41,29 @@ public class Brd implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Brd.class);
 
+    /**
+     * Devices still published by a destroyed driver because a mapped device holds them, by
+     * number: a later driver that configures the device takes it over, data and all.
+     */
+    private static final Map<DevT, Brd> KEPT = new ConcurrentHashMap<>();
+
     private final BlockDeviceRegistry registry;
     private final PagePool pool;
     private final Map<Integer, RamDisk> disks = new TreeMap<>();
+    /** After destroy(): the devices kept because they were held, until they are let go. */
+    private final Map<Integer, RamDisk> kept = new TreeMap<>();
+    private final BlockDeviceRegistry.Listener releases = new BlockDeviceRegistry.Listener() {
+        @Override
+        public void added(BlockDevice device) {}
+
+        @Override
+        public void removed(BlockDevice device) {}
+
+        @Override
+        public void released(DevT devt) {
+            removeKept(devt.minor(), true);
+        }
+    };
     private BrdConfig config;
     private boolean closed;
 
@@ -102,15 +123,23 @@ public class Brd implements AutoCloseable {
         }
         for (int i = 0; i < newConfig.rdNr(); i++) if (!disks.containsKey(i)) add.add(i);
         // Refuse before changing anything when another driver has a name or number we need.
+        Map<Integer, Brd> takeOver = new TreeMap<>();
         for (int index : add) {
             BlockDevice other = registry.lookup("ram" + index);
             if (other == null) other = registry.lookup(devt(index));
             RamDisk ours = disks.get(index);
             if (other != null && (ours == null || other != ours.device())) {
-                throw new IllegalStateException("brd: cannot create ram" + index + " (" + devt(index) + "): " + other.name() + " "
-                        + other.devt() + " already exists");
+                Brd keeper = KEPT.get(devt(index));
+                if (keeper == null || !keeper.keeps(index, other)) {
+                    throw new IllegalStateException("brd: cannot create ram" + index + " (" + devt(index) + "): " + other.name() + " "
+                            + other.devt() + " already exists");
+                }
+                takeOver.put(index, keeper);
             }
         }
+        // A device a destroyed driver kept for its holders is taken over: the holders' I/O waits
+        // for the new device of the same name and number, over the same memory.
+        takeOver.forEach((index, keeper) -> keeper.removeKept(index, false));
         for (int index : remove) {
             RamDisk disk = disks.remove(index);
             unpublish(disk);
@@ -178,23 +207,66 @@ public class Brd implements AutoCloseable {
     }
 
     /**
-     * Stops the driver and frees the memory of its devices (the configuration was removed). The
-     * memory of a device a mapped device still holds is kept, with a warning, so nothing it
-     * acknowledged is lost; a later driver with a configuration that has the device frees it or
-     * uses it again.
+     * Stops the driver and frees the memory of its devices (the configuration was removed). A
+     * device that a mapped device holds stays, published and with its data, as Linux keeps a
+     * disk that is held open: it goes when the last holder lets go, or passes to a later driver
+     * whose configuration has it.
      */
     public synchronized void destroy() {
-        close();
+        if (closed) return;
+        closed = true;
+        registry.addListener(releases); // before looking at holders, so no release is missed
+        for (Map.Entry<Integer, RamDisk> e : disks.entrySet()) {
+            DevT devt = devt(e.getKey());
+            Set<DevT> holders = registry.holders(devt);
+            if (holders.isEmpty()) {
+                unpublish(e.getValue());
+                continue;
+            }
+            kept.put(e.getKey(), e.getValue());
+            KEPT.put(devt, this);
+            LOG.warn("brd: ram{} is in use by {}; it stays, with its data, until nothing holds it", e.getKey(), holders);
+        }
+        disks.clear();
         for (String key : pool.keys(POOL_PREFIX)) {
             String name = key.substring(POOL_PREFIX.length());
             int index = indexOf(name);
             Set<DevT> holders = index < 0 ? Set.of() : registry.holders(devt(index));
-            if (holders.isEmpty()) {
+            if (holders.isEmpty() && !kept.containsKey(index)) {
                 pool.release(key);
-            } else {
+            } else if (!kept.containsKey(index)) {
                 LOG.warn("brd: {} is in use by {}; its memory is kept", name, holders);
             }
         }
+        if (kept.isEmpty()) registry.removeListener(releases);
+    }
+
+    /** True when this destroyed driver still publishes {@code device} as ram{@code index}. */
+    private synchronized boolean keeps(int index, BlockDevice device) {
+        RamDisk disk = kept.get(index);
+        return disk != null && disk.device() == device;
+    }
+
+    /**
+     * Withdraws a device kept for its holders: freeing its memory when the last holder let go,
+     * keeping it when a new driver takes the device over.
+     */
+    private synchronized void removeKept(int index, boolean free) {
+        if (free && !registry.holders(devt(index)).isEmpty()) return;
+        RamDisk disk = kept.remove(index);
+        if (disk == null) return;
+        KEPT.remove(devt(index), this);
+        unpublish(disk);
+        if (free) {
+            pool.release(key(index));
+            LOG.info("brd: ram{} is no longer held; removed", index);
+        }
+        if (kept.isEmpty()) registry.removeListener(releases);
+    }
+
+    /** The devices a destroyed driver still publishes because they are held. */
+    public synchronized List<RamDisk> keptDisks() {
+        return List.copyOf(kept.values());
     }
 
     private static String key(int index) {

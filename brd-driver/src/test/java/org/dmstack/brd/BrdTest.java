@@ -3,6 +3,7 @@ package org.dmstack.brd;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -178,13 +179,44 @@ class BrdTest {
         assertEquals(1, warnings.size(), warnings.toString());
         assertEquals(1024L * 2, ram2.capacity(), "a held device keeps its size");
 
-        // destroy() keeps a held device's memory: the mapped device above must not lose data.
+        // destroy() (the configuration was deleted) keeps a held device published, with its data,
+        // as Linux keeps a disk that is held open: the mapped device above must not lose it.
+        Brd destroyed = brd;
         brd.destroy();
         brd = null;
         assertEquals(List.of("brd/ram2"), pool.keys("brd/"));
+        assertSame(ram2, registry.lookup("ram2"));
+        assertNull(registry.lookup("ram0"), "devices nothing holds go");
+        write(ram2, 8, pattern(512, 6));
+        assertArrayEquals(pattern(512, 5), read(ram2, 0, 512));
+        // When the last holder lets go, the device goes and its memory is freed.
         registry.removeHolder(ram2.devt(), dm0);
-        // A later driver without ram2 frees it once nothing holds it.
+        assertNull(registry.lookup("ram2"));
+        assertEquals(List.of(), pool.keys("brd/"));
+        assertEquals(List.of(), destroyed.keptDisks());
         brd = new Brd(registry, new BrdConfig(1, 1024), pool);
+        assertEquals(List.of("brd/ram0"), pool.keys("brd/"));
+    }
+
+    /** A device kept for its holders passes, with its data, to the next driver that configures it. */
+    @Test
+    void aKeptDeviceIsTakenOverByTheNextDriver() {
+        brd = new Brd(registry, new BrdConfig(2, 1024), pool);
+        BlockDevice ram0 = registry.lookup("ram0");
+        write(ram0, 0, pattern(4096, 3));
+        DevT dm0 = new DevT(DevT.DM_MAJOR, 0);
+        registry.addHolder(ram0.devt(), dm0);
+        brd.destroy();
+        assertSame(ram0, registry.lookup("ram0"));
+
+        brd = new Brd(registry, new BrdConfig(1, 1024), pool);
+        BlockDevice taken = registry.lookup("ram0");
+        assertNotSame(ram0, taken, "the new driver publishes its own device");
+        assertEquals(ram0.devt(), taken.devt());
+        assertArrayEquals(pattern(4096, 3), read(taken, 0, 4096));
+        // The holder letting go now changes nothing: the device belongs to a configured driver.
+        registry.removeHolder(ram0.devt(), dm0);
+        assertSame(taken, registry.lookup("ram0"));
         assertEquals(List.of("brd/ram0"), pool.keys("brd/"));
     }
 

@@ -28,6 +28,12 @@ public final class BlockDeviceRegistry {
         void added(BlockDevice device);
 
         void removed(BlockDevice device);
+
+        /**
+         * The last device stacked on {@code devt} let go of it: a driver that keeps a device only
+         * because it is held (as Linux keeps a disk that is open) may now remove it.
+         */
+        default void released(DevT devt) {}
     }
 
     private final Map<String, BlockDevice> byName = new ConcurrentHashMap<>();
@@ -101,10 +107,12 @@ public final class BlockDeviceRegistry {
     }
 
     public void removeHolder(DevT devt, DevT holder) {
+        boolean[] released = {false};
         holders.computeIfPresent(devt, (d, set) -> {
-            set.remove(holder);
+            released[0] = set.remove(holder) && set.isEmpty();
             return set.isEmpty() ? null : set;
         });
+        if (released[0]) for (Listener l : listeners) l.released(devt);
     }
 
     /** Who uses a device: the numbers of the devices stacked on it (sysfs holders/). */

@@ -29,6 +29,14 @@ public interface TargetContext {
      */
     BlockDevice getDevice(String path) throws TargetException;
 
+    /**
+     * The arguments to read front to back with the kernel's helpers and scanners (dm_arg_set):
+     * a fresh reader at the first argument each time it is called.
+     */
+    default TargetArgs argSet() {
+        return new TargetArgs(args(), this::getDevice);
+    }
+
     /** Finds a device by the name or number a table line gives (dm_get_device's lookup). */
     @FunctionalInterface
     interface DeviceLookup {

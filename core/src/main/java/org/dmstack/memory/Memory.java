@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class Memory {
     private static final LongAdder FORCES = new LongAdder();
+    private static final LongAdder FORCED_BYTES = new LongAdder();
 
     private Memory() {}
 
@@ -46,10 +47,16 @@ public final class Memory {
         if (bytes <= 0 || !segment.isMapped()) return;
         segment.asSlice(offset, bytes).force();
         FORCES.increment();
+        FORCED_BYTES.add(bytes);
     }
 
     /** How many times memory has been forced in this JVM (see {@link #writeback}). */
     public static long forces() {
         return FORCES.sum();
+    }
+
+    /** How many bytes those forces covered: what flushing has cost, in the mapping's terms. */
+    public static long forcedBytes() {
+        return FORCED_BYTES.sum();
     }
 }

@@ -97,4 +97,36 @@ class ConfigFolderIT {
             s.awaitOutput("lsblk", "NAME MAJ:MIN RM SIZE RO TYPE MOUNTPOINTS\n");
         }
     }
+
+    /**
+     * Deleting brd.cfg while a mapped device uses ram0: Linux refuses to remove a disk held open,
+     * so ram0 stays, with its data, and I/O through lv0 goes on — past the hold time, which would
+     * fail it if the disk had gone. ram0 goes when lv0 lets go of it.
+     */
+    @Test
+    void deletingTheBrdConfigurationKeepsADiskAMappedDeviceHolds() throws Exception {
+        Files.writeString(config.resolve("brd.cfg"), BRD);
+        Files.writeString(config.resolve("dm.cfg"), "hold_timeout_ms = 1000\n");
+        Files.writeString(config.resolve("lv0.table"), LV0);
+        try (ItStack s = ItStack.startWithLinear(config)) {
+            s.awaitOutput("dmsetup ls", "lv0\t(254:0)\n");
+            Function<String, Object> io = s.inside().create("Workload", new Class<?>[] {Object.class, String.class, Integer.class},
+                    s.service("org.dmstack.block.BlockDeviceRegistry"), "dm-0", 2);
+            io.apply("start");
+            s.delete("brd.cfg");
+            s.awaitOutput("lsblk", """
+                    NAME  MAJ:MIN RM SIZE RO TYPE MOUNTPOINTS
+                    ram0    1:0    0   4M  0 disk\s
+                    └─lv0 254:0    0   2M  0 dm  \s
+                    """);
+            long ops = (Long) io.apply("ops");
+            Thread.sleep(1500); // longer than the hold time: I/O to a vanished ram0 would have failed by now
+            ItStack.await("I/O after the configuration went", () -> (Long) io.apply("ops") > ops + 500);
+            io.apply("stop");
+            assertEquals(0L, io.apply("errors"), String.valueOf(io.apply("lastError")));
+            assertEquals("", io.apply("verify"), "last error: " + io.apply("lastError"));
+            s.delete("lv0.table");
+            s.awaitOutput("lsblk", "NAME MAJ:MIN RM SIZE RO TYPE MOUNTPOINTS\n");
+        }
+    }
 }

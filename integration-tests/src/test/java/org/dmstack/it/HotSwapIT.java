@@ -15,7 +15,7 @@ import org.osgi.framework.Bundle;
 /**
  * Drivers and targets updated, stopped and started under a mapped device while threads write and
  * read it: I/O is held and resumes, nothing acknowledged is lost or torn. Each swap prints its
- * longest I/O stall.
+ * longest I/O stall and the distribution of I/O latency during it.
  *
  * <p>The mapped device "mix" is linear over ram0 (brd), linear over pmem0 (pmem), then ram1 and
  * pmem0 striped, so every swapped bundle is under it.
@@ -69,7 +69,8 @@ class HotSwapIT {
         long errors = (Long) io.apply("errors");
         swap.run();
         awaitProgress(io, 500);
-        String line = String.format("hot swap: %-28s longest I/O stall %5d ms", what, (Long) io.apply("stall"));
+        String line = String.format("hot swap: %-28s longest I/O stall %5d ms; I/O latency %s", what, (Long) io.apply("stall"),
+                io.apply("latencies"));
         System.out.println(line);
         assertEquals(errors, io.apply("errors"), what + ": " + io.apply("lastError"));
         return line;

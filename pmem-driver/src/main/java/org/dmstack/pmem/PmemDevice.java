@@ -31,7 +31,8 @@ import org.dmstack.nvdimm.Region;
  * <ul>
  *   <li>Block path: READ fails with IOERR over a bad sector (and stops at poison it did not know
  *       of); WRITE clears the poison and bad-block entries of the sectors it covers; FLUSH and
- *       PREFLUSH force the whole mapping, FUA forces the written range (the block queue's write
+ *       PREFLUSH force what block writes wrote since the last flush ({@link DirtyRanges}), FUA
+ *       forces the written range (the block queue's write
  *       cache is "write back"). WRITE_ZEROES writes zeros; DISCARD is not supported.
  *   <li>DAX path: direct_access gives every page from pgoff up to the end or the first bad page
  *       (EIO when pgoff itself is bad); copy_from_iter is the flushcache copy when the DAX write
@@ -54,6 +55,8 @@ public final class PmemDevice {
     private final GenDisk disk;
     private final DaxDevice dax;
     private final AtomicInteger inFlight = new AtomicInteger();
+    /** What block writes left unforced in a file mapping; null over anonymous memory (nothing to force). */
+    private final DirtyRanges dirty;
     private volatile boolean alive = true;
 
     /**
@@ -67,6 +70,7 @@ public final class PmemDevice {
         this.memory = backing.memory();
         this.size = size;
         this.volatileMemory = volatileMemory;
+        this.dirty = memory.isMapped() ? new DirtyRanges(size) : null;
         this.pfnBase = (region != null && region.spaStart() != 0 ? region.spaStart() : memory.address()) >>> Units.PAGE_SHIFT;
         this.disk = GenDisk.builder(name, devt, size >> Units.SECTOR_SHIFT, this::submitBio)
                 .limits(QueueLimits.of(Units.SECTOR_SIZE, Units.PAGE_SIZE))
@@ -177,22 +181,34 @@ public final class PmemDevice {
         }
     }
 
+    /** nvdimm_flush for a file mapping: forces what block writes left unforced, and only that. */
+    private void flush() {
+        if (dirty != null) dirty.forceMarked((offset, bytes) -> Memory.writeback(memory, offset, bytes));
+    }
+
+    /** A block write is in place: a FUA write is forced right after it, any other waits for a FLUSH. */
+    private void written(Bio bio, long offset, long bytes) {
+        if (dirty != null && !bio.hasFlag(BioFlag.FUA)) dirty.mark(offset, bytes);
+    }
+
     private BlkStatus doBio(Bio bio) {
         long sector = bio.sector();
         long offset = sector << Units.SECTOR_SHIFT;
         long bytes = bio.size();
-        if (bio.hasFlag(BioFlag.PREFLUSH) || bio.op() == org.dmstack.block.BioOp.FLUSH) Memory.writeback(memory, 0, size);
+        if (bio.hasFlag(BioFlag.PREFLUSH) || bio.op() == org.dmstack.block.BioOp.FLUSH) flush();
         BlkStatus status = switch (bio.op()) {
             case FLUSH -> BlkStatus.OK;
             case READ -> read(sector, bio.data());
             case WRITE -> {
                 clearPoison(sector, bio.sectors());
                 Memory.copy(bio.data(), 0, memory, offset, bytes);
+                written(bio, offset, bytes);
                 yield BlkStatus.OK;
             }
             case WRITE_ZEROES -> {
                 clearPoison(sector, bio.sectors());
                 memory.asSlice(offset, bytes).fill((byte) 0);
+                written(bio, offset, bytes);
                 yield BlkStatus.OK;
             }
             case DISCARD -> BlkStatus.notsupp(name + ": DISCARD is not supported");

@@ -9,6 +9,7 @@ import org.dmstack.dm.DeviceVisitor;
 import org.dmstack.dm.MapResult;
 import org.dmstack.dm.StatusType;
 import org.dmstack.dm.Target;
+import org.dmstack.dm.TargetArgs;
 import org.dmstack.dm.TargetContext;
 import org.dmstack.dm.TargetException;
 import org.dmstack.dm.TargetType;
@@ -40,25 +41,11 @@ public final class LinearTargetType implements TargetType {
     @Override
     public Target construct(TargetContext context) throws TargetException {
         if (context.args().size() != 2) throw new TargetException("Invalid argument count");
-        long start = parseSector(context.args().get(1));
-        if (start < 0) throw new TargetException("Invalid device sector");
-        BlockDevice device;
-        try {
-            device = context.getDevice(context.args().get(0));
-        } catch (TargetException e) {
-            throw new TargetException("Device lookup failed", e);
-        }
+        TargetArgs as = context.argSet();
+        String devname = as.shift();
+        long start = as.sector("Invalid device sector");
+        BlockDevice device = as.device(devname, "Device lookup failed");
         return new Linear(device, start, context.begin(), context.length());
-    }
-
-    /** sscanf("%llu"): a plain decimal sector number; -1 when the text is not one. */
-    static long parseSector(String text) {
-        if (text.isEmpty() || !text.chars().allMatch(c -> c >= '0' && c <= '9')) return -1;
-        try {
-            return Long.parseLong(text);
-        } catch (NumberFormatException tooLarge) {
-            return -1;
-        }
     }
 
     /** One linear table line: sector {@code begin + n} of the mapped device is {@code start + n} of the device. */
@@ -92,7 +79,7 @@ public final class LinearTargetType implements TargetType {
         public String status(StatusType type) {
             return switch (type) {
                 case INFO -> "";
-                case TABLE -> device.devt() + " " + start;
+                case TABLE -> device.devt() + " " + Long.toUnsignedString(start);
             };
         }
 

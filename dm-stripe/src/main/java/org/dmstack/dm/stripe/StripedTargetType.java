@@ -15,6 +15,7 @@ import org.dmstack.dm.DeviceVisitor;
 import org.dmstack.dm.MapResult;
 import org.dmstack.dm.StatusType;
 import org.dmstack.dm.Target;
+import org.dmstack.dm.TargetArgs;
 import org.dmstack.dm.TargetContext;
 import org.dmstack.dm.TargetException;
 import org.dmstack.dm.TargetType;
@@ -49,44 +50,24 @@ public final class StripedTargetType implements TargetType {
     public Target construct(TargetContext context) throws TargetException {
         List<String> args = context.args();
         if (args.size() < 2) throw new TargetException("Not enough arguments");
-        long stripes = parseUint(args.get(0));
-        if (stripes <= 0) throw new TargetException("Invalid stripe count");
-        long chunk = parseUint(args.get(1));
-        if (chunk <= 0) throw new TargetException("Invalid chunk_size");
+        TargetArgs as = context.argSet();
+        long stripes = TargetArgs.kstrtouint(as.shift()).orElse(0);
+        if (stripes == 0) throw new TargetException("Invalid stripe count");
+        long chunk = TargetArgs.kstrtouint(as.shift()).orElse(0);
+        if (chunk == 0) throw new TargetException("Invalid chunk_size");
         if (context.length() % stripes != 0) throw new TargetException("Target length not divisible by number of stripes");
         long width = context.length() / stripes;
         if (width % chunk != 0) throw new TargetException("Target length not divisible by chunk size");
-        if (args.size() != 2 + 2 * stripes) throw new TargetException("Not enough destinations specified");
+        if (as.remaining() != 2 * stripes) throw new TargetException("Not enough destinations specified");
 
         BlockDevice[] devices = new BlockDevice[(int) stripes];
         long[] starts = new long[(int) stripes];
         for (int i = 0; i < stripes; i++) {
-            starts[i] = parseSector(args.get(3 + 2 * i));
-            if (starts[i] < 0) throw new TargetException("Couldn't parse stripe destination");
-            try {
-                devices[i] = context.getDevice(args.get(2 + 2 * i));
-            } catch (TargetException e) {
-                throw new TargetException("Couldn't parse stripe destination", e);
-            }
+            String devname = as.shift();
+            starts[i] = as.sector("Couldn't parse stripe destination");
+            devices[i] = as.device(devname, "Couldn't parse stripe destination");
         }
         return Striped.of(context.begin(), width, chunk, devices, starts);
-    }
-
-    /** kstrtouint: decimal, an optional '+', at most 2^32 - 1; -1 when the text is not one. */
-    static long parseUint(String text) {
-        String digits = text.startsWith("+") ? text.substring(1) : text;
-        long value = parseSector(digits);
-        return value > 0xffff_ffffL ? -1 : value;
-    }
-
-    /** sscanf("%llu"): a plain decimal sector number; -1 when the text is not one. */
-    static long parseSector(String text) {
-        if (text.isEmpty() || !text.chars().allMatch(c -> c >= '0' && c <= '9')) return -1;
-        try {
-            return Long.parseLong(text);
-        } catch (NumberFormatException tooLarge) {
-            return -1;
-        }
     }
 
     /**
@@ -260,7 +241,7 @@ public final class StripedTargetType implements TargetType {
                 }
                 case TABLE -> {
                     sb.append(' ').append(chunk);
-                    for (int i = 0; i < stripes; i++) sb.append(' ').append(devices[i].devt()).append(' ').append(starts[i]);
+                    for (int i = 0; i < stripes; i++) sb.append(' ').append(devices[i].devt()).append(' ').append(Long.toUnsignedString(starts[i]));
                 }
             }
             return sb.toString();

@@ -7,8 +7,10 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import org.dmstack.block.Bio;
@@ -21,8 +23,9 @@ import org.dmstack.block.BlockDeviceRegistry;
  * with a model of what every block must hold: the last acknowledged write, exactly; after a write
  * that failed the block is undefined until the next acknowledged write. Every block carries its number and version in
  * every word, so a torn block is found. Driven through {@link Function}: "start", "mark",
- * "ops", "errors", "stall" (longest I/O in ms since "mark"), "lastError", "stop", "verify"
- * (returns "" when every block matches the model).
+ * "ops", "errors", "stall" (longest I/O in ms since "mark"), "latencies" (the distribution since
+ * "mark": percentiles and maximum), "lastError", "stop", "verify" (returns "" when every block
+ * matches the model).
  */
 public final class Workload implements Function<String, Object> {
     private static final int BLOCK = 4096;
@@ -35,6 +38,8 @@ public final class Workload implements Function<String, Object> {
     private final AtomicLong ops = new AtomicLong();
     private final AtomicLong errors = new AtomicLong();
     private final AtomicLong maxLatency = new AtomicLong();
+    /** I/O latencies since "mark": 8 buckets per power of two of nanoseconds (12.5% resolution). */
+    private final AtomicLongArray latencies = new AtomicLongArray(64 * 8);
     private final AtomicReference<String> lastError = new AtomicReference<>("");
     private final AtomicReference<String> problem = new AtomicReference<>("");
     private final List<Thread> workers = new ArrayList<>();
@@ -56,7 +61,11 @@ public final class Workload implements Function<String, Object> {
             case "start" -> start();
             case "mark" -> {
                 maxLatency.set(0);
+                for (int i = 0; i < latencies.length(); i++) latencies.set(i, 0);
                 return null;
+            }
+            case "latencies" -> {
+                return distribution();
             }
             case "ops" -> {
                 return ops.get();
@@ -122,13 +131,47 @@ public final class Workload implements Function<String, Object> {
         long start = System.nanoTime();
         device.submit(bio);
         BlkStatus s = bio.await();
-        maxLatency.accumulateAndGet(System.nanoTime() - start, Math::max);
+        long took = System.nanoTime() - start;
+        maxLatency.accumulateAndGet(took, Math::max);
+        latencies.incrementAndGet(bucket(took));
         if (s.isOk()) ops.incrementAndGet();
         else {
             errors.incrementAndGet();
             lastError.set(s.toString());
         }
         return s;
+    }
+
+    private static int bucket(long nanos) {
+        if (nanos < 8) return (int) Math.max(0, nanos);
+        int exp = 63 - Long.numberOfLeadingZeros(nanos);
+        return exp * 8 + (int) ((nanos >>> (exp - 3)) & 7);
+    }
+
+    /** The smallest latency a bucket holds. */
+    private static long lowerBound(int bucket) {
+        if (bucket < 8) return bucket;
+        int exp = bucket / 8;
+        return (8L + bucket % 8) << (exp - 3);
+    }
+
+    /** "p50 3.5 us, p99 40.0 us, p99.9 3.1 ms, max 53 ms (120000 I/Os)": each percentile to within 12.5%. */
+    private String distribution() {
+        long total = 0;
+        for (int i = 0; i < latencies.length(); i++) total += latencies.get(i);
+        StringBuilder sb = new StringBuilder();
+        for (double q : new double[] {0.5, 0.99, 0.999}) {
+            long rank = (long) Math.ceil(q * total), seen = 0;
+            int b = 0;
+            while (b < latencies.length() - 1 && (seen += latencies.get(b)) < rank) b++;
+            sb.append(q == 0.5 ? "p50 " : q == 0.99 ? "p99 " : "p99.9 ").append(time(lowerBound(b))).append(", ");
+        }
+        return sb.append("max ").append(time(maxLatency.get())).append(" (").append(total).append(" I/Os)").toString();
+    }
+
+    private static String time(long nanos) {
+        if (nanos < 1_000_000) return String.format(Locale.ROOT, "%.1f us", nanos / 1e3);
+        return String.format(Locale.ROOT, nanos >= 10_000_000 ? "%.0f ms" : "%.1f ms", nanos / 1e6);
     }
 
     private void write(long b, long version, MemorySegment buf) {

@@ -12,6 +12,7 @@ import org.dmstack.dm.DeviceVisitor;
 import org.dmstack.dm.MapResult;
 import org.dmstack.dm.StatusType;
 import org.dmstack.dm.Target;
+import org.dmstack.dm.TargetArgs;
 import org.dmstack.dm.TargetContext;
 import org.dmstack.dm.TargetException;
 import org.dmstack.dm.TargetType;
@@ -37,22 +38,11 @@ public final class DelayTarget implements Target {
         @Override
         public Target construct(TargetContext ctx) throws TargetException {
             if (ctx.args().size() != 3) throw new TargetException("Invalid argument count");
-            long offset, delay;
-            try {
-                offset = Long.parseUnsignedLong(ctx.args().get(1));
-            } catch (NumberFormatException e) {
-                throw new TargetException("Invalid device offset");
-            }
-            try {
-                delay = Integer.parseUnsignedInt(ctx.args().get(2));
-            } catch (NumberFormatException e) {
-                throw new TargetException("Invalid delay");
-            }
-            try {
-                return new DelayTarget(ctx.getDevice(ctx.args().get(0)), ctx.begin(), ctx.length(), offset, delay);
-            } catch (TargetException e) {
-                throw new TargetException("Device lookup failed", e);
-            }
+            TargetArgs as = ctx.argSet();
+            String devname = as.shift();
+            long offset = as.sector("Invalid device offset");
+            long delay = as.u32("Invalid delay");
+            return new DelayTarget(as.device(devname, "Device lookup failed"), ctx.begin(), ctx.length(), offset, delay);
         }
     }
 

@@ -1,0 +1,172 @@
+package org.dmstack.bench;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import org.dmstack.block.Bio;
+
+/**
+ * Ratios that a shared machine cannot decide: the contender and its baseline run alternately in
+ * short rounds in one JVM (A B, then B A, and so on, so drift within a pair cancels), each round
+ * gives one ratio of throughputs, and the result is the median of those ratios with the spread of
+ * the middle half. Noise that outlasts a round slows both sides of it; noise shorter than a round
+ * moves one ratio, which the median ignores. Separate JMH runs of A and B, minutes apart, have no
+ * such protection: that is how a figure above 100% of a raw copy came about.
+ */
+final class PairedRatios {
+    /**
+     * One pair's result: the median of the per-round ratios contender/baseline, the quartiles
+     * around it, how many rounds, and whether the contender can never be faster than the baseline
+     * (a physical limit, such as a raw copy of the same bytes).
+     */
+    record Ratio(String what, String contender, String baseline, double median, double q1, double q3, int rounds, boolean baselineIsLimit) {
+        /** Above a physical limit by more than the spread explains: a measurement error, never a result. */
+        boolean aboveLimit() {
+            return baselineIsLimit && q1 > 1.0;
+        }
+
+        String format() {
+            return String.format(Locale.ROOT, "%.0f%% (%.0f%%-%.0f%%)", median * 100, q1 * 100, q3 * 100);
+        }
+    }
+
+    /** How long a round runs each side, how many rounds, how long each side warms up first. */
+    record Plan(long roundNanos, int rounds, long warmupNanos) {
+        static Plan full() {
+            return new Plan(100_000_000L, 15, 1_000_000_000L);
+        }
+
+        static Plan smoke() {
+            return new Plan(5_000_000L, 3, 10_000_000L);
+        }
+    }
+
+    /** One operation of a side; returns something so the JIT cannot drop it. */
+    @FunctionalInterface
+    interface Op {
+        long run();
+    }
+
+    private PairedRatios() {}
+
+    static Ratio measure(String what, String contender, Op a, String baseline, Op b, boolean baselineIsLimit, Plan plan) {
+        opsPerSecond(a, plan.warmupNanos());
+        opsPerSecond(b, plan.warmupNanos());
+        double[] ratios = new double[plan.rounds()];
+        for (int i = 0; i < plan.rounds(); i++) {
+            double ra, rb;
+            if (i % 2 == 0) {
+                ra = opsPerSecond(a, plan.roundNanos());
+                rb = opsPerSecond(b, plan.roundNanos());
+            } else {
+                rb = opsPerSecond(b, plan.roundNanos());
+                ra = opsPerSecond(a, plan.roundNanos());
+            }
+            ratios[i] = ra / rb;
+        }
+        Arrays.sort(ratios);
+        return new Ratio(what, contender, baseline, quantile(ratios, 0.5), quantile(ratios, 0.25), quantile(ratios, 0.75), ratios.length,
+                baselineIsLimit);
+    }
+
+    static long sink;
+
+    private static double opsPerSecond(Op op, long nanos) {
+        long ops = 0, acc = 0;
+        long start = System.nanoTime(), end = start + nanos, now;
+        do {
+            for (int i = 0; i < 16; i++) acc += op.run();
+            ops += 16;
+            now = System.nanoTime();
+        } while (now < end);
+        sink += acc;
+        return ops * 1e9 / (now - start);
+    }
+
+    /** Linear interpolation between the closest ranks of sorted values. */
+    static double quantile(double[] sorted, double q) {
+        double pos = q * (sorted.length - 1);
+        int lo = (int) Math.floor(pos), hi = (int) Math.ceil(pos);
+        return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+    }
+
+    // ---- the pairs the report judges its goals by ----
+
+    /** DAX reads and writes through each stack against the raw copy of the same bytes, write cache off and on. */
+    static List<Ratio> dax(Plan plan, long regionBytes) {
+        List<Ratio> out = new ArrayList<>();
+        for (boolean wc : new boolean[] {false, true}) {
+            for (int size : Report.DAX_SIZES) {
+                try (Stacks.Dax raw = new Stacks.Dax(Stacks.Layer.RAW, regionBytes, wc)) {
+                    for (String layer : Report.LAYERS) {
+                        try (Stacks.Dax stack = new Stacks.Dax(Stacks.Layer.valueOf(layer), regionBytes, wc)) {
+                            for (String op : new String[] {"read", "write"}) {
+                                out.add(measure(key("DAX " + op, layer, size, wc), layer, daxOp(stack, op, size, wc, regionBytes), "RAW",
+                                        daxOp(raw, op, size, wc, regionBytes), true, plan));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    static String key(String op, String layer, int size, boolean wc) {
+        return op + " " + Stacks.human(size) + " " + layer + (wc ? " wc-on" : " wc-off");
+    }
+
+    private static Op daxOp(Stacks.Dax dax, String op, int size, boolean wc, long regionBytes) {
+        byte[] buffer = new byte[size];
+        MemorySegment segment = MemorySegment.ofArray(buffer);
+        long[] pos = {0};
+        boolean read = op.equals("read");
+        return () -> {
+            long p = pos[0];
+            pos[0] = p + size >= regionBytes ? 0 : p + size;
+            return read ? DaxBench.read(dax, p, buffer, segment) : DaxBench.write(dax, p, buffer, segment, wc);
+        };
+    }
+
+    /** 4 KiB random bios and 1 MiB sequential bios through dm-linear and dm-stripe against brd directly. */
+    static List<Ratio> bio(Plan plan, long deviceBytes) {
+        List<Ratio> out = new ArrayList<>();
+        try (Stacks.BioStack direct = new Stacks.BioStack(Stacks.Layer.DIRECT, deviceBytes)) {
+            for (String layer : new String[] {"LINEAR", "STRIPE2"}) {
+                try (Stacks.BioStack stack = new Stacks.BioStack(Stacks.Layer.valueOf(layer), deviceBytes)) {
+                    for (int i = 0; i < Report.BIO_METHODS.length; i++) {
+                        String m = Report.BIO_METHODS[i];
+                        out.add(measure("bio " + m + " " + layer, layer, bioOp(stack, m), "DIRECT", bioOp(direct, m), false, plan));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    private static Op bioOp(Stacks.BioStack stack, String method) {
+        boolean large = method.endsWith("1m");
+        boolean write = method.contains("Write");
+        int bytes = large ? 1 << 20 : 4096;
+        MemorySegment buffer = MemorySegment.ofArray(new byte[bytes]);
+        long sectors = stack.device.capacity();
+        long step = bytes >> 9;
+        SplittableRandom random = new SplittableRandom(42);
+        long[] cursor = {0};
+        return () -> {
+            long sector;
+            if (large) {
+                sector = cursor[0];
+                cursor[0] = sector + step >= sectors ? 0 : sector + step;
+            } else {
+                sector = random.nextLong(sectors / step) * step;
+            }
+            Bio bio = write ? Bio.write(sector, buffer) : Bio.read(sector, buffer);
+            Stacks.check(Stacks.submit(stack.device, bio));
+            return sector;
+        };
+    }
+}

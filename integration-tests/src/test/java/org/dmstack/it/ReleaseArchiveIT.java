@@ -1,0 +1,98 @@
+package org.dmstack.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The release archive the reactor builds (launcher/target/dmstack-VERSION.tar.gz and .zip), unpacked
+ * as a user would and run with nothing but a JDK 25: no Maven, no source tree, no JAVA_HOME.
+ */
+class ReleaseArchiveIT {
+    static final Path ROOT = Path.of(System.getProperty("dmstack.it.root", "..")).toAbsolutePath().normalize();
+    static final String VERSION = System.getProperty("dmstack.version");
+    static final String BASE = "dmstack-" + VERSION;
+    @TempDir Path dir;
+
+    private static Path archive(String extension) {
+        return ROOT.resolve("launcher/target/" + BASE + extension);
+    }
+
+    /** A PATH of just the programs bin/dmstack and bin/jdk25 use, so no Maven can be found on it. */
+    private Path minimalPath() throws IOException {
+        Path bin = Files.createDirectories(dir.resolve("path"));
+        for (String tool : List.of("bash", "env", "dirname", "mkdir", "sed")) {
+            Path real = Stream.of("/usr/bin/", "/bin/").map(p -> Path.of(p + tool)).filter(Files::isExecutable).findFirst().orElseThrow();
+            Files.createSymbolicLink(bin.resolve(tool), real);
+        }
+        return bin;
+    }
+
+    private String run(Path cwd, List<String> command, List<String> env) throws IOException, InterruptedException {
+        List<String> full = new ArrayList<>(List.of("/usr/bin/env", "-i"));
+        full.addAll(env);
+        full.addAll(command);
+        Path out = dir.resolve("out.txt"), err = dir.resolve("err.txt");
+        Process p = new ProcessBuilder(full).directory(cwd.toFile()).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        assertTrue(p.waitFor(180, TimeUnit.SECONDS), String.join(" ", command) + " did not finish");
+        String stderr = Files.readString(err, StandardCharsets.UTF_8);
+        assertEquals(0, p.exitValue(), String.join(" ", command) + ": " + stderr);
+        return Files.readString(out, StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void theUnpackedTarballRunsTheDemoStackWithOnlyAJdk() throws Exception {
+        Path unpacked = Files.createDirectories(dir.resolve("unpacked"));
+        run(unpacked, List.of("/bin/tar", "xzf", archive(".tar.gz").toString()), List.of("PATH=/usr/bin:/bin"));
+        Path home = unpacked.resolve(BASE);
+        for (String part : List.of("bin/dmstack", "bin/jdk25", "LICENSE", "etc/brd.cfg", "etc/fast.table", "conf/logback.xml")) {
+            assertTrue(Files.exists(home.resolve(part)), part);
+        }
+        assertTrue(Files.isExecutable(home.resolve("bin/dmstack")));
+
+        String out = run(home, List.of("bin/dmstack", "-c", "lsblk; dmsetup table"), List.of("PATH=" + minimalPath(), "HOME=" + dir));
+        assertEquals("""
+                NAME   MAJ:MIN RM SIZE RO TYPE MOUNTPOINTS
+                ram0     1:0    0  64M  0 disk\s
+                └─fast 254:0    0 128M  0 dm  \s
+                ram1     1:1    0  64M  0 disk\s
+                └─fast 254:0    0 128M  0 dm  \s
+                pmem0  259:0    0 256M  0 disk\s
+                └─data 254:1    0 192M  0 dm  \s
+                pmem1  259:1    0  64M  0 disk\s
+                └─data 254:1    0 192M  0 dm  \s
+                data: 0 262144 linear 259:0 0
+                data: 262144 131072 linear 259:1 0
+                fast: 0 262144 striped 2 256 1:0 0 1:1 0
+                """, out);
+    }
+
+    @Test
+    void theZipHoldsTheSameFilesAsTheTarball() throws Exception {
+        Path unpacked = Files.createDirectories(dir.resolve("unpacked"));
+        run(unpacked, List.of("/bin/tar", "xzf", archive(".tar.gz").toString()), List.of("PATH=/usr/bin:/bin"));
+        List<String> fromTar;
+        try (Stream<Path> files = Files.walk(unpacked)) {
+            fromTar = files.filter(Files::isRegularFile).map(p -> unpacked.relativize(p).toString()).sorted().toList();
+        }
+        List<String> fromZip;
+        try (ZipFile zip = new ZipFile(archive(".zip").toFile())) {
+            fromZip = Collections.list(zip.entries()).stream().filter(e -> !e.isDirectory()).map(ZipEntry::getName).sorted().toList();
+        }
+        assertEquals(fromTar, fromZip);
+        assertTrue(fromZip.contains(BASE + "/bin/dmstack"));
+    }
+}
