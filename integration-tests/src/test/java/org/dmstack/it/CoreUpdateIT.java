@@ -29,7 +29,8 @@ class CoreUpdateIT {
         Files.write(dir.resolve("data.bin"), data);
         try (ItStack s = ItStack.startWithLinear(config)) {
             s.bundle("org.dmstack.dm.stripe").start();
-            s.awaitOutput("dmsetup ls", "lin\t(254:0)\nstr\t(254:1)\n");
+            s.awaitOutput("dmsetup table lin", "0 2048 linear 259:0 0\n");
+            s.awaitOutput("dmsetup table str", "0 2048 striped 2 8 1:0 0 1:1 0\n");
             s.run("dd if=" + dir.resolve("data.bin") + " of=/dev/mapper/lin bs=4096 status=none; dd if=" + dir.resolve("data.bin") + " of=/dev/mapper/str bs=4096 status=none");
 
             Bundle core = s.bundle("org.dmstack.core");

@@ -182,7 +182,11 @@ public final class Main implements Callable<Integer> {
         }
 
         int exit(Thread hook, int status) {
-            Runtime.getRuntime().removeShutdownHook(hook);
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // A signal came first: the hook is stopping everything already.
+            }
             close();
             return status;
         }

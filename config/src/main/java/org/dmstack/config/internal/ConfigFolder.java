@@ -23,6 +23,7 @@ import org.dmstack.config.ConfigFolderStatus;
 import org.dmstack.config.TableFiles;
 import org.dmstack.dm.DeviceMapper;
 import org.dmstack.dm.TargetType;
+import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.cm.Configuration;
@@ -90,7 +91,7 @@ public final class ConfigFolder implements ArtifactInstaller {
         this.status = context.registerService(ConfigFolderStatus.class, s, properties());
         tables.onChange(this::publish);
         registry.addListener(listener);
-        adoptTables(context.getProperty("felix.fileinstall.dir"));
+        if (fileInstallRunning(context)) adoptTables(context.getProperty("felix.fileinstall.dir"));
         executor.scheduleWithFixedDelay(() -> {
             if (!tables.pending().isEmpty()) tables.retry();
             if (failures.scan()) publish();
@@ -100,9 +101,9 @@ public final class ConfigFolder implements ArtifactInstaller {
     /**
      * Applies every table file of the folder now. When device-mapper (the core bundle) is updated
      * or restarted, its mapped devices go with it and this component starts again with the new
-     * one; FileInstall does not hand over files it has already installed, so the tables are read
-     * here, all of them. At a first start FileInstall then hands them over again, which changes
-     * nothing.
+     * one; FileInstall, already running, does not hand over the files it has installed before, so
+     * the tables are read here, all of them (should it hand one over too, that changes nothing).
+     * At a first start FileInstall is not running yet and hands every file over itself.
      */
     private void adoptTables(String folder) {
         if (folder == null) return;
@@ -115,6 +116,13 @@ public final class ConfigFolder implements ArtifactInstaller {
         }
         if (!files.isEmpty()) LOG.info("applying the {} table files of {}", files.size(), folder);
         for (Path p : files) tables.install(p);
+    }
+
+    private static boolean fileInstallRunning(BundleContext context) {
+        for (Bundle b : context.getBundles()) {
+            if ("org.apache.felix.fileinstall".equals(b.getSymbolicName()) && b.getState() == Bundle.ACTIVE) return true;
+        }
+        return false;
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
