@@ -158,6 +158,29 @@ class DaemonIT {
         assertFalse(Files.exists(socket), "the control socket is removed on SIGTERM");
     }
 
+    /**
+     * The interactive shell (here on a dumb terminal, commands from a pipe): the greeting, then the
+     * commands; the completion's sources of device names (from dmstack's gosh_profile) work.
+     */
+    @Test
+    void theInteractiveShellGreetsAndKnowsTheDevicesItCompletes() throws Exception {
+        Path etc = config("z.table", "0 2048 zero\n", "nbd.cfg", "port = 0\n");
+        Path socket = dir.resolve("g.sock");
+        Files.writeString(dir.resolve("input"), "dmsetup ls\necho $(__dmstack_mapped) $(__dmstack_disks)\n");
+        Process p = builder("--config", etc.toString(), "--socket", socket.toString()).redirectInput(dir.resolve("input").toFile())
+                .redirectOutput(dir.resolve("shell.out").toFile()).redirectError(dir.resolve("shell.err").toFile()).start();
+        assertTrue(p.waitFor(240, TimeUnit.SECONDS), "the shell did not end at the end of its input");
+        assertEquals(0, p.exitValue(), Files.readString(dir.resolve("shell.err")));
+        List<String> lines = Files.readAllLines(dir.resolve("shell.out"));
+        assertTrue(lines.get(0).matches("dmstack \\d+\\.\\d+\\.\\d+(-SNAPSHOT)? - the Linux device-mapper and DAX block stack on the JVM"), lines.get(0));
+        assertEquals("devices: z (dm-0)", lines.get(1));
+        assertTrue(lines.get(2).matches("NBD:     nbd://127\\.0\\.0\\.1:\\d+"), lines.get(2));
+        assertEquals("control: dmstack ctl --socket " + socket + " -c 'COMMANDS'", lines.get(3));
+        assertEquals("Type 'help' for the commands, 'help dmsetup' for one; Tab completes; 'exit 0' or Ctrl-D stops dmstack.", lines.get(4));
+        assertEquals("g! z\t(254:0)", lines.get(5));
+        assertEquals("g! z dm-0", lines.get(6));
+    }
+
     @Test
     void refusedConfigFilesAreOneLineEachAndStrictStops() throws Exception {
         Path etc = config("brd.cfg", "rd_nr = abc\n", "nbd.cfg", "port = notaport\n", "z.table", "0 2048 zero\n");
