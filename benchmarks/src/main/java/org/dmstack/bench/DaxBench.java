@@ -1,6 +1,7 @@
 package org.dmstack.bench;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import org.dmstack.dax.FsDax;
 import org.dmstack.iov.IovIter;
@@ -53,7 +54,7 @@ public class DaxBench {
         region = Long.getLong("dmstack.bench.daxRegionMiB", 64) << 20;
         dax = new Stacks.Dax(Stacks.Layer.valueOf(stack), region, writeCache);
         buffer = new byte[size];
-        java.util.Arrays.fill(buffer, (byte) 0xa5);
+        Arrays.fill(buffer, (byte) 0xa5);
         bufferSegment = MemorySegment.ofArray(buffer);
     }
 

@@ -41,7 +41,57 @@ public final class FioResults {
         }
     }
 
+    /**
+     * The mixed workload on one server: both fio jobs' operations per second, and the tail of
+     * their completion latency (writes and verifying reads alike): the worse job's p99.9 and
+     * the longest of all. fio's percentiles are the upper edges of its histogram buckets, so a
+     * p99.9 may read a little above the exact max.
+     */
+    record Tail(String server, double iops, double p999Millis, double maxMillis) {}
+
     private FioResults() {}
+
+    /** The mixed workload's tails found in {@code dir}, one per server that ran it. */
+    static List<Tail> mixed(Path dir) throws IOException {
+        List<Tail> tails = new ArrayList<>();
+        for (String server : SERVERS) {
+            double iops = 0, p999 = Double.NaN, max = Double.NaN;
+            boolean any = false;
+            for (int job = 1; job <= 2; job++) {
+                Path file = dir.resolve(server + "-mixed-" + job + ".json");
+                if (!Files.exists(file)) continue;
+                String text = Files.readString(file);
+                int start = text.indexOf('{');
+                if (start < 0) continue;
+                Object root = Json.parse(text.substring(start));
+                for (String side : new String[] {"write", "read"}) {
+                    if (Json.num(root, "jobs", 0, side, "clat_ns", "N") == 0) continue;
+                    any = true;
+                    iops += Json.num(root, "jobs", 0, side, "iops");
+                    p999 = worse(p999, Json.num(root, "jobs", 0, side, "clat_ns", "percentile", "99.900000") / 1e6);
+                    max = worse(max, Json.num(root, "jobs", 0, side, "clat_ns", "max") / 1e6);
+                }
+            }
+            if (any) tails.add(new Tail(server, iops, p999, max));
+        }
+        return tails;
+    }
+
+    private static double worse(double a, double b) {
+        return Double.isNaN(a) ? b : Math.max(a, b);
+    }
+
+    /** The mixed workload's table, as markdown. */
+    static String mixedTable(List<Tail> tails) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("| mixed workload | IOPS | p99.9 completion latency (ms) | max completion latency (ms) |\n|---|---:|---:|---:|\n");
+        for (Tail t : tails) {
+            sb.append("| ").append(t.server()).append(" | ").append(fmt(t.iops())).append(" | ")
+                    .append(String.format(Locale.ROOT, "%.1f", t.p999Millis())).append(" | ")
+                    .append(String.format(Locale.ROOT, "%.1f", t.maxMillis())).append(" |\n");
+        }
+        return sb.toString();
+    }
 
     /** The rows found in {@code dir} (workloads with no file on either side are left out). */
     static List<Row> read(Path dir) throws IOException {
@@ -106,5 +156,7 @@ public final class FioResults {
             System.exit(1);
         }
         System.out.print(table(rows));
+        List<Tail> tails = mixed(Path.of(args[0]));
+        if (!tails.isEmpty()) System.out.print("\n" + mixedTable(tails));
     }
 }

@@ -25,10 +25,12 @@ final class Report {
     private final Results r;
     private final List<FioResults.Row> fio;
     private final String fioAbout;
+    private final List<FioResults.Tail> mixed;
     private final List<Goal> goals = new ArrayList<>();
     private final List<Chart.Panel> panels = new ArrayList<>();
 
-    private Report(Results r, List<FioResults.Row> fio, String fioAbout) {
+    private Report(Results r, List<FioResults.Row> fio, String fioAbout, List<FioResults.Tail> mixed) {
+        this.mixed = mixed;
         this.r = r;
         this.fio = fio;
         this.fioAbout = fioAbout;
@@ -37,7 +39,7 @@ final class Report {
     static void write(Results results, Path fioDir, Path out) throws IOException {
         List<FioResults.Row> fio = fioDir == null ? List.of() : FioResults.read(fioDir);
         String about = fioDir != null && Files.exists(fioDir.resolve("about.txt")) ? Files.readString(fioDir.resolve("about.txt")).trim() : null;
-        Report report = new Report(results, fio, about);
+        Report report = new Report(results, fio, about, fioDir == null ? List.of() : FioResults.mixed(fioDir));
         String md = report.markdown();
         Files.writeString(out.resolve("report.md"), md);
         Chart.write("dmstack benchmarks: ratios to the baseline (100% = as fast)",
@@ -308,6 +310,12 @@ final class Report {
         }
         if (fioAbout != null) sb.append(fioAbout).append(".\n\n");
         sb.append(FioResults.table(fio)).append('\n');
+        if (!mixed.isEmpty()) {
+            sb.append("The mixed workload (two fio jobs of 4 KiB random writes at QD 16 with crc32c verification, beside two ")
+                    .append("probers that connect, write 4 KiB, read it back and disconnect, again and again; dmstack on dm-linear over brd). ")
+                    .append("Goal: a max under 100 ms on an idle machine.\n\n");
+            sb.append(FioResults.mixedTable(mixed)).append('\n');
+        }
     }
 
     private void pairedSection(StringBuilder sb) {

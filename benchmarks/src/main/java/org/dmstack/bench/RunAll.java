@@ -9,8 +9,11 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.results.BenchmarkResult;
+import org.openjdk.jmh.results.IterationResult;
 import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
@@ -105,7 +108,7 @@ public final class RunAll {
         }
         results.forces.putAll(ForceCensus.run());
         results.scale.addAll(ScaleProbe.run(Path.of(System.getProperty("java.io.tmpdir")), plan.probeIoBytes()));
-        results.environment.put("duration", String.format(java.util.Locale.ROOT, "%.0f s", (System.nanoTime() - t0) / 1e9));
+        results.environment.put("duration", String.format(Locale.ROOT, "%.0f s", (System.nanoTime() - t0) / 1e9));
         return results;
     }
 
@@ -143,9 +146,9 @@ public final class RunAll {
             name = name.substring(name.lastIndexOf('.', name.lastIndexOf('.') - 1) + 1);
             Map<String, String> params = new LinkedHashMap<>();
             for (String key : run.getParams().getParamsKeys()) params.put(key, run.getParams().getParam(key));
-            boolean higherIsBetter = run.getParams().getMode() == org.openjdk.jmh.annotations.Mode.Throughput;
+            boolean higherIsBetter = run.getParams().getMode() == Mode.Throughput;
             double best = Double.NaN;
-            for (org.openjdk.jmh.results.IterationResult it : agg.getIterationResults()) {
+            for (IterationResult it : agg.getIterationResults()) {
                 double v = it.getPrimaryResult().getScore();
                 if (Double.isNaN(best) || (higherIsBetter ? v > best : v < best)) best = v;
             }

@@ -6,6 +6,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import org.dmstack.block.Bio;
@@ -182,7 +183,7 @@ final class Stacks {
             for (int i = 0; i < n; i++) names.add("ram" + i);
             // Every page exists: reads copy real pages rather than zero-filling holes.
             byte[] fill = new byte[1 << 20];
-            java.util.Arrays.fill(fill, (byte) 0x5a);
+            Arrays.fill(fill, (byte) 0x5a);
             MemorySegment src = MemorySegment.ofArray(fill);
             for (String name : names) {
                 BlockDevice d = registry.lookup(name);

@@ -29,7 +29,7 @@ class NbdCompareScriptTest {
         pb.environment().put("JAVA", ProcessHandle.current().info().command().orElse("java"));
         Process p = pb.start();
         String output = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(150, TimeUnit.SECONDS), "script did not finish");
+        assertTrue(p.waitFor(240, TimeUnit.SECONDS), "script did not finish");
         assertEquals(0, p.exitValue(), output);
 
         List<FioResults.Row> rows = FioResults.read(out);
@@ -40,11 +40,18 @@ class NbdCompareScriptTest {
         assertTrue(output.contains("| 4 KiB random read, QD 32 |"), output);
         assertTrue(output.contains("| 1 MiB sequential write, QD 1 |"), output);
 
+        List<FioResults.Tail> mixed = FioResults.mixed(out);
+        assertEquals(List.of("dmstack", "nbdkit"), mixed.stream().map(FioResults.Tail::server).toList(), output);
+        for (FioResults.Tail t : mixed) assertTrue(t.iops() > 0 && t.maxMillis() > 0 && t.p999Millis() > 0, t.toString());
+        assertTrue(output.contains("| mixed workload | IOPS | p99.9 completion latency (ms) | max completion latency (ms) |"), output);
+        assertTrue(Files.readString(out.resolve("dmstack-prober-1.log")).contains("all read back what they wrote"));
+
         Results empty = new Results();
         Report.write(empty, out, out);
         String md = Files.readString(out.resolve("report.md"));
         assertTrue(md.contains("dmstack / nbdkit"), md);
         assertTrue(md.contains("NBD export, of nbdkit's memory plugin, every workload | worst "), md);
+        assertTrue(md.contains("| mixed workload |"), md);
     }
 
     private static boolean onPath(String tool) {

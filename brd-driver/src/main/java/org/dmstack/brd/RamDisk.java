@@ -33,7 +33,7 @@ public final class RamDisk {
     RamDisk(String name, DevT devt, long sizeBytes, PageStore store) {
         this.store = store;
         this.disk = GenDisk.builder(name, devt, sizeBytes >> Units.SECTOR_SHIFT, this::submitBio)
-                .limits(QueueLimits.of(Units.SECTOR_SIZE, Units.PAGE_SIZE).setMaxSectors(2560))
+                .limits(QueueLimits.of(Units.SECTOR_SIZE, Units.PAGE_SIZE))
                 .writeCache(false, false)
                 .dax(new Dax(), false)
                 .build();

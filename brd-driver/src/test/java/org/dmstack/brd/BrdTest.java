@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -52,7 +53,7 @@ class BrdTest {
     static byte[] read(BlockDevice dev, long sector, int bytes) {
         MemorySegment buf = MemorySegment.ofArray(new byte[bytes]);
         assertEquals(BlkStatus.OK, submit(dev, Bio.read(sector, buf)));
-        return buf.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+        return buf.toArray(ValueLayout.JAVA_BYTE);
     }
 
     static void write(BlockDevice dev, long sector, byte[] data) {
@@ -76,6 +77,33 @@ class BrdTest {
         assertEquals("1", ram0.attributes().read("queue/dax"));
         assertEquals("4096", ram0.attributes().read("queue/physical_block_size"));
         assertEquals("512", ram0.attributes().read("queue/logical_block_size"));
+    }
+
+    /**
+     * The queue attributes Linux 6.1 shows for brd: brd_alloc keeps blk_set_default_limits
+     * (BLK_SAFE_MAX_SECTORS for max_sectors and max_hw_sectors, no discard, no write-zeroes; brd
+     * gained discard only later) and sets the physical block size to a page and QUEUE_FLAG_NONROT.
+     */
+    @Test
+    void queueAttributesAreLinuxs() {
+        brd = new Brd(registry, new BrdConfig(1, 4096), pool);
+        BlockDevice ram0 = registry.lookup("ram0");
+        String[][] expected = {
+            {"alignment_offset", "0"},
+            {"discard_alignment", "0"},
+            {"queue/minimum_io_size", "4096"},
+            {"queue/optimal_io_size", "0"},
+            {"queue/rotational", "0"},
+            {"queue/chunk_sectors", "0"},
+            {"queue/discard_granularity", "0"},
+            {"queue/discard_max_bytes", "0"},
+            {"queue/discard_max_hw_bytes", "0"},
+            {"queue/write_zeroes_max_bytes", "0"},
+            {"queue/max_sectors_kb", "127"},
+            {"queue/max_hw_sectors_kb", "127"},
+            {"queue/fua", "0"},
+        };
+        for (String[] e : expected) assertEquals(e[1], ram0.attributes().read(e[0]), e[0]);
     }
 
     @Test

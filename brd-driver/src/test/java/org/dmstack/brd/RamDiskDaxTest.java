@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.BlockDeviceRegistry;
 import org.dmstack.units.Units;
@@ -57,7 +58,7 @@ class RamDiskDaxTest {
         assertEquals(data.length, FsDax.read(dax, pos, IovIter.iovec(back)));
         assertArrayEquals(data, back);
         byte[] blocks = BrdTest.read(dev, pos >> Units.SECTOR_SHIFT, 16384); // pos is sector aligned
-        assertArrayEquals(data, java.util.Arrays.copyOf(blocks, data.length), "the block path reads what DAX wrote");
+        assertArrayEquals(data, Arrays.copyOf(blocks, data.length), "the block path reads what DAX wrote");
         assertEquals(forces, Memory.forces(), "RAM is never forced");
         // Turning the DAX write cache on (an administrator's choice) still has nothing to flush.
         dev.attributes().write("dax/write_cache", "1");

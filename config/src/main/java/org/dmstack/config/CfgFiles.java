@@ -5,6 +5,7 @@ import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.List;
@@ -56,7 +57,7 @@ public final class CfgFiles {
         if (text.startsWith("[") && text.endsWith("]")) {
             String inner = text.substring(1, text.length() - 1).strip();
             if (inner.isEmpty()) return new String[0];
-            return java.util.Arrays.stream(inner.split(",")).map(String::strip).toArray(String[]::new);
+            return Arrays.stream(inner.split(",")).map(String::strip).toArray(String[]::new);
         }
         return text;
     }

@@ -1,5 +1,6 @@
 package org.dmstack.block;
 
+import java.util.Locale;
 import org.dmstack.units.Units;
 import java.util.Objects;
 import org.dmstack.dax.DaxDevice;
@@ -51,7 +52,7 @@ public final class GenDisk implements BlockDevice {
         private final DevT devt;
         private final long capacity;
         private final BioHandler handler;
-        private QueueLimits limits = QueueLimits.of(Units.SECTOR_SIZE, Units.SECTOR_SIZE).setMaxSectors(2560);
+        private QueueLimits limits = QueueLimits.of(Units.SECTOR_SIZE, Units.SECTOR_SIZE);
         private boolean writeCache;
         private boolean fua;
         private DaxOperations daxOps;
@@ -113,10 +114,38 @@ public final class GenDisk implements BlockDevice {
                 return;
             }
         }
+        if (writeCache && !fua && bio.hasFlag(BioFlag.FUA)) {
+            submitWithPostflush(bio);
+            return;
+        }
+        handle(bio, bio);
+    }
+
+    /**
+     * What blk-flush does for a FUA write to a queue with a write cache but no FUA: the write
+     * without FUA, then a flush, and the bio ends when the flush has (or with the write's error).
+     */
+    private void submitWithPostflush(Bio bio) {
+        Bio write = bio.clone(0, bio.size());
+        write.clearFlag(BioFlag.FUA);
+        write.setEndIo((w, status) -> {
+            if (!status.isOk()) {
+                bio.endio(status);
+                return;
+            }
+            Bio postflush = Bio.flush();
+            postflush.setEndIo((f, flushStatus) -> bio.endio(flushStatus));
+            handle(postflush, bio);
+        });
+        handle(write, bio);
+    }
+
+    /** Hands {@code bio} to the driver; a driver that throws ends {@code owner} with IOERR. */
+    private void handle(Bio bio, Bio owner) {
         try {
             handler.submitBio(bio);
         } catch (RuntimeException e) {
-            bio.endio(BlkStatus.ioerr(name + ": " + e.getMessage()));
+            owner.endio(BlkStatus.ioerr(name + ": " + e.getMessage()));
         }
     }
 
@@ -219,7 +248,17 @@ public final class GenDisk implements BlockDevice {
         attributes.define("queue/hw_sector_size", () -> Integer.toString(limits().logicalBlockSize()));
         attributes.define("queue/minimum_io_size", () -> Long.toString(limits().ioMin()));
         attributes.define("queue/optimal_io_size", () -> Long.toString(limits().ioOpt()));
-        attributes.define("queue/max_sectors_kb", () -> Long.toString(limits().maxSectors() >> 1));
+        attributes.define("queue/max_sectors_kb", () -> Long.toString(limits.maxSectors() >> 1));
+        attributes.define("queue/max_hw_sectors_kb", () -> Long.toString(limits.maxHwSectors() >> 1));
+        attributes.define("queue/chunk_sectors", () -> Long.toString(limits.chunkSectors()));
+        attributes.define("queue/discard_granularity", () -> Long.toString(limits.discardGranularity()));
+        attributes.define("queue/discard_max_bytes", () -> Long.toString(limits.maxDiscardSectors() << Units.SECTOR_SHIFT));
+        attributes.define("queue/discard_max_hw_bytes", () -> Long.toString(limits.maxHwDiscardSectors() << Units.SECTOR_SHIFT));
+        attributes.define("queue/write_zeroes_max_bytes", () -> Long.toString(limits.maxWriteZeroesSectors() << Units.SECTOR_SHIFT));
+        // Every device here is memory (or stacked on memory): none is rotational, as brd, pmem and dm over them say.
+        attributes.define("queue/rotational", () -> "0");
+        attributes.define("alignment_offset", () -> Long.toString(limits.alignmentOffset()));
+        attributes.define("discard_alignment", () -> Long.toString(limits.discardAlignment()));
         attributes.define("queue/dax", () -> limits.dax() ? "1" : "0");
         attributes.define("queue/fua", () -> fua ? "1" : "0");
         attributes.define("queue/write_cache", () -> writeCache ? "write back" : "write through", value -> {
@@ -238,7 +277,7 @@ public final class GenDisk implements BlockDevice {
 
     /** kstrtobool: 1/0, y/n, on/off, true/false. */
     static boolean parseBool(String value) {
-        switch (value.toLowerCase(java.util.Locale.ROOT)) {
+        switch (value.toLowerCase(Locale.ROOT)) {
             case "1", "y", "yes", "on", "true" -> { return true; }
             case "0", "n", "no", "off", "false" -> { return false; }
             default -> throw new IllegalArgumentException("write_cache: Invalid argument: '" + value + "' (expected 1 or 0)");

@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -18,7 +17,9 @@ import org.dmstack.block.DevT;
 
 /**
  * device-mapper's control interface: what dmsetup does (create, load, suspend, resume, remove,
- * rename, info, table, status, ls, deps, targets, message), with output in dmsetup's format.
+ * rename, info, table, status, ls, deps, targets, message). As Linux's dm-ioctl, it returns data
+ * (records such as {@link DeviceInfo}); tools print it. Table and status lines are the targets'
+ * own text, as the kernel returns them.
  *
  * <pre>{@code
  * BlockDeviceRegistry registry = new BlockDeviceRegistry();
@@ -91,7 +92,11 @@ public class DeviceMapper implements AutoCloseable {
 
     // ---- lifecycle ----
 
-    /** dmsetup create NAME [--table TEXT]: a new device; with a table, loaded and resumed. */
+    /**
+     * dmsetup create NAME [--table TEXT]: a new device; with a table, loaded and resumed. A table
+     * with no target lines creates the device without a table, as dmsetup does (libdm loads a table
+     * only when it has targets), like {@code --notable}.
+     */
     public MappedDevice create(String name, String table) {
         return create(name, null, table);
     }
@@ -104,9 +109,9 @@ public class DeviceMapper implements AutoCloseable {
                 if (uuid.equals(md.uuid())) throw new DmException("create ioctl on " + name + " failed: Device or resource busy (uuid " + uuid + " is used by " + md.name() + ")");
             }
         }
-        List<TableLine> lines = table == null ? null : parseTable(table);
+        List<TableLine> lines = table == null ? List.of() : TableLine.parse(table);
         MappedDevice md = new MappedDevice(name, uuid, new DevT(DevT.DM_MAJOR, freeMinor()));
-        if (lines != null) {
+        if (!lines.isEmpty()) {
             DmTable t = build(md, lines);
             md.setInactive(t);
             md.resume();
@@ -121,7 +126,7 @@ public class DeviceMapper implements AutoCloseable {
     public synchronized void load(String name, String table) {
         MappedDevice md = get(name);
         List<TableLine> lines = parseTable(table);
-        Set<DevT> before = deps(md);
+        Set<DevT> before = allDeps(md);
         DmTable t = build(md, lines);
         DmTable old = md.setInactive(t);
         if (old != null) destroy(old);
@@ -131,7 +136,7 @@ public class DeviceMapper implements AutoCloseable {
     /** dmsetup clear NAME: drops the inactive table. */
     public synchronized void clear(String name) {
         MappedDevice md = get(name);
-        Set<DevT> before = deps(md);
+        Set<DevT> before = allDeps(md);
         DmTable old = md.setInactive(null);
         if (old != null) destroy(old);
         syncHolders(md, before);
@@ -145,7 +150,7 @@ public class DeviceMapper implements AutoCloseable {
     /** dmsetup resume NAME: the inactive table (if any) becomes live atomically, then held I/O goes. */
     public synchronized void resume(String name) {
         MappedDevice md = get(name);
-        Set<DevT> before = deps(md);
+        Set<DevT> before = allDeps(md);
         DmTable old = md.resume();
         if (old != null) destroy(old);
         syncHolders(md, before);
@@ -158,7 +163,7 @@ public class DeviceMapper implements AutoCloseable {
         if (!holders.isEmpty()) {
             throw new DmException("remove ioctl on " + name + " failed: Device or resource busy (used by " + names(holders) + ")");
         }
-        Set<DevT> before = deps(md);
+        Set<DevT> before = allDeps(md);
         md.block();
         md.failDeferred(md.disk().name() + " (" + name + ") was removed");
         md.daxDevice().kill();
@@ -230,71 +235,39 @@ public class DeviceMapper implements AutoCloseable {
         return t == null ? "" : t.format(StatusType.INFO);
     }
 
-    /** dmsetup info NAME. */
-    public synchronized String info(String name) {
+    /** dmsetup info NAME: the device's state (DM_DEV_STATUS). */
+    public synchronized DeviceInfo info(String name) {
+        return info(get(name));
+    }
+
+    /** dmsetup ls: every device's state, by name (DM_LIST_DEVICES). */
+    public synchronized List<DeviceInfo> list() {
+        List<DeviceInfo> all = new ArrayList<>();
+        for (MappedDevice md : devices()) all.add(info(md));
+        return all;
+    }
+
+    private DeviceInfo info(MappedDevice md) {
+        return new DeviceInfo(md.name(), md.uuid(), md.devt(), md.suspended(), md.hasLiveTable(), md.hasInactiveTable(),
+                registry.holders(md.devt()).size(), md.eventNumber(), md.live() == null ? 0 : md.live().targets.length);
+    }
+
+    /** dmsetup deps NAME: the devices the live table uses, in table order (DM_TABLE_DEPS). */
+    public synchronized List<DevT> deps(String name) {
         MappedDevice md = get(name);
-        String tables = md.hasLiveTable() && md.hasInactiveTable() ? "LIVE & INACTIVE"
-                : md.hasLiveTable() ? "LIVE" : md.hasInactiveTable() ? "INACTIVE" : "None";
-        StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "%-19s%s%n", "Name:", md.name()));
-        sb.append(String.format(Locale.ROOT, "%-19s%s%n", "State:", md.suspended() ? "SUSPENDED" : "ACTIVE"));
-        sb.append(String.format(Locale.ROOT, "%-19s%s%n", "Read Ahead:", 256));
-        sb.append(String.format(Locale.ROOT, "%-19s%s%n", "Tables present:", tables));
-        sb.append(String.format(Locale.ROOT, "%-19s%s%n", "Open count:", registry.holders(md.devt()).size()));
-        sb.append(String.format(Locale.ROOT, "%-19s%s%n", "Event number:", md.eventNumber()));
-        sb.append(String.format(Locale.ROOT, "%-19s%d, %d%n", "Major, minor:", md.devt().major(), md.devt().minor()));
-        sb.append(String.format(Locale.ROOT, "%-19s%s%n", "Number of targets:", md.live() == null ? 0 : md.live().targets.length));
-        if (md.uuid() != null) sb.append("UUID: ").append(md.uuid()).append('\n');
-        return sb.toString().replace("\r\n", "\n");
+        List<DevT> deps = new ArrayList<>();
+        for (DeviceHandle d : md.devicesOf(md.live())) deps.add(d.devt());
+        return deps;
     }
 
-    /** dmsetup ls. */
-    public synchronized String ls() {
-        if (byName.isEmpty()) return "No devices found\n";
-        StringBuilder sb = new StringBuilder();
-        for (MappedDevice md : devices()) sb.append(md.name()).append('\t').append('(').append(md.devt()).append(")\n");
-        return sb.toString();
-    }
-
-    /** dmsetup ls --tree: each device not used by another, with what it is built on below it. */
-    public synchronized String lsTree() {
-        if (byName.isEmpty()) return "No devices found\n";
-        StringBuilder sb = new StringBuilder();
-        for (MappedDevice md : devices()) {
-            if (!registry.holders(md.devt()).isEmpty()) continue;
-            sb.append(md.name()).append(" (").append(md.devt()).append(")\n");
-            tree(sb, md, " ");
-        }
-        return sb.toString();
-    }
-
-    private void tree(StringBuilder sb, MappedDevice md, String prefix) {
-        List<DeviceHandle> deps = md.devicesOf(md.live());
-        for (int i = 0; i < deps.size(); i++) {
-            boolean last = i == deps.size() - 1;
-            DeviceHandle d = deps.get(i);
-            MappedDevice child = byDevt(d.devt());
-            sb.append(prefix).append(last ? "└─" : "├─").append(child == null ? "" : child.name()).append(" (").append(d.devt()).append(")\n");
-            if (child != null) tree(sb, child, prefix + (last ? "   " : "│  "));
-        }
-    }
-
-    /** dmsetup deps NAME. */
-    public synchronized String deps(String name) {
-        List<DeviceHandle> deps = get(name).devicesOf(get(name).live());
-        StringBuilder sb = new StringBuilder().append(deps.size()).append(" dependencies\t:");
-        for (DeviceHandle d : deps) sb.append(" (").append(d.devt().major()).append(", ").append(d.devt().minor()).append(')');
-        return sb.append('\n').toString();
-    }
-
-    /** dmsetup targets. */
-    public String targets() {
-        StringBuilder sb = new StringBuilder();
+    /** dmsetup targets: the registered target types, newest registration first (DM_LIST_VERSIONS). */
+    public List<TargetVersion> targets() {
+        List<TargetVersion> all = new ArrayList<>();
         for (TargetType t : types.all()) {
             int[] v = t.version();
-            sb.append(String.format(Locale.ROOT, "%-16s v%d.%d.%d%n", t.name(), v[0], v[1], v[2]));
+            all.add(new TargetVersion(t.name(), v[0], v[1], v[2]));
         }
-        return sb.toString().replace("\r\n", "\n");
+        return all;
     }
 
     // ---- internals ----
@@ -305,6 +278,7 @@ public class DeviceMapper implements AutoCloseable {
         }
     }
 
+    /** The lines of a table to load: the kernel refuses a load without targets (populate_table). */
     private static List<TableLine> parseTable(String text) {
         List<TableLine> lines = TableLine.parse(text);
         if (lines.isEmpty()) throw new DmException("no targets specified");
@@ -379,7 +353,7 @@ public class DeviceMapper implements AutoCloseable {
         }
     }
 
-    private static Set<DevT> deps(MappedDevice md) {
+    private static Set<DevT> allDeps(MappedDevice md) {
         Set<DevT> all = new HashSet<>();
         for (DeviceHandle d : md.devicesOf(md.live())) all.add(d.devt());
         for (DeviceHandle d : md.devicesOf(md.inactive())) all.add(d.devt());
@@ -388,7 +362,7 @@ public class DeviceMapper implements AutoCloseable {
 
     /** Keeps the registry's holders (who uses whom) in step with md's tables. */
     private void syncHolders(MappedDevice md, Set<DevT> before) {
-        Set<DevT> after = byName.get(md.name()) == md ? deps(md) : Set.of();
+        Set<DevT> after = byName.get(md.name()) == md ? allDeps(md) : Set.of();
         for (DevT d : before) if (!after.contains(d)) registry.removeHolder(d, md.devt());
         for (DevT d : after) if (!before.contains(d)) registry.addHolder(d, md.devt());
     }
@@ -418,7 +392,7 @@ public class DeviceMapper implements AutoCloseable {
             if (previous != null) previous.timeout().cancel(false);
             List<TableLine> liveLines = live == null ? null : live.lines;
             List<TableLine> inactiveLines = inactive == null ? null : inactive.lines;
-            Set<DevT> before = deps(md);
+            Set<DevT> before = allDeps(md);
             md.detachTables();
             if (live != null) destroy(live);
             if (inactive != null) destroy(inactive);

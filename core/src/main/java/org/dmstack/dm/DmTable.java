@@ -2,9 +2,13 @@ package org.dmstack.dm;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
+import java.util.function.ToIntFunction;
+import org.dmstack.block.BlockDevice;
 import org.dmstack.block.DevT;
 import org.dmstack.block.QueueLimits;
 import org.dmstack.units.Units;
@@ -32,14 +36,14 @@ final class DmTable {
     final boolean dax;
     final boolean daxWriteCache;
 
-    private DmTable(List<TableLine> lines, TargetType[] types, Target[] targets, List<DeviceHandle> devices) {
+    private DmTable(List<TableLine> lines, TargetType[] types, Target[] targets, List<QueueLimits> targetLimits, List<DeviceHandle> devices) {
         this.lines = lines;
         this.types = types;
         this.targets = targets;
         this.begins = lines.stream().mapToLong(TableLine::start).toArray();
         this.size = lines.isEmpty() ? 0 : lines.getLast().start() + lines.getLast().length();
         this.devices = devices;
-        this.limits = computeLimits();
+        this.limits = computeLimits(targetLimits);
         boolean wc = false, anyFua = false, allDax = true, daxWc = false;
         for (DeviceHandle d : devices) {
             wc |= d.writeCache();
@@ -62,6 +66,7 @@ final class DmTable {
     static DmTable build(String mdName, List<TableLine> lines, TargetTypes types, DeviceResolver resolver, Runnable releaseDevices) {
         List<Target> built = new ArrayList<>();
         List<TargetType> builtTypes = new ArrayList<>();
+        List<QueueLimits> builtLimits = new ArrayList<>();
         Map<DevT, DeviceHandle> used = new LinkedHashMap<>();
         try {
             long next = 0;
@@ -90,12 +95,14 @@ final class DmTable {
                 }
                 built.add(target);
                 builtTypes.add(type);
-                checkDeviceAreas(line, target);
+                QueueLimits ti = targetLimits(target);
+                builtLimits.add(ti);
+                checkDeviceAreas(line, target, ti);
                 next = line.start() + line.length();
             }
             List<DeviceHandle> deps = new ArrayList<>(used.values());
-            java.util.Collections.reverse(deps);
-            return new DmTable(List.copyOf(lines), builtTypes.toArray(TargetType[]::new), built.toArray(Target[]::new), deps);
+            Collections.reverse(deps);
+            return new DmTable(List.copyOf(lines), builtTypes.toArray(TargetType[]::new), built.toArray(Target[]::new), builtLimits, deps);
         } catch (RuntimeException e) {
             for (Target t : built) destroyQuietly(t);
             releaseDevices.run();
@@ -103,33 +110,67 @@ final class DmTable {
         }
     }
 
-    /** device_area_is_invalid: every area a target uses must lie inside its device. */
-    private static void checkDeviceAreas(TableLine line, Target target) {
+    /**
+     * device_area_is_invalid: every area a target uses must lie inside its device (sectors compared
+     * and printed unsigned, as the kernel's sector_t) and be aligned to the target's logical block
+     * size. A device of size 0 is not checked, as in Linux.
+     */
+    private static void checkDeviceAreas(TableLine line, Target target, QueueLimits ti) {
         target.iterateDevices((device, start, length) -> {
             long deviceSize = device.capacity();
-            if (start < 0 || length < 0 || start > deviceSize || length > deviceSize - start) {
+            if (deviceSize == 0) return;
+            if (Long.compareUnsigned(start, deviceSize) >= 0 || Long.compareUnsigned(start + length, deviceSize) > 0) {
                 throw new DmException("line " + line.lineNumber() + ": " + line.type() + ": " + device.name() + " too small for target: start="
-                        + start + ", len=" + length + ", dev_size=" + deviceSize);
+                        + Long.toUnsignedString(start) + ", len=" + Long.toUnsignedString(length) + ", dev_size=" + deviceSize);
             }
-            int lbs = device.limits().logicalBlockSize();
+            int lbs = ti.logicalBlockSize();
             long lbsSectors = lbs >> Units.SECTOR_SHIFT;
-            if (start % lbsSectors != 0 || length % lbsSectors != 0) {
-                throw new DmException("line " + line.lineNumber() + ": " + line.type() + ": start=" + start + ", len=" + length
+            if ((start & (lbsSectors - 1)) != 0) {
+                throw new DmException("line " + line.lineNumber() + ": " + line.type() + ": start=" + Long.toUnsignedString(start)
+                        + " not aligned to h/w logical block size " + lbs + " of " + device.name());
+            }
+            if ((length & (lbsSectors - 1)) != 0) {
+                throw new DmException("line " + line.lineNumber() + ": " + line.type() + ": len=" + Long.toUnsignedString(length)
                         + " not aligned to h/w logical block size " + lbs + " of " + device.name());
             }
         });
     }
 
-    /** dm_calculate_queue_limits: per target, stack its devices then apply its io hints; then stack the targets. */
-    private QueueLimits computeLimits() {
+    /** A target's own limits (dm_calculate_queue_limits): its devices' limits stacked at the areas it uses, then its io hints. */
+    private static QueueLimits targetLimits(Target target) {
+        QueueLimits ti = QueueLimits.stacking();
+        target.iterateDevices((device, start, length) -> ti.stack(device.limits(), start));
+        target.ioHints(ti);
+        return ti;
+    }
+
+    /**
+     * dm_calculate_queue_limits then dm_table_set_restrictions: the targets' limits stacked,
+     * without discard or write-zeroes offload unless every target and every device under it has it.
+     */
+    private QueueLimits computeLimits(List<QueueLimits> targetLimits) {
         QueueLimits table = QueueLimits.stacking();
-        for (Target t : targets) {
-            QueueLimits ti = QueueLimits.stacking();
-            t.iterateDevices((device, start, length) -> ti.stack(device.limits()));
-            t.ioHints(ti);
-            table.stack(ti);
-        }
+        for (QueueLimits ti : targetLimits) table.stack(ti, 0);
+        if (!allDevices(Target::numDiscardBios, d -> d.limits().maxDiscardSectors() != 0)) table.clearDiscard();
+        if (!allDevices(Target::numWriteZeroesBios, d -> d.limits().maxWriteZeroesSectors() != 0)) table.setMaxWriteZeroesSectors(0);
         return table;
+    }
+
+    /**
+     * dm_table_supports_discards and _write_zeroes: every target takes such bios and uses devices,
+     * and every one of those devices can.
+     */
+    private boolean allDevices(ToIntFunction<Target> bios, Predicate<BlockDevice> capable) {
+        for (Target t : targets) {
+            if (bios.applyAsInt(t) == 0) return false;
+            boolean[] any = {false}, all = {true};
+            t.iterateDevices((device, start, length) -> {
+                any[0] = true;
+                all[0] &= capable.test(device);
+            });
+            if (!any[0] || !all[0]) return false;
+        }
+        return true;
     }
 
     /** The index of the target that holds {@code sector} (which must be below {@link #size}). */

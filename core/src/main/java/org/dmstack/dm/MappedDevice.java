@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import org.dmstack.block.Bio;
 import org.dmstack.block.BioFlag;
 import org.dmstack.block.BioOp;
@@ -45,12 +46,14 @@ public final class MappedDevice {
     MappedDevice(String name, String uuid, DevT devt) {
         this.name = name;
         this.uuid = uuid;
+        // Until a table is live the disk has the limits blk_alloc_disk gives (blk_set_default_limits), without DAX.
+        QueueLimits untabled = QueueLimits.of(Units.SECTOR_SIZE, Units.SECTOR_SIZE);
         this.disk = GenDisk.builder("dm-" + devt.minor(), devt, 0, this::submitBio)
-                .limits(QueueLimits.stacking())
+                .limits(untabled)
                 .dax(new DaxOps(), false)
                 .build();
         this.dax = disk.dax();
-        disk.setLimits(QueueLimits.stacking().setDax(false));
+        disk.setLimits(untabled.setDax(false));
         disk.attributes().define("dm/name", () -> this.name);
         disk.attributes().define("dm/uuid", () -> uuid == null ? "" : uuid);
         disk.attributes().define("dm/suspended", () -> suspended ? "1" : "0");
@@ -237,9 +240,9 @@ public final class MappedDevice {
         private final AtomicInteger remaining = new AtomicInteger(1);
         private final AtomicReference<BlkStatus> error = new AtomicReference<>();
         private final Bio parent;
-        private final java.util.function.Consumer<BlkStatus> done;
+        private final Consumer<BlkStatus> done;
 
-        Io(Bio parent, java.util.function.Consumer<BlkStatus> done) {
+        Io(Bio parent, Consumer<BlkStatus> done) {
             this.parent = parent;
             this.done = done;
         }

@@ -2,13 +2,19 @@ package org.dmstack.dm;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.dmstack.units.Units;
 
 /**
  * One parsed line of a dmsetup table: {@code <start> <length> <target> <args...>}, in sectors.
+ * Start and length are read as dmsetup reads them (unsigned 64-bit) and checked as the kernel
+ * checks them, so once parsed they fit a signed long.
  *
  * @param lineNumber the line in the text it came from (1-based), for messages
  */
 public record TableLine(int lineNumber, long start, long length, String type, List<String> args) {
+    /** LLONG_MAX >> SECTOR_SHIFT: the most sectors a mapped device can have (dm_table_add_target). */
+    static final long MAX_SECTORS = Long.MAX_VALUE >> Units.SECTOR_SHIFT;
+
     public TableLine {
         args = List.copyOf(args);
     }
@@ -35,24 +41,33 @@ public record TableLine(int lineNumber, long start, long length, String type, Li
             }
             long start = sectors(n, "start", words[0]);
             long length = sectors(n, "length", words[1]);
+            // dm_table_add_target's checks, in its order.
             if (length == 0) throw new DmException("line " + n + ": " + words[2] + ": zero-length target");
-            if (start + length < 0) {
-                throw new DmException("line " + n + ": Invalid format: start " + start + " + length " + length + " overflows");
+            long end = start + length;
+            if (Long.compareUnsigned(end, start) < 0 || Long.compareUnsigned(end, MAX_SECTORS) > 0) {
+                throw new DmException("line " + n + ": " + words[2] + ": too large device");
             }
             lines.add(new TableLine(n, start, length, words[2], List.of(words).subList(3, words.length)));
         }
         return lines;
     }
 
+    /**
+     * A start or length as dmsetup reads it (sscanf's %llu, which is strtoull): an optional sign and
+     * decimal digits; "-N" is 2^64-N and anything past 2^64-1 is 2^64-1, held in a long as unsigned.
+     */
     private static long sectors(int line, String what, String word) {
-        if (word.isEmpty() || !word.chars().allMatch(c -> c >= '0' && c <= '9')) {
+        int digits = word.startsWith("-") || word.startsWith("+") ? 1 : 0;
+        if (word.length() == digits || !word.substring(digits).chars().allMatch(c -> c >= '0' && c <= '9')) {
             throw new DmException("line " + line + ": Invalid format: " + what + " '" + word + "' is not a sector number");
         }
+        long value;
         try {
-            return Long.parseLong(word);
+            value = Long.parseUnsignedLong(word.substring(digits));
         } catch (NumberFormatException e) {
-            throw new DmException("line " + line + ": Invalid format: " + what + " '" + word + "' is too large");
+            return -1; // ULLONG_MAX, as strtoull gives on overflow whatever the sign
         }
+        return word.charAt(0) == '-' ? -value : value;
     }
 
     /** The line as dmsetup table prints it, given the target's TABLE status. */

@@ -1,6 +1,7 @@
 package org.dmstack.iov;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Objects;
 
 /**
  * An iterator over the memory on the far side of a copy, as Linux's struct iov_iter: caller
@@ -36,7 +37,7 @@ public abstract class IovIter {
 
     /** A KVEC over memory segments, in order. */
     public static IovIter kvec(MemorySegment... segments) {
-        for (MemorySegment s : segments) java.util.Objects.requireNonNull(s, "segment");
+        for (MemorySegment s : segments) Objects.requireNonNull(s, "segment");
         return new SegmentIter(Kind.KVEC, segments.clone());
     }
 

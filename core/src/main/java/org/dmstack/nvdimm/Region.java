@@ -17,11 +17,11 @@ import java.util.Objects;
  * @param size bytes; a multiple of the page size
  * @param backing where the bytes live: a file, or anonymous memory (volatile regions)
  * @param persistenceDomain what survives power loss: "cpu_cache" (the platform flushes CPU
- *     caches), "memory_controller" (ADR) or "none"
+ *     caches), "memory_controller" (ADR) or nothing promised (no capabilities subtable)
  * @param interleaveWays how many DIMMs the range is interleaved across
  * @param mappings the DIMM extents that make up the range
- * @param flushHints flush hint addresses of the DIMMs (informational)
- * @param isetId the interleave-set cookie ndctl shows as iset_id (0 when none)
+ * @param flushHints flush hint addresses of the DIMMs (whether there are any decides FUA)
+ * @param isetId the interleave-set cookie (Linux's sysfs nfit/set_cookie; 0 when none)
  * @param poison known media errors (address-range-scrub results), as byte ranges relative to
  *     the start of the region
  */
@@ -46,20 +46,22 @@ public record Region(
         VOLATILE
     }
 
-    /** ndctl's persistence_domain. */
+    /** What the platform capabilities promise (Linux's ND_REGION_PERSIST_CACHE / _MEMCTRL flags). */
     public enum PersistenceDomain {
         CPU_CACHE("cpu_cache"),
         MEMORY_CONTROLLER("memory_controller"),
-        NONE("none");
+        /** No capabilities subtable: neither flag. */
+        NONE("");
 
-        private final String ndctlName;
+        private final String sysfsName;
 
-        PersistenceDomain(String ndctlName) {
-            this.ndctlName = ndctlName;
+        PersistenceDomain(String sysfsName) {
+            this.sysfsName = sysfsName;
         }
 
-        public String ndctlName() {
-            return ndctlName;
+        /** The region's sysfs persistence_domain (persistence_domain_show): empty for NONE. */
+        public String sysfsName() {
+            return sysfsName;
         }
     }
 
@@ -97,6 +99,15 @@ public record Region(
         mappings = List.copyOf(mappings);
         flushHints = List.copyOf(flushHints);
         poison = List.copyOf(poison);
+    }
+
+    /**
+     * nvdimm_has_flush: whether the DIMMs of the region have flush hint addresses, so that a write
+     * can be made durable on its own. The pmem driver advertises FUA only then; a region without
+     * DIMMs cannot tell (Linux's -ENXIO) and counts as without.
+     */
+    public boolean hasFlush() {
+        return !mappings.isEmpty() && !flushHints.isEmpty();
     }
 
     /**

@@ -9,7 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 
 /** GenDisk's checks and attributes, the registry, bad blocks and units. */
@@ -28,6 +30,41 @@ class BlockCoreTest {
         d.disk.submit(negative);
         assertEquals(BlkStatus.Code.INVAL, negative.await().code());
         assertEquals(List.of(), d.log);
+    }
+
+    /**
+     * blk-flush (blk_flush_policy): a FUA write to a queue with a write cache but no FUA is sent
+     * as the write without FUA and then a flush, and completes only when the flush has; a write
+     * that fails ends the bio without the flush.
+     */
+    @Test
+    void aFuaWriteWithoutFuaSupportBecomesTheWriteThenAFlush() {
+        List<String> seen = new java.util.ArrayList<>();
+        boolean[] failWrites = {false};
+        GenDisk disk = GenDisk.builder("pmem9", new DevT(259, 9), 64, bio -> {
+            seen.add(bio.op() + bio.flags().toString());
+            bio.endio(failWrites[0] && bio.op() == BioOp.WRITE ? BlkStatus.ioerr("media") : BlkStatus.OK);
+        }).writeCache(true, false).build();
+        assertEquals("0", disk.attributes().read("queue/fua"));
+        Bio fua = Bio.write(8, Arena.ofAuto().allocate(512), BioFlag.PREFLUSH, BioFlag.FUA);
+        disk.submit(fua);
+        assertEquals(BlkStatus.OK, fua.await());
+        assertEquals(List.of("WRITE[PREFLUSH]", "FLUSH[PREFLUSH]"), seen);
+
+        seen.clear();
+        failWrites[0] = true;
+        Bio failing = Bio.write(8, Arena.ofAuto().allocate(512), BioFlag.FUA);
+        disk.submit(failing);
+        assertEquals("IOERR: media", failing.await().toString());
+        assertEquals(List.of("WRITE[]"), seen);
+
+        GenDisk withFua = GenDisk.builder("pmem8", new DevT(259, 8), 64, bio -> {
+            seen.add(bio.op() + bio.flags().toString());
+            bio.endio(BlkStatus.OK);
+        }).writeCache(true, true).build();
+        seen.clear();
+        withFua.submit(Bio.write(0, Arena.ofAuto().allocate(512), BioFlag.FUA));
+        assertEquals(List.of("WRITE[FUA]"), seen);
     }
 
     @Test
@@ -116,8 +153,8 @@ class BlockCoreTest {
     @Test
     void aBioEndsOnceAndWaitersAreReleasedEvenWhenItsCallbackFails() {
         Bio bio = Bio.read(0, Arena.ofAuto().allocate(512));
-        java.util.concurrent.CompletableFuture<BlkStatus> waiting = bio.completion().toCompletableFuture();
-        java.util.List<BlkStatus> heard = new java.util.ArrayList<>();
+        CompletableFuture<BlkStatus> waiting = bio.completion().toCompletableFuture();
+        List<BlkStatus> heard = new ArrayList<>();
         bio.setEndIo((b, status) -> {
             heard.add(status);
             throw new IllegalStateException("a broken stacking driver");

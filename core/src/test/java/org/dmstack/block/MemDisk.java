@@ -3,6 +3,10 @@ package org.dmstack.block;
 import org.dmstack.units.Units;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.dmstack.dax.DaxMapping;
@@ -20,7 +24,7 @@ public final class MemDisk implements BioHandler, DaxOperations {
     public final AtomicLong bytesWritten = new AtomicLong();
     public volatile boolean failIo;
     /** Every bio the driver saw, as "OP sector+sectors[flags]". */
-    public final java.util.List<String> log = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    public final List<String> log = Collections.synchronizedList(new ArrayList<>());
     public volatile boolean logging;
 
     public MemDisk(String name, DevT devt, long sectors) {
@@ -82,6 +86,6 @@ public final class MemDisk implements BioHandler, DaxOperations {
     }
 
     public byte[] read(long byteOffset, int length) {
-        return memory.asSlice(byteOffset, length).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+        return memory.asSlice(byteOffset, length).toArray(ValueLayout.JAVA_BYTE);
     }
 }

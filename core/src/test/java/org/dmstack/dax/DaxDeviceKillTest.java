@@ -9,6 +9,8 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.dmstack.iov.IovIter;
 import org.junit.jupiter.api.Test;
@@ -47,7 +49,7 @@ class DaxDeviceKillTest {
         };
         DaxDevice dax = new DaxDevice("pmem0", slow, () -> 8, true);
         MemorySegment addr = dax.directAccess(0, 1).kaddr();
-        java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newCachedThreadPool();
+        ExecutorService threads = Executors.newCachedThreadPool();
         CompletableFuture<Long> write = CompletableFuture.supplyAsync(() -> dax.copyFromIter(0, addr, 4096, IovIter.iovec(new byte[4096])), threads);
         assertTrue(entered.await(10, TimeUnit.SECONDS));
         CompletableFuture<Void> kill = CompletableFuture.runAsync(dax::kill, threads);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import org.dmstack.block.DevT;
 import org.dmstack.block.MemDisk;
 import org.dmstack.iov.IovIter;
@@ -46,7 +47,7 @@ class FsDaxTest {
         try {
             byte[] back = new byte[data.length];
             assertEquals(2 * 4096 + 128, FsDax.read(dax, 0, IovIter.iovec(back)));
-            assertArrayEquals(java.util.Arrays.copyOf(data, 2 * 4096 + 128), java.util.Arrays.copyOf(back, 2 * 4096 + 128));
+            assertArrayEquals(Arrays.copyOf(data, 2 * 4096 + 128), Arrays.copyOf(back, 2 * 4096 + 128));
             DaxException e = assertThrows(DaxException.class, () -> FsDax.read(dax, 2 * 4096 + 128, IovIter.iovec(new byte[10])));
             assertEquals(DaxException.Errno.EIO, e.errno());
         } finally {

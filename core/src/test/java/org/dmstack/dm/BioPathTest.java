@@ -12,6 +12,8 @@ import org.dmstack.block.Bio;
 import org.dmstack.block.BioFlag;
 import org.dmstack.block.BlkStatus;
 import org.dmstack.block.BlockDevice;
+import org.dmstack.block.DevT;
+import org.dmstack.block.MemDisk;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -68,8 +70,8 @@ class BioPathTest {
         assertTrue(!md.writeCache(), "RAM disks have no write cache");
         DmFixture wc = new DmFixture();
         try {
-            org.dmstack.block.MemDisk a = new org.dmstack.block.MemDisk("pmem0", new org.dmstack.block.DevT(259, 0), 2048, true, true);
-            org.dmstack.block.MemDisk b = new org.dmstack.block.MemDisk("pmem1", new org.dmstack.block.DevT(259, 1), 2048, true, true);
+            MemDisk a = new MemDisk("pmem0", new DevT(259, 0), 2048, true, true);
+            MemDisk b = new MemDisk("pmem1", new DevT(259, 1), 2048, true, true);
             wc.registry.add(a.disk);
             wc.registry.add(b.disk);
             BlockDevice cached = wc.dm.create("c", "0 16 testlinear pmem0 0\n16 16 testlinear pmem1 0").disk();

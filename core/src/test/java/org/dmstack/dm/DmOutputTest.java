@@ -1,12 +1,18 @@
 package org.dmstack.dm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
+import org.dmstack.block.DevT;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** dmsetup's output formats, byte for byte. */
+/**
+ * What device-mapper reports: table and status lines (the targets' text, byte for byte) and the
+ * state info, list, deps and targets return. The shell's tests check how dmsetup prints them.
+ */
 class DmOutputTest {
     private final DmFixture f = new DmFixture();
 
@@ -20,55 +26,51 @@ class DmOutputTest {
         f.dm.create("lv", "0 1024 testlinear /dev/ram0 8\n1024 512 testlinear 1:1 0\n1536 64 zero\n1600 16 error");
         assertEquals("0 1024 testlinear 1:0 8\n1024 512 testlinear 1:1 0\n1536 64 zero \n1600 16 error \n", f.dm.table("lv"));
         assertEquals("0 1024 testlinear \n1024 512 testlinear \n1536 64 zero \n1600 16 error \n", f.dm.status("lv"));
-        assertEquals("""
-                Name:              lv
-                State:             ACTIVE
-                Read Ahead:        256
-                Tables present:    LIVE
-                Open count:        0
-                Event number:      0
-                Major, minor:      254, 0
-                Number of targets: 4
-                """, f.dm.info("lv"));
+        assertEquals(new DeviceInfo("lv", null, new DevT(254, 0), false, true, false, 0, 0, 4), f.dm.info("lv"));
         f.dm.load("lv", "0 8 zero");
         f.dm.suspend("lv");
-        String info = f.dm.info("lv");
-        assertEquals("State:             SUSPENDED", info.lines().toList().get(1));
-        assertEquals("Tables present:    LIVE & INACTIVE", info.lines().toList().get(3));
+        DeviceInfo info = f.dm.info("lv");
+        assertTrue(info.suspended());
+        assertTrue(info.liveTable() && info.inactiveTable());
         assertEquals("0 8 zero \n", f.dm.table("lv", true));
         f.dm.resume("lv");
         assertEquals("0 8 zero \n", f.dm.table("lv"));
         assertEquals(8, f.dm.get("lv").disk().capacity());
+        assertEquals(new DeviceInfo("lv", null, new DevT(254, 0), false, true, false, 0, 0, 1), f.dm.info("lv"));
     }
 
     @Test
-    void lsTreeDepsAndTargets() {
+    void listDepsAndTargets() {
         f.dm.create("base", "0 1024 testlinear ram0 0\n1024 1024 testlinear ram1 0");
         f.dm.create("top", "0 2048 testlinear base 0");
-        f.dm.create("other", null, "0 100 testlinear ram1 100");
-        assertEquals("base\t(254:0)\nother\t(254:2)\ntop\t(254:1)\n", f.dm.ls());
-        assertEquals("""
-                other (254:2)
-                 └─ (1:1)
-                top (254:1)
-                 └─base (254:0)
-                    ├─ (1:1)
-                    └─ (1:0)
-                """, f.dm.lsTree());
-        assertEquals("2 dependencies\t: (1, 1) (1, 0)\n", f.dm.deps("base"));
-        assertEquals("1 dependencies\t: (254, 0)\n", f.dm.deps("top"));
-        assertEquals("""
-                testlinear       v1.0.0
-                zero             v1.2.0
-                error            v1.6.0
-                """, f.dm.targets());
+        f.dm.create("other", "u-1", "0 100 testlinear ram1 100");
+        assertEquals(List.of(
+                new DeviceInfo("base", null, new DevT(254, 0), false, true, false, 1, 0, 2),
+                new DeviceInfo("other", "u-1", new DevT(254, 2), false, true, false, 0, 0, 1),
+                new DeviceInfo("top", null, new DevT(254, 1), false, true, false, 0, 0, 1)), f.dm.list());
+        assertEquals(List.of(new DevT(1, 1), new DevT(1, 0)), f.dm.deps("base"));
+        assertEquals(List.of(new DevT(254, 0)), f.dm.deps("top"));
+        assertEquals(List.of(new TargetVersion("testlinear", 1, 0, 0), new TargetVersion("zero", 1, 2, 0), new TargetVersion("error", 1, 6, 0)),
+                f.dm.targets());
+    }
+
+    @Test
+    void depsAreTheLiveTables() {
+        f.dm.create("lv", "0 8 zero");
+        f.dm.load("lv", "0 8 testlinear ram0 0");
+        assertEquals(List.of(), f.dm.deps("lv"));
+        f.dm.resume("lv");
+        assertEquals(List.of(new DevT(1, 0)), f.dm.deps("lv"));
+        assertEquals(List.of(), f.dm.list().stream().filter(DeviceInfo::suspended).toList());
+        f.dm.remove("lv");
+        assertEquals(List.of(), f.dm.list());
     }
 
     @Test
     void renameKeepsTheKernelName() {
         f.dm.create("old", "0 10 zero");
         f.dm.rename("old", "new");
-        assertEquals("new\t(254:0)\n", f.dm.ls());
+        assertEquals(List.of("new"), f.dm.list().stream().map(DeviceInfo::name).toList());
         assertEquals("new", f.dm.get("new").disk().attributes().read("dm/name"));
         assertEquals("dm-0", f.dm.get("new").disk().name());
     }
@@ -76,9 +78,9 @@ class DmOutputTest {
     @Test
     void messagesGoToTheTargetAtTheSector() {
         f.dm.create("m", "0 10 zero");
-        DmException e = org.junit.jupiter.api.Assertions.assertThrows(DmException.class, () -> f.dm.message("m", 0, List.of("hello")));
+        DmException e = assertThrows(DmException.class, () -> f.dm.message("m", 0, List.of("hello")));
         assertEquals("message ioctl on m failed: Invalid argument (Unrecognised message received.)", e.getMessage());
-        e = org.junit.jupiter.api.Assertions.assertThrows(DmException.class, () -> f.dm.message("m", 10, List.of("hello")));
+        e = assertThrows(DmException.class, () -> f.dm.message("m", 10, List.of("hello")));
         assertEquals("message ioctl on m failed: Invalid argument (Target message sector outside device)", e.getMessage());
     }
 }

@@ -10,6 +10,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -18,6 +19,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.dmstack.block.Bio;
 import org.dmstack.block.BlkStatus;
 import org.dmstack.block.BlockDevice;
+import org.dmstack.block.DevT;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -118,7 +120,7 @@ class SuspendResumeTest {
         f.dm.resume("lv");
         assertEquals(1024, md.capacity());
         assertEquals("0 1024 testlinear 1:1 0\n", f.dm.table("lv"));
-        assertEquals(java.util.Set.of(), f.registry.holders(new org.dmstack.block.DevT(1, 0)), "the old table let go of ram0");
+        assertEquals(Set.of(), f.registry.holders(new DevT(1, 0)), "the old table let go of ram0");
     }
 
     private static void fill(MemorySegment buf, int thread, int sector, long version) {

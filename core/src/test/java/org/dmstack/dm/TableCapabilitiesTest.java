@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Arrays;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.DevT;
 import org.dmstack.block.MemDisk;
@@ -80,11 +81,12 @@ class TableCapabilitiesTest {
         assertEquals(4096, l.physicalBlockSize());
         assertEquals(4096, l.ioMin());
         assertEquals(3 * 4096, l.ioOpt());
-        assertEquals(256, l.maxSectors());
-        assertEquals("128", md.attributes().read("queue/max_sectors_kb"));
+        // blk_stack_limits: the smaller max_sectors (ram0's default 255, sda's 256), rounded down to whole 4096-byte blocks.
+        assertEquals(248, l.maxSectors());
+        assertEquals("124", md.attributes().read("queue/max_sectors_kb"));
 
         QueueLimits a = QueueLimits.stacking().setIoOpt(4096 * 4);
-        a.stack(QueueLimits.of(512, 512).setIoOpt(4096 * 6));
+        a.stack(QueueLimits.of(512, 512).setIoOpt(4096 * 6), 0);
         assertEquals(4096 * 12, a.ioOpt(), "io_opt is the least common multiple");
     }
 
@@ -102,8 +104,8 @@ class TableCapabilitiesTest {
         byte[] data = new byte[3 * 4096];
         for (int i = 0; i < data.length; i++) data[i] = (byte) (i ^ 0x55);
         assertEquals(data.length, FsDax.write(dax, 4096, IovIter.iovec(data)));
-        assertArrayEquals(java.util.Arrays.copyOfRange(data, 0, 4096), f.ram0.read((64 + 8) * 512, 4096));
-        assertArrayEquals(java.util.Arrays.copyOfRange(data, 4096, 3 * 4096), f.ram1.read(0, 2 * 4096));
+        assertArrayEquals(Arrays.copyOfRange(data, 0, 4096), f.ram0.read((64 + 8) * 512, 4096));
+        assertArrayEquals(Arrays.copyOfRange(data, 4096, 3 * 4096), f.ram1.read(0, 2 * 4096));
         byte[] back = new byte[data.length];
         assertEquals(data.length, FsDax.read(dax, 4096, IovIter.iovec(back)));
         assertArrayEquals(data, back);

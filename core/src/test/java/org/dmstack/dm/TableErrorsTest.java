@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.Set;
 import org.dmstack.block.DevT;
 import org.junit.jupiter.api.AfterEach;
@@ -21,6 +22,12 @@ class TableErrorsTest {
         f.close();
     }
 
+    /**
+     * The kernel's checks in its order: dm_table_add_target (zero-length target, then "too large
+     * device" when start + length overflows or passes LLONG_MAX >> SECTOR_SHIFT, then the target
+     * type), adjoin ("Gap in table"), the target's constructor, device_area_is_invalid (sectors
+     * compared and printed unsigned); numbers are read as dmsetup's sscanf %llu reads them.
+     */
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', quoteCharacter = '"', textBlock = """
         gap                 | 0 100 testlinear ram0 0\\n200 100 testlinear ram0 100 | line 2: testlinear: Gap in table (sectors 100 to 199 are not mapped)
@@ -29,18 +36,23 @@ class TableErrorsTest {
         zero length         | 0 0 testlinear ram0 0                               | line 1: testlinear: zero-length target
         start not a number  | x 100 testlinear ram0 0                             | line 1: Invalid format: start 'x' is not a sector number
         length not a number | 0 1O0 testlinear ram0 0                             | line 1: Invalid format: length '1O0' is not a sector number
-        negative length     | 0 -5 testlinear ram0 0                              | line 1: Invalid format: length '-5' is not a sector number
-        overflowing length  | 0 99999999999999999999 testlinear ram0 0            | line 1: Invalid format: length '99999999999999999999' is too large
-        start+length        | 9223372036854775807 1 testlinear ram0 0             | line 1: Invalid format: start 9223372036854775807 + length 1 overflows
+        negative length     | 0 -5 testlinear ram0 0                              | line 1: testlinear: too large device
+        overflowing length  | 0 99999999999999999999 testlinear ram0 0            | line 1: testlinear: too large device
+        start+length        | 9223372036854775807 1 testlinear ram0 0             | line 1: testlinear: too large device
+        sign and letters    | 0 -x testlinear ram0 0                              | line 1: Invalid format: length '-x' is not a sector number
         unknown type        | 0 100 nosuch ram0 0                                 | line 1: nosuch: unknown target type
         missing device      | 0 100 testlinear ram9 0                             | line 1: testlinear: Device lookup failed: ram9: No such device
         beyond device end   | 0 100 testlinear ram0 2000                          | line 1: testlinear: ram0 too small for target: start=2000, len=100, dev_size=2048
+        offset 2^64-1       | 0 100 testlinear ram0 18446744073709551615          | line 1: testlinear: ram0 too small for target: start=18446744073709551615, len=100, dev_size=2048
+        end at device end+1 | 0 100 testlinear ram0 1949                          | line 1: testlinear: ram0 too small for target: start=1949, len=100, dev_size=2048
+        start -1            | -1 100 zero                                         | line 1: zero: too large device
+        LLONG_MAX sectors   | 0 9223372036854775807 zero                          | line 1: zero: too large device
+        one past the limit  | 0 18014398509481984 zero                            | line 1: zero: too large device
         too few args        | 0 100 testlinear ram0                               | line 1: testlinear: Invalid argument count
         zero with args      | 0 100 zero x                                        | line 1: zero: No arguments required
         no target type      | 0 100                                               | line 1: Invalid format: expected <start> <length> <target> [<args>...], got '0 100'
         second line bad     | 0 100 testlinear ram0 0\\n100 100 testlinear 1:7 0  | line 2: testlinear: Device lookup failed: 1:7: No such device
         comments counted    | # a table\\n\\n0 100 zero\\n100 100 nosuch         | line 4: nosuch: unknown target type
-        empty table         | "# nothing here"                                    | no targets specified
         """)
     void badTableIsRefusedAndChangesNothing(String name, String table, String error) {
         String text = table.replace("\\n", "\n");
@@ -52,7 +64,7 @@ class TableErrorsTest {
         DmException load = assertThrows(DmException.class, () -> f.dm.load("keep", text));
         assertEquals(error, load.getMessage());
 
-        assertEquals("keep\t(254:0)\n", f.dm.ls());
+        assertEquals(List.of("keep"), f.dm.list().stream().map(DeviceInfo::name).toList());
         assertEquals(before, f.dm.table("keep"));
         assertFalse(f.dm.get("keep").hasInactiveTable());
         assertEquals(Set.of(), f.registry.holders(new DevT(1, 0)), "no device stays held by a failed table");
@@ -60,10 +72,43 @@ class TableErrorsTest {
         assertEquals(3, f.registry.devices().size());
     }
 
+    /**
+     * dmsetup reads start and length with sscanf's %llu (strtoull: a sign is allowed, "-N" wraps);
+     * dm_table_add_target accepts up to LLONG_MAX >> SECTOR_SHIFT sectors in all.
+     */
+    @Test
+    void numbersAreReadAsDmsetupReadsThemUpToTheKernelsLimit() {
+        f.dm.create("big", "0 18014398509481983 zero");
+        assertEquals("0 18014398509481983 zero \n", f.dm.table("big"));
+        f.dm.create("plus", "+0 +100 zero");
+        assertEquals("0 100 zero \n", f.dm.table("plus"));
+        assertEquals("line 1: zero: too large device", assertThrows(DmException.class, () -> f.dm.create("wrap", "1 -1 zero")).getMessage());
+    }
+
+    /**
+     * dmsetup create with a table file of no target lines: libdm's create loads a table only when
+     * it has targets, so the device exists without one, as with --notable. A load of such a table
+     * reaches the kernel, whose populate_table refuses it.
+     */
+    @Test
+    void emptyTableCreatesTheDeviceWithoutATableButIsNoTableToLoad() {
+        MappedDevice md = f.dm.create("empty", "# nothing here\n\n");
+        assertFalse(md.hasLiveTable());
+        assertFalse(md.hasInactiveTable());
+        assertEquals("", f.dm.table("empty"));
+        assertEquals(0, md.disk().capacity());
+        assertEquals("127", md.disk().attributes().read("queue/max_sectors_kb"), "blk_alloc_disk's default limits until a table is live");
+        assertEquals(List.of(new DevT(254, 0)), f.dm.list().stream().map(DeviceInfo::devt).toList());
+        assertEquals("no targets specified", assertThrows(DmException.class, () -> f.dm.load("empty", "# still nothing")).getMessage());
+        f.dm.load("empty", "0 100 zero");
+        f.dm.resume("empty");
+        assertEquals("0 100 zero \n", f.dm.table("empty"));
+    }
+
     @Test
     void failedCreateLeavesNoDeviceAndNoNumberUsed() {
         assertThrows(DmException.class, () -> f.dm.create("bad", "0 100 nosuch"));
-        assertEquals("No devices found\n", f.dm.ls());
+        assertEquals(List.of(), f.dm.list());
         assertEquals("dm-0", f.dm.create("good", "0 100 zero").disk().name());
     }
 
@@ -97,7 +142,7 @@ class TableErrorsTest {
         assertTrue(f.dm.get("lower").hasLiveTable());
         f.dm.remove("upper");
         f.dm.remove("lower");
-        assertEquals("No devices found\n", f.dm.ls());
+        assertEquals(List.of(), f.dm.list());
         assertEquals(Set.of(), f.registry.holders(new DevT(1, 0)));
     }
 }

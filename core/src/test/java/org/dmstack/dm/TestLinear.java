@@ -2,6 +2,7 @@ package org.dmstack.dm;
 
 import java.lang.foreign.MemorySegment;
 import org.dmstack.block.Bio;
+import org.dmstack.block.BioOp;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.dax.DaxMapping;
 import org.dmstack.iov.IovIter;
@@ -50,7 +51,7 @@ final class TestLinear implements Target {
 
     @Override
     public MapResult map(Bio bio) {
-        bio.remap(dev, bio.op() == org.dmstack.block.BioOp.FLUSH ? 0 : offset + bio.sector() - begin);
+        bio.remap(dev, bio.op() == BioOp.FLUSH ? 0 : offset + bio.sector() - begin);
         return MapResult.REMAPPED;
     }
 

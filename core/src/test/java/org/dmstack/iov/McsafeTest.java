@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * copy_to_iter_mcsafe stops at the first poisoned cache line and delivers exactly the bytes before
@@ -88,7 +90,7 @@ class McsafeTest {
                     ByteArrayOutputStream out = new ByteArrayOutputStream();
                     try {
                         pipe.drainTo(Channels.newChannel(out));
-                    } catch (java.io.IOException e) {
+                    } catch (IOException e) {
                         throw new AssertionError(e);
                     }
                     return out.toByteArray();
@@ -112,7 +114,7 @@ class McsafeTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @org.junit.jupiter.params.provider.ValueSource(strings = {"IOVEC", "KVEC", "BVEC", "PIPE"})
+    @ValueSource(strings = {"IOVEC", "KVEC", "BVEC", "PIPE"})
     void aCleanSourceIsCopiedWhole(String kind) {
         Sink sink = sink(kind);
         assertEquals(SIZE, sink.iter().copyToIterMcsafe(source, SIZE));

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import java.util.List;
 import org.dmstack.units.Units;
 import org.junit.jupiter.api.Test;
@@ -46,7 +47,7 @@ class PageStoreTest {
     void zeroFreesWholePagesAndZeroesTheEnds() {
         PageStore store = new PageStore("t", 4);
         byte[] ones = new byte[4 * 4096];
-        java.util.Arrays.fill(ones, (byte) 1);
+        Arrays.fill(ones, (byte) 1);
         store.write(0, MemorySegment.ofArray(ones), 0, ones.length);
         assertEquals(1, store.zero(4000, 4096 + 200), "page 1 is whole, pages 0 and 2 are partial");
         assertEquals(3, store.pages());

@@ -94,7 +94,8 @@ class ConfigFolderIT {
             s.delete("top.table");
             s.awaitOutput("dmsetup ls", "No devices found\n");
             s.delete("brd.cfg");
-            s.awaitOutput("lsblk", "NAME MAJ:MIN RM SIZE RO TYPE MOUNTPOINTS\n");
+            // As util-linux's lsblk: no devices, no heading either.
+            s.awaitOutput("lsblk", "");
         }
     }
 
@@ -126,7 +127,7 @@ class ConfigFolderIT {
             assertEquals(0L, io.apply("errors"), String.valueOf(io.apply("lastError")));
             assertEquals("", io.apply("verify"), "last error: " + io.apply("lastError"));
             s.delete("lv0.table");
-            s.awaitOutput("lsblk", "NAME MAJ:MIN RM SIZE RO TYPE MOUNTPOINTS\n");
+            s.awaitOutput("lsblk", "");
         }
     }
 }

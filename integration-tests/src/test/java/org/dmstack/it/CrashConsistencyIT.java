@@ -9,6 +9,7 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -79,7 +80,7 @@ class CrashConsistencyIT {
         for (int block = 0; block < BLOCKS; block++) {
             assertEquals(0, client.request(NbdClient.CMD_READ, 0, (long) block * BLOCK, buf, BLOCK));
             byte[] acked = content(export, block, m.acked[block]);
-            if (java.util.Arrays.equals(buf, acked)) continue;
+            if (Arrays.equals(buf, acked)) continue;
             if (block != m.pendingBlock) {
                 fail("round " + round + ": " + EXPORTS.get(export) + " block " + block + " lost acknowledged version " + m.acked[block]);
             }
@@ -87,7 +88,7 @@ class CrashConsistencyIT {
             for (int i = 0; i < BLOCK; i++) {
                 if (buf[i] != acked[i] && buf[i] != pending[i]) fail("round " + round + ": block " + block + " byte " + i + " is neither old nor new");
             }
-            m.acked[block] = java.util.Arrays.equals(buf, pending) ? m.pendingVersion : -1;
+            m.acked[block] = Arrays.equals(buf, pending) ? m.pendingVersion : -1;
             if (m.acked[block] == -1) m.acked[block] = rewrite(client, export, block, m);
         }
         m.pendingBlock = -1;

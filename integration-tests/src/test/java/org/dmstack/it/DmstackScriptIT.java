@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -20,7 +21,7 @@ class DmstackScriptIT {
     private record Run(int exit, String out, String err) {}
 
     private Run dmstack(String... args) throws IOException, InterruptedException {
-        List<String> command = new java.util.ArrayList<>(List.of(ROOT.resolve("dmstack").toString()));
+        List<String> command = new ArrayList<>(List.of(ROOT.resolve("dmstack").toString()));
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile())
                 .redirectOutput(dir.resolve("out.txt").toFile()).redirectError(dir.resolve("err.txt").toFile());

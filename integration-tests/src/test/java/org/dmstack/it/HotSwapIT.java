@@ -3,6 +3,7 @@ package org.dmstack.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -87,7 +88,7 @@ class HotSwapIT {
                     System.out.println("hot swap: " + bsn + " is not installed (not landed yet): skipped");
                     continue;
                 }
-                Path jar = Path.of(java.net.URI.create(b.getLocation()));
+                Path jar = Path.of(URI.create(b.getLocation()));
                 report.add(swap(bsn + " update", io, () -> s.update(b, jar)));
                 report.add(swap(bsn + " stop+start", io, () -> {
                     b.stop();

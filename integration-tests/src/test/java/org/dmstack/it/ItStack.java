@@ -3,7 +3,6 @@ package org.dmstack.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,8 +12,10 @@ import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.function.BooleanSupplier;
 import org.dmstack.launcher.Dmstack;
+import org.junit.jupiter.api.Assertions;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.ServiceReference;
 import org.osgi.framework.wiring.FrameworkWiring;
@@ -58,7 +59,7 @@ final class ItStack implements AutoCloseable {
     /** Runs Gogo command lines that must succeed; returns their output. */
     String run(String commands) {
         Dmstack.Result r = dmstack.execute(commands);
-        if (!r.ok()) org.junit.jupiter.api.Assertions.fail("'" + commands + "' failed: " + r.error() + "\n" + r.out() + r.err());
+        if (!r.ok()) Assertions.fail("'" + commands + "' failed: " + r.error() + "\n" + r.out() + r.err());
         return r.out();
     }
 
@@ -73,7 +74,7 @@ final class ItStack implements AutoCloseable {
     static void await(String what, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
         while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) org.junit.jupiter.api.Assertions.fail("timed out waiting for " + what);
+            if (System.nanoTime() > deadline) Assertions.fail("timed out waiting for " + what);
             Thread.sleep(20);
         }
     }
@@ -131,7 +132,7 @@ final class ItStack implements AutoCloseable {
         try (var in = Files.newInputStream(jar)) {
             b.update(in);
         }
-        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        CountDownLatch done = new CountDownLatch(1);
         dmstack.context().getBundle(0).adapt(FrameworkWiring.class).refreshBundles(List.of(b), e -> done.countDown());
         done.await();
     }

@@ -7,6 +7,7 @@ import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -52,7 +53,7 @@ final class NbdClient implements AutoCloseable {
             if (type == 1) break; // NBD_REP_ACK
             if ((type & 0x80000000) != 0) throw new IOException("NBD_OPT_GO refused: " + Integer.toHexString(type) + " " + new String(data, StandardCharsets.UTF_8));
             if (type == 3 && data.length >= 12 && data[0] == 0 && data[1] == 0) { // NBD_REP_INFO, NBD_INFO_EXPORT
-                exportSize = java.nio.ByteBuffer.wrap(data, 2, 8).getLong();
+                exportSize = ByteBuffer.wrap(data, 2, 8).getLong();
             }
         }
         size = exportSize;

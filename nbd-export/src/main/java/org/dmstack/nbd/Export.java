@@ -1,5 +1,6 @@
 package org.dmstack.nbd;
 
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.dmstack.block.BlockDevice;
@@ -17,7 +18,7 @@ final class Export {
     private final Condition changed = lock.newCondition();
     private volatile BlockDevice device;
     private volatile boolean shutdown;
-    private final java.util.concurrent.atomic.AtomicInteger waiting = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger waiting = new AtomicInteger();
 
     Export(ExportSpec spec) {
         this.spec = spec;

@@ -16,6 +16,9 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.BlockDeviceRegistry;
 import org.slf4j.Logger;
@@ -35,12 +38,13 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
- * <p>It listens on 127.0.0.1 unless told otherwise. Each client gets a platform thread of its
- * own that reads its requests and answers those its device completes at once; requests that
- * may wait run on virtual threads, so one client's slow device or slow network never holds up
- * another.
- * Requests for an export whose device is away (a driver being updated) wait for it, up to the
- * hold timeout.
+ * <p>It listens on 127.0.0.1 unless told otherwise. A client has {@link #DEFAULT_HANDSHAKE_TIMEOUT}
+ * to pick an export, on a virtual thread; then a platform thread of its own reads its requests
+ * and answers those its device completes at once, and requests that may wait run on virtual
+ * threads, so one client's slow device or slow network never holds up another. At most
+ * {@link #DEFAULT_MAX_CONNECTIONS} clients are served at once; one more is told so in the
+ * handshake. Requests for an export whose device is away (a driver being updated) wait for it,
+ * up to the hold timeout.
  */
 public final class NbdServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NbdServer.class);
@@ -49,32 +53,51 @@ public final class NbdServer implements AutoCloseable {
     public static final int DEFAULT_PORT = 10809;
     /** How long requests wait for a device that went away, unless configured. */
     public static final Duration DEFAULT_HOLD_TIMEOUT = Duration.ofSeconds(60);
+    /** How long a client has to choose an export, unless configured (qemu-nbd's --handshake-limit). */
+    public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
+    /** Clients served at once, unless configured. */
+    public static final int DEFAULT_MAX_CONNECTIONS = 256;
+    /** Connections the kernel queues before they are accepted (nbdkit listens with SOMAXCONN). */
+    public static final int DEFAULT_BACKLOG = 4096;
+    /** Payload bytes one connection may have in flight, replies not yet sent included, unless configured. */
+    public static final int DEFAULT_MAX_INFLIGHT_BYTES = Nbd.MAX_PAYLOAD;
     /** How long {@link #close} lets requests in flight finish before it cuts connections. */
     static final Duration CLOSE_GRACE = Duration.ofSeconds(5);
 
     private final ExportTable exports;
     private final ServerSocketChannel listener;
-    private final long holdNanos;
+    private final Limits limits;
+    private final int maxConnections;
+    private final ScheduledThreadPoolExecutor timer;
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger refusing = new AtomicInteger();
+    private final AtomicBoolean full = new AtomicBoolean();
     private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
     private final Thread acceptor;
     private final InetSocketAddress bound;
     private volatile boolean closed;
 
-    private NbdServer(ExportTable exports, InetSocketAddress address, Duration holdTimeout) throws IOException {
+    private NbdServer(ExportTable exports, InetSocketAddress address, int backlog, int maxConnections, Limits limits) throws IOException {
         this.exports = exports;
-        this.holdNanos = holdTimeout.toNanos();
+        this.limits = limits;
+        this.maxConnections = maxConnections;
         ServerSocketChannel ch = ServerSocketChannel.open();
         try {
             ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            ch.bind(address);
+            ch.bind(address, backlog);
         } catch (IOException e) {
             ch.close();
             throw new IOException("Cannot listen on " + address + ": " + e.getMessage(), e);
         }
         this.listener = ch;
         this.bound = (InetSocketAddress) ch.getLocalAddress();
+        this.timer = new ScheduledThreadPoolExecutor(1, Thread.ofPlatform().daemon().name("nbd-timer").factory());
+        timer.setRemoveOnCancelPolicy(true);
+        timer.prestartCoreThread();
         exports.open();
+        for (Export e : exports.all()) {
+            if (e.device() == null) LOG.warn("NBD export '{}': no device '{}'; it is offered once that device appears", e.name(), e.spec.device());
+        }
         this.acceptor = Thread.ofPlatform().name("nbd-accept " + localAddress()).daemon().start(this::acceptLoop);
         LOG.info("NBD server listening on {} with exports {}", localAddress(), exportNames());
     }
@@ -91,6 +114,11 @@ public final class NbdServer implements AutoCloseable {
         private final List<ExportSpec> specs = new ArrayList<>();
         private final Map<ExportSpec, BlockDevice> devices = new LinkedHashMap<>();
         private Duration holdTimeout = DEFAULT_HOLD_TIMEOUT;
+        private Duration handshakeTimeout = DEFAULT_HANDSHAKE_TIMEOUT;
+        private Duration idleTimeout = Duration.ZERO;
+        private int maxConnections = DEFAULT_MAX_CONNECTIONS;
+        private int backlog = DEFAULT_BACKLOG;
+        private int maxInflightBytes = DEFAULT_MAX_INFLIGHT_BYTES;
 
         private Builder() {}
 
@@ -147,6 +175,45 @@ public final class NbdServer implements AutoCloseable {
             return this;
         }
 
+        /** How long a client has from connecting to choosing an export; zero for ever. */
+        public Builder handshakeTimeout(Duration timeout) {
+            if (timeout.isNegative()) throw new IllegalArgumentException("Negative handshake timeout " + timeout);
+            this.handshakeTimeout = timeout;
+            return this;
+        }
+
+        /** How long a session may go without a request while nothing is in flight; zero (the default) for ever. */
+        public Builder idleTimeout(Duration timeout) {
+            if (timeout.isNegative()) throw new IllegalArgumentException("Negative idle timeout " + timeout);
+            this.idleTimeout = timeout;
+            return this;
+        }
+
+        /** How many clients are served at once; one more is refused in the handshake with a message. */
+        public Builder maxConnections(int max) {
+            if (max < 1) throw new IllegalArgumentException("Invalid connection limit " + max + "; at least 1");
+            this.maxConnections = max;
+            return this;
+        }
+
+        /** How many connections the kernel queues before they are accepted (capped by net.core.somaxconn). */
+        public Builder backlog(int backlog) {
+            if (backlog < 1) throw new IllegalArgumentException("Invalid backlog " + backlog + "; at least 1");
+            this.backlog = backlog;
+            return this;
+        }
+
+        /**
+         * Payload bytes one connection may have in flight, replies not yet sent included; at the
+         * limit the server stops reading that client's requests until replies go out. A request
+         * larger than this (up to 32 MiB) is served alone.
+         */
+        public Builder maxInflightBytes(int bytes) {
+            if (bytes < 4096) throw new IllegalArgumentException("Invalid in-flight limit " + bytes + " bytes; at least 4096");
+            this.maxInflightBytes = bytes;
+            return this;
+        }
+
         /**
          * Starts listening. With a registry, the exports are the specs given (or every device when
          * none is); without one, the fixed devices.
@@ -164,7 +231,8 @@ public final class NbdServer implements AutoCloseable {
                 if (devices.isEmpty()) throw new IllegalArgumentException("Nothing to export: give a registry or devices");
                 table = ExportTable.fixed(devices);
             }
-            return new NbdServer(table, new InetSocketAddress(address, port), holdTimeout);
+            Limits limits = new Limits(holdTimeout.toNanos(), handshakeTimeout.toNanos(), idleTimeout.toNanos(), maxInflightBytes);
+            return new NbdServer(table, new InetSocketAddress(address, port), backlog, maxConnections, limits);
         }
     }
 
@@ -185,22 +253,45 @@ public final class NbdServer implements AutoCloseable {
             } catch (IOException e) {
                 LOG.debug("TCP_NODELAY: {}", e.toString());
             }
-            Connection c = new Connection(ch, exports, holdNanos);
-            connections.add(c);
-            // A platform thread: it blocks in the kernel for the next request and for a reply that
-            // does not fit the socket buffer at once, where a virtual thread parks and is woken by
-            // the poller, a hand-off each time (about 20 us a request at queue depth 1 here).
-            Thread t = Thread.ofPlatform().daemon().name("nbd-connection").unstarted(() -> {
-                try {
-                    c.run();
-                } finally {
-                    connections.remove(c);
-                    threads.remove(Thread.currentThread());
+            if (connections.size() < maxConnections) {
+                if (full.compareAndSet(true, false)) LOG.info("NBD server on {}: below its limit of {} connections again", bound, maxConnections);
+                Connection c = new Connection(ch, exports, limits, timer, null);
+                connections.add(c);
+                start(c, () -> connections.remove(c));
+                if (closed) c.shutdownInput();
+            } else if (refusing.incrementAndGet() <= maxConnections) {
+                if (full.compareAndSet(false, true)) {
+                    LOG.warn("NBD server on {}: {} clients connected, the limit (max.connections); refusing new ones", bound, maxConnections);
                 }
-            });
-            threads.add(t);
-            t.start();
-            if (closed) c.shutdownInput();
+                String why = "the server has its limit of " + maxConnections + " clients connected; try again later";
+                start(new Connection(ch, exports, limits, timer, why), refusing::decrementAndGet);
+            } else {
+                // Refusals are bounded too: beyond as many again, hang up at once.
+                refusing.decrementAndGet();
+                close(ch);
+            }
+        }
+    }
+
+    /** Runs a connection on a virtual thread of its own (see {@link Connection} for why). */
+    private void start(Connection c, Runnable ended) {
+        Thread t = Thread.ofVirtual().name("nbd-handshake").unstarted(() -> {
+            try {
+                c.run();
+            } finally {
+                ended.run();
+                threads.remove(Thread.currentThread());
+            }
+        });
+        threads.add(t);
+        t.start();
+    }
+
+    private static void close(SocketChannel ch) {
+        try {
+            ch.close();
+        } catch (IOException e) {
+            LOG.debug("close: {}", e.toString());
         }
     }
 
@@ -228,9 +319,14 @@ public final class NbdServer implements AutoCloseable {
         return exports.all().stream().mapToInt(Export::waiting).sum();
     }
 
-    /** Number of clients connected now. */
+    /** Number of clients connected now (refused ones not counted). */
     public int connectionCount() {
         return connections.size();
+    }
+
+    /** Payload memory mapped now for all connections. */
+    long mappedBytes() {
+        return connections.stream().mapToLong(Connection::mappedBytes).sum();
     }
 
     /**
@@ -259,6 +355,7 @@ public final class NbdServer implements AutoCloseable {
             }
         }
         for (Connection c : connections) c.close();
+        timer.shutdownNow();
         try {
             acceptor.join(CLOSE_GRACE);
         } catch (InterruptedException e) {

@@ -1,24 +1,53 @@
 package org.dmstack.nbd;
 
-import java.lang.foreign.Arena;
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A connection's payload buffers, reused from request to request: native memory in power-of-two
- * sizes from 4 KiB to {@link Nbd#MAX_PAYLOAD}. Allocating native memory for every request (a
- * malloc, a zero fill, page faults for the large ones and a cleaner left for the GC) cost more
- * than the request itself. How many buffers a connection can hold at once is bounded by its
- * in-flight limits, and so is what the pool keeps; the GC frees them with the connection.
+ * A connection's payload buffers, reused from request to request, in power-of-two sizes from
+ * 4 KiB to {@link Nbd#MAX_PAYLOAD}.
+ *
+ * <p>Buffers are anonymous mappings (mmap), not {@code Arena} memory, for two reasons. The
+ * kernel gives their pages only as they are written, as it does to nbdkit's malloc'd buffers,
+ * so a client that announces a 32 MiB write and sends one byte costs one page, not 32 MiB
+ * zero-filled. And {@link #close} unmaps them when the connection ends, so memory goes back at
+ * once instead of whenever a garbage collection happens to run (which, with the heap quiet,
+ * may be never). What the pool keeps between requests is bounded by {@code keepBytes}; a buffer
+ * beyond that is unmapped when it comes back.
  */
-final class PayloadPool {
+final class PayloadPool implements AutoCloseable {
     private static final int MIN_SHIFT = 12;
     private static final int MAX_SHIFT = Integer.numberOfTrailingZeros(Nbd.MAX_PAYLOAD);
+    // Linux's mmap(2) flags and protections.
+    private static final int PROT_READ_WRITE = 0x1 | 0x2;
+    private static final int MAP_PRIVATE_ANONYMOUS = 0x02 | 0x20;
+    private static final MethodHandle MMAP;
+    private static final MethodHandle MUNMAP;
+
+    static {
+        Linker linker = Linker.nativeLinker();
+        MMAP = linker.downcallHandle(linker.defaultLookup().find("mmap").orElseThrow(),
+                FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
+        MUNMAP = linker.downcallHandle(linker.defaultLookup().find("munmap").orElseThrow(), FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+    }
 
     @SuppressWarnings("unchecked")
     private final ConcurrentLinkedQueue<MemorySegment>[] free = new ConcurrentLinkedQueue[MAX_SHIFT - MIN_SHIFT + 1];
+    private final long keepBytes;
+    private final AtomicLong kept = new AtomicLong();
+    private final AtomicLong mapped = new AtomicLong();
 
-    PayloadPool() {
+    /** A pool that keeps at most {@code keepBytes} of buffers between requests. */
+    PayloadPool(long keepBytes) {
+        this.keepBytes = keepBytes;
         for (int i = 0; i < free.length; i++) free[i] = new ConcurrentLinkedQueue<>();
     }
 
@@ -26,16 +55,67 @@ final class PayloadPool {
      * A buffer of at least {@code n} bytes (1 to MAX_PAYLOAD; its size is the next power of two,
      * 4 KiB at least), contents undefined. Use a slice of it; give the buffer itself back with
      * {@link #give}.
+     *
+     * @throws OutOfMemoryError when the kernel has no memory to map
      */
     MemorySegment take(long n) {
         int c = sizeClass(n);
         MemorySegment buffer = free[c].poll();
-        return buffer != null ? buffer : Arena.ofAuto().allocate(1L << (c + MIN_SHIFT), 4096);
+        if (buffer != null) {
+            kept.addAndGet(-buffer.byteSize());
+            return buffer;
+        }
+        return map(1L << (c + MIN_SHIFT));
     }
 
     /** Takes back a buffer {@link #take} gave out, once nothing uses it any more; null is ignored. */
     void give(MemorySegment buffer) {
-        if (buffer != null) free[sizeClass(buffer.byteSize())].offer(buffer);
+        if (buffer == null) return;
+        if (kept.addAndGet(buffer.byteSize()) <= keepBytes) {
+            free[sizeClass(buffer.byteSize())].offer(buffer);
+        } else {
+            kept.addAndGet(-buffer.byteSize());
+            unmap(buffer);
+        }
+    }
+
+    /** Bytes mapped now, in use or kept. */
+    long mappedBytes() {
+        return mapped.get();
+    }
+
+    /** Unmaps every kept buffer; call it once no buffer is in use (the connection has ended). */
+    @Override
+    public void close() {
+        for (ConcurrentLinkedQueue<MemorySegment> q : free) {
+            for (MemorySegment b; (b = q.poll()) != null; ) {
+                kept.addAndGet(-b.byteSize());
+                unmap(b);
+            }
+        }
+    }
+
+    private MemorySegment map(long size) {
+        MemorySegment p;
+        try {
+            p = (MemorySegment) MMAP.invokeExact(MemorySegment.NULL, size, PROT_READ_WRITE, MAP_PRIVATE_ANONYMOUS, -1, 0L);
+        } catch (Throwable t) {
+            throw new IllegalStateException("mmap", t);
+        }
+        if (p.address() == -1L) throw new OutOfMemoryError("cannot map a payload buffer of " + size + " bytes");
+        mapped.addAndGet(size);
+        return p.reinterpret(size);
+    }
+
+    private void unmap(MemorySegment buffer) {
+        int rc;
+        try {
+            rc = (int) MUNMAP.invokeExact(MemorySegment.ofAddress(buffer.address()), buffer.byteSize());
+        } catch (Throwable t) {
+            throw new IllegalStateException("munmap", t);
+        }
+        if (rc != 0) throw new IllegalStateException("munmap of " + buffer.byteSize() + " bytes failed");
+        mapped.addAndGet(-buffer.byteSize());
     }
 
     private static int sizeClass(long n) {

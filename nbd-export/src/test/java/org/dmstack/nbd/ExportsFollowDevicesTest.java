@@ -9,6 +9,8 @@ import java.io.IOException;
 import java.net.ConnectException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
 import org.dmstack.block.BioOp;
 import org.dmstack.block.BlockDeviceRegistry;
 import org.dmstack.block.DevT;
@@ -20,7 +22,7 @@ import org.junit.jupiter.api.Test;
 class ExportsFollowDevicesTest {
 
     /** Waits (with a safety net, not a timing assertion) until {@code condition} holds. */
-    static void eventually(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
+    static void eventually(String what, BooleanSupplier condition) throws InterruptedException {
         for (int i = 0; i < 60_000 && !condition.getAsBoolean(); i++) Thread.sleep(1);
         assertTrue(condition.getAsBoolean(), what);
     }
@@ -83,7 +85,7 @@ class ExportsFollowDevicesTest {
             RawClient.Reply second = c.simpleReply(h -> h == 2 ? 4096 : 0);
             assertEquals(0, first.error(), "held, not failed");
             assertEquals(0, second.error(), "held, not failed");
-            assertEquals(java.util.Set.of(1L, 2L), java.util.Set.of(first.handle(), second.handle()));
+            assertEquals(Set.of(1L, 2L), Set.of(first.handle(), second.handle()));
             assertEquals(0, server.heldRequests());
             assertArrayEquals(data, ServerFixture.bytesAt(ram, 8, 8192));
         }

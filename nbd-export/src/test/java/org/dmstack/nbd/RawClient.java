@@ -15,6 +15,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.LongToIntFunction;
 
 /** A client that speaks NBD byte by byte, so tests can say exactly what goes on the wire. */
 final class RawClient implements AutoCloseable {
@@ -157,7 +158,7 @@ final class RawClient implements AutoCloseable {
     }
 
     /** A simple reply whose data length depends on which request it answers. */
-    Reply simpleReply(java.util.function.LongToIntFunction readLengthOfHandle) throws IOException {
+    Reply simpleReply(LongToIntFunction readLengthOfHandle) throws IOException {
         assertEquals(Nbd.SIMPLE_REPLY_MAGIC, in.readInt(), "simple reply magic");
         int error = in.readInt();
         long handle = in.readLong();

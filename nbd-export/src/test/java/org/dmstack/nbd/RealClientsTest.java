@@ -3,6 +3,7 @@ package org.dmstack.nbd;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -18,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import org.dmstack.block.BioOp;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.opentest4j.AssertionFailedError;
 
 /**
  * Real NBD clients from Debian packages against the server: nbdinfo and nbdcopy (libnbd-bin),
@@ -65,7 +67,7 @@ class RealClientsTest extends ServerFixture {
 
     @Test
     void aMissingClientFailsNamingThePackage() {
-        org.opentest4j.AssertionFailedError e = org.junit.jupiter.api.Assertions.assertThrows(org.opentest4j.AssertionFailedError.class,
+        AssertionFailedError e = assertThrows(AssertionFailedError.class,
                 () -> require("nbd-no-such-client", "libnbd-bin"));
         assertTrue(e.getMessage().contains("apt-get install -y libnbd-bin"), e.getMessage());
     }

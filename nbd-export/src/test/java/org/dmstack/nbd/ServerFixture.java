@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Random;
 import org.dmstack.block.BlockDeviceRegistry;
 import org.dmstack.block.DevT;
@@ -71,7 +73,7 @@ abstract class ServerFixture {
     /** The bytes of a device's memory at a sector. */
     static byte[] bytesAt(MemDisk disk, long sector, int length) {
         byte[] b = new byte[length];
-        java.lang.foreign.MemorySegment.copy(disk.memory, java.lang.foreign.ValueLayout.JAVA_BYTE, sector * 512, b, 0, length);
+        MemorySegment.copy(disk.memory, ValueLayout.JAVA_BYTE, sector * 512, b, 0, length);
         return b;
     }
 }

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.List;
 import org.dmstack.block.BioOp;
 import org.junit.jupiter.api.Test;
@@ -50,7 +52,7 @@ class TransmissionTest extends ServerFixture {
             assertEquals(Nbd.EINVAL, c.read(3, 0, (32 << 20) + 512).error(), "a read over 32 MiB is invalid");
             byte[] over = new byte[(32 << 20) + 512];
             assertEquals(Nbd.EINVAL, c.write(4, 0, over).error(), "a write over 32 MiB is invalid, and its payload is skipped");
-            assertArrayEquals(java.util.Arrays.copyOf(data, 4096), bytesAt(big, 1, 4096), "nothing of the refused write was written");
+            assertArrayEquals(Arrays.copyOf(data, 4096), bytesAt(big, 1, 4096), "nothing of the refused write was written");
             assertEquals(0, c.read(5, 0, 512).error(), "the connection is still in step");
         }
     }
@@ -253,8 +255,8 @@ class TransmissionTest extends ServerFixture {
             assertEquals(Nbd.REPLY_TYPE_OFFSET_DATA, chunk.type());
             assertEquals(Nbd.REPLY_FLAG_DONE, chunk.flags());
             assertEquals(2, chunk.handle());
-            assertEquals(8192, java.nio.ByteBuffer.wrap(chunk.payload()).getLong());
-            assertArrayEquals(data, java.util.Arrays.copyOfRange(chunk.payload(), 8, chunk.payload().length));
+            assertEquals(8192, ByteBuffer.wrap(chunk.payload()).getLong());
+            assertArrayEquals(data, Arrays.copyOfRange(chunk.payload(), 8, chunk.payload().length));
 
             c.request(0, Nbd.CMD_READ, 3, RAM_SIZE, 512, null);
             RawClient.Chunk error = c.chunk();

@@ -8,7 +8,6 @@ import java.util.Objects;
 import org.dmstack.units.Units;
 import org.dmstack.nfit.Subtable.Capabilities;
 import org.dmstack.nfit.Subtable.ControlRegion;
-import org.dmstack.nfit.Subtable.FlushHint;
 import org.dmstack.nfit.Subtable.MemoryMap;
 import org.dmstack.nfit.Subtable.SpaRange;
 import org.dmstack.nvdimm.Region;
@@ -19,20 +18,21 @@ import org.dmstack.nvdimm.Region;
  * it as an NFIT binary with {@link NfitWriter}, and {@link #platform()} parses that binary back,
  * so emulated and real tables take the same path.
  *
- * <p>Layout, as QEMU: NVDIMM {@code slot} gets device handle slot+1, physical id slot, SPA range
- * index 2(slot+1) and control region index 2(slot+1)+1; its SPA range follows the previous one
- * from {@link #SPA_BASE}; the control region carries vendor 0x8086, device 1, format interface
- * code 0x301 and serial 0x123456+slot. Each NVDIMM also gets a flush hint subtable. The platform
- * capabilities subtable is present only with a persistence setting (highest capability 1; cpu:
- * bits 0 and 1, mem-ctrl: bit 1).
+ * <p>Layout, as QEMU 7.2's nvdimm_build_device_structure: per NVDIMM {@code slot}, in slot order,
+ * one SPA range (index 2(slot+1), flags "add/online only" and "proximity domain valid", memory
+ * attributes WB, plus NV for pmem), one memory-device map (device handle slot+1, physical id 0 as
+ * QEMU leaves it, control region index 2(slot+1)+1, one interleave way) and one control region
+ * (vendor 0x8086, device 1, revision 1, format interface code 0x301, serial 0x123456+slot); SPA
+ * ranges follow each other from {@link #SPA_BASE}. No flush hint subtables (QEMU emits none, so
+ * Linux's pmem advertises no FUA). The platform capabilities subtable is present only with a
+ * persistence setting (highest capability 1; cpu: bits 0 and 1, mem-ctrl: bit 1). Volatile
+ * NVDIMMs are dmstack's own addition: a volatile-memory range GUID, attributes WB only.
  *
  * @param poison address-range-scrub results, as system physical address ranges
  */
 public record EmulatedPlatform(List<Nvdimm> nvdimms, Persistence persistence, List<NfitPlatform.SpaPoison> poison) {
     /** Where the first NVDIMM's SPA range starts (4 GiB, above a small guest's RAM). */
     public static final long SPA_BASE = 0x1_0000_0000L;
-    /** Where the emulated flush hint addresses start (one 4 KiB page per NVDIMM). */
-    public static final long FLUSH_HINT_BASE = 0xFEE0_0000L - 0x10_0000L;
 
     /** What kind of memory an NVDIMM holds. */
     public enum Kind {
@@ -197,12 +197,11 @@ public record EmulatedPlatform(List<Nvdimm> nvdimms, Persistence persistence, Li
             boolean pmem = d.kind() == Kind.PERSISTENT;
             RangeType type = pmem ? RangeType.PERSISTENT_MEMORY : RangeType.VOLATILE_MEMORY;
             long attributes = pmem ? 0x8008 : 0x8; // EFI_MEMORY_WB, plus EFI_MEMORY_NV for pmem
-            out.add(new SpaRange(spaIndex, SpaRange.FLAG_PROXIMITY_VALID, 0, 0, type.guid(), spaStart(slot), d.size(),
-                    attributes, 0));
-            out.add(new MemoryMap(handle, slot, 0, spaIndex, dcrIndex, d.size(), 0, 0, 0, 1, 0, 0));
+            out.add(new SpaRange(spaIndex, SpaRange.FLAG_ADD_ONLINE_ONLY | SpaRange.FLAG_PROXIMITY_VALID, 0, 0, type.guid(),
+                    spaStart(slot), d.size(), attributes, 0));
+            out.add(new MemoryMap(handle, 0, 0, spaIndex, dcrIndex, d.size(), 0, 0, 0, 1, 0, 0));
             out.add(new ControlRegion(dcrIndex, 0x8086, 0x1, 0x1, 0, 0, 0, 0, 0, 0, 0, 0x123456L + slot, 0x301, 0,
                     0, 0, 0, 0, 0, 0, 0));
-            out.add(new FlushHint(handle, 0, List.of(FLUSH_HINT_BASE + (long) slot * Units.PAGE_SIZE)));
         }
         switch (persistence) {
             case NONE -> { }
@@ -247,7 +246,7 @@ public record EmulatedPlatform(List<Nvdimm> nvdimms, Persistence persistence, Li
      * @param backings one per region, null for anonymous memory
      */
     public static EmulatedPlatform describe(Nfit nfit, List<Path> backings, List<NfitPlatform.SpaPoison> poison) {
-        List<SpaRange> ranges = nfit.all(SpaRange.class).stream().filter(s -> s.rangeType().isRegion()).toList();
+        List<SpaRange> ranges = nfit.regionRanges();
         if (backings.size() != ranges.size()) {
             throw new NfitException(ranges.size() + " regions in the table but " + backings.size() + " backings given");
         }

@@ -16,19 +16,20 @@ import org.dmstack.nvdimm.Region;
  *
  * <ul>
  *   <li>{@code -R}: regions: dev, size, align, available_size, max_available_extent, type,
- *       iset_id, [mappings], [badblock_count], [badblocks], persistence_domain, [namespaces].
+ *       [mappings], [badblock_count], [badblocks], persistence_domain ("unknown" without platform
+ *       capabilities), [namespaces]; no iset_id (see {@link #region}).
  *   <li>{@code -D}: dimms: dev, id, handle, phys_id, flag_failed_* / flag_smart_event; with
  *       {@code -R} each region also lists its mappings (dimm, offset, length, position).
  *   <li>{@code -N}: namespaces: dev, mode, [map], size, sector_size, blockdev; nested in their
  *       regions when {@code -R} is given too.
  *   <li>{@code -M}: media errors: badblocks (offset and length in 512-byte sectors, dimms).
- *   <li>{@code -u}: human: sizes as "4.00 GiB (4.29 GB)", ids and offsets as "0x..." strings, and
- *       a single object instead of a one-element array.
+ *   <li>{@code -u}: human: sizes as "4.00 GiB (4.29 GB)", ids and offsets as {@code %#llx}
+ *       strings ("0x1", "0"), and a single object instead of a one-element array.
  * </ul>
- * Numbers are plain JSON numbers; iset_id is a signed 64-bit decimal (json-c's int64, as
- * ndctl's documentation shows it; ndctl built with json-c 0.14+ prints the same bits unsigned),
- * or hex with {@code -u}. A region's type is "pmem" for volatile regions too, as ndctl reports
- * every region with I/O namespaces.
+ * Several lists print as one object ({@code {"dimms":[...],"regions":[...]}}), one list as a bare
+ * array, as list_display decides; with {@code -RN} that is the object form when the last region
+ * has namespaces. A region's type is "pmem" for volatile regions too, as ndctl reports every
+ * region with I/O namespaces.
  */
 public final class NdctlJson {
     /** What to list, as ndctl's -D, -R, -N, -M and -u. */
@@ -96,10 +97,13 @@ public final class NdctlJson {
             if (o.regions()) {
                 if (jregions == null) jregions = new ArrayList<>();
                 Map<String, Object> jr = region(r, nss, o);
+                // filter_region starts a new namespace array per region, but list_display still counts
+                // the last region's: with -RN the object form is printed when the last region has namespaces.
+                jnamespaces = null;
                 if (o.namespaces() && !nss.isEmpty()) {
-                    List<Object> inner = new ArrayList<>();
-                    for (NamespaceInfo.Namespace ns : nss) inner.add(namespace(ns, r, o));
-                    jr.put("namespaces", inner);
+                    jnamespaces = new ArrayList<>();
+                    for (NamespaceInfo.Namespace ns : nss) jnamespaces.add(namespace(ns, r, o));
+                    jr.put("namespaces", jnamespaces);
                 }
                 jregions.add(jr);
             } else if (o.namespaces()) {
@@ -135,7 +139,10 @@ public final class NdctlJson {
         j.put("available_size", size(available, o));
         j.put("max_available_extent", size(available, o));
         j.put("type", "pmem");
-        if (r.isetId() != 0) j.put("iset_id", hex(r.isetId(), o));
+        // No iset_id: ndctl_region_get_interleave_set gives one only for regions of nstype
+        // namespace_pmem, i.e. with label-capable NVDIMMs. dmstack's NVDIMMs, like QEMU's without
+        // label-size, have no label area, so every region is namespace_io (Linux still has the
+        // set_cookie, Region.isetId()).
         if (o.dimms() && !r.mappings().isEmpty()) {
             List<Object> maps = new ArrayList<>();
             for (Region.Mapping m : r.mappings()) {
@@ -162,7 +169,7 @@ public final class NdctlJson {
             }
             j.put("badblocks", jbbs);
         }
-        j.put("persistence_domain", r.persistenceDomain().ndctlName());
+        j.put("persistence_domain", persistenceDomain(r));
         return j;
     }
 
@@ -229,8 +236,19 @@ public final class NdctlJson {
         return o.human() ? humanSize(bytes) : bytes;
     }
 
+    /**
+     * ndctl_region_get_persistence_domain reads the region's sysfs persistence_domain; anything but
+     * the two words Linux writes (an empty file when the NFIT has no capabilities) is "unknown".
+     */
+    static String persistenceDomain(Region r) {
+        String sysfs = r.persistenceDomain().sysfsName();
+        return sysfs.isEmpty() ? "unknown" : sysfs;
+    }
+
+    /** util_json_object_hex: a number, or with -u C's {@code %#llx} (so 0 is "0", not "0x0"). */
     private static Object hex(long value, Options o) {
-        return o.human() ? "0x" + Long.toHexString(value) : value;
+        if (!o.human()) return value;
+        return value == 0 ? "0" : "0x" + Long.toHexString(value);
     }
 
     /** ndctl's display_size (from mdadm): bytes, or "x.xx MiB (y.yy MB)" / "x.xx GiB (y.yy GB)". */

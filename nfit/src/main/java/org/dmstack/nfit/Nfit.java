@@ -9,7 +9,8 @@ import java.util.Optional;
  * each with the offset and length it had in the table. Made by {@link NfitParser}; written by
  * {@link NfitWriter}.
  *
- * @param warnings what the parser skipped (unknown subtable types, trailing bytes), as sentences
+ * @param warnings what the parser skipped (unknown subtable types, trailing bytes, empty SPA
+ *     ranges, memory-device maps naming no range of the table), as sentences
  */
 public record Nfit(Header header, long reserved, List<Entry> entries, List<String> warnings) {
     /** Size of the ACPI table header. */
@@ -48,6 +49,24 @@ public record Nfit(Header header, long reserved, List<Entry> entries, List<Strin
     /** The entries of one kind, in table order. */
     public List<Entry> entriesOf(Class<? extends Subtable> kind) {
         return entries.stream().filter(e -> kind.isInstance(e.subtable())).toList();
+    }
+
+    /**
+     * The SPA ranges that become regions, in table order: of the persistent or volatile kind, and
+     * not empty (Linux skips a range of length 0).
+     */
+    public List<Subtable.SpaRange> regionRanges() {
+        return all(Subtable.SpaRange.class).stream().filter(s -> s.rangeType().isRegion() && s.length() != 0).toList();
+    }
+
+    /**
+     * The memory-device maps Linux uses, in table order: those naming no SPA range (index 0) or one
+     * the table has; a map naming an index no range has is skipped.
+     */
+    public List<Subtable.MemoryMap> memoryMaps() {
+        return all(Subtable.MemoryMap.class).stream()
+                .filter(m -> m.rangeIndex() == 0 || spaRange(m.rangeIndex()).isPresent())
+                .toList();
     }
 
     public Optional<Subtable.SpaRange> spaRange(int rangeIndex) {

@@ -182,6 +182,10 @@ public final class NfitDump {
     private void summary(Nfit nfit) {
         out.append("\nSummary:\n");
         for (SpaRange r : nfit.all(SpaRange.class)) {
+            if (r.length() == 0) {
+                out.append(String.format("    SPA range %d: %s, empty (skipped)%n", r.rangeIndex(), r.rangeType().description()));
+                continue;
+            }
             out.append(String.format("    SPA range %d: %s, 0x%x-0x%x (%s)%n", r.rangeIndex(), r.rangeType().description(),
                     r.address(), r.address() + r.length() - 1, Units.humanSize(r.length())));
         }

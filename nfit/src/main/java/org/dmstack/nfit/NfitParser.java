@@ -31,9 +31,10 @@ import org.slf4j.LoggerFactory;
  * <p>A table that cannot be used raises {@link NfitException} naming the offset and the reason:
  * wrong signature; header length larger than the data or smaller than the NFIT header; bad
  * checksum; a table truncated inside a subtable header; a subtable of length 0, running past the
- * end, or shorter than its type's minimum; and, across subtables, an SPA range of length 0,
- * duplicate or overlapping SPA ranges, or a memory-device map naming a missing SPA range. The
- * parser only reads forward, by at least 4 bytes a subtable, so it always ends.
+ * end, or shorter than its type's minimum; and, across subtables, duplicate, wrapping or
+ * overlapping SPA ranges. Where Linux is lenient, so is the parser: an SPA range of length 0 and
+ * a memory-device map naming a missing SPA range are kept in the table but skipped, with a
+ * warning. The parser only reads forward, by at least 4 bytes a subtable, so it always ends.
  */
 public final class NfitParser {
     private static final Logger LOG = LoggerFactory.getLogger(NfitParser.class);
@@ -104,9 +105,7 @@ public final class NfitParser {
             }
             int min = Subtable.minimumLength(type);
             if (min < 0) {
-                String w = String.format("offset 0x%x: unknown subtable type %d (length %d) skipped", off, type, slen);
-                LOG.warn("NFIT {}", w);
-                warnings.add(w);
+                warn(warnings, String.format("offset 0x%x: unknown subtable type %d (length %d) skipped", off, type, slen));
                 byte[] body = new byte[slen - 4];
                 System.arraycopy(data, off + 4, body, 0, body.length);
                 entries.add(new Nfit.Entry(off, slen, new Unknown(type, body)));
@@ -119,9 +118,8 @@ public final class NfitParser {
             }
             off += slen;
         }
-        Nfit nfit = new Nfit(header, reserved, entries, warnings);
-        validate(nfit);
-        return nfit;
+        validate(entries, warnings);
+        return new Nfit(header, reserved, entries, warnings);
     }
 
     private static String describe(int type) {
@@ -180,24 +178,32 @@ public final class NfitParser {
         };
     }
 
-    /** Checks across subtables: the SPA ranges and what the memory-device maps name. */
-    private static void validate(Nfit nfit) {
+    /**
+     * Checks across subtables. Structural damage is refused: a range wrapping the address space,
+     * duplicate or overlapping SPA ranges. What Linux's nfit driver only skips is skipped here too,
+     * with a warning: an SPA range of length 0 (acpi_nfit_register_region: "invalid length") and a
+     * memory-device map naming an SPA range index the table does not have (__nfit_mem_init finds
+     * no range for it). {@link Nfit#regionRanges()} and {@link Nfit#memoryMaps()} leave them out.
+     */
+    private static void validate(List<Nfit.Entry> entries, List<String> warnings) {
         Map<Integer, Nfit.Entry> byIndex = new HashMap<>();
-        List<Nfit.Entry> spas = nfit.entriesOf(SpaRange.class);
-        for (Nfit.Entry e : spas) {
-            SpaRange s = (SpaRange) e.subtable();
-            if (s.length() == 0) {
-                throw new NfitException(e.offset(), "SPA range index " + s.rangeIndex() + " has length 0");
-            }
-            if (Long.compareUnsigned(s.address() + s.length() - 1, s.address()) < 0) {
-                throw new NfitException(e.offset(), String.format("SPA range index %d at 0x%x with length 0x%x wraps "
-                        + "past the top of the address space", s.rangeIndex(), s.address(), s.length()));
-            }
+        List<Nfit.Entry> spas = new ArrayList<>();
+        for (Nfit.Entry e : entries) {
+            if (!(e.subtable() instanceof SpaRange s)) continue;
             Nfit.Entry first = byIndex.putIfAbsent(s.rangeIndex(), e);
             if (first != null) {
                 throw new NfitException(e.offset(), String.format("duplicate SPA range index %d (already used by the "
                         + "SPA range at offset 0x%x)", s.rangeIndex(), first.offset()));
             }
+            if (s.length() == 0) {
+                warn(warnings, String.format("offset 0x%x: SPA range index %d has length 0; skipped", e.offset(), s.rangeIndex()));
+                continue;
+            }
+            if (Long.compareUnsigned(s.address() + s.length() - 1, s.address()) < 0) {
+                throw new NfitException(e.offset(), String.format("SPA range index %d at 0x%x with length 0x%x wraps "
+                        + "past the top of the address space", s.rangeIndex(), s.address(), s.length()));
+            }
+            spas.add(e);
         }
         for (int i = 0; i < spas.size(); i++) {
             SpaRange a = (SpaRange) spas.get(i).subtable();
@@ -212,13 +218,17 @@ public final class NfitParser {
                 }
             }
         }
-        for (Nfit.Entry e : nfit.entriesOf(MemoryMap.class)) {
-            MemoryMap m = (MemoryMap) e.subtable();
-            if (m.rangeIndex() != 0 && !byIndex.containsKey(m.rangeIndex())) {
-                throw new NfitException(e.offset(), String.format("memory device map (handle 0x%x) names SPA range "
-                        + "index %d, but no SPA range has that index", m.deviceHandle(), m.rangeIndex()));
+        for (Nfit.Entry e : entries) {
+            if (e.subtable() instanceof MemoryMap m && m.rangeIndex() != 0 && !byIndex.containsKey(m.rangeIndex())) {
+                warn(warnings, String.format("offset 0x%x: memory device map (handle 0x%x) names SPA range index %d, but no "
+                        + "SPA range has that index; skipped", e.offset(), m.deviceHandle(), m.rangeIndex()));
             }
         }
+    }
+
+    private static void warn(List<String> warnings, String warning) {
+        LOG.warn("NFIT {}", warning);
+        warnings.add(warning);
     }
 
     static int u8(ByteBuffer b, int o) {

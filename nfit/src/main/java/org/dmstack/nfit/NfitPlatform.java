@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.dmstack.units.Units;
 import org.dmstack.nfit.Subtable.ControlRegion;
@@ -26,7 +27,9 @@ import org.slf4j.LoggerFactory;
  * A platform as Linux's nfit driver sees it: a parsed NFIT plus where each region's bytes live
  * and the address-range-scrub results. It turns every SPA range of the persistent- or
  * volatile-memory kind into a {@link Region} (in table order: region0, region1, ...) and every
- * NVDIMM named by a memory-device map into a {@link Dimm} (nmem0, nmem1, ...).
+ * NVDIMM named by a memory-device map into a {@link Dimm} (nmem0, nmem1, ... in ascending device
+ * handle order, as Linux sorts them). Empty ranges and maps naming no range of the table are
+ * skipped (see {@link NfitParser}).
  *
  * <p>Per region: the size and start come from the SPA range; the mappings from the memory-device
  * maps naming it (DPA offset, length, and position = rank by region offset, as Linux); the
@@ -110,7 +113,7 @@ public final class NfitPlatform {
         this.backings = List.copyOf(backings);
         this.poison = List.copyOf(poison);
         this.firstRegionId = firstRegionId;
-        this.regionRanges = nfit.all(SpaRange.class).stream().filter(s -> s.rangeType().isRegion()).toList();
+        this.regionRanges = nfit.regionRanges();
         this.dimms = buildDimms(firstDimmId);
         checkBackings();
         warnStrayPoison();
@@ -209,8 +212,9 @@ public final class NfitPlatform {
     }
 
     private List<Dimm> buildDimms(int firstDimmId) {
-        Map<Long, List<MemoryMap>> byHandle = new LinkedHashMap<>();
-        for (MemoryMap m : nfit.all(MemoryMap.class)) byHandle.computeIfAbsent(m.deviceHandle(), h -> new ArrayList<>()).add(m);
+        // Linux sorts its NVDIMMs by device handle (nfit_mem_cmp) before registering them as nmem0, nmem1...
+        Map<Long, List<MemoryMap>> byHandle = new TreeMap<>(Long::compareUnsigned);
+        for (MemoryMap m : nfit.memoryMaps()) byHandle.computeIfAbsent(m.deviceHandle(), h -> new ArrayList<>()).add(m);
         List<Dimm> out = new ArrayList<>();
         int id = firstDimmId;
         for (Map.Entry<Long, List<MemoryMap>> e : byHandle.entrySet()) {
@@ -269,7 +273,7 @@ public final class NfitPlatform {
                         + "aligned to the %d-byte page; a region must be whole pages", s.rangeIndex(), s.address(),
                         s.length(), Units.PAGE_SIZE));
             }
-            List<MemoryMap> maps = nfit.all(MemoryMap.class).stream().filter(m -> m.rangeIndex() == s.rangeIndex()).toList();
+            List<MemoryMap> maps = nfit.memoryMaps().stream().filter(m -> m.rangeIndex() == s.rangeIndex()).toList();
             List<MemoryMap> byOffset = maps.stream().sorted(Comparator.comparingLong(MemoryMap::regionOffset)).toList();
             List<Region.Mapping> mappings = new ArrayList<>();
             LinkedHashSet<Long> hints = new LinkedHashSet<>();

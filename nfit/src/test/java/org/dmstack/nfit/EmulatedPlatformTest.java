@@ -35,7 +35,8 @@ class EmulatedPlatformTest {
         assertTrue(r0.needsCacheWriteback(), "ADR only: CPU caches must be written back");
         assertEquals(1, r0.interleaveWays());
         assertEquals(List.of(new Region.Mapping("nmem0", 1, 0, 4L << 30, 0)), r0.mappings());
-        assertEquals(List.of(EmulatedPlatform.FLUSH_HINT_BASE), r0.flushHints());
+        assertEquals(List.of(), r0.flushHints(), "QEMU emits no flush hint subtables");
+        assertFalse(r0.hasFlush());
 
         Region r1 = regions.get(1);
         assertEquals(0x2_0000_0000L, r1.spaStart());
@@ -83,7 +84,6 @@ class EmulatedPlatformTest {
                     "available_size":4294967296,
                     "max_available_extent":4294967296,
                     "type":"pmem",
-                    "iset_id":10248187106440278,
                     "persistence_domain":"memory_controller"
                   },
                   {
@@ -93,7 +93,6 @@ class EmulatedPlatformTest {
                     "available_size":4294967296,
                     "max_available_extent":4294967296,
                     "type":"pmem",
-                    "iset_id":10248195696374871,
                     "persistence_domain":"memory_controller"
                   },
                   {
@@ -107,6 +106,30 @@ class EmulatedPlatformTest {
                   }
                 ]
                 """, NdctlJson.list(e.platform(), NamespaceInfo.NONE, "-R"));
+    }
+
+    /**
+     * QEMU 7.2's nvdimm_build_device_structure: per NVDIMM, in slot order, an SPA range
+     * (nvdimm_build_structure_spa), a memory-device map (_memdev: handle slot+1, physical id left
+     * 0, one interleave way) and a control region (_dcr: Intel vendor, device 1, revision 1, serial
+     * 0x123456+slot, format 0x301); then the platform capabilities only with a persistence
+     * (_caps, highest capability 31 - clz32(capabilities)). No flush hints.
+     */
+    @Test
+    void subtablesAreWhatQemuBuilds() {
+        EmulatedPlatform e = EmulatedPlatform.fromConfig(List.of("pmem:64M:/data/a", "pmem:32M:/data/b"), "mem-ctrl", List.of());
+        java.util.UUID pm = RangeType.PERSISTENT_MEMORY.guid();
+        assertEquals(List.of(
+                new Subtable.SpaRange(2, 3, 0, 0, pm, 0x1_0000_0000L, 64L << 20, 0x8008, 0),
+                new Subtable.MemoryMap(1, 0, 0, 2, 3, 64L << 20, 0, 0, 0, 1, 0, 0),
+                new Subtable.ControlRegion(3, 0x8086, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0x123456, 0x301, 0, 0, 0, 0, 0, 0, 0, 0),
+                new Subtable.SpaRange(4, 3, 0, 0, pm, 0x1_0400_0000L, 32L << 20, 0x8008, 0),
+                new Subtable.MemoryMap(2, 0, 0, 4, 5, 32L << 20, 0, 0, 0, 1, 0, 0),
+                new Subtable.ControlRegion(5, 0x8086, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0x123457, 0x301, 0, 0, 0, 0, 0, 0, 0, 0),
+                new Subtable.Capabilities(1, 0, Subtable.Capabilities.MEMORY_FLUSH, 0)), e.subtables());
+        List<Subtable> none = EmulatedPlatform.fromConfig(List.of("pmem:64M:/data/a"), "", List.of()).subtables();
+        assertEquals(List.of(Subtable.SpaRange.class, Subtable.MemoryMap.class, Subtable.ControlRegion.class),
+                none.stream().map(Object::getClass).toList());
     }
 
     @Test

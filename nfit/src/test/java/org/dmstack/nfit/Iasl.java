@@ -3,6 +3,7 @@ package org.dmstack.nfit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -28,7 +29,7 @@ final class Iasl {
     /** iasl from the PATH, or a test failure naming the package to install. */
     static Iasl require() {
         String path = System.getenv().getOrDefault("PATH", "");
-        for (String dir : path.split(java.io.File.pathSeparator)) {
+        for (String dir : path.split(File.pathSeparator)) {
             if (dir.isEmpty()) continue;
             Path p = Path.of(dir, "iasl");
             if (Files.isExecutable(p)) return new Iasl(p);

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -130,7 +131,7 @@ class IaslTest {
 
         // iasl compiles its own disassembly back to our bytes (it stamps its own compiler id and revision).
         byte[] recompiled = iasl.compile(dir, "recompiled", new String(
-                java.nio.file.Files.readAllBytes(dir.resolve("emulated.dsl")), StandardCharsets.ISO_8859_1));
+                Files.readAllBytes(dir.resolve("emulated.dsl")), StandardCharsets.ISO_8859_1));
         assertEquals(table.length, recompiled.length);
         byte[] a = table.clone();
         byte[] b = recompiled.clone();

@@ -174,11 +174,21 @@ class NfitParserBadInputTest {
         assertTrue(NfitDump.dump(nfit).contains("Warning: offset 0x"));
     }
 
+    /**
+     * Linux's __nfit_mem_init finds no SPA range for such a map and skips it; the rest of the table
+     * is used as usual. The map stays in the table (and the dump), with a warning.
+     */
     @Test
-    void memoryDeviceMapNamingAMissingSpaRange() {
-        byte[] t = table(pmem(1, 0x100000000L, 1 << 20), new MemoryMap(0x21, 0, 0, 7, 0, 1 << 20, 0, 0, 0, 1, 0, 0));
-        rejects(t, FIRST + SpaRange.LENGTH,
-                "memory device map (handle 0x21) names SPA range index 7, but no SPA range has that index");
+    void memoryDeviceMapNamingAMissingSpaRangeIsSkippedWithAWarning() {
+        byte[] t = table(pmem(1, 0x100000000L, 1 << 20), new MemoryMap(0x21, 0, 0, 7, 0, 1 << 20, 0, 0, 0, 1, 0, 0),
+                new MemoryMap(0x22, 0, 0, 1, 0, 1 << 20, 0, 0, 0, 1, 0, 0));
+        Nfit nfit = NfitParser.parse(t);
+        assertEquals(List.of(String.format("offset 0x%x: memory device map (handle 0x21) names SPA range index 7, but no SPA "
+                + "range has that index; skipped", FIRST + SpaRange.LENGTH)), nfit.warnings());
+        assertEquals(2, nfit.all(MemoryMap.class).size());
+        NfitPlatform p = new NfitPlatform(nfit, List.of(Region.Backing.file(Path.of("r0"), true)), List.of());
+        assertEquals(List.of(0x22L), p.dimms().stream().map(NfitPlatform.Dimm::handle).toList());
+        assertEquals(List.of(new Region.Mapping("nmem0", 0x22, 0, 1 << 20, 0)), p.regions().getFirst().mappings());
     }
 
     @Test
@@ -197,10 +207,26 @@ class NfitParserBadInputTest {
                 .all(SpaRange.class).size());
     }
 
+    /** acpi_nfit_register_region skips a range of length 0; every other range still becomes a region. */
     @Test
-    void spaRangeOfLengthZero() {
-        rejects(table(pmem(1, 0x100000000L, 1 << 20), pmem(2, 0x200000000L, 0)), FIRST + SpaRange.LENGTH,
-                "SPA range index 2 has length 0");
+    void spaRangeOfLengthZeroIsSkippedWithAWarning() {
+        Nfit nfit = NfitParser.parse(table(pmem(1, 0x100000000L, 1 << 20), pmem(2, 0x100000000L, 0), pmem(3, 0x200000000L, 1 << 20)));
+        assertEquals(List.of(String.format("offset 0x%x: SPA range index 2 has length 0; skipped", FIRST + SpaRange.LENGTH)),
+                nfit.warnings());
+        NfitPlatform p = new NfitPlatform(nfit, List.of(Region.Backing.file(Path.of("r0"), true),
+                Region.Backing.file(Path.of("r1"), true)), List.of());
+        assertEquals(List.of(0x100000000L, 0x200000000L), p.regions().stream().map(Region::spaStart).toList());
+        assertEquals(List.of("region0", "region1"), p.regions().stream().map(Region::name).toList());
+        String dump = NfitDump.dump(nfit);
+        assertTrue(dump.contains("    SPA range 2: Persistent Memory, empty (skipped)\n"), dump);
+        assertTrue(dump.contains("    Warning: offset 0x60: SPA range index 2 has length 0; skipped\n"), dump);
+    }
+
+    /** Structural damage stays a refusal, whether or not an empty range is around. */
+    @Test
+    void anEmptyRangeDoesNotHideADuplicateIndex() {
+        rejects(table(pmem(2, 0x100000000L, 0), pmem(2, 0x200000000L, 1 << 20)), FIRST + SpaRange.LENGTH,
+                "duplicate SPA range index 2 (already used by the SPA range at offset 0x28)");
     }
 
     @Test

@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import org.dmstack.block.Bio;
 import org.dmstack.block.BlkStatus;
@@ -47,10 +49,10 @@ class PmemEndToEndTest {
             assertEquals("0", p2.attributes().read("dax/write_cache"), "volatile: nothing to flush");
 
             byte[] data = new byte[8192];
-            java.util.Arrays.fill(data, (byte) 0x3c);
+            Arrays.fill(data, (byte) 0x3c);
             assertEquals(data.length, FsDax.write(p1.dax(), 1 << 20, IovIter.iovec(data)));
             byte[] back = new byte[8192];
-            Bio read = Bio.read((1 << 20) / 512, java.lang.foreign.MemorySegment.ofArray(back));
+            Bio read = Bio.read((1 << 20) / 512, MemorySegment.ofArray(back));
             p1.submit(read);
             assertEquals(BlkStatus.OK, read.await());
             assertArrayEquals(data, back);

@@ -1,5 +1,6 @@
 package org.dmstack.pmem;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -110,7 +111,7 @@ public class Pmem implements MediaErrorListener, AutoCloseable {
         return true;
     }
 
-    private PmemDevice make(String name, Region region, java.nio.file.Path file, long size, boolean create, boolean volatileMemory,
+    private PmemDevice make(String name, Region region, Path file, long size, boolean create, boolean volatileMemory,
             boolean daxWriteCache) {
         if (closed) throw new IllegalStateException("pmem: the driver is closed");
         BlockDevice other = registry.lookup(name);

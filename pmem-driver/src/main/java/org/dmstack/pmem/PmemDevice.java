@@ -8,6 +8,7 @@ import java.util.concurrent.locks.LockSupport;
 import org.dmstack.block.BadBlocks;
 import org.dmstack.block.Bio;
 import org.dmstack.block.BioFlag;
+import org.dmstack.block.BioOp;
 import org.dmstack.block.BlkStatus;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.DevT;
@@ -32,8 +33,9 @@ import org.dmstack.nvdimm.Region;
  *   <li>Block path: READ fails with IOERR over a bad sector (and stops at poison it did not know
  *       of); WRITE clears the poison and bad-block entries of the sectors it covers; FLUSH and
  *       PREFLUSH force what block writes wrote since the last flush ({@link DirtyRanges}), FUA
- *       forces the written range (the block queue's write
- *       cache is "write back"). WRITE_ZEROES writes zeros; DISCARD is not supported.
+ *       forces the written range (the block queue's write cache is "write back"; FUA is
+ *       advertised only when the region has flush hints, otherwise the block layer sends FUA
+ *       writes as a write and a flush). WRITE_ZEROES writes zeros; DISCARD is not supported.
  *   <li>DAX path: direct_access gives every page from pgoff up to the end or the first bad page
  *       (EIO when pgoff itself is bad); copy_from_iter is the flushcache copy when the DAX write
  *       cache is on and a plain copy when it is off; copy_to_iter is machine-check safe; flush
@@ -73,8 +75,9 @@ public final class PmemDevice {
         this.dirty = memory.isMapped() ? new DirtyRanges(size) : null;
         this.pfnBase = (region != null && region.spaStart() != 0 ? region.spaStart() : memory.address()) >>> Units.PAGE_SHIFT;
         this.disk = GenDisk.builder(name, devt, size >> Units.SECTOR_SHIFT, this::submitBio)
-                .limits(QueueLimits.of(Units.SECTOR_SIZE, Units.PAGE_SIZE))
-                .writeCache(true, true)
+                .limits(QueueLimits.of(Units.SECTOR_SIZE, Units.PAGE_SIZE).setMaxHwSectors(QueueLimits.UNLIMITED))
+                // pmem_attach_disk: FUA only when nvdimm_has_flush; the block layer turns other FUA writes into write + flush.
+                .writeCache(true, region != null && region.hasFlush())
                 .dax(new Dax(), daxWriteCache)
                 .badBlocks(badBlocks)
                 .build();
@@ -195,7 +198,7 @@ public final class PmemDevice {
         long sector = bio.sector();
         long offset = sector << Units.SECTOR_SHIFT;
         long bytes = bio.size();
-        if (bio.hasFlag(BioFlag.PREFLUSH) || bio.op() == org.dmstack.block.BioOp.FLUSH) flush();
+        if (bio.hasFlag(BioFlag.PREFLUSH) || bio.op() == BioOp.FLUSH) flush();
         BlkStatus status = switch (bio.op()) {
             case FLUSH -> BlkStatus.OK;
             case READ -> read(sector, bio.data());

@@ -7,7 +7,9 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.HexFormat;
 import java.util.List;
 import org.dmstack.block.Bio;
@@ -60,7 +62,7 @@ class PmemPersistenceTest {
     void anExistingFileKeepsItsContentsAndALargerFileIsFine() throws Exception {
         Path file = dir.resolve("big.img");
         byte[] data = Io.pattern(4096, 5);
-        try (FileChannel ch = FileChannel.open(file, java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE)) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             ch.write(ByteBuffer.wrap(data), 4096);
             ch.truncate(1 << 20);
             ch.write(ByteBuffer.wrap(new byte[1]), (1 << 20) - 1);
@@ -70,7 +72,7 @@ class PmemPersistenceTest {
             assertEquals(512L << 10, dev.sizeBytes());
             assertArrayEquals(data, Io.read(dev.device(), 8, 4096));
         }
-        assertEquals(1L << 20, java.nio.file.Files.size(file));
+        assertEquals(1L << 20, Files.size(file));
     }
 
     private static byte[] readFile(Path file, long offset, int length) throws IOException {

@@ -92,7 +92,7 @@ class PmemWriteCacheTest {
     @Test
     void blockFlushAndFuaForceTheMappingUnlessTheQueueIsWriteThrough() {
         BlockDevice dev = device("c.img").device();
-        assertEquals("1", dev.attributes().read("queue/fua"));
+        assertEquals("0", dev.attributes().read("queue/fua"), "no region, no DIMMs: nvdimm_has_flush cannot tell");
         long before = Memory.forces();
         Io.write(dev, 0, Io.pattern(4096, 1));
         assertEquals(before, Memory.forces(), "a plain write only reaches the cache");
@@ -101,7 +101,7 @@ class PmemWriteCacheTest {
         Io.write(dev, 8, Io.pattern(4096, 2), BioFlag.FUA);
         assertEquals(before + 2, Memory.forces());
         Io.write(dev, 16, Io.pattern(4096, 3), BioFlag.PREFLUSH, BioFlag.FUA);
-        assertEquals(before + 3, Memory.forces(), "the preflush finds nothing unforced (the FUA write forced itself)");
+        assertEquals(before + 3, Memory.forces(), "the preflush finds nothing unforced (the flush after the FUA write forced it)");
 
         dev.attributes().write("queue/write_cache", "write through");
         Io.write(dev, 32, Io.pattern(4096, 5));
@@ -138,5 +138,63 @@ class PmemWriteCacheTest {
         assertEquals(forces + 4, Memory.forces());
         assertEquals(bytes + 5 * 65536, Memory.forcedBytes());
         assertArrayEquals(Io.pattern(8192, 3), Io.read(dev, (32 << 20) >> 9, 8192));
+    }
+
+    private Region regionWithDimms(int id, String file, List<Long> flushHints) {
+        Region r = Io.persistent(id, dir.resolve(file), 1 << 20);
+        return new Region(r.name(), r.id(), r.type(), r.spaStart(), r.size(), r.backing(), r.persistenceDomain(), 1,
+                List.of(new Region.Mapping("nmem0", 1, 0, 1 << 20, 0)), flushHints, 0, List.of());
+    }
+
+    /**
+     * pmem_attach_disk: fua = nvdimm_has_flush(region), which is 1 only when a DIMM of the region
+     * has flush hint addresses; QEMU's NFIT has none, so its pmem has queue/fua 0 and still a
+     * write-back queue. A FUA write is then made durable by blk-flush as the write and a flush
+     * after it (one force of what was written), and with FUA by forcing the written range.
+     */
+    @Test
+    void fuaOnlyWhenTheRegionHasFlushHintsAndFuaWritesAreDurableEitherWay() {
+        BlockDevice hinted = pmem.addRegion(regionWithDimms(3, "h.img", List.of(0xc0000000L))).device();
+        assertEquals("1", hinted.attributes().read("queue/fua"));
+        BlockDevice qemu = pmem.addRegion(regionWithDimms(4, "q.img", List.of())).device();
+        assertEquals("0", qemu.attributes().read("queue/fua"));
+        assertEquals("write back", qemu.attributes().read("queue/write_cache"));
+
+        for (BlockDevice dev : List.of(hinted, qemu)) {
+            long before = Memory.forces();
+            Io.write(dev, 8, Io.pattern(4096, 5), BioFlag.FUA);
+            assertEquals(before + 1, Memory.forces(), dev.name() + ": the FUA write is forced before it completes");
+            Io.write(dev, 16, Io.pattern(4096, 6));
+            assertEquals(before + 1, Memory.forces(), dev.name() + ": a plain write is not");
+        }
+    }
+
+    /**
+     * The queue attributes Linux 6.1 shows for pmem: pmem_attach_disk sets the physical block size
+     * to a page and blk_queue_max_hw_sectors(UINT_MAX), which leaves max_sectors at
+     * BLK_DEF_MAX_SECTORS; no discard, no write-zeroes, not rotational (blk-sysfs.c formats).
+     */
+    @Test
+    void queueAttributesAreLinuxs() {
+        BlockDevice dev = pmem.addRegion(regionWithDimms(5, "s.img", List.of())).device();
+        String[][] expected = {
+            {"alignment_offset", "0"},
+            {"discard_alignment", "0"},
+            {"queue/logical_block_size", "512"},
+            {"queue/physical_block_size", "4096"},
+            {"queue/minimum_io_size", "4096"},
+            {"queue/optimal_io_size", "0"},
+            {"queue/rotational", "0"},
+            {"queue/chunk_sectors", "0"},
+            {"queue/discard_granularity", "0"},
+            {"queue/discard_max_bytes", "0"},
+            {"queue/discard_max_hw_bytes", "0"},
+            {"queue/write_zeroes_max_bytes", "0"},
+            {"queue/max_sectors_kb", "1280"},
+            {"queue/max_hw_sectors_kb", "2147483647"},
+            {"queue/fua", "0"},
+            {"queue/write_cache", "write back"},
+        };
+        for (String[] e : expected) assertEquals(e[1], dev.attributes().read(e[0]), e[0]);
     }
 }

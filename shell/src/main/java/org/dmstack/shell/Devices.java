@@ -4,14 +4,14 @@ import org.dmstack.block.BlockDevice;
 import org.dmstack.block.BlockDeviceRegistry;
 
 /** Finding devices the way a Linux user names them. */
-final class Devices {
+public final class Devices {
     private Devices() {}
 
     /**
      * A device by "ram0", "/dev/ram0", "dm-0", "major:minor", or a mapped device's name
      * ("lv0", "/dev/mapper/lv0"); null when there is none.
      */
-    static BlockDevice find(BlockDeviceRegistry registry, String path) {
+    public static BlockDevice find(BlockDeviceRegistry registry, String path) {
         BlockDevice d = registry.lookup(path);
         if (d != null) return d;
         String dmName = path.startsWith("/dev/mapper/") ? path.substring(12) : path.startsWith("/dev/") ? path.substring(5) : path;
@@ -19,10 +19,5 @@ final class Devices {
             if (each.attributes().has("dm/name") && each.attributes().read("dm/name").equals(dmName)) return each;
         }
         return null;
-    }
-
-    /** What lsblk calls a device: the dm name for mapped devices, else the kernel name. */
-    static String displayName(BlockDevice d) {
-        return d.attributes().has("dm/name") ? d.attributes().read("dm/name") : d.name();
     }
 }

@@ -5,42 +5,35 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
+import org.dmstack.block.BlockDevice;
+import org.dmstack.block.DevT;
+import org.dmstack.dm.DeviceInfo;
 import org.dmstack.dm.DeviceMapper;
 import org.dmstack.dm.DmException;
-import org.dmstack.dm.MappedDevice;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
- * {@code dmsetup}: the device-mapper control commands, with dmsetup's output.
+ * {@code dmsetup}: the device-mapper control commands, with dmsetup's output. Device-mapper
+ * returns data; {@link DmsetupOutput} and {@link DmsetupReport} print it as dmsetup does.
  *
  * <pre>
  * dmsetup create lv0 --table '0 2048 linear ram0 0'
  * dmsetup ls --tree
+ * dmsetup info -c -o name,attr,devnos_used
  * </pre>
  */
 public final class Dmsetup {
-    public static final String USAGE = """
-            Usage:
-            dmsetup
-                    create <dev_name> [--uuid <uuid>] [--notable | --table <table> | <table_file>]
-                    load <dev_name> [--table <table> | <table_file>]
-                    clear <dev_name>
-                    suspend <dev_name>
-                    resume <dev_name>
-                    remove <dev_name>
-                    rename <dev_name> <new_name>
-                    message <dev_name> <sector> <message>
-                    ls [--tree]
-                    info [<dev_name>]
-                    deps [<dev_name>]
-                    status [<dev_name>]
-                    table [--inactive] [<dev_name>]
-                    targets
-            """;
-
     private final DeviceMapper dm;
     private final Path cwd;
+    private PrintStream out;
 
     /** @param cwd the folder relative table file names are read from */
     public Dmsetup(DeviceMapper dm, Path cwd) {
@@ -50,139 +43,285 @@ public final class Dmsetup {
 
     /** Runs one dmsetup command line (without the word "dmsetup"), printing to {@code out}. */
     public void run(List<String> args, PrintStream out) {
-        if (args.isEmpty()) throw CommandException.usage("dmsetup: no command given", USAGE);
-        String command = args.getFirst();
-        List<String> rest = new ArrayList<>(args.subList(1, args.size()));
+        this.out = out;
+        CommandLine cl = commandLine();
         try {
-            switch (command) {
-                case "create" -> create(rest);
-                case "load", "reload" -> load(rest);
-                case "clear" -> dm.clear(oneName(command, rest));
-                case "suspend" -> dm.suspend(oneName(command, rest));
-                case "resume" -> dm.resume(oneName(command, rest));
-                case "remove" -> dm.remove(oneName(command, rest));
-                case "rename" -> {
-                    if (rest.size() != 2) throw CommandException.usage("dmsetup rename: expected <dev_name> <new_name>", USAGE);
-                    dm.rename(rest.get(0), rest.get(1));
-                }
-                case "message" -> message(rest, out);
-                case "ls" -> ls(rest, out);
-                case "info" -> eachDevice(command, rest, out, name -> dm.info(name), "\n", false);
-                case "deps" -> eachDevice(command, rest, out, name -> dm.deps(name), "", true);
-                case "status" -> eachDevice(command, rest, out, name -> dm.status(name), "", true);
-                case "table" -> table(rest, out);
-                case "targets" -> {
-                    noArgs(command, rest);
-                    out.print(dm.targets());
-                }
-                default -> throw CommandException.usage("dmsetup: unknown command '" + command + "'", USAGE);
-            }
+            Cli.run(cl, args, out);
         } catch (DmException e) {
             throw new CommandException("device-mapper: " + e.getMessage() + "\nCommand failed.", e);
         }
     }
 
-    private void create(List<String> args) {
-        String uuid = takeOption(args, "--uuid");
-        boolean notable = args.remove("--notable");
-        String table = tableArgument("create", args, !notable);
-        if (args.size() != 1) throw CommandException.usage("dmsetup create: expected one <dev_name>, got " + args, USAGE);
-        dm.create(args.getFirst(), uuid, table);
+    private CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Root());
+        cl.addSubcommand(new Create());
+        cl.addSubcommand(new Load());
+        add(cl, "clear", "Destroy the inactive table.", new NameOnly(dm::clear));
+        add(cl, "suspend", "Suspend the device: I/O waits until resume.", new NameOnly(dm::suspend));
+        add(cl, "resume", "Swap in the inactive table, if any, and let I/O go on.", new NameOnly(dm::resume));
+        add(cl, "remove", "Remove the device.", new NameOnly(dm::remove));
+        cl.addSubcommand(new Rename());
+        cl.addSubcommand(new Message());
+        cl.addSubcommand(new Ls());
+        cl.addSubcommand(new Info());
+        add(cl, "deps", "Show the devices the live table uses.", new EachDevice(name -> DmsetupOutput.deps(dm.deps(name)), true));
+        add(cl, "status", "Show the status of the live table's targets.", new EachDevice(dm::status, true));
+        cl.addSubcommand(new Table());
+        cl.addSubcommand(new Targets());
+        cl.addSubcommand(new Usage());
+        // A message's words are the target's, whatever they look like ("@stats_create - /1").
+        cl.getSubcommands().get("message").setStopAtPositional(true).setUnmatchedOptionsArePositionalParams(true);
+        return cl;
     }
 
-    private void load(List<String> args) {
-        String table = tableArgument("load", args, true);
-        if (args.size() != 1) throw CommandException.usage("dmsetup load: expected one <dev_name>, got " + args, USAGE);
-        dm.load(args.getFirst(), table);
+    private static void add(CommandLine cl, String name, String description, Object command) {
+        CommandLine sub = new CommandLine(command);
+        sub.getCommandSpec().usageMessage().description(description);
+        cl.addSubcommand(name, sub);
     }
 
-    /**
-     * The table from {@code --table TEXT} or from a file named after the device name; removes what
-     * it used from {@code args}.
-     */
-    private String tableArgument(String command, List<String> args, boolean required) {
-        String text = takeOption(args, "--table");
-        if (text != null) return text;
-        if (args.size() == 2) {
-            Path file = cwd.resolve(args.remove(1));
+    @Command(name = "dmsetup", description = "Control device-mapper: create, load, suspend, resume, remove and show mapped devices.",
+            synopsisSubcommandLabel = "COMMAND")
+    private static final class Root implements Runnable {
+        @Mixin
+        HelpOption help;
+
+        @Override
+        public void run() {
+            throw new CommandException("dmsetup: no command given (dmsetup --help lists them)");
+        }
+    }
+
+    /** -h, --help on every subcommand. */
+    private abstract static class Sub implements Runnable {
+        @Mixin
+        HelpOption help;
+    }
+
+    @Command(name = "create", description = "Create a device; with a table, load it and resume.")
+    private final class Create extends Sub {
+        @Parameters(index = "0", paramLabel = "<dev_name>") String name;
+        @Parameters(index = "1", arity = "0..1", paramLabel = "<table_file>") Path file;
+        @Option(names = {"-u", "--uuid"}, paramLabel = "<uuid>") String uuid;
+        @Option(names = {"-n", "--notable"}, description = "Create it without a table.") boolean notable;
+        @Option(names = "--table", paramLabel = "<table>", description = "The table, lines separated by new lines.") String table;
+
+        @Override
+        public void run() {
+            String text = table(table, file, "create", !notable);
+            dm.create(name, uuid, text);
+        }
+    }
+
+    @Command(name = "load", aliases = "reload", description = "Load a table into the inactive slot (resume swaps it in).")
+    private final class Load extends Sub {
+        @Parameters(index = "0", paramLabel = "<dev_name>") String name;
+        @Parameters(index = "1", arity = "0..1", paramLabel = "<table_file>") Path file;
+        @Option(names = "--table", paramLabel = "<table>") String table;
+
+        @Override
+        public void run() {
+            dm.load(name, table(table, file, "load", true));
+        }
+    }
+
+    /** The table from --table or from a file; null when neither is given and none is required. */
+    private String table(String table, Path file, String command, boolean required) {
+        if (table != null) return table;
+        if (file != null) {
+            Path path = cwd.resolve(file);
             try {
-                return Files.readString(file);
+                return Files.readString(path);
             } catch (IOException e) {
-                throw new CommandException("dmsetup " + command + ": cannot read table file " + file + ": " + e.getMessage(), e);
+                throw new CommandException("dmsetup " + command + ": cannot read table file " + path + ": " + e.getMessage(), e);
             }
         }
-        if (required) throw CommandException.usage("dmsetup " + command + ": give the table with --table <table> or a <table_file>", USAGE);
+        if (required) throw new CommandException("dmsetup " + command + ": give the table with --table <table> or a <table_file>");
         return null;
     }
 
-    private static String takeOption(List<String> args, String option) {
-        int i = args.indexOf(option);
-        if (i < 0) return null;
-        if (i == args.size() - 1) throw CommandException.usage("dmsetup: option " + option + " needs a value", USAGE);
-        String value = args.get(i + 1);
-        args.remove(i + 1);
-        args.remove(i);
-        return value;
+    private interface NameAction {
+        void apply(String name);
     }
 
-    private static String oneName(String command, List<String> args) {
-        if (args.size() != 1) throw CommandException.usage("dmsetup " + command + ": expected one <dev_name>, got " + args, USAGE);
-        return args.getFirst();
-    }
+    @Command
+    private final class NameOnly extends Sub {
+        @Parameters(index = "0", paramLabel = "<dev_name>") String name;
+        private final NameAction action;
 
-    private static void noArgs(String command, List<String> args) {
-        if (!args.isEmpty()) throw CommandException.usage("dmsetup " + command + ": unexpected arguments " + args, USAGE);
-    }
-
-    private void message(List<String> args, PrintStream out) {
-        if (args.size() < 3) throw CommandException.usage("dmsetup message: expected <dev_name> <sector> <message>", USAGE);
-        long sector;
-        try {
-            sector = Long.parseLong(args.get(1));
-        } catch (NumberFormatException e) {
-            throw CommandException.usage("dmsetup message: invalid sector '" + args.get(1) + "'", USAGE);
+        NameOnly(NameAction action) {
+            this.action = action;
         }
-        String answer = dm.message(args.get(0), sector, args.subList(2, args.size()));
-        if (answer != null && !answer.isEmpty()) out.println(answer.stripTrailing());
+
+        @Override
+        public void run() {
+            action.apply(name);
+        }
     }
 
-    private void ls(List<String> args, PrintStream out) {
-        boolean tree = args.remove("--tree");
-        noArgs("ls", args);
-        out.print(tree ? dm.lsTree() : dm.ls());
+    @Command(name = "rename", description = "Give the device a new name.")
+    private final class Rename extends Sub {
+        @Parameters(index = "0", paramLabel = "<dev_name>") String name;
+        @Parameters(index = "1", paramLabel = "<new_name>") String newName;
+
+        @Override
+        public void run() {
+            dm.rename(name, newName);
+        }
     }
 
-    private void table(List<String> args, PrintStream out) {
-        boolean inactive = args.remove("--inactive");
-        eachDevice("table", args, out, name -> dm.table(name, inactive), "", true);
+    @Command(name = "message", description = "Send a message to the target at <sector>; prints its answer.")
+    private final class Message extends Sub {
+        @Parameters(index = "0", paramLabel = "<dev_name>") String name;
+        @Parameters(index = "1", paramLabel = "<sector>") long sector;
+        @Parameters(index = "2..*", arity = "1..*", paramLabel = "<message>") List<String> words;
+        @Override
+        public void run() {
+            String answer = dm.message(name, sector, words);
+            if (answer != null && !answer.isEmpty()) out.println(answer.stripTrailing());
+        }
+    }
+
+    @Command(name = "ls", description = "List the devices; --tree shows what each is built on.")
+    private final class Ls extends Sub {
+        @Option(names = "--tree") boolean tree;
+        @Override
+        public void run() {
+            List<DeviceInfo> devices = dm.list();
+            if (!tree) {
+                out.print(DmsetupOutput.ls(devices));
+                return;
+            }
+            Map<DevT, List<DevT>> deps = new HashMap<>();
+            for (DeviceInfo i : devices) deps.put(i.devt(), dm.deps(i.name()));
+            out.print(DmsetupOutput.tree(devices, deps));
+        }
+    }
+
+    @Command(name = "info", description = "Show the device's state (every device's without a name); -c as columns.")
+    private final class Info extends Sub {
+        @Parameters(arity = "0..1", paramLabel = "<dev_name>") String name;
+        @Option(names = {"-c", "-C", "--columns"}, description = "One line per device, in columns.") boolean columns;
+        @Option(names = {"-o", "--options"}, paramLabel = "<fields>",
+                description = "With -c: the fields, comma-separated, or +fields to add to the default "
+                        + DmsetupReport.DEFAULT_FIELDS + ".") String options;
+        @Option(names = "--noheadings", description = "With -c: no headings; fields joined by ':'.") boolean noHeadings;
+        @Option(names = "--separator", paramLabel = "<separator>", description = "With -c: join the fields with this.") String separator;
+        @Override
+        public void run() {
+            if (!columns) {
+                if (options != null || noHeadings || separator != null) {
+                    throw new CommandException("dmsetup info: -o, --noheadings and --separator need -c");
+                }
+                eachDevice(name, n -> DmsetupOutput.info(dm.info(n)), false);
+                return;
+            }
+            DmsetupReport report = new DmsetupReport(options, noHeadings, separator);
+            List<DeviceInfo> devices = name != null ? List.of(dm.info(name)) : dm.list();
+            if (devices.isEmpty()) {
+                out.print(DmsetupOutput.NO_DEVICES);
+                return;
+            }
+            out.print(report.print(devices, reportContext()));
+        }
+    }
+
+    @Command(name = "table", description = "Show the live table (or with --inactive the inactive one).")
+    private final class Table extends Sub {
+        @Parameters(arity = "0..1", paramLabel = "<dev_name>") String name;
+        @Option(names = "--inactive") boolean inactive;
+        @Override
+        public void run() {
+            eachDevice(name, n -> dm.table(n, inactive), true);
+        }
+    }
+
+    @Command
+    private final class EachDevice extends Sub {
+        @Parameters(arity = "0..1", paramLabel = "<dev_name>") String name;
+        private final Function<String, String> show;
+        private final boolean prefixed;
+
+        EachDevice(Function<String, String> show, boolean prefixed) {
+            this.show = show;
+            this.prefixed = prefixed;
+        }
+
+        @Override
+        public void run() {
+            eachDevice(name, show, prefixed);
+        }
+    }
+
+    @Command(name = "targets", description = "List the target types and their versions.")
+    private final class Targets extends Sub {
+        @Override
+        public void run() {
+            out.print(DmsetupOutput.targets(dm.targets()));
+        }
+    }
+
+    @Command(name = "help", description = "Show this list of commands (as --help does).")
+    private final class Usage extends Sub {
+        @Override
+        public void run() {
+            out.print(commandLine().getUsageMessage(CommandLine.Help.defaultColorScheme(CommandLine.Help.Ansi.OFF)));
+        }
     }
 
     /**
-     * One device's output, or with no name every device's: prefixed by "NAME: " per line
-     * ({@code prefixed}) or separated by {@code separator}, as dmsetup does.
+     * One device's output, or with no name every device's, each line prefixed by "NAME: " when
+     * {@code prefixed}, as dmsetup does.
      */
-    private void eachDevice(String command, List<String> args, PrintStream out, Function<String, String> show, String separator, boolean prefixed) {
-        if (args.size() > 1) throw CommandException.usage("dmsetup " + command + ": expected at most one <dev_name>, got " + args, USAGE);
-        if (args.size() == 1) {
-            out.print(show.apply(args.getFirst()));
+    private void eachDevice(String name, Function<String, String> show, boolean prefixed) {
+        if (name != null) {
+            out.print(show.apply(name));
             return;
         }
-        List<MappedDevice> devices = dm.devices();
+        List<DeviceInfo> devices = dm.list();
         if (devices.isEmpty()) {
-            out.println("No devices found");
+            out.print(DmsetupOutput.NO_DEVICES);
             return;
         }
-        boolean first = true;
-        for (MappedDevice md : devices) {
-            String text = show.apply(md.name());
-            if (prefixed) {
-                if (text.isEmpty()) out.println(md.name() + ": ");
-                for (String line : text.lines().toList()) out.println(md.name() + ": " + line);
-            } else {
-                if (!first) out.print(separator);
+        for (DeviceInfo device : devices) {
+            String text = show.apply(device.name());
+            if (!prefixed) {
                 out.print(text);
+                continue;
             }
-            first = false;
+            if (text.isEmpty()) out.println(device.name() + ": ");
+            for (String line : text.lines().toList()) out.println(device.name() + ": " + line);
         }
+    }
+
+    /** The dependency graph of every mapped device, for the report's relationship fields. */
+    private DmsetupReport.Context reportContext() {
+        List<DeviceInfo> all = dm.list();
+        Map<DevT, List<DevT>> deps = new HashMap<>();
+        for (DeviceInfo i : all) deps.put(i.devt(), dm.deps(i.name()));
+        return new DmsetupReport.Context() {
+            @Override
+            public List<DevT> deps(DeviceInfo device) {
+                return deps.getOrDefault(device.devt(), List.of());
+            }
+
+            @Override
+            public String kernelName(DevT devt) {
+                BlockDevice d = dm.registry().lookup(devt.toString());
+                return d == null ? "" : d.name();
+            }
+
+            @Override
+            public String mappedName(DevT devt) {
+                return all.stream().filter(i -> i.devt().equals(devt)).map(DeviceInfo::name).findFirst().orElse("");
+            }
+
+            @Override
+            public List<DeviceInfo> users(DeviceInfo device) {
+                List<DeviceInfo> users = new ArrayList<>();
+                for (DeviceInfo i : all) if (deps.get(i.devt()).contains(device.devt())) users.add(i);
+                return users;
+            }
+        };
     }
 }

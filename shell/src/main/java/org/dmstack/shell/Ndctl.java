@@ -41,6 +41,10 @@ public final class Ndctl {
     }
 
     public void run(List<String> args, PrintStream out) {
+        if (args.equals(List.of("--help")) || args.equals(List.of("-h"))) {
+            out.print(USAGE);
+            return;
+        }
         if (args.isEmpty()) throw CommandException.usage("ndctl: no command given", USAGE);
         List<String> rest = args.subList(1, args.size());
         switch (args.getFirst()) {

@@ -4,6 +4,10 @@ import java.io.PrintStream;
 import java.util.List;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.BlockDeviceRegistry;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
 
 /**
  * {@code sysfs}: reads and writes device attributes by their Linux paths, as {@code cat} and
@@ -16,30 +20,44 @@ import org.dmstack.block.BlockDeviceRegistry;
  * sysfs /sys/block                                  lists the devices
  * </pre>
  */
-public final class Sysfs {
-    public static final String USAGE = """
-            Usage:
-             sysfs /sys/block                      list the devices
-             sysfs /sys/block/<dev>                list a device's attributes
-             sysfs /sys/block/<dev>/<attribute>    print an attribute
-             sysfs /sys/block/<dev>/<attribute> <value>   set a writable attribute
-            """;
+@Command(name = "sysfs", description = {"Read and write device attributes by their Linux paths:",
+    "  sysfs /sys/block                           the devices",
+    "  sysfs /sys/block/<dev>                     a device's attributes",
+    "  sysfs /sys/block/<dev>/<attribute>         print it (cat)",
+    "  sysfs /sys/block/<dev>/<attribute> <value> set it (echo value >)"})
+public final class Sysfs implements Runnable {
     private static final String ROOT = "/sys/block";
 
+    @Mixin
+    HelpOption help;
+    @Parameters(index = "0", paramLabel = "<path>")
+    String rawPath;
+    // echo "write back" > PATH: the value may come as several words.
+    @Parameters(index = "1..*", arity = "0..*", paramLabel = "<value>")
+    List<String> value = List.of();
+
     private final BlockDeviceRegistry registry;
+    private PrintStream out;
 
     public Sysfs(BlockDeviceRegistry registry) {
         this.registry = registry;
     }
 
+    /** Runs one sysfs command line (without the word "sysfs"), printing to {@code out}. */
     public void run(List<String> args, PrintStream out) {
-        if (args.isEmpty()) throw CommandException.usage("sysfs: no path given", USAGE);
-        if (args.size() >= 2) {
-            // echo "write back" > PATH: the value may come as several words.
-            write(args.getFirst(), String.join(" ", args.subList(1, args.size())));
+        this.out = out;
+        CommandLine cl = new CommandLine(this);
+        cl.setUnmatchedOptionsArePositionalParams(true);
+        Cli.run(cl, args, out);
+    }
+
+    @Override
+    public void run() {
+        if (!value.isEmpty()) {
+            write(rawPath, String.join(" ", value));
             return;
         }
-        String path = normalize(args.getFirst());
+        String path = normalize(rawPath);
         if (path.equals(ROOT)) {
             for (BlockDevice d : registry.devices().stream().sorted((a, b) -> a.name().compareTo(b.name())).toList()) out.println(d.name());
             return;
@@ -85,7 +103,7 @@ public final class Sysfs {
 
     private Target resolve(String path) {
         if (!path.startsWith(ROOT + "/")) {
-            throw CommandException.usage("sysfs: " + path + ": only paths below " + ROOT + " are supported", USAGE);
+            throw new CommandException("sysfs: " + path + ": only paths below " + ROOT + " are supported");
         }
         String rest = path.substring(ROOT.length() + 1);
         int slash = rest.indexOf('/');

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.dmstack.shell.dd.Dd;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -107,9 +108,11 @@ class DdTest {
 
     @Test
     void writingPastTheEndStopsWithENOSPC() {
-        assertEquals("dd: error writing '/dev/ram0': No space left on device\n3+0 records in\n2+0 records out\n"
-                + "1048576 bytes (1.0 MB, 1.0 MiB) copied, 2 s, 524 kB/s\n!dd: error writing '/dev/ram0': No space left on device",
+        // Printed once, by whoever reports the failure: the error line, then the closing lines, as GNU dd orders them.
+        assertEquals("!dd: error writing '/dev/ram0': No space left on device\n3+0 records in\n2+0 records out\n"
+                + "1048576 bytes (1.0 MB, 1.0 MiB) copied, 2 s, 524 kB/s",
                 fail("if=/dev/zero of=/dev/ram0 bs=512K count=3"));
+        assertEquals("!dd: error writing '/dev/ram0': No space left on device", fail("if=/dev/zero of=/dev/ram0 bs=512K count=3 status=none"));
     }
 
     @Test
@@ -130,19 +133,16 @@ class DdTest {
     }
 
     @Test
-    void numbersAndFormats() {
-        assertEquals(1 << 20, Dd.number("bs", "1M"));
-        assertEquals(1000, Dd.number("bs", "1kB"));
-        assertEquals(1024, Dd.number("bs", "1K"));
-        assertEquals(1536, Dd.number("bs", "3b"));
-        assertEquals("0.00200906", DdFormat.g(0.002009061));
-        assertEquals("1.5", DdFormat.g(1.5));
-        assertEquals("12.3457", DdFormat.g(12.345678));
-        assertEquals("1.23457e-05", DdFormat.g(0.0000123456789));
-        assertEquals("4.2 MB", DdFormat.si(4194304));
-        assertEquals("4.0 MiB", DdFormat.iec(4194304));
-        assertEquals("341 MB", DdFormat.si(341_000_000));
-        assertEquals("1.0 GB", DdFormat.si(999_999_999));
-        assertEquals("4194304 bytes (4.2 MB, 4.0 MiB) copied, 0.0123 s, 341 MB/s", Dd.transferLine(4194304, 12_300_000, false));
+    void aFailingDeviceSaysInputOutputErrorWithItsReason() {
+        stack.failing(2, 1 << 20, "medium error at sector 0");
+        assertEquals("!dd: error reading '/dev/bad2': Input/output error (medium error at sector 0)\n0+0 records in\n0+0 records out\n"
+                + "0 bytes copied, 2 s, 0 B/s", fail("if=/dev/bad2 of=/dev/null bs=4K count=1"));
+        assertEquals("!dd: error writing '/dev/bad2': Input/output error (medium error at sector 0)\n1+0 records in\n0+0 records out\n"
+                + "0 bytes copied, 2 s, 0 B/s", fail("if=/dev/zero of=/dev/bad2 bs=4K count=1"));
+    }
+
+    @Test
+    void helpPrintsTheUsage() {
+        assertEquals(Dd.USAGE, run("--help"));
     }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -40,7 +41,7 @@ class DmsetupTest {
 
     @Test
     void createWithTableThenListAndShow() {
-        dmsetup.run(java.util.List.of("create", "lv0", "--table", "0 4096 linear ram0 0\n4096 4096 linear /dev/ram1 2048"), System.out);
+        dmsetup.run(List.of("create", "lv0", "--table", "0 4096 linear ram0 0\n4096 4096 linear /dev/ram1 2048"), System.out);
         assertEquals("lv0\t(254:0)\n", run("ls"));
         assertEquals("0 4096 linear 1:0 0\n4096 4096 linear 1:1 2048\n", run("table lv0"));
         assertEquals("0 4096 linear \n4096 4096 linear \n", run("status lv0"));
@@ -53,6 +54,7 @@ class DmsetupTest {
                 Event number:      0
                 Major, minor:      254, 0
                 Number of targets: 2
+
                 """, run("info lv0"));
         assertEquals("2 dependencies\t: (1, 1) (1, 0)\n", run("deps lv0"));
     }
@@ -71,6 +73,57 @@ class DmsetupTest {
         assertEquals("lv0: 2 dependencies\t: (1, 1) (1, 0)\ntop: 1 dependencies\t: (254, 0)\n", run("deps"));
         assertEquals("lv0\t(254:0)\ntop\t(254:1)\n", run("ls"));
         assertEquals("top (254:1)\n └─lv0 (254:0)\n    ├─ (1:1)\n    └─ (1:0)\n", run("ls --tree"));
+    }
+
+    @Test
+    void lsTreeInfoAndTargetsAsDmsetupPrintsThem() {
+        stack.dm.create("base", "0 1024 linear ram0 0\n1024 1024 linear ram1 0");
+        stack.dm.create("top", "0 2048 linear base 0");
+        stack.dm.create("other", "u-1", "0 100 linear ram1 100");
+        stack.dm.load("top", "0 8 zero");
+        stack.dm.suspend("top");
+        assertEquals("base\t(254:0)\nother\t(254:2)\ntop\t(254:1)\n", run("ls"));
+        assertEquals("""
+                other (254:2)
+                 └─ (1:1)
+                top (254:1)
+                 └─base (254:0)
+                    ├─ (1:1)
+                    └─ (1:0)
+                """, run("ls --tree"));
+        assertEquals("""
+                Name:              base
+                State:             ACTIVE
+                Read Ahead:        256
+                Tables present:    LIVE
+                Open count:        1
+                Event number:      0
+                Major, minor:      254, 0
+                Number of targets: 2
+
+                Name:              other
+                State:             ACTIVE
+                Read Ahead:        256
+                Tables present:    LIVE
+                Open count:        0
+                Event number:      0
+                Major, minor:      254, 2
+                Number of targets: 1
+                UUID: u-1
+
+                Name:              top
+                State:             SUSPENDED
+                Read Ahead:        256
+                Tables present:    LIVE & INACTIVE
+                Open count:        0
+                Event number:      0
+                Major, minor:      254, 1
+                Number of targets: 1
+
+                """, run("info"));
+        assertEquals("2 dependencies\t: (1, 1) (1, 0)\n", run("deps base"));
+        assertEquals("1 dependencies\t: (254, 0)\n", run("deps top"));
+        assertEquals("linear           v1.4.0\nzero             v1.2.0\nerror            v1.6.0\n", run("targets"));
     }
 
     @Test
@@ -116,10 +169,10 @@ class DmsetupTest {
         CommandException e = assertThrows(CommandException.class, () -> run("create bad bad.table"));
         assertTrue(e.getMessage().startsWith("dmsetup create: cannot read table file"), e.getMessage());
         e = assertThrows(CommandException.class,
-                () -> dmsetup.run(java.util.List.of("create", "bad", "--table", "0 100 linear ram9 0"), System.out));
+                () -> dmsetup.run(List.of("create", "bad", "--table", "0 100 linear ram9 0"), System.out));
         assertEquals("device-mapper: line 1: linear: Device lookup failed: ram9: No such device\nCommand failed.", e.getMessage());
         e = assertThrows(CommandException.class,
-                () -> dmsetup.run(java.util.List.of("create", "bad", "--table", "0 100 striped 2 8 ram0 0 ram1 0"), System.out));
+                () -> dmsetup.run(List.of("create", "bad", "--table", "0 100 striped 2 8 ram0 0 ram1 0"), System.out));
         assertEquals("device-mapper: line 1: striped: unknown target type\nCommand failed.", e.getMessage());
         assertEquals("No devices found\n", run("ls"));
     }
@@ -128,20 +181,98 @@ class DmsetupTest {
     void messageAndErrors() {
         createTwo();
         CommandException e = assertThrows(CommandException.class, () -> run("message lv0 0 hello"));
-        assertEquals("device-mapper: message ioctl on lv0 failed: Invalid argument (Unrecognised message received.)\nCommand failed.", e.getMessage());
+        assertEquals("device-mapper: message ioctl on lv0 failed: Invalid argument (Unrecognised message received.)\nCommand failed.",
+                e.getMessage());
         e = assertThrows(CommandException.class, () -> run("frobnicate"));
-        assertTrue(e.getMessage().startsWith("dmsetup: unknown command 'frobnicate'\nUsage:\ndmsetup\n"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("dmsetup: unknown command 'frobnicate'\nUsage: dmsetup [-h] COMMAND\n"), e.getMessage());
         e = assertThrows(CommandException.class, () -> run("create lv9"));
-        assertTrue(e.getMessage().startsWith("dmsetup create: give the table with --table <table> or a <table_file>\nUsage:"), e.getMessage());
+        assertEquals("dmsetup create: give the table with --table <table> or a <table_file>", e.getMessage());
         e = assertThrows(CommandException.class, () -> run("info nosuch"));
         assertEquals("device-mapper: Device nosuch not found\nCommand failed.", e.getMessage());
+    }
+
+    @Test
+    void optionsItDoesNotHaveAreUnsupportedNotDevices() {
+        createTwo();
+        CommandException e = assertThrows(CommandException.class, () -> run("info --noflush lv0"));
+        assertTrue(e.getMessage().startsWith("dmsetup info: option '--noflush' is not supported\nUsage: dmsetup info "), e.getMessage());
+        e = assertThrows(CommandException.class, () -> run("remove -f lv0"));
+        assertTrue(e.getMessage().startsWith("dmsetup remove: option '-f' is not supported\nUsage: dmsetup remove "), e.getMessage());
+        e = assertThrows(CommandException.class, () -> run("rename lv0"));
+        assertTrue(e.getMessage().startsWith("dmsetup rename: Missing required parameter: '<new_name>'\nUsage: dmsetup rename "), e.getMessage());
+        e = assertThrows(CommandException.class, () -> run("info lv0 top"));
+        assertTrue(e.getMessage().startsWith("dmsetup info: unexpected argument 'top'\n"), e.getMessage());
+        e = assertThrows(CommandException.class, () -> run("info -o name"));
+        assertEquals("dmsetup info: -o, --noheadings and --separator need -c", e.getMessage());
+    }
+
+    @Test
+    void helpOnTheCommandAndEachSubcommand() {
+        String help = run("--help");
+        assertTrue(help.startsWith("Usage: dmsetup [-h] COMMAND\nControl device-mapper"), help);
+        for (String command : List.of("create", "load", "clear", "suspend", "resume", "remove", "rename", "message", "ls", "info", "deps",
+                "status", "table", "targets")) {
+            String usage = run(command + " --help");
+            assertTrue(usage.startsWith("Usage: dmsetup " + command + " "), usage);
+            assertTrue(help.contains("\n  " + command + " ") || help.contains("\n  " + command + ", "), command + " is listed in\n" + help);
+        }
+        assertTrue(run("info --help").contains("-c, -C, --columns"));
+        assertEquals(help, run("help"));
+    }
+
+    @Test
+    void infoInColumnsAsDmsetupReportsThem() {
+        createTwo();
+        stack.dm.create("with-uuid", "LVM-0123", "0 8 zero");
+        stack.dm.load("with-uuid", "0 16 zero");
+        assertEquals("""
+                Name             Maj Min Stat Open Targ Event  UUID                           \s
+                lv0              254   0 L--w    1    2      0                                \s
+                top              254   1 L--w    0    1      0                                \s
+                with-uuid        254   2 LI-w    0    1      0 LVM-0123                       \s
+                """, run("info -c"));
+        assertEquals("""
+                Name             Maj Min Stat Open Targ Event  UUID                           \s
+                top              254   1 L--w    0    1      0                                \s
+                """, run("info -C top"));
+        assertEquals("lv0:254:0:L--w:1:2:0:\ntop:254:1:L--w:0:1:0:\nwith-uuid:254:2:LI-w:0:1:0:LVM-0123\n", run("info -c --noheadings"));
+        assertEquals("Name,Tables,DevNosUsed,BlkDevNamesUsed\nlv0,Live,1:1,1:0,ram1,ram0\ntop,Live,254:0,dm-0\nwith-uuid,Both,,\n",
+                run("info --columns -o name,tables_loaded,devnos_used,blkdevs_used --separator ,"));
+        assertEquals("""
+                Name             #Refs RefNames DevNamesUsed     Suspended BlkDevName     \s
+                lv0                  1 top                       Active    dm-0           \s
+                top                  0          lv0              Active    dm-1           \s
+                with-uuid            0                           Active    dm-2           \s
+                """, run("info -c -o name,device_ref_count,names_using_dev,devs_used,suspended,blkdevname"));
+        assertEquals("""
+                Name             Maj Min Stat Open Targ Event  UUID                             DevNo
+                lv0              254   0 L--w    1    2      0                                  254:0
+                top              254   1 L--w    0    1      0                                  254:1
+                with-uuid        254   2 LI-w    0    1      0 LVM-0123                         254:2
+                """, run("info -c -o +devno"));
+        CommandException e = assertThrows(CommandException.class, () -> run("info -c -o name,frobs"));
+        assertTrue(e.getMessage().startsWith("dmsetup info: Unrecognised field: frobs\nFields dmstack reports: name, uuid, "), e.getMessage());
+    }
+
+    @Test
+    void infoInColumnsWithoutDevices() {
+        assertEquals("No devices found\n", run("info -c"));
+    }
+
+    @Test
+    void messageWordsMayLookLikeOptions() {
+        createTwo();
+        CommandException e = assertThrows(CommandException.class, () -> run("message lv0 0 -x --y"));
+        assertEquals("device-mapper: message ioctl on lv0 failed: Invalid argument (Unrecognised message received.)\nCommand failed.",
+                e.getMessage());
     }
 
     @Test
     void createNotableThenLoad() {
         run("create empty --notable");
         assertTrue(run("info empty").contains("Tables present:    None\n"));
-        dmsetup.run(java.util.List.of("load", "empty", "--table", "0 100 zero"), System.out);
+        assertEquals("0 dependencies\t:\n", run("deps empty"));
+        dmsetup.run(List.of("load", "empty", "--table", "0 100 zero"), System.out);
         run("resume empty");
         assertEquals("0 100 zero \n", run("table empty"));
     }

@@ -1,7 +1,5 @@
 package org.dmstack.shell;
 
-import org.dmstack.dm.linear.LinearTargetType;
-
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.lang.foreign.Arena;
@@ -14,6 +12,7 @@ import org.dmstack.block.DevT;
 import org.dmstack.block.GenDisk;
 import org.dmstack.block.QueueLimits;
 import org.dmstack.dm.DeviceMapper;
+import org.dmstack.dm.linear.LinearTargetType;
 
 /** A small stack for command tests: RAM-backed disks, device-mapper and a minimal linear target. */
 final class Stack implements AutoCloseable {
@@ -41,6 +40,14 @@ final class Stack implements AutoCloseable {
         }).limits(QueueLimits.of(512, 4096).setMaxSectors(2560)).build();
         registry.add(self[0]);
         return self[0];
+    }
+
+    /** A disk "badN" (7:N) whose every bio fails with IOERR and {@code reason}. */
+    GenDisk failing(int n, long bytes, String reason) {
+        GenDisk disk = GenDisk.builder("bad" + n, new DevT(7, n), bytes / 512, bio -> bio.endio(BlkStatus.ioerr(reason)))
+                .limits(QueueLimits.of(512, 4096)).build();
+        registry.add(disk);
+        return disk;
     }
 
     /** Runs a command and returns what it printed on out (and err after a line "--err--" when any). */

@@ -2,7 +2,9 @@ package org.dmstack.shell;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -23,7 +25,7 @@ class SysfsTest {
     }
 
     private String run(String... args) {
-        return Stack.capture((out, err) -> new Sysfs(stack.registry).run(java.util.List.of(args), out));
+        return Stack.capture((out, err) -> new Sysfs(stack.registry).run(List.of(args), out));
     }
 
     @Test
@@ -70,8 +72,17 @@ class SysfsTest {
                 assertThrows(CommandException.class, () -> run("/sys/block/ram9/size")).getMessage());
         assertEquals("sysfs: /sys/block/ram0/nothing: No such file or directory",
                 assertThrows(CommandException.class, () -> run("/sys/block/ram0/nothing")).getMessage());
-        assertEquals("sysfs: /proc/mounts: only paths below /sys/block are supported\n" + Sysfs.USAGE.stripTrailing(),
+        assertEquals("sysfs: /proc/mounts: only paths below /sys/block are supported",
                 assertThrows(CommandException.class, () -> run("/proc/mounts")).getMessage());
-        assertEquals("sysfs: no path given\n" + Sysfs.USAGE.stripTrailing(), assertThrows(CommandException.class, () -> run()).getMessage());
+        String noPath = assertThrows(CommandException.class, () -> run()).getMessage();
+        assertTrue(noPath.startsWith("sysfs: Missing required parameter: '<path>'\nUsage: sysfs [-h] <path> [<value>...]\n"), noPath);
+    }
+
+    @Test
+    void helpAndValuesThatLookLikeOptions() {
+        String help = run("--help");
+        assertTrue(help.startsWith("Usage: sysfs [-h] <path> [<value>...]\nRead and write device attributes by their Linux paths:\n"), help);
+        assertEquals("sysfs: write error: Invalid argument", assertThrows(CommandException.class,
+                () -> run("/sys/block/ram0/queue/write_cache", "-1")).getMessage().substring(0, "sysfs: write error: Invalid argument".length()));
     }
 }

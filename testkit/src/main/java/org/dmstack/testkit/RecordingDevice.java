@@ -7,12 +7,14 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.Executor;
 import org.dmstack.block.Bio;
 import org.dmstack.block.BioFlag;
 import org.dmstack.block.BioHandler;
 import org.dmstack.block.BioOp;
 import org.dmstack.block.BlkStatus;
 import org.dmstack.block.BlockDevice;
+import org.dmstack.block.BlockDeviceRegistry;
 import org.dmstack.block.DevT;
 import org.dmstack.block.GenDisk;
 import org.dmstack.block.QueueLimits;
@@ -50,7 +52,7 @@ public final class RecordingDevice implements BioHandler, DaxOperations {
     private final List<RecordedBio> bios = Collections.synchronizedList(new ArrayList<>());
     private final List<DaxAccess> daxAccesses = Collections.synchronizedList(new ArrayList<>());
     private volatile boolean failIo;
-    private volatile java.util.concurrent.Executor async;
+    private volatile Executor async;
 
     private RecordingDevice(Builder b) {
         memory = Arena.ofAuto().allocate(b.sectors * Units.SECTOR_SIZE, Units.PAGE_SIZE);
@@ -65,7 +67,7 @@ public final class RecordingDevice implements BioHandler, DaxOperations {
      * ramN (1:N) of {@code sectors} sectors with a write cache (so flushes reach it and can be
      * counted), DAX-capable or not, added to {@code registry}.
      */
-    public static RecordingDevice ram(org.dmstack.block.BlockDeviceRegistry registry, int n, long sectors, boolean dax) {
+    public static RecordingDevice ram(BlockDeviceRegistry registry, int n, long sectors, boolean dax) {
         RecordingDevice d = builder("ram" + n, DevT.RAMDISK_MAJOR, n).sectors(sectors).writeCache(true).fua(false).dax(dax).build();
         registry.add(d.device());
         return d;
@@ -157,7 +159,7 @@ public final class RecordingDevice implements BioHandler, DaxOperations {
     }
 
     /** From now on, bios are done and ended on {@code executor}'s threads, not the submitter's (null: inline). */
-    public void async(java.util.concurrent.Executor executor) {
+    public void async(Executor executor) {
         this.async = executor;
     }
 
@@ -183,7 +185,7 @@ public final class RecordingDevice implements BioHandler, DaxOperations {
 
     @Override
     public void submitBio(Bio bio) {
-        java.util.concurrent.Executor executor = async;
+        Executor executor = async;
         if (executor != null) executor.execute(() -> handle(bio));
         else handle(bio);
     }

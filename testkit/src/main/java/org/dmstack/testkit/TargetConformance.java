@@ -11,6 +11,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -21,9 +23,11 @@ import org.dmstack.block.Bio;
 import org.dmstack.block.BioOp;
 import org.dmstack.block.BlkStatus;
 import org.dmstack.block.BlockDevice;
+import org.dmstack.block.DevT;
 import org.dmstack.units.Units;
 import org.dmstack.dax.DaxDevice;
 import org.dmstack.dax.FsDax;
+import org.dmstack.dm.DeviceInfo;
 import org.dmstack.dm.DmException;
 import org.dmstack.dm.MappedDevice;
 import org.dmstack.dm.TableLine;
@@ -40,7 +44,7 @@ import org.junit.jupiter.api.DynamicTest;
  * <pre>{@code
  * @TestFactory
  * Stream<DynamicTest> conformance() {
- *     return TargetConformance.of(new StripeTargetType(), "0 8192 striped 2 64 ram0 0 ram1 0").tests();
+ *     return TargetConformance.of(new StripedTargetType(), "0 8192 striped 2 64 ram0 0 ram1 0").tests();
  * }
  * }</pre>
  *
@@ -371,8 +375,8 @@ public final class TargetConformance {
 
     private void refusedCleanly(String bad, boolean mustFail) {
         try (Fixture f = new Fixture()) {
-            String before = f.harness.dm().ls();
-            Map<String, java.util.Set<org.dmstack.block.DevT>> holdersBefore = new HashMap<>();
+            List<DeviceInfo> before = f.harness.dm().list();
+            Map<String, Set<DevT>> holdersBefore = new HashMap<>();
             for (RecordingDevice d : f.devices.values()) holdersBefore.put(d.name(), f.harness.registry().holders(d.device().devt()));
             String error;
             try {
@@ -382,8 +386,8 @@ public final class TargetConformance {
             } catch (DmException e) {
                 error = e.getMessage();
             }
-            if (!f.harness.dm().ls().equals(before)) {
-                throw new AssertionError("after refusing\n" + bad + "(" + error + ") device-mapper lists\n" + f.harness.dm().ls() + "instead of\n" + before);
+            if (!f.harness.dm().list().equals(before)) {
+                throw new AssertionError("after refusing\n" + bad + "(" + error + ") device-mapper lists\n" + f.harness.dm().list() + "\ninstead of\n" + before);
             }
             for (RecordingDevice d : f.devices.values()) {
                 var now = f.harness.registry().holders(d.device().devt());
@@ -438,7 +442,7 @@ public final class TargetConformance {
             for (Future<?> w : workers) {
                 try {
                     w.get(60, TimeUnit.SECONDS);
-                } catch (java.util.concurrent.ExecutionException e) {
+                } catch (ExecutionException e) {
                     throw e.getCause() instanceof AssertionError a ? a : new AssertionError(e.getCause());
                 }
             }

@@ -193,7 +193,7 @@ public final class ConfigFolder implements ArtifactInstaller {
         }
     }
 
-    private Configuration configuration(Path p) throws java.io.IOException {
+    private Configuration configuration(Path p) throws IOException {
         CfgFiles.Target t = CfgFiles.target(p);
         return t.instance() == null ? cm.getConfiguration(t.pid(), "?") : cm.getFactoryConfiguration(t.pid(), t.instance(), "?");
     }

@@ -9,6 +9,9 @@ import static org.mockito.Mockito.when;
 import java.lang.foreign.MemorySegment;
 import java.util.Random;
 import org.dmstack.testkit.MockDevices;
+import org.dmstack.testkit.RecordingDevice;
+import org.dmstack.block.BlockDeviceRegistry;
+import org.dmstack.dm.DeviceMapper;
 import org.dmstack.block.Bio;
 import org.dmstack.block.BlkStatus;
 import org.dmstack.block.BlockDevice;
@@ -120,6 +123,42 @@ class StripedMappingPropertyTest {
             // length sectors went to distinct places inside areas of stripes x width = length sectors: a bijection.
         }
         assertBothMappings(shifts, 300 - shifts);
+    }
+
+    /**
+     * Queue limits of a striped table over brd-like devices (physical block size 4096), for random
+     * stripe counts and chunk sizes: stripe_io_hints sets io_min to the chunk (blk_limits_io_min:
+     * at least the physical block size) and io_opt to a row, then dm_calculate_queue_limits stacks
+     * them with blk_stack_limits, where io_min that is not a multiple of the physical block size
+     * becomes the physical block size and io_opt that is not becomes 0 (and the device is
+     * misaligned: alignment_offset -1).
+     */
+    @Test
+    void ioMinAndIoOptFollowTheStackingRule() {
+        BlockDeviceRegistry registry = new BlockDeviceRegistry();
+        for (int i = 0; i < 8; i++) RecordingDevice.ram(registry, i, 4096, false);
+        try (DeviceMapper dm = new DeviceMapper(registry)) {
+            dm.targetTypes().register(new StripedTargetType());
+            Random random = new Random(612);
+            for (int g = 0; g < 200; g++) {
+                int stripes = 1 + random.nextInt(8);
+                int chunk = random.nextInt(3) == 0 ? 1 + random.nextInt(64) : CHUNKS[random.nextInt(CHUNKS.length)];
+                StringBuilder table = new StringBuilder().append("0 ").append((long) stripes * chunk * 4).append(" striped ").append(stripes).append(' ').append(chunk);
+                for (int i = 0; i < stripes; i++) table.append(" ram").append(i).append(" 0");
+                BlockDevice md = dm.create("st", table.toString()).disk();
+
+                long ioMin = Math.max(chunk * 512L, 4096);
+                long ioOpt = chunk * 512L * stripes;
+                boolean misaligned = ioMin % 4096 != 0 || ioOpt % 4096 != 0;
+                if (ioMin % 4096 != 0) ioMin = 4096;
+                if (ioOpt % 4096 != 0) ioOpt = 0;
+                String what = stripes + " stripes of " + chunk + " sectors";
+                assertEquals(Long.toString(ioMin), md.attributes().read("queue/minimum_io_size"), what);
+                assertEquals(Long.toString(ioOpt), md.attributes().read("queue/optimal_io_size"), what);
+                assertEquals(misaligned ? "-1" : "0", md.attributes().read("alignment_offset"), what);
+                dm.remove("st");
+            }
+        }
     }
 
     /** Records the last DAX call a stripe's device saw. */

@@ -23,6 +23,7 @@ import org.dmstack.block.BioFlag;
 import org.dmstack.block.BlkStatus;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.BlockDeviceRegistry;
+import org.dmstack.block.DevT;
 import org.dmstack.dax.DaxDevice;
 import org.dmstack.dax.FsDax;
 import org.dmstack.dm.DeviceMapper;
@@ -106,7 +107,7 @@ class StripedStackTest {
             long onRam0 = (chunk % 2 == 0 ? 0 : 2048) + chunk / 2 * 16;
             assertEquals(-1, ram0.sectors(onRam0, 16).mismatch(data.asSlice(chunk * 16 * 512, 16 * 512)), "chunk " + chunk);
         }
-        assertEquals("1 dependencies\t: (1, 0)\n", dm.deps("st"));
+        assertEquals(List.of(new DevT(1, 0)), dm.deps("st"), "one device, counted once");
 
         // Linux marks every stripe on the device that failed.
         ram0.failIo(true);
@@ -205,7 +206,7 @@ class StripedStackTest {
         assertRefused("0 1024 striped 2 16 ram0 0 ram1 x", "line 1: striped: Couldn't parse stripe destination");
         assertRefused("0 1024 zero\n1024 1024 striped 2 16 ram0 0 ram9 0", "line 2: striped: Couldn't parse stripe destination: ram9: No such device");
         assertRefused("0 1024 striped 2 16 ram0 0 ram1 3800", "line 1: striped: ram1 too small for target: start=3800, len=512, dev_size=4096");
-        assertEquals("No devices found\n", dm.ls());
+        assertEquals(List.of(), dm.list());
         assertEquals(devices, registry.devices());
         for (RecordingDevice ram : rams) assertEquals(Set.of(), registry.holders(ram.device().devt()));
     }
@@ -239,5 +240,45 @@ class StripedStackTest {
         MappedDevice st = dm.create("st", "0 1024 striped 2 16 ram0 0 ram3 0");
         assertNull(st.disk().dax());
         assertEquals("0", st.disk().attributes().read("queue/dax"));
+    }
+
+    /**
+     * The queue attributes Linux 6.1 shows for striped tables over brd (physical block size 4096,
+     * default max_sectors 255, no discard, no write-zeroes): dm_calculate_queue_limits stacks
+     * stripe_io_hints into the table with blk_stack_limits, and dm_table_set_restrictions leaves
+     * discard and write-zeroes off because the devices have none (dm_table_supports_discards,
+     * dm_table_supports_write_zeroes). Sizes as blk-sysfs.c prints them.
+     */
+    @Test
+    void sysfsOfStripedTablesOverRamDisksIsWhatLinuxShows() {
+        BlockDevice one = dm.create("one", "0 64 striped 2 1 ram0 0 ram1 0").disk();
+        assertEquals("4096", one.attributes().read("queue/minimum_io_size"));
+        assertEquals("0", one.attributes().read("queue/optimal_io_size"));
+        assertEquals("-1", one.attributes().read("alignment_offset"));
+        BlockDevice twelve = dm.create("twelve", "0 96 striped 2 12 ram0 64 ram1 64").disk();
+        assertEquals("4096", twelve.attributes().read("queue/minimum_io_size"));
+        assertEquals("12288", twelve.attributes().read("queue/optimal_io_size"));
+        BlockDevice three = dm.create("three", "0 36 striped 3 3 ram0 128 ram1 128 ram2 128").disk();
+        assertEquals("0", three.attributes().read("queue/optimal_io_size"));
+
+        BlockDevice st = twoStripes().disk();
+        String[][] expected = {
+            {"alignment_offset", "0"},
+            {"discard_alignment", "0"},
+            {"queue/logical_block_size", "512"},
+            {"queue/physical_block_size", "4096"},
+            {"queue/minimum_io_size", "8192"},
+            {"queue/optimal_io_size", "16384"},
+            {"queue/rotational", "0"},
+            {"queue/chunk_sectors", "0"},
+            {"queue/discard_granularity", "0"},
+            {"queue/discard_max_bytes", "0"},
+            {"queue/discard_max_hw_bytes", "0"},
+            {"queue/write_zeroes_max_bytes", "0"},
+            {"queue/max_sectors_kb", "127"},
+            {"queue/max_hw_sectors_kb", "127"},
+            {"queue/dax", "1"},
+        };
+        for (String[] e : expected) assertEquals(e[1], st.attributes().read(e[0]), e[0]);
     }
 }

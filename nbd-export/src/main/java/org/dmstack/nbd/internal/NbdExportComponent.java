@@ -23,11 +23,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The NBD server as a service of the running system: configured under the PID
- * {@code org.dmstack.nbd}, serving devices of the registry service. Runs with its defaults
- * when there is no configuration (every device, 127.0.0.1:10809); a new configuration
- * restarts the server.
+ * {@code org.dmstack.nbd}, serving devices of the registry service.
+ *
+ * <p>Never fail-open: the server runs only while its configuration exists (the configuration
+ * is required), so nothing listens before {@code nbd.cfg} is applied, and deleting it stops the
+ * server rather than falling back to defaults. A new configuration restarts the server.
  */
-@Component(configurationPid = NbdExportComponent.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL, immediate = true)
+@Component(configurationPid = NbdExportComponent.PID, configurationPolicy = ConfigurationPolicy.REQUIRE, immediate = true)
 @Designate(ocd = NbdExportComponent.Config.class)
 public final class NbdExportComponent {
     static final String PID = "org.dmstack.nbd";
@@ -47,6 +49,22 @@ public final class NbdExportComponent {
 
         @AttributeDefinition(description = "Milliseconds requests wait for a device that went away before failing with EIO.", min = "0")
         long hold_timeout_ms() default 60_000;
+
+        @AttributeDefinition(description = "Milliseconds a client has from connecting to choosing an export; 0 for ever.", min = "0")
+        long handshake_timeout_ms() default 10_000;
+
+        @AttributeDefinition(description = "Milliseconds a session may go without a request while nothing is in flight; 0 for ever.", min = "0")
+        long idle_timeout_ms() default 0;
+
+        @AttributeDefinition(description = "Clients served at once; one more is refused in the handshake.", min = "1")
+        int max_connections() default NbdServer.DEFAULT_MAX_CONNECTIONS;
+
+        @AttributeDefinition(description = "Connections the kernel queues before they are accepted.", min = "1")
+        int backlog() default NbdServer.DEFAULT_BACKLOG;
+
+        @AttributeDefinition(description = "Payload bytes one connection may have in flight, unsent replies included; "
+                + "at the limit its requests are not read until replies go out.", min = "4096")
+        int max_inflight_bytes() default NbdServer.DEFAULT_MAX_INFLIGHT_BYTES;
     }
 
     @Reference
@@ -61,14 +79,23 @@ public final class NbdExportComponent {
      * {@code nbd.port} say where it listens (the launcher's {@code --run} reads them).
      */
     @Activate
-    void activate(Config config) throws IOException {
-        NbdServer.Builder b = NbdServer.builder().registry(registry).address(config.address()).port(config.port())
-                .holdTimeout(Duration.ofMillis(config.hold_timeout_ms()));
+    void activate(Config config) {
         String[] exports = config.exports() == null ? new String[0] : config.exports();
         exports = Arrays.stream(exports).flatMap(e -> Arrays.stream(e.split(","))).filter(s -> !s.isBlank()).map(String::strip)
                 .toArray(String[]::new);
-        Arrays.stream(exports).forEach(b::export);
-        server = b.start();
+        try {
+            NbdServer.Builder b = NbdServer.builder().registry(registry).address(config.address()).port(config.port())
+                    .holdTimeout(Duration.ofMillis(config.hold_timeout_ms()))
+                    .handshakeTimeout(Duration.ofMillis(config.handshake_timeout_ms()))
+                    .idleTimeout(Duration.ofMillis(config.idle_timeout_ms()))
+                    .maxConnections(config.max_connections()).backlog(config.backlog()).maxInflightBytes(config.max_inflight_bytes());
+            Arrays.stream(exports).forEach(b::export);
+            server = b.start();
+        } catch (IOException | IllegalArgumentException e) {
+            // One line a user can act on (a busy port, a bad entry); nothing is served meanwhile.
+            LOG.error("NBD export not started: {}", e.getMessage());
+            return;
+        }
         Bundle bundle = FrameworkUtil.getBundle(NbdExportComponent.class);
         if (bundle != null) {
             registration = bundle.getBundleContext().registerService(NbdServer.class, server, new Hashtable<>(Map.of(
@@ -85,7 +112,7 @@ public final class NbdExportComponent {
         server = null;
     }
 
-    /** The running server (for tests and the shell). */
+    /** The running server (for tests and the shell), or null when it could not start. */
     NbdServer server() {
         return server;
     }

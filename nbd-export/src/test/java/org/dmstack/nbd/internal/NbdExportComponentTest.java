@@ -2,6 +2,7 @@ package org.dmstack.nbd.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.annotation.Annotation;
 import java.lang.reflect.Field;
@@ -41,6 +42,31 @@ class NbdExportComponentTest {
             public long hold_timeout_ms() {
                 return 1000;
             }
+
+            @Override
+            public long handshake_timeout_ms() {
+                return 10_000;
+            }
+
+            @Override
+            public long idle_timeout_ms() {
+                return 0;
+            }
+
+            @Override
+            public int max_connections() {
+                return 8;
+            }
+
+            @Override
+            public int backlog() {
+                return 64;
+            }
+
+            @Override
+            public int max_inflight_bytes() {
+                return 1 << 20;
+            }
         };
     }
 
@@ -70,6 +96,30 @@ class NbdExportComponentTest {
             c.deactivate();
         }
         assertNull(c.server());
+    }
+
+    @Test
+    void runsOnlyWithItsConfiguration() throws Exception {
+        // SCR reads the policy from the component description bnd generated from the annotation.
+        try (var in = NbdExportComponent.class.getResourceAsStream("/OSGI-INF/" + NbdExportComponent.class.getName() + ".xml")) {
+            String xml = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertTrue(xml.contains("configuration-policy=\"require\""), xml);
+            assertTrue(xml.contains("configuration-pid=\"org.dmstack.nbd\""), xml);
+        }
+    }
+
+    @Test
+    void aBusyPortIsLoggedAndNothingIsServed() throws Exception {
+        BlockDeviceRegistry registry = new BlockDeviceRegistry();
+        registry.add(disk("ram0", 0));
+        try (java.nio.channels.ServerSocketChannel busy = java.nio.channels.ServerSocketChannel.open()) {
+            busy.bind(new java.net.InetSocketAddress("127.0.0.1", 0));
+            int port = ((java.net.InetSocketAddress) busy.getLocalAddress()).getPort();
+            NbdExportComponent c = component(registry);
+            c.activate(config("127.0.0.1", port, "ram0"));
+            assertNull(c.server(), "activation does not fail with a trace; the server simply is not there");
+            c.deactivate();
+        }
     }
 
     @Test

@@ -1,6 +1,7 @@
 package org.dmstack.nfit.internal;
 
 import java.io.IOException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -121,7 +122,7 @@ public class NfitComponent {
             props.put("nfit.platform", pid);
             registrations.add(context.registerService(Region.class, r, props));
             LOG.info("NFIT {}: {} {} bytes at 0x{} ({}, persistence domain {})", pid, r.name(), r.size(),
-                    Long.toHexString(r.spaStart()), r.type(), r.persistenceDomain().ndctlName());
+                    Long.toHexString(r.spaStart()), r.type(), r.persistenceDomain());
         }
     }
 
@@ -180,8 +181,8 @@ public class NfitComponent {
         } else {
             try {
                 nfit = NfitParser.parse(Path.of(table));
-            } catch (java.nio.file.NoSuchFileException e) {
-                throw new java.nio.file.NoSuchFileException(table, null, "cannot read the NFIT table: no such file");
+            } catch (NoSuchFileException e) {
+                throw new NoSuchFileException(table, null, "cannot read the NFIT table: no such file");
             }
             backings = new ArrayList<>();
             for (String s : split(config.backing())) {

@@ -11,6 +11,7 @@ import static org.mockito.Mockito.times;
 import static org.mockito.Mockito.verify;
 import static org.mockito.Mockito.when;
 
+import java.io.IOException;
 import java.lang.annotation.Annotation;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -143,7 +144,7 @@ class NfitComponentTest {
                 NONE, "", NONE), ctx, Map.of())).getMessage().contains("needs a backing file"));
         // A table that cannot be read fails activation too.
         NfitComponent ok = new NfitComponent();
-        assertThrows(java.io.IOException.class, () -> ok.activate(config(NONE, "", NONE, dir.resolve("missing").toString(),
+        assertThrows(IOException.class, () -> ok.activate(config(NONE, "", NONE, dir.resolve("missing").toString(),
                 NONE), ctx, Map.of()));
     }
 }

@@ -2,12 +2,13 @@ package org.dmstack.shell.internal;
 
 import java.nio.file.Path;
 import java.util.List;
+import org.apache.felix.service.command.Descriptor;
 import org.dmstack.block.BlockDeviceRegistry;
 import org.dmstack.dm.DeviceMapper;
-import org.dmstack.shell.Dd;
 import org.dmstack.shell.Dmsetup;
-import org.dmstack.shell.Lsblk;
 import org.dmstack.shell.Sysfs;
+import org.dmstack.shell.dd.Dd;
+import org.dmstack.shell.lsblk.Lsblk;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -15,7 +16,9 @@ import org.osgi.service.component.annotations.Reference;
 /**
  * The commands as Gogo sees them (scope {@code dmstack}). Each prints to System.out and
  * System.err, which Gogo points at the session running it, and throws the command's
- * {@link org.dmstack.shell.CommandException} when it fails, so the shell reports the failure.
+ * {@link org.dmstack.shell.CommandException} when it fails, so the shell reports the failure
+ * (once: the command itself prints nothing of it). {@code help NAME} shows the descriptions;
+ * {@code NAME --help} the usage.
  */
 @Component(service = GogoCommands.class, property = {
     "osgi.command.scope=dmstack",
@@ -25,6 +28,8 @@ import org.osgi.service.component.annotations.Reference;
     "osgi.command.function=dd"
 })
 public final class GogoCommands {
+    private static final String ARGS = "the command's arguments, as the Linux tool takes them (--help for the usage)";
+
     private final BlockDeviceRegistry registry;
     private final DeviceMapper dm;
 
@@ -38,19 +43,23 @@ public final class GogoCommands {
         return Path.of(System.getProperty("user.dir"));
     }
 
-    public void dmsetup(String... args) {
+    @Descriptor("device-mapper: create, load, suspend, resume, remove, rename, message; ls [--tree], info [-c], deps, status, table, targets")
+    public void dmsetup(@Descriptor(ARGS) String... args) {
         new Dmsetup(dm, cwd()).run(List.of(args), System.out);
     }
 
-    public void lsblk(String... args) {
+    @Descriptor("list block devices as a tree (-l list, -J JSON, -o columns, -n no headings, -b bytes)")
+    public void lsblk(@Descriptor(ARGS) String... args) {
         new Lsblk(registry).run(List.of(args), System.out);
     }
 
-    public void sysfs(String... args) {
+    @Descriptor("read or write a device attribute by its /sys/block path")
+    public void sysfs(@Descriptor(ARGS) String... args) {
         new Sysfs(registry).run(List.of(args), System.out);
     }
 
-    public void dd(String... args) {
+    @Descriptor("copy between devices, files, /dev/zero, /dev/urandom and /dev/null with GNU dd's operands")
+    public void dd(@Descriptor(ARGS) String... args) {
         new Dd(registry, cwd()).run(List.of(args), System.out, System.err);
     }
 }

@@ -2,6 +2,7 @@ package org.dmstack.shell.internal;
 
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.felix.service.command.Descriptor;
 import org.dmstack.nfit.NfitPlatform;
 import org.dmstack.pmem.Pmem;
 import org.dmstack.shell.Ndctl;
@@ -27,7 +28,8 @@ public final class NdctlCommand {
         platforms.remove(platform);
     }
 
-    public void ndctl(String... args) {
+    @Descriptor("list the NVDIMM platform as ndctl's JSON (list -R -N -D -M -u); inject-error into a namespace")
+    public void ndctl(@Descriptor("the command's arguments, as ndctl takes them (--help for the usage)") String... args) {
         new Ndctl(() -> List.copyOf(platforms), pmem).run(List.of(args), System.out);
     }
 }

@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import java.lang.foreign.Arena;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.dmstack.block.Bio;
+import org.dmstack.block.BioOp;
 import org.dmstack.block.BlkStatus;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.dm.MapResult;
@@ -59,7 +61,7 @@ class DelayTargetTest {
             md.submit(write);
             assertFalse(write.isDone(), "still waiting out its delay");
             assertEquals(BlkStatus.OK, write.await());
-            assertEquals(List.of(new RecordingDevice.RecordedBio(org.dmstack.block.BioOp.WRITE, 0, 1, java.util.Set.of())), disk.bios());
+            assertEquals(List.of(new RecordingDevice.RecordedBio(BioOp.WRITE, 0, 1, Set.of())), disk.bios());
         }
     }
 }

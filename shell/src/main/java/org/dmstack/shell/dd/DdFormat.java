@@ -1,4 +1,4 @@
-package org.dmstack.shell;
+package org.dmstack.shell.dd;
 
 import java.math.BigDecimal;
 import java.math.MathContext;

@@ -1,4 +1,4 @@
-package org.dmstack.shell;
+package org.dmstack.shell.dd;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -77,20 +77,20 @@ final class DeviceIo {
 
     /** An empty FLUSH: everything written so far is durable when it returns. */
     void flush() throws IoError {
-        check(submit(Bio.flush()), "flushing");
+        check(submit(Bio.flush()));
     }
 
     private void readAligned(long pos, MemorySegment buf) throws IoError {
         for (long off = 0; off < buf.byteSize(); off += MAX_BIO) {
             long n = Math.min(MAX_BIO, buf.byteSize() - off);
-            check(submit(Bio.read((pos + off) >> Units.SECTOR_SHIFT, buf.asSlice(off, n))), "reading");
+            check(submit(Bio.read((pos + off) >> Units.SECTOR_SHIFT, buf.asSlice(off, n))));
         }
     }
 
     private void writeAligned(long pos, MemorySegment buf) throws IoError {
         for (long off = 0; off < buf.byteSize(); off += MAX_BIO) {
             long n = Math.min(MAX_BIO, buf.byteSize() - off);
-            check(submit(Bio.write((pos + off) >> Units.SECTOR_SHIFT, buf.asSlice(off, n))), "writing");
+            check(submit(Bio.write((pos + off) >> Units.SECTOR_SHIFT, buf.asSlice(off, n))));
         }
     }
 
@@ -103,7 +103,7 @@ final class DeviceIo {
         }
     }
 
-    private static void check(BlkStatus status, String what) throws IoError {
+    private static void check(BlkStatus status) throws IoError {
         if (!status.isOk()) throw new IoError(status.message());
     }
 

@@ -1,0 +1,212 @@
+package org.dmstack.nbd;
+
+import static org.dmstack.nbd.Nbd.*;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import org.dmstack.block.BlockDevice;
+import org.dmstack.block.QueueLimits;
+import org.dmstack.units.Units;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The fixed newstyle handshake, as nbdkit's protocol-handshake-newstyle.c: the greeting, the
+ * client's flags, then options until the client picks an export (NBD_OPT_GO or
+ * NBD_OPT_EXPORT_NAME) or gives up. Every option a client may get wrong is answered with an
+ * error and the haggling goes on; only what the protocol gives no way to answer ends it.
+ */
+final class Handshake {
+    private static final Logger LOG = LoggerFactory.getLogger(Handshake.class);
+
+    /** Option data beyond this is refused (NBD_REP_ERR_TOO_BIG); far beyond it, disconnected. */
+    static final int MAX_OPTION_DATA = 64 * 1024;
+    static final int MAX_OPTION_SKIP = 1 << 20;
+    private static final int HANDSHAKE_FLAGS = FLAG_FIXED_NEWSTYLE | FLAG_NO_ZEROES;
+
+    private final Wire wire;
+    private final ExportTable exports;
+    private final String refusal;
+    private boolean noZeroes;
+    private boolean structured;
+
+    private Handshake(Wire wire, ExportTable exports, String refusal) {
+        this.wire = wire;
+        this.exports = exports;
+        this.refusal = refusal;
+    }
+
+    /** Haggles with the client: what it chose, or null when it aborted. */
+    static Negotiated run(Wire wire, ExportTable exports) throws IOException {
+        return new Handshake(wire, exports, null).options();
+    }
+
+    /**
+     * Tells a client it cannot be served now, and why, in the protocol's words: NBD_OPT_LIST,
+     * INFO and GO get NBD_REP_ERR_POLICY with {@code why} (which clients print), and
+     * NBD_OPT_EXPORT_NAME, which cannot be answered, a hang-up. Returns when the client gives up.
+     */
+    static void refuse(Wire wire, ExportTable exports, String why) throws IOException {
+        new Handshake(wire, exports, why).options();
+    }
+
+    private Negotiated options() throws IOException {
+        wire.send(ByteBuffer.allocate(18).putLong(NBDMAGIC).putLong(IHAVEOPT).putShort((short) HANDSHAKE_FLAGS).flip());
+        int clientFlags = wire.read(4).getInt();
+        if ((clientFlags & ~(FLAG_C_FIXED_NEWSTYLE | FLAG_C_NO_ZEROES)) != 0) {
+            throw new ProtocolError(String.format("unknown client flags 0x%x", clientFlags));
+        }
+        noZeroes = (clientFlags & FLAG_C_NO_ZEROES) != 0;
+        while (true) {
+            ByteBuffer header = wire.read(16);
+            long magic = header.getLong();
+            if (magic != IHAVEOPT) throw new ProtocolError(String.format("bad option magic 0x%x", magic));
+            int option = header.getInt();
+            long length = Integer.toUnsignedLong(header.getInt());
+            if (length > MAX_OPTION_DATA) {
+                if (length > MAX_OPTION_SKIP || option == OPT_EXPORT_NAME) {
+                    throw new ProtocolError(Nbd.optionName(option) + " with " + length + " bytes of data");
+                }
+                wire.skip(length);
+                optionError(option, REP_ERR_TOO_BIG, Nbd.optionName(option) + ": " + length + " bytes of option data is too much");
+                continue;
+            }
+            ByteBuffer data = wire.read((int) length);
+            Negotiated chosen = null;
+            switch (option) {
+                case OPT_EXPORT_NAME -> chosen = exportName(data);
+                case OPT_ABORT -> {
+                    optionReply(option, REP_ACK, null);
+                    return null;
+                }
+                case OPT_LIST -> list(data);
+                case OPT_INFO, OPT_GO -> chosen = infoOrGo(option, data);
+                case OPT_STRUCTURED_REPLY -> {
+                    if (length != 0) optionError(option, REP_ERR_INVALID, "NBD_OPT_STRUCTURED_REPLY carries no data");
+                    else if (structured) optionError(option, REP_ERR_INVALID, "structured replies are already negotiated");
+                    else {
+                        structured = true;
+                        optionReply(option, REP_ACK, null);
+                    }
+                }
+                case OPT_STARTTLS -> optionError(option, REP_ERR_UNSUP, "this server does not support TLS");
+                default -> optionError(option, REP_ERR_UNSUP, Nbd.optionName(option) + " is not supported by this server");
+            }
+            if (chosen != null) return chosen;
+        }
+    }
+
+    /** NBD_OPT_EXPORT_NAME: no way to say no, so an unknown export ends the session. */
+    private Negotiated exportName(ByteBuffer data) throws IOException {
+        if (refusal != null) throw new ProtocolError(refusal);
+        String name = string(data, data.remaining());
+        Export e = name == null ? null : exports.find(name);
+        BlockDevice d = e == null ? null : e.device();
+        if (d == null) throw new ProtocolError("NBD_OPT_EXPORT_NAME: no export named '" + name + "'");
+        Negotiated n = Negotiated.of(e, d, structured);
+        ByteBuffer reply = ByteBuffer.allocate(noZeroes ? 10 : 134);
+        reply.putLong(n.size()).putShort((short) n.flags()).position(reply.limit()).flip();
+        wire.send(reply);
+        LOG.info("{}: export '{}' ({} bytes, flags 0x{}) by NBD_OPT_EXPORT_NAME", wire.peer, e.name(), n.size(), Integer.toHexString(n.flags()));
+        return n;
+    }
+
+    private void list(ByteBuffer data) throws IOException {
+        if (refusal != null) {
+            optionError(OPT_LIST, REP_ERR_POLICY, refusal);
+            return;
+        }
+        if (data.hasRemaining()) {
+            optionError(OPT_LIST, REP_ERR_INVALID, "NBD_OPT_LIST carries no data");
+            return;
+        }
+        for (Export e : exports.available()) {
+            byte[] name = e.name().getBytes(StandardCharsets.UTF_8);
+            byte[] description = e.description().getBytes(StandardCharsets.UTF_8);
+            ByteBuffer b = ByteBuffer.allocate(4 + name.length + description.length).putInt(name.length).put(name).put(description).flip();
+            optionReply(OPT_LIST, REP_SERVER, b);
+        }
+        optionReply(OPT_LIST, REP_ACK, null);
+    }
+
+    /** NBD_OPT_INFO and NBD_OPT_GO: same request, same replies; GO then enters transmission. */
+    private Negotiated infoOrGo(int option, ByteBuffer data) throws IOException {
+        String what = Nbd.optionName(option);
+        int length = data.remaining();
+        if (length < 6) return optionError(option, REP_ERR_INVALID, what + ": " + length + " bytes of data is too short");
+        long nameLength = Integer.toUnsignedLong(data.getInt());
+        if (nameLength > length - 6) return optionError(option, REP_ERR_INVALID, what + ": name length " + nameLength + " overruns the option");
+        String name = string(data, (int) nameLength);
+        int count = Short.toUnsignedInt(data.getShort());
+        if (data.remaining() != 2 * count) {
+            return optionError(option, REP_ERR_INVALID, what + ": " + count + " information requests do not fill the option's " + length + " bytes");
+        }
+        boolean wantName = false, wantDescription = false;
+        for (int i = 0; i < count; i++) {
+            int type = Short.toUnsignedInt(data.getShort());
+            if (type == INFO_NAME) wantName = true;
+            if (type == INFO_DESCRIPTION) wantDescription = true;
+        }
+        if (name == null) return optionError(option, REP_ERR_INVALID, what + ": the export name is not a valid NBD string");
+        if (refusal != null) return optionError(option, REP_ERR_POLICY, refusal);
+        Export e = exports.find(name);
+        BlockDevice d = e == null ? null : e.device();
+        if (d == null) return optionError(option, REP_ERR_UNKNOWN, "No export named '" + name + "'");
+
+        Negotiated n = Negotiated.of(e, d, structured);
+        optionReply(option, REP_INFO, ByteBuffer.allocate(12).putShort((short) INFO_EXPORT).putLong(n.size()).putShort((short) n.flags()).flip());
+        if (wantName || !name.equals(e.name())) optionReply(option, REP_INFO, infoString(INFO_NAME, e.name()));
+        if (wantDescription) optionReply(option, REP_INFO, infoString(INFO_DESCRIPTION, e.description()));
+        optionReply(option, REP_INFO, ByteBuffer.allocate(14).putShort((short) INFO_BLOCK_SIZE)
+                .putInt(n.minBlock()).putInt(preferredBlock(d.limits(), n.minBlock())).putInt(MAX_PAYLOAD).flip());
+        optionReply(option, REP_ACK, null);
+        if (option != OPT_GO) return null;
+        LOG.info("{}: export '{}' ({} bytes, flags 0x{})", wire.peer, e.name(), n.size(), Integer.toHexString(n.flags()));
+        return n;
+    }
+
+    private static ByteBuffer infoString(int type, String s) {
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(2 + b.length).putShort((short) type).put(b).flip();
+    }
+
+    /** The preferred block size: minimum_io_size when it is a power of two, else the physical block. */
+    static int preferredBlock(QueueLimits limits, int minBlock) {
+        long p = limits.physicalBlockSize();
+        long ioMin = limits.ioMin();
+        if (ioMin > p && Long.bitCount(ioMin) == 1) p = ioMin;
+        p = Math.max(p, Math.max(minBlock, Units.SECTOR_SIZE));
+        return (int) Math.min(p, MAX_PAYLOAD);
+    }
+
+    /** Answers an option with an error and a message; the haggling goes on (null: nothing chosen). */
+    private Negotiated optionError(int option, int error, String message) throws IOException {
+        LOG.debug("{}: {} refused: {}", wire.peer, Nbd.optionName(option), message);
+        optionReply(option, error, ByteBuffer.wrap(message.getBytes(StandardCharsets.UTF_8)));
+        return null;
+    }
+
+    private void optionReply(int option, int type, ByteBuffer data) throws IOException {
+        int length = data == null ? 0 : data.remaining();
+        ByteBuffer h = ByteBuffer.allocate(20).putLong(OPTION_REPLY_MAGIC).putInt(option).putInt(type).putInt(length).flip();
+        if (data == null) wire.send(h);
+        else wire.send(h, data);
+    }
+
+    /** An NBD string: UTF-8 without NUL, at most 4096 bytes; null when it is not one. */
+    private static String string(ByteBuffer data, int length) {
+        ByteBuffer slice = data.slice(data.position(), length);
+        data.position(data.position() + length);
+        if (length > MAX_STRING) return null;
+        try {
+            String s = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(slice).toString();
+            return s.indexOf('\0') >= 0 ? null : s;
+        } catch (CharacterCodingException e) {
+            return null;
+        }
+    }
+}

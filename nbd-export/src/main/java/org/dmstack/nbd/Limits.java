@@ -1,0 +1,8 @@
+package org.dmstack.nbd;
+
+/**
+ * How long and how much each connection may take, as the server was built: the hold timeout
+ * for requests whose device is away, the time a client has to finish the handshake, how long a
+ * session may sit idle (0: for ever), and the payload bytes one connection may have in flight.
+ */
+record Limits(long holdNanos, long handshakeNanos, long idleNanos, int maxInflightBytes) {}

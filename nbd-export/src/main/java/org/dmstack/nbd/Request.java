@@ -1,0 +1,14 @@
+package org.dmstack.nbd;
+
+import static org.dmstack.nbd.Nbd.CMD_FLAG_FUA;
+
+/** One transmission request as it arrived: flags, command, the client's handle, offset and length. */
+record Request(int flags, int type, long handle, long offset, long length) {
+    boolean fua() {
+        return (flags & CMD_FLAG_FUA) != 0;
+    }
+
+    String command() {
+        return Nbd.commandName(type);
+    }
+}

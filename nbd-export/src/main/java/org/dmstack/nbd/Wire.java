@@ -1,0 +1,99 @@
+package org.dmstack.nbd;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A client's socket, as nbdkit's connections.c keeps it: whole reads, whole writes, skipping
+ * and closing. Writes are serialized, so that replies written by several threads never
+ * interleave on the wire; reads belong to one thread at a time (the handshake, then the
+ * request reader).
+ */
+final class Wire {
+    private static final Logger LOG = LoggerFactory.getLogger(Wire.class);
+
+    private final SocketChannel channel;
+    private final ReentrantLock sendLock = new ReentrantLock();
+    /** Who the client is, for the log. */
+    final String peer;
+
+    Wire(SocketChannel channel) {
+        this.channel = channel;
+        String p;
+        try {
+            p = String.valueOf(channel.getRemoteAddress());
+        } catch (IOException e) {
+            p = "?";
+        }
+        this.peer = p;
+    }
+
+    /** Writes all of {@code buffers}, as one message no other writer can split. */
+    void send(ByteBuffer... buffers) throws IOException {
+        sendLock.lock();
+        try {
+            long left = 0;
+            for (ByteBuffer b : buffers) left += b.remaining();
+            while (left > 0) left -= channel.write(buffers);
+        } finally {
+            sendLock.unlock();
+        }
+    }
+
+    /** The next {@code n} bytes, flipped for reading. */
+    ByteBuffer read(int n) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(n);
+        readFully(b);
+        return b.flip();
+    }
+
+    void readFully(ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) {
+            if (channel.read(b) < 0) throw new EOFException("end of stream with " + b.remaining() + " bytes still expected");
+        }
+    }
+
+    /** Reads a whole buffer; false on a clean end of stream before its first byte. */
+    boolean readOrEof(ByteBuffer b) throws IOException {
+        if (channel.read(b) < 0) return false;
+        readFully(b);
+        return true;
+    }
+
+    /** Reads and drops {@code n} bytes (a refused request's payload), to stay in step with the client. */
+    void skip(long n) throws IOException {
+        ByteBuffer scratch = ByteBuffer.allocate((int) Math.min(n, 1 << 16));
+        while (n > 0) {
+            scratch.clear().limit((int) Math.min(n, scratch.capacity()));
+            readFully(scratch);
+            n -= scratch.limit();
+        }
+    }
+
+    /** Stops reading requests; replies to those in flight can still go out. */
+    void shutdownInput() {
+        try {
+            channel.shutdownInput();
+        } catch (IOException e) {
+            close();
+        }
+    }
+
+    boolean isOpen() {
+        return channel.isOpen();
+    }
+
+    /** Closes the socket; a thread blocked reading or writing it gets an exception. */
+    void close() {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            LOG.debug("{}: close: {}", peer, e.toString());
+        }
+    }
+}

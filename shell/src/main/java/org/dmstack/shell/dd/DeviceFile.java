@@ -1,0 +1,52 @@
+package org.dmstack.shell.dd;
+
+import java.lang.foreign.MemorySegment;
+
+/** A block device as dd opens it (if=/dev/NAME or of=/dev/NAME): read and written through bios, ending where the device does. */
+final class DeviceFile implements Source, Sink {
+    private final DeviceIo io;
+
+    DeviceFile(DeviceIo io) {
+        this.io = io;
+    }
+
+    @Override
+    public long read(long pos, MemorySegment dst) throws DdError {
+        try {
+            return io.read(pos, dst);
+        } catch (DeviceIo.IoError e) {
+            throw DdError.io(e);
+        }
+    }
+
+    @Override
+    public long size() {
+        return io.size();
+    }
+
+    @Override
+    public void write(long pos, MemorySegment src) throws DdError {
+        try {
+            io.write(pos, src);
+        } catch (DeviceIo.IoError e) {
+            throw DdError.io(e);
+        }
+    }
+
+    @Override
+    public long limit() {
+        return io.size();
+    }
+
+    @Override
+    public void sync() throws DdError {
+        try {
+            io.flush();
+        } catch (DeviceIo.IoError e) {
+            throw DdError.io(e);
+        }
+    }
+
+    @Override
+    public void close() {}
+}
