@@ -72,14 +72,17 @@ public final class Main implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /** The streams a command reads and prints to (the process's, or a test's). */
+    record Streams(PrintStream out, PrintStream err, InputStream in) {}
+
     private final PrintStream out;
     private final PrintStream err;
     private final InputStream in;
 
-    Main(PrintStream out, PrintStream err, InputStream in) {
-        this.out = out;
-        this.err = err;
-        this.in = in;
+    Main(Streams io) {
+        this.out = io.out();
+        this.err = io.err();
+        this.in = io.in();
     }
 
     public static void main(String[] args) {
@@ -87,7 +90,8 @@ public final class Main implements Callable<Integer> {
     }
 
     static int run(String[] args, PrintStream out, PrintStream err, InputStream in) {
-        CommandLine cl = new CommandLine(new Main(out, err, in), new Factory(out, err, in));
+        Streams io = new Streams(out, err, in);
+        CommandLine cl = new CommandLine(new Main(io), new Factory(io));
         cl.setExpandAtFiles(false);
         cl.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
         cl.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
@@ -209,28 +213,24 @@ public final class Main implements Callable<Integer> {
         @Spec
         CommandSpec spec;
 
-        private final PrintStream out;
-        private final PrintStream err;
-        private final InputStream in;
+        private final Streams io;
 
-        Ctl(PrintStream out, PrintStream err, InputStream in) {
-            this.out = out;
-            this.err = err;
-            this.in = in;
+        Ctl(Streams io) {
+            this.io = io;
         }
 
         @Override
         public Integer call() throws Exception {
-            String text = commands == null && script == null ? commandText(null, Path.of("-"), in, spec) : commandText(commands, script, in, spec);
-            return ControlClient.run(socket(socket), text, out, err);
+            Path source = commands == null && script == null ? Path.of("-") : script;
+            return ControlClient.run(socket(socket), commandText(commands, source, io.in(), spec), io.out(), io.err());
         }
     }
 
     /** Gives the commands the streams they print to. */
-    private record Factory(PrintStream out, PrintStream err, InputStream in) implements CommandLine.IFactory {
+    private record Factory(Streams io) implements CommandLine.IFactory {
         @Override
         public <K> K create(Class<K> type) throws Exception {
-            if (type == Ctl.class) return type.cast(new Ctl(out, err, in));
+            if (type == Ctl.class) return type.cast(new Ctl(io));
             return CommandLine.defaultFactory().create(type);
         }
     }
