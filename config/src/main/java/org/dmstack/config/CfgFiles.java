@@ -9,18 +9,23 @@ import java.util.Arrays;
 import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 
 /**
  * Short names for dmstack's configuration files: {@code brd.cfg} configures PID
  * {@code org.dmstack.brd}; {@code pmem-data.cfg} is the factory configuration "data" of
  * {@code org.dmstack.pmem}. The short names are brd, dm, nbd (single configurations) and pmem,
- * nfit (one file per instance, {@code NAME-INSTANCE.cfg}). Any other {@code .cfg} file is left to
- * FileInstall, which maps a file name to a PID itself ({@code org.dmstack.brd.cfg}).
+ * nfit, nbd (one file per instance, {@code NAME-INSTANCE.cfg}): {@code nbd.cfg} is the NBD export,
+ * {@code nbd-remote.cfg} an imported NBD device of factory PID {@code org.dmstack.nbd.driver}. Any
+ * other {@code .cfg} file is left to FileInstall, which maps a file name to a PID itself
+ * ({@code org.dmstack.brd.cfg}).
  */
 public final class CfgFiles {
     public static final List<String> SINGLE = List.of("brd", "dm", "nbd");
-    public static final List<String> FACTORY = List.of("pmem", "nfit");
+    public static final List<String> FACTORY = List.of("pmem", "nfit", "nbd");
+    /** Factory PIDs that are not the prefix and the short name. */
+    private static final Map<String, String> FACTORY_PIDS = Map.of("nbd", "org.dmstack.nbd.driver");
     private static final String PID_PREFIX = "org.dmstack.";
     /** The property that records which file a configuration came from. */
     public static final String FILE_PROPERTY = "dmstack.config.file";
@@ -43,7 +48,8 @@ public final class CfgFiles {
         if (SINGLE.contains(base)) return new Target(PID_PREFIX + base, null);
         int dash = base.indexOf('-');
         if (dash > 0 && dash < base.length() - 1 && FACTORY.contains(base.substring(0, dash))) {
-            return new Target(PID_PREFIX + base.substring(0, dash), base.substring(dash + 1));
+            String kind = base.substring(0, dash);
+            return new Target(FACTORY_PIDS.getOrDefault(kind, PID_PREFIX + kind), base.substring(dash + 1));
         }
         return null;
     }

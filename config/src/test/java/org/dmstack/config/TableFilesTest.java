@@ -160,6 +160,8 @@ class TableFilesTest {
         assertEquals(new CfgFiles.Target("org.dmstack.dm", null), CfgFiles.target(Path.of("dm.cfg")));
         assertEquals(new CfgFiles.Target("org.dmstack.pmem", "data"), CfgFiles.target(Path.of("pmem-data.cfg")));
         assertEquals(new CfgFiles.Target("org.dmstack.nfit", "demo-1"), CfgFiles.target(Path.of("nfit-demo-1.cfg")));
+        assertEquals(new CfgFiles.Target("org.dmstack.nbd", null), CfgFiles.target(Path.of("nbd.cfg")), "the NBD export");
+        assertEquals(new CfgFiles.Target("org.dmstack.nbd.driver", "remote"), CfgFiles.target(Path.of("nbd-remote.cfg")), "an imported device");
         assertEquals(null, CfgFiles.target(Path.of("org.dmstack.brd.cfg")));
         assertEquals(null, CfgFiles.target(Path.of("pmem.cfg")));
         assertEquals(null, CfgFiles.target(Path.of("brd-x.cfg")));

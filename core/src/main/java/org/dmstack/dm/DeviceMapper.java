@@ -197,7 +197,9 @@ public class DeviceMapper implements AutoCloseable {
         try {
             return t.targets[i].message(args);
         } catch (TargetException e) {
-            throw new DmException("message ioctl on " + name + " failed: Invalid argument (" + e.getMessage() + ")", e);
+            // A target may refuse without a reason, as Linux's do where they log nothing: dmsetup then says no more.
+            String why = e.getMessage() == null || e.getMessage().isEmpty() ? "" : " (" + e.getMessage() + ")";
+            throw new DmException("message ioctl on " + name + " failed: Invalid argument" + why, e);
         }
     }
 

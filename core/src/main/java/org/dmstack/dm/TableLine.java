@@ -37,7 +37,8 @@ public record TableLine(int lineNumber, long start, long length, String type, Li
             int n = i + 1;
             String[] words = line.split("\\s+");
             if (words.length < 3) {
-                throw new DmException("line " + n + ": Invalid format: expected <start> <length> <target> [<args>...], got '" + line + "'");
+                throw new DmException("line " + n + ": Invalid format: expected <start> <length> <target> [<args>...], got " + words.length
+                        + (words.length == 1 ? " word" : " words"));
             }
             long start = sectors(n, "start", words[0]);
             long length = sectors(n, "length", words[1]);
@@ -59,7 +60,7 @@ public record TableLine(int lineNumber, long start, long length, String type, Li
     private static long sectors(int line, String what, String word) {
         int digits = word.startsWith("-") || word.startsWith("+") ? 1 : 0;
         if (word.length() == digits || !word.substring(digits).chars().allMatch(c -> c >= '0' && c <= '9')) {
-            throw new DmException("line " + line + ": Invalid format: " + what + " '" + word + "' is not a sector number");
+            throw new DmException("line " + line + ": Invalid format: " + what + " " + quote(word) + " is not a sector number");
         }
         long value;
         try {
@@ -68,6 +69,16 @@ public record TableLine(int lineNumber, long start, long length, String type, Li
             return -1; // ULLONG_MAX, as strtoull gives on overflow whatever the sign
         }
         return word.charAt(0) == '-' ? -value : value;
+    }
+
+    /**
+     * A word of a table, quoted for a message: at most 16 characters and only printable ones, so
+     * that a file that is not a table (a binary, or a file of secrets) is not echoed back whole.
+     */
+    static String quote(String word) {
+        StringBuilder sb = new StringBuilder("'");
+        word.codePoints().limit(16).forEach(c -> sb.appendCodePoint(c >= 0x20 && c < 0x7f ? c : '?'));
+        return sb.append(word.codePointCount(0, word.length()) > 16 ? "...'" : "'").toString();
     }
 
     /** The line as dmsetup table prints it, given the target's TABLE status. */

@@ -83,4 +83,40 @@ class DmOutputTest {
         e = assertThrows(DmException.class, () -> f.dm.message("m", 10, List.of("hello")));
         assertEquals("message ioctl on m failed: Invalid argument (Target message sector outside device)", e.getMessage());
     }
+
+    @Test
+    void aMessageRefusedWithoutAReasonSaysOnlyInvalidArgument() {
+        f.dm.targetTypes().register(new TargetType() {
+            @Override
+            public String name() {
+                return "silent";
+            }
+
+            @Override
+            public Target construct(TargetContext context) {
+                return new Target() {
+                    @Override
+                    public MapResult map(org.dmstack.block.Bio bio) {
+                        return MapResult.KILL;
+                    }
+
+                    @Override
+                    public String status(StatusType type) {
+                        return "";
+                    }
+
+                    @Override
+                    public void iterateDevices(DeviceVisitor visitor) {}
+
+                    @Override
+                    public String message(List<String> args) throws TargetException {
+                        throw new TargetException("");
+                    }
+                };
+            }
+        });
+        f.dm.create("s", "0 10 silent");
+        DmException e = org.junit.jupiter.api.Assertions.assertThrows(DmException.class, () -> f.dm.message("s", 0, List.of("x")));
+        assertEquals("message ioctl on s failed: Invalid argument", e.getMessage());
+    }
 }

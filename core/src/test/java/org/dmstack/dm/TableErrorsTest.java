@@ -50,7 +50,7 @@ class TableErrorsTest {
         one past the limit  | 0 18014398509481984 zero                            | line 1: zero: too large device
         too few args        | 0 100 testlinear ram0                               | line 1: testlinear: Invalid argument count
         zero with args      | 0 100 zero x                                        | line 1: zero: No arguments required
-        no target type      | 0 100                                               | line 1: Invalid format: expected <start> <length> <target> [<args>...], got '0 100'
+        no target type      | 0 100                                               | line 1: Invalid format: expected <start> <length> <target> [<args>...], got 2 words
         second line bad     | 0 100 testlinear ram0 0\\n100 100 testlinear 1:7 0  | line 2: testlinear: Device lookup failed: 1:7: No such device
         comments counted    | # a table\\n\\n0 100 zero\\n100 100 nosuch         | line 4: nosuch: unknown target type
         """)
@@ -90,6 +90,21 @@ class TableErrorsTest {
      * it has targets, so the device exists without one, as with --notable. A load of such a table
      * reaches the kernel, whose populate_table refuses it.
      */
+    /**
+     * A file that is not a table (here one shaped like /etc/shadow) is not echoed back: a message
+     * quotes at most the offending word, cut at 16 printable characters.
+     */
+    @Test
+    void aFileThatIsNotATableIsNotQuotedBack() {
+        String secret = "root:$y$j9T$SECRETSALTSECRETSALT$HASHHASHHASHHASHHASHHASHHASH:19000:0:99999:7:::";
+        assertEquals("line 1: Invalid format: expected <start> <length> <target> [<args>...], got 1 word",
+                assertThrows(DmException.class, () -> f.dm.create("x", secret + "\n")).getMessage());
+        assertEquals("line 1: Invalid format: start 'root:$y$j9T$SECR...' is not a sector number",
+                assertThrows(DmException.class, () -> f.dm.create("x", secret + " 1 2\n")).getMessage());
+        assertEquals("line 1: Invalid format: start '?ELF????' is not a sector number",
+                assertThrows(DmException.class, () -> f.dm.create("x", "\u007fELF\u0002\u0001\u0001\u0000 0 zero\n")).getMessage());
+    }
+
     @Test
     void emptyTableCreatesTheDeviceWithoutATableButIsNoTableToLoad() {
         MappedDevice md = f.dm.create("empty", "# nothing here\n\n");

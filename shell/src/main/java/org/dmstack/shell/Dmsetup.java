@@ -2,6 +2,7 @@ package org.dmstack.shell;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.charset.CharacterCodingException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -132,6 +133,8 @@ public final class Dmsetup {
             Path path = cwd.resolve(file);
             try {
                 return Files.readString(path);
+            } catch (CharacterCodingException e) {
+                throw new CommandException("dmsetup " + command + ": " + path + " is not a table file: it is not text", e);
             } catch (IOException e) {
                 throw new CommandException("dmsetup " + command + ": cannot read table file " + path + ": " + e.getMessage(), e);
             }

@@ -66,6 +66,19 @@ class DmsetupTest {
         assertEquals("0 2048 linear 1:0 0\n", run("table lv0"));
     }
 
+    /** A file that is not text, or not a table, is refused without being echoed back. */
+    @Test
+    void aFileThatIsNotATableIsRefusedWithoutItsContents() throws Exception {
+        Files.write(dir.resolve("binary"), new byte[] {0x7f, 'E', 'L', 'F', 2, 1, 1, 0, (byte) 0xff, (byte) 0xfe});
+        CommandException e = assertThrows(CommandException.class, () -> run("create bin binary"));
+        assertEquals("dmsetup create: " + dir.resolve("binary") + " is not a table file: it is not text", e.getMessage());
+        Files.writeString(dir.resolve("shadow"), "root:$y$j9T$SECRETSALTSECRETSALT$HASHHASHHASH:19000:0:99999:7:::\n");
+        e = assertThrows(CommandException.class, () -> run("create sh shadow"));
+        assertEquals("device-mapper: line 1: Invalid format: expected <start> <length> <target> [<args>...], got 1 word\nCommand failed.",
+                e.getMessage());
+        assertEquals("No devices found\n", run("ls"));
+    }
+
     @Test
     void withoutANameEveryDeviceIsShownPrefixed() {
         createTwo();

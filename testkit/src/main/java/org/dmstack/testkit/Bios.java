@@ -24,6 +24,13 @@ public final class Bios {
         }
     }
 
+    /** {@code sectors} sectors of the byte {@code value}, to write and to compare with. */
+    public static MemorySegment filled(long sectors, int value) {
+        MemorySegment m = MemorySegment.ofArray(new byte[(int) (sectors * 512)]);
+        m.fill((byte) value);
+        return m;
+    }
+
     /** {@code sectors} sectors of a pattern that differs from byte to byte and from seed to seed. */
     public static MemorySegment pattern(long sectors, int seed) {
         MemorySegment m = MemorySegment.ofArray(new byte[(int) (sectors * 512)]);

@@ -1,0 +1,293 @@
+package org.dmstack.nbd.driver;
+
+import static org.dmstack.nbd.driver.NbdProto.*;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicLong;
+import org.dmstack.block.BlkStatus;
+
+/**
+ * One connection to the server in the transmission phase, with requests pipelined on it: a
+ * sender thread writes requests as they are queued, a receiver thread reads replies and matches
+ * them to requests by handle, in whatever order they come.
+ *
+ * <p>Submitting never blocks (a bio's completion may submit the next bio from the receiver
+ * thread; blocking there on a full socket would deadlock with a server waiting for us to read).
+ *
+ * <p>When the connection breaks — the server goes away, a send fails, or the server says
+ * something the protocol does not allow — the receiver closes it, waits for the sender to stop
+ * and hands every request not yet answered back to the device, which sends them again elsewhere.
+ * A request's buffer is only ever written by the receiver, so a request handed back is no longer
+ * touched by this connection.
+ */
+final class Connection {
+    /** Who hears that a connection broke. */
+    interface Owner {
+        /** The connection is closed; {@code unfinished} were sent or queued but not answered. */
+        void broken(Connection connection, List<Request> unfinished, IOException why);
+    }
+
+    /** Put in the queue to stop the sender; NBD_CMD_DISC is sent first when the server is still there. */
+    private static final Request DISCONNECT = new Request(CMD_DISC, 0, 0, 0, null, s -> { });
+
+    private final String device;
+    private final SocketChannel ch;
+    private final ExportInfo info;
+    private final Owner owner;
+    private final LinkedBlockingQueue<Request> queue = new LinkedBlockingQueue<>();
+    private final Map<Long, Request> inflight = new ConcurrentHashMap<>();
+    private final AtomicLong sent = new AtomicLong();
+    private final AtomicLong answered = new AtomicLong();
+    private final Object lock = new Object();
+    private boolean dead; // guarded by lock
+    private volatile long lastProgress = System.nanoTime(); // the last reply, or the first request after none in flight
+    private volatile String abortReason;
+    private long nextHandle; // sender thread only
+    private Thread sender;
+    private Thread receiver;
+
+    Connection(String device, SocketChannel ch, ExportInfo info, Owner owner) {
+        this.device = device;
+        this.ch = ch;
+        this.info = info;
+        this.owner = owner;
+    }
+
+    void start(String name) {
+        sender = Thread.ofVirtual().name(name + " send").start(this::sendLoop);
+        receiver = Thread.ofVirtual().name(name + " receive").start(this::receiveLoop);
+    }
+
+    ExportInfo info() {
+        return info;
+    }
+
+    /** Queues a request; false when the connection is already broken (send it elsewhere). */
+    boolean offer(Request r) {
+        synchronized (lock) {
+            if (dead) return false;
+            queue.add(r);
+            return true;
+        }
+    }
+
+    /** Requests written to this connection so far (resent ones count again). */
+    long requestsSent() {
+        return sent.get();
+    }
+
+    /** Requests this connection answered (with success or an error reply). */
+    long answered() {
+        return answered.get();
+    }
+
+    /** Requests sent and not yet answered. */
+    int inFlight() {
+        return inflight.size();
+    }
+
+    /**
+     * Ends the connection: NBD_CMD_DISC after the requests already queued, then the socket is
+     * closed after at most {@code graceMillis}. Unanswered requests go to the owner as for a break.
+     */
+    void close(long graceMillis) {
+        synchronized (lock) {
+            if (!dead) queue.add(DISCONNECT);
+        }
+        try {
+            if (!receiver.join(java.time.Duration.ofMillis(graceMillis))) closeChannel();
+            receiver.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            closeChannel();
+        }
+    }
+
+    private void sendLoop() {
+        ByteBuffer header = ByteBuffer.allocate(REQUEST_SIZE);
+        try {
+            while (true) {
+                Request r = queue.take();
+                long handle;
+                synchronized (lock) {
+                    if (dead) {
+                        queue.add(r); // the receiver's teardown collects it with the rest
+                        return;
+                    }
+                    handle = nextHandle++;
+                    if (r != DISCONNECT) {
+                        r.resetReply();
+                        if (inflight.isEmpty()) lastProgress = System.nanoTime();
+                        inflight.put(handle, r);
+                    }
+                }
+                header.clear().putInt(REQUEST_MAGIC).putShort((short) r.cmdFlags).putShort((short) r.type).putLong(handle)
+                        .putLong(r.offset).putInt(r.length).flip();
+                if (r.type == CMD_WRITE) Wire.writeFully(ch, header, r.data.asByteBuffer());
+                else Wire.writeFully(ch, header);
+                if (r == DISCONNECT) {
+                    ch.shutdownOutput(); // the server closes its side; the receiver sees the end
+                    return;
+                }
+                sent.incrementAndGet();
+            }
+        } catch (InterruptedException e) {
+            closeChannel();
+        } catch (IOException e) {
+            closeChannel(); // the receiver sees it and tears down
+        }
+    }
+
+    private void receiveLoop() {
+        IOException why = null;
+        try {
+            ByteBuffer magic = ByteBuffer.allocate(4);
+            while (true) {
+                int m = Wire.readFully(ch, magic.clear()).getInt();
+                if (m == SIMPLE_REPLY_MAGIC) simpleReply();
+                else if (m == STRUCTURED_REPLY_MAGIC && info.structuredReplies()) chunk();
+                else throw new NbdProtocolException("reply with a wrong magic 0x" + Integer.toHexString(m));
+            }
+        } catch (IOException e) {
+            why = abortReason != null ? new IOException(abortReason, e) : e;
+        } finally {
+            teardown(why);
+        }
+    }
+
+    private void simpleReply() throws IOException {
+        ByteBuffer h = Wire.read(ch, SIMPLE_REPLY_SIZE - 4);
+        int error = h.getInt();
+        long handle = h.getLong();
+        Request r = request(handle);
+        if (error == ESHUTDOWN) throw new IOException("the server is shutting down (ESHUTDOWN)");
+        if (error == 0 && r.type == CMD_READ) {
+            Wire.readFully(ch, r.data.asByteBuffer());
+        }
+        finish(handle, r, error == 0 ? BlkStatus.OK : r.serverError(device, error, null));
+    }
+
+    private void chunk() throws IOException {
+        ByteBuffer h = Wire.read(ch, CHUNK_HEADER_SIZE - 4);
+        int flags = Short.toUnsignedInt(h.getShort());
+        int type = Short.toUnsignedInt(h.getShort());
+        long handle = h.getLong();
+        long length = Integer.toUnsignedLong(h.getInt());
+        Request r = request(handle);
+        switch (type) {
+            case REPLY_TYPE_NONE -> {
+                if (length != 0 || (flags & REPLY_FLAG_DONE) == 0) throw new NbdProtocolException("NBD_REPLY_TYPE_NONE with a payload or not last");
+            }
+            case REPLY_TYPE_OFFSET_DATA -> {
+                if (r.type != CMD_READ || length < 8) throw new NbdProtocolException("NBD_REPLY_TYPE_OFFSET_DATA for " + r + " of " + length + " bytes");
+                long offset = Wire.read(ch, 8).getLong();
+                Wire.readFully(ch, slice(r, offset, length - 8).asByteBuffer());
+                r.covered += length - 8;
+            }
+            case REPLY_TYPE_OFFSET_HOLE -> {
+                if (r.type != CMD_READ || length != 12) throw new NbdProtocolException("NBD_REPLY_TYPE_OFFSET_HOLE for " + r + " of " + length + " bytes");
+                ByteBuffer b = Wire.read(ch, 12);
+                long offset = b.getLong();
+                long size = Integer.toUnsignedLong(b.getInt());
+                slice(r, offset, size).fill((byte) 0);
+                r.covered += size;
+            }
+            default -> {
+                if ((type & REPLY_TYPE_FLAG_ERROR) == 0) throw new NbdProtocolException("unknown reply chunk type " + type + " for " + r);
+                errorChunk(r, length);
+            }
+        }
+        if ((flags & REPLY_FLAG_DONE) == 0) return;
+        if (r.error == ESHUTDOWN) throw new IOException("the server is shutting down (ESHUTDOWN)");
+        if (r.error != 0) {
+            finish(handle, r, r.serverError(device, r.error, r.errorMessage));
+        } else if (r.type == CMD_READ && r.covered != r.length) {
+            throw new NbdProtocolException("the reply to " + r + " covered " + r.covered + " bytes");
+        } else {
+            finish(handle, r, BlkStatus.OK);
+        }
+    }
+
+    /** NBD_REPLY_TYPE_ERROR, NBD_REPLY_TYPE_ERROR_OFFSET and error types we do not know: errno, message, rest. */
+    private void errorChunk(Request r, long length) throws IOException {
+        if (length < 6 || length > MAX_STRING + 16) throw new NbdProtocolException("error chunk of " + length + " bytes");
+        ByteBuffer b = Wire.read(ch, (int) length);
+        int error = b.getInt();
+        int messageLength = Short.toUnsignedInt(b.getShort());
+        if (error == 0 || messageLength > b.remaining()) throw new NbdProtocolException("malformed error chunk for " + r);
+        String message = StandardCharsets.UTF_8.decode(b.slice(b.position(), messageLength)).toString();
+        if (r.error == 0) {
+            r.error = error;
+            r.errorMessage = message;
+        }
+    }
+
+    /** The part of a READ's buffer a chunk at {@code offset} fills; the chunk must lie inside the request. */
+    private static MemorySegment slice(Request r, long offset, long size) throws NbdProtocolException {
+        long start = offset - r.offset;
+        if (start < 0 || size > r.length - start) {
+            throw new NbdProtocolException("a reply chunk at offset " + offset + " of " + size + " bytes lies outside " + r);
+        }
+        return r.data.asSlice(start, size);
+    }
+
+    private Request request(long handle) throws NbdProtocolException {
+        Request r = inflight.get(handle);
+        if (r == null) throw new NbdProtocolException("reply for an unknown handle " + handle);
+        return r;
+    }
+
+    /** Only now, with the whole reply read, does the request leave the connection. */
+    private void finish(long handle, Request r, BlkStatus status) {
+        inflight.remove(handle);
+        answered.incrementAndGet();
+        lastProgress = System.nanoTime();
+        r.complete(status);
+    }
+
+    /** Whether requests are waiting for a reply and none has come for {@code limitNanos}. */
+    boolean stalled(long now, long limitNanos) {
+        return !inflight.isEmpty() && now - lastProgress > limitNanos;
+    }
+
+    /** Gives the connection up as broken (a server that stopped answering); its requests go elsewhere. */
+    void abort(String reason) {
+        abortReason = reason;
+        closeChannel();
+    }
+
+    private void teardown(IOException why) {
+        synchronized (lock) {
+            dead = true;
+            queue.add(DISCONNECT); // wakes a sender waiting for work
+        }
+        closeChannel();
+        try {
+            sender.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        List<Request> unfinished = new ArrayList<>(inflight.values());
+        inflight.clear();
+        for (Request r : queue) if (r != DISCONNECT) unfinished.add(r);
+        queue.clear();
+        owner.broken(this, unfinished, why);
+    }
+
+    private void closeChannel() {
+        try {
+            ch.close();
+        } catch (IOException e) {
+            // closing is all we wanted
+        }
+    }
+}

@@ -1,0 +1,78 @@
+package org.dmstack.nbd.driver;
+
+import java.lang.foreign.MemorySegment;
+import java.util.function.Consumer;
+import org.dmstack.block.BlkStatus;
+
+/**
+ * One NBD command for a bio or a part of it. It may be sent more than once: when its connection
+ * breaks before the reply, it goes back to the device and is sent again on another connection
+ * (NBD requests are idempotent). {@code done} runs exactly once, with the final status.
+ */
+final class Request {
+    final int type;
+    final int cmdFlags;
+    final long offset;
+    final int length;
+    /** The bio's memory for READ (filled by the reply) and WRITE (sent); null otherwise. */
+    final MemorySegment data;
+    private final Consumer<BlkStatus> done;
+    private boolean finished;
+
+    /** While waiting for a connection: when the wait ends in EIO (System.nanoTime); 0 otherwise. */
+    long deadline;
+    // Reply state of a structured reply, reset before each send.
+    long covered;
+    int error;
+    String errorMessage;
+
+    Request(int type, int cmdFlags, long offset, int length, MemorySegment data, Consumer<BlkStatus> done) {
+        this.type = type;
+        this.cmdFlags = cmdFlags;
+        this.offset = offset;
+        this.length = length;
+        this.data = data;
+        this.done = done;
+    }
+
+    static Request flush(Consumer<BlkStatus> done) {
+        return new Request(NbdProto.CMD_FLUSH, 0, 0, 0, null, done);
+    }
+
+    /** Forgets what an earlier, broken attempt received. */
+    void resetReply() {
+        covered = 0;
+        error = 0;
+        errorMessage = null;
+    }
+
+    /** Ends the request; later calls do nothing (a request is ended by one party only, this is the guard). */
+    void complete(BlkStatus status) {
+        synchronized (this) {
+            if (finished) return;
+            finished = true;
+        }
+        done.accept(status);
+    }
+
+    /**
+     * The status for an error the server replied with: EINVAL and EOVERFLOW as INVAL, ENOTSUP as
+     * NOTSUPP, every other error as IOERR, always naming the server's errno (the block layer has no
+     * ENOSPC or EPERM status; the message keeps what the server said).
+     */
+    BlkStatus serverError(String device, int errno, String message) {
+        String text = device + ": server replied " + NbdProto.errorName(errno) + " to " + NbdProto.commandName(type)
+                + (type == NbdProto.CMD_FLUSH ? "" : " at offset " + offset + " length " + length)
+                + (message == null || message.isEmpty() ? "" : ": " + message);
+        return switch (errno) {
+            case NbdProto.EINVAL, NbdProto.EOVERFLOW -> BlkStatus.inval(text);
+            case NbdProto.ENOTSUP -> BlkStatus.notsupp(text);
+            default -> BlkStatus.ioerr(text);
+        };
+    }
+
+    @Override
+    public String toString() {
+        return NbdProto.commandName(type) + (cmdFlags != 0 ? "+FUA" : "") + " offset " + offset + " length " + length;
+    }
+}

@@ -1,0 +1,109 @@
+package org.dmstack.nbd.driver;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Real NBD servers and clients from Debian packages, started by the tests on Unix sockets in
+ * temporary folders: nbdkit (package nbdkit), qemu-nbd and qemu-io (qemu-utils), nbdcopy
+ * (libnbd-bin). A missing program fails the test naming the package; it is never skipped.
+ */
+final class Peers implements AutoCloseable {
+    /** A safety net so a hung program fails the test instead of the build; not a timing assertion. */
+    private static final long PROCESS_LIMIT_SECONDS = 60;
+
+    private final List<Process> servers = new ArrayList<>();
+
+    static String require(String binary, String debianPackage) {
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
+            Path p = Path.of(dir, binary);
+            if (Files.isExecutable(p)) return p.toString();
+        }
+        fail(binary + " is not installed: install the Debian package " + debianPackage + " (apt-get install -y " + debianPackage + ")");
+        return null;
+    }
+
+    /** nbdkit in the foreground on {@code socket}, with its plugin and arguments, e.g. "memory", "16M". */
+    Process nbdkit(Path socket, String... pluginAndArgs) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(require("nbdkit", "nbdkit"), "-f", "--exit-with-parent", "-U", socket.toString()));
+        cmd.addAll(List.of(pluginAndArgs));
+        return serve(socket, cmd);
+    }
+
+    /** qemu-nbd serving a raw file on {@code socket}, allowing {@code shared} clients. */
+    Process qemuNbd(Path socket, Path file, int shared) throws IOException, InterruptedException {
+        return serve(socket, List.of(require("qemu-nbd", "qemu-utils"), "-k", socket.toString(), "-f", "raw", "--shared=" + shared,
+                "--persistent", file.toString()));
+    }
+
+    private Process serve(Path socket, List<String> cmd) throws IOException, InterruptedException {
+        Files.deleteIfExists(socket);
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(socket.resolveSibling(socket.getFileName() + ".log").toFile())
+                .start();
+        servers.add(p);
+        long limit = System.nanoTime() + TimeUnit.SECONDS.toNanos(PROCESS_LIMIT_SECONDS);
+        while (true) {
+            if (!p.isAlive()) fail(String.join(" ", cmd) + " exited: " + Files.readString(socket.resolveSibling(socket.getFileName() + ".log")));
+            if (Files.exists(socket)) {
+                try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+                    return p;
+                } catch (IOException e) {
+                    // not listening yet
+                }
+            }
+            if (System.nanoTime() > limit) fail(String.join(" ", cmd) + " did not start listening");
+            Thread.sleep(20);
+        }
+    }
+
+    /** Kills a server as a crash would (SIGKILL) and waits until it is gone. */
+    static void kill(Process p) throws InterruptedException {
+        p.destroyForcibly();
+        p.waitFor();
+    }
+
+    /** Runs a program that must succeed; returns its output. */
+    static String run(String... cmd) throws IOException, InterruptedException {
+        Path out = Files.createTempFile("dmstack-nbd-driver-test", ".out");
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+            p.getOutputStream().close();
+            if (!p.waitFor(PROCESS_LIMIT_SECONDS, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                fail(String.join(" ", cmd) + " did not finish");
+            }
+            String text = Files.readString(out, StandardCharsets.UTF_8);
+            assertEquals(0, p.exitValue(), () -> String.join(" ", cmd) + " failed:\n" + text);
+            return text;
+        } finally {
+            Files.delete(out);
+        }
+    }
+
+    /** The whole export, read by nbdcopy into a byte array. */
+    static byte[] nbdcopy(String uri, Path tmp) throws IOException, InterruptedException {
+        Path out = Files.createTempFile(tmp, "export", ".img");
+        run(require("nbdcopy", "libnbd-bin"), "--connections=1", uri, out.toString());
+        return Files.readAllBytes(out);
+    }
+
+    static String unixUri(Path socket) {
+        return "nbd+unix:///?socket=" + socket;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        for (Process p : servers) kill(p);
+    }
+}
