@@ -1,6 +1,10 @@
 package org.dmstack.config;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,6 +65,8 @@ public final class TableFiles {
         final Path file;
         final String name;
         String text;
+        /** The file as last read: its text, or NUL and why it could not be read. */
+        String read;
         boolean created;
         Status status = new Status(State.PENDING, "not applied yet");
 
@@ -95,8 +101,14 @@ public final class TableFiles {
     }
 
     /** A new table file. */
-    public void install(Path file) throws IOException {
-        String text = Files.readString(file, StandardCharsets.UTF_8);
+    public void install(Path file) {
+        String text = null;
+        String unreadable = null;
+        try {
+            text = read(file);
+        } catch (IOException ex) {
+            unreadable = readError(ex);
+        }
         synchronized (this) {
             String name = deviceName(file);
             Entry e = entries.get(name);
@@ -104,16 +116,51 @@ public final class TableFiles {
                 e = new Entry(file, name);
                 entries.put(name, e);
             }
-            e.text = text;
-            apply(e);
+            String read = unreadable != null ? "\0" + unreadable : text;
+            boolean unchanged = read.equals(e.read) && (e.status.state() == State.ACTIVE && exists(name) || e.status.state() == State.REJECTED);
+            e.read = read;
+            if (unchanged) {
+                // Seen again as it was (the folder adopted after a restart, then FileInstall): nothing to do.
+                return;
+            } else if (unreadable != null) {
+                String consequence = e.created && exists(name) ? "the old table stays active" : "not created";
+                e.status = new Status(State.REJECTED, "cannot be read: " + unreadable + " (" + consequence + ")");
+                LOG.error("device-mapper: {}: {} cannot be read: {} ({})", name, file.getFileName(), unreadable, consequence);
+            } else {
+                e.text = text;
+                apply(e);
+            }
             retryLocked();
         }
         changed();
     }
 
     /** An edited table file. */
-    public void update(Path file) throws IOException {
+    public void update(Path file) {
         install(file);
+    }
+
+    /**
+     * A table file's text: UTF-8 with no control characters but tabs and line ends, so that a
+     * binary file is refused as such rather than parsed as a table of nonsense.
+     */
+    static String read(Path file) throws IOException {
+        String text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(Files.readAllBytes(file))).toString();
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isISOControl(c) && c != '\t' && c != '\n' && c != '\r') {
+                throw new IOException(String.format("binary data, not a table (control character 0x%02x at character %d)", (int) c, i));
+            }
+        }
+        return text;
+    }
+
+    /** What a user should read when a config file could not be read. */
+    public static String readError(IOException e) {
+        if (e instanceof CharacterCodingException) return "binary data, not a table (not UTF-8 text)";
+        if (e instanceof NoSuchFileException) return "No such file or directory";
+        if (e instanceof AccessDeniedException) return "Permission denied";
+        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     }
 
     /** A deleted table file. */

@@ -63,6 +63,27 @@ class TableFilesTest {
     }
 
     @Test
+    void aBinaryOrUnreadableTableIsRefusedInOneLineAndTheOldTableStays() throws Exception {
+        Path f = dir.resolve("bin.table");
+        Files.write(f, new byte[] {'0', ' ', (byte) 0xC3, (byte) 0x28, '\n'});
+        files.install(f);
+        assertEquals("rejected: cannot be read: binary data, not a table (not UTF-8 text) (not created)", state("bin"));
+        assertEquals(List.of(), dm.list());
+
+        Path z = write("z.table", "0 100 zero\n");
+        files.install(z);
+        Files.write(z, new byte[] {'0', ' ', '8', 0, '\n'});
+        files.update(z);
+        assertEquals("rejected: cannot be read: binary data, not a table (control character 0x00 at character 3) (the old table stays active)", state("z"));
+        assertEquals("0 100 zero \n", dm.table("z"));
+
+        Files.delete(z);
+        files.update(z);
+        assertEquals("rejected: cannot be read: No such file or directory (the old table stays active)", state("z"));
+        assertEquals("0 100 zero \n", dm.table("z"));
+    }
+
+    @Test
     void aTableFileCreatesTheDeviceAndDeletingItRemovesIt() throws Exception {
         Path f = write("z.table", "# zeros\n0 100 zero\n");
         files.install(f);

@@ -7,8 +7,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Field;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -27,6 +31,7 @@ import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleException;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceReference;
+import org.osgi.framework.ServiceRegistration;
 import org.osgi.framework.launch.Framework;
 import org.osgi.framework.startlevel.BundleStartLevel;
 import org.osgi.framework.wiring.BundleWiring;
@@ -53,6 +58,8 @@ public final class Dmstack implements AutoCloseable {
     private final Path storage;
     private final boolean ownStorage;
     private final AtomicLong lastEvent = new AtomicLong(System.nanoTime());
+    private final List<ServiceRegistration<?>> standardCommands = new ArrayList<>();
+    private boolean standardCommandsDone;
 
     /** The result of a command line: what it printed, and the error when it failed. */
     public record Result(String out, String err, String error) {
@@ -90,6 +97,9 @@ public final class Dmstack implements AutoCloseable {
         p.put("felix.fileinstall.enableConfigSave", "false");
         p.put("felix.fileinstall.log.level", "2");
         p.put("felix.fileinstall.start.level", "4");
+        // SCR prints an activation failure's stack trace on the console; the config folder reports
+        // such failures in one line instead (the trace in the log file at DEBUG).
+        p.put("ds.log.enabled", "false");
         p.putAll(properties);
         Framework fw = new FrameworkFactory().newFramework(p);
         fw.init();
@@ -189,6 +199,55 @@ public final class Dmstack implements AutoCloseable {
         return o instanceof String[] a ? a : new String[0];
     }
 
+    /**
+     * The config files refused at start or since, one line each ("brd.cfg: rd_nr must be a whole
+     * number..."), as the config folder reports them; empty when none was.
+     */
+    public List<String> refused() {
+        ServiceReference<?> ref = context().getServiceReference(STATUS_SERVICE);
+        return ref == null ? List.of() : List.of(strings(ref.getProperty("dmstack.config.refused")));
+    }
+
+    /** Where the NBD export listens, or null when no NBD server runs. */
+    public InetSocketAddress nbdAddress() {
+        ServiceReference<?> ref = context().getServiceReference("org.dmstack.nbd.NbdServer");
+        if (ref == null || !(ref.getProperty("nbd.host") instanceof String host) || !(ref.getProperty("nbd.port") instanceof Integer port)) return null;
+        return new InetSocketAddress(host, port);
+    }
+
+    /** The block devices by name, a mapped device with its dm name ("fast (dm-0)"); empty while core is not running. */
+    public List<String> devices() {
+        List<String> names = new ArrayList<>();
+        Object registry = service("org.dmstack.block.BlockDeviceRegistry");
+        Object dm = service("org.dmstack.dm.DeviceMapper");
+        try {
+            Map<String, String> mapped = new HashMap<>();
+            if (dm != null) {
+                for (Object md : (List<?>) call(dm, "devices")) mapped.put((String) call(call(md, "disk"), "name"), (String) call(md, "name"));
+            }
+            if (registry != null) {
+                for (Object d : (List<?>) call(registry, "devices")) {
+                    String name = (String) call(d, "name");
+                    names.add(mapped.containsKey(name) ? mapped.get(name) + " (" + name + ")" : name);
+                }
+            }
+        } catch (ReflectiveOperationException | ClassCastException e) {
+            // a core of another shape: the devices stay unnamed
+        }
+        return names;
+    }
+
+    private Object service(String className) {
+        ServiceReference<?> ref = context().getServiceReference(className);
+        return ref == null ? null : context().getService(ref);
+    }
+
+    private static Object call(Object target, String method) throws ReflectiveOperationException {
+        Method m = target.getClass().getMethod(method);
+        m.setAccessible(true);
+        return m.invoke(target);
+    }
+
     /** Runs Gogo command lines (statements separated by ';' or new lines), capturing their output. */
     public Result execute(String commands) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -206,6 +265,7 @@ public final class Dmstack implements AutoCloseable {
         if (ref == null) return "the Gogo command processor is not running";
         Object processor = context().getService(ref);
         try {
+            registerStandardCommands(processor);
             Bundle gogo = ref.getBundle();
             Class<?> processorType = gogo.loadClass("org.apache.felix.service.command.CommandProcessor");
             Class<?> sessionType = gogo.loadClass("org.apache.felix.service.command.CommandSession");
@@ -232,12 +292,48 @@ public final class Dmstack implements AutoCloseable {
     }
 
     /**
+     * Gogo's standard commands (echo, grep, cat, each, if, ...) and its converters (a bundle id
+     * for a bundle), which the interactive console registers when it starts: registered here for sessions without it ({@code -c}, the control
+     * socket of a server), once, and withdrawn when the console starts.
+     */
+    private synchronized void registerStandardCommands(Object processor) throws ReflectiveOperationException {
+        if (standardCommandsDone) return;
+        standardCommandsDone = true;
+        Bundle console = bundle(CONSOLE_BUNDLE);
+        if (console == null || console.getState() == Bundle.ACTIVE) return;
+        for (String name : List.of("Builtin", "Procedural", "Posix")) {
+            Class<?> type = console.loadClass("org.apache.felix.gogo.jline." + name);
+            Constructor<?> c = type.getConstructors()[0];
+            Object commands = c.getParameterCount() == 0 ? c.newInstance() : c.newInstance(processor);
+            Field functions = type.getDeclaredField("functions");
+            functions.setAccessible(true);
+            Hashtable<String, Object> p = new Hashtable<>();
+            p.put("osgi.command.scope", "gogo");
+            p.put("osgi.command.function", functions.get(null));
+            standardCommands.add(context().registerService(type.getName(), commands, p));
+        }
+        // Turns "12" into bundle 12 for lb, update, start, stop and the other bundle commands.
+        Object converters = console.loadClass("org.apache.felix.gogo.jline.Converters").getConstructor(BundleContext.class).newInstance(context());
+        standardCommands.add(context().registerService("org.apache.felix.service.command.Converter", converters, null));
+    }
+
+    private synchronized void withdrawStandardCommands() {
+        standardCommandsDone = true;
+        for (ServiceRegistration<?> r : standardCommands) r.unregister();
+        standardCommands.clear();
+    }
+
+    /**
      * Starts the interactive Gogo console on this process's terminal. JLine must be found through
      * the thread's context class loader, or the console falls back to a dumb terminal.
      */
     public void startConsole() throws BundleException {
         Bundle console = bundle(CONSOLE_BUNDLE);
         if (console == null) throw new BundleException("the interactive console " + CONSOLE_BUNDLE + " is not installed");
+        withdrawStandardCommands();
+        // Gogo's own profile, for dmstack's (conf/gogo/etc/gosh_profile) to source first.
+        java.net.URL profile = console.getEntry("gosh_profile");
+        if (profile != null) System.setProperty("dmstack.gosh.profile", profile.toString());
         Bundle jline = bundle("org.jline");
         Thread t = Thread.currentThread();
         ClassLoader before = t.getContextClassLoader();

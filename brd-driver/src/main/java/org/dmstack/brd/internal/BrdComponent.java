@@ -51,18 +51,14 @@ public class BrdComponent {
         this.registry = registry;
     }
 
-    /** Called when the component starts with its configuration: makes the devices. */
+    /**
+     * Called when the component starts with its configuration: makes the devices. A configuration
+     * it cannot use is refused by throwing: nothing is made, Declarative Services records the
+     * failure (the config folder reports it), and a corrected configuration starts it again.
+     */
     @Activate
     public void activate(Map<String, Object> properties) {
-        BrdConfig config;
-        try {
-            config = BrdConfig.from(properties);
-        } catch (IllegalArgumentException e) {
-            // Nothing is made; a corrected configuration arrives through modified().
-            LOG.error("{} (configuration {} rejected, no RAM disks made)", e.getMessage(), PID);
-            return;
-        }
-        brd = new Brd(registry, config);
+        brd = new Brd(registry, BrdConfig.from(properties));
     }
 
     /** Called when the configuration changes: adds, removes or resizes devices. */

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -61,7 +62,7 @@ class BrdComponentTest {
     @Test
     void aBadConfigurationMakesNothing() {
         BrdComponent c = new BrdComponent(registry);
-        c.activate(Map.of("rd_nr", "1", "rd_size", "0"));
+        assertThrows(IllegalArgumentException.class, () -> c.activate(Map.of("rd_nr", "1", "rd_size", "0")));
         assertNull(c.driver());
         assertEquals(List.of(), registry.devices());
         c.modified(Map.of("rd_nr", "1", "rd_size", "4"));

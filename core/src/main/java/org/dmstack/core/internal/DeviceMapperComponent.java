@@ -13,6 +13,8 @@ import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * device-mapper as a service: follows the TargetType services of target bundles as they come and
@@ -22,6 +24,8 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 @Component(service = DeviceMapper.class, configurationPid = "org.dmstack.dm", immediate = true)
 @Designate(ocd = DeviceMapperComponent.Config.class)
 public final class DeviceMapperComponent extends DeviceMapper {
+    private static final Logger LOG = LoggerFactory.getLogger(DeviceMapperComponent.class);
+
     @ObjectClassDefinition(name = "dmstack device-mapper")
     public @interface Config {
         @AttributeDefinition(description = "How long I/O waits for a device or target type that went away before failing with IOERR (ms)")
@@ -32,12 +36,22 @@ public final class DeviceMapperComponent extends DeviceMapper {
     @Activate
     public DeviceMapperComponent(@Reference BlockDeviceRegistry registry, Config config) {
         super(registry);
-        setHoldTimeout(config.hold__timeout__ms());
+        configure(config);
     }
 
     @Modified
     void modified(Config config) {
-        setHoldTimeout(config.hold__timeout__ms());
+        configure(config);
+    }
+
+    /** A value that is not a number is refused in one line; the hold time stays what it was. */
+    private void configure(Config config) {
+        try {
+            setHoldTimeout(config.hold__timeout__ms());
+        } catch (RuntimeException e) {
+            LOG.error("device-mapper: hold_timeout_ms must be a number of milliseconds (configuration org.dmstack.dm rejected, the hold time stays {} ms)",
+                    holdTimeout());
+        }
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)

@@ -3,8 +3,13 @@ package org.dmstack.nbd.internal;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Hashtable;
+import java.util.Map;
 import org.dmstack.block.BlockDeviceRegistry;
 import org.dmstack.nbd.NbdServer;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.FrameworkUtil;
+import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -67,6 +72,12 @@ public final class NbdExportComponent {
 
     private NbdServer server;
 
+    private ServiceRegistration<NbdServer> registration;
+
+    /**
+     * Starts the server and publishes it as a service whose properties {@code nbd.host} and
+     * {@code nbd.port} say where it listens (the launcher's {@code --run} reads them).
+     */
     @Activate
     void activate(Config config) {
         String[] exports = config.exports() == null ? new String[0] : config.exports();
@@ -85,11 +96,18 @@ public final class NbdExportComponent {
             LOG.error("NBD export not started: {}", e.getMessage());
             return;
         }
+        Bundle bundle = FrameworkUtil.getBundle(NbdExportComponent.class);
+        if (bundle != null) {
+            registration = bundle.getBundleContext().registerService(NbdServer.class, server, new Hashtable<>(Map.of(
+                    "nbd.host", server.localAddress().getAddress().getHostAddress(), "nbd.port", server.port())));
+        }
         LOG.info("NBD export on {}: {}", server.localAddress(), exports.length == 0 ? "every device" : String.join(", ", exports));
     }
 
     @Deactivate
     void deactivate() {
+        if (registration != null) registration.unregister();
+        registration = null;
         if (server != null) server.close();
         server = null;
     }

@@ -106,7 +106,7 @@ public class NfitComponent {
             platform = b.create(firstRegion, firstDimm);
         } catch (RuntimeException | IOException e) {
             releaseIds();
-            LOG.error("NFIT platform {} not started: {}", pid, e.getMessage());
+            // Declarative Services records the refusal; the config folder reports it in one line.
             throw e;
         }
         for (MediaErrorListener l : listeners) platform.addMediaErrorListener(l);

@@ -12,8 +12,6 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * One pmem device per factory configuration of {@code org.dmstack.pmem} (path, size, create,
@@ -25,7 +23,6 @@ import org.slf4j.LoggerFactory;
 public class PmemNamespaceComponent {
     public static final String PID = "org.dmstack.pmem";
 
-    private static final Logger LOG = LoggerFactory.getLogger(PmemNamespaceComponent.class);
 
     @ObjectClassDefinition(name = "dmstack pmem device", description = "A pmem device over a file or anonymous memory (legacy memmap pmem)")
     public @interface Config {
@@ -53,15 +50,14 @@ public class PmemNamespaceComponent {
         this.pmem = pmem;
     }
 
-    /** Called with the configuration when the component starts: makes the device. */
+    /**
+     * Called with the configuration when the component starts: makes the device. A configuration
+     * it cannot use is refused by throwing (nothing made, no file touched; the message says what to
+     * fix): Declarative Services records the failure and the config folder reports it.
+     */
     @Activate
     public void activate(Map<String, Object> properties) {
-        try {
-            device = pmem.create(PmemConfig.from(properties));
-        } catch (RuntimeException e) {
-            // Nothing was made and no file was touched; the message says what to fix.
-            LOG.error("{} (configuration {} rejected)", e.getMessage(), properties.getOrDefault("service.pid", PID));
-        }
+        device = pmem.create(PmemConfig.from(properties));
     }
 
     /** Called when the configuration is deleted or the bundle stops: removes the device. */

@@ -3,6 +3,7 @@ package org.dmstack.pmem.internal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -43,7 +44,7 @@ class PmemComponentTest {
         assertEquals(2L << 20, registry.lookup("pmem2").sizeBytes());
 
         PmemNamespaceComponent bad = new PmemNamespaceComponent(driver);
-        bad.activate(Map.of("path", dir.resolve("bad.img").toString(), "size", "3000", "create", "true"));
+        assertThrows(RuntimeException.class, () -> bad.activate(Map.of("path", dir.resolve("bad.img").toString(), "size", "3000", "create", "true")));
         assertNull(bad.device());
         assertTrue(Files.notExists(dir.resolve("bad.img")));
         bad.deactivate();
