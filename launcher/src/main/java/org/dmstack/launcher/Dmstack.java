@@ -127,7 +127,8 @@ public final class Dmstack implements AutoCloseable {
         if (symbolicName == null) return 1;
         if (symbolicName.equals("org.apache.felix.fileinstall")) return 4;
         if (symbolicName.equals("org.dmstack.core") || symbolicName.startsWith("org.dmstack.brd") || symbolicName.startsWith("org.dmstack.pmem")
-                || symbolicName.startsWith("org.dmstack.nfit") || symbolicName.equals("org.dmstack.nbd.driver")) {
+                || symbolicName.startsWith("org.dmstack.nfit") || symbolicName.equals("org.dmstack.nbd.driver")
+                || symbolicName.equals("org.dmstack.nbd.protocol")) {
             return 2;
         }
         if (symbolicName.startsWith("org.dmstack.")) return 3;

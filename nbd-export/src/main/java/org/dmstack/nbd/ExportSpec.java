@@ -2,6 +2,7 @@ package org.dmstack.nbd;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
+import org.dmstack.nbd.protocol.Nbd;
 
 /**
  * One configured export: the name clients ask for, the device it serves (a name such as

@@ -1,6 +1,6 @@
 package org.dmstack.nbd;
 
-import static org.dmstack.nbd.Nbd.*;
+import static org.dmstack.nbd.protocol.Nbd.*;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -9,6 +9,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.QueueLimits;
+import org.dmstack.nbd.protocol.Nbd;
 import org.dmstack.units.Units;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.BlockDeviceRegistry;
+import org.dmstack.nbd.protocol.Nbd;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,6 +1,6 @@
 package org.dmstack.nbd;
 
-import static org.dmstack.nbd.Nbd.*;
+import static org.dmstack.nbd.protocol.Nbd.*;
 
 import org.dmstack.block.BlockDevice;
 

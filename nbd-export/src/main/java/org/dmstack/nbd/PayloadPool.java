@@ -10,6 +10,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
+import org.dmstack.nbd.protocol.Nbd;
 
 /**
  * A connection's payload buffers, reused from request to request, in power-of-two sizes from

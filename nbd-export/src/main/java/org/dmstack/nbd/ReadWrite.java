@@ -1,8 +1,8 @@
 package org.dmstack.nbd;
 
-import static org.dmstack.nbd.Nbd.CMD_READ;
-import static org.dmstack.nbd.Nbd.CMD_WRITE;
-import static org.dmstack.nbd.Nbd.MAX_PAYLOAD;
+import static org.dmstack.nbd.protocol.Nbd.CMD_READ;
+import static org.dmstack.nbd.protocol.Nbd.CMD_WRITE;
+import static org.dmstack.nbd.protocol.Nbd.MAX_PAYLOAD;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;

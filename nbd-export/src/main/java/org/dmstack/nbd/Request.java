@@ -1,6 +1,7 @@
 package org.dmstack.nbd;
 
-import static org.dmstack.nbd.Nbd.CMD_FLAG_FUA;
+import static org.dmstack.nbd.protocol.Nbd.CMD_FLAG_FUA;
+import org.dmstack.nbd.protocol.Nbd;
 
 /** One transmission request as it arrived: flags, command, the client's handle, offset and length. */
 record Request(int flags, int type, long handle, long offset, long length) {

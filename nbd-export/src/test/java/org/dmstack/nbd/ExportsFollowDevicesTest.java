@@ -16,6 +16,7 @@ import org.dmstack.block.BlockDeviceRegistry;
 import org.dmstack.block.DevT;
 import org.dmstack.block.GenDisk;
 import org.dmstack.block.QueueLimits;
+import org.dmstack.nbd.protocol.Nbd;
 import org.junit.jupiter.api.Test;
 
 /** Exports follow devices in the registry; I/O during a hot swap is held, not failed. */

@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import org.dmstack.nbd.protocol.Nbd;
 import org.junit.jupiter.api.Test;
 
 /** The fixed newstyle handshake: every option, good and bad, byte for byte. */

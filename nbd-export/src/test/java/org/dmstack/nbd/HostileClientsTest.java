@@ -15,6 +15,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
+import org.dmstack.nbd.protocol.Nbd;
 import org.junit.jupiter.api.Test;
 
 /**

@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.LongToIntFunction;
+import org.dmstack.nbd.protocol.Nbd;
 
 /** A client that speaks NBD byte by byte, so tests can say exactly what goes on the wire. */
 final class RawClient implements AutoCloseable {

@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.List;
 import org.dmstack.block.BioOp;
+import org.dmstack.nbd.protocol.Nbd;
 import org.junit.jupiter.api.Test;
 
 /** Commands, good and bad, with the exact error each bad one gets. */

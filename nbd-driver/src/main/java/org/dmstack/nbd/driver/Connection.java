@@ -1,6 +1,6 @@
 package org.dmstack.nbd.driver;
 
-import static org.dmstack.nbd.driver.NbdProto.*;
+import static org.dmstack.nbd.protocol.Nbd.*;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;

@@ -1,5 +1,6 @@
 package org.dmstack.nbd.driver;
 
+import org.dmstack.nbd.protocol.Nbd;
 /**
  * What the server told us about an export during the handshake.
  *
@@ -12,31 +13,31 @@ package org.dmstack.nbd.driver;
  */
 record ExportInfo(long size, int flags, int minBlock, int preferredBlock, int maxBlock, boolean structuredReplies) {
     boolean has(int flag) {
-        return (flags & NbdProto.FLAG_HAS_FLAGS) != 0 && (flags & flag) != 0;
+        return (flags & Nbd.FLAG_HAS_FLAGS) != 0 && (flags & flag) != 0;
     }
 
     boolean readOnly() {
-        return has(NbdProto.FLAG_READ_ONLY);
+        return has(Nbd.FLAG_READ_ONLY);
     }
 
     boolean sendFlush() {
-        return has(NbdProto.FLAG_SEND_FLUSH);
+        return has(Nbd.FLAG_SEND_FLUSH);
     }
 
     boolean sendFua() {
-        return has(NbdProto.FLAG_SEND_FUA);
+        return has(Nbd.FLAG_SEND_FUA);
     }
 
     boolean trim() {
-        return has(NbdProto.FLAG_SEND_TRIM);
+        return has(Nbd.FLAG_SEND_TRIM);
     }
 
     boolean writeZeroes() {
-        return has(NbdProto.FLAG_SEND_WRITE_ZEROES);
+        return has(Nbd.FLAG_SEND_WRITE_ZEROES);
     }
 
     boolean multiConn() {
-        return has(NbdProto.FLAG_CAN_MULTI_CONN);
+        return has(Nbd.FLAG_CAN_MULTI_CONN);
     }
 
     /** The flags by their names, for the log and the nbd/flags attribute. */
@@ -45,7 +46,7 @@ record ExportInfo(long size, int flags, int minBlock, int preferredBlock, int ma
         if (readOnly()) sb.append("read-only ");
         if (sendFlush()) sb.append("flush ");
         if (sendFua()) sb.append("fua ");
-        if (has(NbdProto.FLAG_ROTATIONAL)) sb.append("rotational ");
+        if (has(Nbd.FLAG_ROTATIONAL)) sb.append("rotational ");
         if (trim()) sb.append("trim ");
         if (writeZeroes()) sb.append("write-zeroes ");
         if (multiConn()) sb.append("multi-conn ");

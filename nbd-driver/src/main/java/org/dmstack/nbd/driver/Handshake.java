@@ -1,6 +1,6 @@
 package org.dmstack.nbd.driver;
 
-import static org.dmstack.nbd.driver.NbdProto.*;
+import static org.dmstack.nbd.protocol.Nbd.*;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -65,7 +65,7 @@ final class Handshake {
         sendOption(OPT_GO, data.flip());
         long size = -1;
         int flags = 0;
-        int min = 1, preferred = 4096, max = DEFAULT_MAX_PAYLOAD;
+        int min = 1, preferred = 4096, max = MAX_PAYLOAD;
         while (true) {
             OptionReply r = readReply(OPT_GO);
             if (r.type == REP_ACK) break;
@@ -102,7 +102,7 @@ final class Handshake {
         if (!noZeroes) Wire.skip(ch, 124);
         long size = reply.getLong();
         int flags = Short.toUnsignedInt(reply.getShort());
-        return checked(new ExportInfo(size, flags, 1, 4096, DEFAULT_MAX_PAYLOAD, structured));
+        return checked(new ExportInfo(size, flags, 1, 4096, MAX_PAYLOAD, structured));
     }
 
     /** Sizes a block device can be made from, or the reason it cannot. */

@@ -10,6 +10,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Objects;
+import org.dmstack.nbd.protocol.Nbd;
 
 /**
  * Where an export is, written as libnbd writes NBD URIs:
@@ -27,8 +28,8 @@ public record NbdUri(String host, int port, Path socket, String export) {
         Objects.requireNonNull(export, "export");
         if ((host == null) == (socket == null)) throw new IllegalArgumentException("an NBD URI names either a host or a Unix socket");
         if (host != null && (port <= 0 || port > 65535)) throw new IllegalArgumentException("Invalid port " + port);
-        if (export.indexOf('\0') >= 0 || export.getBytes(StandardCharsets.UTF_8).length > NbdProto.MAX_STRING) {
-            throw new IllegalArgumentException("Invalid export name: it must not hold NUL or be longer than " + NbdProto.MAX_STRING + " bytes");
+        if (export.indexOf('\0') >= 0 || export.getBytes(StandardCharsets.UTF_8).length > Nbd.MAX_STRING) {
+            throw new IllegalArgumentException("Invalid export name: it must not hold NUL or be longer than " + Nbd.MAX_STRING + " bytes");
         }
     }
 
@@ -93,7 +94,7 @@ public record NbdUri(String host, int port, Path socket, String export) {
     private static int port(String uri, String authority) {
         int from = authority.startsWith("[") ? authority.indexOf(']') + 1 : 0;
         int c = authority.indexOf(':', from);
-        if (c < 0) return NbdProto.DEFAULT_PORT;
+        if (c < 0) return Nbd.DEFAULT_PORT;
         try {
             int port = Integer.parseInt(authority.substring(c + 1));
             if (port > 0 && port <= 65535) return port;
@@ -130,6 +131,6 @@ public record NbdUri(String host, int port, Path socket, String export) {
     public String toString() {
         String path = "/" + java.net.URLEncoder.encode(export, StandardCharsets.UTF_8).replace("+", "%20").replace("%2F", "/");
         if (socket != null) return "nbd+unix://" + path + "?socket=" + socket;
-        return "nbd://" + (host.contains(":") ? "[" + host + "]" : host) + (port == NbdProto.DEFAULT_PORT ? "" : ":" + port) + path;
+        return "nbd://" + (host.contains(":") ? "[" + host + "]" : host) + (port == Nbd.DEFAULT_PORT ? "" : ":" + port) + path;
     }
 }

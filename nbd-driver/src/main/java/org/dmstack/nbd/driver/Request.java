@@ -3,6 +3,7 @@ package org.dmstack.nbd.driver;
 import java.lang.foreign.MemorySegment;
 import java.util.function.Consumer;
 import org.dmstack.block.BlkStatus;
+import org.dmstack.nbd.protocol.Nbd;
 
 /**
  * One NBD command for a bio or a part of it. It may be sent more than once: when its connection
@@ -36,7 +37,7 @@ final class Request {
     }
 
     static Request flush(Consumer<BlkStatus> done) {
-        return new Request(NbdProto.CMD_FLUSH, 0, 0, 0, null, done);
+        return new Request(Nbd.CMD_FLUSH, 0, 0, 0, null, done);
     }
 
     /** Forgets what an earlier, broken attempt received. */
@@ -61,18 +62,18 @@ final class Request {
      * ENOSPC or EPERM status; the message keeps what the server said).
      */
     BlkStatus serverError(String device, int errno, String message) {
-        String text = device + ": server replied " + NbdProto.errorName(errno) + " to " + NbdProto.commandName(type)
-                + (type == NbdProto.CMD_FLUSH ? "" : " at offset " + offset + " length " + length)
+        String text = device + ": server replied " + Nbd.errorName(errno) + " to " + Nbd.commandName(type)
+                + (type == Nbd.CMD_FLUSH ? "" : " at offset " + offset + " length " + length)
                 + (message == null || message.isEmpty() ? "" : ": " + message);
         return switch (errno) {
-            case NbdProto.EINVAL, NbdProto.EOVERFLOW -> BlkStatus.inval(text);
-            case NbdProto.ENOTSUP -> BlkStatus.notsupp(text);
+            case Nbd.EINVAL, Nbd.EOVERFLOW -> BlkStatus.inval(text);
+            case Nbd.ENOTSUP -> BlkStatus.notsupp(text);
             default -> BlkStatus.ioerr(text);
         };
     }
 
     @Override
     public String toString() {
-        return NbdProto.commandName(type) + (cmdFlags != 0 ? "+FUA" : "") + " offset " + offset + " length " + length;
+        return Nbd.commandName(type) + (cmdFlags != 0 ? "+FUA" : "") + " offset " + offset + " length " + length;
     }
 }

@@ -1,6 +1,6 @@
 package org.dmstack.nbd.driver;
 
-import static org.dmstack.nbd.driver.NbdProto.*;
+import static org.dmstack.nbd.protocol.Nbd.*;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
