@@ -16,6 +16,7 @@ import org.openjdk.jmh.results.BenchmarkResult;
 import org.openjdk.jmh.results.IterationResult;
 import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.NoBenchmarksException;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
@@ -135,8 +136,10 @@ public final class RunAll {
         Collection<RunResult> runs;
         try {
             runs = new Runner(options.build()).run();
+        } catch (NoBenchmarksException e) {
+            return; // --only matched nothing in this class (JMH's exception has no message, only a toString)
         } catch (RunnerException e) {
-            if (e.getMessage() != null && (e.getMessage().contains("No matching benchmarks") || e.getMessage().contains("No benchmarks to run"))) return;
+            if (e.getMessage() != null && e.getMessage().contains("No matching benchmarks")) return;
             throw e;
         }
         for (RunResult run : runs) {

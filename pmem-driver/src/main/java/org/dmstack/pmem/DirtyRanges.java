@@ -4,9 +4,10 @@ import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * What the block path has written to a file-backed mapping since the last FLUSH, in chunks of
- * {@value #CHUNK_BYTES} bytes, so that a FLUSH forces only that. Forcing the whole mapping costs
- * in proportion to the device's size (msync walks all of it) while a FLUSH need only make durable
- * what was written: its cost should be what it writes back, whatever the size of the device.
+ * {@value #CHUNK_BYTES} bytes, so that a FLUSH forces only that: it asks the kernel to write back
+ * (msync) what was written, not the whole mapping, and a FLUSH with nothing written asks nothing.
+ * On ext4 the kernel skips clean pages cheaply, so what a FLUSH costs is mostly the dirty pages
+ * themselves either way (FlushBench measures both); the range is what the driver controls.
  *
  * <p>Writers mark a range after their data is in place and before their bio ends; a flush takes
  * the marks it finds and forces them. Flushes run one at a time, so a flush that finds nothing

@@ -112,7 +112,7 @@ class PmemWriteCacheTest {
 
     /**
      * A FLUSH forces what block writes wrote since the last one, in 64 KiB chunks, and nothing
-     * else: its cost follows what it makes durable, not the size of the device.
+     * else: msync is asked to cover what was written, not the whole device.
      */
     @Test
     void aFlushForcesOnlyWhatWasWrittenSinceTheLastOne() {
