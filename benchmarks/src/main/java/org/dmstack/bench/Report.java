@@ -329,7 +329,8 @@ final class Report {
                 .append("of a raw copy of the same bytes is physically impossible: it is flagged as a measurement error.\n\n");
         sb.append("| what | baseline | median (middle half) | rounds | |\n|---|---|---:|---:|---|\n");
         for (PairedRatios.Ratio p : r.paired) {
-            sb.append("| ").append(p.what()).append(" | ").append(label(p.baseline())).append(" | ").append(p.format()).append(" | ")
+            String baseline = p.what().startsWith("bio ") ? "brd" : label(p.baseline());
+            sb.append("| ").append(p.what()).append(" | ").append(baseline).append(" | ").append(p.format()).append(" | ")
                     .append(p.rounds()).append(" | ").append(p.aboveLimit() ? "**measurement error: above the raw copy**" : "").append(" |\n");
         }
         sb.append('\n');
