@@ -6,8 +6,8 @@ import org.dmstack.block.BlockDevice;
 
 /**
  * A target's arguments, read front to back (dm-table.c's {@code struct dm_arg_set} with
- * {@code dm_shift_arg}, {@code dm_read_arg}, {@code dm_read_arg_group} and
- * {@code dm_consume_args}), and the kernel's ways of reading a number from one.
+ * {@code dm_shift_arg}, {@code dm_read_arg} and {@code dm_read_arg_group}), and the kernel's ways
+ * of reading a number from one.
  *
  * <p>Every reader takes the error its target sets in Linux ({@code ti->error}), so a refused line
  * reads as the kernel's log does. Numbers follow the kernel's scanners exactly, quirks included:
@@ -44,16 +44,6 @@ public final class TargetArgs {
         return next < args.size() ? args.get(next++) : null;
     }
 
-    /** The next argument without taking it, or null when there is none. */
-    public String peek() {
-        return next < args.size() ? args.get(next) : null;
-    }
-
-    /** dm_consume_args: skips {@code n} arguments (at most those left). */
-    public void consume(int n) {
-        next = Math.min(args.size(), next + Math.max(0, n));
-    }
-
     /** dm_read_arg: the next argument as {@code %u}, between min and max inclusive. */
     public long read(long min, long max, String error) throws TargetException {
         return validateNext(min, max, error, false);
@@ -73,11 +63,6 @@ public final class TargetArgs {
             throw new TargetException(error);
         }
         return value.getAsLong();
-    }
-
-    /** The next argument as {@code sscanf("%u%c")} reads it; {@code error} when it is missing or not one. */
-    public long u32(String error) throws TargetException {
-        return scanU32(shift()).orElseThrow(() -> new TargetException(error));
     }
 
     /** The next argument as a sector, {@code sscanf("%llu%c")}; {@code error} when it is missing or not one. */

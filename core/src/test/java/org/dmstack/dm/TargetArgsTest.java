@@ -31,15 +31,15 @@ class TargetArgsTest {
         void run() throws TargetException;
     }
 
-    /** dm_shift_arg gives NULL past the end; dm_consume_args skips. */
+    /** dm_shift_arg takes arguments front to back and gives NULL past the end. */
     @Test
-    void shiftsAndConsumesFrontToBack() {
-        TargetArgs as = args("a b c d");
-        assertEquals(4, as.remaining());
+    void shiftsFrontToBack() {
+        TargetArgs as = args("a b c");
+        assertEquals(3, as.remaining());
         assertEquals("a", as.shift());
-        as.consume(2);
-        assertEquals("d", as.peek());
-        assertEquals("d", as.shift());
+        assertEquals("b", as.shift());
+        assertEquals(1, as.remaining());
+        assertEquals("c", as.shift());
         assertNull(as.shift());
         assertEquals(0, as.remaining());
     }
