@@ -7,7 +7,7 @@ import org.dmstack.brd.Brd;
 import org.dmstack.brd.BrdConfig;
 import org.dmstack.dm.DeviceMapper;
 import org.dmstack.memory.PagePool;
-import org.dmstack.nbd.NbdServer;
+import org.dmstack.nbd.server.NbdServer;
 
 /**
  * dmstack's side of the NBD comparison: a RAM disk (brd, like nbdkit's memory plugin: sparse,

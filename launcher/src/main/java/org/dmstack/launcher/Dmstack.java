@@ -211,7 +211,7 @@ public final class Dmstack implements AutoCloseable {
 
     /** Where the NBD export listens, or null when no NBD server runs. */
     public InetSocketAddress nbdAddress() {
-        ServiceReference<?> ref = context().getServiceReference("org.dmstack.nbd.NbdServer");
+        ServiceReference<?> ref = context().getServiceReference("org.dmstack.nbd.server.NbdServer");
         if (ref == null || !(ref.getProperty("nbd.host") instanceof String host) || !(ref.getProperty("nbd.port") instanceof Integer port)) return null;
         return new InetSocketAddress(host, port);
     }

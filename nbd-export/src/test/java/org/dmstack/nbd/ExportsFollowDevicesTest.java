@@ -1,5 +1,7 @@
 package org.dmstack.nbd;
 
+import org.dmstack.nbd.server.NbdServer;
+import org.dmstack.nbd.server.ExportSpec;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,5 +1,6 @@
 package org.dmstack.nbd;
 
+import org.dmstack.nbd.server.NbdServer;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

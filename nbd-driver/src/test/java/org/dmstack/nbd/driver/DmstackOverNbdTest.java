@@ -15,7 +15,7 @@ import org.dmstack.brd.BrdConfig;
 import org.dmstack.dm.DeviceMapper;
 import org.dmstack.dm.stripe.StripedTargetType;
 import org.dmstack.memory.PagePool;
-import org.dmstack.nbd.NbdServer;
+import org.dmstack.nbd.server.NbdServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 

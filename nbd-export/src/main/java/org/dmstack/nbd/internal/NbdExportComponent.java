@@ -6,7 +6,7 @@ import java.util.Arrays;
 import java.util.Hashtable;
 import java.util.Map;
 import org.dmstack.block.BlockDeviceRegistry;
-import org.dmstack.nbd.NbdServer;
+import org.dmstack.nbd.server.NbdServer;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.FrameworkUtil;
 import org.osgi.framework.ServiceRegistration;

@@ -1,4 +1,4 @@
-package org.dmstack.nbd;
+package org.dmstack.nbd.server;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -316,7 +316,7 @@ public final class NbdServer implements AutoCloseable {
     }
 
     /** Requests waiting now for a device that went away. */
-    int heldRequests() {
+    public int heldRequests() {
         return exports.all().stream().mapToInt(Export::waiting).sum();
     }
 
@@ -326,7 +326,7 @@ public final class NbdServer implements AutoCloseable {
     }
 
     /** Payload memory mapped now for all connections. */
-    long mappedBytes() {
+    public long mappedBytes() {
         return connections.stream().mapToLong(Connection::mappedBytes).sum();
     }
 

@@ -1,4 +1,4 @@
-package org.dmstack.nbd;
+package org.dmstack.nbd.server;
 
 /**
  * How long and how much each connection may take, as the server was built: the hold timeout

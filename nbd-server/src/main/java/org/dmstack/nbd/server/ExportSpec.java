@@ -1,4 +1,4 @@
-package org.dmstack.nbd;
+package org.dmstack.nbd.server;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;

@@ -1,4 +1,4 @@
-package org.dmstack.nbd;
+package org.dmstack.nbd.server;
 
 import static org.dmstack.nbd.protocol.Nbd.CMD_FLAG_FUA;
 import org.dmstack.nbd.protocol.Nbd;
