@@ -7,6 +7,7 @@ import org.dmstack.brd.Brd;
 import org.dmstack.brd.BrdConfig;
 import org.dmstack.dm.DeviceMapper;
 import org.dmstack.memory.PagePool;
+import org.dmstack.nbd.BlockBackends;
 import org.dmstack.nbd.server.NbdServer;
 
 /**
@@ -42,7 +43,7 @@ public final class NbdBenchServer {
             System.err.println("NbdBenchServer: unknown layer '" + layer + "' (brd or linear)");
             System.exit(2);
         }
-        NbdServer server = NbdServer.builder().registry(registry).export("disk=" + device).address("127.0.0.1").port(port).start();
+        NbdServer server = NbdServer.builder().backends(new BlockBackends(registry)).export("disk=" + device).address("127.0.0.1").port(port).start();
         DeviceMapper mapper = dm;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();

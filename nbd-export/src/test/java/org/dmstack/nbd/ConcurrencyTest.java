@@ -13,6 +13,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.dmstack.nbd.protocol.Nbd;
+import org.dmstack.nbd.server.RawClient;
 import org.junit.jupiter.api.Test;
 
 /** Many clients, pipelined requests, replies out of order, and nobody waiting for anybody else. */

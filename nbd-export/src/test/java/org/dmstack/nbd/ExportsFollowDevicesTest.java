@@ -1,7 +1,5 @@
 package org.dmstack.nbd;
 
-import org.dmstack.nbd.server.NbdServer;
-import org.dmstack.nbd.server.ExportSpec;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -19,6 +17,9 @@ import org.dmstack.block.DevT;
 import org.dmstack.block.GenDisk;
 import org.dmstack.block.QueueLimits;
 import org.dmstack.nbd.protocol.Nbd;
+import org.dmstack.nbd.server.ExportSpec;
+import org.dmstack.nbd.server.NbdServer;
+import org.dmstack.nbd.server.RawClient;
 import org.junit.jupiter.api.Test;
 
 /** Exports follow devices in the registry; I/O during a hot swap is held, not failed. */
@@ -35,7 +36,7 @@ class ExportsFollowDevicesTest {
         BlockDeviceRegistry registry = new BlockDeviceRegistry();
         MemDisk ram0 = MemDisk.of("ram0", 0, 1 << 20);
         registry.add(ram0.disk);
-        try (NbdServer server = NbdServer.builder().registry(registry).port(0).start()) {
+        try (NbdServer server = NbdServer.builder().backends(new BlockBackends(registry)).port(0).start()) {
             assertEquals(List.of("ram0"), server.exportNames());
             MemDisk ram1 = MemDisk.of("ram1", 1, 2 << 20);
             registry.add(ram1.disk);
@@ -54,7 +55,7 @@ class ExportsFollowDevicesTest {
     @Test
     void aNamedExportWaitsForItsDevice() throws IOException {
         BlockDeviceRegistry registry = new BlockDeviceRegistry();
-        try (NbdServer server = NbdServer.builder().registry(registry).port(0).export("later=ram7:ro").start()) {
+        try (NbdServer server = NbdServer.builder().backends(new BlockBackends(registry)).port(0).export("later=ram7:ro").start()) {
             assertEquals(List.of(), server.exportNames());
             assertEquals(List.of(ExportSpec.parse("later=ram7:ro")), server.exports());
             try (RawClient c = RawClient.negotiate(server.port())) {
@@ -73,7 +74,7 @@ class ExportsFollowDevicesTest {
         MemDisk ram = MemDisk.of("ram0", 0, 1 << 20);
         GenDisk before = ram.disk;
         registry.add(before);
-        try (NbdServer server = NbdServer.builder().registry(registry).port(0).export("disk=ram0").start();
+        try (NbdServer server = NbdServer.builder().backends(new BlockBackends(registry)).port(0).export("disk=ram0").start();
                 RawClient c = RawClient.open(server.port(), "disk")) {
             registry.remove(before); // the driver bundle is being updated
             byte[] data = pattern(8192, 1);
@@ -103,7 +104,7 @@ class ExportsFollowDevicesTest {
         BlockDeviceRegistry registry = new BlockDeviceRegistry();
         MemDisk ram = MemDisk.of("ram0", 0, 1 << 20);
         registry.add(ram.disk);
-        try (NbdServer server = NbdServer.builder().registry(registry).port(0).holdTimeout(Duration.ZERO).start();
+        try (NbdServer server = NbdServer.builder().backends(new BlockBackends(registry)).port(0).holdTimeout(Duration.ZERO).start();
                 RawClient c = RawClient.open(server.port(), "ram0")) {
             registry.remove(ram.disk);
             RawClient.Reply r = c.write(1, 0, pattern(512, 2));
@@ -117,7 +118,7 @@ class ExportsFollowDevicesTest {
         BlockDeviceRegistry registry = new BlockDeviceRegistry();
         MemDisk ram = MemDisk.of("ram0", 0, 1 << 20);
         registry.add(ram.disk);
-        NbdServer server = NbdServer.builder().registry(registry).port(0).start();
+        NbdServer server = NbdServer.builder().backends(new BlockBackends(registry)).port(0).start();
         int port = server.port();
         try (RawClient c = RawClient.open(port, "ram0")) {
             registry.remove(ram.disk);

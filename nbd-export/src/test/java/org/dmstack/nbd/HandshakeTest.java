@@ -1,6 +1,5 @@
 package org.dmstack.nbd;
 
-import org.dmstack.nbd.server.NbdServer;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -12,6 +11,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.dmstack.nbd.protocol.Nbd;
+import org.dmstack.nbd.server.NbdServer;
+import org.dmstack.nbd.server.RawClient;
 import org.junit.jupiter.api.Test;
 
 /** The fixed newstyle handshake: every option, good and bad, byte for byte. */
@@ -111,7 +112,7 @@ class HandshakeTest extends ServerFixture {
         try (RawClient c = RawClient.negotiate(port())) {
             assertEquals(Nbd.REP_ERR_UNKNOWN, c.go("").type(), "four exports: no default");
         }
-        try (NbdServer one = NbdServer.builder().port(0).device("only", ram.disk, false).start();
+        try (NbdServer one = NbdServer.builder().port(0).device("only", new BlockBackend(ram.disk), false).start();
                 RawClient c = RawClient.negotiate(one.port())) {
             assertEquals(Nbd.REP_ACK, c.info(Nbd.OPT_GO, "").type());
             assertEquals("only", new String(c.infos.get(Nbd.INFO_NAME), StandardCharsets.UTF_8), "the canonical name is sent back");

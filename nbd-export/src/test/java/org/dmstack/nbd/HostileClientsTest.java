@@ -1,6 +1,5 @@
 package org.dmstack.nbd;
 
-import org.dmstack.nbd.server.NbdServer;
 import static org.dmstack.nbd.ExportsFollowDevicesTest.eventually;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -17,6 +16,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.dmstack.nbd.protocol.Nbd;
+import org.dmstack.nbd.server.NbdServer;
+import org.dmstack.nbd.server.RawClient;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -30,7 +31,7 @@ class HostileClientsTest {
     @Test
     void oversizedWritesFromClientsThatLeaveGiveEverythingBack() throws Exception {
         MemDisk big = MemDisk.of("ram9", 9, 64L * MIB);
-        try (NbdServer s = NbdServer.builder().port(0).maxConnections(1000).device("big", big.disk, false).start()) {
+        try (NbdServer s = NbdServer.builder().port(0).maxConnections(1000).device("big", new BlockBackend(big.disk), false).start()) {
             long sockets = openSockets();
             long threads = nbdThreads();
             for (int round = 1; round <= 2; round++) {
@@ -65,7 +66,7 @@ class HostileClientsTest {
     @Test
     void aClientThatDoesNotFinishTheHandshakeIsDisconnected() throws Exception {
         MemDisk ram = MemDisk.of("ram0", 0, MIB);
-        try (NbdServer s = NbdServer.builder().port(0).handshakeTimeout(java.time.Duration.ofMillis(200)).device("disk", ram.disk, false).start();
+        try (NbdServer s = NbdServer.builder().port(0).handshakeTimeout(java.time.Duration.ofMillis(200)).device("disk", new BlockBackend(ram.disk), false).start();
                 RawClient silent = RawClient.connect(s.port());
                 RawClient halfway = RawClient.negotiate(s.port());
                 RawClient served = RawClient.open(s.port(), "disk")) {
@@ -83,7 +84,7 @@ class HostileClientsTest {
     @Test
     void anIdleSessionIsDisconnectedWhenConfigured() throws Exception {
         MemDisk ram = MemDisk.of("ram0", 0, MIB);
-        try (NbdServer s = NbdServer.builder().port(0).idleTimeout(java.time.Duration.ofMillis(300)).device("disk", ram.disk, false).start();
+        try (NbdServer s = NbdServer.builder().port(0).idleTimeout(java.time.Duration.ofMillis(300)).device("disk", new BlockBackend(ram.disk), false).start();
                 RawClient c = RawClient.open(s.port(), "disk")) {
             assertEquals(0, c.write(1, 0, new byte[4096]).error());
             assertTrue(c.closedByServer());
@@ -94,7 +95,7 @@ class HostileClientsTest {
     @Test
     void theConnectionLimitIsAClearRefusal() throws Exception {
         MemDisk ram = MemDisk.of("ram0", 0, MIB);
-        try (NbdServer s = NbdServer.builder().port(0).maxConnections(2).device("disk", ram.disk, false).start();
+        try (NbdServer s = NbdServer.builder().port(0).maxConnections(2).device("disk", new BlockBackend(ram.disk), false).start();
                 RawClient first = RawClient.open(s.port(), "disk")) {
             try (RawClient second = RawClient.open(s.port(), "disk"); RawClient third = RawClient.negotiate(s.port())) {
                 RawClient.OptReply go = third.go("disk");
@@ -116,7 +117,7 @@ class HostileClientsTest {
     @Test
     void clientsInTheHandshakeHoldNoPlatformThread() throws Exception {
         MemDisk ram = MemDisk.of("ram0", 0, MIB);
-        try (NbdServer s = NbdServer.builder().port(0).maxConnections(1000).device("disk", ram.disk, false).start()) {
+        try (NbdServer s = NbdServer.builder().port(0).maxConnections(1000).device("disk", new BlockBackend(ram.disk), false).start()) {
             long threads = nbdThreads();
             List<RawClient> idle = new ArrayList<>();
             try {
@@ -133,7 +134,7 @@ class HostileClientsTest {
     void aBurstOfConnectsIsHeldByTheBacklog() throws Exception {
         MemDisk ram = MemDisk.of("ram0", 0, MIB);
         int burst = 1000;
-        try (NbdServer s = NbdServer.builder().port(0).maxConnections(burst).device("disk", ram.disk, false).start();
+        try (NbdServer s = NbdServer.builder().port(0).maxConnections(burst).device("disk", new BlockBackend(ram.disk), false).start();
                 ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<RawClient>> connects = new ArrayList<>();
             for (int i = 0; i < burst; i++) connects.add(pool.submit(() -> RawClient.connect(s.port())));
@@ -152,7 +153,7 @@ class HostileClientsTest {
         int clients = 16;
         int budget = 4 * MIB;
         MemDisk ram = MemDisk.of("ram0", 0, 4L * MIB);
-        try (NbdServer s = NbdServer.builder().port(0).maxInflightBytes(budget).device("disk", ram.disk, false).start();
+        try (NbdServer s = NbdServer.builder().port(0).maxInflightBytes(budget).device("disk", new BlockBackend(ram.disk), false).start();
                 ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             long rssBefore = rss();
             List<RawClient> deaf = new ArrayList<>();

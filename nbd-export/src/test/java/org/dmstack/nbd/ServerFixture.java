@@ -1,6 +1,5 @@
 package org.dmstack.nbd;
 
-import org.dmstack.nbd.server.NbdServer;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -11,6 +10,8 @@ import java.util.Random;
 import org.dmstack.block.BlockDeviceRegistry;
 import org.dmstack.block.DevT;
 import org.dmstack.block.QueueLimits;
+import org.dmstack.nbd.server.NbdServer;
+import org.dmstack.nbd.server.RawClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 
@@ -40,7 +41,7 @@ abstract class ServerFixture {
         registry.add(ram.disk);
         registry.add(pmem.disk);
         registry.add(wc.disk);
-        server = NbdServer.builder().registry(registry).port(0)
+        server = NbdServer.builder().backends(new BlockBackends(registry)).port(0)
                 .export("disk=ram0").export("ro=ram0:ro").export("pmem=259:0").export("wc=/dev/wc0").start();
     }
 

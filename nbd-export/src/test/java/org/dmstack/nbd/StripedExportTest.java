@@ -1,6 +1,5 @@
 package org.dmstack.nbd;
 
-import org.dmstack.nbd.server.NbdServer;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -24,6 +23,7 @@ import org.dmstack.brd.Brd;
 import org.dmstack.brd.BrdConfig;
 import org.dmstack.dm.DeviceMapper;
 import org.dmstack.dm.stripe.StripedTargetType;
+import org.dmstack.nbd.server.NbdServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,7 +46,7 @@ class StripedExportTest {
     StripedExportTest() throws IOException {
         dm.targetTypes().register(new StripedTargetType());
         dm.create("stripe", "0 8192 striped 2 " + CHUNK_SECTORS + " ram0 0 ram1 0");
-        server = NbdServer.builder().port(0).registry(registry).export("stripe=dm-0").start();
+        server = NbdServer.builder().port(0).backends(new BlockBackends(registry)).export("stripe=dm-0").start();
     }
 
     @AfterEach

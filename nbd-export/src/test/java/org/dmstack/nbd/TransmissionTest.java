@@ -1,6 +1,5 @@
 package org.dmstack.nbd;
 
-import org.dmstack.nbd.server.NbdServer;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,6 +10,8 @@ import java.util.Arrays;
 import java.util.List;
 import org.dmstack.block.BioOp;
 import org.dmstack.nbd.protocol.Nbd;
+import org.dmstack.nbd.server.NbdServer;
+import org.dmstack.nbd.server.RawClient;
 import org.junit.jupiter.api.Test;
 
 /** Commands, good and bad, with the exact error each bad one gets. */
@@ -46,7 +47,7 @@ class TransmissionTest extends ServerFixture {
     @Test
     void thirtyTwoMebibytesIsTheLimit() throws IOException {
         MemDisk big = MemDisk.of("ram9", 9, 33 << 20);
-        try (NbdServer s = NbdServer.builder().port(0).device("big", big.disk, false).start(); RawClient c = RawClient.open(s.port(), "big")) {
+        try (NbdServer s = NbdServer.builder().port(0).device("big", new BlockBackend(big.disk), false).start(); RawClient c = RawClient.open(s.port(), "big")) {
             byte[] data = pattern(32 << 20, 3);
             assertEquals(0, c.write(1, 512, data).error(), "exactly 32 MiB is accepted");
             assertArrayEquals(data, c.read(2, 512, 32 << 20).data());

@@ -15,6 +15,7 @@ import org.dmstack.brd.BrdConfig;
 import org.dmstack.dm.DeviceMapper;
 import org.dmstack.dm.stripe.StripedTargetType;
 import org.dmstack.memory.PagePool;
+import org.dmstack.nbd.BlockBackends;
 import org.dmstack.nbd.server.NbdServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -36,8 +37,8 @@ class DmstackOverNbdTest {
     private final DeviceMapper dm = new DeviceMapper(client);
 
     DmstackOverNbdTest() throws Exception {
-        serverA = NbdServer.builder().port(0).registry(machineA).export("disk=ram0").start();
-        serverB = NbdServer.builder().port(0).registry(machineB).export("disk=ram0").start();
+        serverA = NbdServer.builder().port(0).backends(new BlockBackends(machineA)).export("disk=ram0").start();
+        serverB = NbdServer.builder().port(0).backends(new BlockBackends(machineB)).export("disk=ram0").start();
         dm.targetTypes().register(new StripedTargetType());
     }
 
@@ -75,7 +76,7 @@ class DmstackOverNbdTest {
         }
 
         // The stacked device can itself be exported again, and read through a third import.
-        try (NbdServer again = NbdServer.builder().port(0).registry(client).export("remote=dm-0").start()) {
+        try (NbdServer again = NbdServer.builder().port(0).backends(new BlockBackends(client)).export("remote=dm-0").start()) {
             nbd.add(NbdDeviceConfig.of("nbd://127.0.0.1:" + again.port() + "/remote"));
             BlockDevice nbd2 = Io.await(client, "nbd2");
             assertEquals(16384, nbd2.capacity());

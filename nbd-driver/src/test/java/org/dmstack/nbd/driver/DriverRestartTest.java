@@ -18,6 +18,7 @@ import org.dmstack.brd.BrdConfig;
 import org.dmstack.dm.DeviceMapper;
 import org.dmstack.dm.stripe.StripedTargetType;
 import org.dmstack.memory.PagePool;
+import org.dmstack.nbd.BlockBackends;
 import org.dmstack.nbd.server.NbdServer;
 import org.junit.jupiter.api.Test;
 
@@ -37,7 +38,7 @@ class DriverRestartTest {
         dm.targetTypes().register(new StripedTargetType());
         NbdDriver first = new NbdDriver(client);
         NbdDriver second = new NbdDriver(client);
-        try (NbdServer export = NbdServer.builder().port(0).registry(server).export("disk=ram0").start()) {
+        try (NbdServer export = NbdServer.builder().port(0).backends(new BlockBackends(server)).export("disk=ram0").start()) {
             NbdDeviceConfig config = NbdDeviceConfig.of("nbd://127.0.0.1:" + export.port() + "/disk").withName("nbd0");
             first.add(config);
             Io.await(client, "nbd0");

@@ -1,119 +1,41 @@
 package org.dmstack.nbd.internal;
 
-import java.io.IOException;
-import java.time.Duration;
-import java.util.Arrays;
-import java.util.Hashtable;
-import java.util.Map;
 import org.dmstack.block.BlockDeviceRegistry;
-import org.dmstack.nbd.server.NbdServer;
-import org.osgi.framework.Bundle;
-import org.osgi.framework.FrameworkUtil;
+import org.dmstack.nbd.BlockBackends;
+import org.dmstack.nbd.server.Backends;
+import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
-import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
-import org.osgi.service.metatype.annotations.AttributeDefinition;
-import org.osgi.service.metatype.annotations.Designate;
-import org.osgi.service.metatype.annotations.ObjectClassDefinition;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * The NBD server as a service of the running system: configured under the PID
- * {@code org.dmstack.nbd}, serving devices of the registry service.
+ * The block devices of the running system as the NBD server's {@link Backends} service. This
+ * bundle is the only NBD one that knows core: updating core restarts it, and its service goes
+ * and comes back, while the server (and its clients' connections) stays.
  *
- * <p>Never fail-open: the server runs only while its configuration exists (the configuration
- * is required), so nothing listens before {@code nbd.cfg} is applied, and deleting it stops the
- * server rather than falling back to defaults. A new configuration restarts the server.
+ * <p>It serves nothing by itself: what is exported, and whether anything is, is the server's
+ * configuration ({@code nbd.cfg}).
  */
-@Component(configurationPid = NbdExportComponent.PID, configurationPolicy = ConfigurationPolicy.REQUIRE, immediate = true)
-@Designate(ocd = NbdExportComponent.Config.class)
+@Component(immediate = true)
 public final class NbdExportComponent {
-    static final String PID = "org.dmstack.nbd";
-    private static final Logger LOG = LoggerFactory.getLogger(NbdExportComponent.class);
-
-    @ObjectClassDefinition(name = "dmstack NBD export", description = "Serves block devices over the NBD protocol.")
-    public @interface Config {
-        @AttributeDefinition(description = "Address to listen on. 0.0.0.0 (or ::) listens on every interface.")
-        String address() default "127.0.0.1";
-
-        @AttributeDefinition(description = "TCP port; 0 picks a free one.", min = "0", max = "65535")
-        int port() default NbdServer.DEFAULT_PORT;
-
-        @AttributeDefinition(description = "Exports as name=device[:ro] (device: ram0, /dev/dm-0 or 1:0); an entry may also hold several, "
-                + "separated by commas. Empty: every device under its own name, writable.")
-        String[] exports() default {};
-
-        @AttributeDefinition(description = "Milliseconds requests wait for a device that went away before failing with EIO.", min = "0")
-        long hold_timeout_ms() default 60_000;
-
-        @AttributeDefinition(description = "Milliseconds a client has from connecting to choosing an export; 0 for ever.", min = "0")
-        long handshake_timeout_ms() default 10_000;
-
-        @AttributeDefinition(description = "Milliseconds a session may go without a request while nothing is in flight; 0 for ever.", min = "0")
-        long idle_timeout_ms() default 0;
-
-        @AttributeDefinition(description = "Clients served at once; one more is refused in the handshake.", min = "1")
-        int max_connections() default NbdServer.DEFAULT_MAX_CONNECTIONS;
-
-        @AttributeDefinition(description = "Connections the kernel queues before they are accepted.", min = "1")
-        int backlog() default NbdServer.DEFAULT_BACKLOG;
-
-        @AttributeDefinition(description = "Payload bytes one connection may have in flight, unsent replies included; "
-                + "at the limit its requests are not read until replies go out.", min = "4096")
-        int max_inflight_bytes() default NbdServer.DEFAULT_MAX_INFLIGHT_BYTES;
-    }
-
     @Reference
     private BlockDeviceRegistry registry;
 
-    private NbdServer server;
+    private BlockBackends backends;
+    private ServiceRegistration<Backends> registration;
 
-    private ServiceRegistration<NbdServer> registration;
-
-    /**
-     * Starts the server and publishes it as a service whose properties {@code nbd.host} and
-     * {@code nbd.port} say where it listens (the launcher's {@code --run} reads them).
-     */
     @Activate
-    void activate(Config config) {
-        String[] exports = config.exports() == null ? new String[0] : config.exports();
-        exports = Arrays.stream(exports).flatMap(e -> Arrays.stream(e.split(","))).filter(s -> !s.isBlank()).map(String::strip)
-                .toArray(String[]::new);
-        try {
-            NbdServer.Builder b = NbdServer.builder().registry(registry).address(config.address()).port(config.port())
-                    .holdTimeout(Duration.ofMillis(config.hold_timeout_ms()))
-                    .handshakeTimeout(Duration.ofMillis(config.handshake_timeout_ms()))
-                    .idleTimeout(Duration.ofMillis(config.idle_timeout_ms()))
-                    .maxConnections(config.max_connections()).backlog(config.backlog()).maxInflightBytes(config.max_inflight_bytes());
-            Arrays.stream(exports).forEach(b::export);
-            server = b.start();
-        } catch (IOException | IllegalArgumentException e) {
-            // One line a user can act on (a busy port, a bad entry); nothing is served meanwhile.
-            LOG.error("NBD export not started: {}", e.getMessage());
-            return;
-        }
-        Bundle bundle = FrameworkUtil.getBundle(NbdExportComponent.class);
-        if (bundle != null) {
-            registration = bundle.getBundleContext().registerService(NbdServer.class, server, new Hashtable<>(Map.of(
-                    "nbd.host", server.localAddress().getAddress().getHostAddress(), "nbd.port", server.port())));
-        }
-        LOG.info("NBD export on {}: {}", server.localAddress(), exports.length == 0 ? "every device" : String.join(", ", exports));
+    void activate(BundleContext context) {
+        backends = new BlockBackends(registry);
+        registration = context.registerService(Backends.class, backends, null);
     }
 
+    /** Withdraws every backend first, so that requests arriving from now on are held by the server, not sent to devices going away. */
     @Deactivate
     void deactivate() {
-        if (registration != null) registration.unregister();
-        registration = null;
-        if (server != null) server.close();
-        server = null;
-    }
-
-    /** The running server (for tests and the shell), or null when it could not start. */
-    NbdServer server() {
-        return server;
+        backends.close();
+        registration.unregister();
     }
 }

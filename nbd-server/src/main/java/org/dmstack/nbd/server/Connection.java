@@ -55,7 +55,7 @@ final class Connection implements Runnable {
                 Handshake.refuse(wire, exports, refusal);
                 return;
             }
-            Negotiated chosen = Handshake.run(wire, exports);
+            Negotiated chosen = Handshake.run(wire, exports, limits.holdNanos());
             if (chosen == null || !state.compareAndSet(HANDSHAKE, TRANSMISSION)) return;
             cancelTimeout();
             Transmission t = new Transmission(wire, chosen, limits.holdNanos(), limits.maxInflightBytes());

@@ -3,14 +3,12 @@ package org.dmstack.nbd.server;
 import static org.dmstack.nbd.protocol.Nbd.*;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import org.dmstack.block.BlockDevice;
-import org.dmstack.block.QueueLimits;
 import org.dmstack.nbd.protocol.Nbd;
-import org.dmstack.units.Units;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,19 +28,25 @@ final class Handshake {
 
     private final Wire wire;
     private final ExportTable exports;
+    private final long holdNanos;
     private final String refusal;
     private boolean noZeroes;
     private boolean structured;
 
-    private Handshake(Wire wire, ExportTable exports, String refusal) {
+    private Handshake(Wire wire, ExportTable exports, long holdNanos, String refusal) {
         this.wire = wire;
         this.exports = exports;
+        this.holdNanos = holdNanos;
         this.refusal = refusal;
     }
 
-    /** Haggles with the client: what it chose, or null when it aborted. */
-    static Negotiated run(Wire wire, ExportTable exports) throws IOException {
-        return new Handshake(wire, exports, null).options();
+    /**
+     * Haggles with the client: what it chose, or null when it aborted. While there are no
+     * backends at all (core being updated), questions about exports wait up to {@code holdNanos}
+     * for them, as requests do.
+     */
+    static Negotiated run(Wire wire, ExportTable exports, long holdNanos) throws IOException {
+        return new Handshake(wire, exports, holdNanos, null).options();
     }
 
     /**
@@ -51,7 +55,7 @@ final class Handshake {
      * NBD_OPT_EXPORT_NAME, which cannot be answered, a hang-up. Returns when the client gives up.
      */
     static void refuse(Wire wire, ExportTable exports, String why) throws IOException {
-        new Handshake(wire, exports, why).options();
+        new Handshake(wire, exports, 0, why).options();
     }
 
     private Negotiated options() throws IOException {
@@ -104,10 +108,11 @@ final class Handshake {
     private Negotiated exportName(ByteBuffer data) throws IOException {
         if (refusal != null) throw new ProtocolError(refusal);
         String name = string(data, data.remaining());
+        awaitBackends();
         Export e = name == null ? null : exports.find(name);
-        BlockDevice d = e == null ? null : e.device();
-        if (d == null) throw new ProtocolError("NBD_OPT_EXPORT_NAME: no export named '" + name + "'");
-        Negotiated n = Negotiated.of(e, d, structured);
+        Backend b = e == null ? null : e.backend();
+        if (b == null) throw new ProtocolError("NBD_OPT_EXPORT_NAME: no export named '" + name + "'");
+        Negotiated n = Negotiated.of(e, b, structured);
         ByteBuffer reply = ByteBuffer.allocate(noZeroes ? 10 : 134);
         reply.putLong(n.size()).putShort((short) n.flags()).position(reply.limit()).flip();
         wire.send(reply);
@@ -124,6 +129,7 @@ final class Handshake {
             optionError(OPT_LIST, REP_ERR_INVALID, "NBD_OPT_LIST carries no data");
             return;
         }
+        awaitBackends();
         for (Export e : exports.available()) {
             byte[] name = e.name().getBytes(StandardCharsets.UTF_8);
             byte[] description = e.description().getBytes(StandardCharsets.UTF_8);
@@ -153,16 +159,17 @@ final class Handshake {
         }
         if (name == null) return optionError(option, REP_ERR_INVALID, what + ": the export name is not a valid NBD string");
         if (refusal != null) return optionError(option, REP_ERR_POLICY, refusal);
+        awaitBackends();
         Export e = exports.find(name);
-        BlockDevice d = e == null ? null : e.device();
-        if (d == null) return optionError(option, REP_ERR_UNKNOWN, "No export named '" + name + "'");
+        Backend b = e == null ? null : e.backend();
+        if (b == null) return optionError(option, REP_ERR_UNKNOWN, "No export named '" + name + "'");
 
-        Negotiated n = Negotiated.of(e, d, structured);
+        Negotiated n = Negotiated.of(e, b, structured);
         optionReply(option, REP_INFO, ByteBuffer.allocate(12).putShort((short) INFO_EXPORT).putLong(n.size()).putShort((short) n.flags()).flip());
         if (wantName || !name.equals(e.name())) optionReply(option, REP_INFO, infoString(INFO_NAME, e.name()));
         if (wantDescription) optionReply(option, REP_INFO, infoString(INFO_DESCRIPTION, e.description()));
         optionReply(option, REP_INFO, ByteBuffer.allocate(14).putShort((short) INFO_BLOCK_SIZE)
-                .putInt(n.minBlock()).putInt(preferredBlock(d.limits(), n.minBlock())).putInt(MAX_PAYLOAD).flip());
+                .putInt(n.minBlock()).putInt(preferredBlock(b, n.minBlock())).putInt(MAX_PAYLOAD).flip());
         optionReply(option, REP_ACK, null);
         if (option != OPT_GO) return null;
         LOG.info("{}: export '{}' ({} bytes, flags 0x{})", wire.peer, e.name(), n.size(), Integer.toHexString(n.flags()));
@@ -174,13 +181,19 @@ final class Handshake {
         return ByteBuffer.allocate(2 + b.length).putShort((short) type).put(b).flip();
     }
 
-    /** The preferred block size: minimum_io_size when it is a power of two, else the physical block. */
-    static int preferredBlock(QueueLimits limits, int minBlock) {
-        long p = limits.physicalBlockSize();
-        long ioMin = limits.ioMin();
-        if (ioMin > p && Long.bitCount(ioMin) == 1) p = ioMin;
-        p = Math.max(p, Math.max(minBlock, Units.SECTOR_SIZE));
-        return (int) Math.min(p, MAX_PAYLOAD);
+    /** The backend's preferred block size, within what the protocol allows: from the minimum to the maximum payload. */
+    static int preferredBlock(Backend b, int minBlock) {
+        return Math.clamp(b.preferredBlockSize(), minBlock, MAX_PAYLOAD);
+    }
+
+    /** Waits, up to the hold time, while there are no backends to answer with (core being updated). */
+    private void awaitBackends() throws IOException {
+        try {
+            exports.awaitBackends(holdNanos);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while waiting for backends");
+        }
     }
 
     /** Answers an option with an error and a message; the haggling goes on (null: nothing chosen). */

@@ -19,19 +19,17 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.dmstack.block.BlockDevice;
-import org.dmstack.block.BlockDeviceRegistry;
 import org.dmstack.nbd.protocol.Nbd;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * An NBD server (fixed newstyle) for block devices. Plain Java:
+ * An NBD server (fixed newstyle) for {@link Backend}s. Plain Java:
  *
  * <pre>{@code
  * try (NbdServer server = NbdServer.builder()
- *         .registry(registry)                 // follow devices as they come and go
- *         .export("disk=ram0")                // none: every device under its own name
+ *         .backends(backends)                 // follow them as they come and go
+ *         .export("disk=ram0")                // none: every source under its own name
  *         .export("golden=pmem0:ro")
  *         .port(10809)                        // 0: any free port, see port()
  *         .start()) {
@@ -44,15 +42,16 @@ import org.slf4j.LoggerFactory;
  * and answers those its device completes at once, and requests that may wait run on virtual
  * threads, so one client's slow device or slow network never holds up another. At most
  * {@link #DEFAULT_MAX_CONNECTIONS} clients are served at once; one more is told so in the
- * handshake. Requests for an export whose device is away (a driver being updated) wait for it,
- * up to the hold timeout.
+ * handshake. Requests for an export whose backend is away (a driver, or core, being updated)
+ * wait for it, up to the hold timeout; so does a client choosing an export while there are no
+ * {@link Backends} at all.
  */
 public final class NbdServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NbdServer.class);
 
     /** The port IANA gave NBD. */
     public static final int DEFAULT_PORT = 10809;
-    /** How long requests wait for a device that went away, unless configured. */
+    /** How long requests wait for a backend that went away, unless configured. */
     public static final Duration DEFAULT_HOLD_TIMEOUT = Duration.ofSeconds(60);
     /** How long a client has to choose an export, unless configured (qemu-nbd's --handshake-limit). */
     public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
@@ -95,9 +94,10 @@ public final class NbdServer implements AutoCloseable {
         this.timer = new ScheduledThreadPoolExecutor(1, Thread.ofPlatform().daemon().name("nbd-timer").factory());
         timer.setRemoveOnCancelPolicy(true);
         timer.prestartCoreThread();
-        exports.open();
         for (Export e : exports.all()) {
-            if (e.device() == null) LOG.warn("NBD export '{}': no device '{}'; it is offered once that device appears", e.name(), e.spec.device());
+            if (e.backend() == null && exports.hasBackends()) {
+                LOG.warn("NBD export '{}': no device '{}'; it is offered once that device appears", e.name(), e.spec.device());
+            }
         }
         this.acceptor = Thread.ofPlatform().name("nbd-accept " + localAddress()).daemon().start(this::acceptLoop);
         LOG.info("NBD server listening on {} with exports {}", localAddress(), exportNames());
@@ -111,9 +111,10 @@ public final class NbdServer implements AutoCloseable {
     public static final class Builder {
         private InetAddress address = InetAddress.getLoopbackAddress();
         private int port = DEFAULT_PORT;
-        private BlockDeviceRegistry registry;
+        private boolean following;
+        private Backends backends;
         private final List<ExportSpec> specs = new ArrayList<>();
-        private final Map<ExportSpec, BlockDevice> devices = new LinkedHashMap<>();
+        private final Map<ExportSpec, Backend> devices = new LinkedHashMap<>();
         private Duration holdTimeout = DEFAULT_HOLD_TIMEOUT;
         private Duration handshakeTimeout = DEFAULT_HANDSHAKE_TIMEOUT;
         private Duration idleTimeout = Duration.ZERO;
@@ -141,13 +142,17 @@ public final class NbdServer implements AutoCloseable {
             return this;
         }
 
-        /** Serve devices from this registry, following them as they come and go. */
-        public Builder registry(BlockDeviceRegistry registry) {
-            this.registry = Objects.requireNonNull(registry, "registry");
+        /**
+         * Serve what {@code backends} finds, following backends as they come and go; null: none
+         * yet, every export away until {@link NbdServer#backends} gives them.
+         */
+        public Builder backends(Backends backends) {
+            this.following = true;
+            this.backends = backends;
             return this;
         }
 
-        /** An export of a registry device; see {@link ExportSpec#parse} for the form. */
+        /** An export of a source of the backends; see {@link ExportSpec#parse} for the form. */
         public Builder export(String spec) {
             return export(ExportSpec.parse(spec));
         }
@@ -157,19 +162,22 @@ public final class NbdServer implements AutoCloseable {
             return this;
         }
 
-        /** Exports of registry devices, each {@code name=device[:ro]}. */
+        /** Exports of sources of the backends, each {@code name=device[:ro]}. */
         public Builder exports(Iterable<String> specs) {
             for (String s : specs) export(s);
             return this;
         }
 
-        /** A fixed device (no registry needed), exported under {@code name}. */
-        public Builder device(String name, BlockDevice device, boolean readOnly) {
-            devices.put(new ExportSpec(name, device.name(), readOnly), Objects.requireNonNull(device, "device"));
+        /** A fixed backend (no {@link Backends} needed), exported under {@code name}. */
+        public Builder device(String name, Backend backend, boolean readOnly) {
+            devices.put(new ExportSpec(name, backend.description(), readOnly), Objects.requireNonNull(backend, "backend"));
             return this;
         }
 
-        /** How long requests wait for a device that went away before they fail with EIO. */
+        /**
+         * How long requests wait for a backend that went away before they fail with EIO, and a
+         * client choosing an export waits while there are no backends at all.
+         */
         public Builder holdTimeout(Duration timeout) {
             if (timeout.isNegative()) throw new IllegalArgumentException("Negative hold timeout " + timeout);
             this.holdTimeout = timeout;
@@ -216,20 +224,21 @@ public final class NbdServer implements AutoCloseable {
         }
 
         /**
-         * Starts listening. With a registry, the exports are the specs given (or every device when
-         * none is); without one, the fixed devices.
+         * Starts listening. Following backends, the exports are the specs given (or every source
+         * when none is); else the fixed backends.
          *
          * @throws IOException when the address cannot be bound
          * @throws IllegalArgumentException when the exports are inconsistent
          */
         public NbdServer start() throws IOException {
             ExportTable table;
-            if (registry != null) {
-                if (!devices.isEmpty()) throw new IllegalArgumentException("Give either a registry or fixed devices, not both");
-                table = ExportTable.following(registry, specs);
+            if (following) {
+                if (!devices.isEmpty()) throw new IllegalArgumentException("Give either backends to follow or fixed devices, not both");
+                table = ExportTable.following(specs);
+                table.backends(backends);
             } else {
-                if (!specs.isEmpty()) throw new IllegalArgumentException("Exports " + specs + " name registry devices, but no registry was given");
-                if (devices.isEmpty()) throw new IllegalArgumentException("Nothing to export: give a registry or devices");
+                if (!specs.isEmpty()) throw new IllegalArgumentException("Exports " + specs + " name sources of backends, but no backends were given");
+                if (devices.isEmpty()) throw new IllegalArgumentException("Nothing to export: give backends or devices");
                 table = ExportTable.fixed(devices);
             }
             Limits limits = new Limits(holdTimeout.toNanos(), handshakeTimeout.toNanos(), idleTimeout.toNanos(), maxInflightBytes);
@@ -305,17 +314,26 @@ public final class NbdServer implements AutoCloseable {
         return localAddress().getPort();
     }
 
-    /** The names clients can connect to now (exports whose device is there). */
+    /**
+     * Where backends come from from now on: in OSGi, the {@link Backends} service as it comes
+     * and goes. Null: there are none now; every export is away, requests for it are held and
+     * clients choosing one wait, each up to the hold timeout.
+     */
+    public void backends(Backends backends) {
+        exports.backends(backends);
+    }
+
+    /** The names clients can connect to now (exports whose backend is there). */
     public List<String> exportNames() {
         return exports.available().stream().map(Export::name).toList();
     }
 
-    /** Every configured export, as {@code name=device[:ro]}, whether its device is there or not. */
+    /** Every configured export, as {@code name=device[:ro]}, whether its backend is there or not. */
     public List<ExportSpec> exports() {
         return exports.all().stream().map(e -> e.spec).toList();
     }
 
-    /** Requests waiting now for a device that went away. */
+    /** Requests waiting now for a backend that went away. */
     public int heldRequests() {
         return exports.all().stream().mapToInt(Export::waiting).sum();
     }

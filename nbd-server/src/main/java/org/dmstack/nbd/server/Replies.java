@@ -5,7 +5,6 @@ import static org.dmstack.nbd.protocol.Nbd.*;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import org.dmstack.block.BlkStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,23 +31,9 @@ final class Replies {
         send(r, 0, null, data);
     }
 
-    /** The protocol's error for a device's status, with the device's reason. */
-    void status(Request r, BlkStatus s, ByteBuffer data) {
-        if (s.isOk()) ok(r, data);
-        else error(r, errno(s), r.command() + ": " + s.message());
-    }
-
     void error(Request r, int error, String message) {
         LOG.debug("{}: {} handle {} failed with {}: {}", wire.peer, r.command(), r.handle(), error, message);
         send(r, error, message, null);
-    }
-
-    static int errno(BlkStatus s) {
-        return switch (s.code()) {
-            case OK -> 0;
-            case IOERR -> EIO;
-            case INVAL, NOTSUPP -> EINVAL;
-        };
     }
 
     private void send(Request r, int error, String message, ByteBuffer data) {

@@ -3,14 +3,7 @@ package org.dmstack.nbd.server;
 import static org.dmstack.nbd.protocol.Nbd.*;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
-import org.dmstack.block.Bio;
-import org.dmstack.block.BioFlag;
-import org.dmstack.block.BlkStatus;
-import org.dmstack.block.BlockDevice;
-import org.dmstack.units.Units;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,17 +12,19 @@ import org.slf4j.LoggerFactory;
  * checks each ({@link #validate}, a flat list as nbdkit's validate_request), and starts it
  * holding a {@link Permit}.
  *
- * <p>A READ or WRITE whose device is there is submitted from the reader itself ({@link
- * ReadWrite}): bios complete asynchronously, so the reader never waits for one, and one that
- * completes at once is answered at once. Everything else (a device that is away, FLUSH, TRIM,
+ * <p>A READ or WRITE whose backend is there is started from the reader itself: the backend
+ * completes it asynchronously ({@link Reply}), so the reader never waits for one, and one that
+ * completes at once is answered at once. Everything else (a backend that is away, FLUSH, TRIM,
  * WRITE_ZEROES) may wait, so it runs on a virtual thread of its own. Replies go out in the
  * order requests finish.
  *
  * <p>A client must read replies while it sends requests (every real client does): the reader
  * writing a reply does not read meanwhile, so a client that only writes stalls itself, and only
  * itself. A request is only submitted once all of it has arrived, so a client that vanishes
- * mid-request changes nothing. Bios are never timed out here: a device held during a hot swap
- * completes them late, and the reply goes out then.
+ * mid-request changes nothing. A request a backend has started is never timed out here: a
+ * device held during a hot swap completes it late, and the reply goes out then. One a backend
+ * turned down because it was being withdrawn waits, as one that arrives while the export is
+ * away does, for a backend to come back, up to the hold time.
  */
 final class Transmission {
     private static final Logger LOG = LoggerFactory.getLogger(Transmission.class);
@@ -38,7 +33,6 @@ final class Transmission {
     static final int MAX_REQUESTS = 128;
     /** A refused WRITE's payload is read and dropped up to this size; beyond it the client is cut off, as nbdkit does. */
     static final long MAX_SKIP = 2L * MAX_PAYLOAD;
-    private static final MemorySegment ZEROES = Arena.global().allocate(1 << 20);
 
     private final Wire wire;
     private final Negotiated n;
@@ -143,16 +137,29 @@ final class Transmission {
 
     /**
      * Starts a checked request; it owns {@code permit} from here on. A READ or WRITE whose
-     * device is there is submitted from the reader; anything that may wait runs on a virtual
+     * backend is there is started from the reader; anything that may wait runs on a virtual
      * thread of its own.
      */
     private void start(Request r, Permit permit) {
-        BlockDevice d = export.device();
-        if (d == null || export.isShutdown() || r.length() == 0 || !(r.type() == CMD_READ || r.type() == CMD_WRITE)) {
+        Backend b = export.backend();
+        boolean readWrite = (r.type() == CMD_READ || r.type() == CMD_WRITE) && r.length() > 0;
+        if (b == null || export.isShutdown() || !readWrite || !submit(b, r, permit)) {
             Thread.ofVirtual().name("nbd-request").start(() -> execute(r, permit));
-            return;
         }
-        ReadWrite.submit(d, r, permit, replies);
+    }
+
+    /** Gives a checked request to {@code b}; false when it turned the request down, being withdrawn. */
+    private boolean submit(Backend b, Request r, Permit permit) {
+        Reply reply = new Reply(r, permit, replies);
+        boolean fua = r.fua();
+        return switch (r.type()) {
+            case CMD_READ -> b.read(r.offset(), permit.buffer(r.length()), reply);
+            case CMD_WRITE -> b.write(r.offset(), permit.buffer(r.length()), fua, reply);
+            case CMD_FLUSH -> b.flush(reply);
+            case CMD_TRIM -> b.trim(r.offset(), r.length(), fua, reply);
+            case CMD_WRITE_ZEROES -> b.writeZeroes(r.offset(), r.length(), fua, (r.flags() & CMD_FLAG_NO_HOLE) != 0, reply);
+            default -> throw new IllegalStateException("unchecked command " + r.type());
+        };
     }
 
     /** Why a request cannot be done: the protocol's error code and a sentence. */
@@ -198,7 +205,10 @@ final class Transmission {
         return null;
     }
 
-    /** Runs a checked request on its own virtual thread: waits for its device, then does it and replies. */
+    /**
+     * Runs a checked request on its own virtual thread: waits for its backend (up to the hold
+     * time, while it is away or being withdrawn), then gives it the request.
+     */
     private void execute(Request r, Permit permit) {
         boolean handedOver = false;
         try {
@@ -206,19 +216,18 @@ final class Transmission {
                 replies.ok(r, r.type() == CMD_READ ? ByteBuffer.allocate(0) : null);
                 return;
             }
-            BlockDevice d = export.await(holdNanos);
-            if (d == null) {
-                boolean stopping = export.isShutdown();
-                String why = stopping ? "the server is shutting down" : "device " + export.spec.device() + " did not come back";
-                replies.error(r, stopping ? ESHUTDOWN : EIO, r.command() + ": " + why);
-                return;
+            long deadline = System.nanoTime() + holdNanos;
+            while (!handedOver) {
+                Backend b = export.await(deadline);
+                if (b == null) {
+                    boolean stopping = export.isShutdown();
+                    String why = stopping ? "the server is shutting down" : "device " + export.spec.device() + " did not come back";
+                    replies.error(r, stopping ? ESHUTDOWN : EIO, r.command() + ": " + why);
+                    return;
+                }
+                handedOver = submit(b, r, permit);
+                if (!handedOver) export.withdrawn(b); // wait for the one that replaces it
             }
-            if (r.type() == CMD_READ || r.type() == CMD_WRITE) {
-                handedOver = true;
-                ReadWrite.submit(d, r, permit, replies);
-                return;
-            }
-            replies.status(r, run(d, r), null);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
@@ -227,52 +236,5 @@ final class Transmission {
         } finally {
             if (!handedOver) permit.close();
         }
-    }
-
-    /** FLUSH, TRIM and WRITE_ZEROES, waiting for each bio. */
-    private static BlkStatus run(BlockDevice d, Request r) {
-        long sector = r.offset() >>> Units.SECTOR_SHIFT;
-        boolean fua = r.fua() && d.writeCache();
-        BlkStatus status;
-        switch (r.type()) {
-            case CMD_FLUSH -> status = run(d, Bio.flush());
-            case CMD_TRIM -> {
-                status = run(d, Bio.discard(sector, r.length()));
-                // TRIM is a hint: a device that cannot discard has done nothing wrong.
-                if (status.code() == BlkStatus.Code.NOTSUPP) status = BlkStatus.OK;
-                if (fua) status = andThen(status, d, Bio.flush());
-            }
-            case CMD_WRITE_ZEROES -> {
-                boolean noHole = (r.flags() & CMD_FLAG_NO_HOLE) != 0;
-                status = noHole ? BlkStatus.notsupp("NO_HOLE") : run(d, fua && d.fua() ? Bio.writeZeroes(sector, r.length(), BioFlag.FUA)
-                        : Bio.writeZeroes(sector, r.length()));
-                // As blkdev_issue_zeroout: without (or not wanting) WRITE_ZEROES, write zero pages.
-                if (status.code() == BlkStatus.Code.NOTSUPP) status = writeZeroPages(d, sector, r.length(), fua && d.fua());
-                if (fua && !d.fua()) status = andThen(status, d, Bio.flush());
-            }
-            default -> throw new IllegalStateException("unchecked command " + r.type());
-        }
-        return status;
-    }
-
-    private static BlkStatus run(BlockDevice d, Bio bio) {
-        d.submit(bio);
-        return bio.await();
-    }
-
-    private static BlkStatus andThen(BlkStatus first, BlockDevice d, Bio next) {
-        return first.isOk() ? run(d, next) : first;
-    }
-
-    private static BlkStatus writeZeroPages(BlockDevice d, long sector, long length, boolean fua) {
-        long chunk = Math.min(ZEROES.byteSize(), ReadWrite.maxBytes(d));
-        chunk = Math.max(chunk & -(long) d.limits().logicalBlockSize(), d.limits().logicalBlockSize());
-        for (long off = 0; off < length; off += chunk) {
-            MemorySegment zeroes = ZEROES.asSlice(0, Math.min(chunk, length - off));
-            long s = sector + (off >>> Units.SECTOR_SHIFT);
-            BlkStatus st = run(d, fua ? Bio.write(s, zeroes, BioFlag.FUA) : Bio.write(s, zeroes));
-            if (!st.isOk()) return st;
-        }
-        return BlkStatus.OK;
     }
 }

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.dmstack.block.BlockDeviceRegistry;
 import org.junit.jupiter.api.Test;
 
 /** The {@code name=device[:ro]} form of the exports configuration. */
@@ -39,7 +38,7 @@ class ExportSpecTest {
     @Test
     void theSameNameTwiceIsRefused() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> NbdServer.builder().registry(new BlockDeviceRegistry()).port(0).export("a=ram0").export("a=ram1").start());
+                () -> NbdServer.builder().backends(new FakeBackends()).port(0).export("a=ram0").export("a=ram1").start());
         assertEquals("Export 'a' is configured twice", e.getMessage());
     }
 }

@@ -1,7 +1,5 @@
-package org.dmstack.nbd.server;
+package org.dmstack.nbd;
 
-import static org.dmstack.nbd.protocol.Nbd.CMD_READ;
-import static org.dmstack.nbd.protocol.Nbd.CMD_WRITE;
 import static org.dmstack.nbd.protocol.Nbd.MAX_PAYLOAD;
 
 import java.lang.foreign.MemorySegment;
@@ -12,6 +10,7 @@ import org.dmstack.block.BioFlag;
 import org.dmstack.block.BlkStatus;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.QueueLimits;
+import org.dmstack.nbd.server.Backend;
 import org.dmstack.units.Units;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,12 +19,8 @@ import org.slf4j.LoggerFactory;
  * A READ or WRITE in flight. Its buffer is split at the device's max_sectors, as the block
  * layer splits a bio, and every part is submitted at once. The last part to end finishes the
  * request: a FUA write to a device without FUA first sends the FLUSH after it (as Linux's flush
- * machinery does); then the reply (the error of the first part that failed, by offset) and the
- * permit goes back.
- *
- * <p>Finishing runs where the last bio ended when that is the thread that submitted it (a RAM
- * disk completes at once: no thread in between); otherwise on a new virtual thread, so a thread
- * that is not ours (a mapped device letting held bios go) never waits for this client's socket.
+ * machinery does); then the request is done, with the error of the first part that failed, by
+ * offset. Done is called where the last bio ended: the server decides where its reply is written.
  */
 final class ReadWrite implements Bio.EndIo {
     private static final Logger LOG = LoggerFactory.getLogger(ReadWrite.class);
@@ -39,38 +34,31 @@ final class ReadWrite implements Bio.EndIo {
         }
     }
 
-    private final Request r;
-    private final Permit permit;
     private final MemorySegment data;
-    private final Replies replies;
-    private final Thread submitter = Thread.currentThread();
+    private final Backend.Done done;
     private BlockDevice device;
     private boolean flushAfter;
     private volatile int remaining;
     private BlkStatus failed; // the failure at the lowest offset, under this object's lock
     private long failedOffset;
 
-    private ReadWrite(Request r, Permit permit, Replies replies) {
-        this.r = r;
-        this.permit = permit;
-        this.data = permit.buffer(r.length());
-        this.replies = replies;
+    private ReadWrite(MemorySegment data, Backend.Done done) {
+        this.data = data;
+        this.done = done;
     }
 
     /**
-     * Submits a checked READ or WRITE of at least one block to {@code d}; a WRITE's payload is
-     * already in the permit's buffer. The request owns {@code permit} from here on.
+     * Submits a checked READ (into {@code data}) or WRITE (of {@code data}) of at least one
+     * block at byte {@code offset} of {@code d}; {@code done} when its last bio has ended.
      */
-    static void submit(BlockDevice d, Request r, Permit permit, Replies replies) {
-        new ReadWrite(r, permit, replies).submit(d);
+    static void submit(BlockDevice d, boolean write, long offset, MemorySegment data, boolean fua, Backend.Done done) {
+        new ReadWrite(data, done).submit(d, write, offset, write && fua && d.writeCache());
     }
 
-    private void submit(BlockDevice d) {
-        boolean write = r.type() == CMD_WRITE;
-        boolean fua = write && r.fua() && d.writeCache();
+    private void submit(BlockDevice d, boolean write, long offset, boolean fua) {
         device = d;
         flushAfter = fua && !d.fua();
-        long sector = r.offset() >>> Units.SECTOR_SHIFT;
+        long sector = offset >>> Units.SECTOR_SHIFT;
         long max = maxBytes(d);
         long length = data.byteSize();
         int parts = (int) ((length + max - 1) / max);
@@ -84,7 +72,7 @@ final class ReadWrite implements Bio.EndIo {
             try {
                 d.submit(bio);
             } catch (RuntimeException e) {
-                LOG.error("{}: {} failed", d.name(), r.command(), e);
+                LOG.error("{}: {} failed", d.name(), write ? "write" : "read", e);
                 bio.endio(BlkStatus.ioerr("internal error: " + e)); // no-op when the bio had already ended
             }
         }
@@ -111,23 +99,13 @@ final class ReadWrite implements Bio.EndIo {
             device.submit(flush);
             return;
         }
-        if (Thread.currentThread() == submitter) finish();
-        else Thread.ofVirtual().name("nbd-reply").start(this::finish);
+        BlkStatus s = failed();
+        if (s == null) done.done(0, null);
+        else done.done(BlockBackend.errno(s), s.message());
     }
 
     private synchronized BlkStatus failed() {
         return failed;
-    }
-
-    /** Replies and gives the permit back. */
-    private void finish() {
-        try (permit) {
-            BlkStatus s = failed();
-            if (s != null) replies.status(r, s, null);
-            else replies.ok(r, r.type() == CMD_READ ? data.asByteBuffer() : null);
-        } catch (RuntimeException e) {
-            LOG.error("{} failed", r.command(), e);
-        }
     }
 
     /** The largest bio for {@code d}: its max_sectors, whole logical blocks, at most the payload limit. */

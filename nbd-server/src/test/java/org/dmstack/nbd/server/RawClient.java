@@ -1,4 +1,4 @@
-package org.dmstack.nbd;
+package org.dmstack.nbd.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -19,19 +19,19 @@ import java.util.function.LongToIntFunction;
 import org.dmstack.nbd.protocol.Nbd;
 
 /** A client that speaks NBD byte by byte, so tests can say exactly what goes on the wire. */
-final class RawClient implements AutoCloseable {
+public final class RawClient implements AutoCloseable {
     /** A safety net so a broken server fails a test instead of hanging it; not a timing assertion. */
     private static final int SO_TIMEOUT_MS = 60_000;
 
-    final Socket socket;
-    final DataInputStream in;
-    final DataOutputStream out;
-    int handshakeFlags;
-    long size;
-    int transmissionFlags;
-    Map<Integer, byte[]> infos = new HashMap<>();
+    public final Socket socket;
+    public final DataInputStream in;
+    public final DataOutputStream out;
+    public int handshakeFlags;
+    public long size;
+    public int transmissionFlags;
+    public Map<Integer, byte[]> infos = new HashMap<>();
 
-    RawClient(int port) throws IOException {
+    public RawClient(int port) throws IOException {
         socket = new Socket(InetAddress.getLoopbackAddress(), port);
         socket.setSoTimeout(SO_TIMEOUT_MS);
         socket.setTcpNoDelay(true);
@@ -40,7 +40,7 @@ final class RawClient implements AutoCloseable {
     }
 
     /** Connects and reads the server's greeting. */
-    static RawClient connect(int port) throws IOException {
+    public static RawClient connect(int port) throws IOException {
         RawClient c = new RawClient(port);
         assertEquals(Nbd.NBDMAGIC, c.in.readLong(), "NBDMAGIC");
         assertEquals(Nbd.IHAVEOPT, c.in.readLong(), "IHAVEOPT");
@@ -49,26 +49,26 @@ final class RawClient implements AutoCloseable {
     }
 
     /** Connects and sends fixed-newstyle client flags (with NO_ZEROES). */
-    static RawClient negotiate(int port) throws IOException {
+    public static RawClient negotiate(int port) throws IOException {
         RawClient c = connect(port);
         c.clientFlags(Nbd.FLAG_C_FIXED_NEWSTYLE | Nbd.FLAG_C_NO_ZEROES);
         return c;
     }
 
     /** Connects and enters transmission on {@code export} with NBD_OPT_GO. */
-    static RawClient open(int port, String export) throws IOException {
+    public static RawClient open(int port, String export) throws IOException {
         RawClient c = negotiate(port);
         OptReply r = c.go(export);
         assertEquals(Nbd.REP_ACK, r.type(), () -> "GO " + export + ": " + r);
         return c;
     }
 
-    void clientFlags(int flags) throws IOException {
+    public void clientFlags(int flags) throws IOException {
         out.writeInt(flags);
         out.flush();
     }
 
-    void option(int option, byte[] data) throws IOException {
+    public void option(int option, byte[] data) throws IOException {
         out.writeLong(Nbd.IHAVEOPT);
         out.writeInt(option);
         out.writeInt(data.length);
@@ -76,8 +76,8 @@ final class RawClient implements AutoCloseable {
         out.flush();
     }
 
-    record OptReply(int option, int type, byte[] data) {
-        String text() {
+    public record OptReply(int option, int type, byte[] data) {
+        public String text() {
             return new String(data, StandardCharsets.UTF_8);
         }
 
@@ -87,7 +87,7 @@ final class RawClient implements AutoCloseable {
         }
     }
 
-    OptReply optReply() throws IOException {
+    public OptReply optReply() throws IOException {
         assertEquals(Nbd.OPTION_REPLY_MAGIC, in.readLong(), "option reply magic");
         int option = in.readInt();
         int type = in.readInt();
@@ -97,7 +97,7 @@ final class RawClient implements AutoCloseable {
         return new OptReply(option, type, data);
     }
 
-    static byte[] infoRequest(String name, int... infos) {
+    public static byte[] infoRequest(String name, int... infos) {
         byte[] n = name.getBytes(StandardCharsets.UTF_8);
         ByteBuffer b = ByteBuffer.allocate(4 + n.length + 2 + 2 * infos.length).putInt(n.length).put(n).putShort((short) infos.length);
         for (int i : infos) b.putShort((short) i);
@@ -105,7 +105,7 @@ final class RawClient implements AutoCloseable {
     }
 
     /** NBD_OPT_INFO or GO; collects the NBD_REP_INFO replies and returns the final one. */
-    OptReply info(int option, String name, int... infos) throws IOException {
+    public OptReply info(int option, String name, int... infos) throws IOException {
         option(option, infoRequest(name, infos));
         this.infos.clear();
         while (true) {
@@ -124,18 +124,18 @@ final class RawClient implements AutoCloseable {
         }
     }
 
-    OptReply go(String name) throws IOException {
+    public OptReply go(String name) throws IOException {
         return info(Nbd.OPT_GO, name, Nbd.INFO_BLOCK_SIZE);
     }
 
-    int[] blockSize() {
+    public int[] blockSize() {
         ByteBuffer b = ByteBuffer.wrap(infos.get(Nbd.INFO_BLOCK_SIZE));
         return new int[] {b.getInt(), b.getInt(), b.getInt()};
     }
 
     // Transmission
 
-    void request(int flags, int type, long handle, long offset, long length, byte[] payload) throws IOException {
+    public void request(int flags, int type, long handle, long offset, long length, byte[] payload) throws IOException {
         out.writeInt(Nbd.REQUEST_MAGIC);
         out.writeShort(flags);
         out.writeShort(type);
@@ -146,10 +146,10 @@ final class RawClient implements AutoCloseable {
         out.flush();
     }
 
-    record Reply(int error, long handle, byte[] data) {}
+    public record Reply(int error, long handle, byte[] data) {}
 
     /** A simple reply; {@code readLength} bytes of data follow when the error is 0. */
-    Reply simpleReply(int readLength) throws IOException {
+    public Reply simpleReply(int readLength) throws IOException {
         assertEquals(Nbd.SIMPLE_REPLY_MAGIC, in.readInt(), "simple reply magic");
         int error = in.readInt();
         long handle = in.readLong();
@@ -159,7 +159,7 @@ final class RawClient implements AutoCloseable {
     }
 
     /** A simple reply whose data length depends on which request it answers. */
-    Reply simpleReply(LongToIntFunction readLengthOfHandle) throws IOException {
+    public Reply simpleReply(LongToIntFunction readLengthOfHandle) throws IOException {
         assertEquals(Nbd.SIMPLE_REPLY_MAGIC, in.readInt(), "simple reply magic");
         int error = in.readInt();
         long handle = in.readLong();
@@ -169,26 +169,26 @@ final class RawClient implements AutoCloseable {
     }
 
     /** Reads a simple reply to a command without data. */
-    Reply reply() throws IOException {
+    public Reply reply() throws IOException {
         return simpleReply(0);
     }
 
-    Reply read(long handle, long offset, int length) throws IOException {
+    public Reply read(long handle, long offset, int length) throws IOException {
         request(0, Nbd.CMD_READ, handle, offset, length, null);
         return simpleReply(length);
     }
 
-    Reply write(long handle, long offset, byte[] data) throws IOException {
+    public Reply write(long handle, long offset, byte[] data) throws IOException {
         request(0, Nbd.CMD_WRITE, handle, offset, data.length, data);
         return reply();
     }
 
-    record Chunk(int flags, int type, long handle, byte[] payload) {
-        int error() {
+    public record Chunk(int flags, int type, long handle, byte[] payload) {
+        public int error() {
             return ByteBuffer.wrap(payload).getInt();
         }
 
-        String message() {
+        public String message() {
             ByteBuffer b = ByteBuffer.wrap(payload);
             b.getInt();
             int n = b.getShort() & 0xffff;
@@ -197,7 +197,7 @@ final class RawClient implements AutoCloseable {
     }
 
     /** A structured reply chunk (or a simple reply, returned as a chunk of type -1). */
-    Chunk chunk() throws IOException {
+    public Chunk chunk() throws IOException {
         int magic = in.readInt();
         if (magic == Nbd.SIMPLE_REPLY_MAGIC) {
             int error = in.readInt();
@@ -214,7 +214,7 @@ final class RawClient implements AutoCloseable {
     }
 
     /** True when the server has closed the connection (the next read sees end of stream). */
-    boolean closedByServer() throws IOException {
+    public boolean closedByServer() throws IOException {
         try {
             return in.read() < 0;
         } catch (EOFException | SocketException e) {
@@ -222,7 +222,7 @@ final class RawClient implements AutoCloseable {
         }
     }
 
-    void disconnect() throws IOException {
+    public void disconnect() throws IOException {
         request(0, Nbd.CMD_DISC, 0, 0, 0, null);
     }
 

@@ -1,26 +1,23 @@
-package org.dmstack.nbd.internal;
+package org.dmstack.nbd.server.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.annotation.Annotation;
-import java.lang.reflect.Field;
 import java.util.List;
-import org.dmstack.block.BlockDeviceRegistry;
-import org.dmstack.block.DevT;
-import org.dmstack.block.GenDisk;
-import org.dmstack.block.BlkStatus;
+import org.dmstack.nbd.server.FakeBackends;
+import org.dmstack.nbd.server.MemBackend;
 import org.junit.jupiter.api.Test;
 
-/** The DS component, driven as SCR drives it: a reference injected, activate with a configuration. */
-class NbdExportComponentTest {
+/** The DS component, driven as SCR drives it: the backends bound (or not), activate with a configuration. */
+class NbdServerComponentTest {
 
-    static NbdExportComponent.Config config(String address, int port, String... exports) {
-        return new NbdExportComponent.Config() {
+    static NbdServerComponent.Config config(String address, int port, String... exports) {
+        return new NbdServerComponent.Config() {
             @Override
             public Class<? extends Annotation> annotationType() {
-                return NbdExportComponent.Config.class;
+                return NbdServerComponent.Config.class;
             }
 
             @Override
@@ -70,25 +67,23 @@ class NbdExportComponentTest {
         };
     }
 
-    static NbdExportComponent component(BlockDeviceRegistry registry) throws ReflectiveOperationException {
-        NbdExportComponent c = new NbdExportComponent();
-        Field f = NbdExportComponent.class.getDeclaredField("registry");
-        f.setAccessible(true);
-        f.set(c, registry);
+    static NbdServerComponent component(FakeBackends backends) {
+        NbdServerComponent c = new NbdServerComponent();
+        c.bindBackends(backends);
         return c;
     }
 
-    static GenDisk disk(String name, int minor) {
-        return GenDisk.builder(name, new DevT(DevT.RAMDISK_MAJOR, minor), 2048, bio -> bio.endio(BlkStatus.OK)).build();
+    static MemBackend disk(String name) {
+        return new MemBackend(name, 1 << 20);
     }
 
     @Test
     void servesTheConfiguredExportsOnTheConfiguredAddress() throws Exception {
-        BlockDeviceRegistry registry = new BlockDeviceRegistry();
-        registry.add(disk("ram0", 0));
-        registry.add(disk("ram1", 1));
-        NbdExportComponent c = component(registry);
-        c.activate(config("127.0.0.1", 0, "disk=ram0:ro", "a=1:1, b=ram1"));
+        FakeBackends backends = new FakeBackends();
+        backends.add(disk("ram0"));
+        backends.add(disk("ram1"));
+        NbdServerComponent c = component(backends);
+        c.activate(config("127.0.0.1", 0, "disk=ram0:ro", "a=ram1, b=ram1"));
         try {
             assertEquals("127.0.0.1", c.server().localAddress().getAddress().getHostAddress());
             assertEquals(List.of("a", "b", "disk"), c.server().exportNames(), "entries may hold several exports, comma-separated");
@@ -101,7 +96,7 @@ class NbdExportComponentTest {
     @Test
     void runsOnlyWithItsConfiguration() throws Exception {
         // SCR reads the policy from the component description bnd generated from the annotation.
-        try (var in = NbdExportComponent.class.getResourceAsStream("/OSGI-INF/" + NbdExportComponent.class.getName() + ".xml")) {
+        try (var in = NbdServerComponent.class.getResourceAsStream("/OSGI-INF/" + NbdServerComponent.class.getName() + ".xml")) {
             String xml = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
             assertTrue(xml.contains("configuration-policy=\"require\""), xml);
             assertTrue(xml.contains("configuration-pid=\"org.dmstack.nbd\""), xml);
@@ -110,12 +105,12 @@ class NbdExportComponentTest {
 
     @Test
     void aBusyPortIsLoggedAndNothingIsServed() throws Exception {
-        BlockDeviceRegistry registry = new BlockDeviceRegistry();
-        registry.add(disk("ram0", 0));
+        FakeBackends backends = new FakeBackends();
+        backends.add(disk("ram0"));
         try (java.nio.channels.ServerSocketChannel busy = java.nio.channels.ServerSocketChannel.open()) {
             busy.bind(new java.net.InetSocketAddress("127.0.0.1", 0));
             int port = ((java.net.InetSocketAddress) busy.getLocalAddress()).getPort();
-            NbdExportComponent c = component(registry);
+            NbdServerComponent c = component(backends);
             c.activate(config("127.0.0.1", port, "ram0"));
             assertNull(c.server(), "activation does not fail with a trace; the server simply is not there");
             c.deactivate();
@@ -124,13 +119,34 @@ class NbdExportComponentTest {
 
     @Test
     void withoutExportsEveryDeviceIsServed() throws Exception {
-        BlockDeviceRegistry registry = new BlockDeviceRegistry();
-        registry.add(disk("ram0", 0));
-        NbdExportComponent c = component(registry);
+        FakeBackends backends = new FakeBackends();
+        backends.add(disk("ram0"));
+        NbdServerComponent c = component(backends);
         c.activate(config("127.0.0.1", 0));
         try {
-            registry.add(disk("ram1", 1));
+            backends.add(disk("ram1"));
             assertEquals(List.of("ram0", "ram1"), c.server().exportNames());
+        } finally {
+            c.deactivate();
+        }
+    }
+
+    @Test
+    void theServerFollowsTheBackendsServiceAsItGoesAndComesBack() throws Exception {
+        NbdServerComponent c = new NbdServerComponent();
+        c.activate(config("127.0.0.1", 0, "disk=ram0"));
+        try {
+            assertEquals(List.of(), c.server().exportNames(), "listening, with nothing to offer before nbd-export is there");
+            FakeBackends first = new FakeBackends();
+            first.add(disk("ram0"));
+            c.bindBackends(first);
+            assertEquals(List.of("disk"), c.server().exportNames());
+            c.unbindBackends(first); // core being updated
+            assertEquals(List.of(), c.server().exportNames());
+            FakeBackends second = new FakeBackends();
+            second.add(disk("ram0"));
+            c.bindBackends(second);
+            assertEquals(List.of("disk"), c.server().exportNames());
         } finally {
             c.deactivate();
         }

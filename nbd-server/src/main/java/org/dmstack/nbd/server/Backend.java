@@ -1,0 +1,60 @@
+package org.dmstack.nbd.server;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The storage behind an export, as a plugin is to nbdkit: what it is (size, block sizes, write
+ * cache) apart from what it does (read, write, flush, trim, write zeroes). The server checks
+ * every request before it gets here: in range, aligned to {@link #minBlockSize}, never a write
+ * to a read-only export, FUA only when {@link #writeCache} offered it.
+ *
+ * <p>Every operation ends by calling its {@link Done} once, on any thread, possibly before it
+ * returns; or it returns false, having done nothing and calling nothing, when this backend has
+ * been withdrawn (its device went away). The server then holds the request until a backend for
+ * the export is there again, so a request never fails because of a hot swap it arrived during.
+ * A request already started is the backend's to finish: it never acknowledges a write it did not do.
+ */
+public interface Backend {
+    /** What NBD_OPT_LIST and NBD_INFO_DESCRIPTION show a person, e.g. "ram0 (1:0)". */
+    String description();
+
+    /** Bytes, a multiple of {@link #minBlockSize}. */
+    long size();
+
+    /** The alignment and smallest size of every request: a power of two from 512 to 64 KiB. */
+    int minBlockSize();
+
+    /** The size clients should use to avoid read-modify-write: a power of two, at least the minimum. */
+    int preferredBlockSize();
+
+    /** Whether completed writes may sit in a volatile cache: then clients are offered FLUSH and FUA. */
+    boolean writeCache();
+
+    /**
+     * Reads {@code into.byteSize()} bytes at {@code offset} into {@code into}. Called from the
+     * thread that reads the client's requests: it must not wait for the storage, only start it.
+     */
+    boolean read(long offset, MemorySegment into, Done done);
+
+    /** Writes {@code from} at {@code offset}, durably before {@code done} when {@code fua}. Must not wait, as {@link #read}. */
+    boolean write(long offset, MemorySegment from, boolean fua, Done done);
+
+    /** Makes every completed write durable. May wait (the server calls it on a thread of its own). */
+    boolean flush(Done done);
+
+    /** A hint that the range is not needed; reads of it may return anything after. May wait. */
+    boolean trim(long offset, long length, boolean fua, Done done);
+
+    /** Zeroes the range; with {@code noHole}, without deallocating it. May wait. */
+    boolean writeZeroes(long offset, long length, boolean fua, boolean noHole, Done done);
+
+    /** How an operation ends. */
+    @FunctionalInterface
+    interface Done {
+        /**
+         * @param error 0, or the protocol's error number ({@code Nbd.EIO}, {@code Nbd.EINVAL}...)
+         * @param message for a failure, a sentence the client is shown (with structured replies); else null
+         */
+        void done(int error, String message);
+    }
+}

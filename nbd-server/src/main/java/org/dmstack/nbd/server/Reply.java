@@ -1,0 +1,44 @@
+package org.dmstack.nbd.server;
+
+import static org.dmstack.nbd.protocol.Nbd.CMD_READ;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The end of a request a backend has taken: the reply goes out and the permit goes back, once.
+ *
+ * <p>The reply is written where the backend ended the request when that is the thread that
+ * gave it (a RAM disk completes at once: no thread in between); otherwise on a new virtual
+ * thread, so a thread that is not ours (a mapped device letting held bios go) never waits for
+ * this client's socket.
+ */
+final class Reply implements Backend.Done {
+    private static final Logger LOG = LoggerFactory.getLogger(Reply.class);
+
+    private final Request r;
+    private final Permit permit;
+    private final Replies replies;
+    private final Thread submitter = Thread.currentThread();
+
+    Reply(Request r, Permit permit, Replies replies) {
+        this.r = r;
+        this.permit = permit;
+        this.replies = replies;
+    }
+
+    @Override
+    public void done(int error, String message) {
+        if (Thread.currentThread() == submitter) send(error, message);
+        else Thread.ofVirtual().name("nbd-reply").start(() -> send(error, message));
+    }
+
+    private void send(int error, String message) {
+        try (permit) {
+            if (error != 0) replies.error(r, error, r.command() + ": " + message);
+            else replies.ok(r, r.type() == CMD_READ ? permit.buffer(r.length()).asByteBuffer() : null);
+        } catch (RuntimeException e) {
+            LOG.error("{} failed", r.command(), e);
+        }
+    }
+}
