@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * layer splits a bio, and every part is submitted at once. The last part to end finishes the
  * request: a FUA write to a device without FUA first sends the FLUSH after it (as Linux's flush
  * machinery does); then the request is done, with the error of the first part that failed, by
- * offset. Done is called where the last bio ended: the server decides where its reply is written.
+ * offset. The backend's reference is dropped first (the device may go once none is left), then
+ * done is called where the last bio ended: the server decides where its reply is written.
  */
 final class ReadWrite implements Bio.EndIo {
     private static final Logger LOG = LoggerFactory.getLogger(ReadWrite.class);
@@ -34,6 +35,7 @@ final class ReadWrite implements Bio.EndIo {
         }
     }
 
+    private final BlockBackend backend;
     private final MemorySegment data;
     private final Backend.Done done;
     private BlockDevice device;
@@ -42,17 +44,20 @@ final class ReadWrite implements Bio.EndIo {
     private BlkStatus failed; // the failure at the lowest offset, under this object's lock
     private long failedOffset;
 
-    private ReadWrite(MemorySegment data, Backend.Done done) {
+    private ReadWrite(BlockBackend backend, MemorySegment data, Backend.Done done) {
+        this.backend = backend;
         this.data = data;
         this.done = done;
     }
 
     /**
      * Submits a checked READ (into {@code data}) or WRITE (of {@code data}) of at least one
-     * block at byte {@code offset} of {@code d}; {@code done} when its last bio has ended.
+     * block at byte {@code offset} of the backend's device, holding a reference the backend
+     * took; {@code done} when its last bio has ended.
      */
-    static void submit(BlockDevice d, boolean write, long offset, MemorySegment data, boolean fua, Backend.Done done) {
-        new ReadWrite(data, done).submit(d, write, offset, write && fua && d.writeCache());
+    static void submit(BlockBackend b, boolean write, long offset, MemorySegment data, boolean fua, Backend.Done done) {
+        BlockDevice d = b.device();
+        new ReadWrite(b, data, done).submit(d, write, offset, write && fua && d.writeCache());
     }
 
     private void submit(BlockDevice d, boolean write, long offset, boolean fua) {
@@ -99,9 +104,9 @@ final class ReadWrite implements Bio.EndIo {
             device.submit(flush);
             return;
         }
+        backend.exit();
         BlkStatus s = failed();
-        if (s == null) done.done(0, null);
-        else done.done(BlockBackend.errno(s), s.message());
+        BlockBackend.end(s == null ? BlkStatus.OK : s, done);
     }
 
     private synchronized BlkStatus failed() {
