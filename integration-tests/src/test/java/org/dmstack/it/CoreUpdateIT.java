@@ -1,18 +1,26 @@
 package org.dmstack.it;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.osgi.framework.Bundle;
+import org.osgi.framework.ServiceReference;
 
 /**
  * Updating the core bundle takes device-mapper, and with it every mapped device, away: when it
  * returns, the config folder applies every table file again, and I/O works on them; data on a
- * file-backed pmem device under a table is still there.
+ * file-backed pmem device under a table is still there. NBD clients keep their connections:
+ * their requests wait while core is away and are served when the devices are back.
  */
 class CoreUpdateIT {
     @TempDir Path dir;
@@ -51,5 +59,67 @@ class CoreUpdateIT {
             s.write("str.table", "0 1024 striped 2 8 ram0 0 ram1 0\n");
             s.awaitOutput("dmsetup table str", "0 1024 striped 2 8 1:0 0 1:1 0\n");
         }
+    }
+
+    @Test
+    void anNbdClientKeepsItsConnectionAcrossACoreUpdateAndItsRequestsMeanwhileAreHeldNotFailed() throws Exception {
+        Path config = Files.createDirectories(dir.resolve("etc"));
+        Files.writeString(config.resolve("pmem-a.cfg"), "path = " + dir.resolve("pmem0.img") + "\nsize = 4M\ncreate = true\nname = pmem0\n");
+        Files.writeString(config.resolve("nbd.cfg"), "address = 127.0.0.1\nport = 0\nexports = p=pmem0\n");
+        byte[] before = new byte[64 * 1024];
+        new Random(18_2).nextBytes(before);
+        try (ItStack s = ItStack.start(config)) {
+            ItStack.await("pmem0", () -> s.run("lsblk").contains("pmem0"));
+            ItStack.await("the NBD server", () -> s.dmstack.nbdAddress() != null);
+            InetSocketAddress nbd = s.dmstack.nbdAddress();
+            ServiceReference<?> server = s.dmstack.context().getServiceReference("org.dmstack.nbd.server.NbdServer");
+            try (NbdClient c = new NbdClient("127.0.0.1", nbd.getPort(), "p")) {
+                assertEquals(0, c.request(NbdClient.CMD_WRITE, 0, 0, before, 0), "write before the update");
+                assertEquals(0, c.request(NbdClient.CMD_FLUSH, 0, 0, null, 0));
+
+                // One block after another, each written then read back, all through the update.
+                AtomicBoolean stop = new AtomicBoolean();
+                AtomicInteger done = new AtomicInteger();
+                CompletableFuture<String> io = CompletableFuture.supplyAsync(() -> {
+                    try {
+                        for (int i = 0; !stop.get(); i++) {
+                            byte[] block = block(i);
+                            long at = (1 << 20) + (i % 256) * 4096L;
+                            int w = c.request(NbdClient.CMD_WRITE, 0, at, block, 0);
+                            byte[] back = new byte[4096];
+                            int r = c.request(NbdClient.CMD_READ, 0, at, back, 4096);
+                            if (w != 0 || r != 0) return "block " + i + ": write error " + w + ", read error " + r;
+                            if (!Arrays.equals(block, back)) return "block " + i + " read back other bytes";
+                            done.incrementAndGet();
+                        }
+                        return "ok";
+                    } catch (Exception e) {
+                        return "block I/O failed: " + e;
+                    }
+                });
+                ItStack.await("I/O going on", () -> done.get() > 10 || io.isDone());
+
+                Bundle core = s.bundle("org.dmstack.core");
+                s.update(core, Path.of(java.net.URI.create(core.getLocation())));
+                ItStack.await("pmem0 back", () -> s.run("lsblk").contains("pmem0"));
+                int after = done.get();
+                ItStack.await("I/O going on after the update", () -> done.get() > after + 10 || io.isDone());
+                stop.set(true);
+                assertEquals("ok", io.get(), "no request failed, none went unanswered");
+
+                byte[] back = new byte[before.length];
+                assertEquals(0, c.request(NbdClient.CMD_READ, 0, 0, back, back.length), "the same connection, after the update");
+                assertArrayEquals(before, back, "what was written before the update reads back");
+                assertEquals(0, c.request(NbdClient.CMD_WRITE, 0, 0, block(-1), 0));
+            }
+            assertEquals(server.getProperty("service.id"), s.dmstack.context().getServiceReference("org.dmstack.nbd.server.NbdServer")
+                    .getProperty("service.id"), "the NBD server was not restarted");
+        }
+    }
+
+    private static byte[] block(int i) {
+        byte[] b = new byte[4096];
+        new Random(i).nextBytes(b);
+        return b;
     }
 }
