@@ -3,7 +3,6 @@ package org.dmstack.it;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -62,58 +61,76 @@ class CoreUpdateIT {
     }
 
     @Test
-    void anNbdClientKeepsItsConnectionAcrossACoreUpdateAndItsRequestsMeanwhileAreHeldNotFailed() throws Exception {
+    void nbdClientsKeepTheirConnectionsAcrossACoreUpdateAndTheirRequestsMeanwhileAreHeldNotFailed() throws Exception {
         Path config = Files.createDirectories(dir.resolve("etc"));
         Files.writeString(config.resolve("pmem-a.cfg"), "path = " + dir.resolve("pmem0.img") + "\nsize = 4M\ncreate = true\nname = pmem0\n");
-        Files.writeString(config.resolve("nbd.cfg"), "address = 127.0.0.1\nport = 0\nexports = p=pmem0\n");
+        Files.writeString(config.resolve("lin.table"), "0 8192 linear pmem0 0\n");
+        Files.writeString(config.resolve("nbd.cfg"), "address = 127.0.0.1\nport = 0\nexports = p=pmem0, l=dm-0\n");
         byte[] before = new byte[64 * 1024];
         new Random(18_2).nextBytes(before);
-        try (ItStack s = ItStack.start(config)) {
-            ItStack.await("pmem0", () -> s.run("lsblk").contains("pmem0"));
+        try (ItStack s = ItStack.startWithLinear(config)) {
+            s.awaitOutput("dmsetup table lin", "0 8192 linear 259:0 0\n");
             ItStack.await("the NBD server", () -> s.dmstack.nbdAddress() != null);
-            InetSocketAddress nbd = s.dmstack.nbdAddress();
+            int port = s.dmstack.nbdAddress().getPort();
             ServiceReference<?> server = s.dmstack.context().getServiceReference("org.dmstack.nbd.server.NbdServer");
-            try (NbdClient c = new NbdClient("127.0.0.1", nbd.getPort(), "p")) {
-                assertEquals(0, c.request(NbdClient.CMD_WRITE, 0, 0, before, 0), "write before the update");
-                assertEquals(0, c.request(NbdClient.CMD_FLUSH, 0, 0, null, 0));
+            try (NbdClient pmem = new NbdClient("127.0.0.1", port, "p"); NbdClient lin = new NbdClient("127.0.0.1", port, "l")) {
+                assertEquals(0, pmem.request(NbdClient.CMD_WRITE, 0, 0, before, 0), "write before the update");
+                assertEquals(0, pmem.request(NbdClient.CMD_FLUSH, 0, 0, null, 0));
 
-                // One block after another, each written then read back, all through the update.
+                // Both clients write blocks and read them back, all through the update.
                 AtomicBoolean stop = new AtomicBoolean();
-                AtomicInteger done = new AtomicInteger();
-                CompletableFuture<String> io = CompletableFuture.supplyAsync(() -> {
-                    try {
-                        for (int i = 0; !stop.get(); i++) {
-                            byte[] block = block(i);
-                            long at = (1 << 20) + (i % 256) * 4096L;
-                            int w = c.request(NbdClient.CMD_WRITE, 0, at, block, 0);
-                            byte[] back = new byte[4096];
-                            int r = c.request(NbdClient.CMD_READ, 0, at, back, 4096);
-                            if (w != 0 || r != 0) return "block " + i + ": write error " + w + ", read error " + r;
-                            if (!Arrays.equals(block, back)) return "block " + i + " read back other bytes";
-                            done.incrementAndGet();
-                        }
-                        return "ok";
-                    } catch (Exception e) {
-                        return "block I/O failed: " + e;
-                    }
-                });
-                ItStack.await("I/O going on", () -> done.get() > 10 || io.isDone());
+                Io onPmem = new Io(pmem, 1 << 20, stop);
+                Io onLin = new Io(lin, 2 << 20, stop);
+                ItStack.await("I/O going on", () -> onPmem.moreThan(10) && onLin.moreThan(10));
 
                 Bundle core = s.bundle("org.dmstack.core");
                 s.update(core, Path.of(java.net.URI.create(core.getLocation())));
-                ItStack.await("pmem0 back", () -> s.run("lsblk").contains("pmem0"));
-                int after = done.get();
-                ItStack.await("I/O going on after the update", () -> done.get() > after + 10 || io.isDone());
+                s.awaitOutput("dmsetup table lin", "0 8192 linear 259:0 0\n");
+                int pmemAfter = onPmem.done.get(), linAfter = onLin.done.get();
+                ItStack.await("I/O going on after the update", () -> onPmem.moreThan(pmemAfter + 10) && onLin.moreThan(linAfter + 10));
                 stop.set(true);
-                assertEquals("ok", io.get(), "no request failed, none went unanswered");
+                assertEquals("ok", onPmem.result.get(), "pmem0: no request failed, none went unanswered");
+                assertEquals("ok", onLin.result.get(), "dm-0: no request failed, none went unanswered");
 
                 byte[] back = new byte[before.length];
-                assertEquals(0, c.request(NbdClient.CMD_READ, 0, 0, back, back.length), "the same connection, after the update");
-                assertArrayEquals(before, back, "what was written before the update reads back");
-                assertEquals(0, c.request(NbdClient.CMD_WRITE, 0, 0, block(-1), 0));
+                assertEquals(0, lin.request(NbdClient.CMD_READ, 0, 0, back, back.length), "the same connection, after the update");
+                assertArrayEquals(before, back, "what was written to pmem0 before the update reads back through lin");
+                assertEquals(0, pmem.request(NbdClient.CMD_READ, 0, 0, back, back.length));
+                assertArrayEquals(before, back, "and on pmem0");
             }
             assertEquals(server.getProperty("service.id"), s.dmstack.context().getServiceReference("org.dmstack.nbd.server.NbdServer")
                     .getProperty("service.id"), "the NBD server was not restarted");
+        }
+    }
+
+    /** A client writing 4 KiB blocks from {@code base} on and reading each back, until told to stop. */
+    private static final class Io {
+        final AtomicInteger done = new AtomicInteger();
+        final CompletableFuture<String> result;
+
+        Io(NbdClient c, long base, AtomicBoolean stop) {
+            result = CompletableFuture.supplyAsync(() -> {
+                try {
+                    for (int i = 0; !stop.get(); i++) {
+                        byte[] block = block(i);
+                        long at = base + (i % 256) * 4096L;
+                        int w = c.request(NbdClient.CMD_WRITE, 0, at, block, 0);
+                        byte[] back = new byte[4096];
+                        int r = c.request(NbdClient.CMD_READ, 0, at, back, 4096);
+                        if (w != 0 || r != 0) return "block " + i + ": write error " + w + ", read error " + r;
+                        if (!Arrays.equals(block, back)) return "block " + i + " read back other bytes";
+                        done.incrementAndGet();
+                    }
+                    return "ok";
+                } catch (Exception e) {
+                    return "block I/O failed: " + e;
+                }
+            }, Thread::startVirtualThread);
+        }
+
+        /** More than {@code n} blocks done, or the I/O ended (with its verdict). */
+        boolean moreThan(int n) {
+            return done.get() > n || result.isDone();
         }
     }
 

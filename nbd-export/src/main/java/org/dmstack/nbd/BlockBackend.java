@@ -6,8 +6,6 @@ import static org.dmstack.nbd.protocol.Nbd.MAX_PAYLOAD;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.time.Duration;
-import java.util.concurrent.atomic.AtomicLong;
 import org.dmstack.block.Bio;
 import org.dmstack.block.BioFlag;
 import org.dmstack.block.BlkStatus;
@@ -22,23 +20,17 @@ import org.dmstack.units.Units;
  *
  * <p>Once {@link #withdraw withdrawn} (the device left the registry, or nbd-export is stopping
  * because core is being updated) it turns new requests down, so the server holds them for the
- * device that comes back. As del_gendisk drains a queue, withdrawing waits for the requests
- * already submitted to end — done, or failed with the device's error — before the driver goes
- * on tearing the device down; none is acknowledged unless it was done.
+ * device that comes back. A request it had submitted ends as the device ends it: done, and
+ * acknowledged; or, when it fails after the withdrawal (the device torn down under it, as Linux
+ * fails the bios of a disk deleted under them), it is given back to the server unfinished
+ * ({@link Backend#WITHDRAWN}) and sent again to the device that returns. Nothing is
+ * acknowledged unless it was done, and a device going away never shows a client an error.
  */
 public final class BlockBackend implements Backend {
     private static final MemorySegment ZEROES = Arena.global().allocate(1 << 20);
-    /** Set in {@link #state} once withdrawn; the rest counts requests in flight (blk_queue_enter's reference). */
-    private static final long WITHDRAWN = Long.MIN_VALUE;
-    /**
-     * How long withdrawing waits for requests in flight. A bound, not Linux's forever: a device
-     * whose bios only end after the thread withdrawing it moves on (a mapped device failing its
-     * held bios on removal) must not deadlock its own removal.
-     */
-    static final Duration DRAIN_LIMIT = Duration.ofSeconds(5);
 
     private final BlockDevice d;
-    private final AtomicLong state = new AtomicLong();
+    private volatile boolean withdrawn;
 
     public BlockBackend(BlockDevice device) {
         this.d = device;
@@ -48,45 +40,9 @@ public final class BlockBackend implements Backend {
         return d;
     }
 
-    /**
-     * From now on, requests are turned down; returns once those in flight have ended (or after
-     * {@link #DRAIN_LIMIT}).
-     */
+    /** From now on, requests are turned down, and those in flight that fail are given back unfinished. */
     public void withdraw() {
-        long s;
-        do {
-            s = state.get();
-            if (s < 0) return;
-        } while (!state.compareAndSet(s, s | WITHDRAWN));
-        long deadline = System.nanoTime() + DRAIN_LIMIT.toNanos();
-        synchronized (state) {
-            while (state.get() != WITHDRAWN) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) return;
-                try {
-                    state.wait(Math.max(1, left / 1_000_000));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
-            }
-        }
-    }
-
-    /** Takes a reference for one request; false once withdrawn. */
-    private boolean enter() {
-        if (state.incrementAndGet() > 0) return true;
-        exit();
-        return false;
-    }
-
-    /** A request ended: the last one out after withdrawal wakes {@link #withdraw}. */
-    void exit() {
-        if (state.decrementAndGet() == WITHDRAWN) {
-            synchronized (state) {
-                state.notifyAll();
-            }
-        }
+        withdrawn = true;
     }
 
     /** "ram0 (1:0)". */
@@ -124,43 +80,32 @@ public final class BlockBackend implements Backend {
 
     @Override
     public boolean read(long offset, MemorySegment into, Done done) {
-        if (!enter()) return false;
+        if (withdrawn) return false;
         ReadWrite.submit(this, false, offset, into, false, done);
         return true;
     }
 
     @Override
     public boolean write(long offset, MemorySegment from, boolean fua, Done done) {
-        if (!enter()) return false;
+        if (withdrawn) return false;
         ReadWrite.submit(this, true, offset, from, fua, done);
         return true;
     }
 
     @Override
     public boolean flush(Done done) {
-        if (!enter()) return false;
-        BlkStatus status;
-        try {
-            status = run(Bio.flush());
-        } finally {
-            exit();
-        }
-        end(status, done);
+        if (withdrawn) return false;
+        end(run(Bio.flush()), done);
         return true;
     }
 
     /** A DISCARD bio; a device that cannot discard has done nothing wrong (TRIM is a hint). */
     @Override
     public boolean trim(long offset, long length, boolean fua, Done done) {
-        if (!enter()) return false;
-        BlkStatus status;
-        try {
-            status = run(Bio.discard(offset >>> Units.SECTOR_SHIFT, length));
-            if (status.code() == BlkStatus.Code.NOTSUPP) status = BlkStatus.OK;
-            if (fua && d.writeCache()) status = andThen(status, Bio.flush());
-        } finally {
-            exit();
-        }
+        if (withdrawn) return false;
+        BlkStatus status = run(Bio.discard(offset >>> Units.SECTOR_SHIFT, length));
+        if (status.code() == BlkStatus.Code.NOTSUPP) status = BlkStatus.OK;
+        if (fua && d.writeCache()) status = andThen(status, Bio.flush());
         end(status, done);
         return true;
     }
@@ -168,18 +113,13 @@ public final class BlockBackend implements Backend {
     /** A WRITE_ZEROES bio; with NO_HOLE, or on a device without it, zero pages, as blkdev_issue_zeroout falls back. */
     @Override
     public boolean writeZeroes(long offset, long length, boolean fua, boolean noHole, Done done) {
-        if (!enter()) return false;
-        BlkStatus status;
-        try {
-            long sector = offset >>> Units.SECTOR_SHIFT;
-            fua = fua && d.writeCache();
-            status = noHole ? BlkStatus.notsupp("NO_HOLE")
-                    : run(fua && d.fua() ? Bio.writeZeroes(sector, length, BioFlag.FUA) : Bio.writeZeroes(sector, length));
-            if (status.code() == BlkStatus.Code.NOTSUPP) status = writeZeroPages(sector, length, fua && d.fua());
-            if (fua && !d.fua()) status = andThen(status, Bio.flush());
-        } finally {
-            exit();
-        }
+        if (withdrawn) return false;
+        long sector = offset >>> Units.SECTOR_SHIFT;
+        fua = fua && d.writeCache();
+        BlkStatus status = noHole ? BlkStatus.notsupp("NO_HOLE")
+                : run(fua && d.fua() ? Bio.writeZeroes(sector, length, BioFlag.FUA) : Bio.writeZeroes(sector, length));
+        if (status.code() == BlkStatus.Code.NOTSUPP) status = writeZeroPages(sector, length, fua && d.fua());
+        if (fua && !d.fua()) status = andThen(status, Bio.flush());
         end(status, done);
         return true;
     }
@@ -193,8 +133,10 @@ public final class BlockBackend implements Backend {
         };
     }
 
-    static void end(BlkStatus status, Done done) {
+    /** Ends a request: a failure after the withdrawal is the device going away, so the request goes back unfinished. */
+    void end(BlkStatus status, Done done) {
         if (status.isOk()) done.done(0, null);
+        else if (withdrawn) done.done(WITHDRAWN, d.name() + " went away: " + status.message());
         else done.done(errno(status), status.message());
     }
 

@@ -20,8 +20,7 @@ import org.slf4j.LoggerFactory;
  * layer splits a bio, and every part is submitted at once. The last part to end finishes the
  * request: a FUA write to a device without FUA first sends the FLUSH after it (as Linux's flush
  * machinery does); then the request is done, with the error of the first part that failed, by
- * offset. The backend's reference is dropped first (the device may go once none is left), then
- * done is called where the last bio ended: the server decides where its reply is written.
+ * offset. Done is called where the last bio ended: the server decides where its reply is written.
  */
 final class ReadWrite implements Bio.EndIo {
     private static final Logger LOG = LoggerFactory.getLogger(ReadWrite.class);
@@ -52,8 +51,7 @@ final class ReadWrite implements Bio.EndIo {
 
     /**
      * Submits a checked READ (into {@code data}) or WRITE (of {@code data}) of at least one
-     * block at byte {@code offset} of the backend's device, holding a reference the backend
-     * took; {@code done} when its last bio has ended.
+     * block at byte {@code offset} of the backend's device; {@code done} when its last bio has ended.
      */
     static void submit(BlockBackend b, boolean write, long offset, MemorySegment data, boolean fua, Backend.Done done) {
         BlockDevice d = b.device();
@@ -104,9 +102,8 @@ final class ReadWrite implements Bio.EndIo {
             device.submit(flush);
             return;
         }
-        backend.exit();
         BlkStatus s = failed();
-        BlockBackend.end(s == null ? BlkStatus.OK : s, done);
+        backend.end(s == null ? BlkStatus.OK : s, done);
     }
 
     private synchronized BlkStatus failed() {

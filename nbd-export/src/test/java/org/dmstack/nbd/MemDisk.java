@@ -56,6 +56,13 @@ final class MemDisk implements BioHandler {
         while ((b = held.poll()) != null) execute(b);
     }
 
+    /** Ends every held bio with an I/O error, as a device torn down under them does. */
+    synchronized void failHeld() {
+        hold = b -> false;
+        Bio b;
+        while ((b = held.poll()) != null) b.endio(BlkStatus.ioerr("device removed"));
+    }
+
     int heldCount() {
         return held.size();
     }

@@ -12,9 +12,19 @@ import java.lang.foreign.MemorySegment;
  * returns; or it returns false, having done nothing and calling nothing, when this backend has
  * been withdrawn (its device went away). The server then holds the request until a backend for
  * the export is there again, so a request never fails because of a hot swap it arrived during.
- * A request already started is the backend's to finish: it never acknowledges a write it did not do.
+ * A request the backend had started when it was withdrawn, and could not finish, ends with
+ * {@link #WITHDRAWN}: it is held and given again to the backend that returns. A backend never
+ * acknowledges a write it did not do.
  */
 public interface Backend {
+    /**
+     * The error a request ends with when this backend was withdrawn under it and it was not
+     * done (its device went away first): the server holds it and gives it again, whole, to the
+     * backend that returns, as Linux's nbd client sends its requests in flight again after a
+     * reconnect. A write may then have been partly done once; the client was told nothing yet.
+     */
+    int WITHDRAWN = -1;
+
     /** What NBD_OPT_LIST and NBD_INFO_DESCRIPTION show a person, e.g. "ram0 (1:0)". */
     String description();
 
@@ -52,7 +62,7 @@ public interface Backend {
     @FunctionalInterface
     interface Done {
         /**
-         * @param error 0, or the protocol's error number ({@code Nbd.EIO}, {@code Nbd.EINVAL}...)
+         * @param error 0, the protocol's error number ({@code Nbd.EIO}, {@code Nbd.EINVAL}...), or {@link #WITHDRAWN}
          * @param message for a failure, a sentence the client is shown (with structured replies); else null
          */
         void done(int error, String message);

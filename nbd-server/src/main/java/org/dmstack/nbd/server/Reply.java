@@ -6,7 +6,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The end of a request a backend has taken: the reply goes out and the permit goes back, once.
+ * The end of a request a backend has taken: the reply goes out and the permit goes back, once;
+ * or, when the backend was withdrawn under it ({@link Backend#WITHDRAWN}), it goes back to its
+ * transmission to wait for the backend that returns.
  *
  * <p>The reply is written where the backend ended the request when that is the thread that
  * gave it (a RAM disk completes at once: no thread in between); otherwise on a new virtual
@@ -16,12 +18,16 @@ import org.slf4j.LoggerFactory;
 final class Reply implements Backend.Done {
     private static final Logger LOG = LoggerFactory.getLogger(Reply.class);
 
+    private final Transmission transmission;
+    private final Backend backend;
     private final Request r;
     private final Permit permit;
     private final Replies replies;
     private final Thread submitter = Thread.currentThread();
 
-    Reply(Request r, Permit permit, Replies replies) {
+    Reply(Transmission transmission, Backend backend, Request r, Permit permit, Replies replies) {
+        this.transmission = transmission;
+        this.backend = backend;
         this.r = r;
         this.permit = permit;
         this.replies = replies;
@@ -29,7 +35,8 @@ final class Reply implements Backend.Done {
 
     @Override
     public void done(int error, String message) {
-        if (Thread.currentThread() == submitter) send(error, message);
+        if (error == Backend.WITHDRAWN) transmission.again(backend, r, permit);
+        else if (Thread.currentThread() == submitter) send(error, message);
         else Thread.ofVirtual().name("nbd-reply").start(() -> send(error, message));
     }
 

@@ -23,8 +23,8 @@ import org.slf4j.LoggerFactory;
  * itself. A request is only submitted once all of it has arrived, so a client that vanishes
  * mid-request changes nothing. A request a backend has started is never timed out here: a
  * device held during a hot swap completes it late, and the reply goes out then. One a backend
- * turned down because it was being withdrawn waits, as one that arrives while the export is
- * away does, for a backend to come back, up to the hold time.
+ * turned down, or gave back unfinished, because it was being withdrawn waits, as one that
+ * arrives while the export is away does, for a backend to come back, up to the hold time.
  */
 final class Transmission {
     private static final Logger LOG = LoggerFactory.getLogger(Transmission.class);
@@ -150,7 +150,7 @@ final class Transmission {
 
     /** Gives a checked request to {@code b}; false when it turned the request down, being withdrawn. */
     private boolean submit(Backend b, Request r, Permit permit) {
-        Reply reply = new Reply(r, permit, replies);
+        Reply reply = new Reply(this, b, r, permit, replies);
         boolean fua = r.fua();
         return switch (r.type()) {
             case CMD_READ -> b.read(r.offset(), permit.buffer(r.length()), reply);
@@ -203,6 +203,12 @@ final class Transmission {
                     + " is beyond the end of the export (" + size + " bytes)");
         }
         return null;
+    }
+
+    /** A request {@code b} had taken but was withdrawn under: it waits for the backend that replaces it. */
+    void again(Backend b, Request r, Permit permit) {
+        export.withdrawn(b);
+        Thread.ofVirtual().name("nbd-request").start(() -> execute(r, permit));
     }
 
     /**

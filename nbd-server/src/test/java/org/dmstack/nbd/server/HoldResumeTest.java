@@ -87,6 +87,30 @@ class HoldResumeTest {
     }
 
     @Test
+    void aRequestInFlightThatTheBackendGivesBackUnfinishedIsDoneAgainOnItsReplacement() throws Exception {
+        MemBackend before = new MemBackend("ram0", SIZE);
+        FakeBackends backends = backendsWith(before);
+        try (NbdServer server = NbdServer.builder().backends(backends).port(0).export("disk=ram0").start();
+                RawClient c = RawClient.open(server.port(), "disk")) {
+            before.parkWrites = true;
+            byte[] data = pattern(4096, 6);
+            c.request(0, Nbd.CMD_WRITE, 1, 8192, data.length, data);
+            eventually("the write reaches the backend", () -> !before.parked.isEmpty());
+            backends.remove("ram0"); // its device torn down under the write, which was not done
+            before.parked.poll().done(Backend.WITHDRAWN, "ram0 went away");
+            eventually("the write waits", () -> server.heldRequests() == 1);
+
+            MemBackend after = new MemBackend("ram0", before.memory);
+            backends.add(after);
+            RawClient.Reply r = c.reply();
+            assertEquals(1, r.handle());
+            assertEquals(0, r.error(), "done again on the backend that returned, not failed");
+            assertEquals(List.of("write 8192 4096"), after.log);
+            assertArrayEquals(data, bytes(after.memory, 8192, 4096));
+        }
+    }
+
+    @Test
     void pastTheHoldTimeAHeldRequestFailsWithEioAndNothingIsWritten() throws Exception {
         MemBackend before = new MemBackend("ram0", SIZE);
         try (NbdServer server = NbdServer.builder().backends(backendsWith(before)).port(0).holdTimeout(Duration.ZERO).export("disk=ram0").start();

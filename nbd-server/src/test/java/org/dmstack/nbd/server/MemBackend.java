@@ -3,17 +3,22 @@ package org.dmstack.nbd.server;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * A backend over memory for the server's tests: every operation done at once and logged, or
- * turned down once {@link #withdraw withdrawn}; the memory can outlive it (a "new" backend
+ * A backend over memory for the server's tests: every operation done at once and logged (or
+ * writes parked, as a device holding bios), or turned down once {@link #withdraw withdrawn}; the memory can outlive it (a "new" backend
  * after a swap over the same memory sees the same data).
  */
 public final class MemBackend implements Backend {
     final MemorySegment memory;
     final String name;
     final List<String> log = new CopyOnWriteArrayList<>();
+    /** Writes taken but not done while {@link #parkWrites} is on (a device holding them). */
+    final Queue<Done> parked = new ConcurrentLinkedQueue<>();
+    volatile boolean parkWrites;
     private volatile boolean withdrawn;
 
     MemBackend(String name, MemorySegment memory) {
@@ -66,6 +71,11 @@ public final class MemBackend implements Backend {
     @Override
     public boolean write(long offset, MemorySegment from, boolean fua, Done done) {
         if (withdrawn) return false;
+        if (parkWrites) {
+            log.add("parked write " + offset + " " + from.byteSize());
+            parked.add(done);
+            return true;
+        }
         log.add("write " + offset + " " + from.byteSize() + (fua ? " fua" : ""));
         MemorySegment.copy(from, 0, memory, offset, from.byteSize());
         done.done(0, null);
