@@ -62,14 +62,13 @@ final class ExportTable {
             if (closed || b == backends) return;
             if (backends != null) backends.unfollow(changed);
             backends = b;
-            if (b != null) {
-                b.follow(changed);
-                arrived.signalAll();
-            }
+            if (b != null) b.follow(changed);
+            refresh();
+            // Only now: a client waiting to choose an export must find it bound.
+            if (b != null) arrived.signalAll();
         } finally {
             lock.unlock();
         }
-        refresh();
     }
 
     /** Binds every export to its source's backend now (or none). */
