@@ -465,6 +465,8 @@ public class DeviceMapper implements AutoCloseable {
             registry.remove(md.disk());
             md.failDeferred(md.name() + ": device-mapper is shutting down");
         }
+        // Bios waiting for a device below to come back would wait for ever: the timer goes.
+        for (DeviceHandle h : handles.values()) h.failHeld(h.name() + ": device-mapper is shutting down");
         timer.shutdownNow();
     }
 }
