@@ -6,6 +6,9 @@ import static org.dmstack.nbd.protocol.Nbd.MAX_PAYLOAD;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import org.dmstack.block.Bio;
 import org.dmstack.block.BioFlag;
 import org.dmstack.block.BlkStatus;
@@ -25,12 +28,21 @@ import org.dmstack.units.Units;
  * fails the bios of a disk deleted under them), it is given back to the server unfinished
  * ({@link Backend#WITHDRAWN}) and sent again to the device that returns. Nothing is
  * acknowledged unless it was done, and a device going away never shows a client an error.
+ *
+ * <p>Withdrawing waits for submissions under way (not for their bios to end): once it returns,
+ * no bio reaches the device from here, so the driver tearing it down next fails or finishes
+ * every bio it was given. A bio handed to a mapped device after its removal had failed its
+ * deferred ones would wait for ever.
  */
 public final class BlockBackend implements Backend {
     private static final MemorySegment ZEROES = Arena.global().allocate(1 << 20);
 
+    /** How long withdrawing waits for submissions under way; they do not wait for I/O, so this is a safety net. */
+    static final Duration SUBMIT_LIMIT = Duration.ofSeconds(1);
+
     private final BlockDevice d;
     private volatile boolean withdrawn;
+    private final AtomicInteger submitting = new AtomicInteger();
 
     public BlockBackend(BlockDevice device) {
         this.d = device;
@@ -40,9 +52,30 @@ public final class BlockBackend implements Backend {
         return d;
     }
 
-    /** From now on, requests are turned down, and those in flight that fail are given back unfinished. */
+    /**
+     * From now on, requests are turned down, and those in flight that fail are given back
+     * unfinished. Returns once no submission to the device is under way.
+     */
     public void withdraw() {
         withdrawn = true;
+        long deadline = System.nanoTime() + SUBMIT_LIMIT.toNanos();
+        while (submitting.get() > 0 && System.nanoTime() < deadline) LockSupport.parkNanos(50_000);
+    }
+
+    /**
+     * Submits {@code bio} unless withdrawn; false when withdrawn (the bio is not submitted). The
+     * flag is read after announcing the submission, so {@link #withdraw} either sees it or
+     * this sees the flag.
+     */
+    boolean submit(Bio bio) {
+        submitting.incrementAndGet();
+        try {
+            if (withdrawn) return false;
+            d.submit(bio);
+            return true;
+        } finally {
+            submitting.decrementAndGet();
+        }
     }
 
     /** "ram0 (1:0)". */
@@ -140,8 +173,9 @@ public final class BlockBackend implements Backend {
         else done.done(errno(status), status.message());
     }
 
+    /** Submits and waits; a withdrawal before the submission is the device going away. */
     private BlkStatus run(Bio bio) {
-        d.submit(bio);
+        if (!submit(bio)) return BlkStatus.ioerr("withdrawn");
         return bio.await();
     }
 

@@ -73,7 +73,7 @@ final class ReadWrite implements Bio.EndIo {
             Bio bio = !write ? Bio.read(s, part) : fua && !flushAfter ? Bio.write(s, part, BioFlag.FUA) : Bio.write(s, part);
             bio.setEndIo(this);
             try {
-                d.submit(bio);
+                if (!backend.submit(bio)) bio.endio(BlkStatus.ioerr(d.name() + " was withdrawn"));
             } catch (RuntimeException e) {
                 LOG.error("{}: {} failed", d.name(), write ? "write" : "read", e);
                 bio.endio(BlkStatus.ioerr("internal error: " + e)); // no-op when the bio had already ended
@@ -99,7 +99,7 @@ final class ReadWrite implements Bio.EndIo {
             Bio flush = Bio.flush();
             flush.setEndIo(this);
             remaining = 1;
-            device.submit(flush);
+            if (!backend.submit(flush)) flush.endio(BlkStatus.ioerr(device.name() + " was withdrawn"));
             return;
         }
         BlkStatus s = failed();

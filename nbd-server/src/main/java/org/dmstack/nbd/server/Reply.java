@@ -2,6 +2,7 @@ package org.dmstack.nbd.server;
 
 import static org.dmstack.nbd.protocol.Nbd.CMD_READ;
 
+import java.lang.foreign.MemorySegment;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,14 +24,17 @@ final class Reply implements Backend.Done {
     private final Request r;
     private final Permit permit;
     private final Replies replies;
+    private final MemorySegment data;
     private final Thread submitter = Thread.currentThread();
 
-    Reply(Transmission transmission, Backend backend, Request r, Permit permit, Replies replies) {
+    /** @param data the payload buffer of a READ or WRITE (what a READ replies with), else null */
+    Reply(Transmission transmission, Backend backend, Request r, Permit permit, Replies replies, MemorySegment data) {
         this.transmission = transmission;
         this.backend = backend;
         this.r = r;
         this.permit = permit;
         this.replies = replies;
+        this.data = data;
     }
 
     @Override
@@ -43,7 +47,7 @@ final class Reply implements Backend.Done {
     private void send(int error, String message) {
         try (permit) {
             if (error != 0) replies.error(r, error, r.command() + ": " + message);
-            else replies.ok(r, r.type() == CMD_READ ? permit.buffer(r.length()).asByteBuffer() : null);
+            else replies.ok(r, r.type() == CMD_READ ? data.asByteBuffer() : null);
         } catch (RuntimeException e) {
             LOG.error("{} failed", r.command(), e);
         }

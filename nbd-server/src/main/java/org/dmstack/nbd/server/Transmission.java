@@ -3,6 +3,7 @@ package org.dmstack.nbd.server;
 import static org.dmstack.nbd.protocol.Nbd.*;
 
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -150,11 +151,13 @@ final class Transmission {
 
     /** Gives a checked request to {@code b}; false when it turned the request down, being withdrawn. */
     private boolean submit(Backend b, Request r, Permit permit) {
-        Reply reply = new Reply(this, b, r, permit, replies);
+        boolean readWrite = r.type() == CMD_READ || r.type() == CMD_WRITE;
+        MemorySegment data = readWrite ? permit.buffer(r.length()) : null;
+        Reply reply = new Reply(this, b, r, permit, replies, data);
         boolean fua = r.fua();
         return switch (r.type()) {
-            case CMD_READ -> b.read(r.offset(), permit.buffer(r.length()), reply);
-            case CMD_WRITE -> b.write(r.offset(), permit.buffer(r.length()), fua, reply);
+            case CMD_READ -> b.read(r.offset(), data, reply);
+            case CMD_WRITE -> b.write(r.offset(), data, fua, reply);
             case CMD_FLUSH -> b.flush(reply);
             case CMD_TRIM -> b.trim(r.offset(), r.length(), fua, reply);
             case CMD_WRITE_ZEROES -> b.writeZeroes(r.offset(), r.length(), fua, (r.flags() & CMD_FLAG_NO_HOLE) != 0, reply);
