@@ -6,6 +6,7 @@ import java.util.concurrent.TimeUnit;
 import org.dmstack.dax.FsDax;
 import org.dmstack.iov.IovIter;
 import org.dmstack.memory.Memory;
+import org.dmstack.units.Units;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -22,8 +23,10 @@ import org.openjdk.jmh.annotations.TearDown;
  * ({@link FsDax#read}/{@link FsDax#write}: direct_access plus the device's copies, into and out of
  * a caller buffer), on pmem directly, dm-linear over pmem and dm-stripe (2 and 4 stripes, 64 KiB
  * chunks) over pmem, against the limit: {@link MemorySegment#copy} between the same caller buffer
- * and the same pmem memory ({@code raw}). With the DAX write cache on, writes are flushcache copies
- * (forced when they return); the raw baseline then forces its range once per write.
+ * and the same pmem memory, in one copy ({@code RAW}) or a page at a time ({@code RAW_PAGES});
+ * which of the two is faster depends on the size and the machine, so the limit is the faster one.
+ * With the DAX write cache on, writes are flushcache copies (forced when they return); the raw
+ * baselines then force their range once per write.
  *
  * <p>Every operation moves to the next {@code size} bytes of a region of
  * {@code dmstack.bench.daxRegionMiB} MiB (default 64), so the copies are not served from one hot
@@ -33,7 +36,7 @@ import org.openjdk.jmh.annotations.TearDown;
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 public class DaxBench {
-    @Param({"RAW", "DIRECT", "LINEAR", "STRIPE2", "STRIPE4"})
+    @Param({"RAW", "RAW_PAGES", "DIRECT", "LINEAR", "STRIPE2", "STRIPE4"})
     public String stack;
 
     @Param({"4096", "65536", "1048576"})
@@ -82,7 +85,8 @@ public class DaxBench {
     /** One read of {@code buffer.length} bytes at {@code pos}: the benchmark's operation, also used by {@link ForceCensus}. */
     static long read(Stacks.Dax dax, long pos, byte[] buffer, MemorySegment bufferSegment) {
         if (dax.dax == null) {
-            MemorySegment.copy(dax.memory, pos, bufferSegment, 0, buffer.length);
+            long piece = piece(dax, buffer.length);
+            for (long at = 0; at < buffer.length; at += piece) MemorySegment.copy(dax.memory, pos + at, bufferSegment, at, piece);
             return buffer.length;
         }
         return FsDax.read(dax.dax, pos, IovIter.iovec(buffer));
@@ -91,10 +95,16 @@ public class DaxBench {
     /** One write; the raw baseline forces its range when the write cache is on, as a flushcache copy does. */
     static long write(Stacks.Dax dax, long pos, byte[] buffer, MemorySegment bufferSegment, boolean writeCache) {
         if (dax.dax == null) {
-            MemorySegment.copy(bufferSegment, 0, dax.memory, pos, buffer.length);
+            long piece = piece(dax, buffer.length);
+            for (long at = 0; at < buffer.length; at += piece) MemorySegment.copy(bufferSegment, at, dax.memory, pos + at, piece);
             if (writeCache) Memory.writeback(dax.memory, pos, buffer.length);
             return buffer.length;
         }
         return FsDax.write(dax.dax, pos, IovIter.iovec(buffer));
+    }
+
+    /** How much a raw baseline copies at once: all of it, or a page (sizes are whole pages). */
+    private static long piece(Stacks.Dax dax, int bytes) {
+        return dax.layer == Stacks.Layer.RAW_PAGES ? Math.min(bytes, Units.PAGE_SIZE) : bytes;
     }
 }

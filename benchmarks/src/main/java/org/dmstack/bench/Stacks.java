@@ -39,8 +39,10 @@ final class Stacks {
 
     /** What sits on top of the driver's devices. */
     enum Layer {
-        /** No device at all: MemorySegment.copy on the driver's memory (DAX only: the limit). */
+        /** No device at all: one MemorySegment.copy of the whole operation on the driver's memory (DAX only). */
         RAW("raw copy"),
+        /** No device at all: the same bytes copied a page at a time (DAX only; with RAW, the limit is the faster). */
+        RAW_PAGES("raw copy by pages"),
         /** The driver's device itself. */
         DIRECT("direct"),
         LINEAR("dm-linear"),
@@ -103,7 +105,7 @@ final class Stacks {
         final Pmem pmem = new Pmem(registry);
         final DeviceMapper dm;
         final List<Path> files = new ArrayList<>();
-        /** The device the fs-dax helpers use (null for RAW). */
+        /** The device the fs-dax helpers use (null for RAW and RAW_PAGES). */
         final DaxDevice dax;
         /** The memory of the first pmem device, for the raw copy. */
         final MemorySegment memory;
@@ -132,7 +134,7 @@ final class Stacks {
                 }
                 memory = first.dax().directAccess(0, each >> Units.PAGE_SHIFT).kaddr();
                 switch (layer) {
-                    case RAW -> dax = null;
+                    case RAW, RAW_PAGES -> dax = null;
                     case DIRECT -> dax = first.dax();
                     default -> {
                         mapper = deviceMapper(registry);
