@@ -47,8 +47,8 @@ public class DaxBench {
     public boolean writeCache;
 
     private Stacks.Dax dax;
-    private byte[] buffer;
-    private MemorySegment bufferSegment;
+    private MemorySegment buffer;
+    private IovIter iter;
     private long region;
     private long pos;
 
@@ -56,9 +56,10 @@ public class DaxBench {
     public void setUp() {
         region = Long.getLong("dmstack.bench.daxRegionMiB", 64) << 20;
         dax = new Stacks.Dax(Stacks.Layer.valueOf(stack), region, writeCache);
-        buffer = new byte[size];
-        Arrays.fill(buffer, (byte) 0xa5);
-        bufferSegment = MemorySegment.ofArray(buffer);
+        byte[] bytes = new byte[size];
+        Arrays.fill(bytes, (byte) 0xa5);
+        buffer = MemorySegment.ofArray(bytes);
+        iter = IovIter.iovec(bytes);
     }
 
     @TearDown(Level.Trial)
@@ -74,37 +75,48 @@ public class DaxBench {
 
     @Benchmark
     public long read() {
-        return read(dax, next(), buffer, bufferSegment);
+        return read(dax, next(), buffer, iter);
     }
 
     @Benchmark
     public long write() {
-        return write(dax, next(), buffer, bufferSegment, writeCache);
+        return write(dax, next(), buffer, iter, writeCache);
     }
 
-    /** One read of {@code buffer.length} bytes at {@code pos}: the benchmark's operation, also used by {@link ForceCensus}. */
-    static long read(Stacks.Dax dax, long pos, byte[] buffer, MemorySegment bufferSegment) {
+    /**
+     * One read of all of {@code buffer} at {@code pos}: the benchmark's operation, also used by
+     * {@link ForceCensus} and {@link PairedRatios}. {@code iter} is an IOVEC over {@code buffer},
+     * reused (rewound after each call, as a program reuses its iovec): read(2)'s iterator lives on
+     * the kernel stack, and here it must not be what is measured.
+     */
+    static long read(Stacks.Dax dax, long pos, MemorySegment buffer, IovIter iter) {
+        long size = buffer.byteSize();
         if (dax.dax == null) {
-            long piece = piece(dax, buffer.length);
-            for (long at = 0; at < buffer.length; at += piece) MemorySegment.copy(dax.memory, pos + at, bufferSegment, at, piece);
-            return buffer.length;
+            long piece = piece(dax, size);
+            for (long at = 0; at < size; at += piece) MemorySegment.copy(dax.memory, pos + at, buffer, at, piece);
+            return size;
         }
-        return FsDax.read(dax.dax, pos, IovIter.iovec(buffer));
+        long n = FsDax.read(dax.dax, pos, iter);
+        iter.revert(n);
+        return n;
     }
 
     /** One write; the raw baseline forces its range when the write cache is on, as a flushcache copy does. */
-    static long write(Stacks.Dax dax, long pos, byte[] buffer, MemorySegment bufferSegment, boolean writeCache) {
+    static long write(Stacks.Dax dax, long pos, MemorySegment buffer, IovIter iter, boolean writeCache) {
+        long size = buffer.byteSize();
         if (dax.dax == null) {
-            long piece = piece(dax, buffer.length);
-            for (long at = 0; at < buffer.length; at += piece) MemorySegment.copy(bufferSegment, at, dax.memory, pos + at, piece);
-            if (writeCache) Memory.writeback(dax.memory, pos, buffer.length);
-            return buffer.length;
+            long piece = piece(dax, size);
+            for (long at = 0; at < size; at += piece) MemorySegment.copy(buffer, at, dax.memory, pos + at, piece);
+            if (writeCache) Memory.writeback(dax.memory, pos, size);
+            return size;
         }
-        return FsDax.write(dax.dax, pos, IovIter.iovec(buffer));
+        long n = FsDax.write(dax.dax, pos, iter);
+        iter.revert(n);
+        return n;
     }
 
     /** How much a raw baseline copies at once: all of it, or a page (sizes are whole pages). */
-    private static long piece(Stacks.Dax dax, int bytes) {
+    private static long piece(Stacks.Dax dax, long bytes) {
         return dax.layer == Stacks.Layer.RAW_PAGES ? Math.min(bytes, Units.PAGE_SIZE) : bytes;
     }
 }

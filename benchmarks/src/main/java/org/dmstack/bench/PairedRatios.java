@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import org.dmstack.block.Bio;
+import org.dmstack.iov.IovIter;
 
 /**
  * Ratios that a shared machine cannot decide: the contender and its baseline run alternately in
@@ -138,12 +139,13 @@ final class PairedRatios {
     private static Op daxOp(Stacks.Dax dax, String op, int size, boolean wc, long regionBytes) {
         byte[] buffer = new byte[size];
         MemorySegment segment = MemorySegment.ofArray(buffer);
+        IovIter iter = IovIter.iovec(buffer);
         long[] pos = {0};
         boolean read = op.equals("read");
         return () -> {
             long p = pos[0];
             pos[0] = p + size >= regionBytes ? 0 : p + size;
-            return read ? DaxBench.read(dax, p, buffer, segment) : DaxBench.write(dax, p, buffer, segment, wc);
+            return read ? DaxBench.read(dax, p, segment, iter) : DaxBench.write(dax, p, segment, iter, wc);
         };
     }
 

@@ -12,7 +12,6 @@ import org.dmstack.dax.DaxException;
 import org.dmstack.dax.DaxException.Errno;
 import org.dmstack.dax.DaxMapping;
 import org.dmstack.dax.DaxOperations;
-import org.dmstack.iov.IovIter;
 import org.dmstack.memory.PageStore;
 
 /**
@@ -95,11 +94,15 @@ public final class RamDisk {
         bio.endio(BlkStatus.OK);
     }
 
-    /** brd's dax_operations: one page at a time, allocated on access; nothing to flush. */
+    /**
+     * brd's dax_operations: one page at a time, allocated on access. Copies are the plain ones
+     * (RAM is as durable as it gets; reads machine-check safe like every DAX read) and there is
+     * no cache to flush: the interface's defaults.
+     */
     private final class Dax implements DaxOperations {
         /** Called for a DAX mapping: the page at pgoff, allocated if never written. */
         @Override
-        public DaxMapping directAccess(long pgoff, long nrPages) {
+        public void directAccess(long pgoff, long nrPages, DaxMapping map) {
             MemorySegment page;
             try {
                 page = store.pageForWrite(pgoff);
@@ -108,24 +111,8 @@ public final class RamDisk {
             } catch (IllegalStateException e) {
                 throw new DaxException(Errno.EIO, e.getMessage());
             }
-            return new DaxMapping(page, page.address() >>> Units.PAGE_SHIFT, 1);
+            map.set(page, 0, page.address() >>> Units.PAGE_SHIFT, 1);
         }
-
-        /** Called for a DAX write: a plain copy, RAM is as durable as it gets. */
-        @Override
-        public long copyFromIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
-            return iter.copyFromIter(addr, bytes);
-        }
-
-        /** Called for a DAX read: machine-check safe like every DAX read. */
-        @Override
-        public long copyToIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
-            return iter.copyToIterMcsafe(addr, bytes);
-        }
-
-        /** Called after stores through a mapping: RAM has no cache to write back. */
-        @Override
-        public void flush(long pgoff, MemorySegment addr, long size) {}
     }
 
     @Override

@@ -1,6 +1,5 @@
 package org.dmstack.dm;
 
-import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -21,7 +20,6 @@ import org.dmstack.dax.DaxException;
 import org.dmstack.dax.DaxException.Errno;
 import org.dmstack.dax.DaxMapping;
 import org.dmstack.dax.DaxOperations;
-import org.dmstack.iov.IovIter;
 
 /**
  * A mapped device (dm.c's mapped_device): a block device dm-N whose bios and DAX calls are
@@ -399,7 +397,10 @@ public final class MappedDevice {
 
     // ---- the DAX path ----
 
-    /** dm's dax_operations: find the live target for the page, clamp to it, and pass the call down. */
+    /**
+     * dm's dax_operations: find the live target for the page, clamp to it, and pass direct_access
+     * down. Copies and flushes never come here: they go to the device that owns the memory.
+     */
     private final class DaxOps implements DaxOperations {
         private DmTable table() {
             DmTable t = live;
@@ -416,31 +417,14 @@ public final class MappedDevice {
         }
 
         @Override
-        public DaxMapping directAccess(long pgoff, long nrPages) {
+        public void directAccess(long pgoff, long nrPages, DaxMapping map) {
             DmTable t = table();
             int i = target(t, pgoff);
             long len = t.maxIoLen(i, pgoff * Units.PAGE_SECTORS) / Units.PAGE_SECTORS;
             if (len < 1) throw new DaxException(Errno.EIO, disk.name() + ": page " + pgoff + " straddles a target boundary");
             long nr = Math.min(nrPages, len);
-            return t.targets[i].directAccess(pgoff, nr).clamp(nr);
-        }
-
-        @Override
-        public long copyFromIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
-            DmTable t = table();
-            return t.targets[target(t, pgoff)].copyFromIter(pgoff, addr, bytes, iter);
-        }
-
-        @Override
-        public long copyToIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
-            DmTable t = table();
-            return t.targets[target(t, pgoff)].copyToIter(pgoff, addr, bytes, iter);
-        }
-
-        @Override
-        public void flush(long pgoff, MemorySegment addr, long size) {
-            DmTable t = table();
-            t.targets[target(t, pgoff)].flush(pgoff, addr, size);
+            t.targets[i].directAccess(pgoff, nr, map);
+            map.clamp(nr);
         }
     }
 

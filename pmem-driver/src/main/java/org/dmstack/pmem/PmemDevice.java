@@ -248,15 +248,14 @@ public final class PmemDevice {
         backing.close();
     }
 
-    /** pmem's dax_operations. */
+    /** pmem's dax_operations (reads are the default machine-check-safe copy: it stops at the first poisoned cache line). */
     private final class Dax implements DaxOperations {
         /** Called for a DAX mapping: the pages from pgoff, up to nrPages, the end or the first bad page. */
         @Override
-        public DaxMapping directAccess(long pgoff, long nrPages) {
+        public void directAccess(long pgoff, long nrPages, DaxMapping map) {
             long left = (size >>> Units.PAGE_SHIFT) - pgoff;
             if (left <= 0) throw new DaxException(Errno.ERANGE, name + ": page offset " + pgoff + " outside the device");
-            // No more than asked for (at least one): the caller clamps to that anyway, and a
-            // slice of exactly what is used saves slicing twice on every call.
+            // No more than asked for (at least one): the caller clamps to that anyway.
             long pages = Math.min(left, Math.max(1, nrPages));
             if (!badBlocks.isEmpty()) {
                 long bad = badBlocks.firstBad(pgoff << Units.PAGE_SECTORS_SHIFT, pages << Units.PAGE_SECTORS_SHIFT);
@@ -266,25 +265,19 @@ public final class PmemDevice {
                     pages = good;
                 }
             }
-            return new DaxMapping(memory.asSlice(pgoff << Units.PAGE_SHIFT, pages << Units.PAGE_SHIFT), pfnBase + pgoff, pages);
+            map.set(memory, pgoff << Units.PAGE_SHIFT, pfnBase + pgoff, pages);
         }
 
         /** Called for a DAX write: durable on return when the DAX write cache is on. */
         @Override
-        public long copyFromIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
-            return dax.writeCache() ? iter.copyFromIterFlushcache(addr, bytes) : iter.copyFromIter(addr, bytes);
-        }
-
-        /** Called for a DAX read: stops at the first poisoned cache line. */
-        @Override
-        public long copyToIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
-            return iter.copyToIterMcsafe(addr, bytes);
+        public long copyFromIter(long pgoff, MemorySegment addr, long offset, long bytes, IovIter iter) {
+            return dax.writeCache() ? iter.copyFromIterFlushcache(addr, offset, bytes) : iter.copyFromIter(addr, offset, bytes);
         }
 
         /** Called after stores through a mapping: forces the range, when there is a cache to write back. */
         @Override
-        public void flush(long pgoff, MemorySegment addr, long bytes) {
-            if (dax.writeCache()) Memory.writeback(addr, 0, bytes);
+        public void flush(long pgoff, MemorySegment addr, long offset, long bytes) {
+            if (dax.writeCache()) Memory.writeback(addr, offset, bytes);
         }
     }
 
