@@ -53,6 +53,17 @@ final class PairedRatios {
 
     private PairedRatios() {}
 
+    /**
+     * The DAX pairs alone, printed: {@code PairedRatios [SIZE...]} (bytes; default 4096 65536
+     * 1048576), write cache off and on, 64 MiB regions under {@link Stacks#pmemDir()}.
+     */
+    public static void main(String[] args) {
+        int[] sizes = args.length == 0 ? Report.DAX_SIZES : java.util.Arrays.stream(args).mapToInt(Integer::parseInt).toArray();
+        for (Ratio r : dax(Plan.full(), 64L << 20, sizes)) {
+            System.out.printf(Locale.ROOT, "%-36s of %-9s %s%s%n", r.what(), r.baseline(), r.format(), r.aboveLimit() ? "  measurement error: above the limit" : "");
+        }
+    }
+
     static Ratio measure(String what, String contender, Op a, String baseline, Op b, boolean baselineIsLimit, Plan plan) {
         opsPerSecond(a, plan.warmupNanos());
         opsPerSecond(b, plan.warmupNanos());
@@ -102,9 +113,13 @@ final class PairedRatios {
      * chosen by a paired run of its own, which is reported too.
      */
     static List<Ratio> dax(Plan plan, long regionBytes) {
+        return dax(plan, regionBytes, Report.DAX_SIZES);
+    }
+
+    private static List<Ratio> dax(Plan plan, long regionBytes, int[] sizes) {
         List<Ratio> out = new ArrayList<>();
         for (boolean wc : new boolean[] {false, true}) {
-            for (int size : Report.DAX_SIZES) {
+            for (int size : sizes) {
                 try (Stacks.Dax raw = new Stacks.Dax(Stacks.Layer.RAW, regionBytes, wc);
                         Stacks.Dax rawPages = new Stacks.Dax(Stacks.Layer.RAW_PAGES, regionBytes, wc)) {
                     String[] ops = {"read", "write"};
