@@ -23,8 +23,9 @@ import org.openjdk.jmh.annotations.TearDown;
  * ({@link FsDax#read}/{@link FsDax#write}: direct_access plus the device's copies, into and out of
  * a caller buffer), on pmem directly, dm-linear over pmem and dm-stripe (2 and 4 stripes, 64 KiB
  * chunks) over pmem, against the limit: {@link MemorySegment#copy} between the same caller buffer
- * and the same pmem memory, in one copy ({@code RAW}) or a page at a time ({@code RAW_PAGES});
- * which of the two is faster depends on the size and the machine, so the limit is the faster one.
+ * and the same pmem memory, in one copy ({@code RAW}), a page at a time ({@code RAW_PAGES}), or
+ * through the iterator as the fast path copies at the bottom of the stack ({@code RAW_ITER});
+ * which is fastest depends on the size, the machine and the JIT, so the limit is the fastest.
  * With the DAX write cache on, writes are flushcache copies (forced when they return); the raw
  * baselines then force their range once per write.
  *
@@ -36,7 +37,7 @@ import org.openjdk.jmh.annotations.TearDown;
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 public class DaxBench {
-    @Param({"RAW", "RAW_PAGES", "DIRECT", "LINEAR", "STRIPE2", "STRIPE4"})
+    @Param({"RAW", "RAW_PAGES", "RAW_ITER", "DIRECT", "LINEAR", "STRIPE2", "STRIPE4"})
     public String stack;
 
     @Param({"4096", "65536", "1048576"})
@@ -91,12 +92,16 @@ public class DaxBench {
      */
     static long read(Stacks.Dax dax, long pos, MemorySegment buffer, IovIter iter) {
         long size = buffer.byteSize();
-        if (dax.dax == null) {
+        long n;
+        if (dax.layer == Stacks.Layer.RAW_ITER) {
+            n = iter.copyToIterMcsafe(dax.memory, pos, size);
+        } else if (dax.dax == null) {
             long piece = piece(dax, size);
             for (long at = 0; at < size; at += piece) MemorySegment.copy(dax.memory, pos + at, buffer, at, piece);
             return size;
+        } else {
+            n = FsDax.read(dax.dax, pos, iter);
         }
-        long n = FsDax.read(dax.dax, pos, iter);
         iter.revert(n);
         return n;
     }
@@ -104,13 +109,17 @@ public class DaxBench {
     /** One write; the raw baseline forces its range when the write cache is on, as a flushcache copy does. */
     static long write(Stacks.Dax dax, long pos, MemorySegment buffer, IovIter iter, boolean writeCache) {
         long size = buffer.byteSize();
-        if (dax.dax == null) {
+        long n;
+        if (dax.layer == Stacks.Layer.RAW_ITER) {
+            n = writeCache ? iter.copyFromIterFlushcache(dax.memory, pos, size) : iter.copyFromIter(dax.memory, pos, size);
+        } else if (dax.dax == null) {
             long piece = piece(dax, size);
             for (long at = 0; at < size; at += piece) MemorySegment.copy(buffer, at, dax.memory, pos + at, piece);
             if (writeCache) Memory.writeback(dax.memory, pos, size);
             return size;
+        } else {
+            n = FsDax.write(dax.dax, pos, iter);
         }
-        long n = FsDax.write(dax.dax, pos, iter);
         iter.revert(n);
         return n;
     }

@@ -1,7 +1,6 @@
 package org.dmstack.dax;
 
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 import org.dmstack.dax.DaxException.Errno;
@@ -24,9 +23,7 @@ public final class DaxDevice {
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile Thread killer;
     // Calls that reached the driver, for the device's metrics.
-    private final LongAdder directAccessCalls = new LongAdder();
-    private final LongAdder copyCalls = new LongAdder();
-    private final LongAdder flushCalls = new LongAdder();
+    private final CallCounts calls = new CallCounts();
 
     /**
      * @param pages the device's size in pages, asked on every call (a mapped device can grow)
@@ -134,7 +131,7 @@ public final class DaxDevice {
     void directAccessHeld(long pgoff, long nrPages, DaxMapping map) {
         if (nrPages < 0) throw new DaxException(Errno.EINVAL, name + ": direct_access of a negative page count " + nrPages);
         checkPgoff(pgoff);
-        directAccessCalls.increment();
+        calls.add(CallCounts.DIRECT_ACCESS);
         // A device below that answers too overwrites this: the deepest is the owner.
         map.owner = this;
         map.ownerPgoff = pgoff;
@@ -145,36 +142,36 @@ public final class DaxDevice {
 
     long copyFromIterHeld(DaxMapping map, long offset, long bytes, IovIter iter) {
         checkCopy(map, offset, bytes);
-        copyCalls.increment();
+        calls.add(CallCounts.COPY);
         return ops.copyFromIter(map.ownerPgoff + (offset >>> Units.PAGE_SHIFT), map.memory(), map.offset() + offset, bytes, iter);
     }
 
     long copyToIterHeld(DaxMapping map, long offset, long bytes, IovIter iter) {
         checkCopy(map, offset, bytes);
-        copyCalls.increment();
+        calls.add(CallCounts.COPY);
         return ops.copyToIter(map.ownerPgoff + (offset >>> Units.PAGE_SHIFT), map.memory(), map.offset() + offset, bytes, iter);
     }
 
     void flushHeld(DaxMapping map, long offset, long bytes) {
         if (!writeCache) return;
         checkCopy(map, offset, bytes);
-        flushCalls.increment();
+        calls.add(CallCounts.FLUSH);
         ops.flush(map.ownerPgoff + (offset >>> Units.PAGE_SHIFT), map.memory(), map.offset() + offset, bytes);
     }
 
     /** direct_access calls that reached the driver. */
     public long directAccessCount() {
-        return directAccessCalls.sum();
+        return calls.sum(CallCounts.DIRECT_ACCESS);
     }
 
     /** copy_from_iter and copy_to_iter calls that reached the driver. */
     public long copyCount() {
-        return copyCalls.sum();
+        return calls.sum(CallCounts.COPY);
     }
 
     /** Flushes done (only with the DAX write cache on: otherwise dax_flush does nothing). */
     public long flushCount() {
-        return flushCalls.sum();
+        return calls.sum(CallCounts.FLUSH);
     }
 
     /**
