@@ -1,6 +1,8 @@
 package org.dmstack.bench;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -86,8 +88,17 @@ final class PairedRatios {
 
     static long sink;
 
+    /**
+     * Rounds are timed by the wall clock, or with {@code -Ddmstack.bench.cpuTime=true} by the
+     * thread's CPU time, which leaves out the time the thread waited for a core: on a machine
+     * shared with other work that wait, not the code, decides a round (as IostatsCost found).
+     */
+    private static final boolean CPU_TIME = Boolean.getBoolean("dmstack.bench.cpuTime");
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
     private static double opsPerSecond(Op op, long nanos) {
         long ops = 0, acc = 0;
+        long cpu = CPU_TIME ? THREADS.getCurrentThreadCpuTime() : 0;
         long start = System.nanoTime(), end = start + nanos, now;
         do {
             for (int i = 0; i < 16; i++) acc += op.run();
@@ -95,7 +106,8 @@ final class PairedRatios {
             now = System.nanoTime();
         } while (now < end);
         sink += acc;
-        return ops * 1e9 / (now - start);
+        long elapsed = CPU_TIME ? THREADS.getCurrentThreadCpuTime() - cpu : now - start;
+        return ops * 1e9 / elapsed;
     }
 
     /** Linear interpolation between the closest ranks of sorted values. */
@@ -120,6 +132,9 @@ final class PairedRatios {
         List<Ratio> out = new ArrayList<>();
         for (boolean wc : new boolean[] {false, true}) {
             for (int size : sizes) {
+                // One buffer for every side: where a heap array lies against cache lines moves a
+                // copy's speed by 10% and more, and that must not be what a ratio measures.
+                byte[] buffer = new byte[size];
                 try (Stacks.Dax raw = new Stacks.Dax(Stacks.Layer.RAW, regionBytes, wc);
                         Stacks.Dax rawPages = new Stacks.Dax(Stacks.Layer.RAW_PAGES, regionBytes, wc);
                         Stacks.Dax rawIter = new Stacks.Dax(Stacks.Layer.RAW_ITER, regionBytes, wc)) {
@@ -128,12 +143,12 @@ final class PairedRatios {
                     Op[] limit = new Op[ops.length];
                     for (int o = 0; o < ops.length; o++) {
                         limitName[o] = "RAW";
-                        limit[o] = daxOp(raw, ops[o], size, wc, regionBytes);
+                        limit[o] = daxOp(raw, ops[o], buffer, wc, regionBytes);
                         double best = 1;
                         for (Stacks.Dax other : new Stacks.Dax[] {rawPages, rawIter}) {
                             String name = other.layer.name();
-                            Op op = daxOp(other, ops[o], size, wc, regionBytes);
-                            Ratio r = measure(key("DAX " + ops[o], name, size, wc), name, op, "RAW", daxOp(raw, ops[o], size, wc, regionBytes), false, plan);
+                            Op op = daxOp(other, ops[o], buffer, wc, regionBytes);
+                            Ratio r = measure(key("DAX " + ops[o], name, size, wc), name, op, "RAW", daxOp(raw, ops[o], buffer, wc, regionBytes), false, plan);
                             out.add(r);
                             if (r.median() > best) {
                                 best = r.median();
@@ -145,7 +160,7 @@ final class PairedRatios {
                     for (String layer : Report.LAYERS) {
                         try (Stacks.Dax stack = new Stacks.Dax(Stacks.Layer.valueOf(layer), regionBytes, wc)) {
                             for (int o = 0; o < ops.length; o++) {
-                                out.add(measure(key("DAX " + ops[o], layer, size, wc), layer, daxOp(stack, ops[o], size, wc, regionBytes), limitName[o],
+                                out.add(measure(key("DAX " + ops[o], layer, size, wc), layer, daxOp(stack, ops[o], buffer, wc, regionBytes), limitName[o],
                                         limit[o], true, plan));
                             }
                         }
@@ -160,8 +175,8 @@ final class PairedRatios {
         return op + " " + Stacks.human(size) + " " + layer + (wc ? " wc-on" : " wc-off");
     }
 
-    private static Op daxOp(Stacks.Dax dax, String op, int size, boolean wc, long regionBytes) {
-        byte[] buffer = new byte[size];
+    private static Op daxOp(Stacks.Dax dax, String op, byte[] buffer, boolean wc, long regionBytes) {
+        int size = buffer.length;
         MemorySegment segment = MemorySegment.ofArray(buffer);
         IovIter iter = IovIter.iovec(buffer);
         long[] pos = {0};
