@@ -35,9 +35,9 @@ class BenchmarkSmokeTest {
     void everyBenchmarkHasAScore() {
         Map<String, Long> byBenchmark = results.measurements.stream()
                 .collect(Collectors.groupingBy(Results.Measurement::benchmark, Collectors.counting()));
-        // 5 stacks x 3 sizes x write cache on/off, for reads and for writes.
-        assertEquals(30L, byBenchmark.get("DaxBench.read"));
-        assertEquals(30L, byBenchmark.get("DaxBench.write"));
+        // 7 stacks (3 raw copies, 4 through devices) x 3 sizes x write cache on/off, for reads and for writes.
+        assertEquals(42L, byBenchmark.get("DaxBench.read"));
+        assertEquals(42L, byBenchmark.get("DaxBench.write"));
         // 3 stacks, with 1 and with 2 threads.
         for (String m : Report.BIO_METHODS) assertEquals(6L, byBenchmark.get("BioBench." + m), m);
         assertEquals(1L, byBenchmark.get("ScaleBench.tableLoad100k"));
@@ -53,10 +53,14 @@ class BenchmarkSmokeTest {
         assertNotNull(results.find("BioBench.randRead4k", 2, "stack", "LINEAR"));
     }
 
-    /** Paired rounds for every DAX goal (4 stacks x 3 sizes x read/write x write cache) and every bio one. */
+    /**
+     * Paired rounds for every DAX goal (4 stacks x 3 sizes x read/write x write cache), the two that
+     * choose the limit for each size, operation and write cache (page-wise and iterator raw copies
+     * against one copy), and every bio goal.
+     */
     @Test
     void pairedRatiosForEveryGoal() {
-        assertEquals(4 * 3 * 2 * 2 + 2 * 4, results.paired.size());
+        assertEquals((4 + 2) * 3 * 2 * 2 + 2 * 4, results.paired.size());
         for (PairedRatios.Ratio p : results.paired) {
             assertTrue(p.q1() > 0 && p.q1() <= p.median() && p.median() <= p.q3(), p.toString());
             assertEquals(3, p.rounds());
@@ -67,7 +71,7 @@ class BenchmarkSmokeTest {
 
     @Test
     void writeCacheOffNeverForcesAndOnForcesEveryWrite() {
-        assertEquals(5 * 3 * 2 * 2, results.forces.size());
+        assertEquals(7 * 3 * 2 * 2, results.forces.size());
         results.forces.forEach((key, perOp) -> {
             if (key.contains("/wc-off/") || key.endsWith("/read")) assertEquals(0.0, perOp, key);
             else assertTrue(perOp >= 1, key + ": " + perOp);

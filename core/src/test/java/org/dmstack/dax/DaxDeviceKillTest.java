@@ -19,12 +19,9 @@ import org.junit.jupiter.api.Test;
 
 /** kill_dax waits for the calls in flight; later calls fail with ENXIO. */
 class DaxDeviceKillTest {
-    @Test
-    void killWaitsForCallsInFlightAndLaterCallsFailCleanly() throws Exception {
-        MemorySegment memory = Arena.ofAuto().allocate(8 * 4096, 4096);
-        CountDownLatch entered = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        DaxOperations slow = new DaxOperations() {
+    /** A driver over {@code memory} (8 pages) whose writes say they have begun and then wait to be released. */
+    private static DaxOperations slowWrites(MemorySegment memory, CountDownLatch entered, CountDownLatch release) {
+        return new DaxOperations() {
             @Override
             public void directAccess(long pgoff, long nrPages, DaxMapping map) {
                 map.set(memory, pgoff * 4096, pgoff, 8 - pgoff);
@@ -41,7 +38,14 @@ class DaxDeviceKillTest {
                 return iter.copyFromIter(addr, offset, bytes);
             }
         };
-        DaxDevice dax = new DaxDevice("pmem0", slow, () -> 8, true);
+    }
+
+    @Test
+    void killWaitsForCallsInFlightAndLaterCallsFailCleanly() throws Exception {
+        MemorySegment memory = Arena.ofAuto().allocate(8 * 4096, 4096);
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        DaxDevice dax = new DaxDevice("pmem0", slowWrites(memory, entered, release), () -> 8, true);
         DaxMapping addr = dax.directAccess(0, 1);
         ExecutorService threads = Executors.newCachedThreadPool();
         CompletableFuture<Long> write = CompletableFuture.supplyAsync(() -> dax.copyFromIter(addr, 0, 4096, IovIter.iovec(new byte[4096])), threads);
@@ -66,23 +70,7 @@ class DaxDeviceKillTest {
         MemorySegment memory = Arena.ofAuto().allocate(8 * 4096, 4096);
         CountDownLatch entered = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        DaxDevice below = new DaxDevice("pmem0", new DaxOperations() {
-            @Override
-            public void directAccess(long pgoff, long nrPages, DaxMapping map) {
-                map.set(memory, pgoff * 4096, pgoff, 8 - pgoff);
-            }
-
-            @Override
-            public long copyFromIter(long pgoff, MemorySegment addr, long offset, long bytes, IovIter iter) {
-                entered.countDown();
-                try {
-                    release.await();
-                } catch (InterruptedException e) {
-                    throw new IllegalStateException(e);
-                }
-                return iter.copyFromIter(addr, offset, bytes);
-            }
-        }, () -> 8, false);
+        DaxDevice below = new DaxDevice("pmem0", slowWrites(memory, entered, release), () -> 8, false);
         // A layer that only maps, as device-mapper does: the copy is the device below's.
         DaxDevice above = new DaxDevice("dm-0", (pgoff, nrPages, map) -> below.directAccess(pgoff + 1, nrPages, map), () -> 7, false);
         ExecutorService threads = Executors.newCachedThreadPool();

@@ -1,5 +1,6 @@
 package org.dmstack.dm.linear;
 
+import static org.dmstack.testkit.MockDevices.daxDriver;
 import static org.dmstack.testkit.MockDevices.device;
 import static org.dmstack.testkit.MockDevices.line;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -7,10 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.mockito.ArgumentMatchers.any;
-import static org.mockito.ArgumentMatchers.anyLong;
 import static org.mockito.ArgumentMatchers.eq;
 import static org.mockito.ArgumentMatchers.same;
-import static org.mockito.Mockito.doAnswer;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.verify;
 import static org.mockito.Mockito.when;
@@ -104,20 +103,10 @@ class LinearTargetTypeTest {
 
     // ---- DAX: a real DaxDevice over mocked dax_operations ----
 
-    /** A mocked driver whose direct_access maps {@code pages} pages of {@code memory} at pfn 7. */
-    private static DaxOperations driver(MemorySegment memory, long pages) {
-        DaxOperations ops = mock(DaxOperations.class);
-        doAnswer(call -> {
-            call.<DaxMapping>getArgument(2).set(memory, 0, 7, pages);
-            return null;
-        }).when(ops).directAccess(anyLong(), anyLong(), any());
-        return ops;
-    }
-
     @Test
     void daxCallsGoToTheDevicePageAtTheOffset() throws TargetException {
         MemorySegment memory = MemorySegment.ofArray(new byte[4096]);
-        DaxOperations ops = driver(memory, 1);
+        DaxOperations ops = daxDriver(memory, 7, 1);
         DaxDevice dax = new DaxDevice("ram0", ops, () -> 512, true);
         when(ram0.dax()).thenReturn(dax);
         // Mapped-device sectors 64.. are ram0 sectors 16.., so mapped page 8 is ram0 page 2.
@@ -141,7 +130,7 @@ class LinearTargetTypeTest {
 
     @Test
     void daxMappingsAndSoCopiesStopWhereCoreClampsThem() throws TargetException {
-        DaxDevice dax = new DaxDevice("ram0", driver(MemorySegment.ofArray(new byte[8 * 4096]), 8), () -> 512, true);
+        DaxDevice dax = new DaxDevice("ram0", daxDriver(MemorySegment.ofArray(new byte[8 * 4096]), 7, 8), () -> 512, true);
         when(ram0.dax()).thenReturn(dax);
         Target linear = type.construct(line(0, 16, "ram0 0", ram0)); // two pages: core asks page 1 for one page at most
 

@@ -1,5 +1,6 @@
 package org.dmstack.dm.stripe;
 
+import static org.dmstack.testkit.MockDevices.daxDriver;
 import static org.dmstack.testkit.MockDevices.device;
 import static org.dmstack.testkit.MockDevices.line;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -7,10 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.mockito.ArgumentMatchers.any;
-import static org.mockito.ArgumentMatchers.anyLong;
 import static org.mockito.ArgumentMatchers.eq;
 import static org.mockito.ArgumentMatchers.same;
-import static org.mockito.Mockito.doAnswer;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.verify;
 import static org.mockito.Mockito.verifyNoInteractions;
@@ -196,20 +195,10 @@ class StripedTargetTypeTest {
 
     // ---- DAX: real DaxDevices over mocked dax_operations ----
 
-    /** A mocked driver whose direct_access maps {@code pages} pages of {@code memory} at pfn 9. */
-    private static DaxOperations driver(MemorySegment memory, long pages) {
-        DaxOperations ops = mock(DaxOperations.class);
-        doAnswer(call -> {
-            call.<DaxMapping>getArgument(2).set(memory, 0, 9, pages);
-            return null;
-        }).when(ops).directAccess(anyLong(), anyLong(), any());
-        return ops;
-    }
-
     @Test
     void daxCallsGoToTheStripeAndPageThatHoldThePage() throws TargetException {
         MemorySegment memory = MemorySegment.ofArray(new byte[4096]);
-        DaxOperations ops0 = mock(DaxOperations.class), ops1 = driver(memory, 1);
+        DaxOperations ops0 = mock(DaxOperations.class), ops1 = daxDriver(memory, 9, 1);
         when(ram0.dax()).thenReturn(new DaxDevice("ram0", ops0, () -> 512, true));
         DaxDevice dax1 = new DaxDevice("ram1", ops1, () -> 512, true);
         when(ram1.dax()).thenReturn(dax1);
@@ -234,7 +223,7 @@ class StripedTargetTypeTest {
 
     @Test
     void daxMappingsAndSoCopiesStopWhereCoreClampsThem() throws TargetException {
-        DaxDevice dax = new DaxDevice("ram0", driver(MemorySegment.ofArray(new byte[8 * 4096]), 8), () -> 512, true);
+        DaxDevice dax = new DaxDevice("ram0", daxDriver(MemorySegment.ofArray(new byte[8 * 4096]), 9, 8), () -> 512, true);
         when(ram0.dax()).thenReturn(dax);
         Target striped = twoStripes();
 
