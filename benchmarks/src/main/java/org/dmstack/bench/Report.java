@@ -111,6 +111,7 @@ final class Report {
         }
         sb.append('\n');
         daxSection(sb);
+        allocationSection(sb);
         writeCacheSection(sb);
         bioSection(sb);
         nbdSection(sb);
@@ -273,6 +274,29 @@ final class Report {
                 sb.append('\n');
             }
         }
+    }
+
+    private void allocationSection(StringBuilder sb) {
+        if (r.allocations.isEmpty()) return;
+        sb.append("## Allocation on the DAX path\n\n");
+        sb.append("Bytes allocated per operation, JMH's gc profiler (`gc.alloc.rate.norm`: every allocation in the run divided by\n")
+                .append("the operations, so a short run shows the harness's own few bytes spread over them; a per-call object would\n")
+                .append("show as 16 bytes and more).\n\n");
+        sb.append("| size | write cache | op | pmem | dm-linear | dm-stripe x2 | dm-stripe x4 |\n|---|---|---|---:|---:|---:|---:|\n");
+        for (int size : DAX_SIZES) {
+            for (boolean wc : new boolean[] {false, true}) {
+                for (String op : new String[] {"read", "write"}) {
+                    sb.append("| ").append(Stacks.human(size)).append(" | ").append(wc ? "on" : "off").append(" | ").append(op);
+                    for (String s : LAYERS) {
+                        Results.Measurement m = r.find("DaxBench." + op, 1, "stack", s, "size", Integer.toString(size), "writeCache", Boolean.toString(wc));
+                        Double b = m == null ? null : r.allocations.get(Results.allocationKey(m.benchmark(), m.params()));
+                        sb.append(" | ").append(b == null ? "n/a" : String.format(Locale.ROOT, "%.1f", b));
+                    }
+                    sb.append(" |\n");
+                }
+            }
+        }
+        sb.append('\n');
     }
 
     private void writeCacheSection(StringBuilder sb) {

@@ -51,6 +51,9 @@ class BenchmarkSmokeTest {
             assertTrue(m.best() > 0 && Double.isFinite(m.best()), m + " has no best iteration");
         }
         assertNotNull(results.find("BioBench.randRead4k", 2, "stack", "LINEAR"));
+        // The gc profiler ran with the DAX benchmarks, and only with them.
+        assertEquals(84, results.allocations.size());
+        assertTrue(results.allocations.keySet().stream().allMatch(k -> k.startsWith("DaxBench.")), results.allocations.keySet().toString());
     }
 
     /**
@@ -96,10 +99,11 @@ class BenchmarkSmokeTest {
         Results loaded = Results.load(out.resolve("results.json"));
         assertEquals(results.measurements.size(), loaded.measurements.size());
         assertEquals(results.forces, loaded.forces);
+        assertEquals(results.allocations.keySet(), loaded.allocations.keySet()); // values as JSON keeps them (six digits)
         Report.write(loaded, null, out);
 
         String md = Files.readString(out.resolve("report.md"));
-        for (String heading : new String[] {"## Goals", "## DAX path", "## Write cache on and off", "## Bio path", "## NBD path", "## Paired ratios", "## FLUSH cost against device size", "## Scale"}) {
+        for (String heading : new String[] {"## Goals", "## DAX path", "## Allocation on the DAX path", "## Write cache on and off", "## Bio path", "## NBD path", "## Paired ratios", "## FLUSH cost against device size", "## Scale"}) {
             assertTrue(md.contains(heading), "report lacks " + heading);
         }
         assertTrue(md.contains("| DAX copies through dm-linear and dm-stripe, 4 KiB"), md);

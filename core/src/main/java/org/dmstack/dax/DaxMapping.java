@@ -22,8 +22,6 @@ public final class DaxMapping {
     // Set by DaxDevice on the way down; the deepest device to answer is the owner.
     DaxDevice owner;
     long ownerPgoff;
-    /** Whether every device on the way down has its DAX write cache on (a flush is due only then). */
-    boolean writeCache;
     /** Whether the caller holds the device it called for a whole operation (fs-dax). */
     boolean inOperation;
     /** A device below the caller's that this mapping keeps entered until {@link #release()}. */
