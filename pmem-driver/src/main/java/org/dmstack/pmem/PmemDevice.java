@@ -21,6 +21,7 @@ import org.dmstack.dax.DaxException.Errno;
 import org.dmstack.dax.DaxMapping;
 import org.dmstack.dax.DaxOperations;
 import org.dmstack.iov.IovIter;
+import org.dmstack.memory.MappingPool;
 import org.dmstack.memory.Memory;
 import org.dmstack.memory.Poison;
 import org.dmstack.nvdimm.Region;
@@ -72,7 +73,7 @@ public final class PmemDevice {
         this.memory = backing.memory();
         this.size = size;
         this.volatileMemory = volatileMemory;
-        this.dirty = memory.isMapped() ? new DirtyRanges(size) : null;
+        this.dirty = memory.isMapped() ? new DirtyRanges(size, backing.unforced()) : null;
         this.pfnBase = (region != null && region.spaStart() != 0 ? region.spaStart() : memory.address()) >>> Units.PAGE_SHIFT;
         this.disk = GenDisk.builder(name, devt, size >> Units.SECTOR_SHIFT, this::submitBio)
                 .limits(QueueLimits.of(Units.SECTOR_SIZE, Units.PAGE_SIZE).setMaxHwSectors(QueueLimits.UNLIMITED))
@@ -239,13 +240,15 @@ public final class PmemDevice {
 
     /**
      * Removes the device: new bios fail with IOERR and DAX calls with ENXIO, calls in flight finish,
-     * then the memory is unmapped. Mappings handed out before fail cleanly when used.
+     * then the memory is unmapped, or with a pool a file mapping is left there with what block
+     * writes did not force yet, for the next device over that file. Mappings handed out before
+     * fail cleanly when used.
      */
-    void close() {
+    void close(MappingPool pool) {
         alive = false;
         dax.kill();
         while (inFlight.get() > 0) LockSupport.parkNanos(100_000);
-        backing.close();
+        backing.close(pool, dirty == null ? null : dirty.marks());
     }
 
     /** pmem's dax_operations. */
