@@ -11,6 +11,7 @@ import org.dmstack.block.DevT;
 import org.dmstack.memory.MappingPool;
 import org.dmstack.units.Units;
 import org.dmstack.nvdimm.MediaErrorListener;
+import org.dmstack.nvdimm.Namespaces;
 import org.dmstack.nvdimm.Region;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * configured device takes the name it is given, or else the lowest free pmemN; give names when
  * a stack above must find the same device after a restart.
  */
-public class Pmem implements MediaErrorListener, AutoCloseable {
+public class Pmem implements MediaErrorListener, Namespaces, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Pmem.class);
 
     private final BlockDeviceRegistry registry;
@@ -92,6 +93,7 @@ public class Pmem implements MediaErrorListener, AutoCloseable {
     }
 
     /** The device over the region of that name, or null. */
+    @Override
     public synchronized PmemDevice deviceOf(String regionName) {
         for (Map.Entry<Region, PmemDevice> e : byRegion.entrySet()) if (e.getKey().name().equals(regionName)) return e.getValue();
         return null;
@@ -163,6 +165,7 @@ public class Pmem implements MediaErrorListener, AutoCloseable {
     }
 
     /** The devices, in the order they were made. */
+    @Override
     public synchronized List<PmemDevice> devices() {
         return List.copyOf(devices.values());
     }

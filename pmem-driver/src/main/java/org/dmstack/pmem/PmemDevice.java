@@ -24,6 +24,7 @@ import org.dmstack.iov.IovIter;
 import org.dmstack.memory.MappingPool;
 import org.dmstack.memory.Memory;
 import org.dmstack.memory.Poison;
+import org.dmstack.nvdimm.Namespaces;
 import org.dmstack.nvdimm.Region;
 
 /**
@@ -46,7 +47,7 @@ import org.dmstack.nvdimm.Region;
  *       injected when the device is made.
  * </ul>
  */
-public final class PmemDevice {
+public final class PmemDevice implements Namespaces.Namespace {
     private final String name;
     private final Region region;
     private final Backing backing;

@@ -3,6 +3,7 @@ package org.dmstack.pmem.internal;
 import org.dmstack.block.BlockDeviceRegistry;
 import org.dmstack.memory.MappingPool;
 import org.dmstack.nvdimm.MediaErrorListener;
+import org.dmstack.nvdimm.Namespaces;
 import org.dmstack.nvdimm.Region;
 import org.dmstack.pmem.Pmem;
 import org.osgi.service.component.annotations.Activate;
@@ -16,13 +17,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The pmem driver as a Declarative Services component and a {@link Pmem} service: one device per
+ * The pmem driver as a Declarative Services component and a {@link Pmem} service (and
+ * {@link Namespaces}, which ndctl uses, so the shell needs no package of this bundle): one device per
  * {@link Region} service (as the nfit bundle publishes them), following them as they come and go.
  * Devices from configuration are made by {@link PmemNamespaceComponent} through this service.
  * File mappings go to core's {@link MappingPool} when devices go, so that the driver of a bundle
  * update takes them back instead of mapping the files again while I/O above is held.
  */
-@Component(service = {Pmem.class, MediaErrorListener.class}, immediate = true)
+@Component(service = {Pmem.class, Namespaces.class, MediaErrorListener.class}, immediate = true)
 public class PmemComponent extends Pmem {
     private static final Logger LOG = LoggerFactory.getLogger(PmemComponent.class);
 
