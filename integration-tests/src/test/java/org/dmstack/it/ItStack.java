@@ -130,8 +130,8 @@ final class ItStack implements AutoCloseable {
      * Replaces a bundle by the same jar (Bundle.update), then refreshes what the update left
      * pending, as Gogo's {@code update} then {@code refresh}: Felix refreshes a bundle whose
      * packages no other bundle uses as part of the update, so naming it in a refresh would stop and
-     * start it a second time; one whose packages others use (core; pmem, whose API the shell
-     * imports) is refreshed here, with the bundles wired to it.
+     * start it a second time; one whose packages others use (core) is refreshed here, with the
+     * bundles wired to it.
      */
     void update(Bundle b, Path jar) throws Exception {
         try (var in = Files.newInputStream(jar)) {

@@ -241,9 +241,9 @@ public final class PmemDevice implements Namespaces.Namespace {
 
     /**
      * Removes the device: new bios fail with IOERR and DAX calls with ENXIO, calls in flight finish,
-     * then the memory is unmapped, or with a pool a file mapping is left there with what block
-     * writes did not force yet, for the next device over that file. Mappings handed out before
-     * fail cleanly when used.
+     * then the memory is unmapped (DAX mappings handed out before then fail cleanly when used), or
+     * with a pool a file mapping is left there with what block writes did not force yet, for the
+     * next device over that file (DAX mappings handed out before still reach the file's memory).
      */
     void close(MappingPool pool) {
         alive = false;
