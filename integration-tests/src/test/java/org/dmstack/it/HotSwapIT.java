@@ -3,6 +3,8 @@ package org.dmstack.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -66,22 +68,29 @@ class HotSwapIT {
 
     /**
      * Updates a bundle {@code times} times under the workload; returns one line: the longest I/O
-     * stall of each update, and the latency distribution over all of them.
+     * stall of each update, the CPU time of each update (the thread that updates runs the whole of
+     * it: stop, new revision, resolve, start, and the components' deactivation and activation; unlike
+     * the stall, this hardly depends on what else the machine runs), and the latency distribution
+     * over all of them.
      */
     private static String updates(ItStack s, Bundle b, int times, Function<String, Object> io) throws Exception {
         Path jar = Path.of(URI.create(b.getLocation()));
         io.apply("mark");
         long errors = (Long) io.apply("errors");
         List<Long> stalls = new ArrayList<>();
+        List<Long> cpu = new ArrayList<>();
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         for (int i = 0; i < times; i++) {
             io.apply("lap");
+            long before = threads.getCurrentThreadCpuTime();
             s.update(b, jar);
+            cpu.add((threads.getCurrentThreadCpuTime() - before) / 1_000_000);
             awaitProgress(io, 500);
             stalls.add((Long) io.apply("lap"));
         }
         assertEquals(errors, io.apply("errors"), b.getSymbolicName() + " update: " + io.apply("lastError"));
-        return String.format("hot swap: %-22s %d updates, longest I/O stall %s ms; I/O latency %s", b.getSymbolicName(), times,
-                stalls, io.apply("latencies"));
+        return String.format("hot swap: %-22s %d updates, longest I/O stall %s ms, CPU time %s ms; I/O latency %s", b.getSymbolicName(),
+                times, stalls, cpu, io.apply("latencies"));
     }
 
     /**

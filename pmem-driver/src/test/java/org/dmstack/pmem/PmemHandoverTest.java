@@ -29,13 +29,8 @@ class PmemHandoverTest {
     @Test
     void theNextDriverTakesTheMappingBackWithItsDataAndItsUnforcedWrites() {
         Path file = dir.resolve("pmem.img");
-        long pfn;
-        try (Pmem first = new Pmem(registry, pool)) {
-            PmemDevice d = first.create(PmemConfig.file(file, SIZE, true));
-            pfn = d.pfn();
-            Io.write(d.device(), 0, Io.pattern(4096, 1));
-            Io.write(d.device(), (2 << 20) >> 9, Io.pattern(4096, 2)); // another 64 KiB chunk; neither is flushed
-        }
+        // Sector 4096 is in another 64 KiB chunk than sector 0; neither write is flushed.
+        long pfn = firstDriverWrites(file, new Write(0, Io.pattern(4096, 1)), new Write(4096, Io.pattern(4096, 2)));
         assertNull(registry.lookup("pmem0"), "the device is gone with its driver");
         assertEquals(1, pool.size(), "its mapping waits for the next driver");
 
@@ -53,17 +48,23 @@ class PmemHandoverTest {
     @Test
     void anotherSizeMapsTheFileAgainAndKeepsItsContents() {
         Path file = dir.resolve("pmem.img");
-        long pfn;
-        try (Pmem first = new Pmem(registry, pool)) {
-            PmemDevice d = first.create(PmemConfig.file(file, SIZE, true));
-            pfn = d.pfn();
-            Io.write(d.device(), 8, Io.pattern(4096, 3));
-        }
+        long pfn = firstDriverWrites(file, new Write(8, Io.pattern(4096, 3)));
         try (Pmem next = new Pmem(registry, pool)) {
             PmemDevice d = next.create(PmemConfig.file(file, 2 * SIZE, true));
             assertEquals(0, pool.size(), "the kept mapping of the old size is unmapped");
             assertNotEquals(pfn, d.pfn());
             assertArrayEquals(Io.pattern(4096, 3), Io.read(d.device(), 8, 4096));
+        }
+    }
+
+    private record Write(long sector, byte[] data) {}
+
+    /** A driver with the pool makes a device over {@code file}, writes, and closes; returns the device's pfn. */
+    private long firstDriverWrites(Path file, Write... writes) {
+        try (Pmem first = new Pmem(registry, pool)) {
+            PmemDevice d = first.create(PmemConfig.file(file, SIZE, true));
+            for (Write w : writes) Io.write(d.device(), w.sector(), w.data());
+            return d.pfn();
         }
     }
 
