@@ -28,7 +28,17 @@ public final class MappingPool {
      * synchronous (MAP_SYNC) mapping, and the driver's record of what it wrote and has not forced
      * yet (null when it keeps none), so that a FLUSH after the handover still covers those writes.
      */
-    public record Mapping(MemorySegment memory, Arena arena, boolean synchronous, AtomicLongArray unforced) {}
+    public record Mapping(MemorySegment memory, Arena arena, boolean synchronous, AtomicLongArray unforced) {
+        /**
+         * Unmaps it for good. Writes the driver did not force are forced first: the marks that
+         * named them go with the mapping, and a FLUSH on a later device over the file must still
+         * cover them. The whole mapping is forced; this happens off the I/O path, rarely.
+         */
+        public void unmap() {
+            if (unforced != null) Memory.writeback(memory, 0, memory.byteSize());
+            arena.close();
+        }
+    }
 
     private final long keepMillis;
     private final Map<Object, Mapping> kept = new HashMap<>();
@@ -49,7 +59,7 @@ public final class MappingPool {
         synchronized (this) {
             old = kept.put(key, mapping);
         }
-        if (old != null) old.arena().close();
+        if (old != null) old.unmap();
         // The JDK's delay scheduler, not a thread of ours: nothing here outlives core.
         CompletableFuture.delayedExecutor(keepMillis, TimeUnit.MILLISECONDS).execute(() -> expire(key, mapping));
     }
@@ -68,6 +78,6 @@ public final class MappingPool {
         synchronized (this) {
             if (!kept.remove(key, mapping)) return;
         }
-        mapping.arena().close();
+        mapping.unmap();
     }
 }

@@ -100,7 +100,7 @@ final class Backing {
         MappingPool.Mapping kept = key == null || pool == null ? null : pool.take(key);
         if (kept != null) {
             if (kept.memory().byteSize() == size) return new Backing(kept.arena(), kept.memory(), path, kept.synchronous(), key, kept.unforced());
-            kept.arena().close(); // another size: mapped again below
+            kept.unmap(); // another size: mapped again below
         }
         boolean created = false;
         Arena arena = null;

@@ -241,7 +241,8 @@ public final class PmemDevice implements Namespaces.Namespace {
 
     /**
      * Removes the device: new bios fail with IOERR and DAX calls with ENXIO, calls in flight finish,
-     * then the memory is unmapped (DAX mappings handed out before then fail cleanly when used), or
+     * then what block writes left unforced is forced and the memory unmapped (DAX mappings handed
+     * out before then fail cleanly when used), or
      * with a pool a file mapping is left there with what block writes did not force yet, for the
      * next device over that file (DAX mappings handed out before still reach the file's memory).
      */
@@ -249,6 +250,9 @@ public final class PmemDevice implements Namespaces.Namespace {
         alive = false;
         dax.kill();
         while (inFlight.get() > 0) LockSupport.parkNanos(100_000);
+        // Unmapped for good, the marks die with it: a FLUSH of a later device over the file must
+        // still cover these writes, so they are made durable now.
+        if (dirty != null && pool == null) flush();
         backing.close(pool, dirty == null ? null : dirty.marks());
     }
 

@@ -49,9 +49,11 @@ class PmemHandoverTest {
     void anotherSizeMapsTheFileAgainAndKeepsItsContents() {
         Path file = dir.resolve("pmem.img");
         long pfn = firstDriverWrites(file, new Write(8, Io.pattern(4096, 3)));
+        long forces = Memory.forces();
         try (Pmem next = new Pmem(registry, pool)) {
             PmemDevice d = next.create(PmemConfig.file(file, 2 * SIZE, true));
             assertEquals(0, pool.size(), "the kept mapping of the old size is unmapped");
+            assertEquals(forces + 1, Memory.forces(), "after forcing what the first device left unforced: the new device's FLUSH knows nothing of it");
             assertNotEquals(pfn, d.pfn());
             assertArrayEquals(Io.pattern(4096, 3), Io.read(d.device(), 8, 4096));
         }
@@ -70,9 +72,13 @@ class PmemHandoverTest {
 
     @Test
     void aDriverWithoutAPoolUnmaps() {
+        long forces;
         try (Pmem plain = new Pmem(registry)) {
-            plain.create(PmemConfig.file(dir.resolve("pmem.img"), SIZE, true));
+            PmemDevice d = plain.create(PmemConfig.file(dir.resolve("pmem.img"), SIZE, true));
+            Io.write(d.device(), 0, Io.pattern(4096, 4));
+            forces = Memory.forces();
         }
+        assertEquals(forces + 1, Memory.forces(), "the unflushed write is forced before the unmap: a later device's FLUSH could not name it");
         assertEquals(0, pool.size());
         assertEquals(0, MappingPool.shared().size());
     }
