@@ -54,6 +54,29 @@ class BioPathTest {
     }
 
     @Test
+    void aBioInsideOneTargetGoesDownAsAReusedCloneAndTheDeviceGetsThatClone() {
+        java.util.List<Bio> seen = new java.util.ArrayList<>();
+        org.dmstack.block.GenDisk ram2 = org.dmstack.block.GenDisk.builder("ram2", new org.dmstack.block.DevT(1, 2), 2048, bio -> {
+            seen.add(bio);
+            bio.endio(BlkStatus.OK);
+        }).build();
+        f.registry.add(ram2);
+        BlockDevice md = f.dm.create("lv", "0 1024 testlinear ram2 100").disk();
+        Bio first = Bio.write(4, pattern(512, 1));
+        md.submit(first);
+        assertEquals(BlkStatus.OK, first.await());
+        Bio second = Bio.read(8, pattern(512, 0));
+        md.submit(second);
+        assertEquals(BlkStatus.OK, second.await());
+        assertEquals(2, seen.size());
+        org.junit.jupiter.api.Assertions.assertSame(seen.get(0), seen.get(1), "one clone, reused once the first bio ended");
+        org.junit.jupiter.api.Assertions.assertNotSame(first, seen.get(0));
+        assertEquals("READ sector 108 size 512", seen.get(1).toString());
+        org.junit.jupiter.api.Assertions.assertSame(second.data(), seen.get(1).data(), "the caller's buffer, not a copy or a slice");
+        assertEquals("1", md.attributes().read("stat").trim().split("\\s+")[0], "dm-0 counted the read once");
+    }
+
+    @Test
     void maxIoLenSplitsAtMultiplesFromTheTargetStartEvenWhenNotAPowerOfTwo() {
         BlockDevice md = f.dm.create("lv", "0 8 zero\n8 100 testlinear ram0 0 24").disk();
         f.ram0.logging = true;

@@ -175,7 +175,7 @@ public final class PmemDevice {
         inFlight.incrementAndGet();
         try {
             if (!alive) {
-                bio.endio(BlkStatus.ioerr(name + ": device removed"));
+                disk.handBack(bio);
                 return;
             }
             bio.endio(doBio(bio));
@@ -238,10 +238,11 @@ public final class PmemDevice {
     }
 
     /**
-     * Removes the device: new bios fail with IOERR and DAX calls with ENXIO, calls in flight finish,
-     * then the memory is unmapped. Mappings handed out before fail cleanly when used.
+     * Removes the device: new bios are handed back undone (GenDisk.handBack) and DAX calls fail
+     * with ENXIO, calls in flight finish, then the memory is unmapped. Mappings handed out before fail cleanly when used.
      */
     void close() {
+        disk.del();
         alive = false;
         dax.kill();
         while (inFlight.get() > 0) LockSupport.parkNanos(100_000);
