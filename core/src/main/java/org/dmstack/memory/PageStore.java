@@ -6,9 +6,7 @@ import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.dmstack.units.Units;
@@ -45,7 +43,7 @@ public final class PageStore {
 
     private final String name;
     private volatile long sizePages;
-    private final Map<Long, Page> pages = new ConcurrentHashMap<>();
+    private final PageTable<Page> pages = new PageTable<>();
     private final Set<Chunk> chunks = new LinkedHashSet<>();
     private final Set<Chunk> notFull = new LinkedHashSet<>();
     private volatile boolean released;
@@ -158,7 +156,7 @@ public final class PageStore {
             for (long i = first; i < first + count; i++) if (freeLocked(i)) freed++;
         } else {
             // A large range over a sparse store: walk what exists, not the range.
-            for (Long i : new ArrayList<>(pages.keySet())) if (i >= first && i < first + count && freeLocked(i)) freed++;
+            for (long i : pageIndexes()) if (i >= first && i < first + count && freeLocked(i)) freed++;
         }
         return freed;
     }
@@ -274,8 +272,8 @@ public final class PageStore {
 
     /** The indexes of the pages that exist, sorted. */
     public List<Long> pageIndexes() {
-        List<Long> list = new ArrayList<>(pages.keySet());
-        list.sort(null);
+        List<Long> list = new ArrayList<>();
+        pages.forEachIndex(list::add);
         return list;
     }
 

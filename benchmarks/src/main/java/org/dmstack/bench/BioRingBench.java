@@ -1,0 +1,120 @@
+package org.dmstack.bench;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.dmstack.block.Bio;
+import org.dmstack.block.BioOp;
+import org.dmstack.block.BioRing;
+import org.dmstack.block.BlkStatus;
+import org.dmstack.block.BlockDevice;
+import org.dmstack.units.Units;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+/**
+ * The bio path with bios in flight: one thread keeps {@code depth} 4 KiB bios at random pages in
+ * flight through a {@link BioRing}, as an io_uring program does: it reaps a completed bio, resets
+ * it for the next request and queues it, and submits what it queued when nothing is left to reap.
+ * One benchmark operation is one bio. brd directly, dm-linear over brd, dm-stripe over two brd
+ * disks (64 KiB chunks); the device is {@code dmstack.bench.bioDeviceMiB} MiB, every page written.
+ *
+ * <p>Besides JMH's throughput, every measured iteration records the thread's CPU time per bio
+ * ({@link #cpuNanosPerBio}): on a machine shared with other work, the IOPS one core gives are
+ * 10^9 / that, whatever share of the core the thread got.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+public class BioRingBench {
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
+    @Param({"DIRECT", "LINEAR", "STRIPE2"})
+    public String stack;
+
+    @Param({"32", "128"})
+    public int depth;
+
+    private Stacks.BioStack bio;
+    private BlockDevice device;
+    private long pages;
+    private BioRing ring;
+    private SplittableRandom random;
+    private long ops;
+    private long cpuAtStart;
+
+    /** CPU nanoseconds per bio of each measured iteration, by "stack/depth/method" (read by RunAll). */
+    static final java.util.Map<String, java.util.List<Double>> cpuNanosPerBio = new java.util.concurrent.ConcurrentHashMap<>();
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        bio = new Stacks.BioStack(Stacks.Layer.valueOf(stack), Long.getLong("dmstack.bench.bioDeviceMiB", 256) << 20);
+        device = bio.device;
+        pages = device.capacity() / Units.PAGE_SECTORS;
+        random = new SplittableRandom(42);
+        ring = new BioRing(depth);
+        for (int i = 0; i < depth; i++) ring.queue(device, Bio.read(randomSector(), MemorySegment.ofArray(new byte[4096])));
+        ring.submit();
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() throws InterruptedException {
+        ring.submit();
+        while (ring.take() != null) {
+            // drain: every bio ends before the stack goes
+        }
+        bio.close();
+    }
+
+    @Setup(Level.Iteration)
+    public void beginIteration() {
+        ops = 0;
+        cpuAtStart = THREADS.getCurrentThreadCpuTime();
+    }
+
+    @TearDown(Level.Iteration)
+    public void endIteration(org.openjdk.jmh.infra.BenchmarkParams params) {
+        if (ops == 0) return;
+        String key = stack + "/" + depth + "/" + params.getBenchmark().substring(params.getBenchmark().lastIndexOf('.') + 1);
+        cpuNanosPerBio.computeIfAbsent(key, k -> new java.util.concurrent.CopyOnWriteArrayList<>())
+                .add((double) (THREADS.getCurrentThreadCpuTime() - cpuAtStart) / ops);
+    }
+
+    private long randomSector() {
+        return random.nextLong(pages) * Units.PAGE_SECTORS;
+    }
+
+    /** Reaps one bio (submitting what is queued when none has ended), checks it, queues it again as {@code op}. */
+    private Bio next(BioOp op) throws InterruptedException {
+        Bio done = ring.poll();
+        if (done == null) {
+            ring.submit();
+            done = ring.take();
+        }
+        BlkStatus status = done.await();
+        if (!status.isOk()) throw new IllegalStateException(done + ": " + status);
+        ring.queue(device, done.reset(op, randomSector(), done.data()));
+        ops++;
+        return done;
+    }
+
+    @Benchmark
+    public Bio randRead4k() throws InterruptedException {
+        return next(BioOp.READ);
+    }
+
+    @Benchmark
+    public Bio randWrite4k() throws InterruptedException {
+        return next(BioOp.WRITE);
+    }
+}
