@@ -11,6 +11,7 @@ import org.dmstack.block.BioRing;
 import org.dmstack.block.BlkStatus;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.units.Units;
+import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -29,9 +30,9 @@ import org.openjdk.jmh.annotations.TearDown;
  * One benchmark operation is one bio. brd directly, dm-linear over brd, dm-stripe over two brd
  * disks (64 KiB chunks); the device is {@code dmstack.bench.bioDeviceMiB} MiB, every page written.
  *
- * <p>Besides JMH's throughput, every measured iteration records the thread's CPU time per bio
- * ({@link #cpuNanosPerBio}): on a machine shared with other work, the IOPS one core gives are
- * 10^9 / that, whatever share of the core the thread got.
+ * <p>Besides JMH's throughput, the benchmark counts the thread's CPU time and its bios
+ * ({@link Cpu}): on a machine shared with other work, the IOPS one core gives are 10^9 over the
+ * CPU nanoseconds per bio, whatever share of the core the thread got.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -50,11 +51,34 @@ public class BioRingBench {
     private long pages;
     private BioRing ring;
     private SplittableRandom random;
-    private long ops;
-    private long cpuAtStart;
 
-    /** CPU nanoseconds per bio of each measured iteration, by "stack/depth/method" (read by RunAll). */
-    static final java.util.Map<String, java.util.List<Double>> cpuNanosPerBio = new java.util.concurrent.ConcurrentHashMap<>();
+    /**
+     * The thread's CPU time and the bios it did, read every 1024 bios (reading the CPU clock is a
+     * system call): RunAll divides one by the other.
+     */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.EVENTS)
+    public static class Cpu {
+        public long cpuNanos;
+        public long bios;
+        private long ops;
+        private long start;
+
+        @Setup(Level.Iteration)
+        public void begin() {
+            cpuNanos = 0;
+            bios = 0;
+            ops = 0;
+            start = THREADS.getCurrentThreadCpuTime();
+        }
+
+        void count() {
+            if ((++ops & 1023) == 0) {
+                cpuNanos = THREADS.getCurrentThreadCpuTime() - start;
+                bios = ops;
+            }
+        }
+    }
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -76,26 +100,12 @@ public class BioRingBench {
         bio.close();
     }
 
-    @Setup(Level.Iteration)
-    public void beginIteration() {
-        ops = 0;
-        cpuAtStart = THREADS.getCurrentThreadCpuTime();
-    }
-
-    @TearDown(Level.Iteration)
-    public void endIteration(org.openjdk.jmh.infra.BenchmarkParams params) {
-        if (ops == 0) return;
-        String key = stack + "/" + depth + "/" + params.getBenchmark().substring(params.getBenchmark().lastIndexOf('.') + 1);
-        cpuNanosPerBio.computeIfAbsent(key, k -> new java.util.concurrent.CopyOnWriteArrayList<>())
-                .add((double) (THREADS.getCurrentThreadCpuTime() - cpuAtStart) / ops);
-    }
-
     private long randomSector() {
         return random.nextLong(pages) * Units.PAGE_SECTORS;
     }
 
     /** Reaps one bio (submitting what is queued when none has ended), checks it, queues it again as {@code op}. */
-    private Bio next(BioOp op) throws InterruptedException {
+    private Bio next(BioOp op, Cpu cpu) throws InterruptedException {
         Bio done = ring.poll();
         if (done == null) {
             ring.submit();
@@ -104,17 +114,17 @@ public class BioRingBench {
         BlkStatus status = done.await();
         if (!status.isOk()) throw new IllegalStateException(done + ": " + status);
         ring.queue(device, done.reset(op, randomSector(), done.data()));
-        ops++;
+        cpu.count();
         return done;
     }
 
     @Benchmark
-    public Bio randRead4k() throws InterruptedException {
-        return next(BioOp.READ);
+    public Bio randRead4k(Cpu cpu) throws InterruptedException {
+        return next(BioOp.READ, cpu);
     }
 
     @Benchmark
-    public Bio randWrite4k() throws InterruptedException {
-        return next(BioOp.WRITE);
+    public Bio randWrite4k(Cpu cpu) throws InterruptedException {
+        return next(BioOp.WRITE, cpu);
     }
 }
