@@ -29,6 +29,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * it for the next request and queues it, and submits what it queued when nothing is left to reap.
  * One benchmark operation is one bio. brd directly, dm-linear over brd, dm-stripe over two brd
  * disks (64 KiB chunks); the device is {@code dmstack.bench.bioDeviceMiB} MiB, every page written.
+ * RAW is the limit: the same copies between a 4 KiB buffer and random pages of native memory of
+ * that size, without a bio (its depth means nothing).
  *
  * <p>Besides JMH's throughput, the benchmark counts the thread's CPU time and its bios
  * ({@link Cpu}): on a machine shared with other work, the IOPS one core gives are 10^9 over the
@@ -40,7 +42,8 @@ import org.openjdk.jmh.annotations.TearDown;
 public class BioRingBench {
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
-    @Param({"DIRECT", "LINEAR", "STRIPE2"})
+    /** RAW: no device, no ring, a copy between the bio's buffer and a random page of native memory (the limit). */
+    @Param({"RAW", "DIRECT", "LINEAR", "STRIPE2"})
     public String stack;
 
     @Param({"32", "128"})
@@ -80,12 +83,22 @@ public class BioRingBench {
         }
     }
 
+    private MemorySegment raw;
+    private MemorySegment rawBuffer;
+
     @Setup(Level.Trial)
     public void setUp() {
+        random = new SplittableRandom(42);
+        long bytes = Long.getLong("dmstack.bench.bioDeviceMiB", 256) << 20;
+        if (stack.equals("RAW")) {
+            raw = java.lang.foreign.Arena.ofShared().allocate(bytes, Units.PAGE_SIZE).fill((byte) 0x5a);
+            rawBuffer = MemorySegment.ofArray(new byte[4096]);
+            pages = bytes >> Units.PAGE_SHIFT;
+            return;
+        }
         bio = new Stacks.BioStack(Stacks.Layer.valueOf(stack), Long.getLong("dmstack.bench.bioDeviceMiB", 256) << 20);
         device = bio.device;
         pages = device.capacity() / Units.PAGE_SECTORS;
-        random = new SplittableRandom(42);
         ring = new BioRing(depth);
         for (int i = 0; i < depth; i++) ring.queue(device, Bio.read(randomSector(), MemorySegment.ofArray(new byte[4096])));
         ring.submit();
@@ -93,6 +106,7 @@ public class BioRingBench {
 
     @TearDown(Level.Trial)
     public void tearDown() throws InterruptedException {
+        if (ring == null) return;
         ring.submit();
         while (ring.take() != null) {
             // drain: every bio ends before the stack goes
@@ -106,6 +120,13 @@ public class BioRingBench {
 
     /** Reaps one bio (submitting what is queued when none has ended), checks it, queues it again as {@code op}. */
     private Bio next(BioOp op, Cpu cpu) throws InterruptedException {
+        if (raw != null) {
+            long at = random.nextLong(pages) << Units.PAGE_SHIFT;
+            if (op == BioOp.READ) MemorySegment.copy(raw, at, rawBuffer, 0, Units.PAGE_SIZE);
+            else MemorySegment.copy(rawBuffer, 0, raw, at, Units.PAGE_SIZE);
+            cpu.count();
+            return null;
+        }
         Bio done = ring.poll();
         if (done == null) {
             ring.submit();

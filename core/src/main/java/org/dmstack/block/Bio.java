@@ -186,8 +186,10 @@ public final class Bio {
         acct = null;
         acctCell = null;
         acctThread = null;
-        future = null;
-        status = null; // last: a bio seen not done is wholly the new one
+        // Release stores, not volatile ones: the bio reaches other threads through its submission,
+        // which publishes these writes; a full fence per reuse would cost more than the rest of it.
+        FUTURE.setRelease(this, (CompletableFuture<BlkStatus>) null);
+        STATUS.setRelease(this, (BlkStatus) null); // last: a bio seen not done is wholly the new one
     }
 
     private void checkPart(long byteOffset, long bytes) {

@@ -7,8 +7,7 @@ import java.util.BitSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.locks.ReadWriteLock;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.concurrent.locks.StampedLock;
 import org.dmstack.units.Units;
 
 /**
@@ -21,8 +20,9 @@ import org.dmstack.units.Units;
  * freed. So {@link #pages()} is what the device holds, and {@link #bytesAllocated()} is what it
  * costs (the two differ by the free slots of partly used chunks).
  *
- * <p>Thread-safe. {@link #read}, {@link #write} and {@link #zero} copy under the store's lock, so
- * a page is never freed and reused under a copy. Memory handed out by {@link #page} or
+ * <p>Thread-safe. {@link #write} and {@link #zero} work under the store's lock, so a page is never
+ * freed and reused under a copy into it; {@link #read} copies without it first and again under it
+ * when a page was freed meanwhile. Memory handed out by {@link #page} or
  * {@link #pageForWrite} (the DAX path) stays valid until the page is freed; after that, using it
  * may fail or may touch a page reused for other data, as with a stale DAX mapping in Linux.
  */
@@ -47,8 +47,8 @@ public final class PageStore {
     private final Set<Chunk> chunks = new LinkedHashSet<>();
     private final Set<Chunk> notFull = new LinkedHashSet<>();
     private volatile boolean released;
-    /** Copies hold it shared; freeing pages holds it exclusively. Always taken before the monitor. */
-    private final ReadWriteLock lock = new ReentrantReadWriteLock();
+    /** Writes hold it shared, reads validate against it; freeing pages holds it exclusively. Always taken before the monitor. */
+    private final StampedLock lock = new StampedLock();
 
     /**
      * @param name what the store is for, used in messages
@@ -114,11 +114,11 @@ public final class PageStore {
 
     /** Frees page {@code index} if it exists: it reads as zeros again. Returns whether it existed. */
     public boolean free(long index) {
-        lock.writeLock().lock();
+        long stamp = lock.writeLock();
         try {
             return freeLocked(index);
         } finally {
-            lock.writeLock().unlock();
+            lock.unlockWrite(stamp);
         }
     }
 
@@ -141,11 +141,11 @@ public final class PageStore {
 
     /** Frees every page in {@code [first, first + count)}; returns how many existed. */
     public long free(long first, long count) {
-        lock.writeLock().lock();
+        long stamp = lock.writeLock();
         try {
             return freeLocked(first, count);
         } finally {
-            lock.writeLock().unlock();
+            lock.unlockWrite(stamp);
         }
     }
 
@@ -166,27 +166,44 @@ public final class PageStore {
      * written read as zeros.
      */
     public void read(long offset, MemorySegment dst, long dstOffset, long bytes) {
-        lock.readLock().lock();
+        checkRange(offset, bytes);
+        // Optimistically, without taking the lock: a page freed under the copy (a discard racing
+        // the read) is seen by validate, or fails the copy when its chunk went back to the
+        // system; either way the read is done again under the lock. Nothing is written to the store.
+        long stamp = lock.tryOptimisticRead();
+        if (stamp != 0) {
+            try {
+                copyOut(offset, dst, dstOffset, bytes);
+                if (lock.validate(stamp)) return;
+            } catch (IllegalStateException e) {
+                // the chunk was closed under the copy
+            }
+        }
+        stamp = lock.readLock();
         try {
             checkRange(offset, bytes);
-            long done = 0;
-            while (done < bytes) {
-                long at = offset + done;
-                long inPage = at & (Units.PAGE_SIZE - 1);
-                long n = Math.min(bytes - done, Units.PAGE_SIZE - inPage);
-                MemorySegment page = page(at >>> Units.PAGE_SHIFT);
-                if (page == null) dst.asSlice(dstOffset + done, n).fill((byte) 0);
-                else Memory.copy(page, inPage, dst, dstOffset + done, n);
-                done += n;
-            }
+            copyOut(offset, dst, dstOffset, bytes);
         } finally {
-            lock.readLock().unlock();
+            lock.unlockRead(stamp);
+        }
+    }
+
+    private void copyOut(long offset, MemorySegment dst, long dstOffset, long bytes) {
+        long done = 0;
+        while (done < bytes) {
+            long at = offset + done;
+            long inPage = at & (Units.PAGE_SIZE - 1);
+            long n = Math.min(bytes - done, Units.PAGE_SIZE - inPage);
+            MemorySegment page = page(at >>> Units.PAGE_SHIFT);
+            if (page == null) dst.asSlice(dstOffset + done, n).fill((byte) 0);
+            else Memory.copy(page, inPage, dst, dstOffset + done, n);
+            done += n;
         }
     }
 
     /** Writes {@code bytes} bytes of {@code src} at byte {@code offset}, allocating pages as needed. */
     public void write(long offset, MemorySegment src, long srcOffset, long bytes) {
-        lock.readLock().lock();
+        long stamp = lock.readLock();
         try {
             checkRange(offset, bytes);
             long done = 0;
@@ -198,7 +215,7 @@ public final class PageStore {
                 done += n;
             }
         } finally {
-            lock.readLock().unlock();
+            lock.unlockRead(stamp);
         }
     }
 
@@ -210,7 +227,7 @@ public final class PageStore {
         long end = offset + bytes;
         long firstWhole = (offset + Units.PAGE_SIZE - 1) >>> Units.PAGE_SHIFT;
         long endWhole = end >>> Units.PAGE_SHIFT;
-        lock.writeLock().lock();
+        long stamp = lock.writeLock();
         try {
             checkRange(offset, bytes);
             if (firstWhole >= endWhole) {
@@ -221,7 +238,7 @@ public final class PageStore {
             zeroPart(endWhole << Units.PAGE_SHIFT, end);
             return freeLocked(firstWhole, endWhole - firstWhole);
         } finally {
-            lock.writeLock().unlock();
+            lock.unlockWrite(stamp);
         }
     }
 
@@ -245,13 +262,13 @@ public final class PageStore {
      */
     public void resize(long newSizePages) {
         if (newSizePages < 0) throw new IllegalArgumentException(name + ": negative size " + newSizePages + " pages");
-        lock.writeLock().lock();
+        long stamp = lock.writeLock();
         try {
             long old = sizePages;
             sizePages = newSizePages;
             if (newSizePages < old) freeLocked(newSizePages, old - newSizePages);
         } finally {
-            lock.writeLock().unlock();
+            lock.unlockWrite(stamp);
         }
     }
 
@@ -279,11 +296,11 @@ public final class PageStore {
 
     /** Gives all memory back to the system. The store cannot be used afterwards. */
     public void release() {
-        lock.writeLock().lock();
+        long stamp = lock.writeLock();
         try {
             releaseLocked();
         } finally {
-            lock.writeLock().unlock();
+            lock.unlockWrite(stamp);
         }
     }
 
