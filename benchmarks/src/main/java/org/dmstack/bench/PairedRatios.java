@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import org.dmstack.block.Bio;
+import org.dmstack.block.BioOp;
+import org.dmstack.block.BioRing;
 
 /**
  * Ratios that a shared machine cannot decide: the contender and its baseline run alternately in
@@ -141,6 +143,10 @@ final class PairedRatios {
                         String m = Report.BIO_METHODS[i];
                         out.add(measure("bio " + m + " " + layer, layer, bioOp(stack, m), "DIRECT", bioOp(direct, m), false, plan));
                     }
+                    for (boolean write : new boolean[] {false, true}) {
+                        String m = write ? "randWrite4k" : "randRead4k";
+                        out.add(measure("ring " + m + " " + layer, layer, ringOp(stack, write), "DIRECT", ringOp(direct, write), false, plan));
+                    }
                 }
             }
         }
@@ -169,4 +175,32 @@ final class PairedRatios {
             return sector;
         };
     }
+
+    /** One 4 KiB bio at a random page through a BioRing that keeps 32 in flight (as BioRingBench). */
+    private static Op ringOp(Stacks.BioStack stack, boolean write) {
+        BioRing ring = new BioRing(RING_DEPTH);
+        long pages = stack.device.capacity() >> 3;
+        SplittableRandom random = new SplittableRandom(42);
+        for (int i = 0; i < RING_DEPTH; i++) ring.queue(stack.device, Bio.read(random.nextLong(pages) << 3, MemorySegment.ofArray(new byte[4096])));
+        ring.submit();
+        BioOp op = write ? BioOp.WRITE : BioOp.READ;
+        return () -> {
+            Bio done = ring.poll();
+            if (done == null) {
+                ring.submit();
+                try {
+                    done = ring.take();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(e);
+                }
+            }
+            Stacks.check(done.await());
+            long sector = random.nextLong(pages) << 3;
+            ring.queue(stack.device, done.reset(op, sector, done.data()));
+            return sector;
+        };
+    }
+
+    static final int RING_DEPTH = 32;
 }

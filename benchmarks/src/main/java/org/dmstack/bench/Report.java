@@ -187,6 +187,13 @@ final class Report {
                 }
             }
         }
+        for (int i = 0; i < 2; i++) {
+            PairedRatios.Ratio p = r.paired("ring " + BIO_METHODS[i] + " LINEAR");
+            if (p != null && p.median() < worst) {
+                worst = p.median();
+                where = BIO_LABELS[i] + ", BioRing QD " + PairedRatios.RING_DEPTH;
+            }
+        }
         goals.add(Double.isInfinite(worst)
                 ? new Goal("Bio path through dm-linear, of brd directly", "not measured", ">= 90%", null)
                 : new Goal("Bio path through dm-linear, of brd directly", "worst " + pct(worst) + " (" + where + ")", ">= 90%", worst >= 0.90));
@@ -390,7 +397,7 @@ final class Report {
                 .append("of a raw copy of the same bytes is physically impossible: it is flagged as a measurement error.\n\n");
         sb.append("| what | baseline | median (middle half) | rounds | |\n|---|---|---:|---:|---|\n");
         for (PairedRatios.Ratio p : r.paired) {
-            String baseline = p.what().startsWith("bio ") ? "brd" : label(p.baseline());
+            String baseline = p.what().startsWith("bio ") || p.what().startsWith("ring ") ? "brd" : label(p.baseline());
             sb.append("| ").append(p.what()).append(" | ").append(baseline).append(" | ").append(p.format()).append(" | ")
                     .append(p.rounds()).append(" | ").append(p.aboveLimit() ? "**measurement error: above the raw copy**" : "").append(" |\n");
         }

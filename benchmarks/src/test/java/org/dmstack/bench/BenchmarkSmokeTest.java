@@ -61,13 +61,14 @@ class BenchmarkSmokeTest {
     /** Paired rounds for every DAX goal (4 stacks x 3 sizes x read/write x write cache) and every bio one. */
     @Test
     void pairedRatiosForEveryGoal() {
-        assertEquals(4 * 3 * 2 * 2 + 2 * 4, results.paired.size());
+        assertEquals(4 * 3 * 2 * 2 + 2 * 4 + 2 * 2, results.paired.size());
         for (PairedRatios.Ratio p : results.paired) {
             assertTrue(p.q1() > 0 && p.q1() <= p.median() && p.median() <= p.q3(), p.toString());
             assertEquals(3, p.rounds());
         }
         assertNotNull(results.paired(PairedRatios.key("DAX read", "LINEAR", 4096, false)));
         assertNotNull(results.paired("bio randWrite4k STRIPE2"));
+        assertNotNull(results.paired("ring randRead4k LINEAR"));
     }
 
     @Test
