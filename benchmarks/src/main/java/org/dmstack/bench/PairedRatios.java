@@ -55,17 +55,25 @@ final class PairedRatios {
     private PairedRatios() {}
 
     static Ratio measure(String what, String contender, Op a, String baseline, Op b, boolean baselineIsLimit, Plan plan) {
-        opsPerSecond(a, plan.warmupNanos());
-        opsPerSecond(b, plan.warmupNanos());
+        return measure(what, contender, a, baseline, b, baselineIsLimit, plan, false);
+    }
+
+    /**
+     * As above; with {@code byCpu}, each round's rate is operations over the thread's CPU time
+     * rather than wall-clock time: what one core gives, whatever share of it the thread had.
+     */
+    static Ratio measure(String what, String contender, Op a, String baseline, Op b, boolean baselineIsLimit, Plan plan, boolean byCpu) {
+        opsPerSecond(a, plan.warmupNanos(), byCpu);
+        opsPerSecond(b, plan.warmupNanos(), byCpu);
         double[] ratios = new double[plan.rounds()];
         for (int i = 0; i < plan.rounds(); i++) {
             double ra, rb;
             if (i % 2 == 0) {
-                ra = opsPerSecond(a, plan.roundNanos());
-                rb = opsPerSecond(b, plan.roundNanos());
+                ra = opsPerSecond(a, plan.roundNanos(), byCpu);
+                rb = opsPerSecond(b, plan.roundNanos(), byCpu);
             } else {
-                rb = opsPerSecond(b, plan.roundNanos());
-                ra = opsPerSecond(a, plan.roundNanos());
+                rb = opsPerSecond(b, plan.roundNanos(), byCpu);
+                ra = opsPerSecond(a, plan.roundNanos(), byCpu);
             }
             ratios[i] = ra / rb;
         }
@@ -76,8 +84,11 @@ final class PairedRatios {
 
     static long sink;
 
-    private static double opsPerSecond(Op op, long nanos) {
+    private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
+
+    private static double opsPerSecond(Op op, long nanos, boolean byCpu) {
         long ops = 0, acc = 0;
+        long cpuStart = byCpu ? THREADS.getCurrentThreadCpuTime() : 0;
         long start = System.nanoTime(), end = start + nanos, now;
         do {
             for (int i = 0; i < 16; i++) acc += op.run();
@@ -85,7 +96,7 @@ final class PairedRatios {
             now = System.nanoTime();
         } while (now < end);
         sink += acc;
-        return ops * 1e9 / (now - start);
+        return ops * 1e9 / (byCpu ? THREADS.getCurrentThreadCpuTime() - cpuStart : now - start);
     }
 
     /** Linear interpolation between the closest ranks of sorted values. */
@@ -145,7 +156,7 @@ final class PairedRatios {
                     }
                     for (boolean write : new boolean[] {false, true}) {
                         String m = write ? "randWrite4k" : "randRead4k";
-                        out.add(measure("ring " + m + " " + layer, layer, ringOp(stack, write), "DIRECT", ringOp(direct, write), false, plan));
+                        out.add(measure("ring " + m + " " + layer, layer, ringOp(stack, write), "DIRECT", ringOp(direct, write), false, plan, true));
                     }
                 }
             }

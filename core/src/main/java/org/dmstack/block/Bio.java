@@ -171,6 +171,25 @@ public final class Bio {
         return this;
     }
 
+    /**
+     * Lets an ended bio that is kept for reuse drop what it refers to — its buffer, device, end
+     * callback and hand-back route (Linux's bio_uninit) — so that a pool of them does not keep
+     * callers' buffers reachable. It stays ended; {@link #initClone} or {@link #reset} makes it a
+     * bio again.
+     *
+     * @throws IllegalStateException when this bio has not ended
+     */
+    public void uninit() {
+        checkEnded();
+        data = null;
+        device = null;
+        endIo = null;
+        handBack = null;
+        acct = null;
+        acctCell = null;
+        acctThread = null;
+    }
+
     private void checkEnded() {
         if (status == null) throw new IllegalStateException("bio in flight (or never submitted): " + this);
     }

@@ -64,8 +64,12 @@ final class TargetIo implements Bio.EndIo {
             t.endIo(c, status);
         } finally {
             // Back in the pool before the parent ends: a submitter woken by that end finds it there.
+            // It lets go of the parent's buffer first: a pool must not keep callers' memory reachable.
             Pool pool = POOLS.get();
-            if (pool.count < POOL_SIZE) pool.free[pool.count++] = this;
+            if (pool.count < POOL_SIZE) {
+                c.uninit();
+                pool.free[pool.count++] = this;
+            }
             m.end(p, a, status);
         }
     }

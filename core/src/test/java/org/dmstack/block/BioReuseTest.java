@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Set;
@@ -35,6 +36,19 @@ class BioReuseTest {
         assertEquals("bio in flight (or never submitted): READ sector 0 size 512", e.getMessage());
         assertEquals(0, bio.sector(), "refused: nothing changed");
         assertThrows(IllegalArgumentException.class, () -> Bio.flush().reset(BioOp.FLUSH, 0, null));
+    }
+
+    @Test
+    void uninitLetsGoOfTheBufferAndTheBioStaysEnded() {
+        Bio bio = Bio.read(0, MemorySegment.ofArray(new byte[512]));
+        assertThrows(IllegalStateException.class, bio::uninit, "not ended");
+        bio.setEndIo((b, s) -> {});
+        bio.endio(BlkStatus.OK);
+        bio.uninit();
+        assertNull(bio.data());
+        assertTrue(bio.isDone());
+        bio.initClone(Bio.write(8, MemorySegment.ofArray(new byte[512])), 0, 512);
+        assertEquals("WRITE sector 8 size 512", bio.toString());
     }
 
     @Test
