@@ -5,6 +5,8 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.LinkedHashSet;
+import java.util.NavigableMap;
+import java.util.TreeMap;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.locks.StampedLock;
@@ -39,12 +41,12 @@ public final class PageStore {
         int count;
     }
 
-    private record Page(Chunk chunk, int slot, MemorySegment memory) {}
 
     private final String name;
     private volatile long sizePages;
-    private final PageTable<Page> pages = new PageTable<>();
-    private final Set<Chunk> chunks = new LinkedHashSet<>();
+    private final PageTable<MemorySegment> pages = new PageTable<>();
+    /** Chunks by base address: freeing a page finds its chunk from its address. */
+    private final NavigableMap<Long, Chunk> chunks = new TreeMap<>();
     private final Set<Chunk> notFull = new LinkedHashSet<>();
     private volatile boolean released;
     /** Writes hold it shared, reads validate against it; freeing pages holds it exclusively. Always taken before the monitor. */
@@ -71,8 +73,7 @@ public final class PageStore {
 
     /** The memory of page {@code index}, or null when it was never written (it reads as zeros). */
     public MemorySegment page(long index) {
-        Page p = pages.get(index);
-        return p == null ? null : p.memory();
+        return pages.get(index);
     }
 
     /**
@@ -82,20 +83,20 @@ public final class PageStore {
      * @throws IllegalStateException when the system has no memory left, or the store was released
      */
     public MemorySegment pageForWrite(long index) {
-        Page p = pages.get(index);
-        if (p != null) return p.memory();
+        MemorySegment p = pages.get(index);
+        if (p != null) return p;
         checkIndex(index);
         synchronized (this) {
             if (released) throw new IllegalStateException(name + ": the memory of this device was released");
             p = pages.get(index);
-            if (p != null) return p.memory();
+            if (p != null) return p;
             Chunk c = notFull.isEmpty() ? newChunk() : notFull.iterator().next();
             int slot = c.used.nextClearBit(0);
             c.used.set(slot);
             if (++c.count == CHUNK_PAGES) notFull.remove(c);
-            p = new Page(c, slot, c.memory.asSlice((long) slot * Units.PAGE_SIZE, Units.PAGE_SIZE));
+            p = c.memory.asSlice((long) slot * Units.PAGE_SIZE, Units.PAGE_SIZE);
             pages.put(index, p);
-            return p.memory();
+            return p;
         }
     }
 
@@ -107,7 +108,7 @@ public final class PageStore {
             // The native allocation failed (Linux's brd returns -ENOMEM): a failed I/O, not a dead JVM.
             throw new IllegalStateException(name + ": cannot allocate memory for a page (" + bytesAllocated() + " bytes held)", e);
         }
-        chunks.add(c);
+        chunks.put(c.memory.address(), c);
         notFull.add(c);
         return c;
     }
@@ -123,17 +124,17 @@ public final class PageStore {
     }
 
     private synchronized boolean freeLocked(long index) {
-        Page p = pages.remove(index);
+        MemorySegment p = pages.remove(index);
         if (p == null) return false;
-        Chunk c = p.chunk();
-        Poison.clearAll(p.memory());
-        c.used.clear(p.slot());
+        Chunk c = chunks.floorEntry(p.address()).getValue();
+        Poison.clearAll(p);
+        c.used.clear((int) ((p.address() - c.memory.address()) >>> Units.PAGE_SHIFT));
         if (--c.count == 0) {
-            chunks.remove(c);
+            chunks.remove(c.memory.address());
             notFull.remove(c);
             c.arena.close();
         } else {
-            p.memory().fill((byte) 0); // a free slot is zero, ready for reuse
+            p.fill((byte) 0); // a free slot is zero, ready for reuse
             notFull.add(c);
         }
         return true;
@@ -307,7 +308,7 @@ public final class PageStore {
     private synchronized void releaseLocked() {
         released = true;
         pages.clear();
-        for (Chunk c : chunks) {
+        for (Chunk c : chunks.values()) {
             Poison.clearAll(c.memory);
             c.arena.close();
         }
