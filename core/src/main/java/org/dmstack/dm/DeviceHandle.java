@@ -19,9 +19,10 @@ import org.dmstack.dax.DaxException.Errno;
 
 /**
  * A table's hold on a device below it (dm_dev). While the device is there, bios go straight to
- * it. When it goes away (its driver stopped or is being updated), bios are held; they go to the
- * device when one with the same name and number comes back, or fail with IOERR when the hold time
- * runs out. DAX calls wait the same way.
+ * it, themselves, not copies. When it goes away (its driver stopped or is being updated), bios are
+ * held; they go to the device when one with the same name and number comes back, or fail with
+ * IOERR when the hold time runs out. A bio that reached the device as it was withdrawn comes back
+ * through {@link #handBack} (GenDisk.handBack) and is held the same way. DAX calls wait too.
  */
 final class DeviceHandle implements BlockDevice, Bio.HandBack {
     private record Held(Bio bio, ScheduledFuture<?> timeout) {}
