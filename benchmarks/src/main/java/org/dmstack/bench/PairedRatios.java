@@ -1,14 +1,14 @@
 package org.dmstack.bench;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import org.dmstack.block.Bio;
+import org.dmstack.block.BioOp;
+import org.dmstack.block.BioRing;
 import org.dmstack.iov.IovIter;
 
 /**
@@ -66,18 +66,33 @@ final class PairedRatios {
         }
     }
 
+    /**
+     * Timed by the wall clock, or with {@code -Ddmstack.bench.cpuTime=true} by the thread's CPU
+     * time (as below): on a machine shared with other work, the wait for a core, not the code,
+     * decides a wall-clock round.
+     */
     static Ratio measure(String what, String contender, Op a, String baseline, Op b, boolean baselineIsLimit, Plan plan) {
-        opsPerSecond(a, plan.warmupNanos());
-        opsPerSecond(b, plan.warmupNanos());
+        return measure(what, contender, a, baseline, b, baselineIsLimit, plan, CPU_TIME);
+    }
+
+    private static final boolean CPU_TIME = Boolean.getBoolean("dmstack.bench.cpuTime");
+
+    /**
+     * As above; with {@code byCpu}, each round's rate is operations over the thread's CPU time
+     * rather than wall-clock time: what one core gives, whatever share of it the thread had.
+     */
+    static Ratio measure(String what, String contender, Op a, String baseline, Op b, boolean baselineIsLimit, Plan plan, boolean byCpu) {
+        opsPerSecond(a, plan.warmupNanos(), byCpu);
+        opsPerSecond(b, plan.warmupNanos(), byCpu);
         double[] ratios = new double[plan.rounds()];
         for (int i = 0; i < plan.rounds(); i++) {
             double ra, rb;
             if (i % 2 == 0) {
-                ra = opsPerSecond(a, plan.roundNanos());
-                rb = opsPerSecond(b, plan.roundNanos());
+                ra = opsPerSecond(a, plan.roundNanos(), byCpu);
+                rb = opsPerSecond(b, plan.roundNanos(), byCpu);
             } else {
-                rb = opsPerSecond(b, plan.roundNanos());
-                ra = opsPerSecond(a, plan.roundNanos());
+                rb = opsPerSecond(b, plan.roundNanos(), byCpu);
+                ra = opsPerSecond(a, plan.roundNanos(), byCpu);
             }
             ratios[i] = ra / rb;
         }
@@ -88,17 +103,11 @@ final class PairedRatios {
 
     static long sink;
 
-    /**
-     * Rounds are timed by the wall clock, or with {@code -Ddmstack.bench.cpuTime=true} by the
-     * thread's CPU time, which leaves out the time the thread waited for a core: on a machine
-     * shared with other work that wait, not the code, decides a round (as IostatsCost found).
-     */
-    private static final boolean CPU_TIME = Boolean.getBoolean("dmstack.bench.cpuTime");
-    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+    private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
 
-    private static double opsPerSecond(Op op, long nanos) {
+    private static double opsPerSecond(Op op, long nanos, boolean byCpu) {
         long ops = 0, acc = 0;
-        long cpu = CPU_TIME ? THREADS.getCurrentThreadCpuTime() : 0;
+        long cpuStart = byCpu ? THREADS.getCurrentThreadCpuTime() : 0;
         long start = System.nanoTime(), end = start + nanos, now;
         do {
             for (int i = 0; i < 16; i++) acc += op.run();
@@ -106,8 +115,7 @@ final class PairedRatios {
             now = System.nanoTime();
         } while (now < end);
         sink += acc;
-        long elapsed = CPU_TIME ? THREADS.getCurrentThreadCpuTime() - cpu : now - start;
-        return ops * 1e9 / elapsed;
+        return ops * 1e9 / (byCpu ? THREADS.getCurrentThreadCpuTime() - cpuStart : now - start);
     }
 
     /** Linear interpolation between the closest ranks of sorted values. */
@@ -198,6 +206,10 @@ final class PairedRatios {
                         String m = Report.BIO_METHODS[i];
                         out.add(measure("bio " + m + " " + layer, layer, bioOp(stack, m), "DIRECT", bioOp(direct, m), false, plan));
                     }
+                    for (boolean write : new boolean[] {false, true}) {
+                        String m = write ? "randWrite4k" : "randRead4k";
+                        out.add(measure("ring " + m + " " + layer, layer, ringOp(stack, write), "DIRECT", ringOp(direct, write), false, plan, true));
+                    }
                 }
             }
         }
@@ -226,4 +238,32 @@ final class PairedRatios {
             return sector;
         };
     }
+
+    /** One 4 KiB bio at a random page through a BioRing that keeps 32 in flight (as BioRingBench). */
+    private static Op ringOp(Stacks.BioStack stack, boolean write) {
+        BioRing ring = new BioRing(RING_DEPTH);
+        long pages = stack.device.capacity() >> 3;
+        SplittableRandom random = new SplittableRandom(42);
+        for (int i = 0; i < RING_DEPTH; i++) ring.queue(stack.device, Bio.read(random.nextLong(pages) << 3, MemorySegment.ofArray(new byte[4096])));
+        ring.submit();
+        BioOp op = write ? BioOp.WRITE : BioOp.READ;
+        return () -> {
+            Bio done = ring.poll();
+            if (done == null) {
+                ring.submit();
+                try {
+                    done = ring.take();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(e);
+                }
+            }
+            Stacks.check(done.await());
+            long sector = random.nextLong(pages) << 3;
+            ring.queue(stack.device, done.reset(op, sector, done.data()));
+            return sector;
+        };
+    }
+
+    static final int RING_DEPTH = 32;
 }

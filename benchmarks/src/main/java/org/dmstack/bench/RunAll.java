@@ -101,6 +101,7 @@ public final class RunAll {
         jmh(results, plan, props, include(DaxBench.class, only), 1, true);
         jmh(results, plan, props, include(BioBench.class, only), 1, false);
         jmh(results, plan, props, include(BioBench.class, only), 2, false);
+        jmh(results, plan, props, include(BioRingBench.class, only), 1, false);
         jmh(results, plan, props, include(ScaleBench.class, only), 1, false);
         jmh(results, plan, props, include(FlushBench.class, only), 1, false);
         if (only == null || "PairedRatios".matches(".*(" + only + ").*")) {
@@ -162,7 +163,19 @@ public final class RunAll {
             if (allocated != null) results.allocations.put(Results.allocationKey(name, params), allocated.getScore());
             results.measurements.add(new Results.Measurement(name, params, run.getParams().getThreads(), run.getParams().getMode().shortLabel(),
                     primary.getScore(), primary.getScoreError(), primary.getScoreUnit(), (int) primary.getSampleCount(), best));
+            cpuPerOp(results, run, name, params);
         }
+    }
+
+    /** BioRingBench's CPU time over its bios ({@link BioRingBench.Cpu}), as a measurement NAME:cpuNsPerBio. */
+    private static void cpuPerOp(Results results, RunResult run, String name, Map<String, String> params) {
+        Map<String, Result> aux = run.getAggregatedResult().getSecondaryResults();
+        Result<?> cpu = aux.get("cpuNanos");
+        Result<?> bios = aux.get("bios");
+        if (cpu == null || bios == null || bios.getScore() <= 0) return;
+        double perBio = cpu.getScore() / bios.getScore();
+        results.measurements.add(new Results.Measurement(name + ":cpuNsPerBio", params, run.getParams().getThreads(), "cpu",
+                perBio, 0, "ns/bio", (int) cpu.getSampleCount(), perBio));
     }
 
     private static void environment(Map<String, String> env, Plan plan) {

@@ -40,6 +40,11 @@ class BenchmarkSmokeTest {
         assertEquals(42L, byBenchmark.get("DaxBench.write"));
         // 3 stacks, with 1 and with 2 threads.
         for (String m : Report.BIO_METHODS) assertEquals(6L, byBenchmark.get("BioBench." + m), m);
+        // The raw copy and 3 stacks at queue depths 32 and 128, each with its CPU time per bio.
+        for (String m : new String[] {"randRead4k", "randWrite4k"}) {
+            assertEquals(8L, byBenchmark.get("BioRingBench." + m), m);
+            assertEquals(8L, byBenchmark.get("BioRingBench." + m + ":cpuNsPerBio"), m);
+        }
         assertEquals(1L, byBenchmark.get("ScaleBench.tableLoad100k"));
         assertEquals(2L, byBenchmark.get("ScaleBench.lookupRead4k"));
         assertEquals(1L, byBenchmark.get("ScaleBench.brdStartup1TiB"));
@@ -63,13 +68,14 @@ class BenchmarkSmokeTest {
      */
     @Test
     void pairedRatiosForEveryGoal() {
-        assertEquals((4 + 2) * 3 * 2 * 2 + 2 * 4, results.paired.size());
+        assertEquals((4 + 2) * 3 * 2 * 2 + 2 * 4 + 2 * 2, results.paired.size());
         for (PairedRatios.Ratio p : results.paired) {
             assertTrue(p.q1() > 0 && p.q1() <= p.median() && p.median() <= p.q3(), p.toString());
             assertEquals(3, p.rounds());
         }
         assertNotNull(results.paired(PairedRatios.key("DAX read", "LINEAR", 4096, false)));
         assertNotNull(results.paired("bio randWrite4k STRIPE2"));
+        assertNotNull(results.paired("ring randRead4k LINEAR"));
     }
 
     @Test
@@ -103,11 +109,12 @@ class BenchmarkSmokeTest {
         Report.write(loaded, null, out);
 
         String md = Files.readString(out.resolve("report.md"));
-        for (String heading : new String[] {"## Goals", "## DAX path", "## Allocation on the DAX path", "## Write cache on and off", "## Bio path", "## NBD path", "## Paired ratios", "## FLUSH cost against device size", "## Scale"}) {
+        for (String heading : new String[] {"## Goals", "## DAX path", "## Allocation on the DAX path", "## Write cache on and off", "## Bio path", "## Bio path with bios in flight (BioRing)", "## NBD path", "## Paired ratios", "## FLUSH cost against device size", "## Scale"}) {
             assertTrue(md.contains(heading), "report lacks " + heading);
         }
         assertTrue(md.contains("| DAX copies through dm-linear and dm-stripe, 4 KiB"), md);
         assertTrue(md.contains("Write cache off: forces per DAX operation | at most 0"), md);
+        assertTrue(md.contains("| Bio path with bios in flight (BioRing, 1 thread) through dm-linear: 4 KiB IOPS per core | worst "), md);
         assertTrue(md.contains("lookup cost per bio among 100,000 targets"), md);
 
         byte[] png = Files.readAllBytes(out.resolve("chart.png"));

@@ -72,8 +72,13 @@ public final class RamDisk {
         return store;
     }
 
-    /** After this, bios fail with IOERR and DAX calls with ENXIO; the memory is left alone. */
+    /**
+     * After this, bios are handed back undone (device-mapper resends them to the disk that takes
+     * this one's place, others fail with IOERR) and DAX calls fail with ENXIO; the memory is left
+     * alone, so a bio that got in before finishes as it would have.
+     */
     void kill() {
+        disk.del();
         alive = false;
         disk.dax().kill();
     }
@@ -81,7 +86,7 @@ public final class RamDisk {
     /** Called by GenDisk for every valid bio; completes it before returning. */
     private void submitBio(Bio bio) {
         if (!alive) {
-            bio.endio(BlkStatus.ioerr(name() + ": device removed"));
+            disk.handBack(bio);
             return;
         }
         long offset = bio.sector() << Units.SECTOR_SHIFT;

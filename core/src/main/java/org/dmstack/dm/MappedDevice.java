@@ -291,7 +291,8 @@ public final class MappedDevice {
         }
     }
 
-    private void end(Bio bio, DmStats.Aux aux, BlkStatus status) {
+    /** Ends a bio to this device: its @stats, its end, and one less in flight for suspend. */
+    void end(Bio bio, DmStats.Aux aux, BlkStatus status) {
         if (aux != null) stats.end(aux);
         bio.endio(status);
         ioDone();
@@ -316,17 +317,8 @@ public final class MappedDevice {
         if (!extentOnly) {
             int i = t.findTarget(sector);
             if (t.maxIoLen(i, sector) >= end - sector) {
-                // The common case: the whole bio falls in one target, one clone, nothing to count.
-                Target target = t.targets[i];
-                Bio clone = bio.clone(0, bio.size());
-                clone.setEndIo((c, status) -> {
-                    try {
-                        target.endIo(c, status);
-                    } finally {
-                        end(bio, aux, status);
-                    }
-                });
-                dispatch(t, i, clone);
+                // The common case: the whole bio falls in one target, one reused clone, nothing to count.
+                dispatch(t, i, TargetIo.clone(this, bio, aux, t.targets[i]));
                 return;
             }
         }

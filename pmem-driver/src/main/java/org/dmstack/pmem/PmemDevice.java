@@ -177,7 +177,7 @@ public final class PmemDevice implements Namespaces.Namespace {
         inFlight.incrementAndGet();
         try {
             if (!alive) {
-                bio.endio(BlkStatus.ioerr(name + ": device removed"));
+                disk.handBack(bio);
                 return;
             }
             bio.endio(doBio(bio));
@@ -240,13 +240,14 @@ public final class PmemDevice implements Namespaces.Namespace {
     }
 
     /**
-     * Removes the device: new bios fail with IOERR and DAX calls with ENXIO, calls in flight finish,
-     * then what block writes left unforced is forced and the memory unmapped (DAX mappings handed
-     * out before then fail cleanly when used), or
+     * Removes the device: new bios are handed back undone (GenDisk.handBack) and DAX calls fail
+     * with ENXIO, calls in flight finish, then what block writes left unforced is forced and the
+     * memory unmapped (DAX mappings handed out before then fail cleanly when used), or
      * with a pool a file mapping is left there with what block writes did not force yet, for the
      * next device over that file (DAX mappings handed out before still reach the file's memory).
      */
     void close(MappingPool pool) {
+        disk.del();
         alive = false;
         dax.kill();
         while (inFlight.get() > 0) LockSupport.parkNanos(100_000);
