@@ -3,6 +3,7 @@ package org.dmstack.bench;
 import java.lang.foreign.MemorySegment;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.dmstack.iov.IovIter;
 import org.dmstack.memory.Memory;
 
 /**
@@ -24,11 +25,12 @@ final class ForceCensus {
                     try (Stacks.Dax dax = new Stacks.Dax(layer, region, wc)) {
                         byte[] buffer = new byte[size];
                         MemorySegment seg = MemorySegment.ofArray(buffer);
+                        IovIter iter = IovIter.iovec(buffer);
                         long before = Memory.forces();
-                        for (int i = 0; i < ops; i++) DaxBench.write(dax, (long) i * size % region, buffer, seg, wc);
+                        for (int i = 0; i < ops; i++) DaxBench.write(dax, (long) i * size % region, seg, iter, wc);
                         out.put(key(layer.name(), size, wc, "write"), (Memory.forces() - before) / (double) ops);
                         before = Memory.forces();
-                        for (int i = 0; i < ops; i++) DaxBench.read(dax, (long) i * size % region, buffer, seg);
+                        for (int i = 0; i < ops; i++) DaxBench.read(dax, (long) i * size % region, seg, iter);
                         out.put(key(layer.name(), size, wc, "read"), (Memory.forces() - before) / (double) ops);
                     }
                 }

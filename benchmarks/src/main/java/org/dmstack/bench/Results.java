@@ -29,9 +29,16 @@ final class Results {
     final Map<String, String> environment = new LinkedHashMap<>();
     final List<Measurement> measurements = new ArrayList<>();
     final Map<String, Double> forces = new LinkedHashMap<>();
+    /** Bytes allocated per operation (JMH's gc.alloc.rate.norm) of the DAX benchmarks, by {@link #allocationKey}. */
+    final Map<String, Double> allocations = new LinkedHashMap<>();
     final List<ScaleProbe.Row> scale = new ArrayList<>();
     /** Ratios measured in alternating rounds ({@link PairedRatios}): what the goals are judged by. */
     final List<PairedRatios.Ratio> paired = new ArrayList<>();
+
+    /** The key of a benchmark's allocation figure: its name and parameters, as {@code DaxBench.read {size=4096, ...}}. */
+    static String allocationKey(String benchmark, Map<String, String> params) {
+        return benchmark + " " + params;
+    }
 
     /** The paired ratio called {@code what}, or null. */
     PairedRatios.Ratio paired(String what) {
@@ -71,6 +78,7 @@ final class Results {
         }
         root.put("measurements", ms);
         root.put("forcesPerOperation", forces);
+        root.put("bytesAllocatedPerOperation", allocations);
         List<Object> rows = new ArrayList<>();
         for (ScaleProbe.Row r : scale) {
             Map<String, Object> o = new LinkedHashMap<>();
@@ -110,6 +118,8 @@ final class Results {
                     (int) Json.num(o, "samples"), Json.num(o, "best")));
         }
         Json.obj(Json.at(root, "forcesPerOperation")).forEach((k, v) -> r.forces.put(k, ((Number) v).doubleValue()));
+        Object allocations = Json.at(root, "bytesAllocatedPerOperation");
+        if (allocations != null) Json.obj(allocations).forEach((k, v) -> r.allocations.put(k, ((Number) v).doubleValue()));
         for (Object o : Json.list(Json.at(root, "scale"))) {
             r.scale.add(new ScaleProbe.Row((String) Json.at(o, "what"), Json.num(o, "value"), (String) Json.at(o, "unit"),
                     (String) Json.at(o, "note")));

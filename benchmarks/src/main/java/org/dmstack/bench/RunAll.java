@@ -17,6 +17,7 @@ import org.openjdk.jmh.results.IterationResult;
 import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.NoBenchmarksException;
+import org.openjdk.jmh.profile.GCProfiler;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
@@ -97,11 +98,12 @@ public final class RunAll {
         props.forEach(System::setProperty); // for forks = 0
 
         long t0 = System.nanoTime();
-        jmh(results, plan, props, include(DaxBench.class, only), 1);
-        jmh(results, plan, props, include(BioBench.class, only), 1);
-        jmh(results, plan, props, include(BioBench.class, only), 2);
-        jmh(results, plan, props, include(ScaleBench.class, only), 1);
-        jmh(results, plan, props, include(FlushBench.class, only), 1);
+        jmh(results, plan, props, include(DaxBench.class, only), 1, true);
+        jmh(results, plan, props, include(BioBench.class, only), 1, false);
+        jmh(results, plan, props, include(BioBench.class, only), 2, false);
+        jmh(results, plan, props, include(BioRingBench.class, only), 1, false);
+        jmh(results, plan, props, include(ScaleBench.class, only), 1, false);
+        jmh(results, plan, props, include(FlushBench.class, only), 1, false);
         if (only == null || "PairedRatios".matches(".*(" + only + ").*")) {
             PairedRatios.Plan paired = plan.smoke() ? PairedRatios.Plan.smoke() : PairedRatios.Plan.full();
             results.paired.addAll(PairedRatios.dax(paired, plan.daxRegionMiB() << 20));
@@ -118,7 +120,8 @@ public final class RunAll {
         return only == null ? pattern : pattern + ".*(" + only + ")";
     }
 
-    private static void jmh(Results results, Plan plan, Map<String, String> props, String include, int threads) throws RunnerException {
+    /** One JMH run; with {@code gc}, its gc profiler too, whose bytes allocated per operation go to {@link Results#allocations}. */
+    private static void jmh(Results results, Plan plan, Map<String, String> props, String include, int threads, boolean gc) throws RunnerException {
         List<String> jvmArgs = new ArrayList<>(List.of("--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
                 "-Djava.awt.headless=true"));
         props.forEach((k, v) -> jvmArgs.add("-D" + k + "=" + v));
@@ -133,6 +136,7 @@ public final class RunAll {
                 .jvmArgsAppend(jvmArgs.toArray(String[]::new))
                 .shouldFailOnError(true)
                 .verbosity(plan.smoke() ? VerboseMode.SILENT : VerboseMode.NORMAL);
+        if (gc) options.addProfiler(GCProfiler.class);
         Collection<RunResult> runs;
         try {
             runs = new Runner(options.build()).run();
@@ -155,9 +159,23 @@ public final class RunAll {
                 double v = it.getPrimaryResult().getScore();
                 if (Double.isNaN(best) || (higherIsBetter ? v > best : v < best)) best = v;
             }
+            Result<?> allocated = agg.getSecondaryResults().get("gc.alloc.rate.norm");
+            if (allocated != null) results.allocations.put(Results.allocationKey(name, params), allocated.getScore());
             results.measurements.add(new Results.Measurement(name, params, run.getParams().getThreads(), run.getParams().getMode().shortLabel(),
                     primary.getScore(), primary.getScoreError(), primary.getScoreUnit(), (int) primary.getSampleCount(), best));
+            cpuPerOp(results, run, name, params);
         }
+    }
+
+    /** BioRingBench's CPU time over its bios ({@link BioRingBench.Cpu}), as a measurement NAME:cpuNsPerBio. */
+    private static void cpuPerOp(Results results, RunResult run, String name, Map<String, String> params) {
+        Map<String, Result> aux = run.getAggregatedResult().getSecondaryResults();
+        Result<?> cpu = aux.get("cpuNanos");
+        Result<?> bios = aux.get("bios");
+        if (cpu == null || bios == null || bios.getScore() <= 0) return;
+        double perBio = cpu.getScore() / bios.getScore();
+        results.measurements.add(new Results.Measurement(name + ":cpuNsPerBio", params, run.getParams().getThreads(), "cpu",
+                perBio, 0, "ns/bio", (int) cpu.getSampleCount(), perBio));
     }
 
     private static void environment(Map<String, String> env, Plan plan) {

@@ -39,8 +39,12 @@ final class Stacks {
 
     /** What sits on top of the driver's devices. */
     enum Layer {
-        /** No device at all: MemorySegment.copy on the driver's memory (DAX only: the limit). */
+        /** No device at all: one MemorySegment.copy of the whole operation on the driver's memory (DAX only). */
         RAW("raw copy"),
+        /** No device at all: the same bytes copied a page at a time (DAX only). */
+        RAW_PAGES("raw copy by pages"),
+        /** No device at all: the copy the fast path makes at the bottom, IovIter's, straight to the memory (DAX only). */
+        RAW_ITER("raw iterator copy"),
         /** The driver's device itself. */
         DIRECT("direct"),
         LINEAR("dm-linear"),
@@ -103,7 +107,7 @@ final class Stacks {
         final Pmem pmem = new Pmem(registry);
         final DeviceMapper dm;
         final List<Path> files = new ArrayList<>();
-        /** The device the fs-dax helpers use (null for RAW). */
+        /** The device the fs-dax helpers use (null for the raw copies). */
         final DaxDevice dax;
         /** The memory of the first pmem device, for the raw copy. */
         final MemorySegment memory;
@@ -132,7 +136,7 @@ final class Stacks {
                 }
                 memory = first.dax().directAccess(0, each >> Units.PAGE_SHIFT).kaddr();
                 switch (layer) {
-                    case RAW -> dax = null;
+                    case RAW, RAW_PAGES, RAW_ITER -> dax = null;
                     case DIRECT -> dax = first.dax();
                     default -> {
                         mapper = deviceMapper(registry);

@@ -35,11 +35,16 @@ class BenchmarkSmokeTest {
     void everyBenchmarkHasAScore() {
         Map<String, Long> byBenchmark = results.measurements.stream()
                 .collect(Collectors.groupingBy(Results.Measurement::benchmark, Collectors.counting()));
-        // 5 stacks x 3 sizes x write cache on/off, for reads and for writes.
-        assertEquals(30L, byBenchmark.get("DaxBench.read"));
-        assertEquals(30L, byBenchmark.get("DaxBench.write"));
+        // 7 stacks (3 raw copies, 4 through devices) x 3 sizes x write cache on/off, for reads and for writes.
+        assertEquals(42L, byBenchmark.get("DaxBench.read"));
+        assertEquals(42L, byBenchmark.get("DaxBench.write"));
         // 3 stacks, with 1 and with 2 threads.
         for (String m : Report.BIO_METHODS) assertEquals(6L, byBenchmark.get("BioBench." + m), m);
+        // The raw copy and 3 stacks at queue depths 32 and 128, each with its CPU time per bio.
+        for (String m : new String[] {"randRead4k", "randWrite4k"}) {
+            assertEquals(8L, byBenchmark.get("BioRingBench." + m), m);
+            assertEquals(8L, byBenchmark.get("BioRingBench." + m + ":cpuNsPerBio"), m);
+        }
         assertEquals(1L, byBenchmark.get("ScaleBench.tableLoad100k"));
         assertEquals(2L, byBenchmark.get("ScaleBench.lookupRead4k"));
         assertEquals(1L, byBenchmark.get("ScaleBench.brdStartup1TiB"));
@@ -51,23 +56,31 @@ class BenchmarkSmokeTest {
             assertTrue(m.best() > 0 && Double.isFinite(m.best()), m + " has no best iteration");
         }
         assertNotNull(results.find("BioBench.randRead4k", 2, "stack", "LINEAR"));
+        // The gc profiler ran with the DAX benchmarks, and only with them.
+        assertEquals(84, results.allocations.size());
+        assertTrue(results.allocations.keySet().stream().allMatch(k -> k.startsWith("DaxBench.")), results.allocations.keySet().toString());
     }
 
-    /** Paired rounds for every DAX goal (4 stacks x 3 sizes x read/write x write cache) and every bio one. */
+    /**
+     * Paired rounds for every DAX goal (4 stacks x 3 sizes x read/write x write cache), the two that
+     * choose the limit for each size, operation and write cache (page-wise and iterator raw copies
+     * against one copy), and every bio goal.
+     */
     @Test
     void pairedRatiosForEveryGoal() {
-        assertEquals(4 * 3 * 2 * 2 + 2 * 4, results.paired.size());
+        assertEquals((4 + 2) * 3 * 2 * 2 + 2 * 4 + 2 * 2, results.paired.size());
         for (PairedRatios.Ratio p : results.paired) {
             assertTrue(p.q1() > 0 && p.q1() <= p.median() && p.median() <= p.q3(), p.toString());
             assertEquals(3, p.rounds());
         }
         assertNotNull(results.paired(PairedRatios.key("DAX read", "LINEAR", 4096, false)));
         assertNotNull(results.paired("bio randWrite4k STRIPE2"));
+        assertNotNull(results.paired("ring randRead4k LINEAR"));
     }
 
     @Test
     void writeCacheOffNeverForcesAndOnForcesEveryWrite() {
-        assertEquals(5 * 3 * 2 * 2, results.forces.size());
+        assertEquals(7 * 3 * 2 * 2, results.forces.size());
         results.forces.forEach((key, perOp) -> {
             if (key.contains("/wc-off/") || key.endsWith("/read")) assertEquals(0.0, perOp, key);
             else assertTrue(perOp >= 1, key + ": " + perOp);
@@ -92,14 +105,16 @@ class BenchmarkSmokeTest {
         Results loaded = Results.load(out.resolve("results.json"));
         assertEquals(results.measurements.size(), loaded.measurements.size());
         assertEquals(results.forces, loaded.forces);
+        assertEquals(results.allocations.keySet(), loaded.allocations.keySet()); // values as JSON keeps them (six digits)
         Report.write(loaded, null, out);
 
         String md = Files.readString(out.resolve("report.md"));
-        for (String heading : new String[] {"## Goals", "## DAX path", "## Write cache on and off", "## Bio path", "## NBD path", "## Paired ratios", "## FLUSH cost against device size", "## Scale"}) {
+        for (String heading : new String[] {"## Goals", "## DAX path", "## Allocation on the DAX path", "## Write cache on and off", "## Bio path", "## Bio path with bios in flight (BioRing)", "## NBD path", "## Paired ratios", "## FLUSH cost against device size", "## Scale"}) {
             assertTrue(md.contains(heading), "report lacks " + heading);
         }
         assertTrue(md.contains("| DAX copies through dm-linear and dm-stripe, 4 KiB"), md);
         assertTrue(md.contains("Write cache off: forces per DAX operation | at most 0"), md);
+        assertTrue(md.contains("| Bio path with bios in flight (BioRing, 1 thread) through dm-linear: 4 KiB IOPS per core | worst "), md);
         assertTrue(md.contains("lookup cost per bio among 100,000 targets"), md);
 
         byte[] png = Files.readAllBytes(out.resolve("chart.png"));

@@ -12,7 +12,6 @@ import org.dmstack.dax.DaxException;
 import org.dmstack.dax.DaxException.Errno;
 import org.dmstack.dax.DaxMapping;
 import org.dmstack.dax.DaxOperations;
-import org.dmstack.iov.IovIter;
 import org.dmstack.memory.PageStore;
 
 /**
@@ -73,8 +72,13 @@ public final class RamDisk {
         return store;
     }
 
-    /** After this, bios fail with IOERR and DAX calls with ENXIO; the memory is left alone. */
+    /**
+     * After this, bios are handed back undone (device-mapper resends them to the disk that takes
+     * this one's place, others fail with IOERR) and DAX calls fail with ENXIO; the memory is left
+     * alone, so a bio that got in before finishes as it would have.
+     */
     void kill() {
+        disk.del();
         alive = false;
         disk.dax().kill();
     }
@@ -82,7 +86,7 @@ public final class RamDisk {
     /** Called by GenDisk for every valid bio; completes it before returning. */
     private void submitBio(Bio bio) {
         if (!alive) {
-            bio.endio(BlkStatus.ioerr(name() + ": device removed"));
+            disk.handBack(bio);
             return;
         }
         long offset = bio.sector() << Units.SECTOR_SHIFT;
@@ -95,11 +99,15 @@ public final class RamDisk {
         bio.endio(BlkStatus.OK);
     }
 
-    /** brd's dax_operations: one page at a time, allocated on access; nothing to flush. */
+    /**
+     * brd's dax_operations: one page at a time, allocated on access. Copies are the plain ones
+     * (RAM is as durable as it gets; reads machine-check safe like every DAX read) and there is
+     * no cache to flush: the interface's defaults.
+     */
     private final class Dax implements DaxOperations {
         /** Called for a DAX mapping: the page at pgoff, allocated if never written. */
         @Override
-        public DaxMapping directAccess(long pgoff, long nrPages) {
+        public void directAccess(long pgoff, long nrPages, DaxMapping map) {
             MemorySegment page;
             try {
                 page = store.pageForWrite(pgoff);
@@ -108,24 +116,8 @@ public final class RamDisk {
             } catch (IllegalStateException e) {
                 throw new DaxException(Errno.EIO, e.getMessage());
             }
-            return new DaxMapping(page, page.address() >>> Units.PAGE_SHIFT, 1);
+            map.set(page, 0, page.address() >>> Units.PAGE_SHIFT, 1);
         }
-
-        /** Called for a DAX write: a plain copy, RAM is as durable as it gets. */
-        @Override
-        public long copyFromIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
-            return iter.copyFromIter(addr, bytes);
-        }
-
-        /** Called for a DAX read: machine-check safe like every DAX read. */
-        @Override
-        public long copyToIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
-            return iter.copyToIterMcsafe(addr, bytes);
-        }
-
-        /** Called after stores through a mapping: RAM has no cache to write back. */
-        @Override
-        public void flush(long pgoff, MemorySegment addr, long size) {}
     }
 
     @Override

@@ -19,14 +19,15 @@ import java.util.concurrent.CompletionStage;
  * a bio and {@link #remap(BlockDevice, long) remap} the clone to a device below.
  */
 public final class Bio {
-    private final BioOp op;
+    private BioOp op;
     private int flags; // a bit per BioFlag ordinal
-    private final MemorySegment data;
+    private MemorySegment data;
     private long size;
     private long sector;
     private BlockDevice device;
     private int targetBioNr;
     private EndIo endIo;
+    private HandBack handBack;
     private volatile BlkStatus status; // null until the bio has ended
     private volatile CompletableFuture<BlkStatus> future; // made only when someone waits
     private DiskStats acct; // the disk that accounts this bio, set when it starts there
@@ -43,6 +44,18 @@ public final class Bio {
     @FunctionalInterface
     public interface EndIo {
         void endio(Bio bio, BlkStatus status);
+    }
+
+    /**
+     * Who takes a bio back when the disk it was sent to is withdrawn before doing it (see
+     * {@link GenDisk#handBack}): a stacking driver's hold on a device sets itself, so the bio can
+     * wait for the device's return instead of failing. Called once per hand-back, on the thread
+     * that withdraws the disk or submits to it.
+     */
+    @FunctionalInterface
+    public interface HandBack {
+        /** {@code bio} was not done by {@code from}, which is gone; its accounting there has ended. */
+        void handBack(Bio bio, BlockDevice from);
     }
 
     private static final VarHandle STATUS;
@@ -121,13 +134,93 @@ public final class Bio {
      * it, same operation and flags, its own completion. Used to split a bio at a boundary.
      */
     public Bio clone(long byteOffset, long bytes) {
+        checkPart(byteOffset, bytes);
+        Bio clone = new Bio(op, flags, sector + (byteOffset >> Units.SECTOR_SHIFT), part(byteOffset, bytes), bytes);
+        clone.device = device;
+        return clone;
+    }
+
+    /**
+     * Makes this bio, which has ended, a clone of part of {@code src} as {@link #clone} would (Linux's
+     * bio_init_clone): for stacking drivers that keep their clones and reuse them, so a bio through
+     * them allocates nothing. The end callback and hand-back route are cleared; set them again.
+     *
+     * @throws IllegalStateException when this bio has not ended (it may still be in flight)
+     */
+    public void initClone(Bio src, long byteOffset, long bytes) {
+        src.checkPart(byteOffset, bytes);
+        checkEnded();
+        init(src.op, src.flags, src.sector + (byteOffset >> Units.SECTOR_SHIFT), src.part(byteOffset, bytes), bytes);
+        device = src.device;
+        endIo = null;
+    }
+
+    /**
+     * Makes this bio, which has ended, a new READ or WRITE of {@code data} at {@code sector}
+     * without flags (Linux's bio_reset), so that a program with many bios in flight reuses them
+     * instead of allocating one per request. The end callback stays.
+     *
+     * @throws IllegalStateException when this bio has not ended (it may still be in flight)
+     * @throws IllegalArgumentException for an operation without data, or no buffer
+     */
+    public Bio reset(BioOp op, long sector, MemorySegment data) {
+        if (!op.hasData() || data == null) throw new IllegalArgumentException("reset takes a READ or WRITE with its buffer, not " + op);
+        checkEnded();
+        init(op, 0, sector, data, data.byteSize());
+        device = null;
+        return this;
+    }
+
+    /**
+     * Lets an ended bio that is kept for reuse drop what it refers to — its buffer, device, end
+     * callback and hand-back route (Linux's bio_uninit) — so that a pool of them does not keep
+     * callers' buffers reachable. It stays ended; {@link #initClone} or {@link #reset} makes it a
+     * bio again.
+     *
+     * @throws IllegalStateException when this bio has not ended
+     */
+    public void uninit() {
+        checkEnded();
+        data = null;
+        device = null;
+        endIo = null;
+        handBack = null;
+        acct = null;
+        acctCell = null;
+        acctThread = null;
+    }
+
+    private void checkEnded() {
+        if (status == null) throw new IllegalStateException("bio in flight (or never submitted): " + this);
+    }
+
+    private void init(BioOp op, int flags, long sector, MemorySegment data, long size) {
+        this.op = op;
+        this.flags = flags;
+        this.sector = sector;
+        this.data = data;
+        this.size = size;
+        targetBioNr = 0;
+        handBack = null;
+        acct = null;
+        acctCell = null;
+        acctThread = null;
+        // Release stores, not volatile ones: the bio reaches other threads through its submission,
+        // which publishes these writes; a full fence per reuse would cost more than the rest of it.
+        FUTURE.setRelease(this, (CompletableFuture<BlkStatus>) null);
+        STATUS.setRelease(this, (BlkStatus) null); // last: a bio seen not done is wholly the new one
+    }
+
+    private void checkPart(long byteOffset, long bytes) {
         if (byteOffset < 0 || bytes < 0 || byteOffset + bytes > size || (byteOffset & (Units.SECTOR_SIZE - 1)) != 0) {
             throw new IllegalArgumentException("clone(" + byteOffset + ", " + bytes + ") outside a bio of " + size + " bytes");
         }
-        MemorySegment part = data == null ? null : data.asSlice(byteOffset, bytes);
-        Bio clone = new Bio(op, flags, sector + (byteOffset >> Units.SECTOR_SHIFT), part, bytes);
-        clone.device = device;
-        return clone;
+    }
+
+    /** The data of a part: the buffer itself for the whole bio (no slice to allocate). */
+    private MemorySegment part(long byteOffset, long bytes) {
+        if (data == null) return null;
+        return byteOffset == 0 && bytes == data.byteSize() ? data : data.asSlice(byteOffset, bytes);
     }
 
     /** Points this bio at another device and sector, as a stacking driver's map does. */
@@ -206,6 +299,27 @@ public final class Bio {
                 if (next != null) next.endio(bio, status);
             };
         }
+    }
+
+    /**
+     * Ends this bio's accounting on the disk that started it, which gives it back undone (a
+     * withdrawn disk): the disk it goes to next accounts it afresh.
+     */
+    void endAccounting() {
+        DiskStats a = acct;
+        if (a == null) return;
+        acct = null;
+        a.end(Thread.currentThread() == acctThread ? acctCell : a.cell(), op, acctFlush, acctStart);
+    }
+
+    /** Sets who takes this bio back if the disk it is sent to is withdrawn first (see {@link HandBack}). */
+    public void setHandBack(HandBack handBack) {
+        this.handBack = handBack;
+    }
+
+    /** Who takes this bio back if its disk is withdrawn; null when nobody does (it then fails). */
+    public HandBack handBack() {
+        return handBack;
     }
 
     /** Sets what runs when this bio ends (see {@link EndIo}); set it before submitting the bio. */

@@ -31,6 +31,7 @@ public final class GenDisk implements BlockDevice {
     private final Attributes attributes = new Attributes();
     private final DiskStats stats;
     private volatile boolean ioStats = true;
+    private volatile boolean dead;
 
     private GenDisk(Builder b) {
         this.name = b.name;
@@ -110,6 +111,10 @@ public final class GenDisk implements BlockDevice {
 
     @Override
     public void submit(Bio bio) {
+        if (dead) {
+            handBack(bio);
+            return;
+        }
         BlkStatus invalid = check(bio);
         if (invalid != null) {
             bio.endio(invalid);
@@ -134,18 +139,54 @@ public final class GenDisk implements BlockDevice {
     }
 
     /**
+     * Withdraws the disk (Linux's del_gendisk marks it dead): from now on every bio submitted to it
+     * is handed back undone (see {@link #handBack}). The driver calls it when its device goes away,
+     * then finishes the bios it has already taken or hands them back too, so that nothing sent to
+     * it fails only because it went away while a table above holds it.
+     */
+    public void del() {
+        dead = true;
+    }
+
+    /** True once {@link #del()} was called. */
+    public boolean isDead() {
+        return dead;
+    }
+
+    /**
+     * Gives back a bio this disk has not done and will not do because it was withdrawn: to the one
+     * who set its {@link Bio.HandBack} (device-mapper's hold on the device, which resends it to the
+     * device that comes back, or fails it when the hold time runs out), or else it ends with IOERR
+     * ({@code "NAME: device removed"}). Its accounting on this disk ends first.
+     */
+    public void handBack(Bio bio) {
+        bio.endAccounting();
+        Bio.HandBack to = bio.handBack();
+        if (to == null) {
+            bio.endio(BlkStatus.ioerr(name + ": device removed"));
+        } else {
+            bio.setHandBack(null);
+            to.handBack(bio, this);
+        }
+    }
+
+    /**
      * What blk-flush does for a FUA write to a queue with a write cache but no FUA: the write
      * without FUA, then a flush, and the bio ends when the flush has (or with the write's error).
      */
     private void submitWithPostflush(Bio bio) {
         Bio write = bio.clone(0, bio.size());
         write.clearFlag(BioFlag.FUA);
+        // Either half given back by a withdrawn driver gives back the bio itself.
+        Bio.HandBack whole = (part, from) -> handBack(bio);
+        write.setHandBack(whole);
         write.setEndIo((w, status) -> {
             if (!status.isOk()) {
                 bio.endio(status);
                 return;
             }
             Bio postflush = Bio.flush();
+            postflush.setHandBack(whole);
             postflush.setEndIo((f, flushStatus) -> bio.endio(flushStatus));
             handle(postflush, bio);
         });

@@ -1,21 +1,20 @@
 package org.dmstack.dax;
 
-import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 import org.dmstack.dax.DaxException.Errno;
 import org.dmstack.iov.IovIter;
+import org.dmstack.units.Units;
 
 /**
  * A DAX device, like Linux's struct dax_device: the operations of the layer that owns it, an
  * alive flag and the DAX write-cache flag. Every call checks its arguments and that the device is
  * alive; {@link #kill()} (device removal) waits for the calls in flight and makes later calls fail
- * with ENXIO. It is itself a {@link DaxOperations}: the checked entry point the layers above
- * use, and what is published as the device's dax_operations service.
+ * with ENXIO. It is the checked entry point the layers above use, and what is published as the
+ * device's DAX service.
  */
-public final class DaxDevice implements DaxOperations {
+public final class DaxDevice {
     private final String name;
     private final DaxOperations ops;
     private final LongSupplier pages;
@@ -24,9 +23,7 @@ public final class DaxDevice implements DaxOperations {
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile Thread killer;
     // Calls that reached the driver, for the device's metrics.
-    private final LongAdder directAccessCalls = new LongAdder();
-    private final LongAdder copyCalls = new LongAdder();
-    private final LongAdder flushCalls = new LongAdder();
+    private final CallCounts calls = new CallCounts();
 
     /**
      * @param pages the device's size in pages, asked on every call (a mapped device can grow)
@@ -62,94 +59,119 @@ public final class DaxDevice implements DaxOperations {
         this.writeCache = writeCache;
     }
 
-    /** dax_direct_access. */
-    @Override
+    /** dax_direct_access into a new mapping: for tools and tests (the I/O paths reuse theirs). */
     public DaxMapping directAccess(long pgoff, long nrPages) {
+        DaxMapping map = new DaxMapping();
+        directAccess(pgoff, nrPages, map);
+        return map;
+    }
+
+    /**
+     * dax_direct_access: maps up to {@code nrPages} pages from {@code pgoff} into {@code map}, never
+     * more than asked for (at least one). Inside an fs-dax operation, the device that turns out to
+     * own the memory stays entered until the operation ends, so its copies need no entry of their
+     * own; otherwise the device is entered for this call only.
+     */
+    public void directAccess(long pgoff, long nrPages, DaxMapping map) {
         enter();
+        boolean keep = false;
         try {
-            return directAccessHeld(pgoff, nrPages);
+            directAccessHeld(pgoff, nrPages, map);
+            keep = map.inOperation && map.owner == this;
+            if (keep) map.hold(this);
         } finally {
-            exit();
+            if (!keep) exit();
         }
     }
 
-    /** dax_copy_from_iter: a DAX write of {@code bytes} from {@code iter} into {@code addr}. */
-    @Override
-    public long copyFromIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
-        enter();
+    /**
+     * dax_copy_from_iter: a DAX write of {@code bytes} from {@code iter} into what {@code map}
+     * maps, from byte {@code offset} of it. The device that owns the memory copies: durably
+     * (flushcache) when its DAX write cache is on.
+     */
+    public long copyFromIter(DaxMapping map, long offset, long bytes, IovIter iter) {
+        DaxDevice owner = ownerOf(map);
+        owner.enter();
         try {
-            return copyFromIterHeld(pgoff, addr, bytes, iter);
+            return owner.copyFromIterHeld(map, offset, bytes, iter);
         } finally {
-            exit();
+            owner.exit();
         }
     }
 
-    /** dax_copy_to_iter: a machine-check-safe DAX read. */
-    @Override
-    public long copyToIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
-        enter();
+    /** dax_copy_to_iter: a machine-check-safe DAX read of what {@code map} maps, from byte {@code offset} of it. */
+    public long copyToIter(DaxMapping map, long offset, long bytes, IovIter iter) {
+        DaxDevice owner = ownerOf(map);
+        owner.enter();
         try {
-            return copyToIterHeld(pgoff, addr, bytes, iter);
+            return owner.copyToIterHeld(map, offset, bytes, iter);
         } finally {
-            exit();
+            owner.exit();
         }
     }
 
-    /** dax_flush: writes back CPU caches for the range, and only when the write cache is on. */
-    @Override
-    public void flush(long pgoff, MemorySegment addr, long size) {
+    /**
+     * dax_flush: writes back CPU caches for a range of what {@code map} maps, and only when the DAX
+     * write cache is on, here and on the device that owns the memory.
+     */
+    public void flush(DaxMapping map, long offset, long bytes) {
         if (!writeCache) return;
-        enter();
+        DaxDevice owner = ownerOf(map);
+        owner.enter();
         try {
-            flushHeld(pgoff, addr, size);
+            owner.flushHeld(map, offset, bytes);
         } finally {
-            exit();
+            owner.exit();
         }
     }
 
     // The same calls for a caller that has already entered the device (fs-dax holds it across a
     // whole read or write, as Linux's dax_iomap_rw holds dax_read_lock): checked, not counted again.
 
-    DaxMapping directAccessHeld(long pgoff, long nrPages) {
+    void directAccessHeld(long pgoff, long nrPages, DaxMapping map) {
         if (nrPages < 0) throw new DaxException(Errno.EINVAL, name + ": direct_access of a negative page count " + nrPages);
         checkPgoff(pgoff);
-        directAccessCalls.increment();
+        calls.add(CallCounts.DIRECT_ACCESS);
+        // A device below that answers too overwrites this: the deepest is the owner.
+        map.owner = this;
+        map.ownerPgoff = pgoff;
+        ops.directAccess(pgoff, nrPages, map);
         // dax_direct_access never hands out more than was asked for.
-        return ops.directAccess(pgoff, nrPages).clamp(Math.max(1, nrPages));
+        map.clamp(Math.max(1, nrPages));
     }
 
-    long copyFromIterHeld(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
-        checkCopy(pgoff, addr, bytes);
-        copyCalls.increment();
-        return ops.copyFromIter(pgoff, addr, bytes, iter);
+    long copyFromIterHeld(DaxMapping map, long offset, long bytes, IovIter iter) {
+        checkCopy(map, offset, bytes);
+        calls.add(CallCounts.COPY);
+        return ops.copyFromIter(map.ownerPgoff + (offset >>> Units.PAGE_SHIFT), map.memory(), map.offset() + offset, bytes, iter);
     }
 
-    long copyToIterHeld(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
-        checkCopy(pgoff, addr, bytes);
-        copyCalls.increment();
-        return ops.copyToIter(pgoff, addr, bytes, iter);
+    long copyToIterHeld(DaxMapping map, long offset, long bytes, IovIter iter) {
+        checkCopy(map, offset, bytes);
+        calls.add(CallCounts.COPY);
+        return ops.copyToIter(map.ownerPgoff + (offset >>> Units.PAGE_SHIFT), map.memory(), map.offset() + offset, bytes, iter);
     }
 
-    void flushHeld(long pgoff, MemorySegment addr, long size) {
+    void flushHeld(DaxMapping map, long offset, long bytes) {
         if (!writeCache) return;
-        checkCopy(pgoff, addr, size);
-        flushCalls.increment();
-        ops.flush(pgoff, addr, size);
+        checkCopy(map, offset, bytes);
+        calls.add(CallCounts.FLUSH);
+        ops.flush(map.ownerPgoff + (offset >>> Units.PAGE_SHIFT), map.memory(), map.offset() + offset, bytes);
     }
 
     /** direct_access calls that reached the driver. */
     public long directAccessCount() {
-        return directAccessCalls.sum();
+        return calls.sum(CallCounts.DIRECT_ACCESS);
     }
 
     /** copy_from_iter and copy_to_iter calls that reached the driver. */
     public long copyCount() {
-        return copyCalls.sum();
+        return calls.sum(CallCounts.COPY);
     }
 
     /** Flushes done (only with the DAX write cache on: otherwise dax_flush does nothing). */
     public long flushCount() {
-        return flushCalls.sum();
+        return calls.sum(CallCounts.FLUSH);
     }
 
     /**
@@ -189,12 +211,18 @@ public final class DaxDevice implements DaxOperations {
         }
     }
 
-    private void checkCopy(long pgoff, MemorySegment addr, long bytes) {
+    private DaxDevice ownerOf(DaxMapping map) {
+        DaxDevice owner = map.owner;
+        if (owner == null) throw new DaxException(Errno.EINVAL, name + ": the mapping was not filled by direct_access");
+        return owner;
+    }
+
+    private void checkCopy(DaxMapping map, long offset, long bytes) {
         if (bytes < 0) throw new DaxException(Errno.EINVAL, name + ": negative byte count " + bytes);
-        if (bytes > addr.byteSize()) {
-            throw new DaxException(Errno.EINVAL, name + ": " + bytes + " bytes do not fit the " + addr.byteSize() + " mapped at page " + pgoff);
+        if (offset < 0 || offset > map.bytes() - bytes) {
+            throw new DaxException(Errno.EINVAL, name + ": " + bytes + " bytes at " + offset + " do not fit the " + map.bytes() + " mapped at page "
+                    + map.ownerPgoff);
         }
-        checkPgoff(pgoff);
     }
 
     @Override

@@ -4,17 +4,92 @@ import java.lang.foreign.MemorySegment;
 import org.dmstack.units.Units;
 
 /**
- * The answer to direct_access: {@code kaddr} starts at the requested page and is
- * {@code pages} pages long; {@code pfn} is that page's frame number.
+ * The answer to direct_access, written into a mapping the caller owns and may reuse (fs-dax keeps
+ * one per thread), so that walking a stack of devices allocates nothing: {@code pages} contiguous
+ * pages of {@link #memory()} from byte {@link #offset()}, the first page's frame number, and the
+ * device that owns that memory — the driver at the bottom of the stack, whose copies and flushes
+ * move the bytes (in Linux 6.1 the dax_device's flags decide the copy, not the layers above it).
+ *
+ * <p>A mapping also remembers what its caller has entered: fs-dax holds the device it reads or
+ * writes for the whole call (dax_read_lock), and the owner of the memory from its direct_access
+ * until the copy is done, so one read enters each device once however many layers it crosses.
  */
-public record DaxMapping(MemorySegment kaddr, long pfn, long pages) {
-    public DaxMapping {
+public final class DaxMapping {
+    private MemorySegment memory;
+    private long offset;
+    private long pages;
+    private long pfn;
+    // Set by DaxDevice on the way down; the deepest device to answer is the owner.
+    DaxDevice owner;
+    long ownerPgoff;
+    /** Whether the caller holds the device it called for a whole operation (fs-dax). */
+    boolean inOperation;
+    /** A device below the caller's that this mapping keeps entered until {@link #release()}. */
+    private DaxDevice held;
+
+    /** What a driver's direct_access answers: {@code pages} pages (at least one) at {@code offset} of {@code memory}. */
+    public void set(MemorySegment memory, long offset, long pfn, long pages) {
         if (pages < 1) throw new IllegalArgumentException("direct_access must give at least one page, not " + pages);
+        this.memory = memory;
+        this.offset = offset;
+        this.pfn = pfn;
+        this.pages = pages;
     }
 
-    /** The same mapping limited to at most {@code maxPages} pages (dm clamps to its target). */
-    public DaxMapping clamp(long maxPages) {
-        if (maxPages >= pages) return this;
-        return new DaxMapping(kaddr.asSlice(0, maxPages << Units.PAGE_SHIFT), pfn, maxPages);
+    /** The memory the pages lie in (usually all of the owner's). */
+    public MemorySegment memory() {
+        return memory;
+    }
+
+    /** The byte of {@link #memory()} where the first page starts. */
+    public long offset() {
+        return offset;
+    }
+
+    public long pages() {
+        return pages;
+    }
+
+    public long pfn() {
+        return pfn;
+    }
+
+    /** How many bytes are mapped. */
+    public long bytes() {
+        return pages << Units.PAGE_SHIFT;
+    }
+
+    /** The mapped pages as a segment of their own (a new slice: for tools and tests, not I/O paths). */
+    public MemorySegment kaddr() {
+        return memory.asSlice(offset, bytes());
+    }
+
+    /** Limits the mapping to at most {@code maxPages} pages (dm clamps to its target). */
+    public void clamp(long maxPages) {
+        if (maxPages < pages) pages = Math.max(1, maxPages);
+    }
+
+    /** Keeps {@code device} entered for the rest of the operation, in place of the one held before. */
+    void hold(DaxDevice device) {
+        if (held == device) {
+            device.exit(); // entered twice now: once is enough
+            return;
+        }
+        release();
+        held = device;
+    }
+
+    /** Leaves the device this mapping kept entered, if any. */
+    void release() {
+        DaxDevice d = held;
+        if (d != null) {
+            held = null;
+            d.exit();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return pages + " page(s) at pfn " + pfn + (owner != null ? " of " + owner.name() : "");
     }
 }

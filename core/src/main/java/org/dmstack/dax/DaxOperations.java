@@ -5,38 +5,42 @@ import org.dmstack.iov.IovIter;
 import org.osgi.annotation.versioning.ConsumerType;
 
 /**
- * Linux's dax_operations: what every DAX-capable layer implements. Drivers implement it over their
- * memory; device-mapper implements it by mapping the page offset through its table and calling
- * the same operation on the device below. Callers go through {@link DaxDevice}, which checks the
- * arguments and that the device is alive before calling in.
- *
- * <p>{@code addr} is always memory obtained from {@link #directAccess} (possibly of a device
- * further down), sliced to start at the byte the copy begins at.
+ * Linux's dax_operations: what a DAX-capable layer implements. Drivers map their memory and move
+ * bytes in and out of it; device-mapper only maps, through its table to the device below, so the
+ * copies and flushes are always those of the driver that owns the memory. Callers go through
+ * {@link DaxDevice}, which checks the arguments and that the device is alive before calling in.
  */
 @ConsumerType
 public interface DaxOperations {
     /**
      * Called to map {@code nrPages} pages from page offset {@code pgoff} for direct load/store:
-     * returns the memory, its page frame number and how many contiguous pages are available there
-     * (at least one, possibly fewer or more than asked).
+     * fills {@code map} through {@link DaxMapping#set} (at least one page; possibly fewer or more
+     * than asked). A layer that maps onto a device below passes {@code map} to that device's
+     * {@link DaxDevice#directAccess(long, long, DaxMapping)}.
      *
      * @throws DaxException EIO when a page in the range has a media error, ERANGE past the end
      */
-    DaxMapping directAccess(long pgoff, long nrPages);
+    void directAccess(long pgoff, long nrPages, DaxMapping map);
 
     /**
-     * Called for a DAX write: copies {@code bytes} from {@code iter} to {@code addr}. A device with
-     * a DAX write cache makes the copy durable before returning (copy_from_iter_flushcache).
-     * Returns the bytes copied.
+     * Called on the owner of the memory for a DAX write: copies {@code bytes} from {@code iter} to
+     * byte {@code offset} of {@code memory}, which direct_access gave for page {@code pgoff}. A
+     * device with a DAX write cache makes the copy durable before returning
+     * (copy_from_iter_flushcache). Returns the bytes copied.
      */
-    long copyFromIter(long pgoff, MemorySegment addr, long bytes, IovIter iter);
+    default long copyFromIter(long pgoff, MemorySegment memory, long offset, long bytes, IovIter iter) {
+        return iter.copyFromIter(memory, offset, bytes);
+    }
 
     /**
-     * Called for a DAX read: copies {@code bytes} from {@code addr} into {@code iter},
-     * machine-check safe — it stops at the first poisoned cache line and returns the short count.
+     * Called on the owner of the memory for a DAX read: copies {@code bytes} from byte
+     * {@code offset} of {@code memory} into {@code iter}, machine-check safe — it stops at the
+     * first poisoned cache line and returns the short count.
      */
-    long copyToIter(long pgoff, MemorySegment addr, long bytes, IovIter iter);
+    default long copyToIter(long pgoff, MemorySegment memory, long offset, long bytes, IovIter iter) {
+        return iter.copyToIterMcsafe(memory, offset, bytes);
+    }
 
-    /** Called to write back CPU caches for a range written through direct_access stores. */
-    void flush(long pgoff, MemorySegment addr, long size);
+    /** Called on the owner of the memory to write back CPU caches for a range written through direct_access stores. */
+    default void flush(long pgoff, MemorySegment memory, long offset, long bytes) {}
 }

@@ -1,23 +1,28 @@
 package org.dmstack.dax;
 
 import java.lang.foreign.MemorySegment;
-import org.dmstack.units.Units;
 import org.dmstack.dax.DaxException.Errno;
 import org.dmstack.iov.IovIter;
 import org.dmstack.memory.Memory;
+import org.dmstack.units.Units;
 
 /**
  * What a DAX file system does with a DAX device (fs/dax.c), for byte ranges of the device:
- * read(2) and write(2) through direct_access plus the device's copies, stores through a
- * mapping, and fsync, which writes back CPU caches only when the DAX write cache is on.
+ * read(2) and write(2) through direct_access plus the copies of the device that owns the memory,
+ * stores through a mapping, and fsync, which writes back CPU caches only when the DAX write cache
+ * is on.
+ *
+ * <p>Each call enters the device once (dax_read_lock) and walks the range an extent at a time:
+ * one direct_access maps as much as the stack can give contiguously (to the end of a dm target
+ * or stripe chunk, or all of a pmem range), then the owner of that memory copies it. The
+ * mapping the walk fills is the thread's own, reused: nothing is allocated per call.
  */
 public final class FsDax {
     private FsDax() {}
 
-    private interface Step {
-        /** Moves up to {@code len} bytes at {@code kaddr}; returns how many it moved. */
-        long apply(long pgoff, MemorySegment kaddr, long len);
-    }
+    private static final int READ = 0, WRITE = 1, STORE = 2, FSYNC = 3;
+
+    private static final ThreadLocal<DaxMapping> MAPPING = ThreadLocal.withInitial(DaxMapping::new);
 
     /**
      * read(2) at byte {@code pos}: fills {@code iter} until it is full or the device ends. Stops
@@ -26,7 +31,7 @@ public final class FsDax {
      * @throws DaxException when nothing could be read (EIO at a media error)
      */
     public static long read(DaxDevice dax, long pos, IovIter iter) {
-        return iterate(dax, pos, iter.count(), (pgoff, kaddr, len) -> dax.copyToIterHeld(pgoff, kaddr, len, iter));
+        return iterate(dax, pos, iter.count(), READ, iter, null);
     }
 
     /**
@@ -34,7 +39,7 @@ public final class FsDax {
      * through copy_from_iter, which on a device with a DAX write cache is durable on return.
      */
     public static long write(DaxDevice dax, long pos, IovIter iter) {
-        return iterate(dax, pos, iter.count(), (pgoff, kaddr, len) -> dax.copyFromIterHeld(pgoff, kaddr, len, iter));
+        return iterate(dax, pos, iter.count(), WRITE, iter, null);
     }
 
     /**
@@ -43,13 +48,7 @@ public final class FsDax {
      * nothing when the DAX write cache is off).
      */
     public static long store(DaxDevice dax, long pos, MemorySegment src) {
-        long[] from = {0};
-        return iterate(dax, pos, src.byteSize(), (pgoff, kaddr, len) -> {
-            Memory.copy(src, from[0], kaddr, 0, len);
-            dax.flushHeld(pgoff, kaddr, len);
-            from[0] += len;
-            return len;
-        });
+        return iterate(dax, pos, src.byteSize(), STORE, null, src);
     }
 
     /**
@@ -58,43 +57,54 @@ public final class FsDax {
      */
     public static void fsync(DaxDevice dax, long pos, long len) {
         if (!dax.writeCache()) return;
-        iterate(dax, pos, len, (pgoff, kaddr, n) -> {
-            dax.flushHeld(pgoff, kaddr, n);
-            return n;
-        });
+        iterate(dax, pos, len, FSYNC, null, null);
     }
 
-    /**
-     * Walks {@code [pos, pos + length)} a direct_access at a time, with the device entered once for
-     * the whole walk (dax_read_lock), so the steps use the device's held calls.
-     */
-    private static long iterate(DaxDevice dax, long pos, long length, Step step) {
+    private static long iterate(DaxDevice dax, long pos, long length, int op, IovIter iter, MemorySegment src) {
         if (pos < 0 || length < 0) throw new DaxException(Errno.EINVAL, dax.name() + ": negative position or length");
+        DaxMapping map = MAPPING.get();
+        // A walk inside a walk on the same thread (an iterator whose copy does DAX) needs its own.
+        if (map.inOperation) map = new DaxMapping();
         dax.enter();
+        map.inOperation = true;
         try {
-            return walk(dax, pos, length, step);
+            return walk(dax, pos, length, op, iter, src, map);
         } finally {
+            map.inOperation = false;
+            map.release();
+            map.owner = null; // the thread's mapping must not keep a removed device reachable
             dax.exit();
         }
     }
 
-    private static long walk(DaxDevice dax, long pos, long length, Step step) {
+    private static long walk(DaxDevice dax, long pos, long length, int op, IovIter iter, MemorySegment src, DaxMapping map) {
         long end = Math.min(pos + length, dax.pages() << Units.PAGE_SHIFT);
         long done = 0;
         while (pos + done < end) {
             long at = pos + done;
-            long pgoff = at >>> Units.PAGE_SHIFT;
             long offset = at & (Units.PAGE_SIZE - 1);
             long want = end - at;
-            DaxMapping map;
             try {
-                map = dax.directAccessHeld(pgoff, (offset + want + Units.PAGE_SIZE - 1) >>> Units.PAGE_SHIFT);
+                dax.directAccessHeld(at >>> Units.PAGE_SHIFT, (offset + want + Units.PAGE_SIZE - 1) >>> Units.PAGE_SHIFT, map);
             } catch (DaxException e) {
                 if (done > 0) return done;
                 throw e;
             }
-            long len = Math.min((map.pages() << Units.PAGE_SHIFT) - offset, want);
-            long moved = step.apply(pgoff, map.kaddr().asSlice(offset, len), len);
+            long len = Math.min(map.bytes() - offset, want);
+            DaxDevice owner = map.owner;
+            long moved = switch (op) {
+                case READ -> owner.copyToIterHeld(map, offset, len, iter);
+                case WRITE -> owner.copyFromIterHeld(map, offset, len, iter);
+                case STORE -> {
+                    Memory.copy(src, done, map.memory(), map.offset() + offset, len);
+                    if (dax.writeCache()) owner.flushHeld(map, offset, len);
+                    yield len;
+                }
+                default -> {
+                    owner.flushHeld(map, offset, len);
+                    yield len;
+                }
+            };
             done += moved;
             if (moved < len) {
                 if (done == 0) throw new DaxException(Errno.EIO, dax.name() + ": media error at byte " + at);

@@ -19,11 +19,12 @@ import org.dmstack.dax.DaxException.Errno;
 
 /**
  * A table's hold on a device below it (dm_dev). While the device is there, bios go straight to
- * it. When it goes away (its driver stopped or is being updated), bios are held; they go to the
- * device when one with the same name and number comes back, or fail with IOERR when the hold time
- * runs out. DAX calls wait the same way.
+ * it, themselves, not copies. When it goes away (its driver stopped or is being updated), bios are
+ * held; they go to the device when one with the same name and number comes back, or fail with
+ * IOERR when the hold time runs out. A bio that reached the device as it was withdrawn comes back
+ * through {@link #handBack} (GenDisk.handBack) and is held the same way. DAX calls wait too.
  */
-final class DeviceHandle implements BlockDevice {
+final class DeviceHandle implements BlockDevice, Bio.HandBack {
     private record Held(Bio bio, ScheduledFuture<?> timeout) {}
 
     private final DevT devt;
@@ -60,7 +61,7 @@ final class DeviceHandle implements BlockDevice {
         }
         for (Held h : resume) {
             h.timeout().cancel(false);
-            send(device, h.bio());
+            submit(h.bio());
         }
     }
 
@@ -84,23 +85,28 @@ final class DeviceHandle implements BlockDevice {
                 }
             }
         }
-        send(device, bio);
+        // The bio itself goes down: a device withdrawn before doing it hands it back (handBack).
+        bio.setHandBack(this);
+        device.submit(bio);
     }
 
     /**
-     * Sends a bio to the device as a clone. A device that is being removed fails the bios that
-     * reached it after it was withdrawn (a race with the driver going away); such a failure is not
-     * the bio's end: once this handle has let go of that device, the bio is held like any other
-     * that arrives while the device is gone, and goes to the device that comes back.
+     * A bio that reached the device as its driver withdrew it (a race with the driver going away)
+     * comes back undone: it is held like any other that arrives while the device is gone, and goes
+     * to the device that comes back, or fails when the hold time runs out.
      */
-    private void send(BlockDevice device, Bio bio) {
-        Bio clone = bio.clone(0, bio.size());
-        clone.setTargetBioNr(bio.targetBioNr());
-        clone.setEndIo((c, status) -> {
-            if (status.code() == BlkStatus.Code.IOERR && current != device) submit(bio);
-            else bio.endio(status);
-        });
-        device.submit(clone);
+    @Override
+    public void handBack(Bio bio, BlockDevice from) {
+        BlockDevice device;
+        synchronized (this) {
+            device = current;
+            if (device == null || device == from) {
+                hold(bio);
+                return;
+            }
+        }
+        bio.setHandBack(this);
+        device.submit(bio);
     }
 
     private void hold(Bio bio) {

@@ -1,6 +1,5 @@
 package org.dmstack.dm;
 
-import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -21,7 +20,6 @@ import org.dmstack.dax.DaxException;
 import org.dmstack.dax.DaxException.Errno;
 import org.dmstack.dax.DaxMapping;
 import org.dmstack.dax.DaxOperations;
-import org.dmstack.iov.IovIter;
 
 /**
  * A mapped device (dm.c's mapped_device): a block device dm-N whose bios and DAX calls are
@@ -293,7 +291,8 @@ public final class MappedDevice {
         }
     }
 
-    private void end(Bio bio, DmStats.Aux aux, BlkStatus status) {
+    /** Ends a bio to this device: its @stats, its end, and one less in flight for suspend. */
+    void end(Bio bio, DmStats.Aux aux, BlkStatus status) {
         if (aux != null) stats.end(aux);
         bio.endio(status);
         ioDone();
@@ -318,17 +317,8 @@ public final class MappedDevice {
         if (!extentOnly) {
             int i = t.findTarget(sector);
             if (t.maxIoLen(i, sector) >= end - sector) {
-                // The common case: the whole bio falls in one target, one clone, nothing to count.
-                Target target = t.targets[i];
-                Bio clone = bio.clone(0, bio.size());
-                clone.setEndIo((c, status) -> {
-                    try {
-                        target.endIo(c, status);
-                    } finally {
-                        end(bio, aux, status);
-                    }
-                });
-                dispatch(t, i, clone);
+                // The common case: the whole bio falls in one target, one reused clone, nothing to count.
+                dispatch(t, i, TargetIo.clone(this, bio, aux, t.targets[i]));
                 return;
             }
         }
@@ -399,7 +389,10 @@ public final class MappedDevice {
 
     // ---- the DAX path ----
 
-    /** dm's dax_operations: find the live target for the page, clamp to it, and pass the call down. */
+    /**
+     * dm's dax_operations: find the live target for the page, clamp to it, and pass direct_access
+     * down. Copies and flushes never come here: they go to the device that owns the memory.
+     */
     private final class DaxOps implements DaxOperations {
         private DmTable table() {
             DmTable t = live;
@@ -416,31 +409,14 @@ public final class MappedDevice {
         }
 
         @Override
-        public DaxMapping directAccess(long pgoff, long nrPages) {
+        public void directAccess(long pgoff, long nrPages, DaxMapping map) {
             DmTable t = table();
             int i = target(t, pgoff);
             long len = t.maxIoLen(i, pgoff * Units.PAGE_SECTORS) / Units.PAGE_SECTORS;
             if (len < 1) throw new DaxException(Errno.EIO, disk.name() + ": page " + pgoff + " straddles a target boundary");
             long nr = Math.min(nrPages, len);
-            return t.targets[i].directAccess(pgoff, nr).clamp(nr);
-        }
-
-        @Override
-        public long copyFromIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
-            DmTable t = table();
-            return t.targets[target(t, pgoff)].copyFromIter(pgoff, addr, bytes, iter);
-        }
-
-        @Override
-        public long copyToIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
-            DmTable t = table();
-            return t.targets[target(t, pgoff)].copyToIter(pgoff, addr, bytes, iter);
-        }
-
-        @Override
-        public void flush(long pgoff, MemorySegment addr, long size) {
-            DmTable t = table();
-            t.targets[target(t, pgoff)].flush(pgoff, addr, size);
+            t.targets[i].directAccess(pgoff, nr, map);
+            map.clamp(nr);
         }
     }
 

@@ -1,6 +1,5 @@
 package org.dmstack.dm;
 
-import java.lang.foreign.MemorySegment;
 import java.util.List;
 import org.dmstack.block.Bio;
 import org.dmstack.block.BlkStatus;
@@ -11,7 +10,6 @@ import org.dmstack.dax.DaxDevice;
 import org.dmstack.dax.DaxException;
 import org.dmstack.dax.DaxException.Errno;
 import org.dmstack.dax.DaxMapping;
-import org.dmstack.iov.IovIter;
 import org.osgi.annotation.versioning.ConsumerType;
 
 /**
@@ -91,24 +89,14 @@ public interface Target {
 
     /**
      * Called for direct_access at {@code pgoff} (a page of the mapped device inside this target);
-     * {@code nrPages} is already clamped to this target's end and max_io_len boundary.
+     * {@code nrPages} is already clamped to this target's end and max_io_len boundary. A target
+     * maps the page onto its device and passes {@code map} on to that device's
+     * {@link DaxDevice#directAccess(long, long, DaxMapping)}; the device at the bottom fills it.
+     * That is all a target does for DAX: copies and flushes go to the device that owns the memory.
      */
-    default DaxMapping directAccess(long pgoff, long nrPages) {
+    default void directAccess(long pgoff, long nrPages, DaxMapping map) {
         throw new DaxException(Errno.EOPNOTSUPP, "target does not support DAX");
     }
-
-    /** Called for a DAX write; {@code addr} came from {@link #directAccess}. */
-    default long copyFromIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
-        return iter.copyFromIter(addr, bytes);
-    }
-
-    /** Called for a DAX read; must stay machine-check safe. */
-    default long copyToIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
-        return iter.copyToIterMcsafe(addr, bytes);
-    }
-
-    /** Called for a DAX flush of a range written through direct_access. */
-    default void flush(long pgoff, MemorySegment addr, long size) {}
 
     /**
      * bdev_dax_pgoff: the page offset on {@code device} of {@code sector}, which must be page

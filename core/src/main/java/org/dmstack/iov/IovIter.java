@@ -68,7 +68,12 @@ public abstract class IovIter {
 
     /** copy_to_iter: copies up to {@code bytes} bytes from {@code src} into the iterator. A poisoned source is a machine check. */
     public final long copyToIter(MemorySegment src, long bytes) {
-        return copyIn(src, Math.min(bytes, count()), false);
+        return copyToIter(src, 0, bytes);
+    }
+
+    /** copy_to_iter from byte {@code offset} of {@code src}. */
+    public final long copyToIter(MemorySegment src, long offset, long bytes) {
+        return copyIn(src, offset, Math.min(bytes, count()), false);
     }
 
     /**
@@ -76,22 +81,39 @@ public abstract class IovIter {
      * the source and returns the short count; exactly the bytes before it are delivered.
      */
     public final long copyToIterMcsafe(MemorySegment src, long bytes) {
-        return copyIn(src, Math.min(bytes, count()), true);
+        return copyToIterMcsafe(src, 0, bytes);
+    }
+
+    /** copy_to_iter_mcsafe from byte {@code offset} of {@code src}. */
+    public final long copyToIterMcsafe(MemorySegment src, long offset, long bytes) {
+        return copyIn(src, offset, Math.min(bytes, count()), true);
     }
 
     /** copy_from_iter: copies up to {@code bytes} bytes from the iterator into {@code dst}. */
     public final long copyFromIter(MemorySegment dst, long bytes) {
-        return copyOut(dst, Math.min(bytes, count()), false);
+        return copyFromIter(dst, 0, bytes);
+    }
+
+    /** copy_from_iter to byte {@code offset} of {@code dst}. */
+    public final long copyFromIter(MemorySegment dst, long offset, long bytes) {
+        return copyOut(dst, offset, Math.min(bytes, count()), false);
     }
 
     /** copy_from_iter_flushcache: like {@link #copyFromIter}, and the bytes are durable in {@code dst} on return. */
     public final long copyFromIterFlushcache(MemorySegment dst, long bytes) {
-        return copyOut(dst, Math.min(bytes, count()), true);
+        return copyFromIterFlushcache(dst, 0, bytes);
     }
 
-    abstract long copyIn(MemorySegment src, long bytes, boolean mcsafe);
+    /** copy_from_iter_flushcache to byte {@code offset} of {@code dst}. */
+    public final long copyFromIterFlushcache(MemorySegment dst, long offset, long bytes) {
+        return copyOut(dst, offset, Math.min(bytes, count()), true);
+    }
 
-    abstract long copyOut(MemorySegment dst, long bytes, boolean flushcache);
+    // Offsets instead of slices: a DAX copy goes to a place in a device's memory, and a slice per
+    // copy would be an object per call.
+    abstract long copyIn(MemorySegment src, long srcOffset, long bytes, boolean mcsafe);
+
+    abstract long copyOut(MemorySegment dst, long dstOffset, long bytes, boolean flushcache);
 
     @Override
     public String toString() {

@@ -47,7 +47,7 @@ final class PipeIter extends IovIter {
     }
 
     @Override
-    long copyIn(MemorySegment src, long bytes, boolean mcsafe) {
+    long copyIn(MemorySegment src, long srcOffset, long bytes, boolean mcsafe) {
         long done = 0;
         while (done < bytes) {
             Pipe.Buffer b = pipe.tailWithRoom();
@@ -55,9 +55,9 @@ final class PipeIter extends IovIter {
             int n = (int) Math.min(bytes - done, Units.PAGE_SIZE - b.length);
             long copied;
             if (mcsafe) {
-                copied = Memory.copyMcsafe(src, done, b.page, b.length, n);
+                copied = Memory.copyMcsafe(src, srcOffset + done, b.page, b.length, n);
             } else {
-                Memory.copy(src, done, b.page, b.length, n);
+                Memory.copy(src, srcOffset + done, b.page, b.length, n);
                 copied = n;
             }
             b.length += (int) copied;
@@ -72,7 +72,7 @@ final class PipeIter extends IovIter {
     }
 
     @Override
-    long copyOut(MemorySegment dst, long bytes, boolean flushcache) {
+    long copyOut(MemorySegment dst, long dstOffset, long bytes, boolean flushcache) {
         // A pipe is only ever a destination (lib/iov_iter.c warns and copies nothing).
         throw new IllegalStateException("copy_from_iter on a pipe iterator: pipes can only be read into");
     }

@@ -60,16 +60,16 @@ final class SegmentIter extends IovIter {
     }
 
     @Override
-    long copyIn(MemorySegment src, long bytes, boolean mcsafe) {
+    long copyIn(MemorySegment src, long srcOffset, long bytes, boolean mcsafe) {
         long done = 0;
         while (done < bytes) {
             MemorySegment seg = segments[index];
             long n = Math.min(bytes - done, seg.byteSize() - offset);
             long copied;
             if (mcsafe) {
-                copied = Memory.copyMcsafe(src, done, seg, offset, n);
+                copied = Memory.copyMcsafe(src, srcOffset + done, seg, offset, n);
             } else {
-                Memory.copy(src, done, seg, offset, n);
+                Memory.copy(src, srcOffset + done, seg, offset, n);
                 copied = n;
             }
             advance(copied);
@@ -80,17 +80,17 @@ final class SegmentIter extends IovIter {
     }
 
     @Override
-    long copyOut(MemorySegment dst, long bytes, boolean flushcache) {
+    long copyOut(MemorySegment dst, long dstOffset, long bytes, boolean flushcache) {
         long done = 0;
         while (done < bytes) {
             MemorySegment seg = segments[index];
             long n = Math.min(bytes - done, seg.byteSize() - offset);
-            Memory.copy(seg, offset, dst, done, n);
+            Memory.copy(seg, offset, dst, dstOffset + done, n);
             advance(n);
             done += n;
         }
         // One writeback for the whole destination range, not one per source segment.
-        if (flushcache) Memory.writeback(dst, 0, done);
+        if (flushcache) Memory.writeback(dst, dstOffset, done);
         return done;
     }
 }

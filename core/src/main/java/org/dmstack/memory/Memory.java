@@ -1,7 +1,15 @@
 package org.dmstack.memory;
 
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.util.Objects;
 import java.util.concurrent.atomic.LongAdder;
+import org.dmstack.units.Units;
 
 /**
  * How memory is copied in a DAX stack: a plain copy (a poisoned source is a machine check), a
@@ -45,9 +53,28 @@ public final class Memory {
      */
     public static void writeback(MemorySegment segment, long offset, long bytes) {
         if (bytes <= 0 || !segment.isMapped()) return;
-        segment.asSlice(offset, bytes).force();
+        Objects.checkFromIndexSize(offset, bytes, segment.byteSize());
+        if (!msync(segment.address() + offset, bytes)) segment.asSlice(offset, bytes).force();
         FORCES.increment();
         FORCED_BYTES.add(bytes);
+    }
+
+    // msync(2) straight from the address: what MemorySegment.force() does, without the slice it
+    // needs, which is an object per write when the JIT cannot remove it. Where there is no msync,
+    // or it refuses (a page size other than 4 KiB), force() does it and reports the error.
+    private static final int MS_SYNC = 4;
+    private static final MethodHandle MSYNC = Linker.nativeLinker().defaultLookup().find("msync")
+            .map(f -> Linker.nativeLinker().downcallHandle(f, FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT)))
+            .orElse(null);
+
+    private static boolean msync(long address, long bytes) {
+        if (MSYNC == null) return false;
+        long start = address & -Units.PAGE_SIZE;
+        try {
+            return (int) MSYNC.invokeExact(start, address + bytes - start, MS_SYNC) == 0;
+        } catch (Throwable e) {
+            throw new IllegalStateException("msync", e);
+        }
     }
 
     /** How many times memory has been forced in this JVM (see {@link #writeback}). */

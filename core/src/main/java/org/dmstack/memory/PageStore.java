@@ -5,12 +5,11 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.LinkedHashSet;
+import java.util.NavigableMap;
+import java.util.TreeMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.locks.ReadWriteLock;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.concurrent.locks.StampedLock;
 import org.dmstack.units.Units;
 
 /**
@@ -23,8 +22,9 @@ import org.dmstack.units.Units;
  * freed. So {@link #pages()} is what the device holds, and {@link #bytesAllocated()} is what it
  * costs (the two differ by the free slots of partly used chunks).
  *
- * <p>Thread-safe. {@link #read}, {@link #write} and {@link #zero} copy under the store's lock, so
- * a page is never freed and reused under a copy. Memory handed out by {@link #page} or
+ * <p>Thread-safe. {@link #write} and {@link #zero} work under the store's lock, so a page is never
+ * freed and reused under a copy into it; {@link #read} copies without it first and again under it
+ * when a page was freed meanwhile. Memory handed out by {@link #page} or
  * {@link #pageForWrite} (the DAX path) stays valid until the page is freed; after that, using it
  * may fail or may touch a page reused for other data, as with a stale DAX mapping in Linux.
  */
@@ -41,16 +41,16 @@ public final class PageStore {
         int count;
     }
 
-    private record Page(Chunk chunk, int slot, MemorySegment memory) {}
 
     private final String name;
     private volatile long sizePages;
-    private final Map<Long, Page> pages = new ConcurrentHashMap<>();
-    private final Set<Chunk> chunks = new LinkedHashSet<>();
+    private final PageTable<MemorySegment> pages = new PageTable<>();
+    /** Chunks by base address: freeing a page finds its chunk from its address. */
+    private final NavigableMap<Long, Chunk> chunks = new TreeMap<>();
     private final Set<Chunk> notFull = new LinkedHashSet<>();
     private volatile boolean released;
-    /** Copies hold it shared; freeing pages holds it exclusively. Always taken before the monitor. */
-    private final ReadWriteLock lock = new ReentrantReadWriteLock();
+    /** Writes hold it shared, reads validate against it; freeing pages holds it exclusively. Always taken before the monitor. */
+    private final StampedLock lock = new StampedLock();
 
     /**
      * @param name what the store is for, used in messages
@@ -73,8 +73,7 @@ public final class PageStore {
 
     /** The memory of page {@code index}, or null when it was never written (it reads as zeros). */
     public MemorySegment page(long index) {
-        Page p = pages.get(index);
-        return p == null ? null : p.memory();
+        return pages.get(index);
     }
 
     /**
@@ -84,20 +83,20 @@ public final class PageStore {
      * @throws IllegalStateException when the system has no memory left, or the store was released
      */
     public MemorySegment pageForWrite(long index) {
-        Page p = pages.get(index);
-        if (p != null) return p.memory();
+        MemorySegment p = pages.get(index);
+        if (p != null) return p;
         checkIndex(index);
         synchronized (this) {
             if (released) throw new IllegalStateException(name + ": the memory of this device was released");
             p = pages.get(index);
-            if (p != null) return p.memory();
+            if (p != null) return p;
             Chunk c = notFull.isEmpty() ? newChunk() : notFull.iterator().next();
             int slot = c.used.nextClearBit(0);
             c.used.set(slot);
             if (++c.count == CHUNK_PAGES) notFull.remove(c);
-            p = new Page(c, slot, c.memory.asSlice((long) slot * Units.PAGE_SIZE, Units.PAGE_SIZE));
+            p = c.memory.asSlice((long) slot * Units.PAGE_SIZE, Units.PAGE_SIZE);
             pages.put(index, p);
-            return p.memory();
+            return p;
         }
     }
 
@@ -109,33 +108,33 @@ public final class PageStore {
             // The native allocation failed (Linux's brd returns -ENOMEM): a failed I/O, not a dead JVM.
             throw new IllegalStateException(name + ": cannot allocate memory for a page (" + bytesAllocated() + " bytes held)", e);
         }
-        chunks.add(c);
+        chunks.put(c.memory.address(), c);
         notFull.add(c);
         return c;
     }
 
     /** Frees page {@code index} if it exists: it reads as zeros again. Returns whether it existed. */
     public boolean free(long index) {
-        lock.writeLock().lock();
+        long stamp = lock.writeLock();
         try {
             return freeLocked(index);
         } finally {
-            lock.writeLock().unlock();
+            lock.unlockWrite(stamp);
         }
     }
 
     private synchronized boolean freeLocked(long index) {
-        Page p = pages.remove(index);
+        MemorySegment p = pages.remove(index);
         if (p == null) return false;
-        Chunk c = p.chunk();
-        Poison.clearAll(p.memory());
-        c.used.clear(p.slot());
+        Chunk c = chunks.floorEntry(p.address()).getValue();
+        Poison.clearAll(p);
+        c.used.clear((int) ((p.address() - c.memory.address()) >>> Units.PAGE_SHIFT));
         if (--c.count == 0) {
-            chunks.remove(c);
+            chunks.remove(c.memory.address());
             notFull.remove(c);
             c.arena.close();
         } else {
-            p.memory().fill((byte) 0); // a free slot is zero, ready for reuse
+            p.fill((byte) 0); // a free slot is zero, ready for reuse
             notFull.add(c);
         }
         return true;
@@ -143,11 +142,11 @@ public final class PageStore {
 
     /** Frees every page in {@code [first, first + count)}; returns how many existed. */
     public long free(long first, long count) {
-        lock.writeLock().lock();
+        long stamp = lock.writeLock();
         try {
             return freeLocked(first, count);
         } finally {
-            lock.writeLock().unlock();
+            lock.unlockWrite(stamp);
         }
     }
 
@@ -158,7 +157,7 @@ public final class PageStore {
             for (long i = first; i < first + count; i++) if (freeLocked(i)) freed++;
         } else {
             // A large range over a sparse store: walk what exists, not the range.
-            for (Long i : new ArrayList<>(pages.keySet())) if (i >= first && i < first + count && freeLocked(i)) freed++;
+            for (long i : pageIndexes()) if (i >= first && i < first + count && freeLocked(i)) freed++;
         }
         return freed;
     }
@@ -168,27 +167,44 @@ public final class PageStore {
      * written read as zeros.
      */
     public void read(long offset, MemorySegment dst, long dstOffset, long bytes) {
-        lock.readLock().lock();
+        checkRange(offset, bytes);
+        // Optimistically, without taking the lock: a page freed under the copy (a discard racing
+        // the read) is seen by validate, or fails the copy when its chunk went back to the
+        // system; either way the read is done again under the lock. Nothing is written to the store.
+        long stamp = lock.tryOptimisticRead();
+        if (stamp != 0) {
+            try {
+                copyOut(offset, dst, dstOffset, bytes);
+                if (lock.validate(stamp)) return;
+            } catch (IllegalStateException e) {
+                // the chunk was closed under the copy
+            }
+        }
+        stamp = lock.readLock();
         try {
             checkRange(offset, bytes);
-            long done = 0;
-            while (done < bytes) {
-                long at = offset + done;
-                long inPage = at & (Units.PAGE_SIZE - 1);
-                long n = Math.min(bytes - done, Units.PAGE_SIZE - inPage);
-                MemorySegment page = page(at >>> Units.PAGE_SHIFT);
-                if (page == null) dst.asSlice(dstOffset + done, n).fill((byte) 0);
-                else Memory.copy(page, inPage, dst, dstOffset + done, n);
-                done += n;
-            }
+            copyOut(offset, dst, dstOffset, bytes);
         } finally {
-            lock.readLock().unlock();
+            lock.unlockRead(stamp);
+        }
+    }
+
+    private void copyOut(long offset, MemorySegment dst, long dstOffset, long bytes) {
+        long done = 0;
+        while (done < bytes) {
+            long at = offset + done;
+            long inPage = at & (Units.PAGE_SIZE - 1);
+            long n = Math.min(bytes - done, Units.PAGE_SIZE - inPage);
+            MemorySegment page = page(at >>> Units.PAGE_SHIFT);
+            if (page == null) dst.asSlice(dstOffset + done, n).fill((byte) 0);
+            else Memory.copy(page, inPage, dst, dstOffset + done, n);
+            done += n;
         }
     }
 
     /** Writes {@code bytes} bytes of {@code src} at byte {@code offset}, allocating pages as needed. */
     public void write(long offset, MemorySegment src, long srcOffset, long bytes) {
-        lock.readLock().lock();
+        long stamp = lock.readLock();
         try {
             checkRange(offset, bytes);
             long done = 0;
@@ -200,7 +216,7 @@ public final class PageStore {
                 done += n;
             }
         } finally {
-            lock.readLock().unlock();
+            lock.unlockRead(stamp);
         }
     }
 
@@ -212,7 +228,7 @@ public final class PageStore {
         long end = offset + bytes;
         long firstWhole = (offset + Units.PAGE_SIZE - 1) >>> Units.PAGE_SHIFT;
         long endWhole = end >>> Units.PAGE_SHIFT;
-        lock.writeLock().lock();
+        long stamp = lock.writeLock();
         try {
             checkRange(offset, bytes);
             if (firstWhole >= endWhole) {
@@ -223,7 +239,7 @@ public final class PageStore {
             zeroPart(endWhole << Units.PAGE_SHIFT, end);
             return freeLocked(firstWhole, endWhole - firstWhole);
         } finally {
-            lock.writeLock().unlock();
+            lock.unlockWrite(stamp);
         }
     }
 
@@ -247,13 +263,13 @@ public final class PageStore {
      */
     public void resize(long newSizePages) {
         if (newSizePages < 0) throw new IllegalArgumentException(name + ": negative size " + newSizePages + " pages");
-        lock.writeLock().lock();
+        long stamp = lock.writeLock();
         try {
             long old = sizePages;
             sizePages = newSizePages;
             if (newSizePages < old) freeLocked(newSizePages, old - newSizePages);
         } finally {
-            lock.writeLock().unlock();
+            lock.unlockWrite(stamp);
         }
     }
 
@@ -274,25 +290,25 @@ public final class PageStore {
 
     /** The indexes of the pages that exist, sorted. */
     public List<Long> pageIndexes() {
-        List<Long> list = new ArrayList<>(pages.keySet());
-        list.sort(null);
+        List<Long> list = new ArrayList<>();
+        pages.forEachIndex(list::add);
         return list;
     }
 
     /** Gives all memory back to the system. The store cannot be used afterwards. */
     public void release() {
-        lock.writeLock().lock();
+        long stamp = lock.writeLock();
         try {
             releaseLocked();
         } finally {
-            lock.writeLock().unlock();
+            lock.unlockWrite(stamp);
         }
     }
 
     private synchronized void releaseLocked() {
         released = true;
         pages.clear();
-        for (Chunk c : chunks) {
+        for (Chunk c : chunks.values()) {
             Poison.clearAll(c.memory);
             c.arena.close();
         }

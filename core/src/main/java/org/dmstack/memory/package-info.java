@@ -2,7 +2,7 @@
  * Memory as the hardware sees it: poison (media errors) and machine-check-safe copies.
  */
 @Export
-@Version("0.1.0")
+@Version("0.2.0")
 package org.dmstack.memory;
 
 import org.osgi.annotation.bundle.Export;

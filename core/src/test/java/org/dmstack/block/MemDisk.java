@@ -11,7 +11,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.dmstack.dax.DaxMapping;
 import org.dmstack.dax.DaxOperations;
-import org.dmstack.iov.IovIter;
 import org.dmstack.memory.Memory;
 
 /** A test disk over native memory: block and DAX paths, counters, and a switch to fail I/O. */
@@ -65,23 +64,13 @@ public final class MemDisk implements BioHandler, DaxOperations {
     }
 
     @Override
-    public DaxMapping directAccess(long pgoff, long nrPages) {
+    public void directAccess(long pgoff, long nrPages, DaxMapping map) {
         long pages = memory.byteSize() / Units.PAGE_SIZE - pgoff;
-        return new DaxMapping(memory.asSlice(pgoff * Units.PAGE_SIZE, pages * Units.PAGE_SIZE), memory.address() / Units.PAGE_SIZE + pgoff, pages);
+        map.set(memory, pgoff * Units.PAGE_SIZE, memory.address() / Units.PAGE_SIZE + pgoff, pages);
     }
 
     @Override
-    public long copyFromIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
-        return iter.copyFromIter(addr, bytes);
-    }
-
-    @Override
-    public long copyToIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
-        return iter.copyToIterMcsafe(addr, bytes);
-    }
-
-    @Override
-    public void flush(long pgoff, MemorySegment addr, long size) {
+    public void flush(long pgoff, MemorySegment addr, long offset, long bytes) {
         daxFlushes.incrementAndGet();
     }
 

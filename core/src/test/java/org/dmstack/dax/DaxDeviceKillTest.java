@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -17,40 +19,36 @@ import org.junit.jupiter.api.Test;
 
 /** kill_dax waits for the calls in flight; later calls fail with ENXIO. */
 class DaxDeviceKillTest {
-    @Test
-    void killWaitsForCallsInFlightAndLaterCallsFailCleanly() throws Exception {
-        MemorySegment memory = Arena.ofAuto().allocate(8 * 4096, 4096);
-        CountDownLatch entered = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        DaxOperations slow = new DaxOperations() {
+    /** A driver over {@code memory} (8 pages) whose writes say they have begun and then wait to be released. */
+    private static DaxOperations slowWrites(MemorySegment memory, CountDownLatch entered, CountDownLatch release) {
+        return new DaxOperations() {
             @Override
-            public DaxMapping directAccess(long pgoff, long nrPages) {
-                return new DaxMapping(memory.asSlice(pgoff * 4096), pgoff, 8 - pgoff);
+            public void directAccess(long pgoff, long nrPages, DaxMapping map) {
+                map.set(memory, pgoff * 4096, pgoff, 8 - pgoff);
             }
 
             @Override
-            public long copyFromIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
+            public long copyFromIter(long pgoff, MemorySegment addr, long offset, long bytes, IovIter iter) {
                 entered.countDown();
                 try {
                     release.await();
                 } catch (InterruptedException e) {
                     throw new IllegalStateException(e);
                 }
-                return iter.copyFromIter(addr, bytes);
+                return iter.copyFromIter(addr, offset, bytes);
             }
-
-            @Override
-            public long copyToIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
-                return iter.copyToIterMcsafe(addr, bytes);
-            }
-
-            @Override
-            public void flush(long pgoff, MemorySegment addr, long size) {}
         };
-        DaxDevice dax = new DaxDevice("pmem0", slow, () -> 8, true);
-        MemorySegment addr = dax.directAccess(0, 1).kaddr();
+    }
+
+    @Test
+    void killWaitsForCallsInFlightAndLaterCallsFailCleanly() throws Exception {
+        MemorySegment memory = Arena.ofAuto().allocate(8 * 4096, 4096);
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        DaxDevice dax = new DaxDevice("pmem0", slowWrites(memory, entered, release), () -> 8, true);
+        DaxMapping addr = dax.directAccess(0, 1);
         ExecutorService threads = Executors.newCachedThreadPool();
-        CompletableFuture<Long> write = CompletableFuture.supplyAsync(() -> dax.copyFromIter(0, addr, 4096, IovIter.iovec(new byte[4096])), threads);
+        CompletableFuture<Long> write = CompletableFuture.supplyAsync(() -> dax.copyFromIter(addr, 0, 4096, IovIter.iovec(new byte[4096])), threads);
         assertTrue(entered.await(10, TimeUnit.SECONDS));
         CompletableFuture<Void> kill = CompletableFuture.runAsync(dax::kill, threads);
         while (dax.alive()) Thread.onSpinWait();
@@ -63,7 +61,33 @@ class DaxDeviceKillTest {
         release.countDown();
         assertEquals(4096L, write.get(10, TimeUnit.SECONDS), "the call in flight completes normally");
         kill.get(10, TimeUnit.SECONDS);
-        assertThrows(DaxException.class, () -> dax.copyToIter(0, addr, 1, IovIter.iovec(new byte[1])));
+        assertThrows(DaxException.class, () -> dax.copyToIter(addr, 0, 1, IovIter.iovec(new byte[1])));
+        threads.shutdown();
+    }
+
+    @Test
+    void killOfTheDeviceBelowWaitsForAnFsDaxCopyThatCrossedTheStackToIt() throws Exception {
+        MemorySegment memory = Arena.ofAuto().allocate(8 * 4096, 4096);
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        DaxDevice below = new DaxDevice("pmem0", slowWrites(memory, entered, release), () -> 8, false);
+        // A layer that only maps, as device-mapper does: the copy is the device below's.
+        DaxDevice above = new DaxDevice("dm-0", (pgoff, nrPages, map) -> below.directAccess(pgoff + 1, nrPages, map), () -> 7, false);
+        ExecutorService threads = Executors.newCachedThreadPool();
+        byte[] data = new byte[4096];
+        Arrays.fill(data, (byte) 0x5a);
+        CompletableFuture<Long> write = CompletableFuture.supplyAsync(() -> FsDax.write(above, 0, IovIter.iovec(data)), threads);
+        assertTrue(entered.await(10, TimeUnit.SECONDS));
+        CompletableFuture<Void> kill = CompletableFuture.runAsync(below::kill, threads);
+        while (below.alive()) Thread.onSpinWait();
+        Thread.sleep(50);
+        assertFalse(kill.isDone(), "the copy holds the device below, entered by its direct_access");
+        release.countDown();
+        assertEquals(4096L, write.get(10, TimeUnit.SECONDS));
+        kill.get(10, TimeUnit.SECONDS);
+        assertEquals((byte) 0x5a, memory.get(ValueLayout.JAVA_BYTE, 4096), "page 0 above is page 1 below");
+        DaxException late = assertThrows(DaxException.class, () -> FsDax.read(above, 0, IovIter.iovec(new byte[1])));
+        assertEquals("pmem0: DAX device is dead", late.getMessage());
         threads.shutdown();
     }
 }

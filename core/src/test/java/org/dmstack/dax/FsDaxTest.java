@@ -25,13 +25,13 @@ class FsDaxTest {
         assertEquals(1, disk.daxFlushes.get(), "one flush for the one mapped range");
         FsDax.fsync(dax, 0, 8 * 4096);
         assertEquals(2, disk.daxFlushes.get());
-        dax.flush(0, dax.directAccess(0, 1).kaddr(), 4096);
+        dax.flush(dax.directAccess(0, 1), 0, 4096);
         assertEquals(3, disk.daxFlushes.get());
 
         disk.disk.attributes().write("dax/write_cache", "0");
         FsDax.store(dax, 100, src);
         FsDax.fsync(dax, 0, 8 * 4096);
-        dax.flush(0, dax.directAccess(0, 1).kaddr(), 4096);
+        dax.flush(dax.directAccess(0, 1), 0, 4096);
         assertEquals(3, disk.daxFlushes.get(), "no flush at all with the DAX write cache off");
         assertEquals(9, disk.read(100 + 3 * 4096 - 1, 1)[0]);
     }
@@ -70,7 +70,11 @@ class FsDaxTest {
         assertEquals("pmem0: page offset 2 outside the device (2 pages)", assertThrows(DaxException.class, () -> dax.directAccess(2, 1)).getMessage());
         assertEquals("pmem0: direct_access of a negative page count -1", assertThrows(DaxException.class, () -> dax.directAccess(0, -1)).getMessage());
         assertEquals(DaxException.Errno.ERANGE, assertThrows(DaxException.class, () -> dax.directAccess(-1, 1)).errno());
-        MemorySegment addr = dax.directAccess(0, 1).kaddr();
-        assertEquals("pmem0: negative byte count -5", assertThrows(DaxException.class, () -> dax.copyToIter(0, addr, -5, IovIter.iovec(new byte[1]))).getMessage());
+        DaxMapping map = dax.directAccess(0, 1);
+        assertEquals("pmem0: negative byte count -5", assertThrows(DaxException.class, () -> dax.copyToIter(map, 0, -5, IovIter.iovec(new byte[1]))).getMessage());
+        assertEquals("pmem0: 4097 bytes at 0 do not fit the 4096 mapped at page 0",
+                assertThrows(DaxException.class, () -> dax.copyToIter(map, 0, 4097, IovIter.iovec(new byte[4097]))).getMessage());
+        assertEquals("pmem0: the mapping was not filled by direct_access",
+                assertThrows(DaxException.class, () -> dax.copyToIter(new DaxMapping(), 0, 1, IovIter.iovec(new byte[1]))).getMessage());
     }
 }

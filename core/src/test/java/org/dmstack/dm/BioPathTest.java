@@ -2,6 +2,7 @@ package org.dmstack.dm;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
@@ -51,6 +52,34 @@ class BioPathTest {
         md.submit(read);
         assertEquals(BlkStatus.OK, read.await());
         assertEquals(-1, back.mismatch(data));
+    }
+
+    @Test
+    void aBioInsideOneTargetGoesDownAsAReusedCloneAndTheDeviceGetsThatClone() {
+        java.util.List<Bio> seen = new java.util.ArrayList<>();
+        java.util.List<String> what = new java.util.ArrayList<>();
+        java.util.List<MemorySegment> buffers = new java.util.ArrayList<>();
+        org.dmstack.block.GenDisk ram2 = org.dmstack.block.GenDisk.builder("ram2", new org.dmstack.block.DevT(1, 2), 2048, bio -> {
+            seen.add(bio);
+            what.add(bio.toString());
+            buffers.add(bio.data());
+            bio.endio(BlkStatus.OK);
+        }).build();
+        f.registry.add(ram2);
+        BlockDevice md = f.dm.create("lv", "0 1024 testlinear ram2 100").disk();
+        Bio first = Bio.write(4, pattern(512, 1));
+        md.submit(first);
+        assertEquals(BlkStatus.OK, first.await());
+        Bio second = Bio.read(8, pattern(512, 0));
+        md.submit(second);
+        assertEquals(BlkStatus.OK, second.await());
+        assertEquals(2, seen.size());
+        org.junit.jupiter.api.Assertions.assertSame(seen.get(0), seen.get(1), "one clone, reused once the first bio ended");
+        org.junit.jupiter.api.Assertions.assertNotSame(first, seen.get(0));
+        assertEquals(List.of("WRITE sector 104 size 512", "READ sector 108 size 512"), what);
+        org.junit.jupiter.api.Assertions.assertSame(second.data(), buffers.get(1), "the caller's buffer, not a copy or a slice");
+        assertNull(seen.get(1).data(), "the pooled clone let go of the buffer once it ended");
+        assertEquals("1", md.attributes().read("stat").trim().split("\\s+")[0], "dm-0 counted the read once");
     }
 
     @Test

@@ -1,11 +1,9 @@
 package org.dmstack.dm;
 
-import java.lang.foreign.MemorySegment;
 import org.dmstack.block.Bio;
 import org.dmstack.block.BioOp;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.dax.DaxMapping;
-import org.dmstack.iov.IovIter;
 
 /**
  * A linear-like target for core's own tests (core does not know dm-linear):
@@ -80,22 +78,7 @@ final class TestLinear implements Target {
     }
 
     @Override
-    public DaxMapping directAccess(long pgoff, long nrPages) {
-        return Target.daxDevice(dev).directAccess(devPgoff(pgoff), nrPages);
-    }
-
-    @Override
-    public long copyFromIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
-        return Target.daxDevice(dev).copyFromIter(devPgoff(pgoff), addr, bytes, iter);
-    }
-
-    @Override
-    public long copyToIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
-        return Target.daxDevice(dev).copyToIter(devPgoff(pgoff), addr, bytes, iter);
-    }
-
-    @Override
-    public void flush(long pgoff, MemorySegment addr, long size) {
-        Target.daxDevice(dev).flush(devPgoff(pgoff), addr, size);
+    public void directAccess(long pgoff, long nrPages, DaxMapping map) {
+        Target.daxDevice(dev).directAccess(devPgoff(pgoff), nrPages, map);
     }
 }

@@ -48,7 +48,7 @@ class DeviceMBeansTest {
             write.await();
             FsDax.write(pmem.disk.dax(), 0, IovIter.iovec(new byte[8192]));
             // A store through a mapping, then its flush (what an msync of a DAX mapping does).
-            pmem.disk.dax().flush(0, pmem.disk.dax().directAccess(0, 1).kaddr(), 64);
+            pmem.disk.dax().flush(pmem.disk.dax().directAccess(0, 1), 0, 64);
 
             assertEquals("mbpmem0", get("mbpmem0", "Name"));
             assertEquals("259:40", get("mbpmem0", "Devt"));

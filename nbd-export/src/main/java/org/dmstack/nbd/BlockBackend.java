@@ -13,6 +13,7 @@ import org.dmstack.block.Bio;
 import org.dmstack.block.BioFlag;
 import org.dmstack.block.BlkStatus;
 import org.dmstack.block.BlockDevice;
+import org.dmstack.block.GenDisk;
 import org.dmstack.block.QueueLimits;
 import org.dmstack.nbd.server.Backend;
 import org.dmstack.units.Units;
@@ -166,10 +167,14 @@ public final class BlockBackend implements Backend {
         };
     }
 
-    /** Ends a request: a failure after the withdrawal is the device going away, so the request goes back unfinished. */
+    /**
+     * Ends a request: a failure after the withdrawal, or from a disk its driver has withdrawn
+     * (del_gendisk: it hands back what it did not do), is the device going away, so the request
+     * goes back unfinished.
+     */
     void end(BlkStatus status, Done done) {
         if (status.isOk()) done.done(0, null);
-        else if (withdrawn) done.done(WITHDRAWN, d.name() + " went away: " + status.message());
+        else if (withdrawn || d instanceof GenDisk g && g.isDead()) done.done(WITHDRAWN, d.name() + " went away: " + status.message());
         else done.done(errno(status), status.message());
     }
 

@@ -21,8 +21,10 @@ import org.dmstack.dax.DaxException.Errno;
 import org.dmstack.dax.DaxMapping;
 import org.dmstack.dax.DaxOperations;
 import org.dmstack.iov.IovIter;
+import org.dmstack.memory.MappingPool;
 import org.dmstack.memory.Memory;
 import org.dmstack.memory.Poison;
+import org.dmstack.nvdimm.Namespaces;
 import org.dmstack.nvdimm.Region;
 
 /**
@@ -45,7 +47,7 @@ import org.dmstack.nvdimm.Region;
  *       injected when the device is made.
  * </ul>
  */
-public final class PmemDevice {
+public final class PmemDevice implements Namespaces.Namespace {
     private final String name;
     private final Region region;
     private final Backing backing;
@@ -72,7 +74,7 @@ public final class PmemDevice {
         this.memory = backing.memory();
         this.size = size;
         this.volatileMemory = volatileMemory;
-        this.dirty = memory.isMapped() ? new DirtyRanges(size) : null;
+        this.dirty = memory.isMapped() ? new DirtyRanges(size, backing.unforced()) : null;
         this.pfnBase = (region != null && region.spaStart() != 0 ? region.spaStart() : memory.address()) >>> Units.PAGE_SHIFT;
         this.disk = GenDisk.builder(name, devt, size >> Units.SECTOR_SHIFT, this::submitBio)
                 .limits(QueueLimits.of(Units.SECTOR_SIZE, Units.PAGE_SIZE).setMaxHwSectors(QueueLimits.UNLIMITED))
@@ -175,7 +177,7 @@ public final class PmemDevice {
         inFlight.incrementAndGet();
         try {
             if (!alive) {
-                bio.endio(BlkStatus.ioerr(name + ": device removed"));
+                disk.handBack(bio);
                 return;
             }
             bio.endio(doBio(bio));
@@ -238,25 +240,31 @@ public final class PmemDevice {
     }
 
     /**
-     * Removes the device: new bios fail with IOERR and DAX calls with ENXIO, calls in flight finish,
-     * then the memory is unmapped. Mappings handed out before fail cleanly when used.
+     * Removes the device: new bios are handed back undone (GenDisk.handBack) and DAX calls fail
+     * with ENXIO, calls in flight finish, then what block writes left unforced is forced and the
+     * memory unmapped (DAX mappings handed out before then fail cleanly when used), or
+     * with a pool a file mapping is left there with what block writes did not force yet, for the
+     * next device over that file (DAX mappings handed out before still reach the file's memory).
      */
-    void close() {
+    void close(MappingPool pool) {
+        disk.del();
         alive = false;
         dax.kill();
         while (inFlight.get() > 0) LockSupport.parkNanos(100_000);
-        backing.close();
+        // Unmapped for good, the marks die with it: a FLUSH of a later device over the file must
+        // still cover these writes, so they are made durable now.
+        if (dirty != null && pool == null) flush();
+        backing.close(pool, dirty == null ? null : dirty.marks());
     }
 
-    /** pmem's dax_operations. */
+    /** pmem's dax_operations (reads are the default machine-check-safe copy: it stops at the first poisoned cache line). */
     private final class Dax implements DaxOperations {
         /** Called for a DAX mapping: the pages from pgoff, up to nrPages, the end or the first bad page. */
         @Override
-        public DaxMapping directAccess(long pgoff, long nrPages) {
+        public void directAccess(long pgoff, long nrPages, DaxMapping map) {
             long left = (size >>> Units.PAGE_SHIFT) - pgoff;
             if (left <= 0) throw new DaxException(Errno.ERANGE, name + ": page offset " + pgoff + " outside the device");
-            // No more than asked for (at least one): the caller clamps to that anyway, and a
-            // slice of exactly what is used saves slicing twice on every call.
+            // No more than asked for (at least one): the caller clamps to that anyway.
             long pages = Math.min(left, Math.max(1, nrPages));
             if (!badBlocks.isEmpty()) {
                 long bad = badBlocks.firstBad(pgoff << Units.PAGE_SECTORS_SHIFT, pages << Units.PAGE_SECTORS_SHIFT);
@@ -266,25 +274,19 @@ public final class PmemDevice {
                     pages = good;
                 }
             }
-            return new DaxMapping(memory.asSlice(pgoff << Units.PAGE_SHIFT, pages << Units.PAGE_SHIFT), pfnBase + pgoff, pages);
+            map.set(memory, pgoff << Units.PAGE_SHIFT, pfnBase + pgoff, pages);
         }
 
         /** Called for a DAX write: durable on return when the DAX write cache is on. */
         @Override
-        public long copyFromIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
-            return dax.writeCache() ? iter.copyFromIterFlushcache(addr, bytes) : iter.copyFromIter(addr, bytes);
-        }
-
-        /** Called for a DAX read: stops at the first poisoned cache line. */
-        @Override
-        public long copyToIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
-            return iter.copyToIterMcsafe(addr, bytes);
+        public long copyFromIter(long pgoff, MemorySegment addr, long offset, long bytes, IovIter iter) {
+            return dax.writeCache() ? iter.copyFromIterFlushcache(addr, offset, bytes) : iter.copyFromIter(addr, offset, bytes);
         }
 
         /** Called after stores through a mapping: forces the range, when there is a cache to write back. */
         @Override
-        public void flush(long pgoff, MemorySegment addr, long bytes) {
-            if (dax.writeCache()) Memory.writeback(addr, 0, bytes);
+        public void flush(long pgoff, MemorySegment addr, long offset, long bytes) {
+            if (dax.writeCache()) Memory.writeback(addr, offset, bytes);
         }
     }
 

@@ -98,10 +98,10 @@ class PmemBadBlocksTest {
         DaxMapping m = dax.directAccess(0, 4); // mapped before the error appears
         pmem0.injectError(17, 1);
         byte[] buf = new byte[4 * Units.PAGE_SIZE];
-        assertEquals(17 * 512, dax.copyToIter(0, m.kaddr(), buf.length, IovIter.iovec(buf)));
+        assertEquals(17 * 512, dax.copyToIter(m, 0, buf.length, IovIter.iovec(buf)));
         assertArrayEquals(Arrays.copyOf(data, 17 * 512), Arrays.copyOf(buf, 17 * 512));
         Pipe pipe = new Pipe();
-        assertEquals(17 * 512, dax.copyToIter(0, m.kaddr(), buf.length, IovIter.pipe(pipe, buf.length)), "pipes too");
+        assertEquals(17 * 512, dax.copyToIter(m, 0, buf.length, IovIter.pipe(pipe, buf.length)), "pipes too");
         assertEquals(17 * 512, pipe.available());
     }
 

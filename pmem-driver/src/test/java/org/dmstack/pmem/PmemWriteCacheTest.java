@@ -63,7 +63,7 @@ class PmemWriteCacheTest {
         FsDax.store(dax, 8192, MemorySegment.ofArray(Io.pattern(100, 2)));
         FsDax.fsync(dax, 0, 1 << 20);
         DaxMapping m = dax.directAccess(3, 1);
-        dax.flush(3, m.kaddr(), Units.PAGE_SIZE);
+        dax.flush(m, 0, Units.PAGE_SIZE);
         assertEquals(before, Memory.forces(), "nothing at all is forced");
         assertEquals(100, FsDax.read(dax, 4096, IovIter.iovec(new byte[100])));
     }

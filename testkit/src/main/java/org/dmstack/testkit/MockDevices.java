@@ -1,8 +1,11 @@
 package org.dmstack.testkit;
 
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.anyLong;
 import static org.mockito.Mockito.lenient;
 import static org.mockito.Mockito.mock;
 
+import java.lang.foreign.MemorySegment;
 import java.util.List;
 
 import org.dmstack.block.Attributes;
@@ -10,11 +13,13 @@ import org.dmstack.block.BadBlocks;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.DevT;
 import org.dmstack.block.QueueLimits;
+import org.dmstack.dax.DaxMapping;
+import org.dmstack.dax.DaxOperations;
 import org.dmstack.dm.TableLine;
 import org.dmstack.dm.TargetContext;
 import org.dmstack.dm.TargetException;
 
-/** Mockito mocks of block devices with a name, number, size and limits, for unit tests of a target's constructor and map. */
+/** Mockito mocks of block devices with a name, number, size and limits, and of DAX drivers, for unit tests of a target's constructor, map and DAX calls. */
 public final class MockDevices {
     private MockDevices() {}
 
@@ -33,6 +38,20 @@ public final class MockDevices {
         lenient().when(d.badBlocks()).thenReturn(new BadBlocks());
         lenient().when(d.attributes()).thenReturn(new Attributes());
         return d;
+    }
+
+    /**
+     * A mocked driver's dax_operations whose direct_access maps {@code pages} pages of
+     * {@code memory} from its start, at page frame {@code pfn}, whatever page is asked for; its
+     * copies and flush do nothing but can be verified.
+     */
+    public static DaxOperations daxDriver(MemorySegment memory, long pfn, long pages) {
+        DaxOperations ops = mock(DaxOperations.class);
+        lenient().doAnswer(call -> {
+            call.<DaxMapping>getArgument(2).set(memory, 0, pfn, pages);
+            return null;
+        }).when(ops).directAccess(anyLong(), anyLong(), any());
+        return ops;
     }
 
     /**

@@ -207,27 +207,27 @@ public final class RecordingDevice implements BioHandler, DaxOperations {
     }
 
     @Override
-    public DaxMapping directAccess(long pgoff, long nrPages) {
+    public void directAccess(long pgoff, long nrPages, DaxMapping map) {
         daxAccesses.add(new DaxAccess("direct_access", pgoff, nrPages));
         long pages = memory.byteSize() / Units.PAGE_SIZE - pgoff;
-        return new DaxMapping(memory.asSlice(pgoff * Units.PAGE_SIZE, pages * Units.PAGE_SIZE), memory.address() / Units.PAGE_SIZE + pgoff, pages);
+        map.set(memory, pgoff * Units.PAGE_SIZE, memory.address() / Units.PAGE_SIZE + pgoff, pages);
     }
 
     @Override
-    public long copyFromIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
+    public long copyFromIter(long pgoff, MemorySegment addr, long offset, long bytes, IovIter iter) {
         daxAccesses.add(new DaxAccess("copy_from_iter", pgoff, bytes));
-        return iter.copyFromIter(addr, bytes);
+        return iter.copyFromIter(addr, offset, bytes);
     }
 
     @Override
-    public long copyToIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
+    public long copyToIter(long pgoff, MemorySegment addr, long offset, long bytes, IovIter iter) {
         daxAccesses.add(new DaxAccess("copy_to_iter", pgoff, bytes));
-        return iter.copyToIterMcsafe(addr, bytes);
+        return iter.copyToIterMcsafe(addr, offset, bytes);
     }
 
     @Override
-    public void flush(long pgoff, MemorySegment addr, long size) {
-        daxAccesses.add(new DaxAccess("flush", pgoff, size));
+    public void flush(long pgoff, MemorySegment addr, long offset, long bytes) {
+        daxAccesses.add(new DaxAccess("flush", pgoff, bytes));
     }
 
     @Override

@@ -3,7 +3,6 @@ package org.dmstack.testkit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import java.lang.foreign.MemorySegment;
 import java.util.List;
 import org.dmstack.block.Bio;
 import org.dmstack.block.BioOp;
@@ -17,7 +16,6 @@ import org.dmstack.dm.Target;
 import org.dmstack.dm.TargetContext;
 import org.dmstack.dm.TargetException;
 import org.dmstack.dm.TargetType;
-import org.dmstack.iov.IovIter;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 
@@ -77,14 +75,9 @@ class ConformanceSuiteTest {
                 }
 
                 @Override
-                public DaxMapping directAccess(long pgoff, long nrPages) {
+                public void directAccess(long pgoff, long nrPages, DaxMapping map) {
                     long page = (offset + pgoff * 8 - begin) / 8 + (flaw == Flaw.DAX_DISAGREES ? 1 : 0);
-                    return Target.daxDevice(dev).directAccess(page, nrPages);
-                }
-
-                @Override
-                public long copyFromIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
-                    return iter.copyFromIter(addr, bytes);
+                    Target.daxDevice(dev).directAccess(page, nrPages, map);
                 }
             };
         }

@@ -7,7 +7,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.BlockDeviceRegistry;
 import org.dmstack.dax.DaxDevice;
-import org.dmstack.dax.DaxOperations;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
@@ -17,12 +16,12 @@ import org.osgi.service.component.annotations.Reference;
 
 /**
  * Publishes every device in the registry as a BlockDevice service, and the DAX device of each
- * DAX-capable one as a DaxOperations service, with properties {@code device.name} and
+ * DAX-capable one as a DaxDevice service, with properties {@code device.name} and
  * {@code device.devt}, so other bundles can follow devices with ordinary service tracking.
  */
 @Component(immediate = true, service = {})
 public final class DevicePublisher implements BlockDeviceRegistry.Listener {
-    private record Published(ServiceRegistration<BlockDevice> device, ServiceRegistration<DaxOperations> dax) {}
+    private record Published(ServiceRegistration<BlockDevice> device, ServiceRegistration<DaxDevice> dax) {}
 
     private final BlockDeviceRegistry registry;
     private final BundleContext context;
@@ -44,7 +43,7 @@ public final class DevicePublisher implements BlockDeviceRegistry.Listener {
         DaxDevice dax = device.dax();
         props.put("device.dax", dax != null);
         ServiceRegistration<BlockDevice> reg = context.registerService(BlockDevice.class, device, props);
-        ServiceRegistration<DaxOperations> daxReg = dax == null ? null : context.registerService(DaxOperations.class, dax, props);
+        ServiceRegistration<DaxDevice> daxReg = dax == null ? null : context.registerService(DaxDevice.class, dax, props);
         Published old = published.put(device, new Published(reg, daxReg));
         if (old != null) unregister(old);
     }

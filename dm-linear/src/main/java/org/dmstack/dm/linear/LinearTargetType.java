@@ -1,6 +1,5 @@
 package org.dmstack.dm.linear;
 
-import java.lang.foreign.MemorySegment;
 import org.dmstack.block.Bio;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.units.Units;
@@ -13,7 +12,6 @@ import org.dmstack.dm.TargetArgs;
 import org.dmstack.dm.TargetContext;
 import org.dmstack.dm.TargetException;
 import org.dmstack.dm.TargetType;
-import org.dmstack.iov.IovIter;
 import org.osgi.service.component.annotations.Component;
 
 /**
@@ -96,34 +94,13 @@ public final class LinearTargetType implements TargetType {
         // DAX: pgoff is a page of the mapped device; core has clamped nrPages to this target's end.
 
         @Override
-        public DaxMapping directAccess(long pgoff, long nrPages) {
-            return Target.daxDevice(device).directAccess(devicePgoff(pgoff), nrPages);
-        }
-
-        @Override
-        public long copyFromIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
-            return Target.daxDevice(device).copyFromIter(devicePgoff(pgoff), addr, clamp(pgoff, bytes), iter);
-        }
-
-        @Override
-        public long copyToIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
-            return Target.daxDevice(device).copyToIter(devicePgoff(pgoff), addr, clamp(pgoff, bytes), iter);
-        }
-
-        @Override
-        public void flush(long pgoff, MemorySegment addr, long size) {
-            Target.daxDevice(device).flush(devicePgoff(pgoff), addr, clamp(pgoff, size));
+        public void directAccess(long pgoff, long nrPages, DaxMapping map) {
+            Target.daxDevice(device).directAccess(devicePgoff(pgoff), nrPages, map);
         }
 
         /** linear_dax_pgoff: the device's page for {@code pgoff} (EIO when the offset is not page aligned). */
         private long devicePgoff(long pgoff) {
             return Target.daxPgoff(device, mapSector(pgoff * Units.PAGE_SECTORS));
-        }
-
-        /** At most the bytes from the start of page {@code pgoff} to this target's end. */
-        private long clamp(long pgoff, long bytes) {
-            long left = (begin + length - pgoff * Units.PAGE_SECTORS) << Units.SECTOR_SHIFT;
-            return Math.min(bytes, left);
         }
     }
 }

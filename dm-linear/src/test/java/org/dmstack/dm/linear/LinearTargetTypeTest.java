@@ -1,5 +1,6 @@
 package org.dmstack.dm.linear;
 
+import static org.dmstack.testkit.MockDevices.daxDriver;
 import static org.dmstack.testkit.MockDevices.device;
 import static org.dmstack.testkit.MockDevices.line;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -7,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.mockito.ArgumentMatchers.any;
-import static org.mockito.ArgumentMatchers.anyLong;
 import static org.mockito.ArgumentMatchers.eq;
+import static org.mockito.ArgumentMatchers.same;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.verify;
 import static org.mockito.Mockito.when;
@@ -104,44 +105,50 @@ class LinearTargetTypeTest {
 
     @Test
     void daxCallsGoToTheDevicePageAtTheOffset() throws TargetException {
-        DaxOperations ops = mock(DaxOperations.class);
         MemorySegment memory = MemorySegment.ofArray(new byte[4096]);
-        when(ops.directAccess(anyLong(), anyLong())).thenReturn(new DaxMapping(memory, 7, 1));
-        when(ram0.dax()).thenReturn(new DaxDevice("ram0", ops, () -> 512, true));
+        DaxOperations ops = daxDriver(memory, 7, 1);
+        DaxDevice dax = new DaxDevice("ram0", ops, () -> 512, true);
+        when(ram0.dax()).thenReturn(dax);
         // Mapped-device sectors 64.. are ram0 sectors 16.., so mapped page 8 is ram0 page 2.
         Target linear = type.construct(line(64, 256, "ram0 16", ram0));
         IovIter iter = IovIter.kvec(MemorySegment.ofArray(new byte[4096]));
 
-        assertSame(memory, linear.directAccess(8, 1).kaddr());
-        verify(ops).directAccess(2, 1);
-        linear.copyFromIter(8, memory, 4096, iter);
-        verify(ops).copyFromIter(eq(2L), eq(memory), eq(4096L), any());
-        linear.copyToIter(8, memory, 4096, iter);
-        verify(ops).copyToIter(eq(2L), eq(memory), eq(4096L), any());
-        linear.flush(8, memory, 4096);
-        verify(ops).flush(2, memory, 4096);
+        DaxMapping map = new DaxMapping();
+        linear.directAccess(8, 1, map);
+        verify(ops).directAccess(eq(2L), eq(1L), same(map));
+        assertSame(memory, map.memory());
+        assertEquals(7, map.pfn());
+        // Copies and flushes go to the device that owns the memory, at its page.
+        dax.copyFromIter(map, 0, 4096, iter);
+        verify(ops).copyFromIter(eq(2L), eq(memory), eq(0L), eq(4096L), any());
+        dax.copyToIter(map, 0, 4096, iter);
+        verify(ops).copyToIter(eq(2L), eq(memory), eq(0L), eq(4096L), any());
+        dax.flush(map, 0, 4096);
+        verify(ops).flush(2, memory, 0, 4096);
         assertTrue(linear.supportsDax());
     }
 
     @Test
-    void daxCopiesStopAtTheTargetEnd() throws TargetException {
-        DaxOperations ops = mock(DaxOperations.class);
-        when(ram0.dax()).thenReturn(new DaxDevice("ram0", ops, () -> 512, true));
-        Target linear = type.construct(line(0, 16, "ram0 0", ram0)); // two pages
-        MemorySegment addr = MemorySegment.ofArray(new byte[8192]);
+    void daxMappingsAndSoCopiesStopWhereCoreClampsThem() throws TargetException {
+        DaxDevice dax = new DaxDevice("ram0", daxDriver(MemorySegment.ofArray(new byte[8 * 4096]), 7, 8), () -> 512, true);
+        when(ram0.dax()).thenReturn(dax);
+        Target linear = type.construct(line(0, 16, "ram0 0", ram0)); // two pages: core asks page 1 for one page at most
 
-        linear.copyFromIter(1, addr, 8192, IovIter.kvec(MemorySegment.ofArray(new byte[8192])));
-        verify(ops).copyFromIter(eq(1L), eq(addr), eq(4096L), any());
+        DaxMapping map = new DaxMapping();
+        linear.directAccess(1, 1, map);
+        assertEquals(1, map.pages(), "no more than asked for, though the device had eight");
+        assertEquals("ram0: 8192 bytes at 0 do not fit the 4096 mapped at page 1",
+                assertThrows(DaxException.class, () -> dax.copyFromIter(map, 0, 8192, IovIter.kvec(MemorySegment.ofArray(new byte[8192])))).getMessage());
     }
 
     @Test
     void daxFailsCleanlyOnAnUnalignedOffsetOrADeviceWithoutDax() throws TargetException {
         when(ram0.dax()).thenReturn(new DaxDevice("ram0", mock(DaxOperations.class), () -> 512, true));
         Target unaligned = type.construct(line(0, 256, "ram0 1", ram0));
-        assertEquals(DaxException.Errno.EIO, assertThrows(DaxException.class, () -> unaligned.directAccess(0, 1)).errno());
+        assertEquals(DaxException.Errno.EIO, assertThrows(DaxException.class, () -> unaligned.directAccess(0, 1, new DaxMapping())).errno());
 
         BlockDevice ram1 = device("ram1", new DevT(1, 1), 4096); // dax() is null
         Target noDax = type.construct(line(0, 256, "ram1 0", ram1));
-        assertEquals(DaxException.Errno.EOPNOTSUPP, assertThrows(DaxException.class, () -> noDax.directAccess(0, 1)).errno());
+        assertEquals(DaxException.Errno.EOPNOTSUPP, assertThrows(DaxException.class, () -> noDax.directAccess(0, 1, new DaxMapping())).errno());
     }
 }

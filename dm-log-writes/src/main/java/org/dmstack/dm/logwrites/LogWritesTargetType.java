@@ -22,7 +22,6 @@ import org.dmstack.dm.TargetArgs;
 import org.dmstack.dm.TargetContext;
 import org.dmstack.dm.TargetException;
 import org.dmstack.dm.TargetType;
-import org.dmstack.iov.IovIter;
 import org.dmstack.units.Units;
 import org.osgi.service.component.annotations.Component;
 import org.slf4j.Logger;
@@ -358,26 +357,11 @@ public final class LogWritesTargetType implements TargetType {
             return true;
         }
 
-        // DAX (log_writes_dax_*): straight to dev at the same page, not logged, as in 6.1.
+        // DAX (log_writes_dax_direct_access): straight to dev at the same page, not logged, as in 6.1.
 
         @Override
-        public DaxMapping directAccess(long pgoff, long nrPages) {
-            return Target.daxDevice(dev).directAccess(pgoff, nrPages);
-        }
-
-        @Override
-        public long copyFromIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
-            return Target.daxDevice(dev).copyFromIter(pgoff, addr, bytes, iter);
-        }
-
-        @Override
-        public long copyToIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
-            return Target.daxDevice(dev).copyToIter(pgoff, addr, bytes, iter);
-        }
-
-        @Override
-        public void flush(long pgoff, MemorySegment addr, long size) {
-            Target.daxDevice(dev).flush(pgoff, addr, size);
+        public void directAccess(long pgoff, long nrPages, DaxMapping map) {
+            Target.daxDevice(dev).directAccess(pgoff, nrPages, map);
         }
     }
 }

@@ -1,6 +1,5 @@
 package org.dmstack.dm.stripe;
 
-import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.dmstack.block.Bio;
@@ -9,7 +8,6 @@ import org.dmstack.block.BlockDevice;
 import org.dmstack.block.DevT;
 import org.dmstack.block.QueueLimits;
 import org.dmstack.units.Units;
-import org.dmstack.dax.DaxDevice;
 import org.dmstack.dax.DaxMapping;
 import org.dmstack.dm.DeviceVisitor;
 import org.dmstack.dm.MapResult;
@@ -19,7 +17,6 @@ import org.dmstack.dm.TargetArgs;
 import org.dmstack.dm.TargetContext;
 import org.dmstack.dm.TargetException;
 import org.dmstack.dm.TargetType;
-import org.dmstack.iov.IovIter;
 import org.osgi.service.component.annotations.Component;
 
 /**
@@ -288,41 +285,15 @@ public final class StripedTargetType implements TargetType {
         // DAX: pgoff is a page of the mapped device; core has clamped nrPages to the chunk's end.
 
         @Override
-        public DaxMapping directAccess(long pgoff, long nrPages) {
+        public void directAccess(long pgoff, long nrPages, DaxMapping map) {
             long offset = pgoff * Units.PAGE_SECTORS - begin;
             int stripe = stripeOf(offset);
-            return Target.daxDevice(devices[stripe]).directAccess(devicePgoff(stripe, offset), nrPages);
-        }
-
-        @Override
-        public long copyFromIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
-            long offset = pgoff * Units.PAGE_SECTORS - begin;
-            int stripe = stripeOf(offset);
-            return Target.daxDevice(devices[stripe]).copyFromIter(devicePgoff(stripe, offset), addr, clamp(offset, bytes), iter);
-        }
-
-        @Override
-        public long copyToIter(long pgoff, MemorySegment addr, long bytes, IovIter iter) {
-            long offset = pgoff * Units.PAGE_SECTORS - begin;
-            int stripe = stripeOf(offset);
-            return Target.daxDevice(devices[stripe]).copyToIter(devicePgoff(stripe, offset), addr, clamp(offset, bytes), iter);
-        }
-
-        @Override
-        public void flush(long pgoff, MemorySegment addr, long size) {
-            long offset = pgoff * Units.PAGE_SECTORS - begin;
-            int stripe = stripeOf(offset);
-            Target.daxDevice(devices[stripe]).flush(devicePgoff(stripe, offset), addr, clamp(offset, size));
+            Target.daxDevice(devices[stripe]).directAccess(devicePgoff(stripe, offset), nrPages, map);
         }
 
         /** stripe_dax_pgoff: the page on {@code stripe} (which holds {@code offset}) for it; EIO when not page aligned there. */
         private long devicePgoff(int stripe, long offset) {
             return Target.daxPgoff(devices[stripe], starts[stripe] + stripeSector(offset));
-        }
-
-        /** At most the bytes from target sector {@code offset} to the end of its chunk. */
-        private long clamp(long offset, long bytes) {
-            return Math.min(bytes, (chunk - chunkOffset(offset)) << Units.SECTOR_SHIFT);
         }
     }
 }

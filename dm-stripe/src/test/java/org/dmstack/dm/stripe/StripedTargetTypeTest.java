@@ -1,5 +1,6 @@
 package org.dmstack.dm.stripe;
 
+import static org.dmstack.testkit.MockDevices.daxDriver;
 import static org.dmstack.testkit.MockDevices.device;
 import static org.dmstack.testkit.MockDevices.line;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -7,10 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.mockito.ArgumentMatchers.any;
-import static org.mockito.ArgumentMatchers.anyLong;
 import static org.mockito.ArgumentMatchers.eq;
+import static org.mockito.ArgumentMatchers.same;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.verify;
+import static org.mockito.Mockito.verifyNoInteractions;
 import static org.mockito.Mockito.when;
 
 import java.lang.foreign.MemorySegment;
@@ -195,37 +197,41 @@ class StripedTargetTypeTest {
 
     @Test
     void daxCallsGoToTheStripeAndPageThatHoldThePage() throws TargetException {
-        DaxOperations ops0 = mock(DaxOperations.class), ops1 = mock(DaxOperations.class);
         MemorySegment memory = MemorySegment.ofArray(new byte[4096]);
-        when(ops1.directAccess(anyLong(), anyLong())).thenReturn(new DaxMapping(memory, 9, 1));
+        DaxOperations ops0 = mock(DaxOperations.class), ops1 = daxDriver(memory, 9, 1);
         when(ram0.dax()).thenReturn(new DaxDevice("ram0", ops0, () -> 512, true));
-        when(ram1.dax()).thenReturn(new DaxDevice("ram1", ops1, () -> 512, true));
+        DaxDevice dax1 = new DaxDevice("ram1", ops1, () -> 512, true);
+        when(ram1.dax()).thenReturn(dax1);
         Target striped = twoStripes();
         IovIter iter = IovIter.kvec(MemorySegment.ofArray(new byte[4096]));
         // Mapped page 7 is sector 56, in chunk 3 (ram1, its second chunk): ram1 sector 64 + 16 + 8, page 11.
 
-        assertSame(memory, striped.directAccess(7, 1).kaddr());
-        verify(ops1).directAccess(11, 1);
-        striped.copyFromIter(7, memory, 4096, iter);
-        verify(ops1).copyFromIter(eq(11L), eq(memory), eq(4096L), any());
-        striped.copyToIter(7, memory, 4096, iter);
-        verify(ops1).copyToIter(eq(11L), eq(memory), eq(4096L), any());
-        striped.flush(7, memory, 4096);
-        verify(ops1).flush(11, memory, 4096);
+        DaxMapping map = new DaxMapping();
+        striped.directAccess(7, 1, map);
+        verify(ops1).directAccess(eq(11L), eq(1L), same(map));
+        assertSame(memory, map.memory());
+        // Copies and flushes go to the stripe's device, at its page.
+        dax1.copyFromIter(map, 0, 4096, iter);
+        verify(ops1).copyFromIter(eq(11L), eq(memory), eq(0L), eq(4096L), any());
+        dax1.copyToIter(map, 0, 4096, iter);
+        verify(ops1).copyToIter(eq(11L), eq(memory), eq(0L), eq(4096L), any());
+        dax1.flush(map, 0, 4096);
+        verify(ops1).flush(11, memory, 0, 4096);
+        verifyNoInteractions(ops0);
         assertTrue(striped.supportsDax());
     }
 
     @Test
-    void daxCopiesStopAtTheChunkEnd() throws TargetException {
-        DaxOperations ops = mock(DaxOperations.class);
-        when(ram0.dax()).thenReturn(new DaxDevice("ram0", ops, () -> 512, true));
+    void daxMappingsAndSoCopiesStopWhereCoreClampsThem() throws TargetException {
+        DaxDevice dax = new DaxDevice("ram0", daxDriver(MemorySegment.ofArray(new byte[8 * 4096]), 9, 8), () -> 512, true);
+        when(ram0.dax()).thenReturn(dax);
         Target striped = twoStripes();
-        MemorySegment addr = MemorySegment.ofArray(new byte[8192]);
 
-        striped.copyToIter(0, addr, 8192, IovIter.kvec(MemorySegment.ofArray(new byte[8192])));
-        verify(ops).copyToIter(eq(0L), eq(addr), eq(8192L), any()); // chunk 0 is two pages
-        striped.copyToIter(1, addr, 8192, IovIter.kvec(MemorySegment.ofArray(new byte[8192])));
-        verify(ops).copyToIter(eq(1L), eq(addr), eq(4096L), any()); // its second page ends it
+        DaxMapping map = new DaxMapping();
+        striped.directAccess(1, 1, map); // chunk 0 is two pages: core asks its second page for one
+        assertEquals(1, map.pages(), "no more than asked for, though the device had eight");
+        assertEquals("ram0: 8192 bytes at 0 do not fit the 4096 mapped at page 1",
+                assertThrows(DaxException.class, () -> dax.copyToIter(map, 0, 8192, IovIter.kvec(MemorySegment.ofArray(new byte[8192])))).getMessage());
     }
 
     @Test
@@ -235,7 +241,7 @@ class StripedTargetTypeTest {
         Target striped = type.construct(line(0, 3 * 16, "3 16 ram0 0 ram1 4 ram2 0", ram0, ram1, ram2));
         when(ram1.dax()).thenReturn(new DaxDevice("ram1", mock(DaxOperations.class), () -> 512, true));
 
-        assertEquals(DaxException.Errno.EIO, assertThrows(DaxException.class, () -> striped.directAccess(2, 1)).errno());
-        assertEquals(DaxException.Errno.EOPNOTSUPP, assertThrows(DaxException.class, () -> striped.directAccess(4, 1)).errno());
+        assertEquals(DaxException.Errno.EIO, assertThrows(DaxException.class, () -> striped.directAccess(2, 1, new DaxMapping())).errno());
+        assertEquals(DaxException.Errno.EOPNOTSUPP, assertThrows(DaxException.class, () -> striped.directAccess(4, 1, new DaxMapping())).errno());
     }
 }

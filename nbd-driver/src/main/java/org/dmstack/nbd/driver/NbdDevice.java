@@ -83,6 +83,8 @@ public final class NbdDevice implements AutoCloseable {
     private volatile ExportInfo info; // from the first handshake: what the disk was made from
     private volatile boolean multiConn; // from the latest handshake
     private volatile GenDisk disk;
+    /** What requests the removal leaves undone end with: their bios are handed back, not failed. */
+    private final BlkStatus removal;
     private volatile long maxBytes; // the largest READ or WRITE request
     private volatile String lastError = "";
     private volatile SocketChannel connecting; // the channel of a connection attempt, closed by close()
@@ -90,6 +92,7 @@ public final class NbdDevice implements AutoCloseable {
 
     NbdDevice(String name, DevT devt, NbdDeviceConfig config, BlockDeviceRegistry registry) {
         this.name = name;
+        this.removal = BlkStatus.ioerr(name + ": device removed");
         this.devt = devt;
         this.config = config;
         this.registry = registry;
@@ -153,7 +156,7 @@ public final class NbdDevice implements AutoCloseable {
             return;
         }
         if (type == CMD_FLUSH) {
-            issue(Request.flush(bio::endio));
+            issue(Request.flush(status -> end(bio, status)));
             return;
         }
         boolean fua = bio.hasFlag(BioFlag.FUA) && bio.op().isWrite();
@@ -161,7 +164,7 @@ public final class NbdDevice implements AutoCloseable {
         if (bio.hasFlag(BioFlag.PREFLUSH)) {
             issue(Request.flush(status -> {
                 if (status.isOk()) parts.run();
-                else bio.endio(status);
+                else end(bio, status);
             }));
         } else {
             parts.run();
@@ -198,10 +201,20 @@ public final class NbdDevice implements AutoCloseable {
             if (!status.isOk() && error == null) error = status;
             if (remaining.decrementAndGet() != 0) return;
             BlkStatus e = error;
-            if (e != null) bio.endio(e);
-            else if (postflush) issue(Request.flush(bio::endio));
+            if (e != null) end(bio, e);
+            else if (postflush) issue(Request.flush(s -> end(bio, s)));
             else bio.endio(BlkStatus.OK);
         }
+    }
+
+    /**
+     * Ends a bio, unless the removal of this device left it undone: then it is handed back
+     * (GenDisk.handBack), so that a table holding this device resends it to the one that returns.
+     */
+    private void end(Bio bio, BlkStatus status) {
+        GenDisk d = disk;
+        if (status == removal && d != null) d.handBack(bio);
+        else bio.endio(status);
     }
 
     /** Sends a request on the next open connection, or makes it wait for one. */
@@ -216,7 +229,7 @@ public final class NbdDevice implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        r.complete(BlkStatus.ioerr(name + ": device removed"));
+        r.complete(removal);
     }
 
     private boolean offerToLive(Request r) {
@@ -269,7 +282,7 @@ public final class NbdDevice implements AutoCloseable {
             lock.unlock();
         }
         // Completions run outside the lock: a bio's end may submit the next bio.
-        for (Request r : failed) r.complete(BlkStatus.ioerr(name + ": device removed"));
+        for (Request r : failed) r.complete(removal);
     }
 
     private int wanted() {
@@ -472,7 +485,10 @@ public final class NbdDevice implements AutoCloseable {
     @Override
     public void close() {
         GenDisk d = disk;
-        if (d != null) registry.remove(d);
+        if (d != null) {
+            registry.remove(d);
+            d.del();
+        }
         List<Request> left;
         lock.lock();
         try {
@@ -484,7 +500,7 @@ public final class NbdDevice implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        for (Request r : left) r.complete(BlkStatus.ioerr(name + ": device removed"));
+        for (Request r : left) r.complete(removal);
         SocketChannel attempt = connecting;
         if (attempt != null) {
             try {

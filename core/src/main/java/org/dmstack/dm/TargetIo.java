@@ -1,0 +1,76 @@
+package org.dmstack.dm;
+
+import org.dmstack.block.Bio;
+import org.dmstack.block.BlkStatus;
+
+/**
+ * The clone of a bio that falls inside one target, with what its end needs (Linux's dm_target_io,
+ * whose clone comes from the mapped device's bioset, a mempool). Clones are kept in a small pool
+ * per thread and reused once they have ended, so such a bio allocates nothing on its way down: the
+ * Java equivalent of the mempool, without a lock or an atomic instruction. A clone that ends on
+ * another thread than the one that made it goes to that thread's pool (or to the garbage
+ * collector when the pool is full); a thread whose pool is empty makes a new one.
+ */
+final class TargetIo implements Bio.EndIo {
+    /** Clones a thread keeps: enough for every bio of a deep queue on one thread. */
+    private static final int POOL_SIZE = 256;
+    private static final ThreadLocal<Pool> POOLS = ThreadLocal.withInitial(Pool::new);
+
+    private static final class Pool {
+        final TargetIo[] free = new TargetIo[POOL_SIZE];
+        int count;
+    }
+
+    private Bio clone;
+    private MappedDevice md;
+    private Bio parent;
+    private DmStats.Aux aux;
+    private Target target;
+
+    private TargetIo() {}
+
+    /** A clone of the whole of {@code parent} for {@code target}; its end ends the parent on {@code md}. */
+    static Bio clone(MappedDevice md, Bio parent, DmStats.Aux aux, Target target) {
+        Pool pool = POOLS.get();
+        TargetIo tio;
+        if (pool.count > 0) {
+            tio = pool.free[--pool.count];
+            pool.free[pool.count] = null;
+            tio.clone.initClone(parent, 0, parent.size());
+        } else {
+            tio = new TargetIo();
+            tio.clone = parent.clone(0, parent.size());
+        }
+        tio.md = md;
+        tio.parent = parent;
+        tio.aux = aux;
+        tio.target = target;
+        tio.clone.setEndIo(tio);
+        return tio.clone;
+    }
+
+    /** The clone ended: the target hears of it, the clone goes back to the pool, the parent ends. */
+    @Override
+    public void endio(Bio c, BlkStatus status) {
+        MappedDevice m = md;
+        Bio p = parent;
+        DmStats.Aux a = aux;
+        Target t = target;
+        md = null;
+        parent = null;
+        aux = null;
+        target = null;
+        try {
+            t.endIo(c, status);
+        } finally {
+            // Back in the pool before the parent ends: a submitter woken by that end finds it there.
+            // It lets go of the parent's buffer first: a pool must not keep callers' memory reachable.
+            Pool pool = POOLS.get();
+            if (pool.count < POOL_SIZE) {
+                c.uninit();
+                pool.free[pool.count++] = this;
+            }
+            m.end(p, a, status);
+        }
+    }
+}

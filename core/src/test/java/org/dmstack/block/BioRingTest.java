@@ -1,0 +1,106 @@
+package org.dmstack.block;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class BioRingTest {
+    private final MemDisk ram0 = new MemDisk("ram0", new DevT(1, 0), 2048);
+
+    private static MemorySegment buffer(int fill) {
+        return MemorySegment.ofArray(new byte[512]).fill((byte) fill);
+    }
+
+    @Test
+    void queuedBiosGoDownOnSubmitInOrderAndComeBackInTheOrderTheyEnded() throws Exception {
+        BioRing ring = new BioRing(4);
+        Bio[] writes = {Bio.write(0, buffer(1)), Bio.write(0, buffer(2)), Bio.write(0, buffer(3))};
+        for (Bio w : writes) ring.queue(ram0.disk, w);
+        assertEquals(3, ring.queued());
+        assertEquals(0, ram0.writes.get(), "queued, not sent");
+        assertEquals(3, ring.submit());
+        assertEquals(3, ram0.disk.stats().snapshot().writeIos());
+        assertEquals(3, ram0.read(0, 1)[0], "the last one queued was written last");
+        for (Bio w : writes) assertSame(w, ring.take());
+        assertNull(ring.poll());
+        assertEquals(0, ring.held());
+    }
+
+    @Test
+    void aFailedBioComesBackWithItsStatus() throws Exception {
+        BioRing ring = new BioRing(2);
+        ring.queue(ram0.disk, Bio.read(4096, MemorySegment.ofArray(new byte[512])));
+        ring.queue(ram0.disk, Bio.read(0, MemorySegment.ofArray(new byte[512])));
+        ring.submit();
+        Bio beyond = ring.take();
+        assertEquals(BlkStatus.inval("attempt to access beyond end of device ram0: READ sector=4096, nr_sectors=1 limit=2048"), beyond.await());
+        assertEquals(BlkStatus.OK, ring.take().await());
+    }
+
+    @Test
+    void aFullRingRefusesOneMoreAndChangesNothing() throws Exception {
+        BioRing ring = new BioRing(2);
+        Bio a = Bio.write(0, buffer(1)), b = Bio.write(1, buffer(2)), c = Bio.write(2, buffer(3));
+        ring.queue(ram0.disk, a);
+        ring.queue(ram0.disk, b);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> ring.queue(ram0.disk, c));
+        assertEquals("the ring is full: 2 bios queued, in flight or not reaped", e.getMessage());
+        assertEquals(2, ring.submit());
+        // Ended but not reaped still count: their places are free only once reaped.
+        assertThrows(IllegalStateException.class, () -> ring.queue(ram0.disk, c));
+        assertSame(a, ring.poll());
+        ring.queue(ram0.disk, c);
+        ring.submit();
+        assertSame(b, ring.poll());
+        assertSame(c, ring.poll());
+        assertArrayEquals(new byte[] {1, 2, 3}, new byte[] {ram0.read(0, 1)[0], ram0.read(512, 1)[0], ram0.read(1024, 1)[0]});
+    }
+
+    @Test
+    void bioEndedOnAnotherThreadWakesTheReaper() throws Exception {
+        List<Bio> pending = new ArrayList<>();
+        GenDisk slow = GenDisk.builder("slow0", new DevT(250, 0), 2048, pending::add).build();
+        BioRing ring = new BioRing(8);
+        Bio[] reads = new Bio[8];
+        for (int i = 0; i < reads.length; i++) ring.queue(slow, reads[i] = Bio.read(i, MemorySegment.ofArray(new byte[512])));
+        ring.submit();
+        assertNull(ring.poll(), "nothing has ended");
+        assertNull(ring.poll(1, TimeUnit.MILLISECONDS));
+        Thread ender = new Thread(() -> {
+            for (int i = pending.size() - 1; i >= 0; i--) pending.get(i).endio(BlkStatus.OK);
+        });
+        ender.start();
+        for (int i = reads.length - 1; i >= 0; i--) assertSame(reads[i], ring.take(), "in the order they ended");
+        ender.join();
+        assertNull(ring.take(), "nothing left in flight: take does not wait");
+    }
+
+    @Test
+    void reapTakesWhatHasEndedAndAReapedBioIsReusedWithReset() {
+        BioRing ring = new BioRing(4);
+        Bio bio = Bio.write(0, buffer(9));
+        ring.queue(ram0.disk, bio);
+        ring.submit();
+        Bio[] out = new Bio[4];
+        assertEquals(1, ring.reap(out));
+        assertSame(bio, out[0]);
+        ring.queue(ram0.disk, bio.reset(BioOp.READ, 0, MemorySegment.ofArray(new byte[512])));
+        ring.submit();
+        assertEquals(1, ring.reap(out));
+        assertEquals(9, bio.data().get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0));
+        assertEquals(1, ram0.disk.stats().snapshot().readIos());
+    }
+
+    @Test
+    void refusesASizeItCannotHave() {
+        assertEquals("entries must be 1 to 1048576, not 0", assertThrows(IllegalArgumentException.class, () -> new BioRing(0)).getMessage());
+    }
+}
