@@ -322,6 +322,11 @@ public final class Bio {
         return handBack;
     }
 
+    /** What runs when this bio ends (bi_end_io); null when nothing does. */
+    public EndIo endIo() {
+        return endIo;
+    }
+
     /** Sets what runs when this bio ends (see {@link EndIo}); set it before submitting the bio. */
     public void setEndIo(EndIo endIo) {
         this.endIo = endIo;

@@ -1,11 +1,13 @@
 package org.dmstack.dm;
 
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
+import java.util.function.Predicate;
 import org.dmstack.block.Attributes;
 import org.dmstack.block.BadBlocks;
 import org.dmstack.block.Bio;
@@ -124,6 +126,26 @@ final class DeviceHandle implements BlockDevice, Bio.HandBack {
 
     private String gone(long millis) {
         return "device " + devt + " (" + name + ") is gone and did not come back within " + millis + " ms";
+    }
+
+    /** Takes back, without ending them, the held bios {@code which} selects (dm requeues them). */
+    List<Bio> takeHeld(Predicate<Bio> which) {
+        List<Held> taken = new ArrayList<>();
+        synchronized (this) {
+            for (Iterator<Held> i = held.iterator(); i.hasNext();) {
+                Held h = i.next();
+                if (which.test(h.bio())) {
+                    taken.add(h);
+                    i.remove();
+                }
+            }
+        }
+        List<Bio> bios = new ArrayList<>(taken.size());
+        for (Held h : taken) {
+            h.timeout().cancel(false);
+            bios.add(h.bio());
+        }
+        return bios;
     }
 
     /** Fails every held bio now (the table is being destroyed). */

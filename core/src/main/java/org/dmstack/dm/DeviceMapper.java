@@ -407,7 +407,7 @@ public class DeviceMapper implements AutoCloseable {
             boolean inLive = live != null && live.uses(type);
             boolean inInactive = inactive != null && inactive.uses(type);
             if (!inLive && !inInactive) continue;
-            md.block();
+            md.blockRequeueingHeld();
             Orphan previous = orphans.remove(md);
             if (previous != null) previous.timeout().cancel(false);
             List<TableLine> liveLines = live == null ? null : live.lines;

@@ -168,6 +168,34 @@ public final class MappedDevice {
         waiter = null;
     }
 
+    /**
+     * {@link #block}, for tables about to be destroyed (their target type went away): a bio held
+     * below because its device is away too (both leave in a core update) would never end while
+     * this waits, so each is taken back and its parent requeued, to be mapped again by the table
+     * that comes back.
+     */
+    void blockRequeueingHeld() {
+        blocked = true;
+        waiter = Thread.currentThread();
+        while (pending.get() > 0) {
+            for (DmTable t : new DmTable[] {live, inactive}) {
+                if (t == null) continue;
+                for (DeviceHandle h : t.devices) for (Bio clone : h.takeHeld(b -> TargetIo.cloneOf(b, this))) TargetIo.requeue(clone);
+            }
+            LockSupport.parkNanos(this, 200_000);
+        }
+        waiter = null;
+    }
+
+    /** A bio given up below goes back to the front of the deferred queue; it is no longer in flight. */
+    void requeue(Bio bio, DmStats.Aux aux) {
+        if (aux != null) stats.end(aux);
+        synchronized (deferred) {
+            deferred.addFirst(bio);
+        }
+        ioDone();
+    }
+
     /** Lets deferred I/O go, in the order it came. */
     void unblock() {
         ArrayDeque<Bio> run;

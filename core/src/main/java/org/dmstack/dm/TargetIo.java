@@ -49,6 +49,28 @@ final class TargetIo implements Bio.EndIo {
         return tio.clone;
     }
 
+    /** Whether {@code bio} is a whole-bio clone of {@code md}'s (one this class made and has not seen end). */
+    static boolean cloneOf(Bio bio, MappedDevice md) {
+        return bio.endIo() instanceof TargetIo tio && tio.md == md;
+    }
+
+    /**
+     * Gives up a clone that never reached a device (it was held below): its parent goes back to
+     * {@code md} to be mapped again by the table that comes next (dm's DM_MAPIO_REQUEUE of the
+     * original). The target does not hear of it: its table is being destroyed.
+     */
+    static void requeue(Bio clone) {
+        TargetIo tio = (TargetIo) clone.endIo();
+        MappedDevice m = tio.md;
+        Bio p = tio.parent;
+        DmStats.Aux a = tio.aux;
+        tio.md = null;
+        tio.parent = null;
+        tio.aux = null;
+        tio.target = null;
+        m.requeue(p, a);
+    }
+
     /** The clone ended: the target hears of it, the clone goes back to the pool, the parent ends. */
     @Override
     public void endio(Bio c, BlkStatus status) {

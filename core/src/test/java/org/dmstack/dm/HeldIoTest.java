@@ -61,6 +61,27 @@ class HeldIoTest {
     }
 
     @Test
+    void ioHeldForADepartedDeviceIsRequeuedWhenItsTargetTypeGoesTooAndDoneWhenBothReturn() throws Exception {
+        // A core update takes the driver's device and the target type away, in either order.
+        TestLinear.Type type = new TestLinear.Type();
+        f.dm.targetTypes().unregister(f.dm.targetTypes().get("testlinear"));
+        f.dm.targetTypes().register(type);
+        BlockDevice md = f.dm.create("lv", "0 1024 testlinear ram0 512").disk();
+        f.registry.remove(f.ram0.disk);
+        Bio w = Bio.write(8, Arena.ofAuto().allocate(512).fill((byte) 3));
+        md.submit(w);
+        Thread unregister = Thread.ofVirtual().start(() -> f.dm.targetTypes().unregister(type));
+        unregister.join(10_000);
+        assertFalse(unregister.isAlive(), "the type's removal does not wait for I/O held for a device that is away as well");
+        assertFalse(w.isDone(), "the write is not failed: it waits for the table");
+        MemDisk again = new MemDisk("ram0", new DevT(1, 0), 2048);
+        f.registry.add(again.disk);
+        f.dm.targetTypes().register(new TestLinear.Type());
+        assertEquals(BlkStatus.OK, w.await());
+        assertEquals(3, again.read((512 + 8) * 512, 1)[0], "mapped again by the table that came back, to the device that came back");
+    }
+
+    @Test
     void aDepartedTargetTypeHoldsIoUntilItReturns() throws Exception {
         TestLinear.Type type = new TestLinear.Type();
         f.dm.targetTypes().unregister(f.dm.targetTypes().get("testlinear"));
