@@ -119,14 +119,15 @@ final class ReadWrite implements Bio.EndIo {
         return failed;
     }
 
-    /** Replies and gives the permit back. */
+    /** Replies; the permit (and with it the data) goes back once the reply is out. */
     private void finish() {
-        try (permit) {
+        try {
             BlkStatus s = failed();
-            if (s != null) replies.status(r, s, null);
-            else replies.ok(r, r.type() == CMD_READ ? data.asByteBuffer() : null);
+            if (s != null) replies.status(r, s, permit);
+            else replies.ok(r, r.type() == CMD_READ ? data.asByteBuffer() : null, permit);
         } catch (RuntimeException e) {
             LOG.error("{} failed", r.command(), e);
+            permit.close();
         }
     }
 
