@@ -15,7 +15,8 @@
 #   ROUNDS    rounds per workload (default 5)
 #   RUNTIME   seconds per server per round (default 3)
 #   MIXED_RUNTIME  seconds of the mixed workload (default 10)
-#   WARMUP    seconds of 4 KiB random writes before measuring, per server (default 5)
+#   WARMUP    seconds of 4 KiB random reads and writes, then as long of 1 MiB ones, before
+#             measuring, per server (default 5)
 #   SIZE      size of every disk (default 1G); every byte is written before the reads
 #   LAYER     what dmstack exports: brd (default) or linear (dm-linear over brd); the mixed
 #             workload always runs on dm-linear over brd
@@ -68,13 +69,17 @@ rm -f "$out"/*.json "$out"/*.log
 shm=$(mktemp -d /dev/shm/nbd-compare.XXXXXX)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
-free_port() {
-  local p
-  for p in $(seq "$1" $(($1 + 200))); do
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
+# listen_port PID: the TCP port PID listens on, from /proc (every server here is started on port 0,
+# so that runs beside each other never take each other's port); nothing while it does not listen yet.
+listen_port() {
+  local f inodes=" "
+  for f in /proc/"$1"/fd/*; do
+    f=$(readlink "$f" 2>/dev/null) || continue
+    case "$f" in socket:*) inodes+="${f//[^0-9]/} " ;; esac
   done
-  echo "nbd-compare: no free port from $1" >&2
-  exit 1
+  local hex
+  hex=$(awk -v inodes="$inodes" '$4 == "0A" && index(inodes, " " $10 " ") { split($2, a, ":"); print a[2]; exit }' /proc/net/tcp /proc/net/tcp6 2>/dev/null)
+  [ -n "$hex" ] && echo $((16#$hex))
 }
 
 declare -A pid uri
@@ -91,19 +96,21 @@ stop_all() {
 }
 trap stop_all EXIT
 
-# start SERVER PORT EXPORT COMMAND...: starts a server in the background and waits until it listens.
+# start SERVER EXPORT COMMAND...: starts a server (listening on port 0) and waits until it listens.
 start() {
-  local server=$1 port=$2 export=$3
-  shift 3
+  local server=$1 export=$2 port
+  shift 2
   "$@" >"$out/$server-server.log" 2>&1 &
   pid[$server]=$!
-  uri[$server]="nbd://127.0.0.1:$port/$export"
   for _ in $(seq 1 300); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    if port=$(listen_port "${pid[$server]}"); then
+      uri[$server]="nbd://127.0.0.1:$port/$export"
+      return 0
+    fi
     if ! kill -0 "${pid[$server]}" 2>/dev/null; then echo "nbd-compare: $server died:" >&2; cat "$out/$server-server.log" >&2; exit 1; fi
     sleep 0.1
   done
-  echo "nbd-compare: $server did not listen on $port" >&2; cat "$out/$server-server.log" >&2; exit 1
+  echo "nbd-compare: $server does not listen" >&2; cat "$out/$server-server.log" >&2; exit 1
 }
 
 # fio NAME URI RW BS QD JOBS [extra fio options...]: one run, JSON into $out/NAME.json
@@ -141,26 +148,25 @@ mixed() {
 
 java_server=("$JAVA" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -cp "$CP" org.dmstack.bench.NbdBenchServer)
 servers=(dmstack nbdkit qemu-nbd)
-port=$(free_port 10810)
-start dmstack "$port" disk "${java_server[@]}" "$port" "$SIZE" "$LAYER"
+start dmstack disk "${java_server[@]}" 0 "$SIZE" "$LAYER"
 # nbdkit's memory plugin, as shipped (default thread model and threads).
-port=$(free_port $((port + 1)))
-start nbdkit "$port" "" nbdkit --foreground --exit-with-parent -i 127.0.0.1 -p "$port" memory "$SIZE"
+start nbdkit "" nbdkit --foreground --exit-with-parent -i 127.0.0.1 -p 0 memory "$SIZE"
 # qemu-nbd as its users run it for speed: a raw file (on tmpfs, memory like the others), any
 # number of clients (--shared=0, which also advertises multi-conn), cache=none with native AIO
 # (O_DIRECT, which tmpfs takes since Linux 6.6). Measured here against cache=writeback with
 # aio=threads or io_uring: 3-5x the IOPS at QD 1, 1.3-1.6x at QD 32.
-port=$(free_port $((port + 1)))
 truncate -s "$SIZE" "$shm/disk.img"
 # shellcheck disable=SC2086
-start qemu-nbd "$port" "" qemu-nbd -f raw -x '' --persistent --shared=0 -b 127.0.0.1 -p "$port" $QEMU_NBD_OPTS "$shm/disk.img"
+start qemu-nbd "" qemu-nbd -f raw -x '' --persistent --shared=0 -b 127.0.0.1 -p 0 $QEMU_NBD_OPTS "$shm/disk.img"
 
 for s in "${servers[@]}"; do
   echo "== $s: ${uri[$s]}: fill, warm up"
-  # Fill the whole disk (so reads copy real pages on every side), then warm up.
+  # Fill the whole disk (so reads copy real pages on every side), then warm up every path the
+  # workloads take (dmstack's code is compiled as it runs): small and large, reads and writes.
   run_fio "$s-fill" "${uri[$s]}" write 1m 4 1
-  run_fio "$s-warmup" "${uri[$s]}" randwrite 4k 32 1 --runtime="$WARMUP" --time_based
-  rm -f "$out/$s-fill.json" "$out/$s-warmup.json"
+  run_fio "$s-warmup" "${uri[$s]}" randrw 4k 32 1 --runtime="$WARMUP" --time_based
+  run_fio "$s-warmup-1m" "${uri[$s]}" rw 1m 8 1 --runtime="$WARMUP" --time_based
+  rm -f "$out/$s-fill.json" "$out/$s-warmup.json" "$out/$s-warmup-1m.json"
 done
 
 reversed=()
@@ -179,8 +185,7 @@ done
 # The mixed workload: dmstack on dm-linear over brd, then nbdkit.
 stop dmstack
 stop qemu-nbd
-port=$(free_port 10810)
-start dmstack-mixed "$port" disk "${java_server[@]}" "$port" "$SIZE" linear
+start dmstack-mixed disk "${java_server[@]}" 0 "$SIZE" linear
 mixed dmstack "${uri[dmstack-mixed]}"
 stop dmstack-mixed
 mixed nbdkit "${uri[nbdkit]}"

@@ -226,7 +226,7 @@ final class Report {
         List<Chart.Bar> nbdBars = new ArrayList<>();
         for (FioResults.Row row : fio) {
             for (String peer : FioResults.PEERS) {
-                nbdBars.add(new Chart.Bar("NBD " + row.description() + ", of " + peer, row.ratio(peer).median(), row.workload().goal()));
+                nbdBars.add(new Chart.Bar("NBD " + row.workload().name() + ", of " + peer, row.ratio(peer).median(), row.workload().goal()));
             }
         }
         panels.add(new Chart.Panel("NBD export, dmstack of nbdkit memory and of qemu-nbd (median of paired rounds)", nbdBars));
