@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.BooleanSupplier;
@@ -127,13 +126,21 @@ final class ItStack implements AutoCloseable {
         bundle("org.dmstack.dm.linear").stop();
     }
 
-    /** Replaces a bundle by the same jar (Bundle.update), then refreshes its wiring. */
+    /**
+     * Replaces a bundle by the same jar (Bundle.update), then refreshes what the update left
+     * pending, as Gogo's {@code update} then {@code refresh}: Felix refreshes a bundle whose
+     * packages no other bundle uses as part of the update, so naming it in a refresh would stop and
+     * start it a second time; one whose packages others use (core) is refreshed here, with the
+     * bundles wired to it.
+     */
     void update(Bundle b, Path jar) throws Exception {
         try (var in = Files.newInputStream(jar)) {
             b.update(in);
         }
+        FrameworkWiring wiring = dmstack.context().getBundle(0).adapt(FrameworkWiring.class);
+        if (wiring.getRemovalPendingBundles().isEmpty()) return;
         CountDownLatch done = new CountDownLatch(1);
-        dmstack.context().getBundle(0).adapt(FrameworkWiring.class).refreshBundles(List.of(b), e -> done.countDown());
+        wiring.refreshBundles(null, e -> done.countDown());
         done.await();
     }
 

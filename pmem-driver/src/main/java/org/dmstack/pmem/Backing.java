@@ -16,6 +16,8 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLongArray;
+import org.dmstack.memory.MappingPool;
 import org.dmstack.units.Units;
 import org.dmstack.memory.Poison;
 
@@ -23,6 +25,8 @@ import org.dmstack.memory.Poison;
  * The memory under a pmem device: a file mapped whole as one 64-bit segment (synchronous mapping
  * where the file system supports it), or anonymous memory. Opening checks everything first and
  * changes nothing on a failure: a file it created is deleted again, a file it grew is cut back.
+ * A file mapping can be handed over to a {@link MappingPool} instead of unmapped, and taken back
+ * from it by the next device over the same file and size.
  */
 final class Backing {
     /** Files in use by a device in this JVM, by identity (inode where the system has one, else real path). */
@@ -33,20 +37,22 @@ final class Backing {
     private final Path file;
     private final boolean synchronous;
     private final Object key;
+    private final AtomicLongArray unforced;
 
-    private Backing(Arena arena, MemorySegment memory, Path file, boolean synchronous, Object key) {
+    private Backing(Arena arena, MemorySegment memory, Path file, boolean synchronous, Object key, AtomicLongArray unforced) {
         this.arena = arena;
         this.memory = memory;
         this.file = file;
         this.synchronous = synchronous;
         this.key = key;
+        this.unforced = unforced;
     }
 
     /** Anonymous memory of {@code size} bytes, zeroed (and so committed) up front. */
     static Backing anonymous(long size) {
         Arena arena = Arena.ofShared();
         try {
-            return new Backing(arena, arena.allocate(size, Units.PAGE_SIZE), null, false, null);
+            return new Backing(arena, arena.allocate(size, Units.PAGE_SIZE), null, false, null, null);
         } catch (OutOfMemoryError e) {
             arena.close();
             throw new IllegalArgumentException("pmem: cannot allocate " + Units.humanSize(size) + " of anonymous memory", e);
@@ -54,12 +60,13 @@ final class Backing {
     }
 
     /**
-     * Maps {@code size} bytes of {@code file} for the device {@code device}.
+     * Maps {@code size} bytes of {@code file} for the device {@code device}, or takes back the
+     * mapping of that file and size that an earlier device left in {@code pool} (may be null).
      *
      * @throws IllegalArgumentException when the file cannot back the device, saying why
      * @throws IllegalStateException when another device already uses the file
      */
-    static Backing map(String device, Path file, long size, boolean create) {
+    static Backing map(String device, Path file, long size, boolean create, MappingPool pool) {
         Path path = file.toAbsolutePath().normalize();
         if (Files.isDirectory(path)) throw new IllegalArgumentException("pmem: " + path + ": Is a directory");
         boolean exists = Files.exists(path);
@@ -89,6 +96,11 @@ final class Backing {
         Object key = exists ? identity(path) : null;
         if (key != null && IN_USE.putIfAbsent(key, device) != null) {
             throw new IllegalStateException("pmem: " + path + " is already used by " + IN_USE.get(key));
+        }
+        MappingPool.Mapping kept = key == null || pool == null ? null : pool.take(key);
+        if (kept != null) {
+            if (kept.memory().byteSize() == size) return new Backing(kept.arena(), kept.memory(), path, kept.synchronous(), key, kept.unforced());
+            kept.unmap(); // another size: mapped again below
         }
         boolean created = false;
         Arena arena = null;
@@ -122,7 +134,7 @@ final class Backing {
                     synchronous = false;
                     memory = channel.map(MapMode.READ_WRITE, 0, size, arena);
                 }
-                return new Backing(arena, memory, path, synchronous, key);
+                return new Backing(arena, memory, path, synchronous, key, null);
             }
         } catch (IOException | RuntimeException | Error e) {
             if (arena != null) arena.close();
@@ -188,10 +200,19 @@ final class Backing {
         return synchronous;
     }
 
-    /** Unmaps (or frees) the memory and forgets its poison; the file keeps what was written. */
-    void close() {
+    /** What an earlier device over this mapping wrote and did not force, or null. */
+    AtomicLongArray unforced() {
+        return unforced;
+    }
+
+    /**
+     * Unmaps (or frees) the memory and forgets its poison; the file keeps what was written. With
+     * a pool, a file mapping is left there instead, with {@code unforced}, for the next device.
+     */
+    void close(MappingPool pool, AtomicLongArray unforced) {
         Poison.clearAll(memory);
-        arena.close();
         if (key != null) IN_USE.remove(key);
+        if (pool != null && key != null) pool.put(key, new MappingPool.Mapping(memory, arena, synchronous, unforced));
+        else arena.close();
     }
 }

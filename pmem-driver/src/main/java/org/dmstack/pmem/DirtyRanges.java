@@ -28,9 +28,23 @@ final class DirtyRanges {
     private final AtomicLongArray words;
 
     DirtyRanges(long size) {
+        this(size, null);
+    }
+
+    /**
+     * @param marks the marks an earlier device over the same mapping left ({@link #marks()}), or
+     *     null to start with nothing marked
+     */
+    DirtyRanges(long size, AtomicLongArray marks) {
         this.size = size;
         long chunks = (size + CHUNK_BYTES - 1) >>> CHUNK_SHIFT;
-        this.words = new AtomicLongArray((int) ((chunks + 63) >>> 6));
+        int length = (int) ((chunks + 63) >>> 6);
+        this.words = marks != null && marks.length() == length ? marks : new AtomicLongArray(length);
+    }
+
+    /** The marks themselves, for the device that takes this mapping over. */
+    AtomicLongArray marks() {
+        return words;
     }
 
     /** Marks {@code bytes} from {@code offset} as written and not yet forced. */

@@ -8,8 +8,10 @@ import java.util.Map;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.BlockDeviceRegistry;
 import org.dmstack.block.DevT;
+import org.dmstack.memory.MappingPool;
 import org.dmstack.units.Units;
 import org.dmstack.nvdimm.MediaErrorListener;
+import org.dmstack.nvdimm.Namespaces;
 import org.dmstack.nvdimm.Region;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,20 +29,33 @@ import org.slf4j.LoggerFactory;
  * pmem.remove("pmem0");        // the file keeps its contents
  * }</pre>
  *
+ * <p>A driver made with a {@link MappingPool} leaves each device's file mapping there when the
+ * device goes, and a device made later over the same file and size takes it back instead of
+ * mapping the file again: in OSGi the pool is core's, so a bundle update does not unmap and map
+ * while the stack above holds its I/O.
+ *
  * <p>Names: a region's device is pmem{region id}, as Linux names a region's first namespace. A
  * configured device takes the name it is given, or else the lowest free pmemN; give names when
  * a stack above must find the same device after a restart.
  */
-public class Pmem implements MediaErrorListener, AutoCloseable {
+public class Pmem implements MediaErrorListener, Namespaces, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Pmem.class);
 
     private final BlockDeviceRegistry registry;
+    private final MappingPool mappings;
     private final Map<String, PmemDevice> devices = new LinkedHashMap<>();
     private final Map<Region, PmemDevice> byRegion = new LinkedHashMap<>();
     private boolean closed;
 
+    /** A driver that unmaps what its devices mapped when they go. */
     public Pmem(BlockDeviceRegistry registry) {
+        this(registry, null);
+    }
+
+    /** A driver that leaves its devices' file mappings in {@code mappings} when they go (null: unmaps them). */
+    public Pmem(BlockDeviceRegistry registry, MappingPool mappings) {
         this.registry = registry;
+        this.mappings = mappings;
     }
 
     /**
@@ -78,6 +93,7 @@ public class Pmem implements MediaErrorListener, AutoCloseable {
     }
 
     /** The device over the region of that name, or null. */
+    @Override
     public synchronized PmemDevice deviceOf(String regionName) {
         for (Map.Entry<Region, PmemDevice> e : byRegion.entrySet()) if (e.getKey().name().equals(regionName)) return e.getValue();
         return null;
@@ -117,14 +133,14 @@ public class Pmem implements MediaErrorListener, AutoCloseable {
         BlockDevice other = registry.lookup(name);
         if (other != null) throw new IllegalStateException("pmem: cannot create " + name + ": " + other.name() + " " + other.devt() + " already exists");
         // Everything that can be checked is checked before the file is touched.
-        Backing backing = file == null ? Backing.anonymous(size) : Backing.map(name, file, size, create);
+        Backing backing = file == null ? Backing.anonymous(size) : Backing.map(name, file, size, create, mappings);
         PmemDevice device;
         try {
             DevT devt = registry.allocate(DevT.BLOCK_EXT_MAJOR, name);
             device = new PmemDevice(name, devt, region, backing, size, volatileMemory, daxWriteCache);
             registry.add(device.device());
         } catch (RuntimeException e) {
-            backing.close();
+            backing.close(mappings, backing.unforced());
             throw e;
         }
         devices.put(name, device);
@@ -144,11 +160,12 @@ public class Pmem implements MediaErrorListener, AutoCloseable {
     private void unpublish(PmemDevice device) {
         devices.remove(device.name());
         registry.remove(device.device());
-        device.close();
+        device.close(mappings);
         LOG.info("pmem: removed {}", device.name());
     }
 
     /** The devices, in the order they were made. */
+    @Override
     public synchronized List<PmemDevice> devices() {
         return List.copyOf(devices.values());
     }

@@ -21,8 +21,10 @@ import org.dmstack.dax.DaxException.Errno;
 import org.dmstack.dax.DaxMapping;
 import org.dmstack.dax.DaxOperations;
 import org.dmstack.iov.IovIter;
+import org.dmstack.memory.MappingPool;
 import org.dmstack.memory.Memory;
 import org.dmstack.memory.Poison;
+import org.dmstack.nvdimm.Namespaces;
 import org.dmstack.nvdimm.Region;
 
 /**
@@ -45,7 +47,7 @@ import org.dmstack.nvdimm.Region;
  *       injected when the device is made.
  * </ul>
  */
-public final class PmemDevice {
+public final class PmemDevice implements Namespaces.Namespace {
     private final String name;
     private final Region region;
     private final Backing backing;
@@ -72,7 +74,7 @@ public final class PmemDevice {
         this.memory = backing.memory();
         this.size = size;
         this.volatileMemory = volatileMemory;
-        this.dirty = memory.isMapped() ? new DirtyRanges(size) : null;
+        this.dirty = memory.isMapped() ? new DirtyRanges(size, backing.unforced()) : null;
         this.pfnBase = (region != null && region.spaStart() != 0 ? region.spaStart() : memory.address()) >>> Units.PAGE_SHIFT;
         this.disk = GenDisk.builder(name, devt, size >> Units.SECTOR_SHIFT, this::submitBio)
                 .limits(QueueLimits.of(Units.SECTOR_SIZE, Units.PAGE_SIZE).setMaxHwSectors(QueueLimits.UNLIMITED))
@@ -239,13 +241,19 @@ public final class PmemDevice {
 
     /**
      * Removes the device: new bios fail with IOERR and DAX calls with ENXIO, calls in flight finish,
-     * then the memory is unmapped. Mappings handed out before fail cleanly when used.
+     * then what block writes left unforced is forced and the memory unmapped (DAX mappings handed
+     * out before then fail cleanly when used), or
+     * with a pool a file mapping is left there with what block writes did not force yet, for the
+     * next device over that file (DAX mappings handed out before still reach the file's memory).
      */
-    void close() {
+    void close(MappingPool pool) {
         alive = false;
         dax.kill();
         while (inFlight.get() > 0) LockSupport.parkNanos(100_000);
-        backing.close();
+        // Unmapped for good, the marks die with it: a FLUSH of a later device over the file must
+        // still cover these writes, so they are made durable now.
+        if (dirty != null && pool == null) flush();
+        backing.close(pool, dirty == null ? null : dirty.marks());
     }
 
     /** pmem's dax_operations. */

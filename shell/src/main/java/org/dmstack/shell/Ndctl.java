@@ -8,9 +8,8 @@ import org.dmstack.block.BadBlocks;
 import org.dmstack.nfit.NamespaceInfo;
 import org.dmstack.nfit.NdctlJson;
 import org.dmstack.nfit.NfitPlatform;
+import org.dmstack.nvdimm.Namespaces;
 import org.dmstack.nvdimm.Region;
-import org.dmstack.pmem.Pmem;
-import org.dmstack.pmem.PmemDevice;
 
 /**
  * {@code ndctl}: list the NVDIMM platform (regions, NVDIMMs, namespaces, as ndctl's JSON) and
@@ -32,10 +31,10 @@ public final class Ndctl {
             """;
 
     private final Supplier<List<NfitPlatform>> platforms;
-    private final Pmem pmem;
+    private final Namespaces pmem;
 
-    /** @param pmem the pmem driver, or null when it is not running */
-    public Ndctl(Supplier<List<NfitPlatform>> platforms, Pmem pmem) {
+    /** @param pmem the pmem driver's namespaces, or null when it is not running */
+    public Ndctl(Supplier<List<NfitPlatform>> platforms, Namespaces pmem) {
         this.platforms = platforms;
         this.pmem = pmem;
     }
@@ -73,7 +72,7 @@ public final class Ndctl {
     /** The raw namespace the pmem driver made on each region, with its block device. */
     private NamespaceInfo namespaces() {
         return region -> {
-            PmemDevice d = pmem == null ? null : pmem.deviceOf(region.name());
+            Namespaces.Namespace d = pmem == null ? null : pmem.deviceOf(region.name());
             return d == null ? List.of() : List.of(NamespaceInfo.Namespace.raw(region, d.name()));
         };
     }
@@ -95,7 +94,7 @@ public final class Ndctl {
             else throw CommandException.usage("ndctl inject-error: only one namespace, not also '" + a + "'", USAGE);
         }
         if (namespace == null) throw CommandException.usage("ndctl inject-error: no namespace given", USAGE);
-        PmemDevice device = device(namespace);
+        Namespaces.Namespace device = device(namespace);
         String dev = device.region() != null ? "namespace" + device.region().id() + ".0" : device.name();
         if (status) {
             out.print(badBlocksJson(dev, device.badBlocks()));
@@ -126,15 +125,15 @@ public final class Ndctl {
         }
     }
 
-    private PmemDevice device(String namespace) {
+    private Namespaces.Namespace device(String namespace) {
         if (pmem == null) throw new CommandException("ndctl inject-error: the pmem driver is not running");
         if (namespace.matches("namespace\\d+\\.0")) {
             String region = "region" + namespace.substring(9, namespace.indexOf('.'));
-            PmemDevice d = pmem.deviceOf(region);
+            Namespaces.Namespace d = pmem.deviceOf(region);
             if (d == null) throw new CommandException("ndctl inject-error: namespace not found: " + namespace);
             return d;
         }
-        for (PmemDevice d : pmem.devices()) if (d.name().equals(namespace) || ("/dev/" + d.name()).equals(namespace)) return d;
+        for (Namespaces.Namespace d : pmem.devices()) if (d.name().equals(namespace) || ("/dev/" + d.name()).equals(namespace)) return d;
         throw new CommandException("ndctl inject-error: namespace not found: " + namespace);
     }
 

@@ -23,9 +23,10 @@ import org.dmstack.block.BlockDeviceRegistry;
  * with a model of what every block must hold: the last acknowledged write, exactly; after a write
  * that failed the block is undefined until the next acknowledged write. Every block carries its number and version in
  * every word, so a torn block is found. Driven through {@link Function}: "start", "mark",
- * "ops", "errors", "stall" (longest I/O in ms since "mark"), "latencies" (the distribution since
- * "mark": percentiles and maximum), "lastError", "stop", "verify" (returns "" when every block
- * matches the model).
+ * "ops", "errors", "stall" (longest I/O in ms since "mark"), "lap" (longest I/O in ms since
+ * "mark" or the last "lap", then starts a new lap), "latencies" (the distribution since "mark":
+ * percentiles and maximum), "lastError", "stop", "verify" (returns "" when every block matches the
+ * model).
  */
 public final class Workload implements Function<String, Object> {
     private static final int BLOCK = 4096;
@@ -38,6 +39,7 @@ public final class Workload implements Function<String, Object> {
     private final AtomicLong ops = new AtomicLong();
     private final AtomicLong errors = new AtomicLong();
     private final AtomicLong maxLatency = new AtomicLong();
+    private final AtomicLong lapLatency = new AtomicLong();
     /** I/O latencies since "mark": 8 buckets per power of two of nanoseconds (12.5% resolution). */
     private final AtomicLongArray latencies = new AtomicLongArray(64 * 8);
     private final AtomicReference<String> lastError = new AtomicReference<>("");
@@ -61,6 +63,7 @@ public final class Workload implements Function<String, Object> {
             case "start" -> start();
             case "mark" -> {
                 maxLatency.set(0);
+                lapLatency.set(0);
                 for (int i = 0; i < latencies.length(); i++) latencies.set(i, 0);
                 return null;
             }
@@ -75,6 +78,9 @@ public final class Workload implements Function<String, Object> {
             }
             case "stall" -> {
                 return maxLatency.get() / 1_000_000;
+            }
+            case "lap" -> {
+                return lapLatency.getAndSet(0) / 1_000_000;
             }
             case "lastError" -> {
                 return lastError.get();
@@ -133,6 +139,7 @@ public final class Workload implements Function<String, Object> {
         BlkStatus s = bio.await();
         long took = System.nanoTime() - start;
         maxLatency.accumulateAndGet(took, Math::max);
+        lapLatency.accumulateAndGet(took, Math::max);
         latencies.incrementAndGet(bucket(took));
         if (s.isOk()) ops.incrementAndGet();
         else {
@@ -157,13 +164,16 @@ public final class Workload implements Function<String, Object> {
 
     /** "p50 3.5 us, p99 40.0 us, p99.9 3.1 ms, max 53 ms (120000 I/Os)": each percentile to within 12.5%. */
     private String distribution() {
+        // One snapshot: the threads go on counting while the percentiles are read, and ranks
+        // taken from a total that grows under them came out below the percentile before.
+        long[] counts = new long[latencies.length()];
         long total = 0;
-        for (int i = 0; i < latencies.length(); i++) total += latencies.get(i);
+        for (int i = 0; i < counts.length; i++) total += counts[i] = latencies.get(i);
         StringBuilder sb = new StringBuilder();
         for (double q : new double[] {0.5, 0.99, 0.999}) {
             long rank = (long) Math.ceil(q * total), seen = 0;
             int b = 0;
-            while (b < latencies.length() - 1 && (seen += latencies.get(b)) < rank) b++;
+            while (b < counts.length - 1 && (seen += counts[b]) < rank) b++;
             sb.append(q == 0.5 ? "p50 " : q == 0.99 ? "p99 " : "p99.9 ").append(time(lowerBound(b))).append(", ");
         }
         return sb.append("max ").append(time(maxLatency.get())).append(" (").append(total).append(" I/Os)").toString();

@@ -1,7 +1,9 @@
 package org.dmstack.pmem.internal;
 
 import org.dmstack.block.BlockDeviceRegistry;
+import org.dmstack.memory.MappingPool;
 import org.dmstack.nvdimm.MediaErrorListener;
+import org.dmstack.nvdimm.Namespaces;
 import org.dmstack.nvdimm.Region;
 import org.dmstack.pmem.Pmem;
 import org.osgi.service.component.annotations.Activate;
@@ -15,17 +17,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The pmem driver as a Declarative Services component and a {@link Pmem} service: one device per
+ * The pmem driver as a Declarative Services component and a {@link Pmem} service (and
+ * {@link Namespaces}, which ndctl uses, so the shell needs no package of this bundle): one device per
  * {@link Region} service (as the nfit bundle publishes them), following them as they come and go.
  * Devices from configuration are made by {@link PmemNamespaceComponent} through this service.
+ * File mappings go to core's {@link MappingPool} when devices go, so that the driver of a bundle
+ * update takes them back instead of mapping the files again while I/O above is held.
  */
-@Component(service = {Pmem.class, MediaErrorListener.class}, immediate = true)
+@Component(service = {Pmem.class, Namespaces.class, MediaErrorListener.class}, immediate = true)
 public class PmemComponent extends Pmem {
     private static final Logger LOG = LoggerFactory.getLogger(PmemComponent.class);
 
     @Activate
     public PmemComponent(@Reference BlockDeviceRegistry registry) {
-        super(registry);
+        super(registry, MappingPool.shared());
     }
 
     /** Called when a region service appears: makes its device. */
@@ -43,7 +48,10 @@ public class PmemComponent extends Pmem {
         removeRegion(region);
     }
 
-    /** Called when the component stops (bundle stop or update): removes every device; files keep their contents. */
+    /**
+     * Called when the component stops (bundle stop or update): removes every device; files keep
+     * their contents, and their mappings wait in the pool for the next driver.
+     */
     @Deactivate
     public void deactivate() {
         close();

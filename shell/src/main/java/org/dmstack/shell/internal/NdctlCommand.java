@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.felix.service.command.Descriptor;
 import org.dmstack.nfit.NfitPlatform;
-import org.dmstack.pmem.Pmem;
+import org.dmstack.nvdimm.Namespaces;
 import org.dmstack.shell.Ndctl;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -17,7 +17,7 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 public final class NdctlCommand {
     private final List<NfitPlatform> platforms = new CopyOnWriteArrayList<>();
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
-    private volatile Pmem pmem;
+    private volatile Namespaces pmem;
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     void addPlatform(NfitPlatform platform) {
