@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
  * Each reply is written whole. A client that is gone is not the request's failure: the first
  * reply that cannot be written closes the socket, and later ones are dropped.
  *
- * <p>Replies made by the connection's request reader (every request its device completes at
+ * <p>Replies made by the connection's request reader (every request its backend completes at
  * once) are corked, as nbdkit sends with MSG_MORE: they wait until the reader is about to block
  * (for the next bytes from the socket, or for a permit) and then go out together in one
  * gathering write, so that a client with many requests in flight costs one system call per
