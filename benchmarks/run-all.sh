@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The full benchmark run: builds the benchmarks module, runs the NBD comparison (fio against
-# dmstack's export and nbdkit's memory plugin) and every JMH benchmark and probe, and writes the
+# dmstack's export, nbdkit's memory plugin and qemu-nbd) and every JMH benchmark and probe, and writes the
 # report (report.md, chart.png, results.json) into benchmarks/results/ (or OUT).
 #
 # Usage: benchmarks/run-all.sh [--no-build] [--no-nbd] [--only REGEX]
-# Environment: OUT (default benchmarks/results); RUNTIME/WARMUP/SIZE for the NBD part (see nbd-compare.sh).
-# Takes about 15 minutes on 2 cores. Without fio and nbdkit the NBD part is left out, and the report says so.
+# Environment: OUT (default benchmarks/results); ROUNDS/RUNTIME/WARMUP/SIZE for the NBD part (see nbd-compare.sh).
+# Takes about 25 minutes on 2 cores. Without fio, nbdkit or qemu-nbd the NBD part is left out, and the report says so.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -33,13 +33,13 @@ mkdir -p "$out"
 
 fio_args=()
 if [ "$nbd" = 1 ]; then
-  echo "== NBD: fio against dmstack and nbdkit"
+  echo "== NBD: fio against dmstack, nbdkit and qemu-nbd"
   status=0
   JAVA="$JAVA" DMSTACK_BENCH_CP="$CP" "$here/nbd-compare.sh" "$out/fio" || status=$?
   if [ "$status" = 0 ]; then
     fio_args=(--fio "$out/fio")
   elif [ "$status" = 3 ]; then
-    echo "== NBD comparison skipped (fio with the nbd engine, or nbdkit, is missing)"
+    echo "== NBD comparison skipped (fio with the nbd engine, nbdkit or qemu-nbd is missing)"
   else
     exit "$status"
   fi

@@ -4,25 +4,37 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
- * The NBD comparison's results: fio's JSON output, one file per server and workload
- * ({@code <server>-<workload>.json}, written by benchmarks/nbd-compare.sh), read back and put side
- * by side. {@code main} prints the table the script shows at the end.
+ * The NBD comparison's results: fio's JSON output, one file per server, workload and round
+ * ({@code <server>-<workload>-r<round>.json}, written by benchmarks/nbd-compare.sh), read back and
+ * put side by side. The servers alternate within each round, so each round gives one ratio of
+ * dmstack to each peer; a workload's figure is the median of those ratios, with their range.
+ * {@code main} prints the table the script shows at the end.
  */
 public final class FioResults {
-    /** The workloads, in the order the report lists them, with what each means. */
-    static final List<String[]> WORKLOADS = List.of(
-            new String[] {"randread-4k-qd1", "4 KiB random read, QD 1"},
-            new String[] {"randread-4k-qd32", "4 KiB random read, QD 32"},
-            new String[] {"randwrite-4k-qd1", "4 KiB random write, QD 1"},
-            new String[] {"randwrite-4k-qd32", "4 KiB random write, QD 32"},
-            new String[] {"read-1m", "1 MiB sequential read, QD 1"},
-            new String[] {"write-1m", "1 MiB sequential write, QD 1"});
+    /** A workload: the name in the file names, what it means, and the ratio to each peer issue 15 asks for. */
+    record Workload(String name, String description, double goal) {}
 
-    static final String[] SERVERS = {"dmstack", "nbdkit"};
+    /** The workloads, in the order the report lists them (nbd-compare.sh runs the same). */
+    static final List<Workload> WORKLOADS = List.of(
+            new Workload("randread-4k-qd1", "4 KiB random read, QD 1", 1.0),
+            new Workload("randread-4k-qd32", "4 KiB random read, QD 32", 1.2),
+            new Workload("randwrite-4k-qd1", "4 KiB random write, QD 1", 1.0),
+            new Workload("randwrite-4k-qd32", "4 KiB random write, QD 32", 1.2),
+            new Workload("read-1m-qd8", "1 MiB sequential read, QD 8", 1.2),
+            new Workload("write-1m-qd8", "1 MiB sequential write, QD 8", 1.2),
+            new Workload("randread-4k-4x8", "4 KiB random read, 4 connections x QD 8", 1.0),
+            new Workload("randwrite-4k-4x8", "4 KiB random write, 4 connections x QD 8", 1.0));
+
+    static final String[] SERVERS = {"dmstack", "nbdkit", "qemu-nbd"};
+    /** What dmstack is compared with. */
+    static final List<String> PEERS = List.of("nbdkit", "qemu-nbd");
 
     /** One run of fio: operations and bytes per second, mean completion latency. */
     record Run(double iops, double bytesPerSecond, double meanLatencyMicros) {
@@ -33,11 +45,43 @@ public final class FioResults {
         }
     }
 
-    /** One workload on both servers. */
-    record Row(String workload, String description, Run dmstack, Run nbdkit) {
-        /** dmstack's throughput over nbdkit's (1.0 = the same). */
-        double ratio() {
-            return dmstack.iops() / nbdkit.iops();
+    /** Per-round ratios of dmstack to a peer: their median and range, over the rounds both ran. */
+    record Ratio(double median, double min, double max, int rounds) {
+        static Ratio of(double[] ratios) {
+            double[] sorted = Arrays.stream(ratios).filter(r -> !Double.isNaN(r)).sorted().toArray();
+            if (sorted.length == 0) return new Ratio(Double.NaN, Double.NaN, Double.NaN, 0);
+            return new Ratio(PairedRatios.quantile(sorted, 0.5), sorted[0], sorted[sorted.length - 1], sorted.length);
+        }
+    }
+
+    /** One workload: every server's runs, round by round (a round that did not run is {@link Run#MISSING}). */
+    record Row(Workload workload, Map<String, List<Run>> runs) {
+        String description() {
+            return workload.description();
+        }
+
+        List<Run> runs(String server) {
+            return runs.getOrDefault(server, List.of());
+        }
+
+        /** The server's median IOPS over its rounds. */
+        double iops(String server) {
+            double[] v = runs(server).stream().filter(Run::present).mapToDouble(Run::iops).sorted().toArray();
+            return v.length == 0 ? Double.NaN : PairedRatios.quantile(v, 0.5);
+        }
+
+        /** How far the server's rounds spread: (max - min) / median of its IOPS. */
+        double spread(String server) {
+            double[] v = runs(server).stream().filter(Run::present).mapToDouble(Run::iops).sorted().toArray();
+            return v.length == 0 ? Double.NaN : (v[v.length - 1] - v[0]) / PairedRatios.quantile(v, 0.5);
+        }
+
+        /** dmstack over {@code peer}, round by round. */
+        Ratio ratio(String peer) {
+            List<Run> d = runs("dmstack"), p = runs(peer);
+            double[] ratios = new double[Math.min(d.size(), p.size())];
+            for (int i = 0; i < ratios.length; i++) ratios[i] = d.get(i).iops() / p.get(i).iops();
+            return Ratio.of(ratios);
         }
     }
 
@@ -93,14 +137,22 @@ public final class FioResults {
         return sb.toString();
     }
 
-    /** The rows found in {@code dir} (workloads with no file on either side are left out). */
+    /** The rows found in {@code dir} (workloads with no file at all are left out). */
     static List<Row> read(Path dir) throws IOException {
         List<Row> rows = new ArrayList<>();
         if (!Files.isDirectory(dir)) return rows;
-        for (String[] w : WORKLOADS) {
-            Run d = run(dir.resolve("dmstack-" + w[0] + ".json"));
-            Run n = run(dir.resolve("nbdkit-" + w[0] + ".json"));
-            if (d.present() || n.present()) rows.add(new Row(w[0], w[1], d, n));
+        for (Workload w : WORKLOADS) {
+            Map<String, List<Run>> runs = new LinkedHashMap<>();
+            boolean any = false;
+            for (String server : SERVERS) {
+                List<Run> rounds = new ArrayList<>();
+                for (int round = 1; Files.exists(dir.resolve(server + "-" + w.name() + "-r" + round + ".json")); round++) {
+                    rounds.add(run(dir.resolve(server + "-" + w.name() + "-r" + round + ".json")));
+                }
+                runs.put(server, rounds);
+                any |= !rounds.isEmpty();
+            }
+            if (any) rows.add(new Row(w, runs));
         }
         return rows;
     }
@@ -119,20 +171,28 @@ public final class FioResults {
                 Json.num(root, "jobs", 0, side, "clat_ns", "mean") / 1000.0);
     }
 
-    /** The side-by-side table, as markdown. */
+    /**
+     * The side-by-side table, as markdown: each server's median IOPS (1 MiB workloads: MiB/s) with
+     * the spread of its rounds, and dmstack's per-round ratio to each peer, median (min-max).
+     */
     static String table(List<Row> rows) {
-        StringBuilder sb = new StringBuilder();
-        sb.append("| workload | dmstack IOPS | dmstack MiB/s | dmstack mean lat (µs) | nbdkit IOPS | nbdkit MiB/s | nbdkit mean lat (µs) | dmstack / nbdkit |\n");
-        sb.append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        StringBuilder sb = new StringBuilder("| workload | rounds |");
+        for (String s : SERVERS) sb.append(' ').append(s).append(" IOPS (spread) |");
+        for (String p : PEERS) sb.append(" dmstack / ").append(p).append(" |");
+        sb.append(" goal |\n|---|---:|").append("---:|".repeat(SERVERS.length + PEERS.size())).append("---:|\n");
         for (Row r : rows) {
-            sb.append("| ").append(r.description()).append(" | ")
-                    .append(fmt(r.dmstack().iops())).append(" | ").append(fmt(r.dmstack().bytesPerSecond() / (1 << 20))).append(" | ")
-                    .append(fmt(r.dmstack().meanLatencyMicros())).append(" | ")
-                    .append(fmt(r.nbdkit().iops())).append(" | ").append(fmt(r.nbdkit().bytesPerSecond() / (1 << 20))).append(" | ")
-                    .append(fmt(r.nbdkit().meanLatencyMicros())).append(" | ")
-                    .append(Double.isNaN(r.ratio()) ? "n/a" : pct(r.ratio())).append(" |\n");
+            sb.append("| ").append(r.description()).append(" | ").append(r.ratio(PEERS.getFirst()).rounds()).append(" |");
+            for (String s : SERVERS) sb.append(' ').append(fmt(r.iops(s))).append(" (").append(pct(r.spread(s))).append(") |");
+            for (String p : PEERS) sb.append(' ').append(ratio(r.ratio(p))).append(" |");
+            sb.append(" >= ").append(pct(r.workload().goal())).append(" |\n");
         }
         return sb.toString();
+    }
+
+    /** A ratio as "112% (105-118%)". */
+    static String ratio(Ratio r) {
+        if (Double.isNaN(r.median())) return "n/a";
+        return pct(r.median()) + " (" + String.format(Locale.ROOT, "%.0f", r.min() * 100) + "–" + pct(r.max()) + ")";
     }
 
     static String fmt(double v) {
@@ -141,6 +201,7 @@ public final class FioResults {
     }
 
     static String pct(double ratio) {
+        if (Double.isNaN(ratio)) return "n/a";
         return String.format(Locale.ROOT, "%.0f%%", ratio * 100);
     }
 

@@ -26,20 +26,42 @@ class JsonAndFioTest {
     @Test
     void fioOutputIsReadOnWhicheverSideDidTheWork(@TempDir Path dir) throws Exception {
         // fio's nbd engine prints a line before the JSON.
-        Files.writeString(dir.resolve("dmstack-randwrite-4k-qd1.json"), "fio: connected to NBD server\n"
+        Files.writeString(dir.resolve("dmstack-randwrite-4k-qd1-r1.json"), "fio: connected to NBD server\n"
                 + "{\"jobs\": [{\"read\": {\"iops\": 0, \"bw_bytes\": 0, \"clat_ns\": {\"mean\": 0}},"
                 + " \"write\": {\"iops\": 2000.5, \"bw_bytes\": 8194048, \"clat_ns\": {\"mean\": 480000.0}}}]}");
-        Files.writeString(dir.resolve("nbdkit-randwrite-4k-qd1.json"),
+        Files.writeString(dir.resolve("nbdkit-randwrite-4k-qd1-r1.json"),
                 "{\"jobs\": [{\"read\": {\"iops\": 0}, \"write\": {\"iops\": 1000.25, \"bw_bytes\": 4097024, \"clat_ns\": {\"mean\": 990000}}}]}");
         List<FioResults.Row> rows = FioResults.read(dir);
         assertEquals(1, rows.size());
         FioResults.Row r = rows.getFirst();
-        assertEquals(2000.5, r.dmstack().iops());
-        assertEquals(480.0, r.dmstack().meanLatencyMicros());
-        assertEquals(2000.5 / 1000.25, r.ratio(), 1e-9);
+        assertEquals(2000.5, r.runs("dmstack").getFirst().iops());
+        assertEquals(480.0, r.runs("dmstack").getFirst().meanLatencyMicros());
+        assertEquals(2000.5 / 1000.25, r.ratio("nbdkit").median(), 1e-9);
+        assertEquals(0, r.ratio("qemu-nbd").rounds());
         String table = FioResults.table(rows);
-        assertTrue(table.contains("| 4 KiB random write, QD 1 | 2,000 |") || table.contains("| 4 KiB random write, QD 1 | 2,001 |"), table);
-        assertTrue(table.contains("| 200% |"), table);
+        assertTrue(table.contains("| 4 KiB random write, QD 1 | 1 | 2,000 (0%) |") || table.contains("| 4 KiB random write, QD 1 | 1 | 2,001 (0%) |"), table);
+        assertTrue(table.contains("| 200% (200–200%) | n/a | >= 100% |"), table);
+    }
+
+    @Test
+    void roundsGiveTheMedianRatioAndEachServersSpread(@TempDir Path dir) throws Exception {
+        double[][] iops = {{100, 50, 200}, {90, 60, 100}, {120, 40, 150}}; // per round: dmstack, nbdkit, qemu-nbd
+        for (int round = 1; round <= 3; round++) {
+            for (int s = 0; s < 3; s++) {
+                Files.writeString(dir.resolve(FioResults.SERVERS[s] + "-read-1m-qd8-r" + round + ".json"),
+                        "{\"jobs\": [{\"read\": {\"iops\": " + iops[round - 1][s] + "}, \"write\": {\"iops\": 0}}]}");
+            }
+        }
+        FioResults.Row r = FioResults.read(dir).getFirst();
+        assertEquals("1 MiB sequential read, QD 8", r.description());
+        // Ratios to nbdkit per round: 2.0, 1.5, 3.0; to qemu-nbd: 0.5, 0.9, 0.8.
+        assertEquals(new FioResults.Ratio(2.0, 1.5, 3.0, 3), r.ratio("nbdkit"));
+        assertEquals(new FioResults.Ratio(0.8, 0.5, 0.9, 3), r.ratio("qemu-nbd"));
+        assertEquals(100, r.iops("dmstack"));
+        assertEquals((120 - 90) / 100.0, r.spread("dmstack"), 1e-9);
+        assertEquals((60 - 40) / 50.0, r.spread("nbdkit"), 1e-9);
+        String table = FioResults.table(List.of(r));
+        assertTrue(table.contains("| 1 MiB sequential read, QD 8 | 3 | 100 (30%) | 50 (40%) | 150 (67%) | 200% (150–300%) | 80% (50–90%) | >= 120% |"), table);
     }
 
     @Test

@@ -2,7 +2,6 @@ package org.dmstack.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,17 +11,21 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The NBD comparison script, very briefly (1 s per workload, a 64 MiB disk): it must run fio
- * against both servers and print them side by side. Needs fio (with its nbd engine) and nbdkit,
- * which .ci/run installs; without them the test fails naming the packages.
+ * The NBD comparison script, very briefly (one round of 1 s per workload and server, a 64 MiB
+ * disk): it must run fio against the three servers and print them side by side. Needs fio (with
+ * its nbd engine), nbdkit and qemu-nbd, which .ci/run installs; without them the test fails naming
+ * the packages.
  */
 class NbdCompareScriptTest {
     @Test
-    void comparesDmstackAndNbdkitOnEveryWorkload(@TempDir Path out) throws Exception {
-        assertTrue(onPath("fio") && onPath("nbdkit"), "fio and nbdkit are not installed: apt-get install -y fio nbdkit");
+    void comparesDmstackNbdkitAndQemuNbdOnEveryWorkload(@TempDir Path out) throws Exception {
+        assertTrue(onPath("fio") && onPath("nbdkit") && onPath("qemu-nbd"),
+                "fio, nbdkit or qemu-nbd is not installed: apt-get install -y fio nbdkit qemu-utils");
         Path script = Path.of("nbd-compare.sh").toAbsolutePath();
         ProcessBuilder pb = new ProcessBuilder("bash", script.toString(), out.toString()).redirectErrorStream(true);
+        pb.environment().put("ROUNDS", "1");
         pb.environment().put("RUNTIME", "1");
+        pb.environment().put("MIXED_RUNTIME", "1");
         pb.environment().put("WARMUP", "1");
         pb.environment().put("SIZE", "64M");
         pb.environment().put("DMSTACK_BENCH_CP", System.getProperty("java.class.path"));
@@ -35,10 +38,11 @@ class NbdCompareScriptTest {
         List<FioResults.Row> rows = FioResults.read(out);
         assertEquals(FioResults.WORKLOADS.size(), rows.size(), output);
         for (FioResults.Row r : rows) {
-            assertTrue(r.dmstack().iops() > 0 && r.nbdkit().iops() > 0, r.toString());
+            for (String s : FioResults.SERVERS) assertTrue(r.runs(s).size() == 1 && r.iops(s) > 0, r.toString());
         }
-        assertTrue(output.contains("| 4 KiB random read, QD 32 |"), output);
-        assertTrue(output.contains("| 1 MiB sequential write, QD 1 |"), output);
+        assertTrue(output.contains("| 4 KiB random read, QD 32 | 1 |"), output);
+        assertTrue(output.contains("| 1 MiB sequential write, QD 8 | 1 |"), output);
+        assertTrue(output.contains("| 4 KiB random write, 4 connections x QD 8 | 1 |"), output);
 
         List<FioResults.Tail> mixed = FioResults.mixed(out);
         assertEquals(List.of("dmstack", "nbdkit"), mixed.stream().map(FioResults.Tail::server).toList(), output);
@@ -49,8 +53,10 @@ class NbdCompareScriptTest {
         Results empty = new Results();
         Report.write(empty, out, out);
         String md = Files.readString(out.resolve("report.md"));
-        assertTrue(md.contains("dmstack / nbdkit"), md);
-        assertTrue(md.contains("NBD export, of nbdkit's memory plugin, every workload | worst "), md);
+        assertTrue(md.contains("dmstack / nbdkit | dmstack / qemu-nbd |"), md);
+        assertTrue(md.contains("| NBD export, 4 KiB QD 32, 1 MiB QD 8, of nbdkit's memory plugin (median of paired rounds) | worst "), md);
+        assertTrue(md.contains("| NBD export, QD 1, 4 connections x QD 8, of qemu-nbd on tmpfs (median of paired rounds) | worst "), md);
+        assertTrue(md.contains("| NBD export: spread of dmstack's rounds no wider than nbdkit's | no wider on any workload |"), md);
         assertTrue(md.contains("| mixed workload |"), md);
     }
 

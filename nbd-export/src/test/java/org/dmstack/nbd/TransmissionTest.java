@@ -272,4 +272,61 @@ class TransmissionTest extends ServerFixture {
             assertEquals(Nbd.REPLY_TYPE_NONE, c.chunk().type(), "an empty read ends with a NONE chunk");
         }
     }
+
+    /** Queues a request on the client's buffered stream without sending it yet. */
+    private static void queue(RawClient c, int type, long handle, long offset, int length, byte[] payload) throws IOException {
+        c.out.writeInt(Nbd.REQUEST_MAGIC);
+        c.out.writeShort(0);
+        c.out.writeShort(type);
+        c.out.writeLong(handle);
+        c.out.writeLong(offset);
+        c.out.writeInt(length);
+        if (payload != null) c.out.write(payload);
+    }
+
+    @Test
+    void requestsSentBackToBackAreEachAnsweredOnceByteExact() throws IOException {
+        // Small payloads are taken from the read-ahead buffer, a 1 MiB one is read past it; the
+        // replies the reader holds back go out in batches, each exactly once.
+        byte[] old = pattern(512 * 1024, 20);
+        try (RawClient c = RawClient.open(port(), "disk")) {
+            assertEquals(0, c.write(1, 0, old).error());
+            byte[] big = pattern(1 << 20, 21);
+            for (int i = 0; i < 100; i++) queue(c, Nbd.CMD_WRITE, 100 + i, (1 << 20) + i * 4096L, 4096, pattern(4096, 100 + i));
+            queue(c, Nbd.CMD_WRITE, 999, 2 << 20, big.length, big);
+            for (int i = 0; i < 200; i++) queue(c, Nbd.CMD_READ, 1000 + i, (i % 128) * 4096L, 4096, null);
+            c.out.flush();
+            boolean[] seen = new boolean[1200];
+            for (int n = 0; n < 301; n++) {
+                RawClient.Reply r = c.simpleReply(h -> h >= 1000 ? 4096 : 0);
+                assertEquals(0, r.error(), "handle " + r.handle());
+                assertTrue(!seen[(int) r.handle()], "handle " + r.handle() + " answered twice");
+                seen[(int) r.handle()] = true;
+                if (r.handle() >= 1000) {
+                    int block = (int) (r.handle() - 1000) % 128;
+                    assertArrayEquals(Arrays.copyOfRange(old, block * 4096, block * 4096 + 4096), r.data(), "read " + r.handle());
+                }
+            }
+            for (int i = 0; i < 100; i++) assertArrayEquals(pattern(4096, 100 + i), bytesAt(ram, 2048 + i * 8L, 4096), "write " + i);
+            assertArrayEquals(big, bytesAt(ram, 4096, big.length));
+        }
+    }
+
+    @Test
+    void heldBackRepliesGoOutBeforeTheReaderWaitsForAPermit() throws IOException {
+        // With room for one 4 KiB payload in flight, the reply the reader holds back is what
+        // frees the next request's permit: were it not sent first, the connection would wait for ever.
+        byte[] data = pattern(64 * 4096, 22);
+        try (NbdServer tight = NbdServer.builder().backends(new BlockBackends(registry)).export("disk=ram0").port(0).maxInflightBytes(4096).start();
+                RawClient c = RawClient.open(tight.port(), "disk")) {
+            assertEquals(0, c.write(1, 0, data).error());
+            for (int i = 0; i < 64; i++) queue(c, Nbd.CMD_READ, 100 + i, i * 4096L, 4096, null);
+            c.out.flush();
+            for (int i = 0; i < 64; i++) {
+                RawClient.Reply r = c.simpleReply(4096);
+                assertEquals(100 + i, r.handle(), "one at a time, in order");
+                assertArrayEquals(Arrays.copyOfRange(data, i * 4096, i * 4096 + 4096), r.data());
+            }
+        }
+    }
 }

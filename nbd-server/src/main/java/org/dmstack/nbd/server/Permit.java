@@ -76,6 +76,17 @@ final class Permit implements AutoCloseable {
             return new Permit(this, share);
         }
 
+        /** A permit as {@link #acquire} gives, if it can be had without waiting; else null. */
+        Permit tryAcquire(int bytes) {
+            int share = Math.min(bytes, maxBytes);
+            if (!requests.tryAcquire()) return null;
+            if (!this.bytes.tryAcquire(share)) {
+                requests.release();
+                return null;
+            }
+            return new Permit(this, share);
+        }
+
         /** Whether no request is in flight. */
         boolean idle() {
             return requests.availablePermits() == maxRequests;

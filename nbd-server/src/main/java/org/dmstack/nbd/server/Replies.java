@@ -5,6 +5,8 @@ import static org.dmstack.nbd.protocol.Nbd.*;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -13,63 +15,130 @@ import org.slf4j.LoggerFactory;
  * replies negotiated, a chunk for read data and for errors (so the message reaches the client).
  * Each reply is written whole. A client that is gone is not the request's failure: the first
  * reply that cannot be written closes the socket, and later ones are dropped.
+ *
+ * <p>Replies made by the connection's request reader (every request its backend completes at
+ * once) are corked, as nbdkit sends with MSG_MORE: they wait until the reader is about to block
+ * (for the next bytes from the socket, or for a permit) and then go out together in one
+ * gathering write, so that a client with many requests in flight costs one system call per
+ * batch, not one per reply; a client with one request in flight gets its reply at once. Replies
+ * made by any other thread are written at once.
  */
 final class Replies {
     private static final Logger LOG = LoggerFactory.getLogger(Replies.class);
+    /** A batch goes out when it holds this many buffers (IOV_MAX is 1024) or payload bytes. */
+    private static final int MAX_CORKED_BUFFERS = 128, MAX_CORKED_BYTES = 256 << 10;
 
     private final Wire wire;
     private final boolean structured;
     private volatile boolean failed;
+    private volatile Thread reader;
+    // The batch: only the reader touches it.
+    private final List<ByteBuffer> corked = new ArrayList<>();
+    private final List<AutoCloseable> releases = new ArrayList<>();
+    private long corkedBytes;
 
     Replies(Wire wire, boolean structured) {
         this.wire = wire;
         this.structured = structured;
     }
 
+    /** From now on, replies made by the calling thread (the request reader) are corked until {@link #flush}. */
+    void cork() {
+        reader = Thread.currentThread();
+    }
+
     /** Success; {@code data} is a READ's data (null for other commands). */
     void ok(Request r, ByteBuffer data) {
-        send(r, 0, null, data);
+        ok(r, data, null);
+    }
+
+    /** Success; {@code release} (the request's permit, which owns {@code data}) is closed once the reply is out or dropped. */
+    void ok(Request r, ByteBuffer data, AutoCloseable release) {
+        send(r, 0, null, data, release);
     }
 
     void error(Request r, int error, String message) {
-        LOG.debug("{}: {} handle {} failed with {}: {}", wire.peer, r.command(), r.handle(), error, message);
-        send(r, error, message, null);
+        error(r, error, message, null);
     }
 
-    private void send(Request r, int error, String message, ByteBuffer data) {
-        if (failed) return;
-        try {
-            write(r, error, message, data);
-        } catch (IOException e) {
-            failed = true;
-            LOG.debug("{}: reply not sent: {}", wire.peer, e.toString());
-            wire.close();
-        }
+    /** The protocol's error with a sentence for the client; {@code release} as for {@link #ok}. */
+    void error(Request r, int error, String message, AutoCloseable release) {
+        send(r, error, message, null, release);
     }
 
-    private void write(Request r, int error, String message, ByteBuffer data) throws IOException {
-        if (!structured) {
-            ByteBuffer h = ByteBuffer.allocate(16).putInt(SIMPLE_REPLY_MAGIC).putInt(error).putLong(r.handle()).flip();
-            if (error == 0 && data != null) wire.send(h, data);
-            else wire.send(h);
+    private void send(Request r, int error, String message, ByteBuffer data, AutoCloseable release) {
+        if (error != 0) LOG.debug("{}: {} handle {} failed with {}: {}", wire.peer, r.command(), r.handle(), error, message);
+        if (failed) {
+            close(release);
             return;
         }
+        ByteBuffer head = header(r, error, message, data);
+        boolean payload = error == 0 && data != null && data.hasRemaining();
+        if (Thread.currentThread() == reader) {
+            corked.add(head);
+            if (payload) {
+                corked.add(data);
+                corkedBytes += data.remaining();
+            }
+            if (release != null) releases.add(release);
+            if (corked.size() >= MAX_CORKED_BUFFERS || corkedBytes >= MAX_CORKED_BYTES) flush();
+            return;
+        }
+        try {
+            if (payload) wire.send(head, data);
+            else wire.send(head);
+        } catch (IOException e) {
+            failed(e);
+        } finally {
+            close(release);
+        }
+    }
+
+    /** Sends the reader's corked replies, in one gathering write; only the reader calls it. */
+    void flush() {
+        if (corked.isEmpty()) return;
+        try {
+            if (!failed) wire.send(corked.toArray(ByteBuffer[]::new));
+        } catch (IOException e) {
+            failed(e);
+        } finally {
+            corked.clear();
+            corkedBytes = 0;
+            for (AutoCloseable a : releases) close(a);
+            releases.clear();
+        }
+    }
+
+    private void failed(IOException e) {
+        failed = true;
+        LOG.debug("{}: reply not sent: {}", wire.peer, e.toString());
+        wire.close();
+    }
+
+    private static void close(AutoCloseable release) {
+        if (release == null) return;
+        try {
+            release.close();
+        } catch (Exception e) {
+            LOG.error("releasing {} failed", release, e);
+        }
+    }
+
+    /** The reply's header: all of it but a READ's data. */
+    private ByteBuffer header(Request r, int error, String message, ByteBuffer data) {
+        if (!structured) return ByteBuffer.allocate(16).putInt(SIMPLE_REPLY_MAGIC).putInt(error).putLong(r.handle()).flip();
         if (error != 0) {
             byte[] m = (message == null ? "" : message).getBytes(StandardCharsets.UTF_8);
             int ml = Math.min(m.length, MAX_STRING);
-            ByteBuffer b = ByteBuffer.allocate(20 + 6 + ml).putInt(STRUCTURED_REPLY_MAGIC).putShort((short) REPLY_FLAG_DONE)
+            return ByteBuffer.allocate(20 + 6 + ml).putInt(STRUCTURED_REPLY_MAGIC).putShort((short) REPLY_FLAG_DONE)
                     .putShort((short) REPLY_TYPE_ERROR).putLong(r.handle()).putInt(6 + ml).putInt(error).putShort((short) ml).put(m, 0, ml).flip();
-            wire.send(b);
         } else if (data != null && data.hasRemaining()) {
-            ByteBuffer h = ByteBuffer.allocate(28).putInt(STRUCTURED_REPLY_MAGIC).putShort((short) REPLY_FLAG_DONE)
+            return ByteBuffer.allocate(28).putInt(STRUCTURED_REPLY_MAGIC).putShort((short) REPLY_FLAG_DONE)
                     .putShort((short) REPLY_TYPE_OFFSET_DATA).putLong(r.handle()).putInt(8 + data.remaining()).putLong(r.offset()).flip();
-            wire.send(h, data);
         } else if (r.type() == CMD_READ) {
-            ByteBuffer h = ByteBuffer.allocate(20).putInt(STRUCTURED_REPLY_MAGIC).putShort((short) REPLY_FLAG_DONE)
+            return ByteBuffer.allocate(20).putInt(STRUCTURED_REPLY_MAGIC).putShort((short) REPLY_FLAG_DONE)
                     .putShort((short) REPLY_TYPE_NONE).putLong(r.handle()).putInt(0).flip();
-            wire.send(h);
-        } else {
-            wire.send(ByteBuffer.allocate(16).putInt(SIMPLE_REPLY_MAGIC).putInt(0).putLong(r.handle()).flip());
         }
+        return ByteBuffer.allocate(16).putInt(SIMPLE_REPLY_MAGIC).putInt(0).putLong(r.handle()).flip();
     }
 }

@@ -7,7 +7,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The end of a request a backend has taken: the reply goes out and the permit goes back, once;
+ * The end of a request a backend has taken: the reply goes out, then the permit goes back, once;
  * or, when the backend was withdrawn under it ({@link Backend#WITHDRAWN}), it goes back to its
  * transmission to wait for the backend that returns.
  *
@@ -44,12 +44,14 @@ final class Reply implements Backend.Done {
         else Thread.ofVirtual().name("nbd-reply").start(() -> send(error, message));
     }
 
+    /** Replies; the permit (and with it the data) goes back once the reply is out. */
     private void send(int error, String message) {
-        try (permit) {
-            if (error != 0) replies.error(r, error, r.command() + ": " + message);
-            else replies.ok(r, r.type() == CMD_READ ? data.asByteBuffer() : null);
+        try {
+            if (error != 0) replies.error(r, error, r.command() + ": " + message, permit);
+            else replies.ok(r, r.type() == CMD_READ ? data.asByteBuffer() : null, permit);
         } catch (RuntimeException e) {
             LOG.error("{} failed", r.command(), e);
+            permit.close();
         }
     }
 }

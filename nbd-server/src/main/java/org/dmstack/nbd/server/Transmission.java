@@ -3,6 +3,7 @@ package org.dmstack.nbd.server;
 import static org.dmstack.nbd.protocol.Nbd.*;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import org.slf4j.Logger;
@@ -19,6 +20,10 @@ import org.slf4j.LoggerFactory;
  * WRITE_ZEROES) may wait, so it runs on a virtual thread of its own. Replies go out in the
  * order requests finish.
  *
+ * <p>The reader takes requests in through a read-ahead buffer, and the replies it makes itself
+ * are corked until it would wait for the client ({@link Replies}): with many requests in flight,
+ * one read(2) brings in several and one write(2) answers them.
+ *
  * <p>A client must read replies while it sends requests (every real client does): the reader
  * writing a reply does not read meanwhile, so a client that only writes stalls itself, and only
  * itself. A request is only submitted once all of it has arrived, so a client that vanishes
@@ -34,6 +39,8 @@ final class Transmission {
     static final int MAX_REQUESTS = 128;
     /** A refused WRITE's payload is read and dropped up to this size; beyond it the client is cut off, as nbdkit does. */
     static final long MAX_SKIP = 2L * MAX_PAYLOAD;
+    /** Bytes of requests read from the socket at once; a WRITE's payload of half this or more is read straight into its buffer. */
+    static final int READ_AHEAD = 64 << 10;
 
     private final Wire wire;
     private final Negotiated n;
@@ -74,6 +81,15 @@ final class Transmission {
     /** Reads and starts requests until the client disconnects; then waits for the replies to what is in flight. */
     void run() throws IOException, InterruptedException {
         ByteBuffer header = ByteBuffer.allocate(28);
+        replies.cork();
+        // Confined: only this thread reads requests, and the memory goes back when it is done.
+        try (Arena readAhead = Arena.ofConfined()) {
+            wire.readAhead(readAhead.allocate(READ_AHEAD).asByteBuffer(), replies::flush);
+            readRequests(header);
+        }
+    }
+
+    private void readRequests(ByteBuffer header) throws IOException, InterruptedException {
         try {
             while (true) {
                 header.clear();
@@ -94,7 +110,11 @@ final class Transmission {
                     continue;
                 }
                 boolean payload = (r.type() == CMD_READ || r.type() == CMD_WRITE) && r.length() > 0;
-                Permit permit = permits.acquire(payload ? (int) r.length() : 0);
+                Permit permit = permits.tryAcquire(payload ? (int) r.length() : 0);
+                if (permit == null) {
+                    replies.flush(); // the replies to send may be what frees a permit
+                    permit = permits.acquire(payload ? (int) r.length() : 0);
+                }
                 try {
                     if (payload && !buffer(r, permit)) continue;
                     // All of a WRITE's payload, or nothing is written.
@@ -107,6 +127,7 @@ final class Transmission {
             }
         } finally {
             // Replies to what is in flight still go out (a DISC, a half-closed socket, a stop).
+            replies.flush();
             permits.drainAndClose();
         }
     }

@@ -13,6 +13,10 @@ import org.slf4j.LoggerFactory;
  * and closing. Writes are serialized, so that replies written by several threads never
  * interleave on the wire; reads belong to one thread at a time (the handshake, then the
  * request reader).
+ *
+ * <p>In transmission, reads go through a read-ahead buffer: one read(2) takes in whatever the
+ * client has sent, often several requests (headers and small payloads) at once. A payload too
+ * large for it is read straight into its own buffer after what was already read ahead.
  */
 final class Wire {
     private static final Logger LOG = LoggerFactory.getLogger(Wire.class);
@@ -21,6 +25,8 @@ final class Wire {
     private final ReentrantLock sendLock = new ReentrantLock();
     /** Who the client is, for the log. */
     final String peer;
+    private ByteBuffer readAhead; // bytes read but not yet taken, between position and limit
+    private Runnable beforeBlocking;
 
     Wire(SocketChannel channel) {
         this.channel = channel;
@@ -52,17 +58,46 @@ final class Wire {
         return b.flip();
     }
 
+    /**
+     * From now on reads go through {@code buffer}, and {@code beforeBlocking} runs before each
+     * read from the socket (which may wait for the client): the corked replies go out then.
+     */
+    void readAhead(ByteBuffer buffer, Runnable beforeBlocking) {
+        this.readAhead = buffer.clear().flip();
+        this.beforeBlocking = beforeBlocking;
+    }
+
     void readFully(ByteBuffer b) throws IOException {
         while (b.hasRemaining()) {
-            if (channel.read(b) < 0) throw new EOFException("end of stream with " + b.remaining() + " bytes still expected");
+            if (readAhead != null && readAhead.hasRemaining()) {
+                int n = Math.min(b.remaining(), readAhead.remaining());
+                b.put(b.position(), readAhead, readAhead.position(), n).position(b.position() + n);
+                readAhead.position(readAhead.position() + n);
+            } else if (readAhead != null && b.remaining() < readAhead.capacity() / 2) {
+                if (fill() < 0) throw new EOFException("end of stream with " + b.remaining() + " bytes still expected");
+            } else {
+                if (beforeBlocking != null) beforeBlocking.run();
+                if (channel.read(b) < 0) throw new EOFException("end of stream with " + b.remaining() + " bytes still expected");
+            }
         }
     }
 
     /** Reads a whole buffer; false on a clean end of stream before its first byte. */
     boolean readOrEof(ByteBuffer b) throws IOException {
-        if (channel.read(b) < 0) return false;
+        if (readAhead != null) {
+            if (!readAhead.hasRemaining() && fill() < 0) return false;
+        } else if (channel.read(b) < 0) return false;
         readFully(b);
         return true;
+    }
+
+    /** Refills the empty read-ahead buffer with what the socket has (waiting for one byte at least). */
+    private int fill() throws IOException {
+        beforeBlocking.run();
+        readAhead.clear();
+        int n = channel.read(readAhead);
+        readAhead.flip();
+        return n;
     }
 
     /** Reads and drops {@code n} bytes (a refused request's payload), to stay in step with the client. */
