@@ -3,6 +3,7 @@ package org.dmstack.block;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.function.LongSupplier;
+import org.dmstack.memory.ThreadCounters;
 
 /**
  * A disk's I/O accounting, as Linux 6.1 keeps it for a bio-based disk (brd, pmem, dm): the
@@ -25,10 +26,9 @@ import java.util.function.LongSupplier;
  * </ul>
  *
  * <p>The hot path takes no lock and no atomic instruction, as Linux's per-CPU counters: each
- * thread adds to cells of its own (found through a ThreadLocal), a reader sums them; a bio in
- * flight is the difference between I/Os started and ended, and the io_ticks stamp moves by
- * compare-and-set at most once per millisecond. The cells of threads that have ended are folded
- * into a base when a new thread arrives, so short-lived threads leave nothing behind.
+ * thread adds to cells of its own ({@link ThreadCounters}), a reader sums them; a bio in flight
+ * is the difference between I/Os started and ended, and the io_ticks stamp moves by
+ * compare-and-set at most once per millisecond.
  */
 public final class DiskStats {
     /** Linux's stat groups (STAT_READ, STAT_WRITE, STAT_DISCARD, STAT_FLUSH). */
@@ -37,7 +37,6 @@ public final class DiskStats {
     private static final int IOS = 0, SECTORS = 4, TICKS = 8, ENDED = 12, IO_TICKS = 14, SLOTS = 15;
 
     private static final VarHandle STAMP;
-    private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(long[].class);
 
     static {
         try {
@@ -47,13 +46,8 @@ public final class DiskStats {
         }
     }
 
-    private record Cell(Thread owner, long[] slots) {}
-
     private final LongSupplier jiffies;
-    private final ThreadLocal<long[]> local = ThreadLocal.withInitial(this::newCell);
-    private volatile Cell[] cells = new Cell[0];
-    /** What the cells of ended threads had counted. */
-    private final long[] base = new long[SLOTS];
+    private final ThreadCounters counters = new ThreadCounters(SLOTS);
     private volatile long stamp;
 
     /** @param jiffies a clock in milliseconds (any origin), read at every start and end */
@@ -67,30 +61,13 @@ public final class DiskStats {
         return Jiffies.get();
     }
 
-    private synchronized long[] newCell() {
-        java.util.List<Cell> live = new java.util.ArrayList<>();
-        for (Cell c : cells) {
-            if (c.owner().isAlive()) {
-                live.add(c);
-            } else {
-                // The thread is gone: nothing writes its cell any more.
-                for (int i = 0; i < SLOTS; i++) base[i] += c.slots()[i];
-            }
-        }
-        long[] slots = new long[SLOTS];
-        live.add(new Cell(Thread.currentThread(), slots));
-        cells = live.toArray(new Cell[0]);
-        return slots;
-    }
-
     /** How many threads' cells are kept (for tests: ended threads' are folded away). */
     int cellCount() {
-        return cells.length;
+        return counters.cellCount();
     }
 
-    /** Adds to this thread's slot: only this thread writes it; readers read it opaquely. */
     private static void add(long[] cell, int slot, long value) {
-        SLOT.setOpaque(cell, slot, cell[slot] + value);
+        ThreadCounters.add(cell, slot, value);
     }
 
     private static int group(BioOp op) {
@@ -104,7 +81,7 @@ public final class DiskStats {
 
     /** This thread's counters (only this thread may add to them). */
     long[] cell() {
-        return local.get();
+        return counters.cell();
     }
 
     /** bdev_start_io_acct, on this thread's {@code cell}: returns the start time to hand to {@link #end}. */
@@ -140,24 +117,15 @@ public final class DiskStats {
         if (now > s && STAMP.compareAndSet(this, s, now)) add(cell, IO_TICKS, end ? now - s : 1);
     }
 
-    /** Every slot summed over the base and the cells. */
-    private synchronized long[] sum() {
-        long[] total = base.clone();
-        for (Cell c : cells) {
-            for (int i = 0; i < SLOTS; i++) total[i] += (long) SLOT.getOpaque(c.slots(), i);
-        }
-        return total;
-    }
-
     /** The counters now, as part_stat_show reads them (each counter on its own, not a snapshot of all at one instant). */
     public Snapshot snapshot() {
-        long[] t = sum();
+        long[] t = counters.sum();
         long inFlightReads = Math.max(0, t[IOS + READ] - t[ENDED]);
         long inFlightWrites = Math.max(0, t[IOS + WRITE] + t[IOS + DISCARD] - t[ENDED + 1]);
         // part_stat_show: a disk busy right now has been busy up to now.
         if (inFlightReads + inFlightWrites > 0) {
-            updateIoTicks(local.get(), jiffies.getAsLong(), true);
-            t = sum();
+            updateIoTicks(counters.cell(), jiffies.getAsLong(), true);
+            t = counters.sum();
         }
         return new Snapshot(t[IOS + READ], 0, t[SECTORS + READ], t[TICKS + READ],
                 t[IOS + WRITE], 0, t[SECTORS + WRITE], t[TICKS + WRITE],

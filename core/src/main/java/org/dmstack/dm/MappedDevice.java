@@ -162,10 +162,7 @@ public final class MappedDevice {
 
     /** Stops new I/O (it is deferred) and waits until none is in flight. */
     void block() {
-        blocked = true;
-        waiter = Thread.currentThread();
-        while (pending.get() > 0) LockSupport.parkNanos(this, 200_000);
-        waiter = null;
+        block(false);
     }
 
     /**
@@ -175,16 +172,24 @@ public final class MappedDevice {
      * that comes back.
      */
     void blockRequeueingHeld() {
+        block(true);
+    }
+
+    private void block(boolean requeueHeld) {
         blocked = true;
         waiter = Thread.currentThread();
         while (pending.get() > 0) {
-            for (DmTable t : new DmTable[] {live, inactive}) {
-                if (t == null) continue;
-                for (DeviceHandle h : t.devices) for (Bio clone : h.takeHeld(b -> TargetIo.cloneOf(b, this))) TargetIo.requeue(clone);
-            }
+            if (requeueHeld) requeueHeld();
             LockSupport.parkNanos(this, 200_000);
         }
         waiter = null;
+    }
+
+    private void requeueHeld() {
+        for (DmTable t : new DmTable[] {live, inactive}) {
+            if (t == null) continue;
+            for (DeviceHandle h : t.devices) for (Bio clone : h.takeHeld(b -> TargetIo.cloneOf(b, this))) TargetIo.requeue(clone);
+        }
     }
 
     /** A bio given up below goes back to the front of the deferred queue; it is no longer in flight. */
