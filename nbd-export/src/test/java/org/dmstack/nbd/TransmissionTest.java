@@ -313,6 +313,35 @@ class TransmissionTest extends ServerFixture {
     }
 
     @Test
+    void largeReadsGoOutBesideCorkedSmallOnesEachOnceByteExact() throws Exception {
+        // Replies of 128 KiB and more are written by the connection's sender thread while the
+        // reader serves the next requests and corks the small replies: each arrives whole, once.
+        byte[] disk = pattern(4 << 20, 23);
+        try (RawClient c = RawClient.open(port(), "disk")) {
+            assertEquals(0, c.write(1, 0, disk).error());
+            int[] lengths = {1 << 20, 4096, 128 << 10, 4096, 4096, 2 << 20, 64 << 10, 1 << 20};
+            int requests = 200;
+            for (int i = 0; i < requests; i++) {
+                int length = lengths[i % lengths.length];
+                queue(c, Nbd.CMD_READ, 1000 + i, (i * 4096L) % ((4 << 20) - length + 1) & -4096L, length, null);
+            }
+            c.out.flush();
+            boolean[] seen = new boolean[requests];
+            for (int n = 0; n < requests; n++) {
+                RawClient.Reply r = c.simpleReply(h -> lengths[(int) (h - 1000) % lengths.length]);
+                int i = (int) r.handle() - 1000;
+                assertEquals(0, r.error(), "handle " + r.handle());
+                assertTrue(!seen[i], "handle " + r.handle() + " answered twice");
+                seen[i] = true;
+                int offset = (int) ((i * 4096L) % ((4 << 20) - lengths[i % lengths.length] + 1) & -4096L);
+                assertArrayEquals(Arrays.copyOfRange(disk, offset, offset + lengths[i % lengths.length]), r.data(), "read " + r.handle());
+            }
+        }
+        ExportsFollowDevicesTest.eventually("the sender thread ends with its connection", () -> Thread.getAllStackTraces().keySet().stream()
+                .noneMatch(t -> t.getName().equals("nbd-sender")));
+    }
+
+    @Test
     void heldBackRepliesGoOutBeforeTheReaderWaitsForAPermit() throws IOException {
         // With room for one 4 KiB payload in flight, the reply the reader holds back is what
         // frees the next request's permit: were it not sent first, the connection would wait for ever.

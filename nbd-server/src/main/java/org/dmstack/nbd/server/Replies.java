@@ -27,6 +27,8 @@ final class Replies {
     private static final Logger LOG = LoggerFactory.getLogger(Replies.class);
     /** A batch goes out when it holds this many buffers (IOV_MAX is 1024) or payload bytes. */
     private static final int MAX_CORKED_BUFFERS = 128, MAX_CORKED_BYTES = 256 << 10;
+    /** A READ reply of the reader's with this much data or more goes to the {@link Sender}, so the next request's copy overlaps its write. */
+    static final int HAND_OFF_BYTES = 128 << 10;
 
     private final Wire wire;
     private final boolean structured;
@@ -36,10 +38,12 @@ final class Replies {
     private final List<ByteBuffer> corked = new ArrayList<>();
     private final List<AutoCloseable> releases = new ArrayList<>();
     private long corkedBytes;
+    private final Sender sender;
 
     Replies(Wire wire, boolean structured) {
         this.wire = wire;
         this.structured = structured;
+        this.sender = new Sender("nbd-sender", this::write);
     }
 
     /** From now on, replies made by the calling thread (the request reader) are corked until {@link #flush}. */
@@ -75,6 +79,7 @@ final class Replies {
         ByteBuffer head = header(r, error, message, data);
         boolean payload = error == 0 && data != null && data.hasRemaining();
         if (Thread.currentThread() == reader) {
+            if (payload && data.remaining() >= HAND_OFF_BYTES && sender.offer(new Sender.Out(head, data, release))) return;
             corked.add(head);
             if (payload) {
                 corked.add(data);
@@ -84,14 +89,25 @@ final class Replies {
             if (corked.size() >= MAX_CORKED_BUFFERS || corkedBytes >= MAX_CORKED_BYTES) flush();
             return;
         }
+        write(new Sender.Out(head, payload ? data : null, release));
+    }
+
+    /** Writes one reply at once (unless the connection has failed), then lets its release go. */
+    private void write(Sender.Out out) {
         try {
-            if (payload) wire.send(head, data);
-            else wire.send(head);
+            if (failed) return;
+            if (out.data() == null) wire.send(out.head());
+            else wire.send(out.head(), out.data());
         } catch (IOException e) {
             failed(e);
         } finally {
-            close(release);
+            close(out.release());
         }
+    }
+
+    /** No more replies will be made: the sender's thread, if one was started, ends. Call it once every permit is back. */
+    void close() {
+        sender.close();
     }
 
     /** Sends the reader's corked replies, in one gathering write; only the reader calls it. */

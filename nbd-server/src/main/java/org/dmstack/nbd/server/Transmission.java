@@ -129,6 +129,7 @@ final class Transmission {
             // Replies to what is in flight still go out (a DISC, a half-closed socket, a stop).
             replies.flush();
             permits.drainAndClose();
+            replies.close();
         }
     }
 

@@ -1,0 +1,84 @@
+package org.dmstack.nbd.server;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A connection's second writer, for large READ replies: while it writes one to the socket, the
+ * request reader copies the next one out of the device, as nbdkit's request threads overlap a
+ * plugin's pread with another thread's send. On a RAM disk a 1 MiB READ is two copies (the
+ * device's pages into the payload buffer, the buffer into the socket); done one after the other
+ * on one thread they leave the second core idle.
+ *
+ * <p>It is a platform thread, started for the first large reply (a client of small requests
+ * never has one), because it blocks in the kernel until the client has taken the reply: a
+ * virtual thread writing 1 MiB to a full socket is parked and woken by the poller again and
+ * again, which was measured slower than not handing off at all. Its queue holds only replies
+ * that own a permit, so what waits here is bounded by the connection's payload budget, and a
+ * client that does not read its replies stops the reader at its permits, as before.
+ */
+final class Sender {
+    /** A reply handed over: written in one gathering write, then {@code release} goes back. */
+    record Out(ByteBuffer head, ByteBuffer data, AutoCloseable release) {}
+
+    private final String name;
+    private final Sink sink;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition queued = lock.newCondition();
+    private final ArrayDeque<Out> queue = new ArrayDeque<>();
+    private Thread thread; // under lock; null until the first reply
+    private boolean closed; // under lock
+
+    /** Where replies go, on the sender's thread. */
+    interface Sink {
+        /** Writes {@code out} and releases it, whatever happens. */
+        void write(Out out);
+    }
+
+    Sender(String name, Sink sink) {
+        this.name = name;
+        this.sink = sink;
+    }
+
+    /** Queues a reply for the sender's thread, starting it if needed; false once closed (the caller sends it). */
+    boolean offer(Out out) {
+        lock.lock();
+        try {
+            if (closed) return false;
+            queue.add(out);
+            if (thread == null) thread = Thread.ofPlatform().daemon().name(name).start(this::run);
+            else queued.signal();
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The thread ends once it has written what was queued. */
+    void close() {
+        lock.lock();
+        try {
+            closed = true;
+            queued.signal();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void run() {
+        while (true) {
+            Out out;
+            lock.lock();
+            try {
+                while (queue.isEmpty() && !closed) queued.awaitUninterruptibly();
+                out = queue.poll();
+                if (out == null) return; // closed, and nothing left
+            } finally {
+                lock.unlock();
+            }
+            sink.write(out);
+        }
+    }
+}
