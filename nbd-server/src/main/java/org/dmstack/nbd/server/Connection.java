@@ -73,6 +73,7 @@ final class Connection implements Runnable {
 
     private void transmit(Transmission t) {
         try {
+            wire.platformThreadsOnly();
             t.run();
         } catch (IOException | InterruptedException | RuntimeException e) {
             ended(e);

@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * (for the next bytes from the socket, or for a permit) and then go out together in one
  * gathering write, so that a client with many requests in flight costs one system call per
  * batch, not one per reply; a client with one request in flight gets its reply at once. Replies
- * made by any other thread are written at once.
+ * made by any other thread (a request that waited for its backend, FLUSH, TRIM, a device ending
+ * bios on its own thread) go to the connection's {@link Sender}, which writes them in turn.
  */
 final class Replies {
     private static final Logger LOG = LoggerFactory.getLogger(Replies.class);
@@ -49,11 +50,6 @@ final class Replies {
     /** From now on, replies made by the calling thread (the request reader) are corked until {@link #flush}. */
     void cork() {
         reader = Thread.currentThread();
-    }
-
-    /** Success; {@code data} is a READ's data (null for other commands). */
-    void ok(Request r, ByteBuffer data) {
-        ok(r, data, null);
     }
 
     /** Success; {@code release} (the request's permit, which owns {@code data}) is closed once the reply is out or dropped. */
@@ -89,19 +85,31 @@ final class Replies {
             if (corked.size() >= MAX_CORKED_BUFFERS || corkedBytes >= MAX_CORKED_BYTES) flush();
             return;
         }
-        write(new Sender.Out(head, payload ? data : null, release));
+        // Not on the reader: the sender writes it, so that no other thread (a virtual one above
+        // all, see BlockingMode) ever blocks on the socket.
+        Sender.Out out = new Sender.Out(head, payload ? data : null, release);
+        if (!sender.offer(out)) write(out);
     }
 
     /** Writes one reply at once (unless the connection has failed), then lets its release go. */
     private void write(Sender.Out out) {
+        write(List.of(out));
+    }
+
+    /** Writes replies in one gathering write (unless the connection has failed), then lets their releases go. */
+    private void write(List<Sender.Out> batch) {
         try {
             if (failed) return;
-            if (out.data() == null) wire.send(out.head());
-            else wire.send(out.head(), out.data());
+            List<ByteBuffer> buffers = new ArrayList<>(2 * batch.size());
+            for (Sender.Out out : batch) {
+                buffers.add(out.head());
+                if (out.data() != null) buffers.add(out.data());
+            }
+            wire.send(buffers.toArray(ByteBuffer[]::new));
         } catch (IOException e) {
             failed(e);
         } finally {
-            close(out.release());
+            for (Sender.Out out : batch) close(out.release());
         }
     }
 

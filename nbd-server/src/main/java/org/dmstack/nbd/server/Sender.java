@@ -2,26 +2,35 @@ package org.dmstack.nbd.server;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * A connection's second writer, for large READ replies: while it writes one to the socket, the
- * request reader copies the next one out of the device, as nbdkit's request threads overlap a
- * plugin's pread with another thread's send. On a RAM disk a 1 MiB READ is two copies (the
- * device's pages into the payload buffer, the buffer into the socket); done one after the other
- * on one thread they leave the second core idle.
+ * A connection's second writer: the replies its request reader does not write itself. Large READ
+ * replies first: while it writes one to the socket, the reader copies the next one out of the
+ * device, as nbdkit's request threads overlap a plugin's pread with another thread's send. On a
+ * RAM disk a 1 MiB READ is two copies (the device's pages into the payload buffer, the buffer
+ * into the socket); done one after the other on one thread they leave the second core idle. And
+ * every reply made on a thread other than the reader (a request that waited for its backend,
+ * FLUSH, TRIM, a device ending bios on a thread of its own), so that only the connection's two
+ * platform threads ever block on the socket ({@link BlockingMode}). What is queued goes out
+ * together, in one gathering write.
  *
- * <p>It is a platform thread, started for the first large reply (a client of small requests
- * never has one), because it blocks in the kernel until the client has taken the reply: a
- * virtual thread writing 1 MiB to a full socket is parked and woken by the poller again and
- * again, which was measured slower than not handing off at all. Its queue holds only replies
- * that own a permit, so what waits here is bounded by the connection's payload budget, and a
- * client that does not read its replies stops the reader at its permits, as before.
+ * <p>It is a platform thread, started for the first reply it is given (a client of small reads
+ * and writes never has one), because it blocks in the kernel until the client has taken the
+ * reply: a virtual thread writing 1 MiB to a full socket is parked and woken by the poller again
+ * and again, which was measured slower than not handing off at all. Its queue holds replies that
+ * own a permit, so what waits here is bounded by the connection's budget, and a client that does
+ * not read its replies stops the reader at its permits, as before.
  */
 final class Sender {
     /** A reply handed over: written in one gathering write, then {@code release} goes back. */
     record Out(ByteBuffer head, ByteBuffer data, AutoCloseable release) {}
+
+    /** Replies written at once, at most (two buffers each; IOV_MAX is 1024). */
+    private static final int MAX_BATCH = 64;
 
     private final String name;
     private final Sink sink;
@@ -33,8 +42,8 @@ final class Sender {
 
     /** Where replies go, on the sender's thread. */
     interface Sink {
-        /** Writes {@code out} and releases it, whatever happens. */
-        void write(Out out);
+        /** Writes {@code batch} in one gathering write and releases every reply in it, whatever happens. */
+        void write(List<Out> batch);
     }
 
     Sender(String name, Sink sink) {
@@ -68,17 +77,18 @@ final class Sender {
     }
 
     private void run() {
+        List<Out> batch = new ArrayList<>();
         while (true) {
-            Out out;
             lock.lock();
             try {
                 while (queue.isEmpty() && !closed) queued.awaitUninterruptibly();
-                out = queue.poll();
-                if (out == null) return; // closed, and nothing left
+                if (queue.isEmpty()) return; // closed, and nothing left
+                for (Out out; batch.size() < MAX_BATCH && (out = queue.poll()) != null; ) batch.add(out);
             } finally {
                 lock.unlock();
             }
-            sink.write(out);
+            sink.write(batch);
+            batch.clear();
         }
     }
 }

@@ -241,10 +241,11 @@ final class Transmission {
      * time, while it is away or being withdrawn), then gives it the request.
      */
     private void execute(Request r, Permit permit) {
-        boolean handedOver = false;
+        boolean handedOver = false; // the permit is the backend's, or its reply's, to close
         try {
             if (r.length() == 0 && r.type() != CMD_FLUSH) {
-                replies.ok(r, r.type() == CMD_READ ? ByteBuffer.allocate(0) : null);
+                handedOver = true;
+                replies.ok(r, r.type() == CMD_READ ? ByteBuffer.allocate(0) : null, permit);
                 return;
             }
             long deadline = System.nanoTime() + holdNanos;
@@ -253,7 +254,8 @@ final class Transmission {
                 if (b == null) {
                     boolean stopping = export.isShutdown();
                     String why = stopping ? "the server is shutting down" : "device " + export.spec.device() + " did not come back";
-                    replies.error(r, stopping ? ESHUTDOWN : EIO, r.command() + ": " + why);
+                    handedOver = true;
+                    replies.error(r, stopping ? ESHUTDOWN : EIO, r.command() + ": " + why, permit);
                     return;
                 }
                 handedOver = submit(b, r, permit);
@@ -263,7 +265,10 @@ final class Transmission {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
             LOG.error("{}: {} failed", wire.peer, r.command(), e);
-            replies.error(r, EIO, "internal error: " + e);
+            if (!handedOver) {
+                handedOver = true;
+                replies.error(r, EIO, "internal error: " + e, permit);
+            }
         } finally {
             if (!handedOver) permit.close();
         }
