@@ -313,17 +313,19 @@ class TransmissionTest extends ServerFixture {
     }
 
     @Test
-    void largeReadsGoOutBesideCorkedSmallOnesEachOnceByteExact() throws Exception {
-        // Replies of 128 KiB and more are written by the connection's sender thread while the
-        // reader serves the next requests and corks the small replies: each arrives whole, once.
+    void repliesFromOtherThreadsGoOutBesideTheReadersEachOnceByteExact() throws Exception {
+        // FLUSHes run on threads of their own and are answered through the connection's sender,
+        // while the reader answers READs of every size itself: each reply arrives whole, once,
+        // and the sender thread ends with the connection.
         byte[] disk = pattern(4 << 20, 23);
         try (RawClient c = RawClient.open(port(), "disk")) {
             assertEquals(0, c.write(1, 0, disk).error());
-            int[] lengths = {1 << 20, 4096, 128 << 10, 4096, 4096, 2 << 20, 64 << 10, 1 << 20};
+            int[] lengths = {1 << 20, 4096, 0, 128 << 10, 4096, 0, 2 << 20, 64 << 10}; // 0: a FLUSH
             int requests = 200;
             for (int i = 0; i < requests; i++) {
                 int length = lengths[i % lengths.length];
-                queue(c, Nbd.CMD_READ, 1000 + i, (i * 4096L) % ((4 << 20) - length + 1) & -4096L, length, null);
+                if (length == 0) queue(c, Nbd.CMD_FLUSH, 1000 + i, 0, 0, null);
+                else queue(c, Nbd.CMD_READ, 1000 + i, offset(i, length), length, null);
             }
             c.out.flush();
             boolean[] seen = new boolean[requests];
@@ -333,12 +335,16 @@ class TransmissionTest extends ServerFixture {
                 assertEquals(0, r.error(), "handle " + r.handle());
                 assertTrue(!seen[i], "handle " + r.handle() + " answered twice");
                 seen[i] = true;
-                int offset = (int) ((i * 4096L) % ((4 << 20) - lengths[i % lengths.length] + 1) & -4096L);
-                assertArrayEquals(Arrays.copyOfRange(disk, offset, offset + lengths[i % lengths.length]), r.data(), "read " + r.handle());
+                int length = lengths[i % lengths.length];
+                assertArrayEquals(Arrays.copyOfRange(disk, offset(i, length), offset(i, length) + length), r.data(), "request " + r.handle());
             }
         }
         ExportsFollowDevicesTest.eventually("the sender thread ends with its connection", () -> Thread.getAllStackTraces().keySet().stream()
                 .noneMatch(t -> t.getName().equals("nbd-sender")));
+    }
+
+    private static int offset(int i, int length) {
+        return (int) ((i * 4096L) % ((4 << 20) - length + 1)) & -4096;
     }
 
     @Test

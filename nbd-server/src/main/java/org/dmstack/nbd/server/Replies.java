@@ -28,8 +28,6 @@ final class Replies {
     private static final Logger LOG = LoggerFactory.getLogger(Replies.class);
     /** A batch goes out when it holds this many buffers (IOV_MAX is 1024) or payload bytes. */
     private static final int MAX_CORKED_BUFFERS = 128, MAX_CORKED_BYTES = 256 << 10;
-    /** A READ reply of the reader's with this much data or more goes to the {@link Sender}, so the next request's copy overlaps its write. */
-    static final int HAND_OFF_BYTES = 128 << 10;
 
     private final Wire wire;
     private final boolean structured;
@@ -75,7 +73,6 @@ final class Replies {
         ByteBuffer head = header(r, error, message, data);
         boolean payload = error == 0 && data != null && data.hasRemaining();
         if (Thread.currentThread() == reader) {
-            if (payload && data.remaining() >= HAND_OFF_BYTES && sender.offer(new Sender.Out(head, data, release))) return;
             corked.add(head);
             if (payload) {
                 corked.add(data);
