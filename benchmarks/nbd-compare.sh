@@ -181,7 +181,8 @@ warm_up() {
   rm -f "$out/$1-fill.json" "$out/$1-warmup.json" "$out/$1-warmup-1m.json"
 }
 
-java_server=("$JAVA" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -cp "$CP" org.dmstack.bench.NbdBenchServer)
+# The JVM options of bin/dmstack (launcher/src/dist/bin/dmstack), the young generation's size among them.
+java_server=("$JAVA" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xmn512m -cp "$CP" org.dmstack.bench.NbdBenchServer)
 servers=(dmstack nbdkit qemu-nbd)
 # nbdkit's memory plugin, as shipped (default thread model and threads).
 start nbdkit "" nbdkit --foreground --exit-with-parent -i 127.0.0.1 -p 0 memory "$SIZE"
