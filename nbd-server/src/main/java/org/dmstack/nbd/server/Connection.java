@@ -6,6 +6,7 @@ import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -99,6 +100,7 @@ final class Connection implements Runnable {
             case ProtocolError p -> LOG.warn("{}: {}; disconnecting", wire.peer, p.getMessage());
             case IOException io -> LOG.debug("{}: {}", wire.peer, io.toString());
             case InterruptedException ie -> Thread.currentThread().interrupt();
+            case RejectedExecutionException closing -> LOG.debug("{}: the server is closing", wire.peer);
             default -> LOG.error("{}: unexpected failure; disconnecting", wire.peer, e);
         }
     }
