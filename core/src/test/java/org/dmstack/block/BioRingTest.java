@@ -84,6 +84,28 @@ class BioRingTest {
     }
 
     @Test
+    void biosEndedByTheOwnerComeFirstThenThoseOfOtherThreadsInTheirOrder() throws Exception {
+        List<Bio> pending = new ArrayList<>();
+        GenDisk slow = GenDisk.builder("slow0", new DevT(250, 0), 2048, pending::add).build();
+        BioRing ring = new BioRing(4);
+        Bio[] reads = new Bio[4];
+        for (int i = 0; i < reads.length; i++) ring.queue(i % 2 == 0 ? slow : ram0.disk, reads[i] = Bio.read(i, MemorySegment.ofArray(new byte[512])));
+        ring.submit(); // ram0 ends reads 1 and 3 at once, on this thread
+        Thread ender = new Thread(() -> {
+            pending.get(1).endio(BlkStatus.OK);
+            pending.get(0).endio(BlkStatus.OK);
+        });
+        ender.start();
+        ender.join();
+        assertSame(reads[1], ring.take());
+        assertSame(reads[3], ring.take());
+        assertSame(reads[2], ring.take());
+        assertSame(reads[0], ring.take());
+        assertNull(ring.poll());
+        assertEquals(0, ring.held());
+    }
+
+    @Test
     void reapTakesWhatHasEndedAndAReapedBioIsReusedWithReset() {
         BioRing ring = new BioRing(4);
         Bio bio = Bio.write(0, buffer(9));
