@@ -316,7 +316,7 @@ class TransmissionTest extends ServerFixture {
     void repliesFromOtherThreadsGoOutBesideTheReadersEachOnceByteExact() throws Exception {
         // FLUSHes run on threads of their own and are answered through the connection's sender,
         // while the reader answers READs of every size itself: each reply arrives whole, once,
-        // and the sender thread ends with the connection.
+        // and the sender gives its thread back when the connection ends.
         byte[] disk = pattern(4 << 20, 23);
         try (RawClient c = RawClient.open(port(), "disk")) {
             assertEquals(0, c.write(1, 0, disk).error());
@@ -339,8 +339,8 @@ class TransmissionTest extends ServerFixture {
                 assertArrayEquals(Arrays.copyOfRange(disk, offset(i, length), offset(i, length) + length), r.data(), "request " + r.handle());
             }
         }
-        ExportsFollowDevicesTest.eventually("the sender thread ends with its connection", () -> Thread.getAllStackTraces().keySet().stream()
-                .noneMatch(t -> t.getName().equals("nbd-sender")));
+        ExportsFollowDevicesTest.eventually("the sender is done with its thread when its connection ends", () -> Thread.getAllStackTraces().values().stream()
+                .flatMap(Arrays::stream).noneMatch(f -> f.getClassName().equals("org.dmstack.nbd.server.Sender") && f.getMethodName().equals("run")));
     }
 
     private static int offset(int i, int length) {

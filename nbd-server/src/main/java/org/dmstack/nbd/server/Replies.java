@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,10 +40,11 @@ final class Replies {
     private long corkedBytes;
     private final Sender sender;
 
-    Replies(Wire wire, boolean structured) {
+    /** @param senders the platform threads a {@link Sender} is taken from */
+    Replies(Wire wire, boolean structured, Executor senders) {
         this.wire = wire;
         this.structured = structured;
-        this.sender = new Sender("nbd-sender", this::write);
+        this.sender = new Sender(senders, this::write);
     }
 
     /** From now on, replies made by the calling thread (the request reader) are corked until {@link #flush}. */

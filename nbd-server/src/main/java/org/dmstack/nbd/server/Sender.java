@@ -4,6 +4,8 @@ import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -13,9 +15,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * so that only the connection's two platform threads ever block on the socket
  * ({@link BlockingMode}). What has queued up goes out together, in one gathering write.
  *
- * <p>It is a platform thread, started for the first reply it is given (a client of reads and
- * writes a RAM disk completes at once never has one), because it blocks in the kernel until the
- * client has taken the replies. Its queue holds replies that own a permit, so what waits here is
+ * <p>It is a platform thread, taken from the server's pool (as transmission's threads are) for
+ * the first reply it is given (a client of reads and writes a RAM disk completes at once never
+ * needs one), because it blocks in the kernel until the client has taken the replies. Its queue holds replies that own a permit, so what waits here is
  * bounded by the connection's budget, and a client that does not read its replies stops the
  * reader at its permits, as before.
  *
@@ -32,12 +34,12 @@ final class Sender {
     /** Replies written at once, at most (two buffers each; IOV_MAX is 1024). */
     private static final int MAX_BATCH = 64;
 
-    private final String name;
+    private final Executor threads;
     private final Sink sink;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition queued = lock.newCondition();
     private final ArrayDeque<Out> queue = new ArrayDeque<>();
-    private Thread thread; // under lock; null until the first reply
+    private boolean started; // under lock
     private boolean closed; // under lock
 
     /** Where replies go, on the sender's thread. */
@@ -46,26 +48,34 @@ final class Sender {
         void write(List<Out> batch);
     }
 
-    Sender(String name, Sink sink) {
-        this.name = name;
+    /** @param threads where the sender's thread comes from: the server's pool of platform threads */
+    Sender(Executor threads, Sink sink) {
+        this.threads = threads;
         this.sink = sink;
     }
 
-    /** Queues a reply for the sender's thread, starting it if needed; false once closed (the caller sends it). */
+    /** Queues a reply for the sender's thread, starting it if needed; false once closed or the server stops (the caller sends it). */
     boolean offer(Out out) {
         lock.lock();
         try {
             if (closed) return false;
+            if (!started) {
+                try {
+                    threads.execute(this::run); // it waits for the lock, and finds this reply queued
+                } catch (RejectedExecutionException stopping) {
+                    return false; // the server is stopping: the caller writes it
+                }
+                started = true;
+            }
             queue.add(out);
-            if (thread == null) thread = Thread.ofPlatform().daemon().name(name).start(this::run);
-            else queued.signal();
+            queued.signal();
             return true;
         } finally {
             lock.unlock();
         }
     }
 
-    /** The thread ends once it has written what was queued. */
+    /** The thread goes back to its pool once it has written what was queued. */
     void close() {
         lock.lock();
         try {

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
+import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,13 +54,14 @@ final class Transmission {
     /**
      * @param maxBytes payload bytes (of reads and writes) in flight at once, replies not yet
      *     written included: the bound on what a client that does not read its replies can hold
+     * @param senders the platform threads the connection's {@link Sender} is taken from
      */
-    Transmission(Wire wire, Negotiated negotiated, long holdNanos, int maxBytes) {
+    Transmission(Wire wire, Negotiated negotiated, long holdNanos, int maxBytes, Executor senders) {
         this.wire = wire;
         this.n = negotiated;
         this.export = negotiated.export();
         this.holdNanos = holdNanos;
-        this.replies = new Replies(wire, negotiated.structured());
+        this.replies = new Replies(wire, negotiated.structured(), senders);
         this.permits = new Permit.Permits(MAX_REQUESTS, maxBytes);
     }
 
