@@ -24,6 +24,9 @@
 #   SIZE      size of every disk (default 1G); every byte is written before the reads
 #   LAYER     what dmstack exports: brd (default) or linear (dm-linear over brd); the mixed
 #             workload always runs on dm-linear over brd
+#   WORKLOADS which of the workloads below to run, by name, separated by spaces (default: all),
+#             e.g. WORKLOADS="read-1m-qd8 randread-4k-qd1" for a quicker look
+#   SERVERS   which servers take turns in them (default "dmstack nbdkit qemu-nbd"; dmstack first)
 #   QEMU_NBD_OPTS  qemu-nbd's cache and AIO options (default --cache=none --aio=native)
 #   DMSTACK_BENCH_CP  class path of the benchmarks module (default: its target/classes and target/lib)
 #   JAVA      java binary (default: the JDK 25 scripts/jdk25 finds)
@@ -63,6 +66,21 @@ workloads=(
   "randread-4k-4x8 randread 4k 8 4"
   "randwrite-4k-4x8 randwrite 4k 8 4"
 )
+
+if [ -n "${WORKLOADS:-}" ]; then
+  chosen=()
+  for name in $WORKLOADS; do
+    found=
+    for w in "${workloads[@]}"; do [ "${w%% *}" = "$name" ] && chosen+=("$w") && found=1; done
+    [ -n "$found" ] || { echo "nbd-compare: no workload '$name' (there are: $(printf '%s ' "${workloads[@]%% *}"))" >&2; exit 2; }
+  done
+  workloads=("${chosen[@]}")
+fi
+read -r -a servers <<<"${SERVERS:-dmstack nbdkit qemu-nbd}"
+for s in "${servers[@]}"; do
+  case "$s" in dmstack | nbdkit | qemu-nbd) ;; *) echo "nbd-compare: no server '$s' (dmstack, nbdkit, qemu-nbd)" >&2; exit 2 ;; esac
+done
+[ "${servers[0]}" = dmstack ] || { echo "nbd-compare: SERVERS must start with dmstack, the one compared" >&2; exit 2; }
 
 for tool in fio nbdkit qemu-nbd; do
   if ! command -v "$tool" >/dev/null 2>&1; then
@@ -183,7 +201,6 @@ warm_up() {
 
 # The JVM options of bin/dmstack (launcher/src/dist/bin/dmstack), the young generation's size among them.
 java_server=("$JAVA" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xmn512m -cp "$CP" org.dmstack.bench.NbdBenchServer)
-servers=(dmstack nbdkit qemu-nbd)
 # nbdkit's memory plugin, as shipped (default thread model and threads).
 start nbdkit "" nbdkit --foreground --exit-with-parent -i 127.0.0.1 -p 0 memory "$SIZE"
 if [ "$ONLY" != mixed ]; then
@@ -192,9 +209,11 @@ if [ "$ONLY" != mixed ]; then
   # number of clients (--shared=0, which also advertises multi-conn), cache=none with native AIO
   # (O_DIRECT, which tmpfs takes since Linux 6.6). Measured here against cache=writeback with
   # aio=threads or io_uring: 3-5x the IOPS at QD 1, 1.3-1.6x at QD 32.
-  truncate -s "$SIZE" "$shm/disk.img"
-  # shellcheck disable=SC2086
-  start qemu-nbd "" qemu-nbd -f raw -x '' --persistent --shared=0 -b 127.0.0.1 -p 0 $QEMU_NBD_OPTS "$shm/disk.img"
+  if [[ " ${servers[*]} " == *" qemu-nbd "* ]]; then
+    truncate -s "$SIZE" "$shm/disk.img"
+    # shellcheck disable=SC2086
+    start qemu-nbd "" qemu-nbd -f raw -x '' --persistent --shared=0 -b 127.0.0.1 -p 0 $QEMU_NBD_OPTS "$shm/disk.img"
+  fi
 
   for s in "${servers[@]}"; do warm_up "$s"; done
 

@@ -313,6 +313,41 @@ class TransmissionTest extends ServerFixture {
     }
 
     @Test
+    void repliesFromOtherThreadsGoOutBesideTheReadersEachOnceByteExact() throws Exception {
+        // FLUSHes run on threads of their own and are answered through the connection's sender,
+        // while the reader answers READs of every size itself: each reply arrives whole, once,
+        // and the sender gives its thread back when the connection ends.
+        byte[] disk = pattern(4 << 20, 23);
+        try (RawClient c = RawClient.open(port(), "disk")) {
+            assertEquals(0, c.write(1, 0, disk).error());
+            int[] lengths = {1 << 20, 4096, 0, 128 << 10, 4096, 0, 2 << 20, 64 << 10}; // 0: a FLUSH
+            int requests = 200;
+            for (int i = 0; i < requests; i++) {
+                int length = lengths[i % lengths.length];
+                if (length == 0) queue(c, Nbd.CMD_FLUSH, 1000 + i, 0, 0, null);
+                else queue(c, Nbd.CMD_READ, 1000 + i, offset(i, length), length, null);
+            }
+            c.out.flush();
+            boolean[] seen = new boolean[requests];
+            for (int n = 0; n < requests; n++) {
+                RawClient.Reply r = c.simpleReply(h -> lengths[(int) (h - 1000) % lengths.length]);
+                int i = (int) r.handle() - 1000;
+                assertEquals(0, r.error(), "handle " + r.handle());
+                assertTrue(!seen[i], "handle " + r.handle() + " answered twice");
+                seen[i] = true;
+                int length = lengths[i % lengths.length];
+                assertArrayEquals(Arrays.copyOfRange(disk, offset(i, length), offset(i, length) + length), r.data(), "request " + r.handle());
+            }
+        }
+        ExportsFollowDevicesTest.eventually("the sender is done with its thread when its connection ends", () -> Thread.getAllStackTraces().values().stream()
+                .flatMap(Arrays::stream).noneMatch(f -> f.getClassName().equals("org.dmstack.nbd.server.Sender") && f.getMethodName().equals("run")));
+    }
+
+    private static int offset(int i, int length) {
+        return (int) ((i * 4096L) % ((4 << 20) - length + 1)) & -4096;
+    }
+
+    @Test
     void heldBackRepliesGoOutBeforeTheReaderWaitsForAPermit() throws IOException {
         // With room for one 4 KiB payload in flight, the reply the reader holds back is what
         // frees the next request's permit: were it not sent first, the connection would wait for ever.

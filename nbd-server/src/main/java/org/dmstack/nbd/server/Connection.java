@@ -64,7 +64,7 @@ final class Connection implements Runnable {
             Negotiated chosen = Handshake.run(wire, exports, limits.holdNanos());
             if (chosen == null || !state.compareAndSet(HANDSHAKE, TRANSMISSION)) return;
             cancelTimeout();
-            Transmission t = new Transmission(wire, chosen, limits.holdNanos(), limits.maxInflightBytes());
+            Transmission t = new Transmission(wire, chosen, limits.holdNanos(), limits.maxInflightBytes(), transmitters);
             transmission = t;
             if (limits.idleNanos() > 0) timeout = timer.schedule(this::idleCheck, limits.idleNanos(), TimeUnit.NANOSECONDS);
             CountDownLatch transmitted = new CountDownLatch(1);
@@ -86,6 +86,7 @@ final class Connection implements Runnable {
 
     private void transmit(Transmission t) {
         try {
+            wire.platformThreadsOnly();
             t.run();
         } catch (IOException | InterruptedException | RuntimeException e) {
             ended(e);

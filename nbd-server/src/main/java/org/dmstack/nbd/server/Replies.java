@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * (for the next bytes from the socket, or for a permit) and then go out together in one
  * gathering write, so that a client with many requests in flight costs one system call per
  * batch, not one per reply; a client with one request in flight gets its reply at once. Replies
- * made by any other thread are written at once.
+ * made by any other thread (a request that waited for its backend, FLUSH, TRIM, a device ending
+ * bios on its own thread) go to the connection's {@link Sender}, which writes them in turn.
  */
 final class Replies {
     private static final Logger LOG = LoggerFactory.getLogger(Replies.class);
@@ -36,20 +38,18 @@ final class Replies {
     private final List<ByteBuffer> corked = new ArrayList<>();
     private final List<AutoCloseable> releases = new ArrayList<>();
     private long corkedBytes;
+    private final Sender sender;
 
-    Replies(Wire wire, boolean structured) {
+    /** @param senders the platform threads a {@link Sender} is taken from */
+    Replies(Wire wire, boolean structured, Executor senders) {
         this.wire = wire;
         this.structured = structured;
+        this.sender = new Sender(senders, this::write);
     }
 
     /** From now on, replies made by the calling thread (the request reader) are corked until {@link #flush}. */
     void cork() {
         reader = Thread.currentThread();
-    }
-
-    /** Success; {@code data} is a READ's data (null for other commands). */
-    void ok(Request r, ByteBuffer data) {
-        ok(r, data, null);
     }
 
     /** Success; {@code release} (the request's permit, which owns {@code data}) is closed once the reply is out or dropped. */
@@ -84,14 +84,37 @@ final class Replies {
             if (corked.size() >= MAX_CORKED_BUFFERS || corkedBytes >= MAX_CORKED_BYTES) flush();
             return;
         }
+        // Not on the reader: the sender writes it, so that no other thread (a virtual one above
+        // all, see BlockingMode) ever blocks on the socket.
+        Sender.Out out = new Sender.Out(head, payload ? data : null, release);
+        if (!sender.offer(out)) write(out);
+    }
+
+    /** Writes one reply at once (unless the connection has failed), then lets its release go. */
+    private void write(Sender.Out out) {
+        write(List.of(out));
+    }
+
+    /** Writes replies in one gathering write (unless the connection has failed), then lets their releases go. */
+    private void write(List<Sender.Out> batch) {
         try {
-            if (payload) wire.send(head, data);
-            else wire.send(head);
+            if (failed) return;
+            List<ByteBuffer> buffers = new ArrayList<>(2 * batch.size());
+            for (Sender.Out out : batch) {
+                buffers.add(out.head());
+                if (out.data() != null) buffers.add(out.data());
+            }
+            wire.send(buffers.toArray(ByteBuffer[]::new));
         } catch (IOException e) {
             failed(e);
         } finally {
-            close(release);
+            for (Sender.Out out : batch) close(out.release());
         }
+    }
+
+    /** No more replies will be made: the sender's thread, if one was started, ends. Call it once every permit is back. */
+    void close() {
+        sender.close();
     }
 
     /** Sends the reader's corked replies, in one gathering write; only the reader calls it. */

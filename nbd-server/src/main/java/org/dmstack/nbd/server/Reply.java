@@ -11,10 +11,10 @@ import org.slf4j.LoggerFactory;
  * or, when the backend was withdrawn under it ({@link Backend#WITHDRAWN}), it goes back to its
  * transmission to wait for the backend that returns.
  *
- * <p>The reply is written where the backend ended the request when that is the thread that
- * gave it (a RAM disk completes at once: no thread in between); otherwise on a new virtual
- * thread, so a thread that is not ours (a mapped device letting held bios go) never waits for
- * this client's socket.
+ * <p>The reply is made where the backend ended the request: on the connection's reader (a RAM
+ * disk completes at once: no thread in between) it is corked; on any other thread it is queued
+ * for the connection's {@link Sender}, so a thread that is not ours (a mapped device letting held
+ * bios go) never waits for this client's socket.
  */
 final class Reply implements Backend.Done {
     private static final Logger LOG = LoggerFactory.getLogger(Reply.class);
@@ -25,7 +25,6 @@ final class Reply implements Backend.Done {
     private final Permit permit;
     private final Replies replies;
     private final MemorySegment data;
-    private final Thread submitter = Thread.currentThread();
 
     /** @param data the payload buffer of a READ or WRITE (what a READ replies with), else null */
     Reply(Transmission transmission, Backend backend, Request r, Permit permit, Replies replies, MemorySegment data) {
@@ -40,8 +39,7 @@ final class Reply implements Backend.Done {
     @Override
     public void done(int error, String message) {
         if (error == Backend.WITHDRAWN) transmission.again(backend, r, permit);
-        else if (Thread.currentThread() == submitter) send(error, message);
-        else Thread.ofVirtual().name("nbd-reply").start(() -> send(error, message));
+        else send(error, message);
     }
 
     /** Replies; the permit (and with it the data) goes back once the reply is out. */

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
+import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,13 +54,14 @@ final class Transmission {
     /**
      * @param maxBytes payload bytes (of reads and writes) in flight at once, replies not yet
      *     written included: the bound on what a client that does not read its replies can hold
+     * @param senders the platform threads the connection's {@link Sender} is taken from
      */
-    Transmission(Wire wire, Negotiated negotiated, long holdNanos, int maxBytes) {
+    Transmission(Wire wire, Negotiated negotiated, long holdNanos, int maxBytes, Executor senders) {
         this.wire = wire;
         this.n = negotiated;
         this.export = negotiated.export();
         this.holdNanos = holdNanos;
-        this.replies = new Replies(wire, negotiated.structured());
+        this.replies = new Replies(wire, negotiated.structured(), senders);
         this.permits = new Permit.Permits(MAX_REQUESTS, maxBytes);
     }
 
@@ -129,6 +131,7 @@ final class Transmission {
             // Replies to what is in flight still go out (a DISC, a half-closed socket, a stop).
             replies.flush();
             permits.drainAndClose();
+            replies.close();
         }
     }
 
@@ -240,10 +243,11 @@ final class Transmission {
      * time, while it is away or being withdrawn), then gives it the request.
      */
     private void execute(Request r, Permit permit) {
-        boolean handedOver = false;
+        boolean handedOver = false; // the permit is the backend's, or its reply's, to close
         try {
             if (r.length() == 0 && r.type() != CMD_FLUSH) {
-                replies.ok(r, r.type() == CMD_READ ? ByteBuffer.allocate(0) : null);
+                handedOver = true;
+                replies.ok(r, r.type() == CMD_READ ? ByteBuffer.allocate(0) : null, permit);
                 return;
             }
             long deadline = System.nanoTime() + holdNanos;
@@ -252,7 +256,8 @@ final class Transmission {
                 if (b == null) {
                     boolean stopping = export.isShutdown();
                     String why = stopping ? "the server is shutting down" : "device " + export.spec.device() + " did not come back";
-                    replies.error(r, stopping ? ESHUTDOWN : EIO, r.command() + ": " + why);
+                    handedOver = true;
+                    replies.error(r, stopping ? ESHUTDOWN : EIO, r.command() + ": " + why, permit);
                     return;
                 }
                 handedOver = submit(b, r, permit);
@@ -262,7 +267,10 @@ final class Transmission {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
             LOG.error("{}: {} failed", wire.peer, r.command(), e);
-            replies.error(r, EIO, "internal error: " + e);
+            if (!handedOver) {
+                handedOver = true;
+                replies.error(r, EIO, "internal error: " + e, permit);
+            }
         } finally {
             if (!handedOver) permit.close();
         }

@@ -51,6 +51,18 @@ final class Wire {
         }
     }
 
+    /**
+     * From now on only platform threads use the socket: it is made blocking again, so that
+     * waiting for the client is one system call ({@link BlockingMode}).
+     */
+    void platformThreadsOnly() {
+        try {
+            if (!BlockingMode.restore(channel)) LOG.debug("{}: socket left non-blocking (its descriptor was not found)", peer);
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("{}: socket left non-blocking: {}", peer, e.toString());
+        }
+    }
+
     /** The next {@code n} bytes, flipped for reading. */
     ByteBuffer read(int n) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(n);

@@ -1,0 +1,104 @@
+package org.dmstack.nbd.server;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A connection's second writer: the replies made on a thread other than its request reader (a
+ * request that waited for its backend, FLUSH, TRIM, a device ending bios on a thread of its own),
+ * so that only the connection's two platform threads ever block on the socket
+ * ({@link BlockingMode}). What has queued up goes out together, in one gathering write.
+ *
+ * <p>It is a platform thread, taken from the server's pool (as transmission's threads are) for
+ * the first reply it is given (a client of reads and writes a RAM disk completes at once never
+ * needs one), because it blocks in the kernel until the client has taken the replies. Its queue holds replies that own a permit, so what waits here is
+ * bounded by the connection's budget, and a client that does not read its replies stops the
+ * reader at its permits, as before.
+ *
+ * <p>Large READ replies stay on the reader. Handing them here, so that writing one overlaps
+ * copying the next out of the device, was measured slower (1 MiB reads at queue depth 8, paired
+ * rounds, 2026-11-30): once the socket blocks, the reader's write of 1 MiB goes into the socket
+ * buffer (autotuned to megabytes) in one call, and the kernel already overlaps it with the
+ * client's reading; a hand-off only adds a wake-up per reply.
+ */
+final class Sender {
+    /** A reply handed over: written in one gathering write, then {@code release} goes back. */
+    record Out(ByteBuffer head, ByteBuffer data, AutoCloseable release) {}
+
+    /** Replies written at once, at most (two buffers each; IOV_MAX is 1024). */
+    private static final int MAX_BATCH = 64;
+
+    private final Executor threads;
+    private final Sink sink;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition queued = lock.newCondition();
+    private final ArrayDeque<Out> queue = new ArrayDeque<>();
+    private boolean started; // under lock
+    private boolean closed; // under lock
+
+    /** Where replies go, on the sender's thread. */
+    interface Sink {
+        /** Writes {@code batch} in one gathering write and releases every reply in it, whatever happens. */
+        void write(List<Out> batch);
+    }
+
+    /** @param threads where the sender's thread comes from: the server's pool of platform threads */
+    Sender(Executor threads, Sink sink) {
+        this.threads = threads;
+        this.sink = sink;
+    }
+
+    /** Queues a reply for the sender's thread, starting it if needed; false once closed or the server stops (the caller sends it). */
+    boolean offer(Out out) {
+        lock.lock();
+        try {
+            if (closed) return false;
+            if (!started) {
+                try {
+                    threads.execute(this::run); // it waits for the lock, and finds this reply queued
+                } catch (RejectedExecutionException stopping) {
+                    return false; // the server is stopping: the caller writes it
+                }
+                started = true;
+            }
+            queue.add(out);
+            queued.signal();
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The thread goes back to its pool once it has written what was queued. */
+    void close() {
+        lock.lock();
+        try {
+            closed = true;
+            queued.signal();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void run() {
+        List<Out> batch = new ArrayList<>();
+        while (true) {
+            lock.lock();
+            try {
+                while (queue.isEmpty() && !closed) queued.awaitUninterruptibly();
+                if (queue.isEmpty()) return; // closed, and nothing left
+                for (Out out; batch.size() < MAX_BATCH && (out = queue.poll()) != null; ) batch.add(out);
+            } finally {
+                lock.unlock();
+            }
+            sink.write(batch);
+            batch.clear();
+        }
+    }
+}
