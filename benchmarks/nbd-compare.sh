@@ -8,13 +8,17 @@
 # on dmstack and nbdkit: two fio jobs of 4 KiB random writes at queue depth 16 with crc32c
 # verification, beside two small probers (org.dmstack.bench.NbdProber) that connect, write 4 KiB,
 # read it back and disconnect, again and again; its figure is the tail of fio's completion latency
-# (p99.9 and max), not throughput.
+# (p99.9 and max), not throughput. Both servers are filled and warmed up first, and fio starts
+# once both probers have warmed up too (see mixed below); the runs take turns between the servers.
 #
 # Usage: benchmarks/nbd-compare.sh [OUT_DIR]       (default benchmarks/results/fio)
 # Environment:
 #   ROUNDS    rounds per workload (default 5)
 #   RUNTIME   seconds per server per round (default 3)
-#   MIXED_RUNTIME  seconds of the mixed workload (default 10)
+#   MIXED_RUNTIME  seconds of each run of the mixed workload (default 10)
+#   MIXED_RUNS     runs of the mixed workload per server, the servers taking turns (default 3)
+#   MIXED_WARMUP   seconds the probers probe before fio starts (default 2)
+#   ONLY      mixed: only the mixed workload (no qemu-nbd, no other workload)
 #   WARMUP    seconds of 4 KiB random reads and writes, then as long of 1 MiB ones, before
 #             measuring, per server (default 5)
 #   SIZE      size of every disk (default 1G); every byte is written before the reads
@@ -32,12 +36,19 @@ out=${1:-$here/results/fio}
 ROUNDS=${ROUNDS:-5}
 RUNTIME=${RUNTIME:-3}
 MIXED_RUNTIME=${MIXED_RUNTIME:-10}
+MIXED_RUNS=${MIXED_RUNS:-3}
+MIXED_WARMUP=${MIXED_WARMUP:-2}
+ONLY=${ONLY:-}
 WARMUP=${WARMUP:-5}
 SIZE=${SIZE:-1G}
 LAYER=${LAYER:-brd}
 QEMU_NBD_OPTS=${QEMU_NBD_OPTS:---cache=none --aio=native}
 CP=${DMSTACK_BENCH_CP:-$here/target/classes:$here/target/lib/*}
 JAVA=${JAVA:-$("$root/scripts/jdk25")/bin/java}
+case "$ONLY" in
+  ""|mixed) ;;
+  *) echo "nbd-compare: ONLY=$ONLY: only 'mixed' can be run alone" >&2; exit 2 ;;
+esac
 
 # The workloads: name, fio --rw, --bs, --iodepth, --numjobs (one NBD connection per job). The names
 # are FioResults.WORKLOADS'. Several connections are how nbdkit's users drive it (every server here
@@ -123,76 +134,106 @@ run_fio() {
     || { echo "nbd-compare: fio $name failed:" >&2; cat "$out/$name.log" >&2; exit 1; }
 }
 
-# mixed LABEL URI: the mixed workload, fio JSON into $out/LABEL-mixed-1.json and -2.json
+# The probers are clients, not what is measured: small JVMs (serial GC, a small heap, C1 only) so
+# that they take little of the two cores from the servers and fio.
+prober_jvm=(-XX:+UseSerialGC -Xms32m -Xmx32m -XX:TieredStopAtLevel=1)
+
+# mixed LABEL URI RUN: one run of the mixed workload, fio JSON into $out/LABEL-mixed-rRUN-1.json and -2.json.
+# The probers warm up (JVM start, class loading, compilation: a second of both cores) and say
+# "ready" before fio starts; they then probe for the whole of fio's run time and a second more.
 mixed() {
-  local label=$1 uri=$2 quarter=$(($(numfmt --from=iec "$SIZE") / 4))
+  local label=$1 uri=$2 run=$3 quarter=$(($(numfmt --from=iec "$SIZE") / 4))
   local hostport=${2#nbd://} export=${2##*/}
   hostport=${hostport%%/*}
-  echo "== $label: mixed workload on $uri"
-  local pids=() i
+  echo "== $label: mixed workload, run $run, on $uri"
+  local pids=() i log
   for i in 1 2; do
-    "$JAVA" -cp "$CP" org.dmstack.bench.NbdProber 127.0.0.1 "${hostport#*:}" "$export" $((3 * quarter + (i - 1) * 1048576)) "$MIXED_RUNTIME" \
-      >"$out/$label-prober-$i.log" 2>&1 &
+    "$JAVA" "${prober_jvm[@]}" -cp "$CP" org.dmstack.bench.NbdProber 127.0.0.1 "${hostport#*:}" "$export" \
+      $((3 * quarter + (i - 1) * 1048576)) $((MIXED_RUNTIME + 1)) "$MIXED_WARMUP" >"$out/$label-prober-r$run-$i.log" 2>&1 &
     pids+=($!)
+  done
+  for i in 1 2; do
+    log=$out/$label-prober-r$run-$i.log
+    until grep -q '^ready' "$log"; do
+      kill -0 "${pids[$((i - 1))]}" 2>/dev/null || { echo "nbd-compare: prober $i on $label failed:" >&2; cat "$log" >&2; exit 1; }
+      sleep 0.05
+    done
   done
   for i in 1 2; do
     fio --name="$label-mixed-$i" --ioengine=nbd --uri="$uri" --rw=randwrite --bs=4k --iodepth=16 --numjobs=1 \
         --offset=$(((i - 1) * quarter)) --size="$quarter" --verify=crc32c --verify_backlog=1024 --verify_state_save=0 \
-        --runtime="$MIXED_RUNTIME" --time_based --output-format=json --output="$out/$label-mixed-$i.json" >"$out/$label-mixed-$i.log" 2>&1 &
+        --runtime="$MIXED_RUNTIME" --time_based --output-format=json --output="$out/$label-mixed-r$run-$i.json" >"$out/$label-mixed-r$run-$i.log" 2>&1 &
     pids+=($!)
   done
   for i in "${pids[@]}"; do
-    wait "$i" || { echo "nbd-compare: the mixed workload on $label failed:" >&2; cat "$out/$label"-mixed-*.log "$out/$label"-prober-*.log >&2; exit 1; }
+    wait "$i" || { echo "nbd-compare: the mixed workload on $label failed:" >&2; cat "$out/$label"-mixed-r"$run"-*.log "$out/$label"-prober-r"$run"-*.log >&2; exit 1; }
   done
 }
 
-java_server=("$JAVA" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -cp "$CP" org.dmstack.bench.NbdBenchServer)
+# warm_up SERVER: fills the whole disk (so reads copy real pages on every side, and writes find
+# their pages there), then warms up every path the workloads take (dmstack's code is compiled as
+# it runs): small and large, reads and writes.
+warm_up() {
+  echo "== $1: ${uri[$1]}: fill, warm up"
+  run_fio "$1-fill" "${uri[$1]}" write 1m 4 1
+  run_fio "$1-warmup" "${uri[$1]}" randrw 4k 32 1 --runtime="$WARMUP" --time_based
+  run_fio "$1-warmup-1m" "${uri[$1]}" rw 1m 8 1 --runtime="$WARMUP" --time_based
+  rm -f "$out/$1-fill.json" "$out/$1-warmup.json" "$out/$1-warmup-1m.json"
+}
+
+# The JVM options of bin/dmstack (launcher/src/dist/bin/dmstack), the young generation's size among them.
+java_server=("$JAVA" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xmn512m -cp "$CP" org.dmstack.bench.NbdBenchServer)
 servers=(dmstack nbdkit qemu-nbd)
-start dmstack disk "${java_server[@]}" 0 "$SIZE" "$LAYER"
 # nbdkit's memory plugin, as shipped (default thread model and threads).
 start nbdkit "" nbdkit --foreground --exit-with-parent -i 127.0.0.1 -p 0 memory "$SIZE"
-# qemu-nbd as its users run it for speed: a raw file (on tmpfs, memory like the others), any
-# number of clients (--shared=0, which also advertises multi-conn), cache=none with native AIO
-# (O_DIRECT, which tmpfs takes since Linux 6.6). Measured here against cache=writeback with
-# aio=threads or io_uring: 3-5x the IOPS at QD 1, 1.3-1.6x at QD 32.
-truncate -s "$SIZE" "$shm/disk.img"
-# shellcheck disable=SC2086
-start qemu-nbd "" qemu-nbd -f raw -x '' --persistent --shared=0 -b 127.0.0.1 -p 0 $QEMU_NBD_OPTS "$shm/disk.img"
+if [ "$ONLY" != mixed ]; then
+  start dmstack disk "${java_server[@]}" 0 "$SIZE" "$LAYER"
+  # qemu-nbd as its users run it for speed: a raw file (on tmpfs, memory like the others), any
+  # number of clients (--shared=0, which also advertises multi-conn), cache=none with native AIO
+  # (O_DIRECT, which tmpfs takes since Linux 6.6). Measured here against cache=writeback with
+  # aio=threads or io_uring: 3-5x the IOPS at QD 1, 1.3-1.6x at QD 32.
+  truncate -s "$SIZE" "$shm/disk.img"
+  # shellcheck disable=SC2086
+  start qemu-nbd "" qemu-nbd -f raw -x '' --persistent --shared=0 -b 127.0.0.1 -p 0 $QEMU_NBD_OPTS "$shm/disk.img"
 
-for s in "${servers[@]}"; do
-  echo "== $s: ${uri[$s]}: fill, warm up"
-  # Fill the whole disk (so reads copy real pages on every side), then warm up every path the
-  # workloads take (dmstack's code is compiled as it runs): small and large, reads and writes.
-  run_fio "$s-fill" "${uri[$s]}" write 1m 4 1
-  run_fio "$s-warmup" "${uri[$s]}" randrw 4k 32 1 --runtime="$WARMUP" --time_based
-  run_fio "$s-warmup-1m" "${uri[$s]}" rw 1m 8 1 --runtime="$WARMUP" --time_based
-  rm -f "$out/$s-fill.json" "$out/$s-warmup.json" "$out/$s-warmup-1m.json"
-done
+  for s in "${servers[@]}"; do warm_up "$s"; done
 
-reversed=()
-for ((i = ${#servers[@]} - 1; i >= 0; i--)); do reversed+=("${servers[$i]}"); done
-for w in "${workloads[@]}"; do
-  read -r name rw bs qd jobs <<<"$w"
-  echo "== $name: $ROUNDS rounds of ${RUNTIME}s per server"
-  for ((round = 1; round <= ROUNDS; round++)); do
-    if ((round % 2)); then order=("${servers[@]}"); else order=("${reversed[@]}"); fi
-    for s in "${order[@]}"; do
-      run_fio "$s-$name-r$round" "${uri[$s]}" "$rw" "$bs" "$qd" "$jobs" --runtime="$RUNTIME" --time_based
+  reversed=()
+  for ((i = ${#servers[@]} - 1; i >= 0; i--)); do reversed+=("${servers[$i]}"); done
+  for w in "${workloads[@]}"; do
+    read -r name rw bs qd jobs <<<"$w"
+    echo "== $name: $ROUNDS rounds of ${RUNTIME}s per server"
+    for ((round = 1; round <= ROUNDS; round++)); do
+      if ((round % 2)); then order=("${servers[@]}"); else order=("${reversed[@]}"); fi
+      for s in "${order[@]}"; do
+        run_fio "$s-$name-r$round" "${uri[$s]}" "$rw" "$bs" "$qd" "$jobs" --runtime="$RUNTIME" --time_based
+      done
     done
   done
-done
+  stop dmstack
+  stop qemu-nbd
+else
+  warm_up nbdkit
+fi
 
-# The mixed workload: dmstack on dm-linear over brd, then nbdkit.
-stop dmstack
-stop qemu-nbd
+# The mixed workload: dmstack on dm-linear over brd, filled and warmed up as the others were, and
+# nbdkit, taking turns run by run.
 start dmstack-mixed disk "${java_server[@]}" 0 "$SIZE" linear
-mixed dmstack "${uri[dmstack-mixed]}"
+warm_up dmstack-mixed
+uri[dmstack]=${uri[dmstack-mixed]}
+for ((run = 1; run <= MIXED_RUNS; run++)); do
+  if ((run % 2)); then order=(dmstack nbdkit); else order=(nbdkit dmstack); fi
+  for s in "${order[@]}"; do mixed "$s" "${uri[$s]}" "$run"; done
+done
 stop dmstack-mixed
-mixed nbdkit "${uri[nbdkit]}"
 stop nbdkit
 
 {
-  echo "fio $(fio --version | sed 's/^fio-//'), nbdkit $(nbdkit --version | awk '{print $2}'), qemu-nbd $(qemu-nbd --version | awk 'NR==1{print $2}') ($QEMU_NBD_OPTS, file on tmpfs), dmstack export: $LAYER, size $SIZE, $ROUNDS rounds of ${RUNTIME}s per server and workload, load average $load_before before and $(cut -d' ' -f1-3 /proc/loadavg) after, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  main=""
+  if [ "$ONLY" != mixed ]; then
+    main="qemu-nbd $(qemu-nbd --version | awk 'NR==1{print $2}') ($QEMU_NBD_OPTS, file on tmpfs), dmstack export: $LAYER, $ROUNDS rounds of ${RUNTIME}s per server and workload, "
+  fi
+  echo "fio $(fio --version | sed 's/^fio-//'), nbdkit $(nbdkit --version | awk '{print $2}'), ${main}size $SIZE, mixed workload: $MIXED_RUNS runs of ${MIXED_RUNTIME}s per server, load average $load_before before and $(cut -d' ' -f1-3 /proc/loadavg) after, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 } >"$out/about.txt"
 cat "$out/about.txt"
 "$JAVA" -cp "$CP" org.dmstack.bench.FioResults "$out"

@@ -10,6 +10,7 @@ import org.dmstack.block.BioOp;
 import org.dmstack.block.BioRing;
 import org.dmstack.block.BlkStatus;
 import org.dmstack.block.BlockDevice;
+import org.dmstack.memory.HugeMemory;
 import org.dmstack.units.Units;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -30,7 +31,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * One benchmark operation is one bio. brd directly, dm-linear over brd, dm-stripe over two brd
  * disks (64 KiB chunks); the device is {@code dmstack.bench.bioDeviceMiB} MiB, every page written.
  * RAW is the limit: the same copies between a 4 KiB buffer and random pages of native memory of
- * that size, without a bio (its depth means nothing).
+ * that size, allocated as brd allocates its pages ({@link HugeMemory}), without a bio (its depth
+ * means nothing).
  *
  * <p>Besides JMH's throughput, the benchmark counts the thread's CPU time and its bios
  * ({@link Cpu}): on a machine shared with other work, the IOPS one core gives are 10^9 over the
@@ -91,7 +93,9 @@ public class BioRingBench {
         random = new SplittableRandom(42);
         long bytes = Long.getLong("dmstack.bench.bioDeviceMiB", 256) << 20;
         if (stack.equals("RAW")) {
-            raw = java.lang.foreign.Arena.ofShared().allocate(bytes, Units.PAGE_SIZE).fill((byte) 0x5a);
+            // Memory as brd's is allocated (huge pages where the kernel gives them): the limit is
+            // the copy at random pages of such memory, not of memory that costs a TLB walk more.
+            raw = HugeMemory.allocate(java.lang.foreign.Arena.ofShared(), bytes).fill((byte) 0x5a);
             rawBuffer = MemorySegment.ofArray(new byte[4096]);
             pages = bytes >> Units.PAGE_SHIFT;
             return;

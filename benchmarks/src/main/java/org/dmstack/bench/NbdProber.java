@@ -16,8 +16,13 @@ import java.util.Arrays;
  * running client. Exits 1 on the first mismatch or error.
  *
  * <pre>
- * java -cp ... org.dmstack.bench.NbdProber HOST PORT EXPORT OFFSET SECONDS
+ * java -cp ... org.dmstack.bench.NbdProber HOST PORT EXPORT OFFSET SECONDS [WARMUP_SECONDS]
  * </pre>
+ *
+ * It probes for WARMUP_SECONDS (default 0) first, then prints "ready" and probes for SECONDS:
+ * the mixed workload starts fio only once both probers are ready, so what fio measures is the
+ * server under the probers' connections, not the probers' own JVMs starting and compiling on
+ * the same cores.
  */
 public final class NbdProber {
     private static final long NBDMAGIC = 0x4e42444d41474943L;
@@ -31,21 +36,31 @@ public final class NbdProber {
     private NbdProber() {}
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 5) {
-            System.err.println("usage: NbdProber HOST PORT EXPORT OFFSET SECONDS");
+        if (args.length != 5 && args.length != 6) {
+            System.err.println("usage: NbdProber HOST PORT EXPORT OFFSET SECONDS [WARMUP_SECONDS]");
             System.exit(2);
         }
         String host = args[0];
         int port = Integer.parseInt(args[1]);
         String export = args[2];
         long offset = Long.parseLong(args[3]);
-        long end = System.nanoTime() + Long.parseLong(args[4]) * 1_000_000_000L;
-        long probes = 0;
+        long seconds = Long.parseLong(args[4]);
+        long warmup = args.length > 5 ? Long.parseLong(args[5]) : 0;
+        long warm = probeFor(warmup, host, port, export, offset, 0);
+        System.out.println("ready after " + warm + " probes");
+        System.out.flush();
+        long probes = probeFor(seconds, host, port, export, offset, warm) - warm;
+        System.out.println("probes " + probes + " (after " + warm + " to warm up), all read back what they wrote");
+    }
+
+    /** Probes for {@code seconds}; returns the number of probes made so far. */
+    private static long probeFor(long seconds, String host, int port, String export, long offset, long probes) throws IOException {
+        long end = System.nanoTime() + seconds * 1_000_000_000L;
         while (System.nanoTime() < end) {
             probe(host, port, export, offset, (byte) probes);
             probes++;
         }
-        System.out.println("probes " + probes + ", all read back what they wrote");
+        return probes;
     }
 
     private static void probe(String host, int port, String export, long offset, byte fill) throws IOException {

@@ -216,21 +216,33 @@ final class Report {
                 ? new Goal("Bio path through dm-linear, of brd directly", "not measured", ">= 90%", null)
                 : new Goal("Bio path through dm-linear, of brd directly", "worst " + pct(worst) + " (" + where + ")", ">= 90%", worst >= 0.90));
         double worstIops = Double.POSITIVE_INFINITY;
+        double rawThere = Double.NaN;
+        double worstRaw = Double.POSITIVE_INFINITY;
         String whereIops = "";
         for (int depth : RING_DEPTHS) {
             for (int i = 0; i < 2; i++) {
                 double v = ringIopsPerCore(BIO_METHODS[i], "LINEAR", depth);
+                double raw = ringIopsPerCore(BIO_METHODS[i], "RAW", depth);
+                if (!Double.isNaN(raw)) worstRaw = Math.min(worstRaw, raw);
                 if (!Double.isNaN(v) && v < worstIops) {
                     worstIops = v;
+                    rawThere = raw;
                     whereIops = BIO_LABELS[i] + ", QD " + depth;
                 }
             }
         }
         String ringGoal = "Bio path with bios in flight (BioRing, 1 thread) through dm-linear: 4 KiB IOPS per core";
+        // The raw copy is the limit: where it is below the goal on this machine, no stack can meet it, and saying
+        // "not met" alone would hide why; a stack above it is measurement error.
+        String limit = Double.isNaN(rawThere) ? ""
+                : "; raw copy there " + millions(rawThere) + (rawThere < 2e6 ? ", itself below 2M on this machine" : "")
+                        + (worstIops > rawThere ? ", **above the raw copy: measurement error**" : "");
         goals.add(Double.isInfinite(worstIops)
                 ? new Goal(ringGoal, "not measured", ">= 2M", null)
-                : new Goal(ringGoal, "worst " + millions(worstIops) + " (" + whereIops + "; by CPU time per bio)", ">= 2M", worstIops >= 2e6));
+                : new Goal(ringGoal, "worst " + millions(worstIops) + " (" + whereIops + "; by CPU time per bio" + limit + ")",
+                        ">= 2M" + (worstRaw < 2e6 ? " (the raw copy reaches " + millions(worstRaw) + " at worst here)" : ""), worstIops >= 2e6));
         nbdGoals();
+        mixedGoal();
         double maxForcesOff = 0;
         boolean any = false;
         for (Map.Entry<String, Double> e : r.forces.entrySet()) {
@@ -420,7 +432,8 @@ final class Report {
                 + "completions, reuse the bio). IOPS per core is 10^9 over the thread's CPU nanoseconds per bio, which the "
                 + "machine's other work does not inflate as it does wall-clock time; in brackets: the share of brd directly. "
                 + "The raw copy is the limit: the same 4 KiB copies between the buffer and random pages of native memory of the "
-                + "device's size, without a bio. Wall clock: JMH's figure.\n\n");
+                + "device's size, allocated as brd's (2 MiB huge pages where the kernel gives them), without a bio; a figure "
+                + "above it is flagged as measurement error. Wall clock: JMH's figure.\n\n");
         sb.append("| workload | QD | raw copy: per core | brd: IOPS per core | dm-linear | dm-stripe x2 | wall clock: brd | dm-linear | dm-stripe x2 |\n"
                 + "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (int depth : RING_DEPTHS) {
@@ -428,9 +441,12 @@ final class Report {
                 double base = ringIopsPerCore(BIO_METHODS[i], "DIRECT", depth);
                 sb.append("| ").append(BIO_LABELS[i]).append(" | ").append(depth).append(" | ")
                         .append(millions(ringIopsPerCore(BIO_METHODS[i], "RAW", depth))).append(" | ").append(millions(base));
+                double raw = ringIopsPerCore(BIO_METHODS[i], "RAW", depth);
+                if (base > raw) sb.append(" **above the raw copy: measurement error**");
                 for (String s : new String[] {"LINEAR", "STRIPE2"}) {
                     double v = ringIopsPerCore(BIO_METHODS[i], s, depth);
-                    sb.append(" | ").append(Double.isNaN(v) ? "n/a" : millions(v) + " (" + pct(v / base) + ")");
+                    sb.append(" | ").append(Double.isNaN(v) ? "n/a" : millions(v) + " (" + pct(v / base) + ")"
+                            + (v > raw ? " **above the raw copy: measurement error**" : ""));
                 }
                 for (String s : new String[] {"DIRECT", "LINEAR", "STRIPE2"}) {
                     double v = ring(BIO_METHODS[i], s, depth);
@@ -463,6 +479,24 @@ final class Report {
                     .append("Goal: a max under 100 ms on an idle machine.\n\n");
             sb.append(FioResults.mixedTable(mixed)).append('\n');
         }
+    }
+
+    /**
+     * Issue 18 item 9: under the mixed workload, dmstack's longest fio completion under 100 ms in
+     * every run. Only an idle machine can judge it; the report's header says how loaded this one was.
+     */
+    private void mixedGoal() {
+        String name = "NBD mixed workload (2 fio jobs QD 16 with verify, 2 connecting probers): max completion latency, every run";
+        String target = "< " + String.format(Locale.ROOT, "%.0f", FioResults.MIXED_MAX_MILLIS) + " ms (idle machine)";
+        FioResults.Tail d = mixed.stream().filter(t -> t.server().equals("dmstack")).findFirst().orElse(null);
+        if (d == null) {
+            goals.add(new Goal(name, "not run (benchmarks/nbd-compare.sh, ONLY=mixed for it alone)", target, null));
+            return;
+        }
+        String nbdkit = mixed.stream().filter(t -> t.server().equals("nbdkit")).findFirst()
+                .map(t -> "; nbdkit " + String.format(Locale.ROOT, "%.1f ms", t.maxMillis())).orElse("");
+        goals.add(new Goal(name, String.format(Locale.ROOT, "worst %.1f ms over %d runs (p99.9 %.1f ms)%s", d.maxMillis(), d.runs().size(),
+                d.p999Millis(), nbdkit), target, d.maxMillis() < FioResults.MIXED_MAX_MILLIS));
     }
 
     private void pairedSection(StringBuilder sb) {

@@ -108,15 +108,18 @@ public final class RamDisk {
         /** Called for a DAX mapping: the page at pgoff, allocated if never written. */
         @Override
         public void directAccess(long pgoff, long nrPages, DaxMapping map) {
-            MemorySegment page;
+            int slot;
             try {
-                page = store.pageForWrite(pgoff);
+                slot = store.slotForWrite(pgoff);
             } catch (IndexOutOfBoundsException e) {
                 throw new DaxException(Errno.ERANGE, e.getMessage());
             } catch (IllegalStateException e) {
                 throw new DaxException(Errno.EIO, e.getMessage());
             }
-            map.set(page, 0, page.address() >>> Units.PAGE_SHIFT, 1);
+            // The page within its chunk: no segment of its own to make.
+            MemorySegment chunk = store.chunk(slot);
+            long offset = PageStore.offsetInChunk(slot);
+            map.set(chunk, offset, (chunk.address() + offset) >>> Units.PAGE_SHIFT, 1);
         }
     }
 

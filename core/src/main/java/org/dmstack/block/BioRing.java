@@ -24,7 +24,10 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>A queued bio's end callback is the ring: when it ends, on whatever thread ends it, it is put
  * in the completion ring, in the order bios end; the owner reaps them with {@link #poll()} (never
- * waits), {@link #take()} (waits) or {@link #reap(Bio[])} (all there are). A ring holds at most
+ * waits), {@link #take()} (waits) or {@link #reap(Bio[])} (all there are). Bios ended on the
+ * owner's own thread (a device that completes a bio at once, in {@link #submit()}) go to a ring
+ * of their own that no other thread touches, without an atomic instruction, and are reaped
+ * before those other threads ended. A ring holds at most
  * {@code entries} bios between {@link #queue} and reaping, so a completion always has a place:
  * queuing one more is refused ({@link IllegalStateException}, nothing changes), as io_uring
  * refuses submissions that could overflow its completion queue.
@@ -54,6 +57,11 @@ public final class BioRing implements Bio.EndIo {
     @SuppressWarnings("unused") // through TAIL
     private volatile long tail; // next slot an ending bio takes
     private volatile Thread waiter;
+    /** The thread that submits (the owner); bios it ends itself go to {@code local}. */
+    private Thread owner;
+    private final Bio[] local; // same size as completed; owner only
+    private int localHead;
+    private int localTail;
 
     /** A ring for at most {@code entries} bios at a time (1 to 2^20). */
     public BioRing(int entries) {
@@ -62,6 +70,7 @@ public final class BioRing implements Bio.EndIo {
         int size = 1;
         while (size < entries) size <<= 1;
         this.completed = new Bio[size];
+        this.local = new Bio[size];
         this.mask = size - 1;
         this.queued = new Bio[entries];
         this.queuedTo = new BlockDevice[entries];
@@ -100,6 +109,7 @@ public final class BioRing implements Bio.EndIo {
 
     /** Sends every queued bio down, in the order queued; returns how many. */
     public int submit() {
+        owner = Thread.currentThread();
         int n = queuedCount;
         queuedCount = 0;
         for (int i = 0; i < n; i++) {
@@ -115,6 +125,11 @@ public final class BioRing implements Bio.EndIo {
     /** Called by {@link Bio#endio} on the thread that ends a queued bio: it joins the completion ring. */
     @Override
     public void endio(Bio bio, BlkStatus status) {
+        if (Thread.currentThread() == owner) {
+            // Never overwrites, as below; the owner reaps it, so plain stores do.
+            local[localTail++ & mask] = bio;
+            return;
+        }
         long slot = (long) TAIL.getAndAdd(this, 1L);
         // Never overwrites: at most entries bios are held, so this slot was reaped or never used.
         SLOT.setVolatile(completed, (int) slot & mask, bio);
@@ -124,6 +139,13 @@ public final class BioRing implements Bio.EndIo {
 
     /** The next bio that ended (its status is {@link Bio#await()}), or null when none has. */
     public Bio poll() {
+        if (localHead != localTail) {
+            int i = localHead++ & mask;
+            Bio bio = local[i];
+            local[i] = null;
+            held--;
+            return bio;
+        }
         int i = (int) head & mask;
         Bio bio = (Bio) SLOT.getVolatile(completed, i);
         if (bio == null) return null;

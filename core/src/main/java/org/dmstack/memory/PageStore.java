@@ -3,10 +3,9 @@ package org.dmstack.memory;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.LinkedHashSet;
-import java.util.NavigableMap;
-import java.util.TreeMap;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.locks.StampedLock;
@@ -17,36 +16,54 @@ import org.dmstack.units.Units;
  * exists only once something was written to it. Pages are native memory, so poison and DAX work
  * on them.
  *
- * <p>Pages are carved out of chunks of {@value #CHUNK_PAGES} pages, each with its own arena, because
- * closing an arena is expensive; a chunk is given back to the system as soon as its last page is
- * freed. So {@link #pages()} is what the device holds, and {@link #bytesAllocated()} is what it
- * costs (the two differ by the free slots of partly used chunks).
+ * <p>Pages are carved out of chunks of {@value #CHUNK_PAGES} pages (2 MiB), each with its own
+ * arena, because closing an arena is expensive; a chunk is given back to the system as soon as its
+ * last page is freed. So {@link #pages()} is what the device holds, and {@link #bytesAllocated()}
+ * is what it costs (the two differ by the free slots of partly used chunks: at most one chunk
+ * while pages are only written, more after scattered frees). A chunk is {@link HugeMemory}: one
+ * huge page where the kernel gives them, as Linux's direct map covers brd's pages.
+ *
+ * <p>A page is found without an object of its own: the table holds the page's slot number (its
+ * chunk and its place there), and the chunks' memory is one small array. A bio at a random page
+ * of a large store touches the table's leaf, that array and the page; per-page objects were a
+ * cache miss each.
  *
  * <p>Thread-safe. {@link #write} and {@link #zero} work under the store's lock, so a page is never
  * freed and reused under a copy into it; {@link #read} copies without it first and again under it
- * when a page was freed meanwhile. Memory handed out by {@link #page} or
- * {@link #pageForWrite} (the DAX path) stays valid until the page is freed; after that, using it
- * may fail or may touch a page reused for other data, as with a stale DAX mapping in Linux.
+ * when a page was freed meanwhile. Memory handed out by {@link #page} or {@link #pageForWrite}
+ * (the DAX path) stays valid until the page is freed; after that, using it may fail or may touch a
+ * page reused for other data, as with a stale DAX mapping in Linux.
  */
 public final class PageStore {
-    /** Pages per chunk: 64 pages, 256 KiB. */
-    public static final int CHUNK_PAGES = 64;
+    /** Pages per chunk: 512 pages, 2 MiB, a huge page. */
+    public static final int CHUNK_PAGES = (int) (HugeMemory.HUGE_PAGE_SIZE >> Units.PAGE_SHIFT);
 
-    private static final long CHUNK_BYTES = (long) CHUNK_PAGES * Units.PAGE_SIZE;
+    private static final int CHUNK_SHIFT = Integer.numberOfTrailingZeros(CHUNK_PAGES);
+    private static final long CHUNK_BYTES = HugeMemory.HUGE_PAGE_SIZE;
 
     private static final class Chunk {
+        final int number;
         final Arena arena = Arena.ofShared();
-        final MemorySegment memory = arena.allocate(CHUNK_BYTES, Units.PAGE_SIZE);
+        final MemorySegment memory = HugeMemory.allocate(arena, CHUNK_BYTES);
         final BitSet used = new BitSet(CHUNK_PAGES);
         int count;
-    }
 
+        Chunk(int number) {
+            this.number = number;
+        }
+    }
 
     private final String name;
     private volatile long sizePages;
-    private final PageTable<MemorySegment> pages = new PageTable<>();
-    /** Chunks by base address: freeing a page finds its chunk from its address. */
-    private final NavigableMap<Long, Chunk> chunks = new TreeMap<>();
+    /** Page index to slot + 1 (0: never written), a slot being chunk number * CHUNK_PAGES + place in the chunk. */
+    private final PageTable pages = new PageTable();
+    /** The chunks' memory by chunk number (null: no chunk), what a lookup reads; replaced when it grows. */
+    private volatile MemorySegment[] memory = new MemorySegment[0];
+    /** The chunks by number, for allocating and freeing (under the monitor). */
+    private Chunk[] chunks = new Chunk[0];
+    private int chunkCount;
+    /** No chunk number below it is free. */
+    private int firstFree;
     private final Set<Chunk> notFull = new LinkedHashSet<>();
     private volatile boolean released;
     /** Writes hold it shared, reads validate against it; freeing pages holds it exclusively. Always taken before the monitor. */
@@ -71,9 +88,13 @@ public final class PageStore {
         return sizePages;
     }
 
-    /** The memory of page {@code index}, or null when it was never written (it reads as zeros). */
+    /**
+     * The memory of page {@code index}, or null when it was never written (it reads as zeros). A
+     * new segment each call: the bio path copies through the chunk and never needs one.
+     */
     public MemorySegment page(long index) {
-        return pages.get(index);
+        int slot = pages.get(index) - 1;
+        return slot < 0 ? null : memory[slot >>> CHUNK_SHIFT].asSlice(offsetInChunk(slot), Units.PAGE_SIZE);
     }
 
     /**
@@ -83,32 +104,66 @@ public final class PageStore {
      * @throws IllegalStateException when the system has no memory left, or the store was released
      */
     public MemorySegment pageForWrite(long index) {
-        MemorySegment p = pages.get(index);
-        if (p != null) return p;
+        int slot = slotForWrite(index);
+        return memory[slot >>> CHUNK_SHIFT].asSlice(offsetInChunk(slot), Units.PAGE_SIZE);
+    }
+
+    /**
+     * Where page {@code index} is, allocated if it does not exist yet: a slot for {@link #chunk} and
+     * {@link #offsetInChunk}, for a caller that passes memory and an offset on without a segment
+     * of its own (brd's direct_access). Same errors as {@link #pageForWrite}.
+     */
+    public int slotForWrite(long index) {
+        int slot = pages.get(index) - 1;
+        if (slot >= 0) return slot;
         checkIndex(index);
         synchronized (this) {
             if (released) throw new IllegalStateException(name + ": the memory of this device was released");
-            p = pages.get(index);
-            if (p != null) return p;
+            slot = pages.get(index) - 1;
+            if (slot >= 0) return slot;
             Chunk c = notFull.isEmpty() ? newChunk() : notFull.iterator().next();
-            int slot = c.used.nextClearBit(0);
-            c.used.set(slot);
+            int place = c.used.nextClearBit(0);
+            c.used.set(place);
             if (++c.count == CHUNK_PAGES) notFull.remove(c);
-            p = c.memory.asSlice((long) slot * Units.PAGE_SIZE, Units.PAGE_SIZE);
-            pages.put(index, p);
-            return p;
+            slot = (c.number << CHUNK_SHIFT) | place;
+            pages.put(index, slot + 1);
+            return slot;
         }
     }
 
+    /** The memory of the chunk that holds {@code slot} (see {@link #slotForWrite}). */
+    public MemorySegment chunk(int slot) {
+        return memory[slot >>> CHUNK_SHIFT];
+    }
+
+    /** Where in its chunk the page of {@code slot} starts, in bytes. */
+    public static long offsetInChunk(int slot) {
+        return (long) (slot & (CHUNK_PAGES - 1)) << Units.PAGE_SHIFT;
+    }
+
     private Chunk newChunk() {
+        int number = firstFree;
+        while (number < chunks.length && chunks[number] != null) number++;
+        // Slots are ints: a store holds at most 2^31 - 1 pages (8 TiB), as much as anyone can write.
+        if (number >= Integer.MAX_VALUE >> CHUNK_SHIFT) {
+            throw new IllegalStateException(name + ": cannot allocate memory for a page (" + bytesAllocated() + " bytes held)");
+        }
         Chunk c;
         try {
-            c = new Chunk();
+            c = new Chunk(number);
         } catch (OutOfMemoryError e) {
             // The native allocation failed (Linux's brd returns -ENOMEM): a failed I/O, not a dead JVM.
             throw new IllegalStateException(name + ": cannot allocate memory for a page (" + bytesAllocated() + " bytes held)", e);
         }
-        chunks.put(c.memory.address(), c);
+        if (number == chunks.length) {
+            int length = Math.max(4, chunks.length * 2);
+            chunks = Arrays.copyOf(chunks, length);
+            memory = Arrays.copyOf(memory, length);
+        }
+        chunks[number] = c;
+        memory[number] = c.memory; // before any slot of it is published
+        chunkCount++;
+        firstFree = number + 1;
         notFull.add(c);
         return c;
     }
@@ -124,13 +179,17 @@ public final class PageStore {
     }
 
     private synchronized boolean freeLocked(long index) {
-        MemorySegment p = pages.remove(index);
-        if (p == null) return false;
-        Chunk c = chunks.floorEntry(p.address()).getValue();
+        int slot = pages.remove(index) - 1;
+        if (slot < 0) return false;
+        Chunk c = chunks[slot >>> CHUNK_SHIFT];
+        MemorySegment p = c.memory.asSlice(offsetInChunk(slot), Units.PAGE_SIZE);
         Poison.clearAll(p);
-        c.used.clear((int) ((p.address() - c.memory.address()) >>> Units.PAGE_SHIFT));
+        c.used.clear(slot & (CHUNK_PAGES - 1));
         if (--c.count == 0) {
-            chunks.remove(c.memory.address());
+            chunks[c.number] = null;
+            memory[c.number] = null;
+            chunkCount--;
+            firstFree = Math.min(firstFree, c.number);
             notFull.remove(c);
             c.arena.close();
         } else {
@@ -169,15 +228,16 @@ public final class PageStore {
     public void read(long offset, MemorySegment dst, long dstOffset, long bytes) {
         checkRange(offset, bytes);
         // Optimistically, without taking the lock: a page freed under the copy (a discard racing
-        // the read) is seen by validate, or fails the copy when its chunk went back to the
-        // system; either way the read is done again under the lock. Nothing is written to the store.
+        // the read) is seen by validate, or fails the copy when its chunk went back to the system
+        // (closed, or gone from the chunk array); either way the read is done again under the lock,
+        // where a real error is thrown again. Nothing is written to the store.
         long stamp = lock.tryOptimisticRead();
         if (stamp != 0) {
             try {
                 copyOut(offset, dst, dstOffset, bytes);
                 if (lock.validate(stamp)) return;
-            } catch (IllegalStateException e) {
-                // the chunk was closed under the copy
+            } catch (RuntimeException e) {
+                // the chunk went away under the copy
             }
         }
         stamp = lock.readLock();
@@ -195,9 +255,9 @@ public final class PageStore {
             long at = offset + done;
             long inPage = at & (Units.PAGE_SIZE - 1);
             long n = Math.min(bytes - done, Units.PAGE_SIZE - inPage);
-            MemorySegment page = page(at >>> Units.PAGE_SHIFT);
-            if (page == null) dst.asSlice(dstOffset + done, n).fill((byte) 0);
-            else Memory.copy(page, inPage, dst, dstOffset + done, n);
+            int slot = pages.get(at >>> Units.PAGE_SHIFT) - 1;
+            if (slot < 0) dst.asSlice(dstOffset + done, n).fill((byte) 0);
+            else Memory.copy(memory[slot >>> CHUNK_SHIFT], offsetInChunk(slot) + inPage, dst, dstOffset + done, n);
             done += n;
         }
     }
@@ -212,7 +272,8 @@ public final class PageStore {
                 long at = offset + done;
                 long inPage = at & (Units.PAGE_SIZE - 1);
                 long n = Math.min(bytes - done, Units.PAGE_SIZE - inPage);
-                Memory.copy(src, srcOffset + done, pageForWrite(at >>> Units.PAGE_SHIFT), inPage, n);
+                int slot = slotForWrite(at >>> Units.PAGE_SHIFT);
+                Memory.copy(src, srcOffset + done, memory[slot >>> CHUNK_SHIFT], offsetInChunk(slot) + inPage, n);
                 done += n;
             }
         } finally {
@@ -246,8 +307,8 @@ public final class PageStore {
     /** Zeroes [from, to), which lies within one page, if that page exists. */
     private void zeroPart(long from, long to) {
         if (to <= from) return;
-        MemorySegment page = page(from >>> Units.PAGE_SHIFT);
-        if (page != null) page.asSlice(from & (Units.PAGE_SIZE - 1), to - from).fill((byte) 0);
+        int slot = pages.get(from >>> Units.PAGE_SHIFT) - 1;
+        if (slot >= 0) chunk(slot).asSlice(offsetInChunk(slot) + (from & (Units.PAGE_SIZE - 1)), to - from).fill((byte) 0);
     }
 
     private void checkRange(long offset, long bytes) {
@@ -285,7 +346,7 @@ public final class PageStore {
 
     /** The memory taken from the system, chunks included. */
     public synchronized long bytesAllocated() {
-        return chunks.size() * CHUNK_BYTES;
+        return chunkCount * CHUNK_BYTES;
     }
 
     /** The indexes of the pages that exist, sorted. */
@@ -308,11 +369,15 @@ public final class PageStore {
     private synchronized void releaseLocked() {
         released = true;
         pages.clear();
-        for (Chunk c : chunks.values()) {
+        for (Chunk c : chunks) {
+            if (c == null) continue;
             Poison.clearAll(c.memory);
             c.arena.close();
         }
-        chunks.clear();
+        chunks = new Chunk[0];
+        memory = new MemorySegment[0];
+        chunkCount = 0;
+        firstFree = 0;
         notFull.clear();
     }
 

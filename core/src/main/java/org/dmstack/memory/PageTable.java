@@ -5,42 +5,44 @@ import java.lang.invoke.VarHandle;
 import java.util.function.LongConsumer;
 
 /**
- * Pages by index, as a radix tree (Linux's brd keeps its pages in an xarray): 512 slots per node,
- * as many levels as the highest index needs, grown at the top. A lookup is a few array loads,
- * takes no lock and allocates nothing (a map keyed by {@code Long} boxes the index on every
- * lookup). Interior nodes stay once made; an empty slot is null.
+ * Where each page is, by index, as a radix tree (Linux's brd keeps its pages in an xarray): 512
+ * slots per node, as many levels as the highest index needs, grown at the top. A leaf holds ints,
+ * not objects: the page's place in its store ({@link PageStore} numbers its slots from 1; 0 is an
+ * empty slot), so a lookup is a few array loads and never touches an object per page. It takes no
+ * lock and allocates nothing. Interior nodes and leaves stay once made.
  *
- * <p>Lookups may run at any time on any thread and see each page whole; changes ({@link #put},
- * {@link #remove}, {@link #clear}) must be made by one thread at a time (the caller's lock).
+ * <p>Lookups may run at any time on any thread; changes ({@link #put}, {@link #remove},
+ * {@link #clear}) must be made by one thread at a time (the caller's lock).
  */
-final class PageTable<T> {
+final class PageTable {
     private static final int BITS = 9;
     private static final int FANOUT = 1 << BITS;
     private static final int MASK = FANOUT - 1;
-    private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(Object[].class);
+    private static final VarHandle NODE = MethodHandles.arrayElementVarHandle(Object[].class);
+    private static final VarHandle LEAF = MethodHandles.arrayElementVarHandle(int[].class);
 
-    /** The top node and how many levels hang from it (1: the top holds pages). */
-    private record Root(Object[] node, int levels) {}
+    /** The top node and how many levels hang from it (1: the top is a leaf, an int[]). */
+    private record Root(Object node, int levels) {}
 
-    private volatile Root root = new Root(new Object[FANOUT], 1);
+    private volatile Root root = new Root(new int[FANOUT], 1);
     private volatile long size;
 
-    /** The page at {@code index}, or null. */
-    @SuppressWarnings("unchecked")
-    T get(long index) {
+    /** The value at {@code index}, or 0. */
+    int get(long index) {
         Root r = root;
-        if (index < 0 || (r.levels * BITS < 63 && index >>> (r.levels * BITS) != 0)) return null;
-        Object[] node = r.node;
+        if (index < 0 || (r.levels * BITS < 63 && index >>> (r.levels * BITS) != 0)) return 0;
+        Object node = r.node;
         for (int shift = (r.levels - 1) * BITS; shift > 0; shift -= BITS) {
-            node = (Object[]) SLOT.getAcquire(node, (int) (index >>> shift) & MASK);
-            if (node == null) return null;
+            node = NODE.getAcquire((Object[]) node, (int) (index >>> shift) & MASK);
+            if (node == null) return 0;
         }
-        return (T) SLOT.getAcquire(node, (int) index & MASK);
+        return (int) LEAF.getAcquire((int[]) node, (int) index & MASK);
     }
 
-    /** Puts {@code page} at {@code index} (0 or more), replacing what was there. */
-    void put(long index, T page) {
+    /** Puts {@code value} (not 0) at {@code index} (0 or more), replacing what was there. */
+    void put(long index, int value) {
         if (index < 0) throw new IndexOutOfBoundsException("negative page index " + index);
+        if (value == 0) throw new IllegalArgumentException("0 is an empty slot");
         Root r = root;
         while (r.levels * BITS < 63 && index >>> (r.levels * BITS) != 0) {
             Object[] top = new Object[FANOUT];
@@ -48,58 +50,63 @@ final class PageTable<T> {
             r = new Root(top, r.levels + 1);
             root = r;
         }
-        Object[] node = r.node;
-        for (int shift = (r.levels - 1) * BITS; shift > 0; shift -= BITS) {
-            int i = (int) (index >>> shift) & MASK;
-            Object[] next = (Object[]) node[i];
-            if (next == null) {
-                next = new Object[FANOUT];
-                SLOT.setRelease(node, i, next);
-            }
-            node = next;
-        }
+        int[] leaf = leaf(r, index, true);
         int i = (int) index & MASK;
-        if (node[i] == null) size = size + 1;
-        SLOT.setRelease(node, i, page);
+        if (leaf[i] == 0) size = size + 1;
+        LEAF.setRelease(leaf, i, value);
     }
 
-    /** Removes and returns the page at {@code index}, or null when there was none. */
-    @SuppressWarnings("unchecked")
-    T remove(long index) {
-        T page = get(index);
-        if (page == null) return null;
-        Root r = root;
-        Object[] node = r.node;
-        for (int shift = (r.levels - 1) * BITS; shift > 0; shift -= BITS) node = (Object[]) node[(int) (index >>> shift) & MASK];
-        SLOT.setRelease(node, (int) index & MASK, null);
+    /** The leaf that holds {@code index}, made if {@code make}, or null. */
+    private static int[] leaf(Root r, long index, boolean make) {
+        Object node = r.node;
+        for (int shift = (r.levels - 1) * BITS; shift > 0; shift -= BITS) {
+            Object[] parent = (Object[]) node;
+            int i = (int) (index >>> shift) & MASK;
+            node = parent[i];
+            if (node == null) {
+                if (!make) return null;
+                node = shift == BITS ? new int[FANOUT] : new Object[FANOUT];
+                NODE.setRelease(parent, i, node);
+            }
+        }
+        return (int[]) node;
+    }
+
+    /** Empties the slot at {@code index} and returns what it held, 0 when nothing. */
+    int remove(long index) {
+        int value = get(index);
+        if (value == 0) return 0;
+        LEAF.setRelease(leaf(root, index, false), (int) index & MASK, 0);
         size = size - 1;
-        return page;
+        return value;
     }
 
-    /** How many pages there are. */
+    /** How many slots hold a value. */
     long size() {
         return size;
     }
 
-    /** Calls {@code action} with the index of every page, in increasing order. */
+    /** Calls {@code action} with the index of every slot that holds a value, in increasing order. */
     void forEachIndex(LongConsumer action) {
         Root r = root;
         walk(r.node, r.levels, 0, action);
     }
 
-    private static void walk(Object[] node, int levels, long base, LongConsumer action) {
+    private static void walk(Object node, int levels, long base, LongConsumer action) {
         for (int i = 0; i < FANOUT; i++) {
-            Object slot = SLOT.getAcquire(node, i);
-            if (slot == null) continue;
             long index = (base << BITS) | i;
-            if (levels == 1) action.accept(index);
-            else walk((Object[]) slot, levels - 1, index, action);
+            if (levels == 1) {
+                if ((int) LEAF.getAcquire((int[]) node, i) != 0) action.accept(index);
+            } else {
+                Object child = NODE.getAcquire((Object[]) node, i);
+                if (child != null) walk(child, levels - 1, index, action);
+            }
         }
     }
 
-    /** Removes every page and node. */
+    /** Empties every slot and drops every node. */
     void clear() {
-        root = new Root(new Object[FANOUT], 1);
+        root = new Root(new int[FANOUT], 1);
         size = 0;
     }
 }

@@ -1,5 +1,6 @@
 /**
- * Memory as the hardware sees it: poison (media errors) and machine-check-safe copies.
+ * Memory as the hardware sees it: poison (media errors), machine-check-safe copies, RAM disks'
+ * sparse page stores and huge-page chunks.
  */
 @Export
 @Version("0.2.0")

@@ -10,6 +10,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 import org.junit.jupiter.api.Test;
 
 class BioRingTest {
@@ -17,6 +18,19 @@ class BioRingTest {
 
     private static MemorySegment buffer(int fill) {
         return MemorySegment.ofArray(new byte[512]).fill((byte) fill);
+    }
+
+    /** A disk that ends nothing by itself: its bios wait in {@code pending}. */
+    private static GenDisk slowDisk(List<Bio> pending) {
+        return GenDisk.builder("slow0", new DevT(250, 0), 2048, pending::add).build();
+    }
+
+    /** Queues {@code n} 512-byte reads, read i at sector i of {@code to.apply(i)}, and submits them. */
+    private static Bio[] queueReads(BioRing ring, int n, IntFunction<BlockDevice> to) {
+        Bio[] reads = new Bio[n];
+        for (int i = 0; i < n; i++) ring.queue(to.apply(i), reads[i] = Bio.read(i, MemorySegment.ofArray(new byte[512])));
+        ring.submit();
+        return reads;
     }
 
     @Test
@@ -67,11 +81,9 @@ class BioRingTest {
     @Test
     void bioEndedOnAnotherThreadWakesTheReaper() throws Exception {
         List<Bio> pending = new ArrayList<>();
-        GenDisk slow = GenDisk.builder("slow0", new DevT(250, 0), 2048, pending::add).build();
+        GenDisk slow = slowDisk(pending);
         BioRing ring = new BioRing(8);
-        Bio[] reads = new Bio[8];
-        for (int i = 0; i < reads.length; i++) ring.queue(slow, reads[i] = Bio.read(i, MemorySegment.ofArray(new byte[512])));
-        ring.submit();
+        Bio[] reads = queueReads(ring, 8, i -> slow);
         assertNull(ring.poll(), "nothing has ended");
         assertNull(ring.poll(1, TimeUnit.MILLISECONDS));
         Thread ender = new Thread(() -> {
@@ -81,6 +93,26 @@ class BioRingTest {
         for (int i = reads.length - 1; i >= 0; i--) assertSame(reads[i], ring.take(), "in the order they ended");
         ender.join();
         assertNull(ring.take(), "nothing left in flight: take does not wait");
+    }
+
+    @Test
+    void biosEndedByTheOwnerComeFirstThenThoseOfOtherThreadsInTheirOrder() throws Exception {
+        List<Bio> pending = new ArrayList<>();
+        GenDisk slow = slowDisk(pending);
+        BioRing ring = new BioRing(4);
+        Bio[] reads = queueReads(ring, 4, i -> i % 2 == 0 ? slow : ram0.disk); // ram0 ends reads 1 and 3 at once, on this thread
+        Thread ender = new Thread(() -> {
+            pending.get(1).endio(BlkStatus.OK);
+            pending.get(0).endio(BlkStatus.OK);
+        });
+        ender.start();
+        ender.join();
+        assertSame(reads[1], ring.take());
+        assertSame(reads[3], ring.take());
+        assertSame(reads[2], ring.take());
+        assertSame(reads[0], ring.take());
+        assertNull(ring.poll());
+        assertEquals(0, ring.held());
     }
 
     @Test

@@ -30,7 +30,8 @@ class PageStoreTest {
         assertEquals(1, store.pages());
         assertEquals(CHUNK, store.bytesAllocated());
         MemorySegment p = store.pageForWrite(7);
-        assertSame(p, store.page(7));
+        assertEquals(p.address(), store.page(7).address());
+        assertEquals(p.address(), store.chunk(store.slotForWrite(7)).address() + PageStore.offsetInChunk(store.slotForWrite(7)));
         assertEquals(2, store.pages());
         assertEquals(CHUNK, store.bytesAllocated(), "both pages in one chunk");
 
@@ -41,6 +42,37 @@ class PageStoreTest {
         store.zero(0, 1L << 40);
         assertEquals(0, store.pages());
         assertEquals(0, store.bytesAllocated());
+    }
+
+    @Test
+    void pagesAcrossChunksKeepTheirDataWhenChunksComeAndGo() {
+        long n = 3L * PageStore.CHUNK_PAGES;
+        PageStore store = new PageStore("t", 4 * n);
+        byte[] page = new byte[Units.PAGE_SIZE];
+        // Written backwards and spread out: where a page lands in the chunks has nothing to do with its index.
+        for (long i = n - 1; i >= 0; i--) {
+            Arrays.fill(page, (byte) i);
+            page[0] = (byte) (i >> 8);
+            store.write(4 * i * Units.PAGE_SIZE, MemorySegment.ofArray(page), 0, page.length);
+        }
+        assertEquals(3 * CHUNK, store.bytesAllocated());
+        // Freeing the pages that filled the first chunk gives it back; new pages take its number again.
+        for (long i = n - 1; i >= n - PageStore.CHUNK_PAGES; i--) store.free(4 * i);
+        assertEquals(2 * CHUNK, store.bytesAllocated());
+        store.write(Units.PAGE_SIZE + 1, MemorySegment.ofArray(new byte[] {7}), 0, 1); // page 1: a new one
+        assertEquals(3 * CHUNK, store.bytesAllocated());
+        byte[] back = new byte[Units.PAGE_SIZE];
+        for (long i = 0; i < n; i++) {
+            store.read(4 * i * Units.PAGE_SIZE, MemorySegment.ofArray(back), 0, back.length);
+            if (i >= n - PageStore.CHUNK_PAGES) {
+                assertArrayEquals(new byte[Units.PAGE_SIZE], back, "freed page " + i);
+            } else {
+                assertEquals((byte) (i >> 8), back[0], "page " + i);
+                assertEquals((byte) i, back[Units.PAGE_SIZE - 1], "page " + i);
+            }
+        }
+        store.read(Units.PAGE_SIZE, MemorySegment.ofArray(back), 0, back.length);
+        assertEquals(7, back[1]);
     }
 
     @Test

@@ -4,6 +4,9 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -20,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * operating-system thread. Transmission runs on a platform thread: it blocks in the kernel for
  * the next request and for a reply that does not fit the socket buffer at once, where a virtual
  * thread would park and be woken by the poller, a hand-off for every request. The connection
- * limit bounds these threads.
+ * limit bounds these threads; they outlive their connections (see {@link NbdServer}).
  */
 final class Connection implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(Connection.class);
@@ -30,20 +33,23 @@ final class Connection implements Runnable {
     private final ExportTable exports;
     private final Limits limits;
     private final ScheduledExecutorService timer;
+    private final Executor transmitters;
     private final String refusal;
     private final AtomicInteger state = new AtomicInteger(HANDSHAKE);
     private volatile ScheduledFuture<?> timeout;
     private volatile Transmission transmission;
 
     /**
+     * @param transmitters the platform threads transmission runs on
      * @param refusal null to serve the client; else why it is not served (the connection
      *     limit), which the handshake tells it
      */
-    Connection(SocketChannel channel, ExportTable exports, Limits limits, ScheduledExecutorService timer, String refusal) {
+    Connection(SocketChannel channel, ExportTable exports, Limits limits, ScheduledExecutorService timer, Executor transmitters, String refusal) {
         this.wire = new Wire(channel);
         this.exports = exports;
         this.limits = limits;
         this.timer = timer;
+        this.transmitters = transmitters;
         this.refusal = refusal;
     }
 
@@ -61,8 +67,15 @@ final class Connection implements Runnable {
             Transmission t = new Transmission(wire, chosen, limits.holdNanos(), limits.maxInflightBytes());
             transmission = t;
             if (limits.idleNanos() > 0) timeout = timer.schedule(this::idleCheck, limits.idleNanos(), TimeUnit.NANOSECONDS);
-            Thread worker = Thread.ofPlatform().daemon().name("nbd-connection").start(() -> transmit(t));
-            worker.join();
+            CountDownLatch transmitted = new CountDownLatch(1);
+            transmitters.execute(() -> {
+                try {
+                    transmit(t);
+                } finally {
+                    transmitted.countDown();
+                }
+            });
+            transmitted.await();
         } catch (IOException | InterruptedException | RuntimeException e) {
             ended(e);
         } finally {
@@ -87,6 +100,7 @@ final class Connection implements Runnable {
             case ProtocolError p -> LOG.warn("{}: {}; disconnecting", wire.peer, p.getMessage());
             case IOException io -> LOG.debug("{}: {}", wire.peer, io.toString());
             case InterruptedException ie -> Thread.currentThread().interrupt();
+            case RejectedExecutionException closing -> LOG.debug("{}: the server is closing", wire.peer);
             default -> LOG.error("{}: unexpected failure; disconnecting", wire.peer, e);
         }
     }

@@ -172,7 +172,7 @@ class HoldResumeTest {
     }
 
     /** Waits for a condition of the server's (a safety net of 30 s, not a timing assertion). */
-    private static void eventually(String what, BooleanSupplier condition) throws InterruptedException {
+    static void eventually(String what, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (!condition.getAsBoolean()) {
             assertTrue(System.nanoTime() < deadline, "timed out waiting: " + what);

@@ -1,0 +1,48 @@
+package org.dmstack.nbd.server;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.dmstack.nbd.server.HoldResumeTest.eventually;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Clients that come and go all the time, as health checks and probers do: one after another,
+ * each connects, writes a block, reads it back and disconnects. They are served by the same few
+ * transmission threads, not a new operating-system thread each, and once they stop coming the
+ * threads end too.
+ */
+class ConnectionChurnTest {
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
+    @Test
+    void clientsThatConnectAgainAndAgainReuseTransmissionThreads() throws Exception {
+        int clients = 200;
+        try (NbdServer server = NbdServer.builder().device("disk", new MemBackend("ram0", 1 << 20), false).port(0).start()) {
+            long before = THREADS.getTotalStartedThreadCount();
+            for (int i = 0; i < clients; i++) {
+                byte[] block = new byte[4096];
+                Arrays.fill(block, (byte) i);
+                try (RawClient c = RawClient.open(server.port(), "disk")) {
+                    assertEquals(0, c.write(1, 4096, block).error());
+                    RawClient.Reply back = c.read(2, 4096, 4096);
+                    assertEquals(0, back.error());
+                    assertArrayEquals(block, back.data(), "client " + i + " reads back what it wrote");
+                    c.disconnect();
+                }
+            }
+            long started = THREADS.getTotalStartedThreadCount() - before;
+            assertTrue(started < 20, clients + " clients one after another started " + started + " platform threads");
+
+            eventually("idle transmission threads end", () -> transmitters() == 0);
+        }
+    }
+
+    private static long transmitters() {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals("nbd-connection")).count();
+    }
+}
