@@ -46,5 +46,7 @@ if [ "$nbd" = 1 ]; then
 fi
 
 echo "== JMH benchmarks, force census and scale probe"
+# The DAX copy routines compiled apart, for the paired ratios run in this JVM (DaxBench says why).
 "$JAVA" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Djava.awt.headless=true \
+  -XX:CompileCommand=quiet '-XX:CompileCommand=dontinline,org.dmstack.memory.Memory::copy*' \
   -cp "$CP" org.dmstack.bench.RunAll --full --out "$out" "${fio_args[@]}" "${only[@]}"

@@ -1,14 +1,15 @@
 package org.dmstack.bench;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import org.dmstack.dax.FsDax;
 import org.dmstack.iov.IovIter;
 import org.dmstack.memory.Memory;
-import org.dmstack.units.Units;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
@@ -22,12 +23,18 @@ import org.openjdk.jmh.annotations.TearDown;
  * The DAX path: read(2)/write(2) of {@code size} bytes through the fs-dax helpers
  * ({@link FsDax#read}/{@link FsDax#write}: direct_access plus the device's copies, into and out of
  * a caller buffer), on pmem directly, dm-linear over pmem and dm-stripe (2 and 4 stripes, 64 KiB
- * chunks) over pmem, against the limit: {@link MemorySegment#copy} between the same caller buffer
- * and the same pmem memory, in one copy ({@code RAW}), a page at a time ({@code RAW_PAGES}), or
- * through the iterator as the fast path copies at the bottom of the stack ({@code RAW_ITER});
- * which is fastest depends on the size, the machine and the JIT, so the limit is the fastest.
- * With the DAX write cache on, writes are flushcache copies (forced when they return); the raw
- * baselines then force their range once per write.
+ * chunks) over pmem, against the limit: the same bytes between the same caller buffer and pmem
+ * memory, moved by the very routines the devices' copies end in ({@link RawCopy}), in one call
+ * ({@code RAW}), a page at a time ({@code RAW_PAGES}), or through the iterator as the fast path
+ * copies at the bottom of the stack ({@code RAW_ITER}). Here each raw copy has a pmem device of its
+ * own, so these figures are absolute; the ratios the goals are judged by ({@link PairedRatios}) put
+ * the raw copy on the stack's own memory. With the DAX write cache on, writes are flushcache copies
+ * (forced when they return); the raw baselines then force what they wrote.
+ *
+ * <p>The JVM runs with {@link #COPIES_APART}: those copy routines are compiled once, on their own,
+ * and every side calls that one compiled copy. Inlined, the JIT compiles the same copy differently
+ * in each caller (by 10-25%, either way), so a raw copy inlined into the benchmark's loop was not a
+ * limit: the stack's copy, compiled at the bottom of its call chain, beat it.
  *
  * <p>Every operation moves to the next {@code size} bytes of a region of
  * {@code dmstack.bench.daxRegionMiB} MiB (default 64), so the copies are not served from one hot
@@ -36,7 +43,23 @@ import org.openjdk.jmh.annotations.TearDown;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
+@Fork(jvmArgsAppend = {DaxBench.QUIET, DaxBench.COPIES_APART})
 public class DaxBench {
+    /**
+     * The JVM option that compiles the DAX copy routines apart (never inlined), so that the stack
+     * and the raw copy run the same machine code for the bytes: the DAX JMH forks and the JVM of
+     * {@link PairedRatios} run with it (run-all.sh passes it).
+     */
+    static final String COPIES_APART = "-XX:CompileCommand=dontinline,org.dmstack.memory.Memory::copy*";
+
+    /** Keeps the JVM from printing the compile command at start-up. */
+    static final String QUIET = "-XX:CompileCommand=quiet";
+
+    /** Whether this JVM runs with {@link #COPIES_APART}: without it, a raw copy is not a limit. */
+    static boolean copiesApart() {
+        return ManagementFactory.getRuntimeMXBean().getInputArguments().contains(COPIES_APART);
+    }
+
     @Param({"RAW", "RAW_PAGES", "RAW_ITER", "DIRECT", "LINEAR", "STRIPE2", "STRIPE4"})
     public String stack;
 
@@ -91,41 +114,17 @@ public class DaxBench {
      * the kernel stack, and here it must not be what is measured.
      */
     static long read(Stacks.Dax dax, long pos, MemorySegment buffer, IovIter iter) {
-        long size = buffer.byteSize();
-        long n;
-        if (dax.layer == Stacks.Layer.RAW_ITER) {
-            n = iter.copyToIterMcsafe(dax.memory, pos, size);
-        } else if (dax.dax == null) {
-            long piece = piece(dax, size);
-            for (long at = 0; at < size; at += piece) MemorySegment.copy(dax.memory, pos + at, buffer, at, piece);
-            return size;
-        } else {
-            n = FsDax.read(dax.dax, pos, iter);
-        }
+        if (dax.layer.raw()) return dax.raw((int) buffer.byteSize()).read(pos, buffer, iter);
+        long n = FsDax.read(dax.dax, pos, iter);
         iter.revert(n);
         return n;
     }
 
-    /** One write; the raw baseline forces its range when the write cache is on, as a flushcache copy does. */
+    /** One write; the raw baselines write back their range when the write cache is on, as a flushcache copy does. */
     static long write(Stacks.Dax dax, long pos, MemorySegment buffer, IovIter iter, boolean writeCache) {
-        long size = buffer.byteSize();
-        long n;
-        if (dax.layer == Stacks.Layer.RAW_ITER) {
-            n = writeCache ? iter.copyFromIterFlushcache(dax.memory, pos, size) : iter.copyFromIter(dax.memory, pos, size);
-        } else if (dax.dax == null) {
-            long piece = piece(dax, size);
-            for (long at = 0; at < size; at += piece) MemorySegment.copy(buffer, at, dax.memory, pos + at, piece);
-            if (writeCache) Memory.writeback(dax.memory, pos, size);
-            return size;
-        } else {
-            n = FsDax.write(dax.dax, pos, iter);
-        }
+        if (dax.layer.raw()) return dax.raw((int) buffer.byteSize()).write(pos, buffer, iter, writeCache);
+        long n = FsDax.write(dax.dax, pos, iter);
         iter.revert(n);
         return n;
-    }
-
-    /** How much a raw baseline copies at once: all of it, or a page (sizes are whole pages). */
-    private static long piece(Stacks.Dax dax, long bytes) {
-        return dax.layer == Stacks.Layer.RAW_PAGES ? Math.min(bytes, Units.PAGE_SIZE) : bytes;
     }
 }

@@ -57,9 +57,11 @@ final class PairedRatios {
 
     /**
      * The DAX pairs alone, printed: {@code PairedRatios [SIZE...]} (bytes; default 4096 65536
-     * 1048576), write cache off and on, 64 MiB regions under {@link Stacks#pmemDir()}.
+     * 1048576), write cache off and on, 64 MiB regions under {@link Stacks#pmemDir()}. Run the JVM
+     * with {@link DaxBench#COPIES_APART}, or the raw copies are no limit.
      */
     public static void main(String[] args) {
+        if (!DaxBench.copiesApart()) System.err.println("warning: the JVM runs without " + DaxBench.COPIES_APART + ": the raw copies are not a true limit");
         int[] sizes = args.length == 0 ? Report.DAX_SIZES : java.util.Arrays.stream(args).mapToInt(Integer::parseInt).toArray();
         for (Ratio r : dax(Plan.full(), 64L << 20, sizes)) {
             System.out.printf(Locale.ROOT, "%-36s of %-9s %s%s%n", r.what(), r.baseline(), r.format(), r.aboveLimit() ? "  measurement error: above the limit" : "");
@@ -128,9 +130,11 @@ final class PairedRatios {
     // ---- the pairs the report judges its goals by ----
 
     /**
-     * DAX reads and writes through each stack against the raw copy of the same bytes, write cache
-     * off and on. The limit is the fastest of the raw copies (one copy, a page at a time, or the
-     * iterator's copy), each paired with the one-copy baseline in a run of its own, reported too.
+     * DAX reads and writes through each stack against the raw copy of the same bytes in the same
+     * memory ({@link RawCopy} over the stack's own direct_access), write cache off and on. The limit
+     * is the fastest way of raw copying that memory (one copy per extent, a page at a time, or the
+     * iterator's copy), chosen for each stack, size and operation by pairing the other two with the
+     * one copy; those pairs are reported too, as {@code RAW_PAGES/LINEAR} and so on.
      */
     static List<Ratio> dax(Plan plan, long regionBytes) {
         return dax(plan, regionBytes, Report.DAX_SIZES);
@@ -143,34 +147,24 @@ final class PairedRatios {
                 // One buffer for every side: where a heap array lies against cache lines moves a
                 // copy's speed by 10% and more, and that must not be what a ratio measures.
                 byte[] buffer = new byte[size];
-                try (Stacks.Dax raw = new Stacks.Dax(Stacks.Layer.RAW, regionBytes, wc);
-                        Stacks.Dax rawPages = new Stacks.Dax(Stacks.Layer.RAW_PAGES, regionBytes, wc);
-                        Stacks.Dax rawIter = new Stacks.Dax(Stacks.Layer.RAW_ITER, regionBytes, wc)) {
-                    String[] ops = {"read", "write"};
-                    String[] limitName = new String[ops.length];
-                    Op[] limit = new Op[ops.length];
-                    for (int o = 0; o < ops.length; o++) {
-                        limitName[o] = "RAW";
-                        limit[o] = daxOp(raw, ops[o], buffer, wc, regionBytes);
-                        double best = 1;
-                        for (Stacks.Dax other : new Stacks.Dax[] {rawPages, rawIter}) {
-                            String name = other.layer.name();
-                            Op op = daxOp(other, ops[o], buffer, wc, regionBytes);
-                            Ratio r = measure(key("DAX " + ops[o], name, size, wc), name, op, "RAW", daxOp(raw, ops[o], buffer, wc, regionBytes), false, plan);
-                            out.add(r);
-                            if (r.median() > best) {
-                                best = r.median();
-                                limitName[o] = name;
-                                limit[o] = op;
+                for (String layer : Report.LAYERS) {
+                    try (Stacks.Dax stack = new Stacks.Dax(Stacks.Layer.valueOf(layer), regionBytes, wc)) {
+                        RawCopy raw = new RawCopy(RawCopy.Kind.RAW, stack.dax, regionBytes, size);
+                        for (String op : new String[] {"read", "write"}) {
+                            RawCopy limit = raw;
+                            double best = 1;
+                            for (RawCopy.Kind other : new RawCopy.Kind[] {RawCopy.Kind.RAW_PAGES, RawCopy.Kind.RAW_ITER}) {
+                                String name = other.name() + "/" + layer;
+                                Ratio r = measure(key("DAX " + op, name, size, wc), name, rawOp(raw.as(other), op, buffer, wc, regionBytes), "RAW",
+                                        rawOp(raw, op, buffer, wc, regionBytes), false, plan);
+                                out.add(r);
+                                if (r.median() > best) {
+                                    best = r.median();
+                                    limit = raw.as(other);
+                                }
                             }
-                        }
-                    }
-                    for (String layer : Report.LAYERS) {
-                        try (Stacks.Dax stack = new Stacks.Dax(Stacks.Layer.valueOf(layer), regionBytes, wc)) {
-                            for (int o = 0; o < ops.length; o++) {
-                                out.add(measure(key("DAX " + ops[o], layer, size, wc), layer, daxOp(stack, ops[o], buffer, wc, regionBytes), limitName[o],
-                                        limit[o], true, plan));
-                            }
+                            out.add(measure(key("DAX " + op, layer, size, wc), layer, daxOp(stack, op, buffer, wc, regionBytes), limit.kind.name(),
+                                    rawOp(limit, op, buffer, wc, regionBytes), true, plan));
                         }
                     }
                 }
@@ -183,16 +177,28 @@ final class PairedRatios {
         return op + " " + Stacks.human(size) + " " + layer + (wc ? " wc-on" : " wc-off");
     }
 
-    private static Op daxOp(Stacks.Dax dax, String op, byte[] buffer, boolean wc, long regionBytes) {
-        int size = buffer.length;
+    /** A read or write of all of {@code buffer} through a stack, at the next position of the region each time. */
+    static Op daxOp(Stacks.Dax dax, String op, byte[] buffer, boolean wc, long regionBytes) {
         MemorySegment segment = MemorySegment.ofArray(buffer);
         IovIter iter = IovIter.iovec(buffer);
-        long[] pos = {0};
         boolean read = op.equals("read");
+        return walker(buffer.length, regionBytes, p -> read ? DaxBench.read(dax, p, segment, iter) : DaxBench.write(dax, p, segment, iter, wc));
+    }
+
+    /** The same for a raw copy. */
+    private static Op rawOp(RawCopy raw, String op, byte[] buffer, boolean wc, long regionBytes) {
+        MemorySegment segment = MemorySegment.ofArray(buffer);
+        IovIter iter = IovIter.iovec(buffer);
+        boolean read = op.equals("read");
+        return walker(buffer.length, regionBytes, p -> read ? raw.read(p, segment, iter) : raw.write(p, segment, iter, wc));
+    }
+
+    private static Op walker(int size, long regionBytes, java.util.function.LongUnaryOperator at) {
+        long[] pos = {0};
         return () -> {
             long p = pos[0];
             pos[0] = p + size >= regionBytes ? 0 : p + size;
-            return read ? DaxBench.read(dax, p, segment, iter) : DaxBench.write(dax, p, segment, iter, wc);
+            return at.applyAsLong(p);
         };
     }
 

@@ -506,8 +506,10 @@ final class Report {
             return;
         }
         sb.append("Contender and baseline run alternately in short rounds in one JVM (A B, B A, ...); each round gives one ratio\n")
-                .append("of throughputs. Shown: the median ratio, and in brackets the middle half of the rounds. A ratio above 100%\n")
-                .append("of a raw copy of the same bytes is physically impossible: it is flagged as a measurement error. The `ring`\n")
+                .append("of throughputs. Shown: the median ratio, and in brackets the middle half of the rounds. A DAX stack's baseline\n")
+                .append("is the fastest raw copy of the same bytes in the stack's own memory, by the same compiled copy routine\n")
+                .append("(`RAW_PAGES/LINEAR` rows: that way of copying against one copy, on dm-linear's memory); a ratio above 100% of it\n")
+                .append("is physically impossible: it is flagged as a measurement error. The `ring`\n")
                 .append("rows (a BioRing of 32 bios in flight) compare CPU time per bio, not wall-clock time.\n\n");
         sb.append("| what | baseline | median (middle half) | rounds | |\n|---|---|---:|---:|---|\n");
         for (PairedRatios.Ratio p : r.paired) {

@@ -98,7 +98,7 @@ public final class RunAll {
         props.forEach(System::setProperty); // for forks = 0
 
         long t0 = System.nanoTime();
-        jmh(results, plan, props, include(DaxBench.class, only), 1, true);
+        jmh(results, plan, props, include(DaxBench.class, only), 1, true, DaxBench.QUIET, DaxBench.COPIES_APART);
         jmh(results, plan, props, include(BioBench.class, only), 1, false);
         jmh(results, plan, props, include(BioBench.class, only), 2, false);
         jmh(results, plan, props, include(BioRingBench.class, only), 1, false);
@@ -120,10 +120,16 @@ public final class RunAll {
         return only == null ? pattern : pattern + ".*(" + only + ")";
     }
 
-    /** One JMH run; with {@code gc}, its gc profiler too, whose bytes allocated per operation go to {@link Results#allocations}. */
-    private static void jmh(Results results, Plan plan, Map<String, String> props, String include, int threads, boolean gc) throws RunnerException {
+    /**
+     * One JMH run; with {@code gc}, its gc profiler too, whose bytes allocated per operation go to
+     * {@link Results#allocations}. JMH's options replace the benchmark's own {@code @Fork} JVM
+     * options, so those it needs come again as {@code forkOptions}.
+     */
+    private static void jmh(Results results, Plan plan, Map<String, String> props, String include, int threads, boolean gc, String... forkOptions)
+            throws RunnerException {
         List<String> jvmArgs = new ArrayList<>(List.of("--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
                 "-Djava.awt.headless=true"));
+        jvmArgs.addAll(List.of(forkOptions));
         props.forEach((k, v) -> jvmArgs.add("-D" + k + "=" + v));
         ChainedOptionsBuilder options = new OptionsBuilder()
                 .include(include)
@@ -190,6 +196,9 @@ public final class RunAll {
         env.put("jdk", System.getProperty("java.vm.vendor") + " " + System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
         env.put("pmem backing", Stacks.pmemDir() + " (" + ScaleProbe.fileSystem(Stacks.pmemDir()) + ")");
         env.put("DAX region", plan.daxRegionMiB() + " MiB per stack");
+        env.put("DAX copies", DaxBench.copiesApart()
+                ? "compiled apart (" + DaxBench.COPIES_APART + "): the stacks and the raw copies run the same compiled copy"
+                : "inlined where called (" + DaxBench.COPIES_APART + " missing): the paired DAX ratios are not against a true limit");
         env.put("bio device", plan.bioDeviceMiB() + " MiB per stack, every page written");
     }
 

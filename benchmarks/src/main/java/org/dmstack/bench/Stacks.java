@@ -39,11 +39,11 @@ final class Stacks {
 
     /** What sits on top of the driver's devices. */
     enum Layer {
-        /** No device at all: one MemorySegment.copy of the whole operation on the driver's memory (DAX only). */
+        /** No device in the way: one copy of the whole operation on the driver's memory ({@link RawCopy}; DAX only). */
         RAW("raw copy"),
-        /** No device at all: the same bytes copied a page at a time (DAX only). */
+        /** No device in the way: the same bytes copied a page at a time (DAX only). */
         RAW_PAGES("raw copy by pages"),
-        /** No device at all: the copy the fast path makes at the bottom, IovIter's, straight to the memory (DAX only). */
+        /** No device in the way: the copy the fast path makes at the bottom, IovIter's, straight to the memory (DAX only). */
         RAW_ITER("raw iterator copy"),
         /** The driver's device itself. */
         DIRECT("direct"),
@@ -55,6 +55,11 @@ final class Stacks {
 
         Layer(String label) {
             this.label = label;
+        }
+
+        /** A raw copy ({@link RawCopy}), not a device stack. */
+        boolean raw() {
+            return this == RAW || this == RAW_PAGES || this == RAW_ITER;
         }
 
         /** How many devices the driver makes for this layer. */
@@ -107,11 +112,10 @@ final class Stacks {
         final Pmem pmem = new Pmem(registry);
         final DeviceMapper dm;
         final List<Path> files = new ArrayList<>();
-        /** The device the fs-dax helpers use (null for the raw copies). */
+        /** The device the fs-dax helpers use; for the raw copies, the pmem device whose memory they copy. */
         final DaxDevice dax;
-        /** The memory of the first pmem device, for the raw copy. */
-        final MemorySegment memory;
         final long size;
+        private RawCopy raw;
 
         Dax(Layer layer, long totalBytes, boolean writeCache) {
             this.layer = layer;
@@ -134,10 +138,8 @@ final class Stacks {
                     MemorySegment m = registry.lookup(name).dax().directAccess(0, each >> Units.PAGE_SHIFT).kaddr();
                     m.fill((byte) 0x5a);
                 }
-                memory = first.dax().directAccess(0, each >> Units.PAGE_SHIFT).kaddr();
                 switch (layer) {
-                    case RAW, RAW_PAGES, RAW_ITER -> dax = null;
-                    case DIRECT -> dax = first.dax();
+                    case RAW, RAW_PAGES, RAW_ITER, DIRECT -> dax = first.dax();
                     default -> {
                         mapper = deviceMapper(registry);
                         dax = mapper.create("bench", table(layer, names, each >> Units.SECTOR_SHIFT)).disk().dax();
@@ -152,6 +154,13 @@ final class Stacks {
                 throw e;
             }
             this.dm = mapper;
+        }
+
+        /** A raw layer's copy of {@code size}-byte operations (the first call for a size maps them). */
+        RawCopy raw(int size) {
+            RawCopy r = raw;
+            if (r == null || r.size != size) raw = r = new RawCopy(RawCopy.Kind.valueOf(layer.name()), dax, this.size, size);
+            return r;
         }
 
         @Override

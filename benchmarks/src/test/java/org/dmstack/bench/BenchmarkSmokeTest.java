@@ -62,18 +62,19 @@ class BenchmarkSmokeTest {
     }
 
     /**
-     * Paired rounds for every DAX goal (4 stacks x 3 sizes x read/write x write cache), the two that
-     * choose the limit for each size, operation and write cache (page-wise and iterator raw copies
-     * against one copy), and every bio goal.
+     * Paired rounds for every DAX goal (4 stacks x 3 sizes x read/write x write cache), each with
+     * the two that choose its limit (page-wise and iterator raw copies against one copy, in the
+     * stack's memory), and every bio goal.
      */
     @Test
     void pairedRatiosForEveryGoal() {
-        assertEquals((4 + 2) * 3 * 2 * 2 + 2 * 4 + 2 * 2, results.paired.size());
+        assertEquals(4 * 3 * 3 * 2 * 2 + 2 * 4 + 2 * 2, results.paired.size());
         for (PairedRatios.Ratio p : results.paired) {
             assertTrue(p.q1() > 0 && p.q1() <= p.median() && p.median() <= p.q3(), p.toString());
             assertEquals(3, p.rounds());
         }
         assertNotNull(results.paired(PairedRatios.key("DAX read", "LINEAR", 4096, false)));
+        assertNotNull(results.paired(PairedRatios.key("DAX write", "RAW_ITER/STRIPE2", 65536, true)));
         assertNotNull(results.paired("bio randWrite4k STRIPE2"));
         assertNotNull(results.paired("ring randRead4k LINEAR"));
     }

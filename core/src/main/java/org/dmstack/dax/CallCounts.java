@@ -12,7 +12,17 @@ final class CallCounts {
 
     /** One more call of {@code kind}, on this thread's cell. */
     void add(int kind) {
-        ThreadCounters.add(counters.cell(), kind, 1);
+        add(cell(), kind);
+    }
+
+    /** This thread's cell: found once, it serves every count of the device in one fs-dax call. */
+    long[] cell() {
+        return counters.cell();
+    }
+
+    /** One more call of {@code kind} on {@code cell}, which must be the calling thread's. */
+    static void add(long[] cell, int kind) {
+        ThreadCounters.add(cell, kind, 1);
     }
 
     long sum(int kind) {

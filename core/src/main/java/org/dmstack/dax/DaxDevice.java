@@ -131,10 +131,12 @@ public final class DaxDevice {
     void directAccessHeld(long pgoff, long nrPages, DaxMapping map) {
         if (nrPages < 0) throw new DaxException(Errno.EINVAL, name + ": direct_access of a negative page count " + nrPages);
         checkPgoff(pgoff);
-        calls.add(CallCounts.DIRECT_ACCESS);
+        long[] cell = calls.cell();
+        CallCounts.add(cell, CallCounts.DIRECT_ACCESS);
         // A device below that answers too overwrites this: the deepest is the owner.
         map.owner = this;
         map.ownerPgoff = pgoff;
+        map.ownerCalls = cell;
         ops.directAccess(pgoff, nrPages, map);
         // dax_direct_access never hands out more than was asked for.
         map.clamp(Math.max(1, nrPages));
@@ -142,20 +144,20 @@ public final class DaxDevice {
 
     long copyFromIterHeld(DaxMapping map, long offset, long bytes, IovIter iter) {
         checkCopy(map, offset, bytes);
-        calls.add(CallCounts.COPY);
+        CallCounts.add(callsOf(map), CallCounts.COPY);
         return ops.copyFromIter(map.ownerPgoff + (offset >>> Units.PAGE_SHIFT), map.memory(), map.offset() + offset, bytes, iter);
     }
 
     long copyToIterHeld(DaxMapping map, long offset, long bytes, IovIter iter) {
         checkCopy(map, offset, bytes);
-        calls.add(CallCounts.COPY);
+        CallCounts.add(callsOf(map), CallCounts.COPY);
         return ops.copyToIter(map.ownerPgoff + (offset >>> Units.PAGE_SHIFT), map.memory(), map.offset() + offset, bytes, iter);
     }
 
     void flushHeld(DaxMapping map, long offset, long bytes) {
         if (!writeCache) return;
         checkCopy(map, offset, bytes);
-        calls.add(CallCounts.FLUSH);
+        CallCounts.add(callsOf(map), CallCounts.FLUSH);
         ops.flush(map.ownerPgoff + (offset >>> Units.PAGE_SHIFT), map.memory(), map.offset() + offset, bytes);
     }
 
@@ -209,6 +211,14 @@ public final class DaxDevice {
         if (pgoff < 0 || pgoff >= size) {
             throw new DaxException(Errno.ERANGE, name + ": page offset " + pgoff + " outside the device (" + size + " pages)");
         }
+    }
+
+    /**
+     * This thread's call counts of the owner of {@code map}: inside fs-dax the mapping is the
+     * thread's own and carries them from direct_access, so a copy need not look them up again.
+     */
+    private long[] callsOf(DaxMapping map) {
+        return map.inOperation ? map.ownerCalls : calls.cell();
     }
 
     private DaxDevice ownerOf(DaxMapping map) {

@@ -22,6 +22,8 @@ public final class DaxMapping {
     // Set by DaxDevice on the way down; the deepest device to answer is the owner.
     DaxDevice owner;
     long ownerPgoff;
+    /** The owner's call counts for this thread, when the mapping is fs-dax's (and so the thread's own). */
+    long[] ownerCalls;
     /** Whether the caller holds the device it called for a whole operation (fs-dax). */
     boolean inOperation;
     /** A device below the caller's that this mapping keeps entered until {@link #release()}. */

@@ -72,11 +72,18 @@ final class SegmentIter extends IovIter {
                 Memory.copy(src, srcOffset + done, seg, offset, n);
                 copied = n;
             }
-            advance(copied);
+            moved(seg, copied);
             done += copied;
             if (copied < n) break;
         }
         return done;
+    }
+
+    /** Steps past {@code bytes} just copied inside the current segment {@code seg}: advance() without its walk. */
+    private void moved(MemorySegment seg, long bytes) {
+        offset += bytes;
+        count -= bytes;
+        if (offset == seg.byteSize()) skipEmpty();
     }
 
     @Override
@@ -86,7 +93,7 @@ final class SegmentIter extends IovIter {
             MemorySegment seg = segments[index];
             long n = Math.min(bytes - done, seg.byteSize() - offset);
             Memory.copy(seg, offset, dst, dstOffset + done, n);
-            advance(n);
+            moved(seg, n);
             done += n;
         }
         // One writeback for the whole destination range, not one per source segment.
