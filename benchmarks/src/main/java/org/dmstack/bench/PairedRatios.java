@@ -9,6 +9,7 @@ import java.util.SplittableRandom;
 import org.dmstack.block.Bio;
 import org.dmstack.block.BioOp;
 import org.dmstack.block.BioRing;
+import org.dmstack.block.BlockDevice;
 import org.dmstack.iov.IovIter;
 
 /**
@@ -58,9 +59,14 @@ final class PairedRatios {
     /**
      * The DAX pairs alone, printed: {@code PairedRatios [SIZE...]} (bytes; default 4096 65536
      * 1048576), write cache off and on, 64 MiB regions under {@link Stacks#pmemDir()}. Run the JVM
-     * with {@link DaxBench#COPIES_APART}, or the raw copies are no limit.
+     * with {@link DaxBench#COPIES_APART}, or the raw copies are no limit. {@code PairedRatios bio}:
+     * the bio pairs alone, on devices of {@code dmstack.bench.bioDeviceMiB} MiB (default 256).
      */
     public static void main(String[] args) {
+        if (args.length == 1 && args[0].equals("bio")) {
+            for (Ratio r : bio(Plan.full(), Long.getLong("dmstack.bench.bioDeviceMiB", 256) << 20)) System.out.printf(Locale.ROOT, "%-36s of %-9s %s%n", r.what(), r.baseline(), r.format());
+            return;
+        }
         if (!DaxBench.copiesApart()) System.err.println("warning: the JVM runs without " + DaxBench.COPIES_APART + ": the raw copies are not a true limit");
         int[] sizes = args.length == 0 ? Report.DAX_SIZES : java.util.Arrays.stream(args).mapToInt(Integer::parseInt).toArray();
         for (Ratio r : dax(Plan.full(), 64L << 20, sizes)) {
@@ -202,19 +208,26 @@ final class PairedRatios {
         };
     }
 
-    /** 4 KiB random bios and 1 MiB sequential bios through dm-linear and dm-stripe against brd directly. */
+    /**
+     * 4 KiB random bios and 1 MiB sequential bios through dm-linear and dm-stripe against brd
+     * directly. dm-linear's baseline is the very RAM disk it maps (the same pages, in the same
+     * order): two disks of their own sit in different memory, and on this machine memory alone
+     * moved the ratio by 10% and more once brd's pages came in huge pages. dm-stripe spreads its
+     * bios over two disks, so its baseline is a disk of its own of the same size.
+     */
     static List<Ratio> bio(Plan plan, long deviceBytes) {
         List<Ratio> out = new ArrayList<>();
         try (Stacks.BioStack direct = new Stacks.BioStack(Stacks.Layer.DIRECT, deviceBytes)) {
             for (String layer : new String[] {"LINEAR", "STRIPE2"}) {
                 try (Stacks.BioStack stack = new Stacks.BioStack(Stacks.Layer.valueOf(layer), deviceBytes)) {
+                    BlockDevice base = layer.equals("LINEAR") ? stack.registry.lookup("ram0") : direct.device;
                     for (int i = 0; i < Report.BIO_METHODS.length; i++) {
                         String m = Report.BIO_METHODS[i];
-                        out.add(measure("bio " + m + " " + layer, layer, bioOp(stack, m), "DIRECT", bioOp(direct, m), false, plan));
+                        out.add(measure("bio " + m + " " + layer, layer, bioOp(stack.device, m), "DIRECT", bioOp(base, m), false, plan));
                     }
                     for (boolean write : new boolean[] {false, true}) {
                         String m = write ? "randWrite4k" : "randRead4k";
-                        out.add(measure("ring " + m + " " + layer, layer, ringOp(stack, write), "DIRECT", ringOp(direct, write), false, plan, true));
+                        out.add(measure("ring " + m + " " + layer, layer, ringOp(stack.device, write), "DIRECT", ringOp(base, write), false, plan, true));
                     }
                 }
             }
@@ -222,12 +235,12 @@ final class PairedRatios {
         return out;
     }
 
-    private static Op bioOp(Stacks.BioStack stack, String method) {
+    private static Op bioOp(BlockDevice device, String method) {
         boolean large = method.endsWith("1m");
         boolean write = method.contains("Write");
         int bytes = large ? 1 << 20 : 4096;
         MemorySegment buffer = MemorySegment.ofArray(new byte[bytes]);
-        long sectors = stack.device.capacity();
+        long sectors = device.capacity();
         long step = bytes >> 9;
         SplittableRandom random = new SplittableRandom(42);
         long[] cursor = {0};
@@ -240,17 +253,17 @@ final class PairedRatios {
                 sector = random.nextLong(sectors / step) * step;
             }
             Bio bio = write ? Bio.write(sector, buffer) : Bio.read(sector, buffer);
-            Stacks.check(Stacks.submit(stack.device, bio));
+            Stacks.check(Stacks.submit(device, bio));
             return sector;
         };
     }
 
     /** One 4 KiB bio at a random page through a BioRing that keeps 32 in flight (as BioRingBench). */
-    private static Op ringOp(Stacks.BioStack stack, boolean write) {
+    private static Op ringOp(BlockDevice device, boolean write) {
         BioRing ring = new BioRing(RING_DEPTH);
-        long pages = stack.device.capacity() >> 3;
+        long pages = device.capacity() >> 3;
         SplittableRandom random = new SplittableRandom(42);
-        for (int i = 0; i < RING_DEPTH; i++) ring.queue(stack.device, Bio.read(random.nextLong(pages) << 3, MemorySegment.ofArray(new byte[4096])));
+        for (int i = 0; i < RING_DEPTH; i++) ring.queue(device, Bio.read(random.nextLong(pages) << 3, MemorySegment.ofArray(new byte[4096])));
         ring.submit();
         BioOp op = write ? BioOp.WRITE : BioOp.READ;
         return () -> {
@@ -266,7 +279,7 @@ final class PairedRatios {
             }
             Stacks.check(done.await());
             long sector = random.nextLong(pages) << 3;
-            ring.queue(stack.device, done.reset(op, sector, done.data()));
+            ring.queue(device, done.reset(op, sector, done.data()));
             return sector;
         };
     }
