@@ -102,7 +102,7 @@ final class Replies {
             return;
         }
         corked.add(header(r, 0, null, length));
-        corked.addAll(pieces);
+        for (int i = 0; i < pieces.size(); i++) corked.add(pieces.get(i)); // addAll would copy them into an array first
         corkedBytes += length;
         releases.add(release);
         if (corked.size() >= MAX_CORKED_BUFFERS || corkedBytes >= MAX_CORKED_BYTES) flush();
