@@ -33,6 +33,12 @@ final class PerThread {
     static final int POOL_SIZE = 256;
 
     private static final ThreadLocal<PerThread> LOCAL = ThreadLocal.withInitial(PerThread::register);
+    /**
+     * Each thread's, found by its id before trying the ThreadLocal: an array element and a
+     * comparison instead of the ThreadLocal's map, table and weak entry. Two threads whose ids
+     * share a place take turns in it; the ThreadLocal still finds the other.
+     */
+    private static final PerThread[] BY_ID = new PerThread[1024];
     private static final Object REGISTRY = new Object();
     private static PerThread[] all = new PerThread[0]; // guarded by REGISTRY
     /** What the threads that have ended had counted, by slot. */
@@ -50,12 +56,24 @@ final class PerThread {
 
     /** The calling thread's. */
     static PerThread get() {
-        return LOCAL.get();
+        Thread me = Thread.currentThread();
+        PerThread t = BY_ID[(int) me.threadId() & (BY_ID.length - 1)];
+        return t != null && t.owner == me ? t : lookUp(me);
+    }
+
+    private static PerThread lookUp(Thread me) {
+        PerThread t = LOCAL.get();
+        int i = (int) me.threadId() & (BY_ID.length - 1);
+        PerThread there = BY_ID[i];
+        // The place is taken until its thread ends, so two live threads never fight over it. A plain
+        // store: another thread that reads this element sees a final owner that is not itself.
+        if (there == null || !there.owner.isAlive()) BY_ID[i] = t;
+        return t;
     }
 
     /** {@code owner}'s if that is the calling thread (no lookup), else the calling thread's. */
     static PerThread here(PerThread owner) {
-        return owner.owner == Thread.currentThread() ? owner : LOCAL.get();
+        return owner.owner == Thread.currentThread() ? owner : get();
     }
 
     /** Adds {@code delta} to this thread's count of {@code slot}; the calling thread must be the owner. */
