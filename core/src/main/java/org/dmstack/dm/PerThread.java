@@ -131,7 +131,9 @@ final class PerThread {
                     live.add(p);
                     continue;
                 }
-                // The thread is gone: nothing writes its counts any more.
+                // The thread is gone: nothing writes its counts any more, and its place and pool go.
+                int place = (int) p.owner.threadId() & (BY_ID.length - 1);
+                if (BY_ID[place] == p) BY_ID[place] = null;
                 long[] c = p.counts;
                 if (base.length < c.length) base = java.util.Arrays.copyOf(base, c.length);
                 for (int i = 0; i < c.length; i++) base[i] += c[i];
