@@ -177,7 +177,7 @@ mixed() {
   done
   for i in 1 2; do
     log=$out/$label-prober-r$run-$i.log
-    until grep -q '^ready' "$log"; do
+    until grep -qs '^ready' "$log"; do
       kill -0 "${pids[$((i - 1))]}" 2>/dev/null || { echo "nbd-compare: prober $i on $label failed:" >&2; cat "$log" >&2; exit 1; }
       sleep 0.05
     done
