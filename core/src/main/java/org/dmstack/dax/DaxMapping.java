@@ -10,9 +10,8 @@ import org.dmstack.units.Units;
  * device that owns that memory — the driver at the bottom of the stack, whose copies and flushes
  * move the bytes (in Linux 6.1 the dax_device's flags decide the copy, not the layers above it).
  *
- * <p>A mapping also remembers what its caller has entered: fs-dax holds the device it reads or
- * writes for the whole call (dax_read_lock), and the owner of the memory from its direct_access
- * until the copy is done, so one read enters each device once however many layers it crosses.
+ * <p>A mapping also says whether its caller is inside a DAX read-side section (fs-dax holds one
+ * for the whole call, dax_read_lock), so that the devices it crosses only check they are alive.
  */
 public final class DaxMapping {
     private MemorySegment memory;
@@ -24,10 +23,19 @@ public final class DaxMapping {
     long ownerPgoff;
     /** The owner's call counts for this thread, when the mapping is fs-dax's (and so the thread's own). */
     long[] ownerCalls;
-    /** Whether the caller holds the device it called for a whole operation (fs-dax). */
+    /** Whether the caller holds a read-side section for a whole operation (fs-dax). */
     boolean inOperation;
-    /** A device below the caller's that this mapping keeps entered until {@link #release()}. */
-    private DaxDevice held;
+    /** The read-side counter of the thread whose mapping this is (fs-dax's), or null. */
+    final DaxReadLock.Reader reader;
+
+    /** A mapping for one caller to fill and reuse. */
+    public DaxMapping() {
+        this(null);
+    }
+
+    DaxMapping(DaxReadLock.Reader reader) {
+        this.reader = reader;
+    }
 
     /** What a driver's direct_access answers: {@code pages} pages (at least one) at {@code offset} of {@code memory}. */
     public void set(MemorySegment memory, long offset, long pfn, long pages) {
@@ -69,25 +77,6 @@ public final class DaxMapping {
     /** Limits the mapping to at most {@code maxPages} pages (dm clamps to its target). */
     public void clamp(long maxPages) {
         if (maxPages < pages) pages = Math.max(1, maxPages);
-    }
-
-    /** Keeps {@code device} entered for the rest of the operation, in place of the one held before. */
-    void hold(DaxDevice device) {
-        if (held == device) {
-            device.exit(); // entered twice now: once is enough
-            return;
-        }
-        release();
-        held = device;
-    }
-
-    /** Leaves the device this mapping kept entered, if any. */
-    void release() {
-        DaxDevice d = held;
-        if (d != null) {
-            held = null;
-            d.exit();
-        }
     }
 
     @Override
