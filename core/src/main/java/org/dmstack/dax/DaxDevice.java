@@ -139,13 +139,15 @@ public final class DaxDevice {
         checkAlive();
         if (nrPages < 0) throw new DaxException(Errno.EINVAL, name + ": direct_access of a negative page count " + nrPages);
         checkPgoff(pgoff);
-        long[] cell = calls.cell();
-        CallCounts.add(cell, CallCounts.DIRECT_ACCESS);
-        // A device below that answers too overwrites this: the deepest is the owner.
-        map.owner = this;
-        map.ownerPgoff = pgoff;
-        map.ownerCalls = cell;
+        CallCounts.add(map.cell(calls), CallCounts.DIRECT_ACCESS);
+        map.owner = null;
         ops.directAccess(pgoff, nrPages, map);
+        // The deepest device to answer owns the memory; the layers above it only mapped. (Set
+        // once, not at every level: a reference stored in the heap costs a GC barrier.)
+        if (map.owner == null) {
+            map.owner = this;
+            map.ownerPgoff = pgoff;
+        }
         // dax_direct_access never hands out more than was asked for.
         map.clamp(Math.max(1, nrPages));
     }
@@ -153,14 +155,14 @@ public final class DaxDevice {
     long copyFromIterHeld(DaxMapping map, long offset, long bytes, IovIter iter) {
         checkAlive();
         checkCopy(map, offset, bytes);
-        CallCounts.add(callsOf(map), CallCounts.COPY);
+        CallCounts.add(map.cell(calls), CallCounts.COPY);
         return ops.copyFromIter(map.ownerPgoff + (offset >>> Units.PAGE_SHIFT), map.memory(), map.offset() + offset, bytes, iter);
     }
 
     long copyToIterHeld(DaxMapping map, long offset, long bytes, IovIter iter) {
         checkAlive();
         checkCopy(map, offset, bytes);
-        CallCounts.add(callsOf(map), CallCounts.COPY);
+        CallCounts.add(map.cell(calls), CallCounts.COPY);
         return ops.copyToIter(map.ownerPgoff + (offset >>> Units.PAGE_SHIFT), map.memory(), map.offset() + offset, bytes, iter);
     }
 
@@ -168,7 +170,7 @@ public final class DaxDevice {
         if (!writeCache) return;
         checkAlive();
         checkCopy(map, offset, bytes);
-        CallCounts.add(callsOf(map), CallCounts.FLUSH);
+        CallCounts.add(map.cell(calls), CallCounts.FLUSH);
         ops.flush(map.ownerPgoff + (offset >>> Units.PAGE_SHIFT), map.memory(), map.offset() + offset, bytes);
     }
 
@@ -205,14 +207,6 @@ public final class DaxDevice {
         if (pgoff < 0 || pgoff >= size) {
             throw new DaxException(Errno.ERANGE, name + ": page offset " + pgoff + " outside the device (" + size + " pages)");
         }
-    }
-
-    /**
-     * This thread's call counts of the owner of {@code map}: inside fs-dax the mapping is the
-     * thread's own and carries them from direct_access, so a copy need not look them up again.
-     */
-    private long[] callsOf(DaxMapping map) {
-        return map.inOperation ? map.ownerCalls : calls.cell();
     }
 
     private DaxDevice ownerOf(DaxMapping map) {

@@ -21,12 +21,16 @@ public final class DaxMapping {
     // Set by DaxDevice on the way down; the deepest device to answer is the owner.
     DaxDevice owner;
     long ownerPgoff;
-    /** The owner's call counts for this thread, when the mapping is fs-dax's (and so the thread's own). */
-    long[] ownerCalls;
     /** Whether the caller holds a read-side section for a whole operation (fs-dax). */
     boolean inOperation;
     /** The read-side counter of the thread whose mapping this is (fs-dax's), or null. */
     final DaxReadLock.Reader reader;
+
+    // In a thread's own mapping, that thread's call-count cells of the devices it met lately, by
+    // the device's slot: a ThreadLocal lookup per device per call cost more than an atomic add.
+    static final int CELLS = 8;
+    private final CallCounts[] cellsOf;
+    private final long[][] cells;
 
     /** A mapping for one caller to fill and reuse. */
     public DaxMapping() {
@@ -35,12 +39,26 @@ public final class DaxMapping {
 
     DaxMapping(DaxReadLock.Reader reader) {
         this.reader = reader;
+        this.cellsOf = reader == null ? null : new CallCounts[CELLS];
+        this.cells = reader == null ? null : new long[CELLS][];
+    }
+
+    /** This thread's cell of {@code counts}: remembered in a thread's own mapping, looked up otherwise. */
+    long[] cell(CallCounts counts) {
+        if (cellsOf == null) return counts.cell();
+        int i = counts.slot;
+        if (cellsOf[i] == counts) return cells[i];
+        long[] cell = counts.cell();
+        cellsOf[i] = counts;
+        cells[i] = cell;
+        return cell;
     }
 
     /** What a driver's direct_access answers: {@code pages} pages (at least one) at {@code offset} of {@code memory}. */
     public void set(MemorySegment memory, long offset, long pfn, long pages) {
         if (pages < 1) throw new IllegalArgumentException("direct_access must give at least one page, not " + pages);
-        this.memory = memory;
+        // The same memory call after call: no reference store (and no GC barrier) to make.
+        if (this.memory != memory) this.memory = memory;
         this.offset = offset;
         this.pfn = pfn;
         this.pages = pages;
