@@ -61,14 +61,22 @@ public final class DaxReadLock {
         return READER.get();
     }
 
-    private static synchronized Reader register() {
-        List<Reader> live = new ArrayList<>();
-        // A thread that has ended left its sections: its reader can go.
-        for (Reader r : readers) if (r.owner.isAlive()) live.add(r);
-        Reader self = new Reader();
-        live.add(self);
-        readers = live.toArray(new Reader[0]);
-        return self;
+    // Apart from the writers' lock: a thread's first DAX call must not wait for a kill, which may
+    // itself be waiting for a section that waits for that thread.
+    private static final Object REGISTRY = new Object();
+
+    private static Reader register() {
+        synchronized (REGISTRY) {
+            List<Reader> live = new ArrayList<>();
+            // A thread that has ended left its sections: its reader can go.
+            for (Reader r : readers) if (r.owner.isAlive()) live.add(r);
+            Reader self = new Reader();
+            live.add(self);
+            // Published before this thread's first section reads the epoch: a kill either finds
+            // it among the readers or is seen by it (both are volatile, in opposite orders).
+            readers = live.toArray(new Reader[0]);
+            return self;
+        }
     }
 
     /**
