@@ -18,6 +18,8 @@
 #   MIXED_RUNTIME  seconds of each run of the mixed workload (default 10)
 #   MIXED_RUNS     runs of the mixed workload per server, the servers taking turns (default 3)
 #   MIXED_WARMUP   seconds the probers probe before fio starts (default 2)
+#   MIXED_PIN      1: in the mixed workload, each server on CPU 1 and every client (fio, probers)
+#                  on CPU 0 (taskset), so that the server never waits for a core the clients hold
 #   ONLY      mixed: only the mixed workload (no qemu-nbd, no other workload)
 #   WARMUP    seconds of 4 KiB random reads and writes, then as long of 1 MiB ones, before
 #             measuring, per server (default 5)
@@ -28,6 +30,7 @@
 #             e.g. WORKLOADS="read-1m-qd8 randread-4k-qd1" for a quicker look
 #   SERVERS   which servers take turns in them (default "dmstack nbdkit qemu-nbd"; dmstack first)
 #   QEMU_NBD_OPTS  qemu-nbd's cache and AIO options (default --cache=none --aio=native)
+#   SERVER_JAVA_OPTS  more JVM options for dmstack's server (e.g. -Xlog:safepoint:file=sp.log)
 #   DMSTACK_BENCH_CP  class path of the benchmarks module (default: its target/classes and target/lib)
 #   JAVA      java binary (default: the JDK 25 scripts/jdk25 finds)
 # Needs: fio with the nbd engine, nbdkit and qemu-nbd (Debian: apt-get install fio nbdkit
@@ -41,6 +44,7 @@ RUNTIME=${RUNTIME:-3}
 MIXED_RUNTIME=${MIXED_RUNTIME:-10}
 MIXED_RUNS=${MIXED_RUNS:-3}
 MIXED_WARMUP=${MIXED_WARMUP:-2}
+MIXED_PIN=${MIXED_PIN:-}
 ONLY=${ONLY:-}
 WARMUP=${WARMUP:-5}
 SIZE=${SIZE:-1G}
@@ -164,9 +168,10 @@ mixed() {
   local hostport=${2#nbd://} export=${2##*/}
   hostport=${hostport%%/*}
   echo "== $label: mixed workload, run $run, on $uri"
-  local pids=() i log
+  local pids=() i log client=()
+  [ -z "$MIXED_PIN" ] || client=(taskset -c 0)
   for i in 1 2; do
-    "$JAVA" "${prober_jvm[@]}" -cp "$CP" org.dmstack.bench.NbdProber 127.0.0.1 "${hostport#*:}" "$export" \
+    "${client[@]}" "$JAVA" "${prober_jvm[@]}" -cp "$CP" org.dmstack.bench.NbdProber 127.0.0.1 "${hostport#*:}" "$export" \
       $((3 * quarter + (i - 1) * 1048576)) $((MIXED_RUNTIME + 1)) "$MIXED_WARMUP" >"$out/$label-prober-r$run-$i.log" 2>&1 &
     pids+=($!)
   done
@@ -177,8 +182,13 @@ mixed() {
       sleep 0.05
     done
   done
+  # What the machine did meanwhile, for the stalls: TCP's retransmissions and timeouts (nstat's
+  # counters since here, if iproute2's nstat is there) and the time the hypervisor took the vCPUs
+  # away (steal, /proc/stat), into $out/LABEL-mixed-rRUN-system.txt.
+  nstat -n 2>/dev/null || true
+  local steal_before; steal_before=$(awk '/^cpu /{print $9}' /proc/stat)
   for i in 1 2; do
-    fio --name="$label-mixed-$i" --ioengine=nbd --uri="$uri" --rw=randwrite --bs=4k --iodepth=16 --numjobs=1 \
+    "${client[@]}" fio --name="$label-mixed-$i" --ioengine=nbd --uri="$uri" --rw=randwrite --bs=4k --iodepth=16 --numjobs=1 \
         --offset=$(((i - 1) * quarter)) --size="$quarter" --verify=crc32c --verify_backlog=1024 --verify_state_save=0 \
         --runtime="$MIXED_RUNTIME" --time_based --output-format=json --output="$out/$label-mixed-r$run-$i.json" >"$out/$label-mixed-r$run-$i.log" 2>&1 &
     pids+=($!)
@@ -186,6 +196,7 @@ mixed() {
   for i in "${pids[@]}"; do
     wait "$i" || { echo "nbd-compare: the mixed workload on $label failed:" >&2; cat "$out/$label"-mixed-r"$run"-*.log "$out/$label"-prober-r"$run"-*.log >&2; exit 1; }
   done
+  { echo "steal $((($(awk '/^cpu /{print $9}' /proc/stat) - steal_before) * 1000 / $(getconf CLK_TCK))) ms"; nstat 2>/dev/null || true; } >"$out/$label-mixed-r$run-system.txt"
 }
 
 # warm_up SERVER: fills the whole disk (so reads copy real pages on every side, and writes find
@@ -200,7 +211,8 @@ warm_up() {
 }
 
 # The JVM options of bin/dmstack (launcher/src/dist/bin/dmstack), the young generation's size among them.
-java_server=("$JAVA" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xmn512m -cp "$CP" org.dmstack.bench.NbdBenchServer)
+# shellcheck disable=SC2206
+java_server=("$JAVA" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xmn512m ${SERVER_JAVA_OPTS:-} -cp "$CP" org.dmstack.bench.NbdBenchServer)
 # nbdkit's memory plugin, as shipped (default thread model and threads).
 start nbdkit "" nbdkit --foreground --exit-with-parent -i 127.0.0.1 -p 0 memory "$SIZE"
 if [ "$ONLY" != mixed ]; then
@@ -240,6 +252,9 @@ fi
 start dmstack-mixed disk "${java_server[@]}" 0 "$SIZE" linear
 warm_up dmstack-mixed
 uri[dmstack]=${uri[dmstack-mixed]}
+if [ -n "$MIXED_PIN" ]; then
+  for s in dmstack-mixed nbdkit; do taskset -a -p -c 1 "${pid[$s]}" >/dev/null; done
+fi
 for ((run = 1; run <= MIXED_RUNS; run++)); do
   if ((run % 2)); then order=(dmstack nbdkit); else order=(nbdkit dmstack); fi
   for s in "${order[@]}"; do mixed "$s" "${uri[$s]}" "$run"; done

@@ -215,37 +215,78 @@ final class PairedRatios {
 
     /**
      * 4 KiB random bios and 1 MiB sequential bios through dm-linear and dm-stripe against brd
-     * directly. dm-linear's baseline is the very RAM disk it maps (the same pages, in the same
-     * order): two disks of their own sit in different memory, and on this machine memory alone
-     * moved the ratio by 10% and more once brd's pages came in huge pages. dm-stripe spreads its
-     * bios over two disks, so its baseline is a disk of its own of the same size.
+     * directly, on the very disks they map: dm-linear's baseline is the RAM disk it maps (the same
+     * pages, in the same order), dm-stripe's the two disks it stripes over, each bio addressed to
+     * the disk and sector where the stripe puts it ({@link Disks}) and a 1 MiB bio sent as the
+     * stripe sends it, one bio per chunk. Two disks of their own sit in different memory, and on
+     * this machine memory alone moved a ratio by 10% and more once brd's pages came in huge pages.
      */
     static List<Ratio> bio(Plan plan, long deviceBytes) {
         List<Ratio> out = new ArrayList<>();
-        try (Stacks.BioStack direct = new Stacks.BioStack(Stacks.Layer.DIRECT, deviceBytes)) {
-            for (String layer : new String[] {"LINEAR", "STRIPE2"}) {
-                try (Stacks.BioStack stack = new Stacks.BioStack(Stacks.Layer.valueOf(layer), deviceBytes)) {
-                    BlockDevice base = layer.equals("LINEAR") ? stack.registry.lookup("ram0") : direct.device;
-                    for (int i = 0; i < Report.BIO_METHODS.length; i++) {
-                        String m = Report.BIO_METHODS[i];
-                        out.add(measure("bio " + m + " " + layer, layer, bioOp(stack.device, m), "DIRECT", bioOp(base, m), false, plan));
-                    }
-                    for (boolean write : new boolean[] {false, true}) {
-                        String m = write ? "randWrite4k" : "randRead4k";
-                        out.add(measure("ring " + m + " " + layer, layer, ringOp(stack.device, write), "DIRECT", ringOp(base, write), false, plan, true));
-                    }
+        for (String layer : new String[] {"LINEAR", "STRIPE2"}) {
+            try (Stacks.BioStack stack = new Stacks.BioStack(Stacks.Layer.valueOf(layer), deviceBytes)) {
+                Disks self = new Disks(new BlockDevice[] {stack.device}, 0);
+                Disks base = layer.equals("LINEAR") ? new Disks(new BlockDevice[] {stack.registry.lookup("ram0")}, 0)
+                        : new Disks(new BlockDevice[] {stack.registry.lookup("ram0"), stack.registry.lookup("ram1")}, Stacks.STRIPE_CHUNK_SECTORS);
+                for (int i = 0; i < Report.BIO_METHODS.length; i++) {
+                    String m = Report.BIO_METHODS[i];
+                    out.add(measure("bio " + m + " " + layer, layer, bioOp(self, m), "DIRECT", bioOp(base, m), false, plan));
+                }
+                for (boolean write : new boolean[] {false, true}) {
+                    String m = write ? "randWrite4k" : "randRead4k";
+                    out.add(measure("ring " + m + " " + layer, layer, ringOp(self, write), "DIRECT", ringOp(base, write), false, plan, true));
                 }
             }
         }
         return out;
     }
 
-    private static Op bioOp(BlockDevice device, String method) {
+    /**
+     * Where a sector of a stack lies: on the one device itself, or, for the disks under a stripe
+     * addressed directly, on disk {@code chunk % n} at chunk {@code chunk / n} (dm-stripe's
+     * stripe_map_sector for a chunk size that is a power of two).
+     */
+    record Disks(BlockDevice[] disks, long chunkSectors) {
+        long capacity() {
+            return disks[0].capacity() * disks.length;
+        }
+
+        BlockDevice disk(long sector) {
+            return disks.length == 1 ? disks[0] : disks[(int) (sector / chunkSectors % disks.length)];
+        }
+
+        long sector(long sector) {
+            return disks.length == 1 ? sector : sector / chunkSectors / disks.length * chunkSectors + sector % chunkSectors;
+        }
+
+        /** A bio of {@code buffer} at {@code sector}, one per chunk over a stripe's disks, all sent, then all waited for. */
+        void io(long sector, MemorySegment buffer, boolean write) {
+            long sectors = buffer.byteSize() >> 9;
+            long step = disks.length == 1 ? sectors : Math.min(sectors, chunkSectors - sector % chunkSectors);
+            if (step == sectors) {
+                Stacks.check(Stacks.submit(disk(sector), bio(sector, buffer, write)));
+                return;
+            }
+            List<Bio> bios = new ArrayList<>();
+            for (long done = 0; done < sectors; done += step, step = Math.min(chunkSectors, sectors - done)) {
+                Bio bio = bio(sector + done, buffer.asSlice(done << 9, step << 9), write);
+                disk(sector + done).submit(bio);
+                bios.add(bio);
+            }
+            for (Bio bio : bios) Stacks.check(bio.await());
+        }
+
+        private Bio bio(long sector, MemorySegment buffer, boolean write) {
+            return write ? Bio.write(sector(sector), buffer) : Bio.read(sector(sector), buffer);
+        }
+    }
+
+    private static Op bioOp(Disks disks, String method) {
         boolean large = method.endsWith("1m");
         boolean write = method.contains("Write");
         int bytes = large ? 1 << 20 : 4096;
         MemorySegment buffer = MemorySegment.ofArray(new byte[bytes]);
-        long sectors = device.capacity();
+        long sectors = disks.capacity();
         long step = bytes >> 9;
         SplittableRandom random = new SplittableRandom(42);
         long[] cursor = {0};
@@ -257,18 +298,20 @@ final class PairedRatios {
             } else {
                 sector = random.nextLong(sectors / step) * step;
             }
-            Bio bio = write ? Bio.write(sector, buffer) : Bio.read(sector, buffer);
-            Stacks.check(Stacks.submit(device, bio));
+            disks.io(sector, buffer, write);
             return sector;
         };
     }
 
     /** One 4 KiB bio at a random page through a BioRing that keeps 32 in flight (as BioRingBench). */
-    private static Op ringOp(BlockDevice device, boolean write) {
+    private static Op ringOp(Disks disks, boolean write) {
         BioRing ring = new BioRing(RING_DEPTH);
-        long pages = device.capacity() >> 3;
+        long pages = disks.capacity() >> 3;
         SplittableRandom random = new SplittableRandom(42);
-        for (int i = 0; i < RING_DEPTH; i++) ring.queue(device, Bio.read(random.nextLong(pages) << 3, MemorySegment.ofArray(new byte[4096])));
+        for (int i = 0; i < RING_DEPTH; i++) {
+            long sector = random.nextLong(pages) << 3;
+            ring.queue(disks.disk(sector), Bio.read(disks.sector(sector), MemorySegment.ofArray(new byte[4096])));
+        }
         ring.submit();
         BioOp op = write ? BioOp.WRITE : BioOp.READ;
         return () -> {
@@ -284,7 +327,7 @@ final class PairedRatios {
             }
             Stacks.check(done.await());
             long sector = random.nextLong(pages) << 3;
-            ring.queue(device, done.reset(op, sector, done.data()));
+            ring.queue(disks.disk(sector), done.reset(op, disks.sector(sector), done.data()));
             return sector;
         };
     }

@@ -1,11 +1,13 @@
 package org.dmstack.brd;
 
 import java.lang.foreign.MemorySegment;
+import java.util.function.Consumer;
 import org.dmstack.block.BlkStatus;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.Bio;
 import org.dmstack.block.DevT;
 import org.dmstack.block.GenDisk;
+import org.dmstack.block.InPlaceRead;
 import org.dmstack.block.QueueLimits;
 import org.dmstack.units.Units;
 import org.dmstack.dax.DaxException;
@@ -35,6 +37,7 @@ public final class RamDisk {
                 .limits(QueueLimits.of(Units.SECTOR_SIZE, Units.PAGE_SIZE))
                 .writeCache(false, false)
                 .dax(new Dax(), false)
+                .inPlaceRead(new InPlace())
                 .build();
         disk.attributes().define("brd/pages", () -> Long.toString(store.pages()));
         disk.attributes().define("brd/mem_used", () -> Long.toString(store.bytesHeld()));
@@ -97,6 +100,19 @@ public final class RamDisk {
             case FLUSH -> { } // RAM has nothing to flush to
         }
         bio.endio(BlkStatus.OK);
+    }
+
+    /** The store's pages read in place (an NBD reply sent from them); nothing once the disk is killed. */
+    private final class InPlace implements InPlaceRead {
+        @Override
+        public boolean pin(long offset, long bytes, Consumer<MemorySegment> into) {
+            return alive && store.pin(offset, bytes, into);
+        }
+
+        @Override
+        public void unpin() {
+            store.unpin();
+        }
     }
 
     /**

@@ -33,8 +33,13 @@ public final class Bio {
     private DiskStats acct; // the disk that accounts this bio, set when it starts there
     private boolean acctFlush;
     private long acctStart;
-    private long[] acctCell; // the starting thread's counters there, reused if the same thread ends the bio
+    // The counters of acctThread on the disk numbered cellOf: the last disk that started this bio.
+    // Reused when the same thread ends the bio, and when it starts this bio there again after a
+    // reset (a ring's or a pool's bio): no ThreadLocal lookup then. Kept across uninit: it holds no
+    // caller's memory.
+    private long[] acctCell;
     private Thread acctThread;
+    private long cellOf = -1;
 
     /**
      * What runs when a bio ends (Linux's bi_end_io): a stacking driver sets it on the clones it
@@ -186,8 +191,6 @@ public final class Bio {
         endIo = null;
         handBack = null;
         acct = null;
-        acctCell = null;
-        acctThread = null;
     }
 
     private void checkEnded() {
@@ -203,8 +206,6 @@ public final class Bio {
         targetBioNr = 0;
         handBack = null;
         acct = null;
-        acctCell = null;
-        acctThread = null;
         // Release stores, not volatile ones: the bio reaches other threads through its submission,
         // which publishes these writes; a full fence per reuse would cost more than the rest of it.
         FUTURE.setRelease(this, (CompletableFuture<BlkStatus>) null);
@@ -284,14 +285,16 @@ public final class Bio {
      * second disk is accounted there too, by its end callback: one bio, one slot, the rare case pays.
      */
     void startAccounting(DiskStats stats, boolean flush) {
-        long[] cell = stats.cell();
+        Thread me = Thread.currentThread();
+        long[] cell = cellOf == stats.id() && acctThread == me ? acctCell : stats.cell();
         long start = stats.start(cell, op, sectors());
         if (acct == null) {
             acct = stats;
             acctFlush = flush;
             acctStart = start;
             acctCell = cell;
-            acctThread = Thread.currentThread();
+            acctThread = me;
+            cellOf = stats.id();
         } else {
             EndIo next = endIo;
             endIo = (bio, status) -> {

@@ -2,6 +2,7 @@ package org.dmstack.block;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import org.dmstack.memory.ThreadCounters;
 
@@ -46,6 +47,9 @@ public final class DiskStats {
         }
     }
 
+    private static final AtomicLong IDS = new AtomicLong();
+
+    private final long id = IDS.getAndIncrement();
     private final LongSupplier jiffies;
     private final ThreadCounters counters = new ThreadCounters(SLOTS);
     private volatile long stamp;
@@ -77,6 +81,11 @@ public final class DiskStats {
             case FLUSH -> FLUSH;
             case WRITE, WRITE_ZEROES -> WRITE;
         };
+    }
+
+    /** A number no other DiskStats has: a bio remembers whose counters it holds by it, not by reference. */
+    long id() {
+        return id;
     }
 
     /** This thread's counters (only this thread may add to them). */

@@ -1,6 +1,8 @@
 package org.dmstack.block;
 
+import java.lang.foreign.MemorySegment;
 import java.util.Locale;
+import java.util.function.Consumer;
 import org.dmstack.units.Units;
 import java.util.Objects;
 import org.dmstack.dax.DaxDevice;
@@ -27,6 +29,7 @@ public final class GenDisk implements BlockDevice {
     private volatile boolean fua;
     private final BioHandler handler;
     private final DaxDevice dax;
+    private final InPlaceRead inPlace;
     private final BadBlocks badBlocks;
     private final Attributes attributes = new Attributes();
     private final DiskStats stats;
@@ -43,6 +46,7 @@ public final class GenDisk implements BlockDevice {
         this.handler = b.handler;
         this.badBlocks = b.badBlocks;
         this.stats = new DiskStats(b.jiffies);
+        this.inPlace = b.inPlace == null ? null : new CheckedInPlaceRead(b.inPlace);
         this.dax = b.daxOps == null ? null : new DaxDevice(name, b.daxOps, () -> this.capacity >> Units.PAGE_SECTORS_SHIFT, b.daxWriteCache);
         defineAttributes();
     }
@@ -62,6 +66,7 @@ public final class GenDisk implements BlockDevice {
         private DaxOperations daxOps;
         private boolean daxWriteCache;
         private BadBlocks badBlocks = new BadBlocks();
+        private InPlaceRead inPlace;
         private java.util.function.LongSupplier jiffies = DiskStats::systemJiffies;
 
         private Builder(String name, DevT devt, long capacity, BioHandler handler) {
@@ -89,6 +94,12 @@ public final class GenDisk implements BlockDevice {
         public Builder dax(DaxOperations ops, boolean daxWriteCache) {
             this.daxOps = ops;
             this.daxWriteCache = daxWriteCache;
+            return this;
+        }
+
+        /** Lets readers use the driver's memory in place (see {@link InPlaceRead}). */
+        public Builder inPlaceRead(InPlaceRead inPlace) {
+            this.inPlace = inPlace;
             return this;
         }
 
@@ -136,6 +147,42 @@ public final class GenDisk implements BlockDevice {
             return;
         }
         handle(bio, bio);
+    }
+
+    /**
+     * The driver's memory for reading in place, or null when it offers none. Refused once the disk
+     * is withdrawn, outside it, or unaligned, as a bio would be; each read is counted in the
+     * statistics as a read bio that ended at once.
+     */
+    public InPlaceRead inPlaceRead() {
+        return inPlace;
+    }
+
+    private final class CheckedInPlaceRead implements InPlaceRead {
+        private final InPlaceRead driver;
+
+        CheckedInPlaceRead(InPlaceRead driver) {
+            this.driver = driver;
+        }
+
+        @Override
+        public boolean pin(long offset, long bytes, Consumer<MemorySegment> into) {
+            int lbs = limits.logicalBlockSize();
+            if (dead || bytes <= 0 || ((offset | bytes) & (lbs - 1)) != 0 || offset < 0 || offset > sizeBytes() || bytes > sizeBytes() - offset) {
+                return false;
+            }
+            if (!driver.pin(offset, bytes, into)) return false;
+            if (ioStats) {
+                long[] cell = stats.cell();
+                stats.end(cell, BioOp.READ, false, stats.start(cell, BioOp.READ, bytes >> Units.SECTOR_SHIFT));
+            }
+            return true;
+        }
+
+        @Override
+        public void unpin() {
+            driver.unpin();
+        }
     }
 
     /**

@@ -184,6 +184,7 @@ public class DeviceMapper implements AutoCloseable {
         if (live != null) destroy(live);
         if (inactive != null) destroy(inactive);
         syncHolders(md, before);
+        md.release();
     }
 
     /** dmsetup rename OLD NEW. */

@@ -27,6 +27,11 @@ final class DmTable {
     final TargetType[] types;
     final Target[] targets;
     final long[] begins;
+    // Per target, read by every bio: where it ends, and its max_io_len (0 for none), with the mask
+    // that replaces a division when that is a power of two, as it always is for dm-stripe's chunks.
+    private final long[] ends;
+    private final long[] maxIo;
+    private final long[] maxIoMask;
     final long size;
     /** The devices used, in dm's deps order (most recently first used first). */
     final List<DeviceHandle> devices;
@@ -41,6 +46,9 @@ final class DmTable {
         this.types = types;
         this.targets = targets;
         this.begins = lines.stream().mapToLong(TableLine::start).toArray();
+        this.ends = lines.stream().mapToLong(l -> l.start() + l.length()).toArray();
+        this.maxIo = Arrays.stream(targets).mapToLong(Target::maxIoLen).toArray();
+        this.maxIoMask = Arrays.stream(maxIo).map(m -> m > 0 && Long.bitCount(m) == 1 ? m - 1 : -1).toArray();
         this.size = lines.isEmpty() ? 0 : lines.getLast().start() + lines.getLast().length();
         this.devices = devices;
         this.limits = computeLimits(targetLimits);
@@ -181,11 +189,13 @@ final class DmTable {
 
     /** How many sectors from {@code sector} stay inside target {@code i} and its max_io_len boundary. */
     long maxIoLen(int i, long sector) {
-        TableLine line = lines.get(i);
-        long offset = sector - line.start();
-        long len = line.length() - offset;
-        long max = targets[i].maxIoLen();
-        if (max > 0) len = Math.min(len, max - offset % max);
+        long len = ends[i] - sector;
+        long max = maxIo[i];
+        if (max > 0) {
+            long offset = sector - begins[i];
+            long mask = maxIoMask[i];
+            len = Math.min(len, max - (mask >= 0 ? offset & mask : offset % max));
+        }
         return len;
     }
 

@@ -1,5 +1,6 @@
 package org.dmstack.dm;
 
+import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -36,7 +37,7 @@ public final class MappedDevice {
     private volatile boolean suspended;
     private volatile boolean blocked;
     private volatile String noTableReason;
-    private final AtomicInteger pending = new AtomicInteger();
+    private final InFlight inFlight = new InFlight();
     private final ArrayDeque<Bio> deferred = new ArrayDeque<>();
     private volatile Thread waiter;
     private final AtomicInteger eventNumber = new AtomicInteger();
@@ -178,7 +179,9 @@ public final class MappedDevice {
     private void block(boolean requeueHeld) {
         blocked = true;
         waiter = Thread.currentThread();
-        while (pending.get() > 0) {
+        // The other half of InFlight.get's fence: a submitter that did not see the flag is in the sum.
+        VarHandle.fullFence();
+        while (inFlight.sum() > 0) {
             if (requeueHeld) requeueHeld();
             LockSupport.parkNanos(this, 200_000);
         }
@@ -198,7 +201,7 @@ public final class MappedDevice {
         synchronized (deferred) {
             deferred.addFirst(bio);
         }
-        ioDone();
+        ioDone(PerThread.get());
     }
 
     /** Lets deferred I/O go, in the order it came. */
@@ -251,13 +254,14 @@ public final class MappedDevice {
     // ---- the bio path (dm_submit_bio) ----
 
     private void submitBio(Bio bio) {
+        PerThread here = PerThread.get();
         for (;;) {
-            pending.incrementAndGet();
+            inFlight.get(here);
             if (!blocked) {
-                process(bio);
+                process(bio, here);
                 return;
             }
-            ioDone();
+            ioDone(here);
             synchronized (deferred) {
                 if (blocked) {
                     deferred.addLast(bio);
@@ -267,11 +271,19 @@ public final class MappedDevice {
         }
     }
 
-    private void ioDone() {
-        if (pending.decrementAndGet() == 0 && blocked) {
+    /** One bio less in flight, counted on {@code here} (the calling thread's); wakes a suspend that waits. */
+    private void ioDone(PerThread here) {
+        inFlight.put(here);
+        // Without a fence this may miss a suspend that has just begun: block() looks again within 200 µs.
+        if (blocked) {
             Thread t = waiter;
             if (t != null) LockSupport.unpark(t);
         }
+    }
+
+    /** The device is removed and has drained: its share of the per-thread counts may serve another. */
+    void release() {
+        inFlight.release();
     }
 
     /** Tracks one bio's clones (dm_io): the parent ends when the last clone has. */
@@ -299,36 +311,36 @@ public final class MappedDevice {
         }
     }
 
-    private void process(Bio bio) {
+    private void process(Bio bio, PerThread here) {
         DmStats.Aux aux = stats.start(bio);
         DmTable t = live;
         if (t == null) {
             String why = noTableReason;
-            end(bio, aux, BlkStatus.ioerr(disk.name() + " (" + name + "): " + (why != null ? why : "no table loaded")));
+            end(bio, aux, BlkStatus.ioerr(disk.name() + " (" + name + "): " + (why != null ? why : "no table loaded")), here);
             return;
         }
         if (bio.op() == BioOp.FLUSH) {
-            sendFlush(t, new Io(bio, status -> end(bio, aux, status)));
+            sendFlush(t, new Io(bio, status -> end(bio, aux, status, PerThread.get())));
         } else if (bio.hasFlag(BioFlag.PREFLUSH)) {
             // The flush first; the data follows only when it succeeded (dm's flush-with-data).
             sendFlush(t, new Io(bio, status -> {
                 if (!status.isOk()) {
-                    end(bio, aux, status);
+                    end(bio, aux, status, PerThread.get());
                 } else {
                     bio.clearFlag(BioFlag.PREFLUSH);
-                    sendData(t, bio, aux);
+                    sendData(t, bio, aux, PerThread.get());
                 }
             }));
         } else {
-            sendData(t, bio, aux);
+            sendData(t, bio, aux, here);
         }
     }
 
-    /** Ends a bio to this device: its @stats, its end, and one less in flight for suspend. */
-    void end(Bio bio, DmStats.Aux aux, BlkStatus status) {
+    /** Ends a bio to this device on {@code here}'s thread: its @stats, its end, and one less in flight for suspend. */
+    void end(Bio bio, DmStats.Aux aux, BlkStatus status, PerThread here) {
         if (aux != null) stats.end(aux);
         bio.endio(status);
-        ioDone();
+        ioDone(here);
     }
 
     private void sendFlush(DmTable t, Io io) {
@@ -343,7 +355,7 @@ public final class MappedDevice {
         io.dec(BlkStatus.OK);
     }
 
-    private void sendData(DmTable t, Bio bio, DmStats.Aux aux) {
+    private void sendData(DmTable t, Bio bio, DmStats.Aux aux, PerThread here) {
         long sector = bio.sector();
         long end = sector + bio.sectors();
         boolean extentOnly = bio.op() == BioOp.DISCARD || bio.op() == BioOp.WRITE_ZEROES;
@@ -351,11 +363,11 @@ public final class MappedDevice {
             int i = t.findTarget(sector);
             if (t.maxIoLen(i, sector) >= end - sector) {
                 // The common case: the whole bio falls in one target, one reused clone, nothing to count.
-                dispatch(t, i, TargetIo.clone(this, bio, aux, t.targets[i]));
+                dispatch(t, i, TargetIo.clone(here, this, bio, aux, t.targets[i]));
                 return;
             }
         }
-        Io io = new Io(bio, status -> end(bio, aux, status));
+        Io io = new Io(bio, status -> end(bio, aux, status, PerThread.get()));
         long offset = 0;
         while (sector < end) {
             int i = t.findTarget(sector);

@@ -45,7 +45,10 @@ public interface Target {
     /** Called when the table's queue limits are computed, after the devices' limits were stacked. */
     default void ioHints(QueueLimits limits) {}
 
-    /** Bios are split so none crosses a multiple of this many sectors from the target's begin; 0 for none. */
+    /**
+     * Bios are split so none crosses a multiple of this many sectors from the target's begin; 0 for
+     * none. Read once, when the table is made (Linux's ti->max_io_len, set by the constructor).
+     */
     default long maxIoLen() {
         return 0;
     }

@@ -9,19 +9,13 @@ import org.dmstack.block.BlkStatus;
  * per thread and reused once they have ended, so such a bio allocates nothing on its way down: the
  * Java equivalent of the mempool, without a lock or an atomic instruction. A clone that ends on
  * another thread than the one that made it goes to that thread's pool (or to the garbage
- * collector when the pool is full); a thread whose pool is empty makes a new one.
+ * collector when the pool is full); a thread whose pool is empty makes a new one. The pools are
+ * {@link PerThread}'s; a clone remembers the one it came from, so a clone that ends on the thread
+ * that made it goes back without a lookup.
  */
 final class TargetIo implements Bio.EndIo {
-    /** Clones a thread keeps: enough for every bio of a deep queue on one thread. */
-    private static final int POOL_SIZE = 256;
-    private static final ThreadLocal<Pool> POOLS = ThreadLocal.withInitial(Pool::new);
-
-    private static final class Pool {
-        final TargetIo[] free = new TargetIo[POOL_SIZE];
-        int count;
-    }
-
     private Bio clone;
+    private PerThread home;
     private MappedDevice md;
     private Bio parent;
     private DmStats.Aux aux;
@@ -29,18 +23,21 @@ final class TargetIo implements Bio.EndIo {
 
     private TargetIo() {}
 
-    /** A clone of the whole of {@code parent} for {@code target}; its end ends the parent on {@code md}. */
-    static Bio clone(MappedDevice md, Bio parent, DmStats.Aux aux, Target target) {
-        Pool pool = POOLS.get();
+    /**
+     * A clone of the whole of {@code parent} for {@code target}, from {@code here}'s pool (the
+     * calling thread's); its end ends the parent on {@code md}.
+     */
+    static Bio clone(PerThread here, MappedDevice md, Bio parent, DmStats.Aux aux, Target target) {
         TargetIo tio;
-        if (pool.count > 0) {
-            tio = pool.free[--pool.count];
-            pool.free[pool.count] = null;
+        if (here.freeCount > 0) {
+            tio = here.free[--here.freeCount];
+            here.free[here.freeCount] = null;
             tio.clone.initClone(parent, 0, parent.size());
         } else {
             tio = new TargetIo();
             tio.clone = parent.clone(0, parent.size());
         }
+        tio.home = here;
         tio.md = md;
         tio.parent = parent;
         tio.aux = aux;
@@ -87,12 +84,12 @@ final class TargetIo implements Bio.EndIo {
         } finally {
             // Back in the pool before the parent ends: a submitter woken by that end finds it there.
             // It lets go of the parent's buffer first: a pool must not keep callers' memory reachable.
-            Pool pool = POOLS.get();
-            if (pool.count < POOL_SIZE) {
+            PerThread here = PerThread.here(home);
+            if (here.freeCount < PerThread.POOL_SIZE) {
                 c.uninit();
-                pool.free[pool.count++] = this;
+                here.free[here.freeCount++] = this;
             }
-            m.end(p, a, status);
+            m.end(p, a, status, here);
         }
     }
 }

@@ -8,7 +8,9 @@ import java.util.BitSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.StampedLock;
+import java.util.function.Consumer;
 import org.dmstack.units.Units;
 
 /**
@@ -32,7 +34,8 @@ import org.dmstack.units.Units;
  * freed and reused under a copy into it; {@link #read} copies without it first and again under it
  * when a page was freed meanwhile. Memory handed out by {@link #page} or {@link #pageForWrite}
  * (the DAX path) stays valid until the page is freed; after that, using it may fail or may touch a
- * page reused for other data, as with a stale DAX mapping in Linux.
+ * page reused for other data, as with a stale DAX mapping in Linux. Memory handed out by {@link #pin}
+ * is different: it stays the memory of the pages it was, or of nothing, until {@link #unpin}.
  */
 public final class PageStore {
     /** Pages per chunk: 512 pages, 2 MiB, a huge page. */
@@ -66,8 +69,21 @@ public final class PageStore {
     private int firstFree;
     private final Set<Chunk> notFull = new LinkedHashSet<>();
     private volatile boolean released;
-    /** Writes hold it shared, reads validate against it; freeing pages holds it exclusively. Always taken before the monitor. */
+    /** Writes and pins hold it shared, reads validate against it; freeing pages holds it exclusively. Always taken before the monitor. */
     private final StampedLock lock = new StampedLock();
+
+    /** Freed pages that pins may keep from reuse at once; past it, {@link #pin} says no until the pins are gone. */
+    static final int MAX_DEFERRED = 256;
+    /** What a page never written reads as, handed out by {@link #pin}. */
+    private static final MemorySegment ZERO_PAGE = Arena.global().allocate(Units.PAGE_SIZE, Units.PAGE_SIZE);
+    /** Pins held now (see {@link #pin}). */
+    private final AtomicInteger pinned = new AtomicInteger();
+    /** How many freed slots wait for the pins to go (plus one while the release does); written before pinned is read again, see freeSlot. */
+    private volatile int deferredCount;
+    /** The freed slots that wait for the pins to go (under the monitor). */
+    private int[] deferred = new int[16];
+    /** The store was released while pinned: its chunks go back with the last pin (under the monitor). */
+    private boolean releaseDeferred;
 
     /**
      * @param name what the store is for, used in messages
@@ -181,6 +197,20 @@ public final class PageStore {
     private synchronized boolean freeLocked(long index) {
         int slot = pages.remove(index) - 1;
         if (slot < 0) return false;
+        if (pinned.get() == 0) {
+            reclaim(slot); // no pin holds memory, and none can be taken under the write lock
+            return true;
+        }
+        if (deferredCount == deferred.length) deferred = Arrays.copyOf(deferred, 2 * deferred.length);
+        deferred[deferredCount] = slot;
+        deferredCount = deferredCount + 1;
+        // The last pin may have gone between the first look and now, having seen nothing deferred.
+        if (pinned.get() == 0) reclaimDeferred();
+        return true;
+    }
+
+    /** Makes a slot nobody uses any more free: zeroed for reuse, or its chunk given back with its last page. */
+    private void reclaim(int slot) {
         Chunk c = chunks[slot >>> CHUNK_SHIFT];
         MemorySegment p = c.memory.asSlice(offsetInChunk(slot), Units.PAGE_SIZE);
         Poison.clearAll(p);
@@ -196,7 +226,79 @@ public final class PageStore {
             p.fill((byte) 0); // a free slot is zero, ready for reuse
             notFull.add(c);
         }
-        return true;
+    }
+
+    /** Reclaims what waited for the pins; under the write lock and the monitor, with no pin held. */
+    private void reclaimDeferred() {
+        if (releaseDeferred) {
+            releaseDeferred = false;
+            closeChunks();
+        } else {
+            for (int i = 0; i < deferredCount; i++) reclaim(deferred[i]);
+        }
+        deferredCount = 0;
+    }
+
+    /**
+     * Hands the memory of {@code bytes} bytes from byte {@code offset} to {@code into}, in order and
+     * in as few pieces as lie together (a page never written is a shared page of zeros), for a
+     * reader that uses it in place, without a copy: an NBD reply written from it to a socket. The
+     * memory stays what it was until {@link #unpin}: a page freed meanwhile reads as zeros to
+     * everyone else at once, but its memory is neither reused nor given back before the pins are
+     * gone, so a pinned piece never shows another page's data. Writes to a pinned page land in it,
+     * as they would race a read.
+     *
+     * <p>Returns false, having pinned nothing and handed nothing over, while {@value #MAX_DEFERRED}
+     * freed pages already wait for pins to go (a pin held long, by a socket that does not drain,
+     * keeps no more than that from reuse): the caller copies with {@link #read} instead.
+     *
+     * @throws IndexOutOfBoundsException past the end of the store
+     * @throws IllegalStateException when the store was released
+     */
+    public boolean pin(long offset, long bytes, Consumer<MemorySegment> into) {
+        long stamp = lock.readLock();
+        try {
+            checkRange(offset, bytes);
+            if (deferredCount >= MAX_DEFERRED) return false;
+            pinned.incrementAndGet();
+            long done = 0;
+            MemorySegment run = null;
+            long runStart = 0, runLength = 0;
+            while (done < bytes) {
+                long at = offset + done;
+                long inPage = at & (Units.PAGE_SIZE - 1);
+                long n = Math.min(bytes - done, Units.PAGE_SIZE - inPage);
+                int slot = pages.get(at >>> Units.PAGE_SHIFT) - 1;
+                MemorySegment m = slot < 0 ? ZERO_PAGE : memory[slot >>> CHUNK_SHIFT];
+                long start = slot < 0 ? inPage : offsetInChunk(slot) + inPage;
+                if (m == run && slot >= 0 && start == runStart + runLength) {
+                    runLength += n; // the next page lies right after this one in its chunk
+                } else {
+                    if (run != null) into.accept(run.asSlice(runStart, runLength));
+                    run = m;
+                    runStart = start;
+                    runLength = n;
+                }
+                done += n;
+            }
+            if (run != null) into.accept(run.asSlice(runStart, runLength));
+            return true;
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    /** Gives back one {@link #pin}; the last one lets the pages freed meanwhile be reused. */
+    public void unpin() {
+        if (pinned.decrementAndGet() != 0 || deferredCount == 0) return;
+        long stamp = lock.writeLock();
+        try {
+            synchronized (this) {
+                if (pinned.get() == 0 && deferredCount > 0) reclaimDeferred();
+            }
+        } finally {
+            lock.unlockWrite(stamp);
+        }
     }
 
     /** Frees every page in {@code [first, first + count)}; returns how many existed. */
@@ -369,6 +471,18 @@ public final class PageStore {
     private synchronized void releaseLocked() {
         released = true;
         pages.clear();
+        if (pinned.get() > 0) {
+            // Pinned memory is in use (a socket reading it): the chunks go back with the last pin.
+            releaseDeferred = true;
+            deferredCount = deferredCount + 1;
+            if (pinned.get() > 0) return;
+            releaseDeferred = false;
+            deferredCount = 0;
+        }
+        closeChunks();
+    }
+
+    private void closeChunks() {
         for (Chunk c : chunks) {
             if (c == null) continue;
             Poison.clearAll(c.memory);

@@ -164,4 +164,25 @@ class DiskStatsTest {
         assertEquals(0, s.inFlight());
         assertEquals(1, disk.stats().cellCount());
     }
+
+    @Test
+    void aReusedBioIsCountedOnTheDiskItGoesToNowAndOnTheThreadThatSendsIt() throws Exception {
+        GenDisk first = disk(false);
+        ArrayDeque<Bio> other = new ArrayDeque<>();
+        GenDisk second = GenDisk.builder("ram1", new DevT(1, 1), 2048, other::add).clock(now::get).build();
+        Bio bio = Bio.read(0, buf(8));
+        io(first, bio, 1000, 1001);
+        bio.reset(BioOp.READ, 8, bio.data());
+        second.submit(bio);
+        other.removeFirst().endio(BlkStatus.OK);
+        bio.reset(BioOp.WRITE, 16, bio.data());
+        Thread t = Thread.ofPlatform().start(() -> second.submit(bio));
+        t.join();
+        other.removeFirst().endio(BlkStatus.OK);
+        assertEquals(1, first.stats().snapshot().readIos());
+        assertEquals(0, first.stats().snapshot().writeIos());
+        assertEquals(1, second.stats().snapshot().readIos());
+        assertEquals(1, second.stats().snapshot().writeIos());
+        assertEquals(0, second.stats().snapshot().inFlight(), "started on one thread, ended on another: not in flight");
+    }
 }

@@ -6,7 +6,9 @@ import static org.dmstack.nbd.protocol.Nbd.MAX_PAYLOAD;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import org.dmstack.block.Bio;
@@ -14,6 +16,7 @@ import org.dmstack.block.BioFlag;
 import org.dmstack.block.BlkStatus;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.GenDisk;
+import org.dmstack.block.InPlaceRead;
 import org.dmstack.block.QueueLimits;
 import org.dmstack.nbd.server.Backend;
 import org.dmstack.units.Units;
@@ -42,11 +45,13 @@ public final class BlockBackend implements Backend {
     static final Duration SUBMIT_LIMIT = Duration.ofSeconds(1);
 
     private final BlockDevice d;
+    private final InPlaceRead inPlace;
     private volatile boolean withdrawn;
     private final AtomicInteger submitting = new AtomicInteger();
 
     public BlockBackend(BlockDevice device) {
         this.d = device;
+        this.inPlace = device instanceof GenDisk g ? g.inPlaceRead() : null;
     }
 
     public BlockDevice device() {
@@ -117,6 +122,31 @@ public final class BlockBackend implements Backend {
         if (withdrawn) return false;
         ReadWrite.submit(this, false, offset, into, false, done);
         return true;
+    }
+
+    /**
+     * The device's memory when its driver lends it (brd: {@link InPlaceRead}), as a withdrawal
+     * allows a submission: never once withdrawn. Anything else, or a failure, and the READ goes
+     * as bios.
+     */
+    @Override
+    public boolean pinForRead(long offset, long length, List<ByteBuffer> into) {
+        if (inPlace == null) return false;
+        int had = into.size();
+        submitting.incrementAndGet();
+        try {
+            return !withdrawn && inPlace.pin(offset, length, m -> into.add(m.asByteBuffer()));
+        } catch (RuntimeException e) {
+            into.subList(had, into.size()).clear();
+            return false; // the bio path meets the same trouble and says what it is
+        } finally {
+            submitting.decrementAndGet();
+        }
+    }
+
+    @Override
+    public void unpin() {
+        inPlace.unpin();
     }
 
     @Override

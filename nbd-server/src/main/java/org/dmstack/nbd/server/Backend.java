@@ -1,6 +1,8 @@
 package org.dmstack.nbd.server;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.util.List;
 
 /**
  * The storage behind an export, as a plugin is to nbdkit: what it is (size, block sizes, write
@@ -45,6 +47,22 @@ public interface Backend {
      * thread that reads the client's requests: it must not wait for the storage, only start it.
      */
     boolean read(long offset, MemorySegment into, Done done);
+
+    /**
+     * Reads in place, without a copy: adds to {@code into}, in order, the storage's own memory of
+     * {@code length} bytes at {@code offset}, pinned until {@link #unpin}, and returns true; the
+     * server sends the reply straight from it, then unpins. Until then the backend must keep that
+     * memory the data it was, or the data of a write racing this read: never reuse it for
+     * anything else, whatever is trimmed or withdrawn meanwhile. Returns false, having added and
+     * pinned nothing, when it cannot (withdrawn, or storage that is not memory): the server then
+     * reads with {@link #read}. Called from the request reader; must not wait.
+     */
+    default boolean pinForRead(long offset, long length, List<ByteBuffer> into) {
+        return false;
+    }
+
+    /** Gives back one successful {@link #pinForRead}, once its reply is out or dropped. */
+    default void unpin() {}
 
     /** Writes {@code from} at {@code offset}, durably before {@code done} when {@code fua}. Must not wait, as {@link #read}. */
     boolean write(long offset, MemorySegment from, boolean fua, Done done);

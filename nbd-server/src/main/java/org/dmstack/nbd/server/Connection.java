@@ -11,6 +11,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,11 +20,13 @@ import org.slf4j.LoggerFactory;
  * the export it chose, each under its timeout. How the session ends decides only what is
  * logged; the socket is always closed, and what the session held goes back.
  *
- * <p>The handshake runs on a virtual thread, so clients that connect and say nothing cost no
- * operating-system thread. Transmission runs on a platform thread: it blocks in the kernel for
+ * <p>The handshake runs on a transmission thread that was idle, if there was one, and otherwise on
+ * a virtual thread, so clients that connect and say nothing cost no operating-system thread of
+ * their own. Transmission runs on a platform thread: it blocks in the kernel for
  * the next request and for a reply that does not fit the socket buffer at once, where a virtual
  * thread would park and be woken by the poller, a hand-off for every request. The connection
- * limit bounds these threads; they outlive their connections (see {@link NbdServer}).
+ * limit bounds these threads; they outlive their connections (see {@link NbdServer}). A virtual
+ * handshake thread hands the connection over and ends; the transmission thread ends the session.
  */
 final class Connection implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(Connection.class);
@@ -35,6 +38,9 @@ final class Connection implements Runnable {
     private final ScheduledExecutorService timer;
     private final Executor transmitters;
     private final String refusal;
+    private final Consumer<Connection> whenEnded;
+    private final CountDownLatch over = new CountDownLatch(1);
+    private final long accepted = System.nanoTime();
     private final AtomicInteger state = new AtomicInteger(HANDSHAKE);
     private volatile ScheduledFuture<?> timeout;
     private volatile Transmission transmission;
@@ -43,56 +49,71 @@ final class Connection implements Runnable {
      * @param transmitters the platform threads transmission runs on
      * @param refusal null to serve the client; else why it is not served (the connection
      *     limit), which the handshake tells it
+     * @param whenEnded runs once, when the session is over and its socket closed
      */
-    Connection(SocketChannel channel, ExportTable exports, Limits limits, ScheduledExecutorService timer, Executor transmitters, String refusal) {
+    Connection(SocketChannel channel, ExportTable exports, Limits limits, ScheduledExecutorService timer, Executor transmitters, String refusal,
+            Consumer<Connection> whenEnded) {
         this.wire = new Wire(channel);
         this.exports = exports;
         this.limits = limits;
         this.timer = timer;
         this.transmitters = transmitters;
         this.refusal = refusal;
+        this.whenEnded = whenEnded;
     }
 
     @Override
     public void run() {
+        boolean handedOff = false;
         try {
-            if (limits.handshakeNanos() > 0) timeout = timer.schedule(this::handshakeExpired, limits.handshakeNanos(), TimeUnit.NANOSECONDS);
             if (refusal != null) {
                 Handshake.refuse(wire, exports, refusal);
                 return;
             }
             Negotiated chosen = Handshake.run(wire, exports, limits.holdNanos());
             if (chosen == null || !state.compareAndSet(HANDSHAKE, TRANSMISSION)) return;
-            cancelTimeout();
             Transmission t = new Transmission(wire, chosen, limits.holdNanos(), limits.maxInflightBytes(), transmitters);
             transmission = t;
             if (limits.idleNanos() > 0) timeout = timer.schedule(this::idleCheck, limits.idleNanos(), TimeUnit.NANOSECONDS);
-            CountDownLatch transmitted = new CountDownLatch(1);
-            transmitters.execute(() -> {
-                try {
-                    transmit(t);
-                } finally {
-                    transmitted.countDown();
-                }
-            });
-            transmitted.await();
-        } catch (IOException | InterruptedException | RuntimeException e) {
+            if (!Thread.currentThread().isVirtual()) {
+                handedOff = true;
+                transmit(t, false);
+                return;
+            }
+            // The virtual thread ends here: the transmission thread owns the connection to its
+            // end, so no thread waits beside it and nothing has to wake one when it is done.
+            transmitters.execute(() -> transmit(t, true));
+            handedOff = true;
+        } catch (IOException | RuntimeException e) {
             ended(e);
         } finally {
-            cancelTimeout();
-            wire.close();
+            if (!handedOff) end();
         }
     }
 
-    private void transmit(Transmission t) {
+    /** @param afterVirtual a virtual thread used the socket (the handshake), which left it non-blocking */
+    private void transmit(Transmission t, boolean afterVirtual) {
         try {
-            wire.platformThreadsOnly();
+            if (afterVirtual) wire.platformThreadsOnly();
             t.run();
         } catch (IOException | InterruptedException | RuntimeException e) {
             ended(e);
         } finally {
-            wire.close();
+            end();
         }
+    }
+
+    /** The session is over: the socket is closed and what the server counts for it is given back. */
+    private void end() {
+        cancelTimeout();
+        wire.close();
+        whenEnded.accept(this);
+        over.countDown();
+    }
+
+    /** Waits up to {@code nanos} for the session to end; false if it has not. */
+    boolean awaitEnd(long nanos) throws InterruptedException {
+        return over.await(nanos, TimeUnit.NANOSECONDS);
     }
 
     private void ended(Exception e) {
@@ -106,8 +127,13 @@ final class Connection implements Runnable {
         }
     }
 
-    private void handshakeExpired() {
-        if (!state.compareAndSet(HANDSHAKE, EXPIRED)) return;
+    /**
+     * Disconnects the client if it has not chosen an export by {@code now} (System.nanoTime),
+     * {@link Limits#handshakeNanos()} after it connected; the server looks at every connection
+     * in the handshake from time to time rather than setting a timer for each.
+     */
+    void expireHandshake(long now) {
+        if (now - accepted < limits.handshakeNanos() || !state.compareAndSet(HANDSHAKE, EXPIRED)) return;
         LOG.info("{}: no export chosen within {} ms (handshake.timeout.ms); disconnecting", wire.peer,
                 Duration.ofNanos(limits.handshakeNanos()).toMillis());
         wire.close();

@@ -22,6 +22,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.dmstack.nbd.protocol.Nbd;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,8 +42,8 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>It listens on 127.0.0.1 unless told otherwise. A client has {@link #DEFAULT_HANDSHAKE_TIMEOUT}
- * to pick an export, on a virtual thread; then a platform thread of its own (one an earlier
- * connection left, if one is idle) reads its requests and answers those its device completes at once, and requests that may wait run on virtual
+ * to pick an export; then a platform thread of its own (one an earlier connection left, if one is
+ * idle, which then runs the handshake too) reads its requests and answers those its device completes at once, and requests that may wait run on virtual
  * threads, so one client's slow device or slow network never holds up another. At most
  * {@link #DEFAULT_MAX_CONNECTIONS} clients are served at once; one more is told so in the
  * handshake. Requests for an export whose backend is away (a driver, or core, being updated)
@@ -66,6 +67,12 @@ public final class NbdServer implements AutoCloseable {
     public static final int DEFAULT_MAX_INFLIGHT_BYTES = Nbd.MAX_PAYLOAD;
     /** How long {@link #close} lets requests in flight finish before it cuts connections. */
     static final Duration CLOSE_GRACE = Duration.ofSeconds(5);
+    /**
+     * How often connections in the handshake are checked against the handshake timeout: a tenth
+     * of it, within these bounds. One periodic check instead of a timer set and cancelled per
+     * connection, which woke the timer thread twice for every client that came and went.
+     */
+    static final Duration HANDSHAKE_SWEEP_MIN = Duration.ofMillis(10), HANDSHAKE_SWEEP_MAX = Duration.ofSeconds(1);
     /** How long a transmission thread waits for the next connection before it ends. */
     static final Duration TRANSMITTER_KEEP_ALIVE = Duration.ofSeconds(1);
 
@@ -77,8 +84,10 @@ public final class NbdServer implements AutoCloseable {
     private final ThreadPoolExecutor transmitters;
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private final AtomicInteger refusing = new AtomicInteger();
+    private final AtomicLong virtualHandshakes = new AtomicLong();
     private final AtomicBoolean full = new AtomicBoolean();
-    private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
+    /** Every session not over yet, refused ones included: {@link #close} waits for them. */
+    private final Set<Connection> sessions = ConcurrentHashMap.newKeySet();
     private final Thread acceptor;
     private final InetSocketAddress bound;
     private volatile boolean closed;
@@ -100,6 +109,10 @@ public final class NbdServer implements AutoCloseable {
         this.timer = new ScheduledThreadPoolExecutor(1, Thread.ofPlatform().daemon().name("nbd-timer").factory());
         timer.setRemoveOnCancelPolicy(true);
         timer.prestartCoreThread();
+        if (limits.handshakeNanos() > 0) {
+            long every = Math.clamp(limits.handshakeNanos() / 10, HANDSHAKE_SWEEP_MIN.toNanos(), HANDSHAKE_SWEEP_MAX.toNanos());
+            timer.scheduleWithFixedDelay(this::expireHandshakes, every, every, TimeUnit.NANOSECONDS);
+        }
         // A transmission thread outlives its connection for a moment, so that clients which
         // connect again and again (health checks, probers: hundreds a second) take a thread that
         // is there instead of starting one each. A thread per connection cost more than its
@@ -280,16 +293,16 @@ public final class NbdServer implements AutoCloseable {
             }
             if (connections.size() < maxConnections) {
                 if (full.compareAndSet(true, false)) LOG.info("NBD server on {}: below its limit of {} connections again", bound, maxConnections);
-                Connection c = new Connection(ch, exports, limits, timer, transmitters, null);
+                Connection c = new Connection(ch, exports, limits, timer, transmitters, null, this::servedEnded);
                 connections.add(c);
-                start(c, () -> connections.remove(c));
+                start(c);
                 if (closed) c.shutdownInput();
             } else if (refusing.incrementAndGet() <= maxConnections) {
                 if (full.compareAndSet(false, true)) {
                     LOG.warn("NBD server on {}: {} clients connected, the limit (max.connections); refusing new ones", bound, maxConnections);
                 }
                 String why = "the server has its limit of " + maxConnections + " clients connected; try again later";
-                start(new Connection(ch, exports, limits, timer, transmitters, why), refusing::decrementAndGet);
+                start(new Connection(ch, exports, limits, timer, transmitters, why, this::refusedEnded));
             } else {
                 // Refusals are bounded too: beyond as many again, hang up at once.
                 refusing.decrementAndGet();
@@ -298,18 +311,34 @@ public final class NbdServer implements AutoCloseable {
         }
     }
 
-    /** Runs a connection on a virtual thread of its own (see {@link Connection} for why). */
-    private void start(Connection c, Runnable ended) {
-        Thread t = Thread.ofVirtual().name("nbd-handshake").unstarted(() -> {
-            try {
-                c.run();
-            } finally {
-                ended.run();
-                threads.remove(Thread.currentThread());
-            }
-        });
-        threads.add(t);
-        t.start();
+    /**
+     * Starts a connection: on a transmission thread that waits for one now, which then serves it
+     * from the handshake to the end with the socket blocking all along; if none waits, the
+     * handshake runs on a virtual thread of its own (see {@link Connection} for why), so that
+     * clients which connect and say nothing never cost an operating-system thread each. Offering
+     * to the pool's queue (a SynchronousQueue) succeeds only when an idle thread takes the task at
+     * once, and never starts one.
+     */
+    private void start(Connection c) {
+        sessions.add(c);
+        if (transmitters.getQueue().offer(c)) return;
+        virtualHandshakes.incrementAndGet();
+        Thread.ofVirtual().name("nbd-handshake").start(c);
+    }
+
+    private void expireHandshakes() {
+        long now = System.nanoTime();
+        for (Connection c : sessions) c.expireHandshake(now);
+    }
+
+    private void servedEnded(Connection c) {
+        connections.remove(c);
+        sessions.remove(c);
+    }
+
+    private void refusedEnded(Connection c) {
+        refusing.decrementAndGet();
+        sessions.remove(c);
     }
 
     private static void close(SocketChannel ch) {
@@ -358,6 +387,11 @@ public final class NbdServer implements AutoCloseable {
         return connections.size();
     }
 
+    /** Connections so far whose handshake ran on a virtual thread: no transmission thread was waiting. */
+    long virtualHandshakes() {
+        return virtualHandshakes.get();
+    }
+
     /** Payload memory mapped now for all connections. */
     public long mappedBytes() {
         return connections.stream().mapToLong(Connection::mappedBytes).sum();
@@ -379,10 +413,10 @@ public final class NbdServer implements AutoCloseable {
         exports.close();
         for (Connection c : connections) c.shutdownInput();
         long deadline = System.nanoTime() + CLOSE_GRACE.toNanos();
-        for (Thread t : List.copyOf(threads)) {
+        for (Connection c : List.copyOf(sessions)) {
             long left = deadline - System.nanoTime();
             try {
-                if (left <= 0 || !t.join(Duration.ofNanos(left))) break;
+                if (left <= 0 || !c.awaitEnd(left)) break;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 break;

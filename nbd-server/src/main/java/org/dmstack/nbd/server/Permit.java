@@ -6,7 +6,7 @@ import java.util.concurrent.Semaphore;
 /**
  * What one request holds of its connection from the moment it is read until its reply is out:
  * a place among the requests in flight, its share of the payload budget, and its payload
- * buffer. {@link #close} gives all of it back, once, on whichever path the request ends —
+ * buffer, or the backend memory its READ reply is sent from. {@link #close} gives all of it back, once, on whichever path the request ends —
  * replied, refused, failed, or its client gone.
  *
  * <p>A connection hands permits out with {@link Permits#acquire}; the reader blocks there when
@@ -17,6 +17,7 @@ final class Permit implements AutoCloseable {
     private final Permits owner;
     private final int bytes;
     private MemorySegment buffer;
+    private Backend pinned;
     private boolean closed;
 
     private Permit(Permits owner, int bytes) {
@@ -33,10 +34,17 @@ final class Permit implements AutoCloseable {
         return buffer.asSlice(0, length);
     }
 
+    /** The request's data is {@code backend}'s memory, pinned ({@link Backend#pinForRead}): closing unpins it. */
+    void pinned(Backend backend) {
+        pinned = backend;
+    }
+
     @Override
     public void close() {
         if (closed) return;
         closed = true;
+        if (pinned != null) pinned.unpin();
+        pinned = null;
         owner.pool.give(buffer);
         buffer = null;
         owner.bytes.release(bytes);

@@ -72,7 +72,7 @@ final class Replies {
             close(release);
             return;
         }
-        ByteBuffer head = header(r, error, message, data);
+        ByteBuffer head = header(r, error, message, data == null ? 0 : data.remaining());
         boolean payload = error == 0 && data != null && data.hasRemaining();
         if (Thread.currentThread() == reader) {
             corked.add(head);
@@ -88,6 +88,24 @@ final class Replies {
         // all, see BlockingMode) ever blocks on the socket.
         Sender.Out out = new Sender.Out(head, payload ? data : null, release);
         if (!sender.offer(out)) write(out);
+    }
+
+    /**
+     * Success of a READ whose data is {@code pieces} ({@code length} bytes in all), the backend's own
+     * memory ({@link Backend#pinForRead}); {@code release} unpins it once the reply is out. Only the
+     * reader calls it, so the reply is corked like the others.
+     */
+    void okInPlace(Request r, List<ByteBuffer> pieces, long length, AutoCloseable release) {
+        if (Thread.currentThread() != reader) throw new IllegalStateException("a reply in place is the reader's");
+        if (failed) {
+            close(release);
+            return;
+        }
+        corked.add(header(r, 0, null, length));
+        for (int i = 0; i < pieces.size(); i++) corked.add(pieces.get(i)); // addAll would copy them into an array first
+        corkedBytes += length;
+        releases.add(release);
+        if (corked.size() >= MAX_CORKED_BUFFERS || corkedBytes >= MAX_CORKED_BYTES) flush();
     }
 
     /** Writes one reply at once (unless the connection has failed), then lets its release go. */
@@ -148,16 +166,16 @@ final class Replies {
     }
 
     /** The reply's header: all of it but a READ's data. */
-    private ByteBuffer header(Request r, int error, String message, ByteBuffer data) {
+    private ByteBuffer header(Request r, int error, String message, long length) {
         if (!structured) return ByteBuffer.allocate(16).putInt(SIMPLE_REPLY_MAGIC).putInt(error).putLong(r.handle()).flip();
         if (error != 0) {
             byte[] m = (message == null ? "" : message).getBytes(StandardCharsets.UTF_8);
             int ml = Math.min(m.length, MAX_STRING);
             return ByteBuffer.allocate(20 + 6 + ml).putInt(STRUCTURED_REPLY_MAGIC).putShort((short) REPLY_FLAG_DONE)
                     .putShort((short) REPLY_TYPE_ERROR).putLong(r.handle()).putInt(6 + ml).putInt(error).putShort((short) ml).put(m, 0, ml).flip();
-        } else if (data != null && data.hasRemaining()) {
+        } else if (length > 0) {
             return ByteBuffer.allocate(28).putInt(STRUCTURED_REPLY_MAGIC).putShort((short) REPLY_FLAG_DONE)
-                    .putShort((short) REPLY_TYPE_OFFSET_DATA).putLong(r.handle()).putInt(8 + data.remaining()).putLong(r.offset()).flip();
+                    .putShort((short) REPLY_TYPE_OFFSET_DATA).putLong(r.handle()).putInt((int) (8 + length)).putLong(r.offset()).flip();
         } else if (r.type() == CMD_READ) {
             return ByteBuffer.allocate(20).putInt(STRUCTURED_REPLY_MAGIC).putShort((short) REPLY_FLAG_DONE)
                     .putShort((short) REPLY_TYPE_NONE).putLong(r.handle()).putInt(0).flip();

@@ -6,6 +6,8 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,7 +17,8 @@ import org.slf4j.LoggerFactory;
  * checks each ({@link #validate}, a flat list as nbdkit's validate_request), and starts it
  * holding a {@link Permit}.
  *
- * <p>A READ or WRITE whose backend is there is started from the reader itself: the backend
+ * <p>A READ whose backend can lend its memory ({@link Backend#pinForRead}) is answered from it
+ * at once, with no copy. A READ or WRITE whose backend is there is started from the reader itself: the backend
  * completes it asynchronously ({@link Reply}), so the reader never waits for one, and one that
  * completes at once is answered at once. Everything else (a backend that is away, FLUSH, TRIM,
  * WRITE_ZEROES) may wait, so it runs on a virtual thread of its own. Replies go out in the
@@ -49,6 +52,8 @@ final class Transmission {
     private final long holdNanos;
     private final Replies replies;
     private final Permit.Permits permits;
+    /** The pieces of the READ being answered in place (only the reader uses it). */
+    private final List<ByteBuffer> inPlace = new ArrayList<>();
     private volatile long lastRequest = System.nanoTime();
 
     /**
@@ -118,6 +123,7 @@ final class Transmission {
                     permit = permits.acquire(payload ? (int) r.length() : 0);
                 }
                 try {
+                    if (r.type() == CMD_READ && payload && readInPlace(r, permit)) continue;
                     if (payload && !buffer(r, permit)) continue;
                     // All of a WRITE's payload, or nothing is written.
                     if (payload && r.type() == CMD_WRITE) wire.readFully(permit.buffer(r.length()).asByteBuffer());
@@ -143,6 +149,22 @@ final class Transmission {
         }
         if (r.type() == CMD_WRITE) wire.skip(r.length());
         replies.error(r, refusal.error(), refusal.message());
+    }
+
+    /**
+     * Answers a READ straight from its backend's memory, pinned until the reply is out (one copy
+     * fewer: the kernel's into the socket is the only one); false when the backend cannot, and
+     * the READ then goes the usual way.
+     */
+    private boolean readInPlace(Request r, Permit permit) {
+        Backend b = export.backend();
+        if (b == null || export.isShutdown()) return false;
+        inPlace.clear();
+        if (!b.pinForRead(r.offset(), r.length(), inPlace)) return false;
+        permit.pinned(b);
+        replies.okInPlace(r, inPlace, r.length(), permit);
+        inPlace.clear();
+        return true;
     }
 
     /**

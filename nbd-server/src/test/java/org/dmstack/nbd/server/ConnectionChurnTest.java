@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Clients that come and go all the time, as health checks and probers do: one after another,
  * each connects, writes a block, reads it back and disconnects. They are served by the same few
- * transmission threads, not a new operating-system thread each, and once they stop coming the
- * threads end too.
+ * transmission threads, not a new operating-system thread each, mostly from the handshake on
+ * (no virtual thread in between), and once they stop coming the threads end too.
  */
 class ConnectionChurnTest {
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
@@ -37,6 +37,9 @@ class ConnectionChurnTest {
             }
             long started = THREADS.getTotalStartedThreadCount() - before;
             assertTrue(started < 20, clients + " clients one after another started " + started + " platform threads");
+            long virtual = server.virtualHandshakes();
+            assertTrue(virtual < clients / 2, "a waiting transmission thread serves the next client from its handshake on; "
+                    + virtual + " of " + clients + " handshakes ran on virtual threads");
 
             eventually("idle transmission threads end", () -> transmitters() == 0);
         }

@@ -1,0 +1,146 @@
+package org.dmstack.dm;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What the bio path keeps per thread, as Linux keeps it per CPU: the free clones of
+ * {@link TargetIo} (the bioset's cache) and this thread's share of every mapped device's count of
+ * bios in flight ({@link InFlight}, Linux's percpu_ref). A bio finds it with one ThreadLocal
+ * lookup and carries it to its end, so the path pays that lookup once and touches no memory that
+ * another thread writes.
+ *
+ * <p>Counts are indexed by a device's slot. Only the owning thread writes its counts (opaque
+ * stores); a bio that ends on another thread counts down there, so one thread's share may be
+ * negative and only the sum over all threads means anything. Threads that have ended are folded
+ * into a base when a new thread arrives, so they leave nothing behind.
+ */
+final class PerThread {
+    private static final VarHandle COUNT = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final VarHandle COUNTS;
+
+    static {
+        try {
+            COUNTS = MethodHandles.lookup().findVarHandle(PerThread.class, "counts", long[].class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** Clones a thread keeps: enough for every bio of a deep queue on one thread. */
+    static final int POOL_SIZE = 256;
+
+    private static final ThreadLocal<PerThread> LOCAL = ThreadLocal.withInitial(PerThread::register);
+    /**
+     * Each thread's, found by its id before trying the ThreadLocal: an array element and a
+     * comparison instead of the ThreadLocal's map, table and weak entry. Two threads whose ids
+     * share a place take turns in it; the ThreadLocal still finds the other.
+     */
+    private static final PerThread[] BY_ID = new PerThread[1024];
+    private static final Object REGISTRY = new Object();
+    private static PerThread[] all = new PerThread[0]; // guarded by REGISTRY
+    /** What the threads that have ended had counted, by slot. */
+    private static long[] base = new long[0]; // guarded by REGISTRY
+    private static int slots; // guarded by REGISTRY
+    private static final List<Integer> freeSlots = new ArrayList<>(); // guarded by REGISTRY
+
+    final Thread owner = Thread.currentThread();
+    final TargetIo[] free = new TargetIo[POOL_SIZE];
+    int freeCount;
+    @SuppressWarnings("unused") // through COUNTS: replaced by a longer copy when a new slot is used
+    private volatile long[] counts = new long[8];
+
+    private PerThread() {}
+
+    /** The calling thread's. */
+    static PerThread get() {
+        Thread me = Thread.currentThread();
+        PerThread t = BY_ID[(int) me.threadId() & (BY_ID.length - 1)];
+        return t != null && t.owner == me ? t : lookUp(me);
+    }
+
+    private static PerThread lookUp(Thread me) {
+        PerThread t = LOCAL.get();
+        int i = (int) me.threadId() & (BY_ID.length - 1);
+        PerThread there = BY_ID[i];
+        // The place is taken until its thread ends, so two live threads never fight over it. A plain
+        // store: another thread that reads this element sees a final owner that is not itself.
+        if (there == null || !there.owner.isAlive()) BY_ID[i] = t;
+        return t;
+    }
+
+    /** {@code owner}'s if that is the calling thread (no lookup), else the calling thread's. */
+    static PerThread here(PerThread owner) {
+        return owner.owner == Thread.currentThread() ? owner : get();
+    }
+
+    /** Adds {@code delta} to this thread's count of {@code slot}; the calling thread must be the owner. */
+    void add(int slot, long delta) {
+        long[] c = (long[]) COUNTS.getOpaque(this);
+        if (slot >= c.length) c = grow(slot);
+        COUNT.setOpaque(c, slot, c[slot] + delta);
+    }
+
+    private long[] grow(int slot) {
+        long[] old = (long[]) COUNTS.getOpaque(this);
+        long[] c = java.util.Arrays.copyOf(old, Math.max(slot + 1, old.length * 2));
+        // Only this thread writes its counts, so nothing is lost between the copy and the swap.
+        COUNTS.setRelease(this, c);
+        return c;
+    }
+
+    /** The sum of every thread's count of {@code slot}, each read on its own. */
+    static long sum(int slot) {
+        synchronized (REGISTRY) {
+            long total = slot < base.length ? base[slot] : 0;
+            for (PerThread t : all) total += t.count(slot);
+            return total;
+        }
+    }
+
+    private long count(int slot) {
+        long[] c = (long[]) COUNTS.getAcquire(this);
+        return slot < c.length ? (long) COUNT.getOpaque(c, slot) : 0;
+    }
+
+    /** A slot for a new device: one given back, or a new one. */
+    static int allocateSlot() {
+        synchronized (REGISTRY) {
+            return freeSlots.isEmpty() ? slots++ : freeSlots.removeLast();
+        }
+    }
+
+    /**
+     * Gives a device's slot back for reuse, if nothing is counted on it (a removed device has
+     * drained); a slot with bios still counted is never reused.
+     */
+    static void releaseSlot(int slot) {
+        synchronized (REGISTRY) {
+            if (sum(slot) == 0) freeSlots.add(slot);
+        }
+    }
+
+    private static PerThread register() {
+        PerThread t = new PerThread();
+        synchronized (REGISTRY) {
+            List<PerThread> live = new ArrayList<>();
+            for (PerThread p : all) {
+                if (p.owner.isAlive()) {
+                    live.add(p);
+                    continue;
+                }
+                // The thread is gone: nothing writes its counts any more, and its place and pool go.
+                int place = (int) p.owner.threadId() & (BY_ID.length - 1);
+                if (BY_ID[place] == p) BY_ID[place] = null;
+                long[] c = p.counts;
+                if (base.length < c.length) base = java.util.Arrays.copyOf(base, c.length);
+                for (int i = 0; i < c.length; i++) base[i] += c[i];
+            }
+            live.add(t);
+            all = live.toArray(new PerThread[0]);
+        }
+        return t;
+    }
+}
