@@ -57,8 +57,8 @@ final class PairedRatios {
     private PairedRatios() {}
 
     /**
-     * The DAX pairs alone, printed: {@code PairedRatios [SIZE...]} (bytes; default 4096 65536
-     * 1048576), write cache off and on, 64 MiB regions under {@link Stacks#pmemDir()}. Run the JVM
+     * The DAX pairs alone, printed: {@code PairedRatios [wc-off|wc-on] [SIZE...]} (bytes; default
+     * 4096 65536 1048576), write cache off and on or only as said, 64 MiB regions under {@link Stacks#pmemDir()}. Run the JVM
      * with {@link DaxBench#COPIES_APART}, or the raw copies are no limit. {@code PairedRatios bio}:
      * the bio pairs alone, on devices of {@code dmstack.bench.bioDeviceMiB} MiB (default 256).
      */
@@ -68,8 +68,13 @@ final class PairedRatios {
             return;
         }
         if (!DaxBench.copiesApart()) System.err.println("warning: the JVM runs without " + DaxBench.COPIES_APART + ": the raw copies are not a true limit");
-        int[] sizes = args.length == 0 ? Report.DAX_SIZES : java.util.Arrays.stream(args).mapToInt(Integer::parseInt).toArray();
-        for (Ratio r : dax(Plan.full(), 64L << 20, sizes)) {
+        boolean[] caches = {false, true};
+        if (args.length > 0 && args[0].startsWith("wc-")) {
+            caches = new boolean[] {args[0].equals("wc-on")};
+            args = Arrays.copyOfRange(args, 1, args.length);
+        }
+        int[] sizes = args.length == 0 ? Report.DAX_SIZES : Arrays.stream(args).mapToInt(Integer::parseInt).toArray();
+        for (Ratio r : dax(Plan.full(), 64L << 20, sizes, caches)) {
             System.out.printf(Locale.ROOT, "%-36s of %-9s %s%s%n", r.what(), r.baseline(), r.format(), r.aboveLimit() ? "  measurement error: above the limit" : "");
         }
     }
@@ -143,12 +148,12 @@ final class PairedRatios {
      * one copy; those pairs are reported too, as {@code RAW_PAGES/LINEAR} and so on.
      */
     static List<Ratio> dax(Plan plan, long regionBytes) {
-        return dax(plan, regionBytes, Report.DAX_SIZES);
+        return dax(plan, regionBytes, Report.DAX_SIZES, new boolean[] {false, true});
     }
 
-    private static List<Ratio> dax(Plan plan, long regionBytes, int[] sizes) {
+    private static List<Ratio> dax(Plan plan, long regionBytes, int[] sizes, boolean[] caches) {
         List<Ratio> out = new ArrayList<>();
-        for (boolean wc : new boolean[] {false, true}) {
+        for (boolean wc : caches) {
             for (int size : sizes) {
                 // One buffer for every side: where a heap array lies against cache lines moves a
                 // copy's speed by 10% and more, and that must not be what a ratio measures.

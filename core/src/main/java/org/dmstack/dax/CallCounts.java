@@ -1,5 +1,6 @@
 package org.dmstack.dax;
 
+import java.util.concurrent.atomic.AtomicInteger;
 import org.dmstack.memory.ThreadCounters;
 
 /**
@@ -8,7 +9,10 @@ import org.dmstack.memory.ThreadCounters;
  */
 final class CallCounts {
     static final int DIRECT_ACCESS = 0, COPY = 1, FLUSH = 2;
+    private static final AtomicInteger DEVICES = new AtomicInteger();
     private final ThreadCounters counters = new ThreadCounters(3);
+    /** Where a thread's mapping remembers this device's cell ({@link DaxMapping#cell}). */
+    final int slot = DEVICES.getAndIncrement() & (DaxMapping.CELLS - 1);
 
     /** One more call of {@code kind}, on this thread's cell. */
     void add(int kind) {

@@ -1,7 +1,5 @@
 package org.dmstack.dax;
 
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 import org.dmstack.dax.DaxException.Errno;
 import org.dmstack.iov.IovIter;
@@ -13,6 +11,11 @@ import org.dmstack.units.Units;
  * alive; {@link #kill()} (device removal) waits for the calls in flight and makes later calls fail
  * with ENXIO. It is the checked entry point the layers above use, and what is published as the
  * device's DAX service.
+ *
+ * <p>Calls are read-side sections of {@link DaxReadLock}, shared by all DAX devices as Linux's
+ * dax_srcu is: a call through a stack of devices (an fs-dax read through dm-linear to pmem) enters
+ * it once, at the top, and each device it reaches checks only that it is alive; a kill waits for
+ * the sections that began before it, through whichever device above they came.
  */
 public final class DaxDevice {
     private final String name;
@@ -20,8 +23,6 @@ public final class DaxDevice {
     private final LongSupplier pages;
     private volatile boolean alive = true;
     private volatile boolean writeCache;
-    private final AtomicInteger inFlight = new AtomicInteger();
-    private volatile Thread killer;
     // Calls that reached the driver, for the device's metrics.
     private final CallCounts calls = new CallCounts();
 
@@ -68,19 +69,21 @@ public final class DaxDevice {
 
     /**
      * dax_direct_access: maps up to {@code nrPages} pages from {@code pgoff} into {@code map}, never
-     * more than asked for (at least one). Inside an fs-dax operation, the device that turns out to
-     * own the memory stays entered until the operation ends, so its copies need no entry of their
-     * own; otherwise the device is entered for this call only.
+     * more than asked for (at least one). Inside an fs-dax operation the caller is already in the
+     * read-side section, which also keeps the owner of the memory alive until the copy is done;
+     * otherwise this call is a section of its own.
      */
     public void directAccess(long pgoff, long nrPages, DaxMapping map) {
-        enter();
-        boolean keep = false;
+        if (map.inOperation) {
+            directAccessHeld(pgoff, nrPages, map);
+            return;
+        }
+        DaxReadLock.Reader reader = DaxReadLock.reader();
+        int section = reader.lock();
         try {
             directAccessHeld(pgoff, nrPages, map);
-            keep = map.inOperation && map.owner == this;
-            if (keep) map.hold(this);
         } finally {
-            if (!keep) exit();
+            reader.unlock(section);
         }
     }
 
@@ -91,22 +94,24 @@ public final class DaxDevice {
      */
     public long copyFromIter(DaxMapping map, long offset, long bytes, IovIter iter) {
         DaxDevice owner = ownerOf(map);
-        owner.enter();
+        DaxReadLock.Reader reader = DaxReadLock.reader();
+        int section = reader.lock();
         try {
             return owner.copyFromIterHeld(map, offset, bytes, iter);
         } finally {
-            owner.exit();
+            reader.unlock(section);
         }
     }
 
     /** dax_copy_to_iter: a machine-check-safe DAX read of what {@code map} maps, from byte {@code offset} of it. */
     public long copyToIter(DaxMapping map, long offset, long bytes, IovIter iter) {
         DaxDevice owner = ownerOf(map);
-        owner.enter();
+        DaxReadLock.Reader reader = DaxReadLock.reader();
+        int section = reader.lock();
         try {
             return owner.copyToIterHeld(map, offset, bytes, iter);
         } finally {
-            owner.exit();
+            reader.unlock(section);
         }
     }
 
@@ -117,47 +122,55 @@ public final class DaxDevice {
     public void flush(DaxMapping map, long offset, long bytes) {
         if (!writeCache) return;
         DaxDevice owner = ownerOf(map);
-        owner.enter();
+        DaxReadLock.Reader reader = DaxReadLock.reader();
+        int section = reader.lock();
         try {
             owner.flushHeld(map, offset, bytes);
         } finally {
-            owner.exit();
+            reader.unlock(section);
         }
     }
 
-    // The same calls for a caller that has already entered the device (fs-dax holds it across a
-    // whole read or write, as Linux's dax_iomap_rw holds dax_read_lock): checked, not counted again.
+    // The same calls inside a read-side section the caller holds (fs-dax holds one across a whole
+    // read or write, as Linux's dax_iomap_rw holds dax_read_lock): each checks that this device is
+    // alive, as dax_alive, and that is all a device below the top costs to enter.
 
     void directAccessHeld(long pgoff, long nrPages, DaxMapping map) {
+        checkAlive();
         if (nrPages < 0) throw new DaxException(Errno.EINVAL, name + ": direct_access of a negative page count " + nrPages);
         checkPgoff(pgoff);
-        long[] cell = calls.cell();
-        CallCounts.add(cell, CallCounts.DIRECT_ACCESS);
-        // A device below that answers too overwrites this: the deepest is the owner.
-        map.owner = this;
-        map.ownerPgoff = pgoff;
-        map.ownerCalls = cell;
+        CallCounts.add(map.cell(calls), CallCounts.DIRECT_ACCESS);
+        map.owner = null;
         ops.directAccess(pgoff, nrPages, map);
+        // The deepest device to answer owns the memory; the layers above it only mapped. (Set
+        // once, not at every level: a reference stored in the heap costs a GC barrier.)
+        if (map.owner == null) {
+            map.owner = this;
+            map.ownerPgoff = pgoff;
+        }
         // dax_direct_access never hands out more than was asked for.
         map.clamp(Math.max(1, nrPages));
     }
 
     long copyFromIterHeld(DaxMapping map, long offset, long bytes, IovIter iter) {
+        checkAlive();
         checkCopy(map, offset, bytes);
-        CallCounts.add(callsOf(map), CallCounts.COPY);
+        CallCounts.add(map.cell(calls), CallCounts.COPY);
         return ops.copyFromIter(map.ownerPgoff + (offset >>> Units.PAGE_SHIFT), map.memory(), map.offset() + offset, bytes, iter);
     }
 
     long copyToIterHeld(DaxMapping map, long offset, long bytes, IovIter iter) {
+        checkAlive();
         checkCopy(map, offset, bytes);
-        CallCounts.add(callsOf(map), CallCounts.COPY);
+        CallCounts.add(map.cell(calls), CallCounts.COPY);
         return ops.copyToIter(map.ownerPgoff + (offset >>> Units.PAGE_SHIFT), map.memory(), map.offset() + offset, bytes, iter);
     }
 
     void flushHeld(DaxMapping map, long offset, long bytes) {
         if (!writeCache) return;
+        checkAlive();
         checkCopy(map, offset, bytes);
-        CallCounts.add(callsOf(map), CallCounts.FLUSH);
+        CallCounts.add(map.cell(calls), CallCounts.FLUSH);
         ops.flush(map.ownerPgoff + (offset >>> Units.PAGE_SHIFT), map.memory(), map.offset() + offset, bytes);
     }
 
@@ -177,33 +190,16 @@ public final class DaxDevice {
     }
 
     /**
-     * kill_dax: no new calls start; returns when the calls in flight have finished. Calls after
-     * this fail with ENXIO.
+     * kill_dax: no new calls start; returns when the calls in flight have finished (those that
+     * reached this device through a device above it too). Calls after this fail with ENXIO.
      */
     public void kill() {
         alive = false;
-        killer = Thread.currentThread();
-        while (inFlight.get() > 0) LockSupport.parkNanos(this, 100_000);
-        killer = null;
+        DaxReadLock.synchronize();
     }
 
-    /**
-     * dax_read_lock for this device: fails with ENXIO when it is dead, and otherwise keeps
-     * {@link #kill()} waiting until the matching {@link #exit()}.
-     */
-    void enter() {
-        inFlight.incrementAndGet();
-        if (!alive) {
-            exit();
-            throw new DaxException(Errno.ENXIO, name + ": DAX device is dead");
-        }
-    }
-
-    void exit() {
-        if (inFlight.decrementAndGet() == 0 && !alive) {
-            Thread t = killer;
-            if (t != null) LockSupport.unpark(t);
-        }
+    private void checkAlive() {
+        if (!alive) throw new DaxException(Errno.ENXIO, name + ": DAX device is dead");
     }
 
     private void checkPgoff(long pgoff) {
@@ -211,14 +207,6 @@ public final class DaxDevice {
         if (pgoff < 0 || pgoff >= size) {
             throw new DaxException(Errno.ERANGE, name + ": page offset " + pgoff + " outside the device (" + size + " pages)");
         }
-    }
-
-    /**
-     * This thread's call counts of the owner of {@code map}: inside fs-dax the mapping is the
-     * thread's own and carries them from direct_access, so a copy need not look them up again.
-     */
-    private long[] callsOf(DaxMapping map) {
-        return map.inOperation ? map.ownerCalls : calls.cell();
     }
 
     private DaxDevice ownerOf(DaxMapping map) {

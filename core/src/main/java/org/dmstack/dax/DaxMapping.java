@@ -10,9 +10,8 @@ import org.dmstack.units.Units;
  * device that owns that memory — the driver at the bottom of the stack, whose copies and flushes
  * move the bytes (in Linux 6.1 the dax_device's flags decide the copy, not the layers above it).
  *
- * <p>A mapping also remembers what its caller has entered: fs-dax holds the device it reads or
- * writes for the whole call (dax_read_lock), and the owner of the memory from its direct_access
- * until the copy is done, so one read enters each device once however many layers it crosses.
+ * <p>A mapping also says whether its caller is inside a DAX read-side section (fs-dax holds one
+ * for the whole call, dax_read_lock), so that the devices it crosses only check they are alive.
  */
 public final class DaxMapping {
     private MemorySegment memory;
@@ -22,17 +21,44 @@ public final class DaxMapping {
     // Set by DaxDevice on the way down; the deepest device to answer is the owner.
     DaxDevice owner;
     long ownerPgoff;
-    /** The owner's call counts for this thread, when the mapping is fs-dax's (and so the thread's own). */
-    long[] ownerCalls;
-    /** Whether the caller holds the device it called for a whole operation (fs-dax). */
+    /** Whether the caller holds a read-side section for a whole operation (fs-dax). */
     boolean inOperation;
-    /** A device below the caller's that this mapping keeps entered until {@link #release()}. */
-    private DaxDevice held;
+    /** The read-side counter of the thread whose mapping this is (fs-dax's), or null. */
+    final DaxReadLock.Reader reader;
+
+    // In a thread's own mapping, that thread's call-count cells of the devices it met lately, by
+    // the device's slot: a ThreadLocal lookup per device per call cost more than an atomic add.
+    static final int CELLS = 8;
+    private final CallCounts[] cellsOf;
+    private final long[][] cells;
+
+    /** A mapping for one caller to fill and reuse. */
+    public DaxMapping() {
+        this(null);
+    }
+
+    DaxMapping(DaxReadLock.Reader reader) {
+        this.reader = reader;
+        this.cellsOf = reader == null ? null : new CallCounts[CELLS];
+        this.cells = reader == null ? null : new long[CELLS][];
+    }
+
+    /** This thread's cell of {@code counts}: remembered in a thread's own mapping, looked up otherwise. */
+    long[] cell(CallCounts counts) {
+        if (cellsOf == null) return counts.cell();
+        int i = counts.slot;
+        if (cellsOf[i] == counts) return cells[i];
+        long[] cell = counts.cell();
+        cellsOf[i] = counts;
+        cells[i] = cell;
+        return cell;
+    }
 
     /** What a driver's direct_access answers: {@code pages} pages (at least one) at {@code offset} of {@code memory}. */
     public void set(MemorySegment memory, long offset, long pfn, long pages) {
         if (pages < 1) throw new IllegalArgumentException("direct_access must give at least one page, not " + pages);
-        this.memory = memory;
+        // The same memory call after call: no reference store (and no GC barrier) to make.
+        if (this.memory != memory) this.memory = memory;
         this.offset = offset;
         this.pfn = pfn;
         this.pages = pages;
@@ -69,25 +95,6 @@ public final class DaxMapping {
     /** Limits the mapping to at most {@code maxPages} pages (dm clamps to its target). */
     public void clamp(long maxPages) {
         if (maxPages < pages) pages = Math.max(1, maxPages);
-    }
-
-    /** Keeps {@code device} entered for the rest of the operation, in place of the one held before. */
-    void hold(DaxDevice device) {
-        if (held == device) {
-            device.exit(); // entered twice now: once is enough
-            return;
-        }
-        release();
-        held = device;
-    }
-
-    /** Leaves the device this mapping kept entered, if any. */
-    void release() {
-        DaxDevice d = held;
-        if (d != null) {
-            held = null;
-            d.exit();
-        }
     }
 
     @Override

@@ -12,17 +12,18 @@ import org.dmstack.units.Units;
  * stores through a mapping, and fsync, which writes back CPU caches only when the DAX write cache
  * is on.
  *
- * <p>Each call enters the device once (dax_read_lock) and walks the range an extent at a time:
- * one direct_access maps as much as the stack can give contiguously (to the end of a dm target
- * or stripe chunk, or all of a pmem range), then the owner of that memory copies it. The
- * mapping the walk fills is the thread's own, reused: nothing is allocated per call.
+ * <p>Each call enters the device stack once (dax_read_lock, {@link DaxReadLock}) and walks the
+ * range an extent at a time: one direct_access maps as much as the stack can give contiguously (to
+ * the end of a dm target or stripe chunk, or all of a pmem range), then the owner of that memory
+ * copies it. The mapping the walk fills and the read-side counter are the thread's own, reused:
+ * nothing is allocated and no shared memory is written per call.
  */
 public final class FsDax {
     private FsDax() {}
 
     private static final int READ = 0, WRITE = 1, STORE = 2, FSYNC = 3;
 
-    private static final ThreadLocal<DaxMapping> MAPPING = ThreadLocal.withInitial(DaxMapping::new);
+    private static final ThreadLocal<DaxMapping> MAPPING = ThreadLocal.withInitial(() -> new DaxMapping(DaxReadLock.reader()));
 
     /**
      * read(2) at byte {@code pos}: fills {@code iter} until it is full or the device ends. Stops
@@ -64,16 +65,15 @@ public final class FsDax {
         if (pos < 0 || length < 0) throw new DaxException(Errno.EINVAL, dax.name() + ": negative position or length");
         DaxMapping map = MAPPING.get();
         // A walk inside a walk on the same thread (an iterator whose copy does DAX) needs its own.
-        if (map.inOperation) map = new DaxMapping();
-        dax.enter();
+        if (map.inOperation) map = new DaxMapping(map.reader);
+        int section = map.reader.lock();
         map.inOperation = true;
         try {
             return walk(dax, pos, length, op, iter, src, map);
         } finally {
             map.inOperation = false;
-            map.release();
             map.owner = null; // the thread's mapping must not keep a removed device reachable
-            dax.exit();
+            map.reader.unlock(section);
         }
     }
 

@@ -18,6 +18,7 @@ import org.dmstack.block.QueueLimits;
 import org.dmstack.dax.DaxDevice;
 import org.dmstack.dax.DaxException;
 import org.dmstack.dax.DaxException.Errno;
+import org.dmstack.dax.DaxReadLock;
 
 /**
  * A table's hold on a device below it (dm_dev). While the device is there, bios go straight to
@@ -182,9 +183,15 @@ final class DeviceHandle implements BlockDevice, Bio.HandBack {
         }
     }
 
+    /**
+     * The device's DAX device, waiting up to the hold time for the device to come back. A DAX call
+     * waits outside its read-side section: a kill elsewhere (the driver's next device going away
+     * in the same update) must not wait for a call that waits for this one.
+     */
     @Override
     public DaxDevice dax() {
-        return await().dax();
+        BlockDevice device = current;
+        return (device != null ? device : DaxReadLock.outside(this::await)).dax();
     }
 
     @Override

@@ -4,11 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.ValueLayout;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.dmstack.block.Bio;
 import org.dmstack.block.BlkStatus;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.DevT;
 import org.dmstack.block.MemDisk;
+import org.dmstack.dax.DaxDevice;
+import org.dmstack.dax.FsDax;
+import org.dmstack.iov.IovIter;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -33,6 +39,32 @@ class HeldIoTest {
         f.registry.add(again.disk);
         assertEquals(BlkStatus.OK, w.await());
         assertEquals(1, again.read(8 * 512, 1)[0], "the write went to the device that came back");
+    }
+
+    @Test
+    void aDaxCallWaitingForADepartedDeviceDoesNotHoldUpTheKillOfAnotherAndGoesToTheOneThatReturns() throws Exception {
+        DaxDevice lv = f.dm.create("lv", "0 2048 testlinear ram0 0").disk().dax();
+        f.registry.remove(f.ram0.disk);
+        byte[] back = new byte[512];
+        CompletableFuture<Long> read = new CompletableFuture<>();
+        Thread reader = new Thread(() -> {
+            try {
+                read.complete(FsDax.read(lv, 8 * 512, IovIter.iovec(back)));
+            } catch (RuntimeException e) {
+                read.completeExceptionally(e);
+            }
+        });
+        reader.start();
+        while (reader.getState() != Thread.State.TIMED_WAITING) Thread.onSpinWait();
+        // Another driver's device goes away meanwhile (as in one update of a driver with two):
+        // its kill waits for the DAX calls in flight, but not for one waiting for ram0 to return.
+        CompletableFuture.runAsync(f.ram1.disk.dax()::kill).get(10, TimeUnit.SECONDS);
+        assertFalse(read.isDone());
+        MemDisk again = new MemDisk("ram0", new DevT(1, 0), 2048);
+        again.memory.set(ValueLayout.JAVA_BYTE, 8 * 512, (byte) 7);
+        f.registry.add(again.disk);
+        assertEquals(512L, read.get(10, TimeUnit.SECONDS));
+        assertEquals(7, back[0], "the read went to the device that came back");
     }
 
     @Test
