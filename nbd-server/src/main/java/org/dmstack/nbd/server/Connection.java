@@ -75,15 +75,14 @@ final class Connection implements Runnable {
             Transmission t = new Transmission(wire, chosen, limits.holdNanos(), limits.maxInflightBytes(), transmitters);
             transmission = t;
             if (limits.idleNanos() > 0) timeout = timer.schedule(this::idleCheck, limits.idleNanos(), TimeUnit.NANOSECONDS);
-            if (!Thread.currentThread().isVirtual()) {
-                handedOff = true;
+            if (Thread.currentThread().isVirtual()) {
+                // The virtual thread ends here: the transmission thread owns the connection to its
+                // end, so no thread waits beside it and nothing has to wake one when it is done.
+                transmitters.execute(() -> transmit(t, true));
+            } else {
                 transmit(t, false);
-                return;
             }
-            // The virtual thread ends here: the transmission thread owns the connection to its
-            // end, so no thread waits beside it and nothing has to wake one when it is done.
-            transmitters.execute(() -> transmit(t, true));
-            handedOff = true;
+            handedOff = true; // transmit ends the session
         } catch (IOException | RuntimeException e) {
             ended(e);
         } finally {
