@@ -11,7 +11,9 @@
 #   e.g. git worktree add /tmp/base main && (cd /tmp/base && scripts/mvn -B -q -o verify -pl benchmarks -am -DskipTests)
 #        BASE_CP='/tmp/base/benchmarks/target/classes:/tmp/base/benchmarks/target/lib/*' benchmarks/nbd-ab.sh /tmp/ab read 1m 8
 # Environment: BASE_CP (A, required), NEW_CP (B, default: this tree's benchmarks build), FIRST (A or
-# B: whose disk is filled first, default A; swap it to see what memory placement does), JAVA.
+# B: whose disk is filled first, default A; swap it to see what memory placement does), JAVA,
+# A_OPTS and B_OPTS (more JVM options for A's and B's server: with BASE_CP the same build as
+# NEW_CP, a system property on against off, e.g. B_OPTS=-Ddmstack.nbd.pinMin=8192).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -25,8 +27,8 @@ mkdir -p "$out"
 # The JVM options of bin/dmstack, as nbd-compare.sh runs the server.
 server=(--enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xmn512m)
 declare -A pid uri
-"$JAVA" "${server[@]}" -cp "$BASE_CP" org.dmstack.bench.NbdBenchServer 0 1G brd >"$out/A-server.log" 2>&1 & pid[A]=$!
-"$JAVA" "${server[@]}" -cp "$NEW_CP" org.dmstack.bench.NbdBenchServer 0 1G brd >"$out/B-server.log" 2>&1 & pid[B]=$!
+"$JAVA" "${server[@]}" ${A_OPTS:-} -cp "$BASE_CP" org.dmstack.bench.NbdBenchServer 0 1G brd >"$out/A-server.log" 2>&1 & pid[A]=$!
+"$JAVA" "${server[@]}" ${B_OPTS:-} -cp "$NEW_CP" org.dmstack.bench.NbdBenchServer 0 1G brd >"$out/B-server.log" 2>&1 & pid[B]=$!
 nbdkit --foreground --exit-with-parent -i 127.0.0.1 -p 0 memory 1G >"$out/K-server.log" 2>&1 & pid[K]=$!
 trap 'kill "${pid[@]}" 2>/dev/null || true' EXIT
 for s in A B K; do

@@ -4,7 +4,9 @@
 # file on tmpfs, all three on 127.0.0.1 and running at once. Each workload runs in ROUNDS short
 # rounds, the servers alternating within a round (dmstack, nbdkit, qemu-nbd; the next round in the
 # reverse order), so that noise from the rest of the machine falls on all three alike; every round
-# gives one ratio per peer, and FioResults reports their median and spread. Then the mixed workload
+# gives one ratio per peer, and FioResults reports their median and spread, and a verdict on each
+# goal against nbdkit: met, not met, or undecided (a sign test on the rounds: with 9 rounds, 8 must
+# agree; on a busy machine, raise ROUNDS until it decides). Then the mixed workload
 # on dmstack and nbdkit: two fio jobs of 4 KiB random writes at queue depth 16 with crc32c
 # verification, beside two small probers (org.dmstack.bench.NbdProber) that connect, write 4 KiB,
 # read it back and disconnect, again and again; its figure is the tail of fio's completion latency
@@ -13,8 +15,9 @@
 #
 # Usage: benchmarks/nbd-compare.sh [OUT_DIR]       (default benchmarks/results/fio)
 # Environment:
-#   ROUNDS    rounds per workload (default 5)
-#   RUNTIME   seconds per server per round (default 3)
+#   ROUNDS    rounds per workload (default 9: the fewest with which a verdict survives one stray
+#             round; 5 decide only when all agree)
+#   RUNTIME   seconds per server per round (default 2)
 #   MIXED_RUNTIME  seconds of each run of the mixed workload (default 10)
 #   MIXED_RUNS     runs of the mixed workload per server, the servers taking turns (default 3)
 #   MIXED_WARMUP   seconds the probers probe before fio starts (default 2)
@@ -39,8 +42,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 out=${1:-$here/results/fio}
-ROUNDS=${ROUNDS:-5}
-RUNTIME=${RUNTIME:-3}
+ROUNDS=${ROUNDS:-9}
+RUNTIME=${RUNTIME:-2}
 MIXED_RUNTIME=${MIXED_RUNTIME:-10}
 MIXED_RUNS=${MIXED_RUNS:-3}
 MIXED_WARMUP=${MIXED_WARMUP:-2}

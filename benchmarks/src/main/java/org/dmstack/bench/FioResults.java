@@ -14,8 +14,8 @@ import java.util.Map;
  * The NBD comparison's results: fio's JSON output, one file per server, workload and round
  * ({@code <server>-<workload>-r<round>.json}, written by benchmarks/nbd-compare.sh), read back and
  * put side by side. The servers alternate within each round, so each round gives one ratio of
- * dmstack to each peer; a workload's figure is the median of those ratios, with their range.
- * {@code main} prints the table the script shows at the end.
+ * dmstack to each peer; a workload's figure is the median of those ratios, with their range, and
+ * a {@link Verdict} on its goal. {@code main} prints the table the script shows at the end.
  */
 public final class FioResults {
     /** A workload: the name in the file names, what it means, and the ratio to each peer issue 15 asks for. */
@@ -54,6 +54,49 @@ public final class FioResults {
         }
     }
 
+    /**
+     * Whether the rounds show a goal met, by the sign test (one-sided, 5%): MET when so many rounds
+     * reach the goal that a median ratio below it would give that many with a chance of 5% or
+     * less, NOT_MET when as few do, UNDECIDED otherwise: more rounds are needed. A run on a noisy
+     * machine thus says "undecided" rather than "met" or "not met" by chance; 5 rounds decide
+     * only when all 5 agree, 9 when 8 do, 15 when 12 do.
+     */
+    enum Verdict {
+        MET("met"), NOT_MET("not met"), UNDECIDED("undecided");
+
+        /** The largest chance, under a median at the goal, of what was seen, for a verdict. */
+        static final double LEVEL = 0.05;
+
+        final String label;
+
+        Verdict(String label) {
+            this.label = label;
+        }
+
+        static Verdict of(double[] ratios, double goal) {
+            int n = 0, reached = 0;
+            for (double r : ratios) {
+                if (Double.isNaN(r)) continue;
+                n++;
+                if (r >= goal) reached++;
+            }
+            if (n == 0) return UNDECIDED;
+            if (atLeast(n, reached) <= LEVEL) return MET;
+            if (atLeast(n, n - reached) <= LEVEL) return NOT_MET;
+            return UNDECIDED;
+        }
+
+        /** The chance of {@code k} or more heads in {@code n} tosses of a fair coin. */
+        static double atLeast(int n, int k) {
+            double p = 0, c = 1; // c = C(n, i)
+            for (int i = 0; i <= n; i++) {
+                if (i >= k) p += c;
+                c = c * (n - i) / (i + 1);
+            }
+            return p / Math.pow(2, n);
+        }
+    }
+
     /** One workload: every server's runs, round by round (a round that did not run is {@link Run#MISSING}). */
     record Row(Workload workload, Map<String, List<Run>> runs) {
         String description() {
@@ -76,12 +119,22 @@ public final class FioResults {
             return v.length == 0 ? Double.NaN : (v[v.length - 1] - v[0]) / PairedRatios.quantile(v, 0.5);
         }
 
-        /** dmstack over {@code peer}, round by round. */
+        /** dmstack over {@code peer}: the median and range of the per-round ratios. */
         Ratio ratio(String peer) {
+            return Ratio.of(ratios(peer));
+        }
+
+        /** Whether dmstack's rounds against {@code peer} show the workload's goal met. */
+        Verdict verdict(String peer) {
+            return Verdict.of(ratios(peer), workload.goal());
+        }
+
+        /** dmstack over {@code peer}, round by round (NaN for a round one of them missed). */
+        private double[] ratios(String peer) {
             List<Run> d = runs("dmstack"), p = runs(peer);
             double[] ratios = new double[Math.min(d.size(), p.size())];
             for (int i = 0; i < ratios.length; i++) ratios[i] = d.get(i).iops() / p.get(i).iops();
-            return Ratio.of(ratios);
+            return ratios;
         }
     }
 
@@ -215,18 +268,20 @@ public final class FioResults {
 
     /**
      * The side-by-side table, as markdown: each server's median IOPS (1 MiB workloads: MiB/s) with
-     * the spread of its rounds, and dmstack's per-round ratio to each peer, median (min-max).
+     * the spread of its rounds, dmstack's per-round ratio to each peer, median (min-max), and the
+     * verdict on the goal against nbdkit, the peer issue 15 sets it against.
      */
     static String table(List<Row> rows) {
         StringBuilder sb = new StringBuilder("| workload | rounds |");
         for (String s : SERVERS) sb.append(' ').append(s).append(" IOPS (spread) |");
         for (String p : PEERS) sb.append(" dmstack / ").append(p).append(" |");
-        sb.append(" goal |\n|---|---:|").append("---:|".repeat(SERVERS.length + PEERS.size())).append("---:|\n");
+        sb.append(" goal | verdict (").append(PEERS.getFirst()).append(") |\n|---|---:|")
+                .append("---:|".repeat(SERVERS.length + PEERS.size())).append("---:|---|\n");
         for (Row r : rows) {
             sb.append("| ").append(r.description()).append(" | ").append(r.ratio(PEERS.getFirst()).rounds()).append(" |");
             for (String s : SERVERS) sb.append(' ').append(fmt(r.iops(s))).append(" (").append(pct(r.spread(s))).append(") |");
             for (String p : PEERS) sb.append(' ').append(ratio(r.ratio(p))).append(" |");
-            sb.append(" >= ").append(pct(r.workload().goal())).append(" |\n");
+            sb.append(" >= ").append(pct(r.workload().goal())).append(" | ").append(r.verdict(PEERS.getFirst()).label).append(" |\n");
         }
         return sb.toString();
     }

@@ -40,7 +40,7 @@ class JsonAndFioTest {
         assertEquals(0, r.ratio("qemu-nbd").rounds());
         String table = FioResults.table(rows);
         assertTrue(table.contains("| 4 KiB random write, QD 1 | 1 | 2,000 (0%) |") || table.contains("| 4 KiB random write, QD 1 | 1 | 2,001 (0%) |"), table);
-        assertTrue(table.contains("| 200% (200–200%) | n/a | >= 100% |"), table);
+        assertTrue(table.contains("| 200% (200–200%) | n/a | >= 100% | undecided |"), table); // one round decides nothing
     }
 
     @Test
@@ -61,7 +61,39 @@ class JsonAndFioTest {
         assertEquals((120 - 90) / 100.0, r.spread("dmstack"), 1e-9);
         assertEquals((60 - 40) / 50.0, r.spread("nbdkit"), 1e-9);
         String table = FioResults.table(List.of(r));
-        assertTrue(table.contains("| 1 MiB sequential read, QD 8 | 3 | 100 (30%) | 50 (40%) | 150 (67%) | 200% (150–300%) | 80% (50–90%) | >= 120% |"), table);
+        assertTrue(table.contains("| 1 MiB sequential read, QD 8 | 3 | 100 (30%) | 50 (40%) | 150 (67%) | 200% (150–300%) | 80% (50–90%) | >= 120% | undecided |"), table);
+    }
+
+    @Test
+    void theSignTestDecidesOnlyWhenTheRoundsAgreeEnough() {
+        assertEquals(1.0 / 32, FioResults.Verdict.atLeast(5, 5), 1e-12);
+        assertEquals(10.0 / 512, FioResults.Verdict.atLeast(9, 8), 1e-12);
+        assertEquals(46.0 / 512, FioResults.Verdict.atLeast(9, 7), 1e-12);
+        assertEquals(1.0, FioResults.Verdict.atLeast(9, 0), 1e-12);
+        double[] allFiveAbove = {1.21, 1.3, 1.25, 1.5, 1.22};
+        assertEquals(FioResults.Verdict.MET, FioResults.Verdict.of(allFiveAbove, 1.2));
+        assertEquals(FioResults.Verdict.UNDECIDED, FioResults.Verdict.of(new double[] {1.21, 1.3, 1.19, 1.5, 1.22}, 1.2));
+        assertEquals(FioResults.Verdict.NOT_MET, FioResults.Verdict.of(new double[] {0.9, 0.95, 1.1, 0.8, 0.99, 0.97, 0.93, 0.96, 0.91}, 1.0));
+        assertEquals(FioResults.Verdict.UNDECIDED, FioResults.Verdict.of(new double[] {0.9, 1.05, 1.1, 0.8, 0.99, 0.97, 0.93, 0.96, 0.91}, 1.0));
+        assertEquals(FioResults.Verdict.MET, FioResults.Verdict.of(new double[] {1.3, Double.NaN, 1.4, 1.25, 1.21, 1.6}, 1.2), "a missed round is left out");
+        assertEquals(FioResults.Verdict.UNDECIDED, FioResults.Verdict.of(new double[0], 1.0));
+    }
+
+    @Test
+    void aWorkloadsVerdictIsAgainstItsGoal(@TempDir Path dir) throws Exception {
+        double[] d = {130, 115, 140, 118, 150}, k = {100, 100, 100, 100, 100};
+        for (int round = 1; round <= 5; round++) {
+            for (String w : new String[] {"randread-4k-qd1", "randread-4k-qd32"}) {
+                Files.writeString(dir.resolve("dmstack-" + w + "-r" + round + ".json"), "{\"jobs\": [{\"read\": {\"iops\": " + d[round - 1] + "}}]}");
+                Files.writeString(dir.resolve("nbdkit-" + w + "-r" + round + ".json"), "{\"jobs\": [{\"read\": {\"iops\": " + k[round - 1] + "}}]}");
+            }
+        }
+        List<FioResults.Row> rows = FioResults.read(dir);
+        assertEquals(FioResults.Verdict.MET, rows.get(0).verdict("nbdkit"), "QD 1: every round at 100% or more");
+        assertEquals(FioResults.Verdict.UNDECIDED, rows.get(1).verdict("nbdkit"), "QD 32: 2 of 5 rounds under 120%");
+        String table = FioResults.table(rows);
+        assertTrue(table.contains("| >= 100% | met |\n"), table);
+        assertTrue(table.contains("| >= 120% | undecided |\n"), table);
     }
 
     @Test
