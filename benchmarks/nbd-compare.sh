@@ -4,7 +4,8 @@
 # file on tmpfs, all three on 127.0.0.1 and running at once. Each workload runs in ROUNDS short
 # rounds, the servers alternating within a round (dmstack, nbdkit, qemu-nbd; the next round in the
 # reverse order), so that noise from the rest of the machine falls on all three alike; every round
-# gives one ratio per peer, and FioResults reports their median and spread, and a verdict on each
+# gives one ratio per peer, and FioResults reports their median and spread, each server's CPU time
+# per request (/proc/PID/stat over each run, a figure the load hardly moves), and a verdict on each
 # goal against nbdkit: met, not met, or undecided (a sign test on the rounds: with 9 rounds, 8 must
 # agree; on a busy machine, raise ROUNDS until it decides). Then the mixed workload
 # on dmstack and nbdkit: two fio jobs of 4 KiB random writes at queue depth 16 with crc32c
@@ -101,7 +102,7 @@ if ! fio --enghelp 2>/dev/null | grep -qx '[[:space:]]*nbd'; then
 fi
 
 mkdir -p "$out"
-rm -f "$out"/*.json "$out"/*.log
+rm -f "$out"/*.json "$out"/*.log "$out"/*.cpu
 shm=$(mktemp -d /dev/shm/nbd-compare.XXXXXX)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -158,6 +159,11 @@ run_fio() {
       --output-format=json --output="$out/$name.json" >"$out/$name.log" 2>&1 \
     || { echo "nbd-compare: fio $name failed:" >&2; cat "$out/$name.log" >&2; exit 1; }
 }
+
+# cpu_micros PID: the CPU time (user and system) PID has used, in microseconds (/proc/PID/stat):
+# FioResults divides a run's by its requests, a figure the rest of the machine hardly moves.
+clk_tck=$(getconf CLK_TCK)
+cpu_micros() { awk -v hz="$clk_tck" '{ printf "%.0f\n", ($14 + $15) * 1000000 / hz }' "/proc/$1/stat"; }
 
 # The probers are clients, not what is measured: small JVMs (serial GC, a small heap, C1 only) so
 # that they take little of the two cores from the servers and fio.
@@ -240,7 +246,9 @@ if [ "$ONLY" != mixed ]; then
     for ((round = 1; round <= ROUNDS; round++)); do
       if ((round % 2)); then order=("${servers[@]}"); else order=("${reversed[@]}"); fi
       for s in "${order[@]}"; do
+        cpu_before=$(cpu_micros "${pid[$s]}")
         run_fio "$s-$name-r$round" "${uri[$s]}" "$rw" "$bs" "$qd" "$jobs" --runtime="$RUNTIME" --time_based
+        echo $(($(cpu_micros "${pid[$s]}") - cpu_before)) >"$out/$s-$name-r$round.cpu"
       done
     done
   done

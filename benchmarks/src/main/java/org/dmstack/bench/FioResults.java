@@ -36,9 +36,14 @@ public final class FioResults {
     /** What dmstack is compared with. */
     static final List<String> PEERS = List.of("nbdkit", "qemu-nbd");
 
-    /** One run of fio: operations and bytes per second, mean completion latency. */
-    record Run(double iops, double bytesPerSecond, double meanLatencyMicros) {
-        static final Run MISSING = new Run(Double.NaN, Double.NaN, Double.NaN);
+    /**
+     * One run of fio: operations and bytes per second, mean completion latency, and the server's
+     * CPU time per request (user and system, from /proc/PID/stat over the run; NaN when not
+     * recorded): unlike the rates, what a request costs the server hardly depends on what else
+     * the machine runs.
+     */
+    record Run(double iops, double bytesPerSecond, double meanLatencyMicros, double cpuMicrosPerRequest) {
+        static final Run MISSING = new Run(Double.NaN, Double.NaN, Double.NaN, Double.NaN);
 
         boolean present() {
             return !Double.isNaN(iops);
@@ -110,6 +115,12 @@ public final class FioResults {
         /** The server's median IOPS over its rounds. */
         double iops(String server) {
             double[] v = runs(server).stream().filter(Run::present).mapToDouble(Run::iops).sorted().toArray();
+            return v.length == 0 ? Double.NaN : PairedRatios.quantile(v, 0.5);
+        }
+
+        /** The server's median CPU time per request over its rounds, in microseconds; NaN when not recorded. */
+        double cpuMicros(String server) {
+            double[] v = runs(server).stream().mapToDouble(Run::cpuMicrosPerRequest).filter(c -> !Double.isNaN(c)).sorted().toArray();
             return v.length == 0 ? Double.NaN : PairedRatios.quantile(v, 0.5);
         }
 
@@ -252,7 +263,10 @@ public final class FioResults {
         return rows;
     }
 
-    /** One fio JSON file; its read or write side, whichever did the work. */
+    /**
+     * One fio JSON file; its read or write side, whichever did the work. The server's CPU time over
+     * the run, in microseconds, is in a file beside it ({@code .cpu} for {@code .json}), if there.
+     */
     static Run run(Path file) throws IOException {
         if (!Files.exists(file)) return Run.MISSING;
         String text = Files.readString(file);
@@ -262,8 +276,11 @@ public final class FioResults {
         double readIops = Json.num(root, "jobs", 0, "read", "iops");
         double writeIops = Json.num(root, "jobs", 0, "write", "iops");
         String side = writeIops > readIops ? "write" : "read";
+        Path cpuFile = file.resolveSibling(file.getFileName().toString().replaceFirst("\\.json$", ".cpu"));
+        double ios = Json.num(root, "jobs", 0, "read", "total_ios") + Json.num(root, "jobs", 0, "write", "total_ios");
+        double cpu = Files.exists(cpuFile) && ios > 0 ? Double.parseDouble(Files.readString(cpuFile).strip()) / ios : Double.NaN;
         return new Run(Json.num(root, "jobs", 0, side, "iops"), Json.num(root, "jobs", 0, side, "bw_bytes"),
-                Json.num(root, "jobs", 0, side, "clat_ns", "mean") / 1000.0);
+                Json.num(root, "jobs", 0, side, "clat_ns", "mean") / 1000.0, cpu);
     }
 
     /**
@@ -282,6 +299,26 @@ public final class FioResults {
             for (String s : SERVERS) sb.append(' ').append(fmt(r.iops(s))).append(" (").append(pct(r.spread(s))).append(") |");
             for (String p : PEERS) sb.append(' ').append(ratio(r.ratio(p))).append(" |");
             sb.append(" >= ").append(pct(r.workload().goal())).append(" | ").append(r.verdict(PEERS.getFirst()).label).append(" |\n");
+        }
+        return sb.toString();
+    }
+
+    /**
+     * Each server's CPU time per request, median of its rounds, as markdown; empty when no run
+     * recorded it.
+     */
+    static String cpuTable(List<Row> rows) {
+        if (rows.stream().allMatch(r -> Arrays.stream(SERVERS).allMatch(s -> Double.isNaN(r.cpuMicros(s))))) return "";
+        StringBuilder sb = new StringBuilder("| server CPU per request (µs, median of rounds) |");
+        for (String s : SERVERS) sb.append(' ').append(s).append(" |");
+        sb.append("\n|---|").append("---:|".repeat(SERVERS.length)).append('\n');
+        for (Row r : rows) {
+            sb.append("| ").append(r.description()).append(" |");
+            for (String s : SERVERS) {
+                double c = r.cpuMicros(s);
+                sb.append(' ').append(Double.isNaN(c) ? "n/a" : String.format(Locale.ROOT, c < 100 ? "%.1f" : "%.0f", c)).append(" |");
+            }
+            sb.append('\n');
         }
         return sb.toString();
     }
@@ -315,6 +352,8 @@ public final class FioResults {
             System.exit(1);
         }
         if (!rows.isEmpty()) System.out.print(table(rows) + "\n");
+        String cpu = cpuTable(rows);
+        if (!cpu.isEmpty()) System.out.print(cpu + "\n");
         if (!tails.isEmpty()) System.out.print(mixedTable(tails));
     }
 }

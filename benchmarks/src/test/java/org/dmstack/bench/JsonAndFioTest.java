@@ -65,6 +65,26 @@ class JsonAndFioTest {
     }
 
     @Test
+    void theServersCpuTimePerRequestIsReadFromBesideTheJson(@TempDir Path dir) throws Exception {
+        String json = "{\"jobs\": [{\"read\": {\"iops\": 1000, \"total_ios\": 4000}, \"write\": {\"iops\": 0, \"total_ios\": 0}}]}";
+        for (int round = 1; round <= 3; round++) {
+            Files.writeString(dir.resolve("dmstack-randread-4k-qd32-r" + round + ".json"), json);
+            Files.writeString(dir.resolve("dmstack-randread-4k-qd32-r" + round + ".cpu"), (20_000 + 8_000 * round) + "\n");
+            Files.writeString(dir.resolve("nbdkit-randread-4k-qd32-r" + round + ".json"), json); // no .cpu: not recorded
+        }
+        FioResults.Row r = FioResults.read(dir).getFirst();
+        assertEquals(7.0, r.runs("dmstack").getFirst().cpuMicrosPerRequest(), 1e-9); // 28,000 us over 4,000 requests
+        assertEquals(9.0, r.cpuMicros("dmstack"), 1e-9); // rounds of 7, 9 and 11 us
+        assertTrue(Double.isNaN(r.cpuMicros("nbdkit")));
+        assertEquals("""
+                | server CPU per request (µs, median of rounds) | dmstack | nbdkit | qemu-nbd |
+                |---|---:|---:|---:|
+                | 4 KiB random read, QD 32 | 9.0 | n/a | n/a |
+                """, FioResults.cpuTable(List.of(r)));
+        assertEquals("", FioResults.cpuTable(List.of()), "nothing recorded, no table");
+    }
+
+    @Test
     void theSignTestDecidesOnlyWhenTheRoundsAgreeEnough() {
         assertEquals(1.0 / 32, FioResults.Verdict.atLeast(5, 5), 1e-12);
         assertEquals(10.0 / 512, FioResults.Verdict.atLeast(9, 8), 1e-12);

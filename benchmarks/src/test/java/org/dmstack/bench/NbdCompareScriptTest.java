@@ -26,11 +26,15 @@ class NbdCompareScriptTest {
         List<FioResults.Row> rows = FioResults.read(out);
         assertEquals(FioResults.WORKLOADS.size(), rows.size(), output);
         for (FioResults.Row r : rows) {
-            for (String s : FioResults.SERVERS) assertTrue(r.runs(s).size() == 1 && r.iops(s) > 0, r.toString());
+            for (String s : FioResults.SERVERS) {
+                assertTrue(r.runs(s).size() == 1 && r.iops(s) > 0, r.toString());
+                assertTrue(r.cpuMicros(s) >= 0, "the server's CPU time per request is recorded: " + r);
+            }
         }
         assertTrue(output.contains("| 4 KiB random read, QD 32 | 1 |"), output);
         assertTrue(output.contains("| 1 MiB sequential write, QD 8 | 1 |"), output);
         assertTrue(output.contains("| 4 KiB random write, 4 connections x QD 8 | 1 |"), output);
+        assertTrue(output.contains("| server CPU per request (µs, median of rounds) | dmstack | nbdkit | qemu-nbd |"), output);
 
         assertMixedRuns(out, 1, output);
 
