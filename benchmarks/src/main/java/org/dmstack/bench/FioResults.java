@@ -40,10 +40,11 @@ public final class FioResults {
      * One run of fio: operations and bytes per second, mean completion latency, and the server's
      * CPU time per request (user and system, from /proc/PID/stat over the run; NaN when not
      * recorded): unlike the rates, what a request costs the server hardly depends on what else
-     * the machine runs.
+     * the machine runs; and fio's own (its usr_cpu and sys_cpu): a client that needs a whole core
+     * caps what any server can show.
      */
-    record Run(double iops, double bytesPerSecond, double meanLatencyMicros, double cpuMicrosPerRequest) {
-        static final Run MISSING = new Run(Double.NaN, Double.NaN, Double.NaN, Double.NaN);
+    record Run(double iops, double bytesPerSecond, double meanLatencyMicros, double cpuMicrosPerRequest, double clientCpuMicrosPerRequest) {
+        static final Run MISSING = new Run(Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
 
         boolean present() {
             return !Double.isNaN(iops);
@@ -120,7 +121,16 @@ public final class FioResults {
 
         /** The server's median CPU time per request over its rounds, in microseconds; NaN when not recorded. */
         double cpuMicros(String server) {
-            double[] v = runs(server).stream().mapToDouble(Run::cpuMicrosPerRequest).filter(c -> !Double.isNaN(c)).sorted().toArray();
+            return median(server, Run::cpuMicrosPerRequest);
+        }
+
+        /** fio's median CPU time per request over its rounds against {@code server}, in microseconds. */
+        double clientCpuMicros(String server) {
+            return median(server, Run::clientCpuMicrosPerRequest);
+        }
+
+        private double median(String server, java.util.function.ToDoubleFunction<Run> figure) {
+            double[] v = runs(server).stream().mapToDouble(figure).filter(c -> !Double.isNaN(c)).sorted().toArray();
             return v.length == 0 ? Double.NaN : PairedRatios.quantile(v, 0.5);
         }
 
@@ -279,8 +289,11 @@ public final class FioResults {
         Path cpuFile = file.resolveSibling(file.getFileName().toString().replaceFirst("\\.json$", ".cpu"));
         double ios = Json.num(root, "jobs", 0, "read", "total_ios") + Json.num(root, "jobs", 0, "write", "total_ios");
         double cpu = Files.exists(cpuFile) && ios > 0 ? Double.parseDouble(Files.readString(cpuFile).strip()) / ios : Double.NaN;
+        // usr_cpu and sys_cpu: percent of the job's run time (job_runtime, ms).
+        double client = (Json.num(root, "jobs", 0, "usr_cpu") + Json.num(root, "jobs", 0, "sys_cpu")) / 100
+                * Json.num(root, "jobs", 0, "job_runtime") * 1000 / ios;
         return new Run(Json.num(root, "jobs", 0, side, "iops"), Json.num(root, "jobs", 0, side, "bw_bytes"),
-                Json.num(root, "jobs", 0, side, "clat_ns", "mean") / 1000.0, cpu);
+                Json.num(root, "jobs", 0, side, "clat_ns", "mean") / 1000.0, cpu, ios > 0 ? client : Double.NaN);
     }
 
     /**
@@ -304,23 +317,24 @@ public final class FioResults {
     }
 
     /**
-     * Each server's CPU time per request, median of its rounds, as markdown; empty when no run
-     * recorded it.
+     * Each server's CPU time per request, and fio's against it, medians of the rounds, as
+     * markdown; empty when no run recorded the server's.
      */
     static String cpuTable(List<Row> rows) {
         if (rows.stream().allMatch(r -> Arrays.stream(SERVERS).allMatch(s -> Double.isNaN(r.cpuMicros(s))))) return "";
-        StringBuilder sb = new StringBuilder("| server CPU per request (µs, median of rounds) |");
+        StringBuilder sb = new StringBuilder("| CPU per request (µs, median of rounds): server, and fio against it |");
         for (String s : SERVERS) sb.append(' ').append(s).append(" |");
         sb.append("\n|---|").append("---:|".repeat(SERVERS.length)).append('\n');
         for (Row r : rows) {
             sb.append("| ").append(r.description()).append(" |");
-            for (String s : SERVERS) {
-                double c = r.cpuMicros(s);
-                sb.append(' ').append(Double.isNaN(c) ? "n/a" : String.format(Locale.ROOT, c < 100 ? "%.1f" : "%.0f", c)).append(" |");
-            }
+            for (String s : SERVERS) sb.append(' ').append(micros(r.cpuMicros(s))).append(", fio ").append(micros(r.clientCpuMicros(s))).append(" |");
             sb.append('\n');
         }
         return sb.toString();
+    }
+
+    private static String micros(double us) {
+        return Double.isNaN(us) ? "n/a" : String.format(Locale.ROOT, us < 100 ? "%.1f" : "%.0f", us);
     }
 
     /** A ratio as "112% (105-118%)". */

@@ -66,7 +66,9 @@ class JsonAndFioTest {
 
     @Test
     void theServersCpuTimePerRequestIsReadFromBesideTheJson(@TempDir Path dir) throws Exception {
-        String json = "{\"jobs\": [{\"read\": {\"iops\": 1000, \"total_ios\": 4000}, \"write\": {\"iops\": 0, \"total_ios\": 0}}]}";
+        // fio busy 50% of a 4 s run: 2 s of CPU over 4,000 requests, 500 us each.
+        String json = "{\"jobs\": [{\"job_runtime\": 4000, \"usr_cpu\": 10.0, \"sys_cpu\": 40.0,"
+                + " \"read\": {\"iops\": 1000, \"total_ios\": 4000}, \"write\": {\"iops\": 0, \"total_ios\": 0}}]}";
         for (int round = 1; round <= 3; round++) {
             Files.writeString(dir.resolve("dmstack-randread-4k-qd32-r" + round + ".json"), json);
             Files.writeString(dir.resolve("dmstack-randread-4k-qd32-r" + round + ".cpu"), (20_000 + 8_000 * round) + "\n");
@@ -76,10 +78,11 @@ class JsonAndFioTest {
         assertEquals(7.0, r.runs("dmstack").getFirst().cpuMicrosPerRequest(), 1e-9); // 28,000 us over 4,000 requests
         assertEquals(9.0, r.cpuMicros("dmstack"), 1e-9); // rounds of 7, 9 and 11 us
         assertTrue(Double.isNaN(r.cpuMicros("nbdkit")));
+        assertEquals(500.0, r.clientCpuMicros("dmstack"), 1e-9);
         assertEquals("""
-                | server CPU per request (µs, median of rounds) | dmstack | nbdkit | qemu-nbd |
+                | CPU per request (µs, median of rounds): server, and fio against it | dmstack | nbdkit | qemu-nbd |
                 |---|---:|---:|---:|
-                | 4 KiB random read, QD 32 | 9.0 | n/a | n/a |
+                | 4 KiB random read, QD 32 | 9.0, fio 500 | n/a, fio 500 | n/a, fio n/a |
                 """, FioResults.cpuTable(List.of(r)));
         assertEquals("", FioResults.cpuTable(List.of()), "nothing recorded, no table");
     }
