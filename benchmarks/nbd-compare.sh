@@ -18,6 +18,9 @@
 #   MIXED_RUNTIME  seconds of each run of the mixed workload (default 10)
 #   MIXED_RUNS     runs of the mixed workload per server, the servers taking turns (default 3)
 #   MIXED_WARMUP   seconds the probers probe before fio starts (default 2)
+#   MIXED_PROBE_MS each prober starts a probe every this many milliseconds (default 0: back to
+#                  back, a closed loop: the faster the server, the more the probers probe and the
+#                  more CPU they take from fio on the same cores)
 #   MIXED_PIN      1: in the mixed workload, each server on CPU 1 and every client (fio, probers)
 #                  on CPU 0 (taskset), so that the server never waits for a core the clients hold
 #   MIXED_LATLOG   1: fio logs every request's latency in the mixed workload
@@ -53,6 +56,7 @@ MIXED_RUNS=${MIXED_RUNS:-3}
 MIXED_WARMUP=${MIXED_WARMUP:-2}
 MIXED_PIN=${MIXED_PIN:-}
 MIXED_SCHED=${MIXED_SCHED:-}
+MIXED_PROBE_MS=${MIXED_PROBE_MS:-0}
 ONLY=${ONLY:-}
 WARMUP=${WARMUP:-5}
 SIZE=${SIZE:-1G}
@@ -180,7 +184,7 @@ mixed() {
   [ -z "$MIXED_PIN" ] || client=(taskset -c 0)
   for i in 1 2; do
     "${client[@]}" "$JAVA" "${prober_jvm[@]}" -cp "$CP" org.dmstack.bench.NbdProber 127.0.0.1 "${hostport#*:}" "$export" \
-      $((3 * quarter + (i - 1) * 1048576)) $((MIXED_RUNTIME + 1)) "$MIXED_WARMUP" >"$out/$label-prober-r$run-$i.log" 2>&1 &
+      $((3 * quarter + (i - 1) * 1048576)) $((MIXED_RUNTIME + 1)) "$MIXED_WARMUP" "$MIXED_PROBE_MS" >"$out/$label-prober-r$run-$i.log" 2>&1 &
     pids+=($!)
   done
   for i in 1 2; do
@@ -210,6 +214,7 @@ mixed() {
     wait "$i" || { echo "nbd-compare: the mixed workload on $label failed:" >&2; cat "$out/$label"-mixed-r"$run"-*.log "$out/$label"-prober-r"$run"-*.log >&2; exit 1; }
   done
   { echo "steal $((($(awk '/^cpu /{print $9}' /proc/stat) - steal_before) * 1000 / $(getconf CLK_TCK))) ms"; nstat 2>/dev/null || true; } >"$out/$label-mixed-r$run-system.txt"
+  echo "   probes: $(awk '/^probes /{print $2}' "$out/$label"-prober-r"$run"-[12].log | paste -sd+)"
   if [ -n "$sched_pid" ]; then
     wait "$sched_pid" || { echo "nbd-compare: perf sched record failed:" >&2; cat "$sched.log" >&2; exit 1; }
     perf sched timehist --state -i "$sched.data" 2>/dev/null | runnable_waits >"$sched.txt"
@@ -301,7 +306,7 @@ stop nbdkit
   if [ "$ONLY" != mixed ]; then
     main="qemu-nbd $(qemu-nbd --version | awk 'NR==1{print $2}') ($QEMU_NBD_OPTS, file on tmpfs), dmstack export: $LAYER, $ROUNDS rounds of ${RUNTIME}s per server and workload, "
   fi
-  echo "fio $(fio --version | sed 's/^fio-//'), nbdkit $(nbdkit --version | awk '{print $2}'), ${main}size $SIZE, mixed workload: $MIXED_RUNS runs of ${MIXED_RUNTIME}s per server, load average $load_before before and $(cut -d' ' -f1-3 /proc/loadavg) after, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "fio $(fio --version | sed 's/^fio-//'), nbdkit $(nbdkit --version | awk '{print $2}'), ${main}size $SIZE, mixed workload: $MIXED_RUNS runs of ${MIXED_RUNTIME}s per server, probers $([ "$MIXED_PROBE_MS" = 0 ] && echo "back to back" || echo "every ${MIXED_PROBE_MS} ms"), load average $load_before before and $(cut -d' ' -f1-3 /proc/loadavg) after, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 } >"$out/about.txt"
 cat "$out/about.txt"
 "$JAVA" -cp "$CP" org.dmstack.bench.FioResults "$out"
