@@ -11,6 +11,6 @@ public enum IoAccounting {
     NONE,
     /** While queue/iostats is 1: pmem_submit_bio's blk_queue_io_stat check, and blk-mq's for nbd. */
     IOSTATS,
-    /** Always: 6.1's dm_io_acct does not look at queue/iostats (dm honours it only from 6.5 on). */
+    /** Always: 6.1's dm_io_acct does not look at queue/iostats (later kernels made dm heed it). */
     ALWAYS
 }
