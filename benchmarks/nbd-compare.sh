@@ -299,17 +299,19 @@ fi
 
 # The mixed workload: dmstack on dm-linear over brd, filled and warmed up as the others were, and
 # nbdkit, taking turns run by run.
-start dmstack-mixed disk "${java_server[@]}" 0 "$SIZE" linear
-warm_up dmstack-mixed
-uri[dmstack]=${uri[dmstack-mixed]}
-if [ -n "$MIXED_PIN" ]; then
-  for s in dmstack-mixed nbdkit; do taskset -a -p -c 1 "${pid[$s]}" >/dev/null; done
+if ((MIXED_RUNS > 0)); then
+  start dmstack-mixed disk "${java_server[@]}" 0 "$SIZE" linear
+  warm_up dmstack-mixed
+  uri[dmstack]=${uri[dmstack-mixed]}
+  if [ -n "$MIXED_PIN" ]; then
+    for s in dmstack-mixed nbdkit; do taskset -a -p -c 1 "${pid[$s]}" >/dev/null; done
+  fi
+  for ((run = 1; run <= MIXED_RUNS; run++)); do
+    if ((run % 2)); then order=(dmstack nbdkit); else order=(nbdkit dmstack); fi
+    for s in "${order[@]}"; do mixed "$s" "${uri[$s]}" "$run"; done
+  done
+  stop dmstack-mixed
 fi
-for ((run = 1; run <= MIXED_RUNS; run++)); do
-  if ((run % 2)); then order=(dmstack nbdkit); else order=(nbdkit dmstack); fi
-  for s in "${order[@]}"; do mixed "$s" "${uri[$s]}" "$run"; done
-done
-stop dmstack-mixed
 stop nbdkit
 
 {
