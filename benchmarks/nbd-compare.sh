@@ -18,8 +18,18 @@
 #   MIXED_RUNTIME  seconds of each run of the mixed workload (default 10)
 #   MIXED_RUNS     runs of the mixed workload per server, the servers taking turns (default 3)
 #   MIXED_WARMUP   seconds the probers probe before fio starts (default 2)
+#   MIXED_PROBE_MS each prober starts a probe every this many milliseconds (default 0: back to
+#                  back, a closed loop: the faster the server, the more the probers probe and the
+#                  more CPU they take from fio on the same cores)
 #   MIXED_PIN      1: in the mixed workload, each server on CPU 1 and every client (fio, probers)
 #                  on CPU 0 (taskset), so that the server never waits for a core the clients hold
+#   MIXED_LATLOG   1: fio logs every request's latency in the mixed workload
+#                  ($out/LABEL-mixed-rRUN-JOB_clat.1.log: ms since the job's start, latency in ns),
+#                  to find when the slowest requests were made
+#   MIXED_SCHED    1: perf sched records each run of the mixed workload, and the run's
+#                  $out/LABEL-mixed-rRUN-sched.txt says, per command (fio, the server's threads,
+#                  the probers' JVMs, ksoftirqd...), the longest one of its threads waited ready to
+#                  run with no CPU to run on; the data itself is deleted (needs perf and root)
 #   ONLY      mixed: only the mixed workload (no qemu-nbd, no other workload)
 #   WARMUP    seconds of 4 KiB random reads and writes, then as long of 1 MiB ones, before
 #             measuring, per server (default 5)
@@ -45,6 +55,8 @@ MIXED_RUNTIME=${MIXED_RUNTIME:-10}
 MIXED_RUNS=${MIXED_RUNS:-3}
 MIXED_WARMUP=${MIXED_WARMUP:-2}
 MIXED_PIN=${MIXED_PIN:-}
+MIXED_SCHED=${MIXED_SCHED:-}
+MIXED_PROBE_MS=${MIXED_PROBE_MS:-0}
 ONLY=${ONLY:-}
 WARMUP=${WARMUP:-5}
 SIZE=${SIZE:-1G}
@@ -172,7 +184,7 @@ mixed() {
   [ -z "$MIXED_PIN" ] || client=(taskset -c 0)
   for i in 1 2; do
     "${client[@]}" "$JAVA" "${prober_jvm[@]}" -cp "$CP" org.dmstack.bench.NbdProber 127.0.0.1 "${hostport#*:}" "$export" \
-      $((3 * quarter + (i - 1) * 1048576)) $((MIXED_RUNTIME + 1)) "$MIXED_WARMUP" >"$out/$label-prober-r$run-$i.log" 2>&1 &
+      $((3 * quarter + (i - 1) * 1048576)) $((MIXED_RUNTIME + 1)) "$MIXED_WARMUP" "$MIXED_PROBE_MS" >"$out/$label-prober-r$run-$i.log" 2>&1 &
     pids+=($!)
   done
   for i in 1 2; do
@@ -187,16 +199,43 @@ mixed() {
   # away (steal, /proc/stat), into $out/LABEL-mixed-rRUN-system.txt.
   nstat -n 2>/dev/null || true
   local steal_before; steal_before=$(awk '/^cpu /{print $9}' /proc/stat)
+  local sched=$out/$label-mixed-r$run-sched sched_pid=""
+  if [ -n "$MIXED_SCHED" ]; then
+    perf sched record -o "$sched.data" -- sleep $((MIXED_RUNTIME + 1)) >"$sched.log" 2>&1 &
+    sched_pid=$!
+  fi
   for i in 1 2; do
     "${client[@]}" fio --name="$label-mixed-$i" --ioengine=nbd --uri="$uri" --rw=randwrite --bs=4k --iodepth=16 --numjobs=1 \
         --offset=$(((i - 1) * quarter)) --size="$quarter" --verify=crc32c --verify_backlog=1024 --verify_state_save=0 \
-        --runtime="$MIXED_RUNTIME" --time_based --output-format=json --output="$out/$label-mixed-r$run-$i.json" >"$out/$label-mixed-r$run-$i.log" 2>&1 &
+        ${MIXED_LATLOG:+--write_lat_log="$out/$label-mixed-r$run-$i" --log_avg_msec=0} --runtime="$MIXED_RUNTIME" --time_based --output-format=json --output="$out/$label-mixed-r$run-$i.json" >"$out/$label-mixed-r$run-$i.log" 2>&1 &
     pids+=($!)
   done
   for i in "${pids[@]}"; do
     wait "$i" || { echo "nbd-compare: the mixed workload on $label failed:" >&2; cat "$out/$label"-mixed-r"$run"-*.log "$out/$label"-prober-r"$run"-*.log >&2; exit 1; }
   done
   { echo "steal $((($(awk '/^cpu /{print $9}' /proc/stat) - steal_before) * 1000 / $(getconf CLK_TCK))) ms"; nstat 2>/dev/null || true; } >"$out/$label-mixed-r$run-system.txt"
+  echo "   probes: $(awk '/^probes /{print $2}' "$out/$label"-prober-r"$run"-[12].log | paste -sd+)"
+  if [ -n "$sched_pid" ]; then
+    wait "$sched_pid" || { echo "nbd-compare: perf sched record failed:" >&2; cat "$sched.log" >&2; exit 1; }
+    perf sched timehist --state -i "$sched.data" 2>/dev/null | runnable_waits >"$sched.txt"
+    rm -f "$sched.data" "$sched.data.old"
+    echo "   longest waits for a CPU (perf sched): $(grep -E '^(fio|nbd-connection|nbdkit|java|ksoftirqd/[0-9]+)'$'\t' "$sched.txt" | head -6 | cut -f1,2 | tr '\t\n' ' ;')"
+  fi
+}
+
+# runnable_waits: reads perf sched timehist --state; writes, per command, the longest time one of
+# its threads was ready to run and had no CPU (after a wake-up, its scheduling delay; after being
+# preempted, all the time until it ran again), longest first: COMMAND<tab>MS ms<tab>THREAD, ending at TIME.
+runnable_waits() {
+  awk '$2 ~ /^\[[0-9]+\]$/ && NF >= 7 && $NF ~ /^[A-Z+]+$/ {
+    wait = $(NF - 3); delay = $(NF - 2); state = $NF
+    task = $3; for (i = 4; i <= NF - 4; i++) task = task " " $i
+    comm = task; sub(/\[[0-9\/]+\]$/, "", comm)
+    ready = (prev[task] == "R") ? wait : delay
+    if (ready + 0 > best[comm] + 0) { best[comm] = ready; at[comm] = $1; who[comm] = task }
+    prev[task] = state
+  }
+  END { for (c in best) printf "%s\t%.1f ms\t%s, ending at %s\n", c, best[c], who[c], at[c] }' | sort -t$'\t' -k2 -rn
 }
 
 # warm_up SERVER: fills the whole disk (so reads copy real pages on every side, and writes find
@@ -267,7 +306,7 @@ stop nbdkit
   if [ "$ONLY" != mixed ]; then
     main="qemu-nbd $(qemu-nbd --version | awk 'NR==1{print $2}') ($QEMU_NBD_OPTS, file on tmpfs), dmstack export: $LAYER, $ROUNDS rounds of ${RUNTIME}s per server and workload, "
   fi
-  echo "fio $(fio --version | sed 's/^fio-//'), nbdkit $(nbdkit --version | awk '{print $2}'), ${main}size $SIZE, mixed workload: $MIXED_RUNS runs of ${MIXED_RUNTIME}s per server, load average $load_before before and $(cut -d' ' -f1-3 /proc/loadavg) after, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "fio $(fio --version | sed 's/^fio-//'), nbdkit $(nbdkit --version | awk '{print $2}'), ${main}size $SIZE, mixed workload: $MIXED_RUNS runs of ${MIXED_RUNTIME}s per server, probers $([ "$MIXED_PROBE_MS" = 0 ] && echo "back to back" || echo "every ${MIXED_PROBE_MS} ms"), load average $load_before before and $(cut -d' ' -f1-3 /proc/loadavg) after, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 } >"$out/about.txt"
 cat "$out/about.txt"
 "$JAVA" -cp "$CP" org.dmstack.bench.FioResults "$out"

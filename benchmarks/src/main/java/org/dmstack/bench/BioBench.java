@@ -26,9 +26,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * brd, and dm-stripe over two brd disks (64 KiB chunks). The runner runs it with 1 and 2 threads;
  * with 2, each thread has its own buffer, random stream and sequential cursor.
  *
- * <p>{@code iostats} is every disk's queue/iostats: I/O accounting on ("1", as dmstack runs), off
- * ("0"), or {@code alternate}: on and off from one iteration to the next in the order on, off, off,
- * on (then again), so that {@link IostatsCost} compares neighbouring iterations of one run.
+ * <p>As on Linux 6.1, brd accounts nothing and dm accounts every bio on dm-N: a bio through dm-linear
+ * is counted once, on the mapped device.
  *
  * <p>The device is {@code dmstack.bench.bioDeviceMiB} MiB (default 256), every page written before
  * measuring, so reads copy real pages. Caller buffers are heap arrays, as a Java program has them.
@@ -40,11 +39,6 @@ public class BioBench {
     @Param({"DIRECT", "LINEAR", "STRIPE2"})
     public String stack;
 
-    @Param({"1"})
-    public String iostats;
-    private int iteration;
-    volatile boolean iostatsOn = true;
-
     private Stacks.BioStack bio;
     BlockDevice device;
     long sectors;
@@ -55,20 +49,6 @@ public class BioBench {
         bio = new Stacks.BioStack(Stacks.Layer.valueOf(stack), Long.getLong("dmstack.bench.bioDeviceMiB", 256) << 20);
         device = bio.device;
         sectors = device.capacity();
-        if (!iostats.equals("alternate")) setIostats(iostats);
-    }
-
-    /** With {@code alternate}: on for iterations 0 and 3 of every 4, off for 1 and 2 (warm-ups count: give a multiple of 4). */
-    @Setup(Level.Iteration)
-    public void alternateIostats() {
-        if (!iostats.equals("alternate")) return;
-        int k = iteration++ % 4;
-        iostatsOn = k == 0 || k == 3;
-        setIostats(iostatsOn ? "1" : "0");
-    }
-
-    private void setIostats(String value) {
-        for (BlockDevice d : bio.registry.devices()) d.attributes().write("queue/iostats", value);
     }
 
     @TearDown(Level.Trial)
@@ -87,10 +67,6 @@ public class BioBench {
         SplittableRandom random;
         long cursor;
         long pages;
-        /** Bios this thread submitted in the iteration, and its CPU time when the iteration began (for IostatsCost). */
-        long ops;
-        long cpuAtStart;
-
         @Setup(Level.Trial)
         public void setUp(BioBench b) {
             int id = b.threadIds.getAndIncrement();
@@ -102,18 +78,6 @@ public class BioBench {
             pages = b.sectors / Units.PAGE_SECTORS;
             // Sequential streams start half a device apart, so two threads do not read the same MiB.
             cursor = (b.sectors / 2 * id) & ~2047L;
-        }
-
-        @Setup(Level.Iteration)
-        public void beginIteration() {
-            ops = 0;
-            cpuAtStart = THREADS.getCurrentThreadCpuTime();
-        }
-
-        /** With iostats=alternate, what the iteration cost this thread in CPU time goes to IostatsCost. */
-        @TearDown(Level.Iteration)
-        public void endIteration(BioBench b) {
-            if (b.iostats.equals("alternate")) IostatsCost.record(b.iostatsOn, THREADS.getCurrentThreadCpuTime() - cpuAtStart, ops);
         }
 
         /** A bio that has ended, ready for reset: it was never submitted. */
@@ -133,8 +97,6 @@ public class BioBench {
         }
     }
 
-    private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
-
     private BlkStatus run(Bio b) {
         device.submit(b);
         BlkStatus status = b.await();
@@ -144,25 +106,21 @@ public class BioBench {
 
     @Benchmark
     public BlkStatus randRead4k(Worker w) {
-        w.ops++;
         return run(w.smallBio.reset(BioOp.READ, w.randomSector(), w.small));
     }
 
     @Benchmark
     public BlkStatus randWrite4k(Worker w) {
-        w.ops++;
         return run(w.smallBio.reset(BioOp.WRITE, w.randomSector(), w.small));
     }
 
     @Benchmark
     public BlkStatus seqRead1m(Worker w) {
-        w.ops++;
         return run(w.largeBio.reset(BioOp.READ, w.nextSequential(sectors), w.large));
     }
 
     @Benchmark
     public BlkStatus seqWrite1m(Worker w) {
-        w.ops++;
         return run(w.largeBio.reset(BioOp.WRITE, w.nextSequential(sectors), w.large));
     }
 }

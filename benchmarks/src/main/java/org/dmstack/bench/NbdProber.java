@@ -5,6 +5,7 @@ import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.time.Duration;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -16,8 +17,13 @@ import java.util.Arrays;
  * running client. Exits 1 on the first mismatch or error.
  *
  * <pre>
- * java -cp ... org.dmstack.bench.NbdProber HOST PORT EXPORT OFFSET SECONDS [WARMUP_SECONDS]
+ * java -cp ... org.dmstack.bench.NbdProber HOST PORT EXPORT OFFSET SECONDS [WARMUP_SECONDS [INTERVAL_MS]]
  * </pre>
+ *
+ * <p>Back to back by default (INTERVAL_MS 0): a closed loop, so a faster server gets more probes
+ * and the prober itself takes more CPU. With INTERVAL_MS, a probe starts every INTERVAL_MS
+ * milliseconds (or as soon as the one before ends, when that takes longer), the same offered
+ * load on every server, as a health check probes.
  *
  * It probes for WARMUP_SECONDS (default 0) first, then prints "ready" and probes for SECONDS:
  * the mixed workload starts fio only once both probers are ready, so what fio measures is the
@@ -36,8 +42,8 @@ public final class NbdProber {
     private NbdProber() {}
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 5 && args.length != 6) {
-            System.err.println("usage: NbdProber HOST PORT EXPORT OFFSET SECONDS [WARMUP_SECONDS]");
+        if (args.length < 5 || args.length > 7) {
+            System.err.println("usage: NbdProber HOST PORT EXPORT OFFSET SECONDS [WARMUP_SECONDS [INTERVAL_MS]]");
             System.exit(2);
         }
         String host = args[0];
@@ -46,19 +52,26 @@ public final class NbdProber {
         long offset = Long.parseLong(args[3]);
         long seconds = Long.parseLong(args[4]);
         long warmup = args.length > 5 ? Long.parseLong(args[5]) : 0;
-        long warm = probeFor(warmup, host, port, export, offset, 0);
+        long interval = args.length > 6 ? Long.parseLong(args[6]) * 1_000_000L : 0;
+        long warm = probeFor(warmup, interval, host, port, export, offset, 0);
         System.out.println("ready after " + warm + " probes");
         System.out.flush();
-        long probes = probeFor(seconds, host, port, export, offset, warm) - warm;
+        long probes = probeFor(seconds, interval, host, port, export, offset, warm) - warm;
         System.out.println("probes " + probes + " (after " + warm + " to warm up), all read back what they wrote");
     }
 
-    /** Probes for {@code seconds}; returns the number of probes made so far. */
-    private static long probeFor(long seconds, String host, int port, String export, long offset, long probes) throws IOException {
-        long end = System.nanoTime() + seconds * 1_000_000_000L;
-        while (System.nanoTime() < end) {
+    /** Probes for {@code seconds}, one every {@code intervalNanos} (0: back to back); returns the number of probes made so far. */
+    private static long probeFor(long seconds, long intervalNanos, String host, int port, String export, long offset, long probes)
+            throws IOException, InterruptedException {
+        long now = System.nanoTime(), end = now + seconds * 1_000_000_000L, next = now;
+        while ((now = System.nanoTime()) < end) {
+            if (next - now > 0) {
+                Thread.sleep(Duration.ofNanos(next - now));
+                continue;
+            }
             probe(host, port, export, offset, (byte) probes);
             probes++;
+            next = Math.max(next + intervalNanos, now);
         }
         return probes;
     }

@@ -21,7 +21,8 @@ import org.dmstack.memory.PageStore;
  * Pages are allocated by the first write to them; reads of pages never written return zeros;
  * DISCARD and WRITE_ZEROES free the whole pages they cover. The block queue has no write cache
  * ("write through"); the DAX path hands out one page per direct_access and its DAX write cache is
- * off, so flushing does nothing.
+ * off, so flushing does nothing. Its bios are not accounted: brd_submit_bio calls no
+ * bio_start_io_acct, so ram0's stat stays zero (a mapped device over it counts its own).
  *
  * <p>The memory is the store's, not the disk's: a new RamDisk over the same store (after the
  * driver was stopped and started again) has the same contents.

@@ -289,4 +289,22 @@ class BrdTest {
         assertEquals(BrdConfig.defaults(), BrdConfig.from(Map.of()));
         assertEquals(new BrdConfig(2, 1 << 20), BrdConfig.from(Map.of("rd_nr", 2, "rd_size", "1G")));
     }
+
+    @Test
+    void accountsNothingAsLinux61sBrd() {
+        brd = new Brd(registry, new BrdConfig(1, 1024), pool);
+        BlockDevice ram0 = registry.lookup("ram0");
+        String zero = "       0        0        0        0        0        0        0        0        0        0        0"
+                + "        0        0        0        0        0        0";
+        assertEquals("0", ram0.attributes().read("queue/iostats"));
+        write(ram0, 8, pattern(4096, 1));
+        read(ram0, 8, 4096);
+        assertEquals(zero, ram0.attributes().read("stat"));
+        // The flag is writable, as on Linux, and changes nothing: brd_submit_bio never accounts.
+        ram0.attributes().write("queue/iostats", "1");
+        assertEquals("1", ram0.attributes().read("queue/iostats"));
+        read(ram0, 8, 4096);
+        assertEquals(zero, ram0.attributes().read("stat"));
+        assertEquals("       0        0", ram0.attributes().read("inflight"));
+    }
 }

@@ -33,7 +33,9 @@ public final class GenDisk implements BlockDevice {
     private final BadBlocks badBlocks;
     private final Attributes attributes = new Attributes();
     private final DiskStats stats;
-    private volatile boolean ioStats = true;
+    private final IoAccounting accounting;
+    private volatile boolean ioStats; // QUEUE_FLAG_IO_STAT, what queue/iostats shows
+    private volatile boolean accounts; // whether submit accounts a bio: the one read per bio
     private volatile boolean dead;
 
     private GenDisk(Builder b) {
@@ -46,6 +48,8 @@ public final class GenDisk implements BlockDevice {
         this.handler = b.handler;
         this.badBlocks = b.badBlocks;
         this.stats = new DiskStats(b.jiffies);
+        this.accounting = b.accounting;
+        setIoStats(b.ioStats);
         this.inPlace = b.inPlace == null ? null : new CheckedInPlaceRead(b.inPlace);
         this.dax = b.daxOps == null ? null : new DaxDevice(name, b.daxOps, () -> this.capacity >> Units.PAGE_SECTORS_SHIFT, b.daxWriteCache);
         defineAttributes();
@@ -68,6 +72,8 @@ public final class GenDisk implements BlockDevice {
         private BadBlocks badBlocks = new BadBlocks();
         private InPlaceRead inPlace;
         private java.util.function.LongSupplier jiffies = DiskStats::systemJiffies;
+        private IoAccounting accounting = IoAccounting.NONE;
+        private boolean ioStats;
 
         private Builder(String name, DevT devt, long capacity, BioHandler handler) {
             if (name == null || name.isEmpty() || name.contains("/")) throw new IllegalArgumentException("Invalid device name '" + name + "'");
@@ -109,6 +115,17 @@ public final class GenDisk implements BlockDevice {
             return this;
         }
 
+        /**
+         * How the disk's bios are accounted, and the queue/iostats flag it starts with. Without
+         * it, nothing is (brd): blk_alloc_disk's queue has no QUEUE_FLAG_IO_STAT and a bio-based
+         * driver's bios count only if it asks. blk-mq queues start with the flag set (nbd).
+         */
+        public Builder accounting(IoAccounting accounting, boolean ioStats) {
+            this.accounting = Objects.requireNonNull(accounting, "accounting");
+            this.ioStats = ioStats;
+            return this;
+        }
+
         /** The clock of the I/O statistics, in milliseconds (tests give their own). */
         public Builder clock(java.util.function.LongSupplier jiffies) {
             this.jiffies = Objects.requireNonNull(jiffies, "jiffies");
@@ -141,7 +158,7 @@ public final class GenDisk implements BlockDevice {
             }
         }
         boolean postflush = writeCache && !fua && bio.hasFlag(BioFlag.FUA);
-        if (ioStats) bio.startAccounting(stats, bio.hasFlag(BioFlag.PREFLUSH) || postflush);
+        if (accounts) bio.startAccounting(stats, bio.hasFlag(BioFlag.PREFLUSH) || postflush);
         if (postflush) {
             submitWithPostflush(bio);
             return;
@@ -172,7 +189,7 @@ public final class GenDisk implements BlockDevice {
                 return false;
             }
             if (!driver.pin(offset, bytes, into)) return false;
-            if (ioStats) {
+            if (accounts) {
                 long[] cell = stats.cell();
                 stats.end(cell, BioOp.READ, false, stats.start(cell, BioOp.READ, bytes >> Units.SECTOR_SHIFT));
             }
@@ -337,6 +354,11 @@ public final class GenDisk implements BlockDevice {
         return attributes;
     }
 
+    private synchronized void setIoStats(boolean on) {
+        ioStats = on;
+        accounts = accounting == IoAccounting.ALWAYS || (accounting == IoAccounting.IOSTATS && on);
+    }
+
     /** The I/O statistics: what the stat and inflight attributes show. */
     public DiskStats stats() {
         return stats;
@@ -350,8 +372,8 @@ public final class GenDisk implements BlockDevice {
         attributes.define("badblocks", () -> badBlocks.show().stripTrailing());
         attributes.define("stat", () -> stats.snapshot().stat());
         attributes.define("inflight", () -> stats.snapshot().inflight());
-        // QUEUE_FLAG_IO_STAT: accounting can be switched off, and the counters then stay as they are.
-        attributes.define("queue/iostats", () -> ioStats ? "1" : "0", value -> ioStats = parseBool("iostats", value));
+        // QUEUE_FLAG_IO_STAT: writable on every disk; only a disk accounted IOSTATS heeds it, and its counters then stay as they are.
+        attributes.define("queue/iostats", () -> ioStats ? "1" : "0", value -> setIoStats(parseBool("iostats", value)));
         attributes.define("queue/logical_block_size", () -> Integer.toString(limits().logicalBlockSize()));
         attributes.define("queue/physical_block_size", () -> Integer.toString(limits().physicalBlockSize()));
         attributes.define("queue/hw_sector_size", () -> Integer.toString(limits().logicalBlockSize()));

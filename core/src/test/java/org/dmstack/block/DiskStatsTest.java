@@ -14,7 +14,13 @@ class DiskStatsTest {
     private final ArrayDeque<Bio> held = new ArrayDeque<>();
 
     private GenDisk disk(boolean writeCache) {
-        return GenDisk.builder("ram0", new DevT(1, 0), 2048, held::add).clock(now::get).writeCache(writeCache, false).build();
+        return accounted("pmem0", held::add).writeCache(writeCache, false).build();
+    }
+
+    /** A disk that accounts its bios, as pmem with queue/iostats set. */
+    private GenDisk.Builder accounted(String name, BioHandler handler) {
+        return GenDisk.builder(name, new DevT(259, name.charAt(name.length() - 1) - '0'), 2048, handler).clock(now::get)
+                .accounting(IoAccounting.IOSTATS, true);
     }
 
     /** Submits a bio at time {@code at} and ends it at {@code end}. */
@@ -77,7 +83,7 @@ class DiskStatsTest {
 
     @Test
     void aFuaWriteThatNeedsAPostflushCountsTheFlush() {
-        GenDisk disk = GenDisk.builder("ram0", new DevT(1, 0), 2048, held::add).clock(now::get).writeCache(true, false).build();
+        GenDisk disk = accounted("pmem0", held::add).writeCache(true, false).build();
         now.set(1000);
         Bio write = Bio.write(0, buf(8), BioFlag.FUA);
         disk.submit(write);
@@ -124,9 +130,58 @@ class DiskStatsTest {
     }
 
     @Test
+    void theDriverChoosesWhetherItsBiosCountAsIn61() {
+        // brd asks for nothing; pmem heeds queue/iostats, which starts at 0; 6.1's dm counts whatever it says.
+        GenDisk brd = GenDisk.builder("ram0", new DevT(1, 0), 2048, held::add).clock(now::get).build();
+        GenDisk pmem = GenDisk.builder("pmem0", new DevT(259, 0), 2048, held::add).clock(now::get).accounting(IoAccounting.IOSTATS, false).build();
+        GenDisk dm = GenDisk.builder("dm-0", new DevT(254, 0), 2048, held::add).clock(now::get).accounting(IoAccounting.ALWAYS, false).build();
+        GenDisk[] disks = {brd, pmem, dm};
+        for (GenDisk d : disks) {
+            assertEquals("0", d.attributes().read("queue/iostats"), d.name());
+            io(d, Bio.read(0, buf(8)), 1000, 1001);
+            d.attributes().write("queue/iostats", "1");
+            io(d, Bio.read(0, buf(8)), 1002, 1003);
+        }
+        assertEquals(ZERO_STAT, brd.attributes().read("stat"));
+        assertEquals("       0        0", brd.attributes().read("inflight"));
+        assertEquals(1, pmem.stats().snapshot().readIos());
+        assertEquals(2, dm.stats().snapshot().readIos());
+        for (GenDisk d : disks) {
+            d.attributes().write("queue/iostats", "0");
+            io(d, Bio.write(0, buf(8)), 1004, 1005);
+        }
+        assertEquals(ZERO_STAT, brd.attributes().read("stat"));
+        assertEquals(0, pmem.stats().snapshot().writeIos());
+        assertEquals(1, dm.stats().snapshot().writeIos());
+    }
+
+    @Test
+    void aReadInPlaceCountsAsAReadOnlyWhereBiosCount() {
+        InPlaceRead lend = new InPlaceRead() {
+            @Override
+            public boolean pin(long offset, long bytes, java.util.function.Consumer<MemorySegment> into) {
+                into.accept(buf((int) (bytes >> 9)));
+                return true;
+            }
+
+            @Override
+            public void unpin() {}
+        };
+        GenDisk brd = GenDisk.builder("ram0", new DevT(1, 0), 2048, held::add).clock(now::get).inPlaceRead(lend).build();
+        GenDisk nbd = accounted("nbd0", held::add).inPlaceRead(lend).build();
+        for (GenDisk d : new GenDisk[] {brd, nbd}) assertEquals(true, d.inPlaceRead().pin(4096, 8192, m -> {}));
+        assertEquals(ZERO_STAT, brd.attributes().read("stat"));
+        assertEquals(1, nbd.stats().snapshot().readIos());
+        assertEquals(16, nbd.stats().snapshot().readSectors());
+    }
+
+    private static final String ZERO_STAT = "       0        0        0        0        0        0        0        0        0        0        0"
+            + "        0        0        0        0        0        0";
+
+    @Test
     void aBioPassedOnToASecondDiskCountsOnBoth() {
         GenDisk lower = disk(true);
-        GenDisk upper = GenDisk.builder("pass0", new DevT(7, 0), 2048, lower::submit).clock(now::get).build();
+        GenDisk upper = accounted("pass0", lower::submit).build();
         io(upper, Bio.read(0, buf(8)), 1000, 1003);
         assertEquals(1, upper.stats().snapshot().readIos());
         assertEquals(3, upper.stats().snapshot().readTicks());
@@ -145,7 +200,7 @@ class DiskStatsTest {
 
     @Test
     void countsFromManyThreadsAddUpAndEndedThreadsLeaveNoCells() throws Exception {
-        GenDisk disk = GenDisk.builder("ram0", new DevT(1, 0), 2048, bio -> bio.endio(BlkStatus.OK)).clock(now::get).build();
+        GenDisk disk = accounted("pmem0", bio -> bio.endio(BlkStatus.OK)).build();
         for (int round = 0; round < 4; round++) {
             Thread[] threads = new Thread[25];
             for (int t = 0; t < threads.length; t++) {
@@ -169,7 +224,7 @@ class DiskStatsTest {
     void aReusedBioIsCountedOnTheDiskItGoesToNowAndOnTheThreadThatSendsIt() throws Exception {
         GenDisk first = disk(false);
         ArrayDeque<Bio> other = new ArrayDeque<>();
-        GenDisk second = GenDisk.builder("ram1", new DevT(1, 1), 2048, other::add).clock(now::get).build();
+        GenDisk second = accounted("pmem1", other::add).build();
         Bio bio = Bio.read(0, buf(8));
         io(first, bio, 1000, 1001);
         bio.reset(BioOp.READ, 8, bio.data());

@@ -13,7 +13,7 @@ import org.dmstack.dax.DaxMapping;
 import org.dmstack.dax.DaxOperations;
 import org.dmstack.memory.Memory;
 
-/** A test disk over native memory: block and DAX paths, counters, and a switch to fail I/O. */
+/** A test disk over native memory: block and DAX paths, counters (its stat among them), and a switch to fail I/O. */
 public final class MemDisk implements BioHandler, DaxOperations {
     public final MemorySegment memory;
     public final GenDisk disk;
@@ -36,7 +36,9 @@ public final class MemDisk implements BioHandler, DaxOperations {
 
     public MemDisk(String name, DevT devt, long sectors, boolean writeCache, boolean dax, QueueLimits limits) {
         memory = Arena.ofAuto().allocate(sectors * Units.SECTOR_SIZE, Units.PAGE_SIZE);
-        GenDisk.Builder b = GenDisk.builder(name, devt, sectors, this).limits(limits).writeCache(writeCache, writeCache);
+        // Accounted as pmem with queue/iostats set, so that tests see in its stat what reached it.
+        GenDisk.Builder b = GenDisk.builder(name, devt, sectors, this).limits(limits).writeCache(writeCache, writeCache)
+                .accounting(IoAccounting.IOSTATS, true);
         if (dax) b.dax(this, writeCache);
         disk = b.build();
     }

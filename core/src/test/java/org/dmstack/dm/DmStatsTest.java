@@ -11,6 +11,7 @@ import org.dmstack.block.Bio;
 import org.dmstack.block.BlkStatus;
 import org.dmstack.block.BlockDeviceRegistry;
 import org.dmstack.block.DevT;
+import org.dmstack.block.IoAccounting;
 import org.dmstack.block.GenDisk;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -24,7 +25,8 @@ class DmStatsTest {
     private final MappedDevice vol;
 
     DmStatsTest() {
-        registry.add(GenDisk.builder("ram0", new DevT(1, 0), 2048, held::add).clock(now::get).build());
+        // A disk below that counts its bios too (as pmem with queue/iostats set; brd would not).
+        registry.add(GenDisk.builder("ram0", new DevT(1, 0), 2048, held::add).clock(now::get).accounting(IoAccounting.IOSTATS, true).build());
         dm.targetTypes().register(new TestLinear.Type());
         vol = dm.create("vol", "0 2048 testlinear 1:0 0");
     }

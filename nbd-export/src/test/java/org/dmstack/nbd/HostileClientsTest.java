@@ -54,7 +54,8 @@ class HostileClientsTest {
                 eventually("round " + r + ": every connection has ended", () -> s.connectionCount() == 0);
                 eventually("round " + r + ": the server's sockets are closed", () -> openSockets() == sockets);
                 eventually("round " + r + ": no connection thread is left", () -> nbdThreads() == threads);
-                assertEquals(0, s.mappedBytes(), "round " + r + ": every payload buffer is unmapped");
+                assertTrue(s.mappedBytes() <= NbdServer.SPARE_BUFFER_BYTES,
+                        "round " + r + ": every payload buffer is unmapped but what the server keeps for the next clients: " + s.mappedBytes());
             }
             assertArrayEquals(new byte[512], ServerFixture.bytesAt(big, 0, 512), "nothing of the incomplete writes was written");
             try (RawClient c = RawClient.open(s.port(), "big")) {
@@ -180,7 +181,8 @@ class HostileClientsTest {
 
             for (RawClient c : deaf) c.close();
             eventually("every deaf client's session has ended", () -> s.connectionCount() == 0);
-            assertEquals(0, s.mappedBytes(), "their payload memory is unmapped when they close");
+            assertTrue(s.mappedBytes() <= NbdServer.SPARE_BUFFER_BYTES,
+                    "their payload memory is unmapped when they close, but what the server keeps for the next clients: " + s.mappedBytes());
             long after = rss();
             assertTrue(after - rssBefore <= 128L * MIB, "RSS after they closed is back near where it was: " + (after - rssBefore) + " bytes more");
         }

@@ -13,6 +13,7 @@ import org.dmstack.block.BlkStatus;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.DevT;
 import org.dmstack.block.GenDisk;
+import org.dmstack.block.IoAccounting;
 import org.dmstack.block.QueueLimits;
 import org.dmstack.units.Units;
 import org.dmstack.dax.DaxDevice;
@@ -82,6 +83,8 @@ public final class PmemDevice implements Namespaces.Namespace {
                 .writeCache(true, region != null && region.hasFlush())
                 .dax(new Dax(), daxWriteCache)
                 .badBlocks(badBlocks)
+                // pmem_submit_bio accounts only while queue/iostats is 1, and pmem_attach_disk leaves it 0.
+                .accounting(IoAccounting.IOSTATS, false)
                 .build();
         this.dax = disk.dax();
         if (region != null) {

@@ -22,6 +22,7 @@ import org.dmstack.block.BlockDevice;
 import org.dmstack.block.BlockDeviceRegistry;
 import org.dmstack.block.DevT;
 import org.dmstack.block.GenDisk;
+import org.dmstack.block.IoAccounting;
 import org.dmstack.dm.DeviceMapper;
 import org.dmstack.dm.linear.LinearTargetType;
 import org.junit.jupiter.api.AfterEach;
@@ -30,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * iostat over a stack whose every bio takes 2 ms of a clock the disks move: dm-0 (linear over
- * ram0, which has a write cache) and an idle ram1; 100 s of uptime at the first report.
+ * pmem0, which has a write cache) and an idle pmem1, both with queue/iostats set; 100 s of uptime at the first report.
  */
 class IostatTest {
     /** Headers as sysstat 12.6.1 (Debian 12) prints them. */
@@ -49,13 +50,13 @@ class IostatTest {
 
     IostatTest() {
         for (int i = 0; i < 2; i++) {
-            registry.add(GenDisk.builder("ram" + i, new DevT(1, i), 8192, bio -> {
+            registry.add(GenDisk.builder("pmem" + i, new DevT(259, i), 8192, bio -> {
                 jiffies.addAndGet(2);
                 bio.endio(BlkStatus.OK);
-            }).clock(jiffies::get).writeCache(i == 0, false).build());
+            }).clock(jiffies::get).writeCache(i == 0, false).accounting(IoAccounting.IOSTATS, true).build());
         }
         dm.targetTypes().register(new LinearTargetType());
-        dm0 = dm.create("lv", "0 4096 linear ram0 0").disk();
+        dm0 = dm.create("lv", "0 4096 linear pmem0 0").disk();
     }
 
     @AfterEach
@@ -123,10 +124,10 @@ class IostatTest {
     @Test
     void deviceReportSinceStartUp() {
         knownIo();
-        // ram1 has done nothing: left out. dm-0 and ram0 saw the same bios (linear, no split).
+        // pmem1 has done nothing: left out. dm-0 and pmem0 saw the same bios (linear, no split).
         assertEquals(HOST_LINE + "\n\n" + BASIC_HEADER + "\n"
                 + "dm-0              0.16         0.20         3.20         0.08         20        320          8\n"
-                + "ram0              0.16         0.20         3.20         0.08         20        320          8\n\n\n", run("-d"));
+                + "pmem0             0.16         0.20         3.20         0.08         20        320          8\n\n\n", run("-d"));
     }
 
     @Test
@@ -143,7 +144,7 @@ class IostatTest {
         assertEquals(0.01, dm.get("f/s"));
         assertEquals(2.0, dm.get("f_await"));
         assertEquals(0.03, dm.get("%util"));
-        assertEquals(parse(out).get("dm-0"), parse(out).get("ram0"));
+        assertEquals(parse(out).get("dm-0"), parse(out).get("pmem0"));
     }
 
     @Test
@@ -156,7 +157,7 @@ class IostatTest {
         String[] reports = out.split("\n\n\n");
         assertEquals(2, reports.length);
         Map<String, Map<String, Double>> second = parse(reports[1]);
-        assertEquals(List.of("dm-0", "ram0"), List.copyOf(second.keySet()));
+        assertEquals(List.of("dm-0", "pmem0"), List.copyOf(second.keySet()));
         Map<String, Double> dm = second.get("dm-0");
         assertEquals(4.0, dm.get("r/s"));
         assertEquals(16.0, dm.get("rkB/s"));
@@ -170,13 +171,13 @@ class IostatTest {
 
     @Test
     void cpuReportAndNamedIdleDevices() {
-        String out = run("ram1", "/dev/ram0");
+        String out = run("pmem1", "/dev/pmem0");
         assertEquals(HOST_LINE + "\n\n"
                 + "avg-cpu:  %user   %nice %system %iowait  %steal   %idle\n"
                 + "          30.00    0.00   15.00    5.00    0.00   50.00\n\n"
                 + BASIC_HEADER + "\n"
-                + "ram0              0.00         0.00         0.00         0.00          0          0          0\n"
-                + "ram1              0.00         0.00         0.00         0.00          0          0          0\n\n\n", out);
+                + "pmem0             0.00         0.00         0.00         0.00          0          0          0\n"
+                + "pmem1             0.00         0.00         0.00         0.00          0          0          0\n\n\n", out);
         // -y: the first report (since start-up) is left out; the second covers one interval of CPU time.
         out = run("-c", "-y", "1", "1");
         assertEquals(HOST_LINE + "\n\n\n"

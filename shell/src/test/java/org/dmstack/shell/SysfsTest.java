@@ -87,17 +87,26 @@ class SysfsTest {
     }
 
     @Test
-    void statAndInflightCountTheBiosOfEachDisk() {
+    void statAndInflightCountTheBiosOfDmButNotOfBrdAsIn61() {
         org.dmstack.block.Bio write = org.dmstack.block.Bio.write(8, java.lang.foreign.MemorySegment.ofArray(new byte[4096]));
         stack.registry.lookup("dm-0").submit(write);
         write.await();
+        org.dmstack.block.DiskStats.Snapshot s = org.dmstack.block.DiskStats.Snapshot.parse(run("/sys/block/dm-0/stat"));
+        assertEquals(1, s.writeIos());
+        assertEquals(8, s.writeSectors());
+        assertEquals(0, s.readIos());
+        // brd_submit_bio accounts nothing: ram0's stat stays zero, and its queue, as dm's, has no QUEUE_FLAG_IO_STAT.
+        assertEquals("       0        0        0        0        0        0        0        0        0        0        0"
+                + "        0        0        0        0        0        0\n", run("/sys/block/ram0/stat"));
         for (String dev : new String[] {"dm-0", "ram0"}) {
-            org.dmstack.block.DiskStats.Snapshot s = org.dmstack.block.DiskStats.Snapshot.parse(run("/sys/block/" + dev + "/stat"));
-            assertEquals(1, s.writeIos());
-            assertEquals(8, s.writeSectors());
-            assertEquals(0, s.readIos());
             assertEquals("       0        0\n", run("/sys/block/" + dev + "/inflight"));
+            assertEquals("0\n", run("/sys/block/" + dev + "/queue/iostats"));
         }
+        run("/sys/block/ram0/queue/iostats", "1");
         assertEquals("1\n", run("/sys/block/ram0/queue/iostats"));
+        write = org.dmstack.block.Bio.write(8, java.lang.foreign.MemorySegment.ofArray(new byte[4096]));
+        stack.registry.lookup("ram0").submit(write);
+        write.await();
+        assertEquals(0, org.dmstack.block.DiskStats.Snapshot.parse(run("/sys/block/ram0/stat")).writeIos(), "the flag changes nothing for brd");
     }
 }

@@ -11,6 +11,7 @@ import org.dmstack.block.BlockDevice;
 import org.dmstack.block.BlockDeviceRegistry;
 import org.dmstack.block.DevT;
 import org.dmstack.block.GenDisk;
+import org.dmstack.block.IoAccounting;
 import org.dmstack.dm.DeviceMapper;
 import org.dmstack.dm.MappedDevice;
 import org.junit.jupiter.api.AfterEach;
@@ -18,7 +19,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * /sys/block/X/stat through a striped device: the bio counted once on dm-0 as submitted, each
- * clone on the disk below. Every bio on the disks below takes exactly 1 ms of a clock the disks
+ * clone on the disk below (disks that count, as pmem with queue/iostats set). Every bio on the disks below takes exactly 1 ms of a clock the disks
  * themselves move, so every tick is known.
  */
 class StripedStatTest {
@@ -31,7 +32,7 @@ class StripedStatTest {
             registry.add(GenDisk.builder("ram" + i, new DevT(1, i), 4096, bio -> {
                 now.incrementAndGet();
                 bio.endio(BlkStatus.OK);
-            }).clock(now::get).writeCache(true, false).build());
+            }).clock(now::get).writeCache(true, false).accounting(IoAccounting.IOSTATS, true).build());
         }
         dm.targetTypes().register(new StripedTargetType());
     }

@@ -21,6 +21,7 @@ import org.dmstack.block.BlockDevice;
 import org.dmstack.block.BlockDeviceRegistry;
 import org.dmstack.block.DevT;
 import org.dmstack.block.GenDisk;
+import org.dmstack.block.IoAccounting;
 import org.dmstack.block.QueueLimits;
 import org.dmstack.units.Units;
 import org.slf4j.Logger;
@@ -469,7 +470,9 @@ public final class NbdDevice implements AutoCloseable {
         this.maxBytes = maxBytes;
         if (i.preferredBlock() > physical) limits.setIoOpt(i.preferredBlock());
         long sectors = (i.size() & -(long) logical) >> Units.SECTOR_SHIFT;
-        GenDisk d = GenDisk.builder(name, devt, sectors, this::submitBio).limits(limits).writeCache(i.sendFlush(), i.sendFua()).build();
+        // nbd is blk-mq: its queue starts with QUEUE_FLAG_IO_STAT (QUEUE_FLAG_MQ_DEFAULT), and requests count while it is set.
+        GenDisk d = GenDisk.builder(name, devt, sectors, this::submitBio).limits(limits).writeCache(i.sendFlush(), i.sendFua())
+                .accounting(IoAccounting.IOSTATS, true).build();
         d.attributes().define("ro", () -> i.readOnly() ? "1" : "0");
         d.attributes().define("backend", config.uri()::toString);
         d.attributes().define("nbd/flags", i::flagNames);

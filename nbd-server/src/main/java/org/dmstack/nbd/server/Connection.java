@@ -37,6 +37,7 @@ final class Connection implements Runnable {
     private final Limits limits;
     private final ScheduledExecutorService timer;
     private final Executor transmitters;
+    private final PayloadPool spare;
     private final String refusal;
     private final Consumer<Connection> whenEnded;
     private final CountDownLatch over = new CountDownLatch(1);
@@ -47,17 +48,19 @@ final class Connection implements Runnable {
 
     /**
      * @param transmitters the platform threads transmission runs on
+     * @param spare the server's payload buffers that ended connections left
      * @param refusal null to serve the client; else why it is not served (the connection
      *     limit), which the handshake tells it
      * @param whenEnded runs once, when the session is over and its socket closed
      */
-    Connection(SocketChannel channel, ExportTable exports, Limits limits, ScheduledExecutorService timer, Executor transmitters, String refusal,
-            Consumer<Connection> whenEnded) {
+    Connection(SocketChannel channel, ExportTable exports, Limits limits, ScheduledExecutorService timer, Executor transmitters, PayloadPool spare,
+            String refusal, Consumer<Connection> whenEnded) {
         this.wire = new Wire(channel);
         this.exports = exports;
         this.limits = limits;
         this.timer = timer;
         this.transmitters = transmitters;
+        this.spare = spare;
         this.refusal = refusal;
         this.whenEnded = whenEnded;
     }
@@ -72,7 +75,7 @@ final class Connection implements Runnable {
             }
             Negotiated chosen = Handshake.run(wire, exports, limits.holdNanos());
             if (chosen == null || !state.compareAndSet(HANDSHAKE, TRANSMISSION)) return;
-            Transmission t = new Transmission(wire, chosen, limits.holdNanos(), limits.maxInflightBytes(), transmitters);
+            Transmission t = new Transmission(wire, chosen, limits.holdNanos(), limits.maxInflightBytes(), transmitters, spare);
             transmission = t;
             if (limits.idleNanos() > 0) timeout = timer.schedule(this::idleCheck, limits.idleNanos(), TimeUnit.NANOSECONDS);
             if (Thread.currentThread().isVirtual()) {

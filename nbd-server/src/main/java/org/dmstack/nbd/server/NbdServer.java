@@ -75,6 +75,11 @@ public final class NbdServer implements AutoCloseable {
     static final Duration HANDSHAKE_SWEEP_MIN = Duration.ofMillis(10), HANDSHAKE_SWEEP_MAX = Duration.ofSeconds(1);
     /** How long a transmission thread waits for the next connection before it ends. */
     static final Duration TRANSMITTER_KEEP_ALIVE = Duration.ofSeconds(1);
+    /**
+     * Payload and read-ahead buffers the server keeps from ended connections for the next ones
+     * (see {@link PayloadPool}); beyond this they are unmapped when their connection ends.
+     */
+    public static final long SPARE_BUFFER_BYTES = 4L << 20;
 
     private final ExportTable exports;
     private final ServerSocketChannel listener;
@@ -82,6 +87,7 @@ public final class NbdServer implements AutoCloseable {
     private final int maxConnections;
     private final ScheduledThreadPoolExecutor timer;
     private final ThreadPoolExecutor transmitters;
+    private final PayloadPool spare = new PayloadPool(SPARE_BUFFER_BYTES);
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private final AtomicInteger refusing = new AtomicInteger();
     private final AtomicLong virtualHandshakes = new AtomicLong();
@@ -293,7 +299,7 @@ public final class NbdServer implements AutoCloseable {
             }
             if (connections.size() < maxConnections) {
                 if (full.compareAndSet(true, false)) LOG.info("NBD server on {}: below its limit of {} connections again", bound, maxConnections);
-                Connection c = new Connection(ch, exports, limits, timer, transmitters, null, this::servedEnded);
+                Connection c = new Connection(ch, exports, limits, timer, transmitters, spare, null, this::servedEnded);
                 connections.add(c);
                 start(c);
                 if (closed) c.shutdownInput();
@@ -302,7 +308,7 @@ public final class NbdServer implements AutoCloseable {
                     LOG.warn("NBD server on {}: {} clients connected, the limit (max.connections); refusing new ones", bound, maxConnections);
                 }
                 String why = "the server has its limit of " + maxConnections + " clients connected; try again later";
-                start(new Connection(ch, exports, limits, timer, transmitters, why, this::refusedEnded));
+                start(new Connection(ch, exports, limits, timer, transmitters, spare, why, this::refusedEnded));
             } else {
                 // Refusals are bounded too: beyond as many again, hang up at once.
                 refusing.decrementAndGet();
@@ -392,9 +398,14 @@ public final class NbdServer implements AutoCloseable {
         return virtualHandshakes.get();
     }
 
-    /** Payload memory mapped now for all connections. */
+    /** Buffers ended connections left that later ones have taken instead of mapping their own. */
+    long spareBuffersReused() {
+        return spare.lent();
+    }
+
+    /** Payload and read-ahead memory mapped now: connections' buffers, and those kept for the next connections (at most {@link #SPARE_BUFFER_BYTES}). */
     public long mappedBytes() {
-        return connections.stream().mapToLong(Connection::mappedBytes).sum();
+        return connections.stream().mapToLong(Connection::mappedBytes).sum() + spare.mappedBytes();
     }
 
     /**
@@ -430,6 +441,7 @@ public final class NbdServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        spare.close(); // connections that end after this unmap their buffers themselves
         LOG.info("NBD server on {} stopped", bound);
     }
 }

@@ -23,6 +23,12 @@ import org.dmstack.nbd.protocol.Nbd;
  * once instead of whenever a garbage collection happens to run (which, with the heap quiet,
  * may be never). What the pool keeps between requests is bounded by {@code keepBytes}; a buffer
  * beyond that is unmapped when it comes back.
+ *
+ * <p>A connection's pool may have a spare pool beneath it, the server's: when the connection
+ * ends, what it kept goes there (as much as the spare pool keeps; the rest is unmapped), and the
+ * next connection takes from it before it maps. Clients that connect for a request or two, as
+ * health checks and probers do, then cost no mmap, page fault and munmap each (a munmap of
+ * memory that threads on other CPUs may have used interrupts those CPUs to flush their TLBs).
  */
 final class PayloadPool implements AutoCloseable {
     private static final int MIN_SHIFT = 12;
@@ -43,12 +49,21 @@ final class PayloadPool implements AutoCloseable {
     @SuppressWarnings("unchecked")
     private final ConcurrentLinkedQueue<MemorySegment>[] free = new ConcurrentLinkedQueue[MAX_SHIFT - MIN_SHIFT + 1];
     private final long keepBytes;
+    private final PayloadPool spare;
     private final AtomicLong kept = new AtomicLong();
     private final AtomicLong mapped = new AtomicLong();
+    private final AtomicLong lent = new AtomicLong();
+    private boolean closed;
 
     /** A pool that keeps at most {@code keepBytes} of buffers between requests. */
     PayloadPool(long keepBytes) {
+        this(keepBytes, null);
+    }
+
+    /** A pool as {@link #PayloadPool(long)} that takes from {@code spare} before it maps, and leaves its buffers there when it closes. */
+    PayloadPool(long keepBytes, PayloadPool spare) {
         this.keepBytes = keepBytes;
+        this.spare = spare;
         for (int i = 0; i < free.length; i++) free[i] = new ConcurrentLinkedQueue<>();
     }
 
@@ -66,6 +81,10 @@ final class PayloadPool implements AutoCloseable {
             kept.addAndGet(-buffer.byteSize());
             return buffer;
         }
+        if (spare != null && (buffer = spare.lend(c)) != null) {
+            mapped.addAndGet(buffer.byteSize());
+            return buffer;
+        }
         return map(1L << (c + MIN_SHIFT));
     }
 
@@ -80,20 +99,57 @@ final class PayloadPool implements AutoCloseable {
         }
     }
 
+    /** Buffers this pool has lent to the pools above it so far (see {@link #PayloadPool(long, PayloadPool)}). */
+    long lent() {
+        return lent.get();
+    }
+
     /** Bytes mapped now, in use or kept. */
     long mappedBytes() {
         return mapped.get();
     }
 
-    /** Unmaps every kept buffer; call it once no buffer is in use (the connection has ended). */
+    /**
+     * Leaves every kept buffer to the spare pool, as much as it keeps, and unmaps the rest; call
+     * it once no buffer is in use (the connection has ended). A spare pool that is closed unmaps
+     * what it keeps and takes nothing more.
+     */
     @Override
-    public void close() {
+    public synchronized void close() {
+        closed = true;
         for (ConcurrentLinkedQueue<MemorySegment> q : free) {
             for (MemorySegment b; (b = q.poll()) != null; ) {
                 kept.addAndGet(-b.byteSize());
-                unmap(b);
+                if (spare != null && spare.adopt(b)) {
+                    mapped.addAndGet(-b.byteSize());
+                } else {
+                    unmap(b);
+                }
             }
         }
+    }
+
+    /** A kept buffer of size class {@code c} for another pool, which counts it from now on; null if none is kept. */
+    private MemorySegment lend(int c) {
+        MemorySegment b = free[c].poll();
+        if (b != null) {
+            kept.addAndGet(-b.byteSize());
+            mapped.addAndGet(-b.byteSize());
+            lent.incrementAndGet();
+        }
+        return b;
+    }
+
+    /** Keeps another pool's buffer if there is room; false (the caller still has it) if not. */
+    private synchronized boolean adopt(MemorySegment b) {
+        if (closed) return false;
+        if (kept.addAndGet(b.byteSize()) > keepBytes) {
+            kept.addAndGet(-b.byteSize());
+            return false;
+        }
+        mapped.addAndGet(b.byteSize());
+        free[sizeClass(b.byteSize())].offer(b);
+        return true;
     }
 
     private MemorySegment map(long size) {

@@ -58,13 +58,21 @@ final class Permit implements AutoCloseable {
         private final Semaphore bytes;
         private final int maxBytes;
         private final PayloadPool pool;
+        private MemorySegment readAhead;
 
-        Permits(int maxRequests, int maxBytes) {
+        /** @param spare the server's pool of buffers that ended connections left, taken from before mapping */
+        Permits(int maxRequests, int maxBytes, PayloadPool spare) {
             this.maxRequests = maxRequests;
             this.maxBytes = maxBytes;
             this.requests = new Semaphore(maxRequests);
             this.bytes = new Semaphore(maxBytes);
-            this.pool = new PayloadPool(maxBytes);
+            this.pool = new PayloadPool(maxBytes, spare);
+        }
+
+        /** The reader's buffer for taking requests in, at least {@code size} bytes, from the pool; it goes back in {@link #drainAndClose}. */
+        MemorySegment readAhead(int size) {
+            readAhead = pool.take(size);
+            return readAhead;
         }
 
         /**
@@ -108,6 +116,8 @@ final class Permit implements AutoCloseable {
         void drainAndClose() {
             requests.acquireUninterruptibly(maxRequests);
             requests.release(maxRequests);
+            pool.give(readAhead);
+            readAhead = null;
             pool.close();
         }
 

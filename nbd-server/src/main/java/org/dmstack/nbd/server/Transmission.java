@@ -3,7 +3,6 @@ package org.dmstack.nbd.server;
 import static org.dmstack.nbd.protocol.Nbd.*;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -60,14 +59,15 @@ final class Transmission {
      * @param maxBytes payload bytes (of reads and writes) in flight at once, replies not yet
      *     written included: the bound on what a client that does not read its replies can hold
      * @param senders the platform threads the connection's {@link Sender} is taken from
+     * @param spare the server's buffers left by ended connections, for this one's payloads and read-ahead
      */
-    Transmission(Wire wire, Negotiated negotiated, long holdNanos, int maxBytes, Executor senders) {
+    Transmission(Wire wire, Negotiated negotiated, long holdNanos, int maxBytes, Executor senders, PayloadPool spare) {
         this.wire = wire;
         this.n = negotiated;
         this.export = negotiated.export();
         this.holdNanos = holdNanos;
         this.replies = new Replies(wire, negotiated.structured(), senders);
-        this.permits = new Permit.Permits(MAX_REQUESTS, maxBytes);
+        this.permits = new Permit.Permits(MAX_REQUESTS, maxBytes, spare);
     }
 
     /** When the last request arrived (System.nanoTime). */
@@ -89,11 +89,8 @@ final class Transmission {
     void run() throws IOException, InterruptedException {
         ByteBuffer header = ByteBuffer.allocate(28);
         replies.cork();
-        // Confined: only this thread reads requests, and the memory goes back when it is done.
-        try (Arena readAhead = Arena.ofConfined()) {
-            wire.readAhead(readAhead.allocate(READ_AHEAD).asByteBuffer(), replies::flush);
-            readRequests(header);
-        }
+        wire.readAhead(permits.readAhead(READ_AHEAD).asByteBuffer(), replies::flush); // back to the pool when the reader is done
+        readRequests(header);
     }
 
     private void readRequests(ByteBuffer header) throws IOException, InterruptedException {

@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
  * Clients that come and go all the time, as health checks and probers do: one after another,
  * each connects, writes a block, reads it back and disconnects. They are served by the same few
  * transmission threads, not a new operating-system thread each, mostly from the handshake on
- * (no virtual thread in between), and once they stop coming the threads end too.
+ * (no virtual thread in between), with the buffers the ones before left, and once they stop
+ * coming the threads end too.
  */
 class ConnectionChurnTest {
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
@@ -40,6 +41,10 @@ class ConnectionChurnTest {
             long virtual = server.virtualHandshakes();
             assertTrue(virtual < clients / 2, "a waiting transmission thread serves the next client from its handshake on; "
                     + virtual + " of " + clients + " handshakes ran on virtual threads");
+
+            assertTrue(server.spareBuffersReused() >= clients, "clients after the first take the buffers (payload, read-ahead) that the ones before"
+                    + " left instead of mapping their own: " + server.spareBuffersReused() + " reused for " + clients + " clients");
+            assertTrue(server.mappedBytes() <= NbdServer.SPARE_BUFFER_BYTES, "what is kept stays within its bound: " + server.mappedBytes());
 
             eventually("idle transmission threads end", () -> transmitters() == 0);
         }
