@@ -37,10 +37,11 @@ final class PairedRatios {
         /**
          * Above a physical limit by more than the spread explains: a measurement error, never a
          * result. In one JVM, when even the lower quartile of the rounds is; over JVMs, when the
-         * median is (at least half the JVMs measured above the limit, each by its own median).
+         * median as shown is (at least half the JVMs measured above the limit, each by its own
+         * median; 100.3% shows as 100%, and is not flagged).
          */
         boolean aboveLimit() {
-            return baselineIsLimit && (forks > 1 ? median : q1) > 1.0;
+            return baselineIsLimit && (forks > 1 ? Math.round(median * 100) > 100 : q1 > 1.0);
         }
 
         String format() {

@@ -34,6 +34,8 @@ class PairedForksTest {
         assertEquals(1.02, write.median(), 1e-12);
         assertTrue(write.aboveLimit(), "most JVMs measured above the raw copy");
         assertTrue(write.line().endsWith("measurement error: above the limit"), write.line());
+        assertFalse(new PairedRatios.Ratio("x", "LINEAR", "RAW", 1.004, 0.98, 1.02, 9, true, 3).aboveLimit(), "shown as 100%");
+        assertTrue(new PairedRatios.Ratio("x", "LINEAR", "RAW", 1.006, 0.98, 1.02, 9, true, 3).aboveLimit(), "shown as 101%");
     }
 
     @Test
