@@ -29,7 +29,7 @@ public final class Memory {
             long bad = Poison.firstPoisoned(src, srcOffset, bytes);
             if (bad >= 0) throw new MachineCheckError(src.address() + srcOffset + bad);
         }
-        copyPieces(src, srcOffset, dst, dstOffset, bytes);
+        MemorySegment.copy(src, srcOffset, dst, dstOffset, bytes);
     }
 
     /**
@@ -42,24 +42,8 @@ public final class Memory {
             long bad = Poison.firstPoisoned(src, srcOffset, bytes);
             if (bad >= 0) good = bad;
         }
-        if (good > 0) copyPieces(src, srcOffset, dst, dstOffset, good);
+        if (good > 0) MemorySegment.copy(src, srcOffset, dst, dstOffset, good);
         return good;
-    }
-
-    /**
-     * The bytes themselves, a page at a time: on this machine (2-core AMD EPYC, JDK 25) sixteen 4 KiB
-     * copies of a 64 KiB range of pmem ran 4-8% faster than one copy of it (PairedRatios' RAW_PAGES
-     * against RAW, 3 JVMs each, benchmarks README 2026-11-30 12:03), whichever vector width the JDK's
-     * copy stub used; a copy of a page or less is one call, as before.
-     */
-    private static void copyPieces(MemorySegment src, long srcOffset, MemorySegment dst, long dstOffset, long bytes) {
-        if (bytes <= Units.PAGE_SIZE) {
-            MemorySegment.copy(src, srcOffset, dst, dstOffset, bytes);
-            return;
-        }
-        for (long done = 0; done < bytes; done += Units.PAGE_SIZE) {
-            MemorySegment.copy(src, srcOffset + done, dst, dstOffset + done, Math.min(Units.PAGE_SIZE, bytes - done));
-        }
     }
 
     /**
