@@ -8,7 +8,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
-/** Copies longer than a page go a page at a time: every byte still lands where it should, and no other. */
+/** Copies of several pages, plain and machine-check safe: every byte lands where it should, and no other. */
 class MemoryCopyTest {
     @Test
     void aCopyOfSeveralPagesFromAnOddOffsetIsByteExact() {
