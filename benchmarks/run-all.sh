@@ -4,7 +4,8 @@
 # report (report.md, chart.png, results.json) into benchmarks/results/ (or OUT).
 #
 # Usage: benchmarks/run-all.sh [--no-build] [--no-nbd] [--only REGEX]
-# Environment: OUT (default benchmarks/results); ROUNDS/RUNTIME/WARMUP/SIZE for the NBD part (see nbd-compare.sh).
+# Environment: OUT (default benchmarks/results); ROUNDS/RUNTIME/WARMUP/SIZE for the NBD part (see nbd-compare.sh);
+# FORKS=N measures the paired ratios in N fresh JVMs each (default 1; each fork takes the ~13 minutes of one).
 # Takes about 25 minutes on 2 cores. Without fio, nbdkit or qemu-nbd the NBD part is left out, and the report says so.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -47,6 +48,6 @@ fi
 
 echo "== JMH benchmarks, force census and scale probe"
 # The DAX copy routines compiled apart, for the paired ratios run in this JVM (DaxBench says why).
-"$JAVA" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Djava.awt.headless=true \
+"$JAVA" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Djava.awt.headless=true "-Ddmstack.bench.forks=${FORKS:-1}" \
   -XX:CompileCommand=quiet '-XX:CompileCommand=dontinline,org.dmstack.memory.Memory::copy*' \
   -cp "$CP" org.dmstack.bench.RunAll --full --out "$out" "${fio_args[@]}" "${only[@]}"

@@ -22,25 +22,48 @@ import org.dmstack.iov.IovIter;
  */
 final class PairedRatios {
     /**
-     * One pair's result: the median of the per-round ratios contender/baseline, the quartiles
-     * around it, how many rounds, and whether the contender can never be faster than the baseline
-     * (a physical limit, such as a raw copy of the same bytes).
+     * One pair's result: the median of the per-round ratios contender/baseline with its spread, how
+     * many rounds, and whether the contender can never be faster than the baseline (a physical
+     * limit, such as a raw copy of the same bytes). In one JVM the spread ({@code q1}, {@code q3})
+     * is the middle half of the rounds; over {@code forks} JVMs ({@link PairedForks}) the median is
+     * the median of the JVMs' medians and the spread is their range.
      */
-    record Ratio(String what, String contender, String baseline, double median, double q1, double q3, int rounds, boolean baselineIsLimit) {
-        /** Above a physical limit by more than the spread explains: a measurement error, never a result. */
+    record Ratio(String what, String contender, String baseline, double median, double q1, double q3, int rounds, boolean baselineIsLimit, int forks) {
+        /** A ratio measured in one JVM. */
+        Ratio(String what, String contender, String baseline, double median, double q1, double q3, int rounds, boolean baselineIsLimit) {
+            this(what, contender, baseline, median, q1, q3, rounds, baselineIsLimit, 1);
+        }
+
+        /**
+         * Above a physical limit by more than the spread explains: a measurement error, never a
+         * result. In one JVM, when even the lower quartile of the rounds is; over JVMs, when the
+         * median as shown is (at least half the JVMs measured above the limit, each by its own
+         * median; 100.3% shows as 100%, and is not flagged).
+         */
         boolean aboveLimit() {
-            return baselineIsLimit && q1 > 1.0;
+            return baselineIsLimit && (forks > 1 ? Math.round(median * 100) > 100 : q1 > 1.0);
         }
 
         String format() {
+            if (forks > 1) return String.format(Locale.ROOT, "%.0f%% (%.0f%%-%.0f%% over %d JVMs)", median * 100, q1 * 100, q3 * 100, forks);
             return String.format(Locale.ROOT, "%.0f%% (%.0f%%-%.0f%%)", median * 100, q1 * 100, q3 * 100);
+        }
+
+        /** The line main prints. */
+        String line() {
+            return String.format(Locale.ROOT, "%-36s of %-9s %s%s", what, baseline, format(), aboveLimit() ? "  measurement error: above the limit" : "");
         }
     }
 
     /** How long a round runs each side, how many rounds, how long each side warms up first. */
     record Plan(long roundNanos, int rounds, long warmupNanos) {
+        /**
+         * 15 rounds of 100 ms after 1 s of warm-up, or as {@code dmstack.bench.rounds},
+         * {@code dmstack.bench.roundMillis} and {@code dmstack.bench.warmupMillis} say.
+         */
         static Plan full() {
-            return new Plan(100_000_000L, 15, 1_000_000_000L);
+            return new Plan(Long.getLong("dmstack.bench.roundMillis", 100) * 1_000_000L, Integer.getInteger("dmstack.bench.rounds", 15),
+                    Long.getLong("dmstack.bench.warmupMillis", 1000) * 1_000_000L);
         }
 
         static Plan smoke() {
@@ -58,15 +81,23 @@ final class PairedRatios {
 
     /**
      * The DAX pairs alone, printed: {@code PairedRatios [wc-off|wc-on] [SIZE...]} (bytes; default
-     * 4096 65536 1048576), write cache off and on or only as said, 64 MiB regions under {@link Stacks#pmemDir()}. Run the JVM
+     * 4096 65536 1048576), write cache off and on or only as said, regions of
+     * {@code dmstack.bench.daxRegionMiB} MiB (default 64) under {@link Stacks#pmemDir()}. Run the JVM
      * with {@link DaxBench#COPIES_APART}, or the raw copies are no limit. {@code PairedRatios bio}:
-     * the bio pairs alone, on devices of {@code dmstack.bench.bioDeviceMiB} MiB (default 256).
+     * the bio pairs alone, on devices of {@code dmstack.bench.bioDeviceMiB} MiB (default 256). With
+     * {@code -Ddmstack.bench.forks=N}, N fresh JVMs each measure every pair ({@link PairedForks}).
      */
-    public static void main(String[] args) {
-        if (args.length == 1 && args[0].equals("bio")) {
-            for (Ratio r : bio(Plan.full(), Long.getLong("dmstack.bench.bioDeviceMiB", 256) << 20)) System.out.printf(Locale.ROOT, "%-36s of %-9s %s%n", r.what(), r.baseline(), r.format());
-            return;
-        }
+    public static void main(String[] args) throws java.io.IOException, InterruptedException {
+        boolean fork = args.length > 0 && args[0].equals(PairedForks.FORK);
+        if (fork) args = Arrays.copyOfRange(args, 1, args.length);
+        int forks = fork ? 1 : PairedForks.forks();
+        List<Ratio> ratios = forks > 1 ? PairedForks.run(forks, List.of(args)) : ratios(args);
+        for (Ratio r : ratios) System.out.println(fork ? PairedForks.line(r) : r.line());
+    }
+
+    /** The pairs main's arguments name, measured in this JVM. */
+    private static List<Ratio> ratios(String[] args) {
+        if (args.length == 1 && args[0].equals("bio")) return bio(Plan.full(), Long.getLong("dmstack.bench.bioDeviceMiB", 256) << 20);
         if (!DaxBench.copiesApart()) System.err.println("warning: the JVM runs without " + DaxBench.COPIES_APART + ": the raw copies are not a true limit");
         boolean[] caches = {false, true};
         if (args.length > 0 && args[0].startsWith("wc-")) {
@@ -74,9 +105,7 @@ final class PairedRatios {
             args = Arrays.copyOfRange(args, 1, args.length);
         }
         int[] sizes = args.length == 0 ? Report.DAX_SIZES : Arrays.stream(args).mapToInt(Integer::parseInt).toArray();
-        for (Ratio r : dax(Plan.full(), 64L << 20, sizes, caches)) {
-            System.out.printf(Locale.ROOT, "%-36s of %-9s %s%s%n", r.what(), r.baseline(), r.format(), r.aboveLimit() ? "  measurement error: above the limit" : "");
-        }
+        return dax(Plan.full(), Long.getLong("dmstack.bench.daxRegionMiB", 64) << 20, sizes, caches);
     }
 
     /**

@@ -519,7 +519,9 @@ final class Report {
                 .append("is the fastest raw copy of the same bytes in the stack's own memory, by the same compiled copy routine\n")
                 .append("(`RAW_PAGES/LINEAR` rows: that way of copying against one copy, on dm-linear's memory); a ratio above 100% of it\n")
                 .append("is physically impossible: it is flagged as a measurement error. The `ring`\n")
-                .append("rows (a BioRing of 32 bios in flight) compare CPU time per bio, not wall-clock time.\n\n");
+                .append("rows (a BioRing of 32 bios in flight) compare CPU time per bio, not wall-clock time. Measured in several JVMs\n")
+                .append("(`-Ddmstack.bench.forks=N`), a row shows the median of the JVMs' medians and in brackets their range;\n")
+                .append("it is flagged when that median is above the raw copy.\n\n");
         sb.append("| what | baseline | median (middle half) | rounds | |\n|---|---|---:|---:|---|\n");
         for (PairedRatios.Ratio p : r.paired) {
             String baseline = p.what().startsWith("bio ") || p.what().startsWith("ring ") ? "brd" : label(p.baseline());

@@ -100,6 +100,7 @@ final class Results {
             o.put("q3", p.q3());
             o.put("rounds", p.rounds());
             o.put("baselineIsLimit", p.baselineIsLimit());
+            o.put("forks", p.forks());
             pairs.add(o);
         }
         root.put("paired", pairs);
@@ -128,7 +129,8 @@ final class Results {
         if (pairs != null) {
             for (Object o : Json.list(pairs)) {
                 r.paired.add(new PairedRatios.Ratio((String) Json.at(o, "what"), (String) Json.at(o, "contender"), (String) Json.at(o, "baseline"),
-                        Json.num(o, "median"), Json.num(o, "q1"), Json.num(o, "q3"), (int) Json.num(o, "rounds"), Boolean.TRUE.equals(Json.at(o, "baselineIsLimit"))));
+                        Json.num(o, "median"), Json.num(o, "q1"), Json.num(o, "q3"), (int) Json.num(o, "rounds"), Boolean.TRUE.equals(Json.at(o, "baselineIsLimit")),
+                        Json.at(o, "forks") == null ? 1 : (int) Json.num(o, "forks")));
             }
         }
         return r;

@@ -87,7 +87,7 @@ public final class RunAll {
     }
 
     /** Runs the benchmarks (all, or those matching {@code only}), the force census and the scale probe. */
-    static Results run(Plan plan, String only) throws RunnerException, IOException {
+    static Results run(Plan plan, String only) throws RunnerException, IOException, InterruptedException {
         Results results = new Results();
         environment(results.environment, plan);
         Map<String, String> props = new LinkedHashMap<>();
@@ -105,9 +105,16 @@ public final class RunAll {
         jmh(results, plan, props, include(ScaleBench.class, only), 1, false);
         jmh(results, plan, props, include(FlushBench.class, only), 1, false);
         if (only == null || "PairedRatios".matches(".*(" + only + ").*")) {
-            PairedRatios.Plan paired = plan.smoke() ? PairedRatios.Plan.smoke() : PairedRatios.Plan.full();
-            results.paired.addAll(PairedRatios.dax(paired, plan.daxRegionMiB() << 20));
-            results.paired.addAll(PairedRatios.bio(paired, plan.bioDeviceMiB() << 20));
+            int forks = plan.smoke() ? 1 : PairedForks.forks();
+            if (forks > 1) {
+                // Each fork gets this JVM's options and the properties set above (region sizes, pmem folder).
+                results.paired.addAll(PairedForks.run(forks, List.of()));
+                results.paired.addAll(PairedForks.run(forks, List.of("bio")));
+            } else {
+                PairedRatios.Plan paired = plan.smoke() ? PairedRatios.Plan.smoke() : PairedRatios.Plan.full();
+                results.paired.addAll(PairedRatios.dax(paired, plan.daxRegionMiB() << 20));
+                results.paired.addAll(PairedRatios.bio(paired, plan.bioDeviceMiB() << 20));
+            }
         }
         results.forces.putAll(ForceCensus.run());
         results.scale.addAll(ScaleProbe.run(Path.of(System.getProperty("java.io.tmpdir")), plan.probeIoBytes()));

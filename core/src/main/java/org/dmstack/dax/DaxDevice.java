@@ -78,6 +78,7 @@ public final class DaxDevice {
             directAccessHeld(pgoff, nrPages, map);
             return;
         }
+        checkPgoff(pgoff);
         DaxReadLock.Reader reader = DaxReadLock.reader();
         int section = reader.lock();
         try {
@@ -133,19 +134,23 @@ public final class DaxDevice {
 
     // The same calls inside a read-side section the caller holds (fs-dax holds one across a whole
     // read or write, as Linux's dax_iomap_rw holds dax_read_lock): each checks that this device is
-    // alive, as dax_alive, and that is all a device below the top costs to enter.
+    // alive, as dax_alive, and that is all a device below the top costs to enter. Whether a page
+    // lies inside the device is the operations' to say (ERANGE), as in dax_direct_access: a walk
+    // starts inside the device it was called on, and each layer maps only into the one below,
+    // which checks; asking each level's size again cost a chain of loads per level per call.
 
     void directAccessHeld(long pgoff, long nrPages, DaxMapping map) {
         checkAlive();
         if (nrPages < 0) throw new DaxException(Errno.EINVAL, name + ": direct_access of a negative page count " + nrPages);
-        checkPgoff(pgoff);
+        if (pgoff < 0) throw new DaxException(Errno.ERANGE, name + ": negative page offset " + pgoff);
         CallCounts.add(map.cell(calls), CallCounts.DIRECT_ACCESS);
-        map.owner = null;
+        map.owned = false;
         ops.directAccess(pgoff, nrPages, map);
         // The deepest device to answer owns the memory; the layers above it only mapped. (Set
-        // once, not at every level: a reference stored in the heap costs a GC barrier.)
-        if (map.owner == null) {
-            map.owner = this;
+        // once, not at every level, and the reference only when it changes: see DaxMapping.)
+        if (!map.owned) {
+            map.owned = true;
+            if (map.owner != this) map.owner = this;
             map.ownerPgoff = pgoff;
         }
         // dax_direct_access never hands out more than was asked for.
@@ -196,6 +201,7 @@ public final class DaxDevice {
     public void kill() {
         alive = false;
         DaxReadLock.synchronize();
+        DaxReadLock.forget(this);
     }
 
     private void checkAlive() {
@@ -211,7 +217,7 @@ public final class DaxDevice {
 
     private DaxDevice ownerOf(DaxMapping map) {
         DaxDevice owner = map.owner;
-        if (owner == null) throw new DaxException(Errno.EINVAL, name + ": the mapping was not filled by direct_access");
+        if (!map.owned || owner == null) throw new DaxException(Errno.EINVAL, name + ": the mapping was not filled by direct_access");
         return owner;
     }
 

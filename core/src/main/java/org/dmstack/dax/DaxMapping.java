@@ -1,6 +1,8 @@
 package org.dmstack.dax;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import org.dmstack.units.Units;
 
 /**
@@ -18,9 +20,15 @@ public final class DaxMapping {
     private long offset;
     private long pages;
     private long pfn;
-    // Set by DaxDevice on the way down; the deepest device to answer is the owner.
+    // Set by DaxDevice on the way down; the deepest device to answer is the owner. The reference
+    // is stored only when the owner changes, never cleared per call: on JDK 25 a reference store
+    // into an old object costs G1's post-write barrier, a full fence included, on every call.
+    // Whether it belongs to the latest direct_access is what {@link #owned} says; a killed device
+    // is dropped from the threads' mappings by {@link #forget}.
     DaxDevice owner;
     long ownerPgoff;
+    /** Whether a device answered the latest direct_access into this mapping: then it is {@link #owner}. */
+    boolean owned;
     /** Whether the caller holds a read-side section for a whole operation (fs-dax). */
     boolean inOperation;
     /** The read-side counter of the thread whose mapping this is (fs-dax's), or null. */
@@ -52,6 +60,25 @@ public final class DaxMapping {
         cellsOf[i] = counts;
         cells[i] = cell;
         return cell;
+    }
+
+    private static final VarHandle OWNER;
+
+    static {
+        try {
+            OWNER = MethodHandles.lookup().findVarHandle(DaxMapping.class, "owner", DaxDevice.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /**
+     * Drops {@code dead} as this mapping's owner, so that a thread's mapping does not keep a
+     * removed device reachable. Called once no read-side section that could use it is left: the
+     * thread only stores a live owner, and reads the owner only after storing it in the same call.
+     */
+    void forget(DaxDevice dead) {
+        if (owner == dead) OWNER.compareAndSet(this, dead, null);
     }
 
     /** What a driver's direct_access answers: {@code pages} pages (at least one) at {@code offset} of {@code memory}. */

@@ -33,6 +33,8 @@ public final class DaxReadLock {
     static final class Reader {
         private final Thread owner = Thread.currentThread();
         private final int[] counts = new int[3 * PAD];
+        /** The thread's fs-dax mapping, reused by every call ({@link FsDax}). */
+        final DaxMapping mapping = new DaxMapping(this);
 
         /** dax_read_lock: marks this thread as reading in the current epoch; returns it for {@link #unlock}. */
         int lock() {
@@ -104,6 +106,11 @@ public final class DaxReadLock {
                 else LockSupport.parkNanos(DaxReadLock.class, 50_000);
             }
         }
+    }
+
+    /** After a kill: no thread's mapping may keep {@code dead} reachable (see {@link DaxMapping#forget}). */
+    static void forget(DaxDevice dead) {
+        for (Reader r : readers) r.mapping.forget(dead);
     }
 
     /**

@@ -23,8 +23,6 @@ public final class FsDax {
 
     private static final int READ = 0, WRITE = 1, STORE = 2, FSYNC = 3;
 
-    private static final ThreadLocal<DaxMapping> MAPPING = ThreadLocal.withInitial(() -> new DaxMapping(DaxReadLock.reader()));
-
     /**
      * read(2) at byte {@code pos}: fills {@code iter} until it is full or the device ends. Stops
      * short at a media error and returns what was read.
@@ -63,7 +61,7 @@ public final class FsDax {
 
     private static long iterate(DaxDevice dax, long pos, long length, int op, IovIter iter, MemorySegment src) {
         if (pos < 0 || length < 0) throw new DaxException(Errno.EINVAL, dax.name() + ": negative position or length");
-        DaxMapping map = MAPPING.get();
+        DaxMapping map = DaxReadLock.reader().mapping;
         // A walk inside a walk on the same thread (an iterator whose copy does DAX) needs its own.
         if (map.inOperation) map = new DaxMapping(map.reader);
         int section = map.reader.lock();
@@ -72,7 +70,6 @@ public final class FsDax {
             return walk(dax, pos, length, op, iter, src, map);
         } finally {
             map.inOperation = false;
-            map.owner = null; // the thread's mapping must not keep a removed device reachable
             map.reader.unlock(section);
         }
     }

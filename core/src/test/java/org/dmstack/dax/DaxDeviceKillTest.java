@@ -90,4 +90,29 @@ class DaxDeviceKillTest {
         assertEquals("pmem0: DAX device is dead", late.getMessage());
         threads.shutdown();
     }
+
+    /**
+     * A thread's fs-dax mapping keeps its owner from call to call (storing it each call cost a GC
+     * barrier), but not past the owner's kill: a removed device must not stay reachable from every
+     * thread that once read it.
+     */
+    @Test
+    void aThreadsMappingForgetsAKilledOwner() {
+        MemorySegment first = Arena.ofAuto().allocate(8 * 4096, 4096);
+        MemorySegment second = Arena.ofAuto().allocate(8 * 4096, 4096);
+        DaxDevice one = new DaxDevice("pmem0", slowWrites(first, new CountDownLatch(0), new CountDownLatch(0)), () -> 8, false);
+        DaxDevice two = new DaxDevice("pmem1", slowWrites(second, new CountDownLatch(0), new CountDownLatch(0)), () -> 8, false);
+        DaxMapping mine = DaxReadLock.reader().mapping;
+        byte[] data = {1, 2, 3};
+        assertEquals(3, FsDax.write(one, 4096, IovIter.iovec(data)));
+        assertTrue(mine.owner == one, "the owner stays after the call");
+        assertEquals(3, FsDax.write(two, 0, IovIter.iovec(data)));
+        assertTrue(mine.owner == two, "and follows the device the thread used last");
+        one.kill();
+        assertTrue(mine.owner == two, "a kill of another device leaves it");
+        two.kill();
+        assertEquals(null, mine.owner, "the killed owner is dropped");
+        assertEquals(2, second.get(ValueLayout.JAVA_BYTE, 1));
+        assertEquals(3, first.get(ValueLayout.JAVA_BYTE, 4096 + 2));
+    }
 }
