@@ -125,18 +125,10 @@ class InPlaceReadTest {
         registry.add(lending.disk);
         NbdServer server = serve("ram7");
         byte[] data = ServerFixture.pattern(64 << 10, 5);
-        try (RawClient c = RawClient.negotiate(server.port())) {
-            c.option(Nbd.OPT_STRUCTURED_REPLY, new byte[0]);
-            assertEquals(Nbd.REP_ACK, c.optReply().type());
-            assertEquals(Nbd.REP_ACK, c.go("disk").type());
+        try (RawClient c = RawClient.openStructured(server.port(), "disk")) {
             assertEquals(0, c.write(1, 8192, data).error());
             c.request(Nbd.CMD_FLAG_DF, Nbd.CMD_READ, 2, 8192, data.length, null);
-            RawClient.Chunk chunk = c.chunk();
-            assertEquals(Nbd.REPLY_TYPE_OFFSET_DATA, chunk.type());
-            assertEquals(Nbd.REPLY_FLAG_DONE, chunk.flags());
-            assertEquals(2, chunk.handle());
-            assertEquals(8192, ByteBuffer.wrap(chunk.payload()).getLong());
-            assertArrayEquals(data, Arrays.copyOfRange(chunk.payload(), 8, chunk.payload().length));
+            c.assertOffsetData(2, 8192, data);
         }
         assertEquals(1, lending.pins.get());
         awaitUnpins(lending);

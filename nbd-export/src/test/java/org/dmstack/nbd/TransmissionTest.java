@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.List;
 import org.dmstack.block.BioOp;
@@ -247,19 +246,11 @@ class TransmissionTest extends ServerFixture {
     @Test
     void structuredRepliesCarryDataAndErrorMessages() throws IOException {
         byte[] data = pattern(4096, 11);
-        try (RawClient c = RawClient.negotiate(port())) {
-            c.option(Nbd.OPT_STRUCTURED_REPLY, new byte[0]);
-            assertEquals(Nbd.REP_ACK, c.optReply().type());
-            assertEquals(Nbd.REP_ACK, c.go("disk").type());
+        try (RawClient c = RawClient.openStructured(port(), "disk")) {
             assertEquals(0, c.write(1, 8192, data).error(), "a successful write gets a simple reply");
 
             c.request(Nbd.CMD_FLAG_DF, Nbd.CMD_READ, 2, 8192, 4096, null);
-            RawClient.Chunk chunk = c.chunk();
-            assertEquals(Nbd.REPLY_TYPE_OFFSET_DATA, chunk.type());
-            assertEquals(Nbd.REPLY_FLAG_DONE, chunk.flags());
-            assertEquals(2, chunk.handle());
-            assertEquals(8192, ByteBuffer.wrap(chunk.payload()).getLong());
-            assertArrayEquals(data, Arrays.copyOfRange(chunk.payload(), 8, chunk.payload().length));
+            c.assertOffsetData(2, 8192, data);
 
             c.request(0, Nbd.CMD_READ, 3, RAM_SIZE, 512, null);
             RawClient.Chunk error = c.chunk();

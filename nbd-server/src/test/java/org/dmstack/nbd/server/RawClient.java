@@ -1,5 +1,6 @@
 package org.dmstack.nbd.server;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.BufferedInputStream;
@@ -13,6 +14,7 @@ import java.net.Socket;
 import java.net.SocketException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.LongToIntFunction;
@@ -58,6 +60,16 @@ public final class RawClient implements AutoCloseable {
     /** Connects and enters transmission on {@code export} with NBD_OPT_GO. */
     public static RawClient open(int port, String export) throws IOException {
         RawClient c = negotiate(port);
+        OptReply r = c.go(export);
+        assertEquals(Nbd.REP_ACK, r.type(), () -> "GO " + export + ": " + r);
+        return c;
+    }
+
+    /** Connects, negotiates structured replies (NBD_OPT_STRUCTURED_REPLY), and enters transmission on {@code export}. */
+    public static RawClient openStructured(int port, String export) throws IOException {
+        RawClient c = negotiate(port);
+        c.option(Nbd.OPT_STRUCTURED_REPLY, new byte[0]);
+        assertEquals(Nbd.REP_ACK, c.optReply().type(), "NBD_OPT_STRUCTURED_REPLY");
         OptReply r = c.go(export);
         assertEquals(Nbd.REP_ACK, r.type(), () -> "GO " + export + ": " + r);
         return c;
@@ -194,6 +206,16 @@ public final class RawClient implements AutoCloseable {
             int n = b.getShort() & 0xffff;
             return new String(payload, 6, n, StandardCharsets.UTF_8);
         }
+    }
+
+    /** Reads the next chunk and checks it is the one and final NBD_REPLY_TYPE_OFFSET_DATA chunk of {@code handle}: {@code data} at {@code offset}. */
+    public void assertOffsetData(long handle, long offset, byte[] data) throws IOException {
+        Chunk chunk = chunk();
+        assertEquals(Nbd.REPLY_TYPE_OFFSET_DATA, chunk.type(), "chunk type");
+        assertEquals(Nbd.REPLY_FLAG_DONE, chunk.flags(), "the only chunk: DONE");
+        assertEquals(handle, chunk.handle(), "handle");
+        assertEquals(offset, ByteBuffer.wrap(chunk.payload()).getLong(), "offset");
+        assertArrayEquals(data, Arrays.copyOfRange(chunk.payload(), 8, chunk.payload().length), "data");
     }
 
     /** A structured reply chunk (or a simple reply, returned as a chunk of type -1). */
