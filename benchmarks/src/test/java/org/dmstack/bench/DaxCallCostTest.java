@@ -15,4 +15,14 @@ class DaxCallCostTest {
         assertEquals(List.of("RAW_ITER", "DIRECT", "LINEAR"), List.copyOf(ns.keySet()));
         for (double[] q : ns.values()) assertTrue(q[0] > 0 && q[0] <= q[1] && q[1] <= q[2], java.util.Arrays.toString(q));
     }
+
+    @Test
+    void coldAStackIsMeasuredBesideTheRawCopiesOfItsOwnMemory() {
+        DaxCallCost.Positions at = DaxCallCost.Positions.over(1 << 20, 4096, true);
+        assertEquals(256, at.pos().length);
+        for (long p : at.pos()) assertTrue(p >= 0 && p < 1 << 20 && p % 4096 == 0, "position " + p);
+        Map<String, double[]> ns = DaxCallCost.onOwnMemory("STRIPE2", 4096, true, 3, 100, at);
+        assertEquals(List.of("RAW", "RAW_ITER", "STRIPE2"), List.copyOf(ns.keySet()));
+        for (double[] q : ns.values()) assertTrue(q[0] > 0 && q[0] <= q[1] && q[1] <= q[2], java.util.Arrays.toString(q));
+    }
 }
