@@ -74,16 +74,10 @@ public final class DaxDevice {
      * otherwise this call is a section of its own.
      */
     public void directAccess(long pgoff, long nrPages, DaxMapping map) {
-        // A layer's call into the device below is its last act (a tail call): inside a walk it is
-        // only noted, and the loop in directAccessHeld makes it, with every check, once the layer
-        // has returned. A recursion through the layers is what the JIT stops inlining.
-        if (map.walking) map.remap(this, pgoff, nrPages);
-        else if (map.inOperation) directAccessHeld(pgoff, nrPages, map);
-        else directAccessSection(pgoff, nrPages, map);
-    }
-
-    /** direct_access outside an fs-dax operation: a read-side section of its own. */
-    private void directAccessSection(long pgoff, long nrPages, DaxMapping map) {
+        if (map.inOperation) {
+            directAccessHeld(pgoff, nrPages, map);
+            return;
+        }
         checkPgoff(pgoff);
         DaxReadLock.Reader reader = DaxReadLock.reader();
         int section = reader.lock();
@@ -146,41 +140,21 @@ public final class DaxDevice {
     // which checks; asking each level's size again cost a chain of loads per level per call.
 
     void directAccessHeld(long pgoff, long nrPages, DaxMapping map) {
-        // One level at a time, in a loop (see directAccess): each level checks it is alive and
-        // counts, as a call of its own would.
-        DaxDevice device = this;
-        long limit = Math.max(1, nrPages);
-        while (true) {
-            device.checkAlive();
-            if ((pgoff | nrPages) < 0) throw device.negative(pgoff, nrPages);
-            CallCounts.add(map.cell(device.calls), CallCounts.DIRECT_ACCESS);
-            map.owned = false;
-            map.remapped = false;
-            map.walking = true;
-            try {
-                device.ops.directAccess(pgoff, nrPages, map);
-            } finally {
-                map.walking = false;
-            }
-            if (!map.remapped) break;
-            map.remapped = false;
-            DaxDevice below = map.below;
-            // Null only when a kill dropped it meanwhile (DaxMapping.forget): it is dead.
-            if (below == null) throw new DaxException(Errno.ENXIO, device.name + ": the DAX device below was removed");
-            device = below;
-            pgoff = map.belowPgoff;
-            nrPages = map.belowPages;
-            // dax_direct_access never hands out more than was asked for, at any level.
-            limit = Math.min(limit, Math.max(1, nrPages));
-        }
+        checkAlive();
+        if (nrPages < 0) throw new DaxException(Errno.EINVAL, name + ": direct_access of a negative page count " + nrPages);
+        if (pgoff < 0) throw new DaxException(Errno.ERANGE, name + ": negative page offset " + pgoff);
+        CallCounts.add(map.cell(calls), CallCounts.DIRECT_ACCESS);
+        map.owned = false;
+        ops.directAccess(pgoff, nrPages, map);
         // The deepest device to answer owns the memory; the layers above it only mapped. (Set
         // once, not at every level, and the reference only when it changes: see DaxMapping.)
         if (!map.owned) {
             map.owned = true;
-            if (map.owner != device) map.owner = device;
+            if (map.owner != this) map.owner = this;
             map.ownerPgoff = pgoff;
         }
-        map.clamp(limit);
+        // dax_direct_access never hands out more than was asked for.
+        map.clamp(Math.max(1, nrPages));
     }
 
     long copyFromIterHeld(DaxMapping map, long offset, long bytes, IovIter iter) {
@@ -228,12 +202,6 @@ public final class DaxDevice {
         alive = false;
         DaxReadLock.synchronize();
         DaxReadLock.forget(this);
-    }
-
-    // Built apart, so that the call of every level stays small enough for the JIT to inline.
-    private DaxException negative(long pgoff, long nrPages) {
-        if (nrPages < 0) return new DaxException(Errno.EINVAL, name + ": direct_access of a negative page count " + nrPages);
-        return new DaxException(Errno.ERANGE, name + ": negative page offset " + pgoff);
     }
 
     private void checkAlive() {

@@ -29,14 +29,6 @@ public final class DaxMapping {
     long ownerPgoff;
     /** Whether a device answered the latest direct_access into this mapping: then it is {@link #owner}. */
     boolean owned;
-    /** Whether a device is calling a layer's direct_access: a call below then only says where ({@link #remap}). */
-    boolean walking;
-    /** Whether the latest direct_access of a layer sent the walk on, to {@link #below}. */
-    boolean remapped;
-    // Stored only when it changes, as owner: the same device below call after call.
-    DaxDevice below;
-    long belowPgoff;
-    long belowPages;
     /** Whether the caller holds a read-side section for a whole operation (fs-dax). */
     boolean inOperation;
     /** The read-side counter of the thread whose mapping this is (fs-dax's), or null. */
@@ -70,25 +62,23 @@ public final class DaxMapping {
         return cell;
     }
 
-    private static final VarHandle OWNER, BELOW;
+    private static final VarHandle OWNER;
 
     static {
         try {
             OWNER = MethodHandles.lookup().findVarHandle(DaxMapping.class, "owner", DaxDevice.class);
-            BELOW = MethodHandles.lookup().findVarHandle(DaxMapping.class, "below", DaxDevice.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
 
     /**
-     * Drops {@code dead} as this mapping's owner and device below, so that a thread's mapping does not keep a
+     * Drops {@code dead} as this mapping's owner, so that a thread's mapping does not keep a
      * removed device reachable. Called once no read-side section that could use it is left: the
      * thread only stores a live owner, and reads the owner only after storing it in the same call.
      */
     void forget(DaxDevice dead) {
         if (owner == dead) OWNER.compareAndSet(this, dead, null);
-        if (below == dead) BELOW.compareAndSet(this, dead, null);
     }
 
     /** What a driver's direct_access answers: {@code pages} pages (at least one) at {@code offset} of {@code memory}. */
@@ -99,18 +89,6 @@ public final class DaxMapping {
         this.offset = offset;
         this.pfn = pfn;
         this.pages = pages;
-    }
-
-    /**
-     * A layer's direct_access sent the request on to page {@code pgoff} of {@code device}, for up
-     * to {@code nrPages} pages: the device that called the layer makes that call when the layer
-     * returns ({@link DaxDevice#directAccess(long, long, DaxMapping)} inside a walk).
-     */
-    void remap(DaxDevice device, long pgoff, long nrPages) {
-        if (below != device) below = device;
-        belowPgoff = pgoff;
-        belowPages = nrPages;
-        remapped = true;
     }
 
     /** The memory the pages lie in (usually all of the owner's). */
@@ -141,16 +119,9 @@ public final class DaxMapping {
         return memory.asSlice(offset, bytes());
     }
 
-    /**
-     * Limits the mapping to at most {@code maxPages} pages (dm clamps to its target); inside a
-     * walk, after a layer sent the request on to the device below, that request.
-     */
+    /** Limits the mapping to at most {@code maxPages} pages (dm clamps to its target). */
     public void clamp(long maxPages) {
-        if (remapped) {
-            if (maxPages < belowPages) belowPages = Math.max(1, maxPages);
-        } else if (maxPages < pages) {
-            pages = Math.max(1, maxPages);
-        }
+        if (maxPages < pages) pages = Math.max(1, maxPages);
     }
 
     @Override

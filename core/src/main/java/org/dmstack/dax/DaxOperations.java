@@ -16,10 +16,7 @@ public interface DaxOperations {
      * Called to map {@code nrPages} pages from page offset {@code pgoff} for direct load/store:
      * fills {@code map} through {@link DaxMapping#set} (at least one page; possibly fewer or more
      * than asked). A layer that maps onto a device below passes {@code map} to that device's
-     * {@link DaxDevice#directAccess(long, long, DaxMapping)} as its last act: inside a walk that
-     * call only notes where the request goes, and the device that called this layer makes it when
-     * this returns (a loop, not a recursion through the layers), so {@code map} is not yet filled
-     * when it returns.
+     * {@link DaxDevice#directAccess(long, long, DaxMapping)}.
      *
      * @throws DaxException EIO when a page in the range has a media error, ERANGE past the end
      */

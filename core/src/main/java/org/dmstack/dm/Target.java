@@ -94,8 +94,7 @@ public interface Target {
      * Called for direct_access at {@code pgoff} (a page of the mapped device inside this target);
      * {@code nrPages} is already clamped to this target's end and max_io_len boundary. A target
      * maps the page onto its device and passes {@code map} on to that device's
-     * {@link DaxDevice#directAccess(long, long, DaxMapping)}, as its last act: inside a walk that
-     * call returns at once and the device above makes it; the device at the bottom fills it.
+     * {@link DaxDevice#directAccess(long, long, DaxMapping)}; the device at the bottom fills it.
      * That is all a target does for DAX: copies and flushes go to the device that owns the memory.
      */
     default void directAccess(long pgoff, long nrPages, DaxMapping map) {
@@ -107,25 +106,16 @@ public interface Target {
      * aligned.
      */
     static long daxPgoff(BlockDevice device, long sector) {
-        if ((sector & (Units.PAGE_SECTORS - 1)) != 0) throw notPageAligned(device, sector);
-        return sector >> Units.PAGE_SECTORS_SHIFT;
+        if ((sector & (Units.PAGE_SECTORS - 1)) != 0) {
+            throw new DaxException(Errno.EIO, device.name() + ": sector " + sector + " is not page aligned for DAX");
+        }
+        return sector / Units.PAGE_SECTORS;
     }
 
     /** The DAX device of {@code device}, or EOPNOTSUPP when it has none. */
     static DaxDevice daxDevice(BlockDevice device) {
         DaxDevice dax = device.dax();
-        if (dax == null) throw noDax(device);
+        if (dax == null) throw new DaxException(Errno.EOPNOTSUPP, device.name() + " (" + device.devt() + ") does not support DAX");
         return dax;
-    }
-
-    // The errors are built apart: with them inline, these two were too big for the JIT to inline
-    // into a target's direct_access when the call site is not among the hottest (dm-stripe's).
-
-    private static DaxException notPageAligned(BlockDevice device, long sector) {
-        return new DaxException(Errno.EIO, device.name() + ": sector " + sector + " is not page aligned for DAX");
-    }
-
-    private static DaxException noDax(BlockDevice device) {
-        return new DaxException(Errno.EOPNOTSUPP, device.name() + " (" + device.devt() + ") does not support DAX");
     }
 }
