@@ -27,9 +27,9 @@ enum MetaContext {
         return contextName.substring(0, contextName.indexOf(':') + 1);
     }
 
-    /** The data of an NBD_REP_META_CONTEXT reply naming it with {@code id} (0 in a LIST reply, as the spec asks). */
-    ByteBuffer reply(int id) {
+    /** The data of an NBD_REP_META_CONTEXT reply naming it with {@code contextId} (0 in a LIST reply, as the spec asks). */
+    ByteBuffer reply(int contextId) {
         byte[] name = contextName.getBytes(StandardCharsets.UTF_8);
-        return ByteBuffer.allocate(4 + name.length).putInt(id).put(name).flip();
+        return ByteBuffer.allocate(4 + name.length).putInt(contextId).put(name).flip();
     }
 }

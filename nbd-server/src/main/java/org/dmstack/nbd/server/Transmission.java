@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * <p>A READ whose backend can lend its memory ({@link Backend#pinForRead}) is answered from it
  * at once, with no copy. A READ or WRITE whose backend is there is started from the reader itself: the backend
  * completes it asynchronously ({@link Reply}), so the reader never waits for one, and one that
- * completes at once is answered at once. Everything else (a backend that is away, FLUSH, TRIM,
+ * completes at once is answered at once; so is a BLOCK_STATUS ({@link BlockStatus}), which only
+ * asks the backend where its holes are. Everything else (a backend that is away, FLUSH, TRIM,
  * WRITE_ZEROES) may wait, so it runs on a virtual thread of its own. Replies go out in the
  * order requests finish.
  *
