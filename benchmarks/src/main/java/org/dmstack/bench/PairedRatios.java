@@ -226,7 +226,7 @@ final class PairedRatios {
     }
 
     /** The same for a raw copy. */
-    static Op rawOp(RawCopy raw, String op, byte[] buffer, boolean wc, long regionBytes) {
+    private static Op rawOp(RawCopy raw, String op, byte[] buffer, boolean wc, long regionBytes) {
         MemorySegment segment = MemorySegment.ofArray(buffer);
         IovIter iter = IovIter.iovec(buffer);
         boolean read = op.equals("read");
