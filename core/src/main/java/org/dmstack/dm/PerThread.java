@@ -154,11 +154,12 @@ final class PerThread {
 
     /**
      * Gives a device's slot back for reuse, if nothing is counted on it (a removed device has
-     * drained); a slot with bios still counted is never reused.
+     * drained) and no thread's mark is on it; a slot with bios still counted, or a batch still
+     * open (one that met the device after its removal began), is never reused.
      */
     static void releaseSlot(int slot) {
         synchronized (REGISTRY) {
-            if (sum(slot) == 0) freeSlots.add(slot);
+            if (sum(slot) == 0 && !anyMarked(slot)) freeSlots.add(slot);
         }
     }
 

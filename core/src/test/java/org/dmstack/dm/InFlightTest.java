@@ -100,6 +100,19 @@ class InFlightTest {
     }
 
     @Test
+    void aSlotReleasedInsideABatchIsNotGivenToANewDevice() {
+        InFlight old = new InFlight();
+        PerThread here = PerThread.get();
+        old.plug(here);
+        old.put(here);
+        old.release(); // its batch is still open: a new device must not find the mark on its slot
+        InFlight next = new InFlight();
+        assertFalse(next.plugged(here));
+        old.unplug(here);
+        next.release();
+    }
+
+    @Test
     void suspendWaitsForABioInFlightBelowThatEndsOnAnotherThread() throws Exception {
         LinkedBlockingQueue<Bio> taken = new LinkedBlockingQueue<>();
         GenDisk slow = GenDisk.builder("slow0", new DevT(7, 0), 2048, taken::add).limits(QueueLimits.of(512, 4096)).build();
