@@ -8,6 +8,8 @@ import java.lang.foreign.Arena;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.dmstack.block.Bio;
 import org.dmstack.block.BioRing;
 import org.dmstack.block.BlkStatus;
@@ -164,6 +166,53 @@ class InFlightTest {
         f.dm.resume("lv");
         assertEquals(BlkStatus.OK, last.await());
         assertEquals(2, f.ram0.read(512, 1)[0]);
+    }
+
+    @Test
+    void noBioOfARingReachesTheDeviceBelowWhileItsMappedDeviceIsSuspended() throws Exception {
+        AtomicBoolean suspended = new AtomicBoolean();
+        AtomicInteger whileSuspended = new AtomicInteger();
+        AtomicInteger arrived = new AtomicInteger();
+        GenDisk below = GenDisk.builder("below0", new DevT(7, 2), 2048, bio -> {
+            if (suspended.get()) whileSuspended.incrementAndGet();
+            arrived.incrementAndGet();
+            bio.endio(BlkStatus.OK);
+        }).limits(QueueLimits.of(512, 4096)).build();
+        f.registry.add(below);
+        BlockDevice md = f.dm.create("lv", "0 2048 testlinear below0 0").disk();
+        int total = 20_000;
+        CompletableFuture<Integer> failed = CompletableFuture.supplyAsync(() -> {
+            BioRing ring = new BioRing(16);
+            int sent = 0, bad = 0;
+            try {
+                for (; sent < 16; sent++) ring.queue(md, Bio.read(sent, Arena.ofAuto().allocate(512)));
+                ring.submit();
+                for (int reaped = 0; reaped < total; reaped++) {
+                    Bio done = ring.poll();
+                    if (done == null) {
+                        ring.submit();
+                        done = ring.take();
+                    }
+                    if (!done.await().isOk()) bad++;
+                    if (sent < total) {
+                        ring.queue(md, done.reset(org.dmstack.block.BioOp.READ, sent++ % 2048, done.data()));
+                    }
+                }
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+            return bad;
+        });
+        for (int i = 0; i < 200 && !failed.isDone(); i++) {
+            f.dm.suspend("lv");
+            suspended.set(true);
+            Thread.yield();
+            suspended.set(false);
+            f.dm.resume("lv");
+        }
+        assertEquals(0, failed.get(30, TimeUnit.SECONDS));
+        assertEquals(total, arrived.get());
+        assertEquals(0, whileSuspended.get(), "a suspended device sends nothing down: its bios wait for resume");
     }
 
     private static void runOn(Runnable r) throws InterruptedException {
