@@ -7,6 +7,7 @@ import org.dmstack.block.BlockDevice;
 import org.dmstack.block.Bio;
 import org.dmstack.block.DevT;
 import org.dmstack.block.GenDisk;
+import org.dmstack.block.Holes;
 import org.dmstack.block.InPlaceRead;
 import org.dmstack.block.QueueLimits;
 import org.dmstack.units.Units;
@@ -39,6 +40,7 @@ public final class RamDisk {
                 .writeCache(false, false)
                 .dax(new Dax(), false)
                 .inPlaceRead(new InPlace())
+                .holes(new PageHoles())
                 .build();
         disk.attributes().define("brd/pages", () -> Long.toString(store.pages()));
         disk.attributes().define("brd/mem_used", () -> Long.toString(store.bytesHeld()));
@@ -113,6 +115,29 @@ public final class RamDisk {
         @Override
         public void unpin() {
             store.unpin();
+        }
+    }
+
+    /**
+     * Where the pages are: a page never written, or freed by DISCARD or WRITE_ZEROES, is a hole
+     * (it reads as zeros and holds no memory); every page the store holds is data.
+     */
+    private final class PageHoles implements Holes {
+        @Override
+        public long seekData(long offset, long end) {
+            return seek(offset, end, true);
+        }
+
+        @Override
+        public long seekHole(long offset, long end) {
+            return seek(offset, end, false);
+        }
+
+        /** The first byte in [offset, end) on a page that is (or is not) written; end when none. */
+        private long seek(long offset, long end, boolean written) {
+            if (offset >= end) return end;
+            long page = store.seekPage(offset >>> Units.PAGE_SHIFT, (end + Units.PAGE_SIZE - 1) >>> Units.PAGE_SHIFT, written);
+            return Math.clamp(page << Units.PAGE_SHIFT, offset, end);
         }
     }
 

@@ -21,6 +21,7 @@ import org.dmstack.block.BlockDevice;
 import org.dmstack.block.BlockDeviceRegistry;
 import org.dmstack.block.DevT;
 import org.dmstack.block.GenDisk;
+import org.dmstack.block.Holes;
 import org.dmstack.units.Units;
 import org.dmstack.memory.PagePool;
 import org.dmstack.memory.PageStore;
@@ -77,6 +78,33 @@ class BrdTest {
         assertEquals("1", ram0.attributes().read("queue/dax"));
         assertEquals("4096", ram0.attributes().read("queue/physical_block_size"));
         assertEquals("512", ram0.attributes().read("queue/logical_block_size"));
+    }
+
+    /** Pages never written, and pages freed, are holes; a page any byte of which was written is data. */
+    @Test
+    void holesAreThePagesTheDiskDoesNotHold() {
+        brd = new Brd(registry, new BrdConfig(1, 64), pool); // 64 KiB: 16 pages
+        RamDisk ram0 = brd.disk("ram0");
+        GenDisk disk = (GenDisk) ram0.device();
+        Holes holes = disk.holes();
+        long size = ram0.sizeBytes();
+        assertEquals(size, holes.seekData(0, size), "never written: no data");
+        assertEquals(0, holes.seekHole(0, size));
+        write(disk, 8, pattern(8192, 1)); // pages 1 and 2
+        write(disk, 5 * 8 + 3, pattern(512, 2)); // one sector of page 5
+        write(disk, 15 * 8, pattern(4096, 3)); // the last page
+        assertEquals(4096, holes.seekData(0, size));
+        assertEquals(3 * 4096, holes.seekHole(4096, size));
+        assertEquals(4096 + 100, holes.seekData(4096 + 100, size), "inside data: the offset itself");
+        assertEquals(5 * 4096, holes.seekData(3 * 4096, size), "the whole page of a written sector");
+        assertEquals(6 * 4096, holes.seekHole(5 * 4096, size));
+        assertEquals(15 * 4096, holes.seekData(6 * 4096, size));
+        assertEquals(size, holes.seekHole(15 * 4096, size), "data up to the end");
+        assertEquals(4 * 4096, holes.seekData(3 * 4096, 4 * 4096), "nothing before the end asked for");
+        assertEquals(2 * 4096 + 512, holes.seekHole(4096, 2 * 4096 + 512), "bounded by end, not rounded to a page");
+        ram0.store().free(1);
+        assertEquals(4096, holes.seekHole(4096, size), "a freed page is a hole again");
+        assertEquals(2 * 4096, holes.seekData(0, size));
     }
 
     /**

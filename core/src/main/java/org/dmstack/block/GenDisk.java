@@ -30,6 +30,7 @@ public final class GenDisk implements BlockDevice {
     private final BioHandler handler;
     private final DaxDevice dax;
     private final InPlaceRead inPlace;
+    private final Holes holes;
     private final BadBlocks badBlocks;
     private final Attributes attributes = new Attributes();
     private final DiskStats stats;
@@ -51,6 +52,7 @@ public final class GenDisk implements BlockDevice {
         this.accounting = b.accounting;
         setIoStats(b.ioStats);
         this.inPlace = b.inPlace == null ? null : new CheckedInPlaceRead(b.inPlace);
+        this.holes = b.holes;
         this.dax = b.daxOps == null ? null : new DaxDevice(name, b.daxOps, () -> this.capacity >> Units.PAGE_SECTORS_SHIFT, b.daxWriteCache);
         defineAttributes();
     }
@@ -71,6 +73,7 @@ public final class GenDisk implements BlockDevice {
         private boolean daxWriteCache;
         private BadBlocks badBlocks = new BadBlocks();
         private InPlaceRead inPlace;
+        private Holes holes;
         private java.util.function.LongSupplier jiffies = DiskStats::systemJiffies;
         private IoAccounting accounting = IoAccounting.NONE;
         private boolean ioStats;
@@ -106,6 +109,12 @@ public final class GenDisk implements BlockDevice {
         /** Lets readers use the driver's memory in place (see {@link InPlaceRead}). */
         public Builder inPlaceRead(InPlaceRead inPlace) {
             this.inPlace = inPlace;
+            return this;
+        }
+
+        /** Lets readers ask where the data is (see {@link Holes}). */
+        public Builder holes(Holes holes) {
+            this.holes = holes;
             return this;
         }
 
@@ -173,6 +182,11 @@ public final class GenDisk implements BlockDevice {
      */
     public InPlaceRead inPlaceRead() {
         return inPlace;
+    }
+
+    /** Where the driver's data is, or null when it cannot tell (everything is data then). */
+    public Holes holes() {
+        return holes;
     }
 
     private final class CheckedInPlaceRead implements InPlaceRead {

@@ -147,6 +147,16 @@ public final class PageStore {
         }
     }
 
+    /**
+     * The first page from {@code from} on, and before {@code end}, that was written
+     * ({@code written}) or reads as zeros because it never was or was freed (not {@code written});
+     * {@code end} when there is none. Nothing is locked or allocated: a write or free racing it
+     * may change the answer at once.
+     */
+    public long seekPage(long from, long end, boolean written) {
+        return pages.seek(from, end, written);
+    }
+
     /** The memory of the chunk that holds {@code slot} (see {@link #slotForWrite}). */
     public MemorySegment chunk(int slot) {
         return memory[slot >>> CHUNK_SHIFT];

@@ -104,6 +104,44 @@ final class PageTable {
         }
     }
 
+    /**
+     * The first index from {@code from} on, and before {@code end}, whose slot holds a value
+     * ({@code full}) or is empty (not {@code full}); {@code end} when there is none. A missing node
+     * is skipped whole, so a large empty range costs one look per level, not one per index.
+     */
+    long seek(long from, long end, boolean full) {
+        if (from < 0) throw new IndexOutOfBoundsException("negative page index " + from);
+        if (from >= end) return end;
+        Root r = root;
+        long covered = r.levels * BITS < 63 ? 1L << (r.levels * BITS) : Long.MAX_VALUE; // indices the tree can hold
+        if (from >= covered) return full ? end : from;
+        long found = seek(r.node, r.levels, 0, from, Math.min(end, covered), full);
+        if (found >= 0) return found;
+        return !full && covered < end ? covered : end;
+    }
+
+    /** As {@link #seek(long, long, boolean)} within {@code node}, whose first index is {@code base}; -1 when not found before {@code end}. */
+    private static long seek(Object node, int levels, long base, long from, long end, boolean full) {
+        int shift = (levels - 1) * BITS;
+        for (int i = (int) ((from - base) >>> shift); i < FANOUT; i++) {
+            long first = base + ((long) i << shift);
+            if (first >= end) return -1;
+            long start = Math.max(from, first);
+            if (levels == 1) {
+                if (((int) LEAF.getAcquire((int[]) node, i) != 0) == full) return start;
+            } else {
+                Object child = NODE.getAcquire((Object[]) node, i);
+                if (child == null) {
+                    if (!full) return start;
+                } else {
+                    long found = seek(child, levels - 1, first, start, end, full);
+                    if (found >= 0) return found;
+                }
+            }
+        }
+        return -1;
+    }
+
     /** Empties every slot and drops every node. */
     void clear() {
         root = new Root(new int[FANOUT], 1);

@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class PageTableTest {
@@ -31,5 +33,42 @@ class PageTableTest {
         t.clear();
         assertEquals(0, t.size());
         assertEquals(0, t.get(0));
+    }
+
+    @Test
+    void seekFindsTheNextFullOrEmptySlotAsAScanWould() {
+        PageTable t = new PageTable();
+        assertEquals(100, t.seek(0, 100, true), "an empty table has no data");
+        assertEquals(0, t.seek(0, 100, false));
+        long[] indexes = {3, 4, 5, 511, 512, 1023, 262_143, 262_144, 1L << 30};
+        for (long i : indexes) t.put(i, 1);
+        Set<Long> full = new HashSet<>();
+        for (long i : indexes) full.add(i);
+        long[] probes = {0, 3, 5, 6, 510, 511, 513, 1023, 1024, 200_000, 262_143, 262_145, (1L << 30) - 1, 1L << 30};
+        long[] ends = {4, 600, 1024, 300_000, (1L << 30) + 1, 1L << 40};
+        for (long from : probes) {
+            for (long end : ends) {
+                if (from > end) continue;
+                assertEquals(scan(full, from, end, true), t.seek(from, end, true), "full from " + from + " to " + end);
+                assertEquals(scan(full, from, end, false), t.seek(from, end, false), "empty from " + from + " to " + end);
+            }
+        }
+        assertEquals(7, t.seek(7, 7, true), "an empty range");
+        assertEquals(1L << 41, t.seek(1L << 41, 1L << 42, false), "beyond the tree: empty");
+        assertEquals(1L << 42, t.seek(1L << 41, 1L << 42, true), "beyond the tree: nothing full");
+        t.remove(4);
+        assertEquals(4, t.seek(3, 10, false), "a removed slot is empty again");
+        assertThrows(IndexOutOfBoundsException.class, () -> t.seek(-1, 10, true));
+    }
+
+    /** What seek must answer, one index at a time (skipping the long empty stretches a scan would crawl). */
+    private static long scan(Set<Long> full, long from, long end, boolean wantFull) {
+        if (wantFull) {
+            long best = end;
+            for (long i : full) if (i >= from && i < best) best = i;
+            return best;
+        }
+        for (long i = from; i < end; i++) if (!full.contains(i)) return i;
+        return end;
     }
 }

@@ -34,6 +34,10 @@ class NbdExportIT {
             assertTrue(list.contains("export=\"golden\""), list);
             assertTrue(list.contains("is_read_only: true"), list);
             assertTrue(!list.contains("ram1") && !list.contains("export=\"dm\""), "only the configured, resolvable exports: " + list);
+            // brd's holes reach clients through core's Holes, across the bundles.
+            s.run("dd if=/dev/zero of=/dev/ram0 bs=4k seek=1 count=2");
+            assertEquals("         0        4096    3  hole,zero\n      4096        8192    0  data\n     12288     4182016    3  hole,zero\n",
+                    nbdinfo("--map", "nbd://127.0.0.1:" + port + "/golden"));
 
             s.delete("nbd.cfg");
             ItStack.await("the server to stop", () -> nbdServers().isEmpty());

@@ -16,6 +16,7 @@ import org.dmstack.block.BioFlag;
 import org.dmstack.block.BlkStatus;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.GenDisk;
+import org.dmstack.block.Holes;
 import org.dmstack.block.InPlaceRead;
 import org.dmstack.block.QueueLimits;
 import org.dmstack.nbd.server.Backend;
@@ -46,12 +47,14 @@ public final class BlockBackend implements Backend {
 
     private final BlockDevice d;
     private final InPlaceRead inPlace;
+    private final Holes holes;
     private volatile boolean withdrawn;
     private final AtomicInteger submitting = new AtomicInteger();
 
     public BlockBackend(BlockDevice device) {
         this.d = device;
         this.inPlace = device instanceof GenDisk g ? g.inPlaceRead() : null;
+        this.holes = device instanceof GenDisk g ? g.holes() : null;
     }
 
     public BlockDevice device() {
@@ -147,6 +150,21 @@ public final class BlockBackend implements Backend {
     @Override
     public void unpin() {
         inPlace.unpin();
+    }
+
+    /**
+     * The device's holes when its driver tells them (brd: {@link Holes}); none for any other
+     * device (a mapped device among them), nor once withdrawn: everything is data then, which is
+     * never wrong.
+     */
+    @Override
+    public long seekHole(long offset, long end) {
+        return holes == null || withdrawn ? end : holes.seekHole(offset, end);
+    }
+
+    @Override
+    public long seekData(long offset, long end) {
+        return holes == null || withdrawn ? offset : holes.seekData(offset, end);
     }
 
     @Override

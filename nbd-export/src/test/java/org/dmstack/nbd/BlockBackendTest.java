@@ -14,6 +14,8 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.dmstack.block.BioOp;
 import org.dmstack.block.BlockDeviceRegistry;
+import org.dmstack.brd.Brd;
+import org.dmstack.brd.BrdConfig;
 import org.dmstack.nbd.protocol.Nbd;
 import org.dmstack.nbd.server.Backend;
 import org.junit.jupiter.api.Test;
@@ -102,5 +104,27 @@ class BlockBackendTest {
         assertTrue(new BlockBackend(ram.disk).read(4096, into, done));
         assertEquals(List.of("ok"), ends);
         assertArrayEquals(pattern, into.toArray(ValueLayout.JAVA_BYTE));
+    }
+
+    /** Holes come from a disk whose driver tells them (brd); any other device, or a withdrawn backend, is data throughout. */
+    @Test
+    void holesAreTheDriversOrNone() {
+        BlockDeviceRegistry devices = new BlockDeviceRegistry();
+        Brd brd = new Brd(devices, new BrdConfig(1, 64)); // 64 KiB
+        try {
+            BlockBackend b = new BlockBackend(devices.lookup("ram0"));
+            assertTrue(b.write(8192, Arena.ofAuto().allocate(4096).fill((byte) 1), false, done));
+            assertEquals(0, b.seekHole(0, 65536));
+            assertEquals(8192, b.seekData(0, 65536));
+            assertEquals(12288, b.seekHole(8192, 65536));
+            b.withdraw();
+            assertEquals(65536, b.seekHole(0, 65536), "withdrawn: data, never a wrong hole");
+            assertEquals(0, b.seekData(0, 65536));
+        } finally {
+            brd.destroy();
+        }
+        BlockBackend mem = new BlockBackend(MemDisk.of("ram9", 9, 1 << 20).disk);
+        assertEquals(1 << 20, mem.seekHole(0, 1 << 20), "a device that cannot tell: all data");
+        assertEquals(4096, mem.seekData(4096, 1 << 20));
     }
 }

@@ -134,7 +134,7 @@ class HandshakeTest extends ServerFixture {
     @Test
     void unknownOptionsAreUnsupportedAndTheSessionGoesOn() throws IOException {
         try (RawClient c = RawClient.negotiate(port())) {
-            for (int option : new int[] {0x1234, Nbd.OPT_STARTTLS, 10 /* SET_META_CONTEXT */, 11 /* EXTENDED_HEADERS */}) {
+            for (int option : new int[] {0x1234, Nbd.OPT_STARTTLS, 11 /* EXTENDED_HEADERS */}) {
                 c.option(option, new byte[] {1, 2, 3, 4, 5});
                 RawClient.OptReply r = c.optReply();
                 assertEquals(option, r.option());

@@ -17,6 +17,10 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.dmstack.block.BioOp;
+import org.dmstack.block.BlockDeviceRegistry;
+import org.dmstack.brd.Brd;
+import org.dmstack.brd.BrdConfig;
+import org.dmstack.nbd.server.NbdServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.opentest4j.AssertionFailedError;
@@ -171,6 +175,49 @@ class RealClientsTest extends ServerFixture {
             byte[] expected = new byte[65536];
             Arrays.fill(expected, (byte) (0x10 + i));
             assertArrayEquals(expected, bytesAt(ram, i * 128L, 65536), "client " + i);
+        }
+    }
+
+    /**
+     * A brd RAM disk tells its holes (pages never written) through base:allocation: nbdinfo
+     * --map and qemu-img map show exactly the pages written, and nbdcopy copies the data and the
+     * zeros between, byte-exact.
+     */
+    @Test
+    void mapsOfABrdDiskShowTheWrittenPagesAndNbdcopyCopiesItByteExact() throws Exception {
+        String nbdinfo = require("nbdinfo", "libnbd-bin");
+        String nbdcopy = require("nbdcopy", "libnbd-bin");
+        String qemuIo = require("qemu-io", "qemu-utils");
+        String qemuImg = require("qemu-img", "qemu-utils");
+        BlockDeviceRegistry devices = new BlockDeviceRegistry();
+        Brd brd = new Brd(devices, new BrdConfig(1, 4096)); // ram0, 4 MiB
+        try (NbdServer sparse = NbdServer.builder().backends(new BlockBackends(devices)).port(0).export("ram0").start()) {
+            String uri = "nbd://127.0.0.1:" + sparse.port() + "/ram0";
+            assertEquals("         0     4194304    3  hole,zero\n", ok(nbdinfo, "--map", uri).out());
+            ok(qemuIo, "-f", "raw", "-c", "write -P 0x5a 4096 8192", "-c", "write -P 0x11 1M 512", uri);
+            assertEquals("""
+                             0        4096    3  hole,zero
+                          4096        8192    0  data
+                         12288     1036288    3  hole,zero
+                       1048576        4096    0  data
+                       1052672     3141632    3  hole,zero
+                    """, ok(nbdinfo, "--map", uri).out());
+            assertEquals("""
+                    [{ "start": 0, "length": 4096, "depth": 0, "present": true, "zero": true, "data": false, "offset": 0},
+                    { "start": 4096, "length": 8192, "depth": 0, "present": true, "zero": false, "data": true, "offset": 4096},
+                    { "start": 12288, "length": 1036288, "depth": 0, "present": true, "zero": true, "data": false, "offset": 12288},
+                    { "start": 1048576, "length": 4096, "depth": 0, "present": true, "zero": false, "data": true, "offset": 1048576},
+                    { "start": 1052672, "length": 3141632, "depth": 0, "present": true, "zero": true, "data": false, "offset": 1052672}]
+                    """, ok(qemuImg, "map", "--output=json", "-f", "raw", uri).out());
+
+            Path copy = tmp.resolve("copy.raw");
+            ok(nbdcopy, uri, copy.toString());
+            byte[] expected = new byte[4 << 20];
+            Arrays.fill(expected, 4096, 12288, (byte) 0x5a);
+            Arrays.fill(expected, 1 << 20, (1 << 20) + 512, (byte) 0x11);
+            assertArrayEquals(expected, Files.readAllBytes(copy));
+        } finally {
+            brd.destroy();
         }
     }
 }

@@ -38,11 +38,14 @@ public final class Nbd {
     public static final int OPT_INFO = 6;
     public static final int OPT_GO = 7;
     public static final int OPT_STRUCTURED_REPLY = 8;
+    public static final int OPT_LIST_META_CONTEXT = 9;
+    public static final int OPT_SET_META_CONTEXT = 10;
 
     // Option replies
     public static final int REP_ACK = 1;
     public static final int REP_SERVER = 2;
     public static final int REP_INFO = 3;
+    public static final int REP_META_CONTEXT = 4;
     public static final int REP_FLAG_ERROR = 1 << 31;
     public static final int REP_ERR_UNSUP = REP_FLAG_ERROR | 1;
     public static final int REP_ERR_POLICY = REP_FLAG_ERROR | 2;
@@ -73,10 +76,12 @@ public final class Nbd {
     public static final int CMD_FLUSH = 3;
     public static final int CMD_TRIM = 4;
     public static final int CMD_WRITE_ZEROES = 6;
+    public static final int CMD_BLOCK_STATUS = 7;
 
     public static final int CMD_FLAG_FUA = 1 << 0;
     public static final int CMD_FLAG_NO_HOLE = 1 << 1;
     public static final int CMD_FLAG_DF = 1 << 2;
+    public static final int CMD_FLAG_REQ_ONE = 1 << 3;
 
     public static final int REPLY_FLAG_DONE = 1 << 0;
     public static final int REPLY_TYPE_NONE = 0;
@@ -86,6 +91,11 @@ public final class Nbd {
     public static final int REPLY_TYPE_FLAG_ERROR = 1 << 15;
     public static final int REPLY_TYPE_ERROR = REPLY_TYPE_FLAG_ERROR | 1;
     public static final int REPLY_TYPE_ERROR_OFFSET = REPLY_TYPE_FLAG_ERROR | 2;
+
+    // The base:allocation metadata context's status flags
+    public static final String CONTEXT_BASE_ALLOCATION = "base:allocation";
+    public static final int STATE_HOLE = 1 << 0;
+    public static final int STATE_ZERO = 1 << 1;
 
     // Errors, as the spec numbers them
     public static final int EPERM = 1;
@@ -116,6 +126,8 @@ public final class Nbd {
             case OPT_INFO -> "NBD_OPT_INFO";
             case OPT_GO -> "NBD_OPT_GO";
             case OPT_STRUCTURED_REPLY -> "NBD_OPT_STRUCTURED_REPLY";
+            case OPT_LIST_META_CONTEXT -> "NBD_OPT_LIST_META_CONTEXT";
+            case OPT_SET_META_CONTEXT -> "NBD_OPT_SET_META_CONTEXT";
             default -> "option " + option;
         };
     }
@@ -128,6 +140,7 @@ public final class Nbd {
             case CMD_FLUSH -> "NBD_CMD_FLUSH";
             case CMD_TRIM -> "NBD_CMD_TRIM";
             case CMD_WRITE_ZEROES -> "NBD_CMD_WRITE_ZEROES";
+            case CMD_BLOCK_STATUS -> "NBD_CMD_BLOCK_STATUS";
             default -> "command " + type;
         };
     }

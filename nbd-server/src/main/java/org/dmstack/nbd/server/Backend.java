@@ -64,6 +64,23 @@ public interface Backend {
     /** Gives back one successful {@link #pinForRead}, once its reply is out or dropped. */
     default void unpin() {}
 
+    /**
+     * Where the data is, as lseek(2)'s SEEK_HOLE: the first byte from {@code offset} on, and
+     * before {@code end}, that is in a hole (reads as zeros and holds no storage); {@code end}
+     * when there is none. With {@code 0 <= offset < end <= size()}. The default, for storage that
+     * cannot tell, is none: everything is data, which is always a true answer (NBD's
+     * base:allocation then reports flags 0, as qemu-nbd does over a block device). Called from
+     * the request reader: no waiting, nothing allocated.
+     */
+    default long seekHole(long offset, long end) {
+        return end;
+    }
+
+    /** As lseek(2)'s SEEK_DATA: the first byte from {@code offset} on, and before {@code end}, that is data; {@code end} when none. See {@link #seekHole}. */
+    default long seekData(long offset, long end) {
+        return offset;
+    }
+
     /** Writes {@code from} at {@code offset}, durably before {@code done} when {@code fua}. Must not wait, as {@link #read}. */
     boolean write(long offset, MemorySegment from, boolean fua, Done done);
 

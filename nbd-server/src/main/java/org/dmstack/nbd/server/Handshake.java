@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.Set;
 import org.dmstack.nbd.protocol.Nbd;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,6 +33,10 @@ final class Handshake {
     private final String refusal;
     private boolean noZeroes;
     private boolean structured;
+    /** What the last NBD_OPT_SET_META_CONTEXT selected, and for which export name; null when none. */
+    private Selection selection;
+
+    private record Selection(String export, Set<MetaContext> contexts) {}
 
     private Handshake(Wire wire, ExportTable exports, long holdNanos, String refusal) {
         this.wire = wire;
@@ -97,6 +102,7 @@ final class Handshake {
                         optionReply(option, REP_ACK, null);
                     }
                 }
+                case OPT_LIST_META_CONTEXT, OPT_SET_META_CONTEXT -> metaContext(option, data);
                 case OPT_STARTTLS -> optionError(option, REP_ERR_UNSUP, "this server does not support TLS");
                 default -> optionError(option, REP_ERR_UNSUP, Nbd.optionName(option) + " is not supported by this server");
             }
@@ -112,7 +118,7 @@ final class Handshake {
         Export e = name == null ? null : exports.find(name);
         Backend b = e == null ? null : e.backend();
         if (b == null) throw new ProtocolError("NBD_OPT_EXPORT_NAME: no export named '" + name + "'");
-        Negotiated n = Negotiated.of(e, b, structured);
+        Negotiated n = Negotiated.of(e, b, structured, contexts(name));
         ByteBuffer reply = ByteBuffer.allocate(noZeroes ? 10 : 134);
         reply.putLong(n.size()).putShort((short) n.flags()).position(reply.limit()).flip();
         wire.send(reply);
@@ -164,7 +170,7 @@ final class Handshake {
         Backend b = e == null ? null : e.backend();
         if (b == null) return optionError(option, REP_ERR_UNKNOWN, "No export named '" + name + "'");
 
-        Negotiated n = Negotiated.of(e, b, structured);
+        Negotiated n = Negotiated.of(e, b, structured, option == OPT_GO ? contexts(name) : Set.of());
         optionReply(option, REP_INFO, ByteBuffer.allocate(12).putShort((short) INFO_EXPORT).putLong(n.size()).putShort((short) n.flags()).flip());
         if (wantName || !name.equals(e.name())) optionReply(option, REP_INFO, infoString(INFO_NAME, e.name()));
         if (wantDescription) optionReply(option, REP_INFO, infoString(INFO_DESCRIPTION, e.description()));
@@ -177,6 +183,56 @@ final class Handshake {
         // that come and go without pause a write(2) each (a 7 MB log in a 10 s mixed workload).
         LOG.debug("{}: export '{}' ({} bytes, flags 0x{})", wire.peer, e.name(), n.size(), Integer.toHexString(n.flags()));
         return n;
+    }
+
+    /**
+     * NBD_OPT_LIST_META_CONTEXT and NBD_OPT_SET_META_CONTEXT ({@link MetaContexts}): one
+     * NBD_REP_META_CONTEXT per context, then NBD_REP_ACK. A SET replaces the selection even when it
+     * fails, as the spec says, so a refused SET leaves none.
+     */
+    private void metaContext(int option, ByteBuffer data) throws IOException {
+        String what = Nbd.optionName(option);
+        boolean set = option == OPT_SET_META_CONTEXT;
+        if (set) selection = null;
+        if (!structured) {
+            optionError(option, REP_ERR_INVALID, what + ": structured replies must be negotiated first (NBD_OPT_STRUCTURED_REPLY)");
+            return;
+        }
+        MetaContexts.Query query;
+        try {
+            query = MetaContexts.parse(what, data);
+        } catch (MetaContexts.Invalid e) {
+            optionError(option, REP_ERR_INVALID, e.getMessage());
+            return;
+        }
+        if (refusal != null) {
+            optionError(option, REP_ERR_POLICY, refusal);
+            return;
+        }
+        awaitBackends();
+        Export e = exports.find(query.export());
+        if (e == null || e.backend() == null) {
+            optionError(option, REP_ERR_UNKNOWN, "No export named '" + query.export() + "'");
+            return;
+        }
+        Set<MetaContext> found = set ? MetaContexts.select(query.queries()) : MetaContexts.list(query.queries());
+        for (MetaContext c : found) optionReply(option, REP_META_CONTEXT, c.reply(set ? c.id : 0));
+        optionReply(option, REP_ACK, null);
+        if (set) selection = new Selection(query.export(), found);
+    }
+
+    /**
+     * The contexts a client entering transmission on export {@code name} gets: what its last
+     * NBD_OPT_SET_META_CONTEXT selected, if that named the same export (the spec's condition for
+     * NBD_CMD_BLOCK_STATUS); else none.
+     */
+    private Set<MetaContext> contexts(String name) {
+        if (selection == null) return Set.of();
+        if (!selection.export().equals(name)) {
+            LOG.debug("{}: metadata contexts were set for export '{}', not '{}': none selected", wire.peer, selection.export(), name);
+            return Set.of();
+        }
+        return selection.contexts();
     }
 
     private static ByteBuffer infoString(int type, String s) {
@@ -213,8 +269,8 @@ final class Handshake {
         else wire.send(h, data);
     }
 
-    /** An NBD string: UTF-8 without NUL, at most 4096 bytes; null when it is not one. */
-    private static String string(ByteBuffer data, int length) {
+    /** An NBD string of {@code length} bytes, taken from {@code data}: UTF-8 without NUL, at most 4096 bytes; null when it is not one. */
+    static String string(ByteBuffer data, int length) {
         ByteBuffer slice = data.slice(data.position(), length);
         data.position(data.position() + length);
         if (length > MAX_STRING) return null;

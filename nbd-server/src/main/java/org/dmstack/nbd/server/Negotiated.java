@@ -2,16 +2,20 @@ package org.dmstack.nbd.server;
 
 import static org.dmstack.nbd.protocol.Nbd.*;
 
+import java.util.List;
+import java.util.Set;
+
 /**
  * What the handshake settled, fixed for the rest of the session: the export, and what the
- * client was told of it (its size, transmission flags and minimum block size) and whether
- * replies are structured.
+ * client was told of it (its size, transmission flags and minimum block size), whether replies
+ * are structured, and the metadata contexts NBD_CMD_BLOCK_STATUS answers for (in id order).
  */
-record Negotiated(Export export, long size, int flags, int minBlock, boolean structured) {
+record Negotiated(Export export, long size, int flags, int minBlock, boolean structured, List<MetaContext> contexts) {
 
-    /** What a client sees of export {@code e} on backend {@code b} now. */
-    static Negotiated of(Export e, Backend b, boolean structured) {
-        return new Negotiated(e, b.size(), transmissionFlags(e, b, structured), Math.min(b.minBlockSize(), 64 * 1024), structured);
+    /** What a client sees of export {@code e} on backend {@code b} now, with the metadata {@code contexts} it selected. */
+    static Negotiated of(Export e, Backend b, boolean structured, Set<MetaContext> contexts) {
+        return new Negotiated(e, b.size(), transmissionFlags(e, b, structured), Math.min(b.minBlockSize(), 64 * 1024), structured,
+                List.copyOf(contexts));
     }
 
     /**

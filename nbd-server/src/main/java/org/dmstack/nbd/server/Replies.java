@@ -74,6 +74,24 @@ final class Replies {
         }
         ByteBuffer head = header(r, error, message, data == null ? 0 : data.remaining());
         boolean payload = error == 0 && data != null && data.hasRemaining();
+        enqueue(head, payload ? data : null, release);
+    }
+
+    /**
+     * A reply the caller made whole ({@code chunks}: structured reply chunks, the last one DONE,
+     * as {@link BlockStatus} makes them); {@code release} as for {@link #ok}.
+     */
+    void whole(ByteBuffer chunks, AutoCloseable release) {
+        if (failed) {
+            close(release);
+            return;
+        }
+        enqueue(chunks, null, release);
+    }
+
+    /** Corks a reply made on the reader, or hands it to the sender. */
+    private void enqueue(ByteBuffer head, ByteBuffer data, AutoCloseable release) {
+        boolean payload = data != null;
         if (Thread.currentThread() == reader) {
             corked.add(head);
             if (payload) {
@@ -86,7 +104,7 @@ final class Replies {
         }
         // Not on the reader: the sender writes it, so that no other thread (a virtual one above
         // all, see BlockingMode) ever blocks on the socket.
-        Sender.Out out = new Sender.Out(head, payload ? data : null, release);
+        Sender.Out out = new Sender.Out(head, data, release);
         if (!sender.offer(out)) write(out);
     }
 

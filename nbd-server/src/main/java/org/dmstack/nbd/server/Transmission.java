@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * <p>A READ whose backend can lend its memory ({@link Backend#pinForRead}) is answered from it
  * at once, with no copy. A READ or WRITE whose backend is there is started from the reader itself: the backend
  * completes it asynchronously ({@link Reply}), so the reader never waits for one, and one that
- * completes at once is answered at once. Everything else (a backend that is away, FLUSH, TRIM,
+ * completes at once is answered at once; so is a BLOCK_STATUS ({@link BlockStatus}), which only
+ * asks the backend where its holes are. Everything else (a backend that is away, FLUSH, TRIM,
  * WRITE_ZEROES) may wait, so it runs on a virtual thread of its own. Replies go out in the
  * order requests finish.
  *
@@ -186,14 +187,18 @@ final class Transmission {
      */
     private void start(Request r, Permit permit) {
         Backend b = export.backend();
-        boolean readWrite = (r.type() == CMD_READ || r.type() == CMD_WRITE) && r.length() > 0;
-        if (b == null || export.isShutdown() || !readWrite || !submit(b, r, permit)) {
+        boolean inline = (r.type() == CMD_READ || r.type() == CMD_WRITE) && r.length() > 0 || r.type() == CMD_BLOCK_STATUS;
+        if (b == null || export.isShutdown() || !inline || !submit(b, r, permit)) {
             Thread.ofVirtual().name("nbd-request").start(() -> execute(r, permit));
         }
     }
 
     /** Gives a checked request to {@code b}; false when it turned the request down, being withdrawn. */
     private boolean submit(Backend b, Request r, Permit permit) {
+        if (r.type() == CMD_BLOCK_STATUS) { // the backend answers at once, and a withdrawn one with "all data"
+            replies.whole(BlockStatus.reply(r, n.contexts(), b, n.minBlock()), permit);
+            return true;
+        }
         boolean readWrite = r.type() == CMD_READ || r.type() == CMD_WRITE;
         MemorySegment data = readWrite ? permit.buffer(r.length()) : null;
         Reply reply = new Reply(this, b, r, permit, replies, data);
@@ -213,8 +218,9 @@ final class Transmission {
 
     /**
      * Why a request cannot be done, before any device sees it, or null. The checks go in this
-     * order: command, flags, read-only (EPERM), size limit, alignment, range (ENOSPC for writes,
-     * EINVAL otherwise, as the spec asks); everything else is EINVAL.
+     * order: command, flags, read-only (EPERM), a BLOCK_STATUS without a metadata context or of
+     * length 0, size limit, alignment, range (ENOSPC for writes, EINVAL otherwise, as the spec
+     * asks); everything else is EINVAL.
      */
     private Refusal validate(Request r) {
         String cmd = r.command();
@@ -223,6 +229,7 @@ final class Transmission {
             case CMD_READ -> allowed = n.fua() ? CMD_FLAG_FUA | CMD_FLAG_DF : CMD_FLAG_DF;
             case CMD_WRITE, CMD_TRIM, CMD_FLUSH -> allowed = n.fua() ? CMD_FLAG_FUA : 0;
             case CMD_WRITE_ZEROES -> allowed = (n.fua() ? CMD_FLAG_FUA : 0) | CMD_FLAG_NO_HOLE;
+            case CMD_BLOCK_STATUS -> allowed = (n.fua() ? CMD_FLAG_FUA : 0) | CMD_FLAG_REQ_ONE;
             default -> {
                 return new Refusal(EINVAL, "unknown command " + r.type());
             }
@@ -233,6 +240,10 @@ final class Transmission {
         if (write && export.readOnly()) return new Refusal(EPERM, cmd + ": export '" + export.name() + "' is read-only");
         if (r.type() == CMD_FLUSH) {
             return r.offset() == 0 && r.length() == 0 ? null : new Refusal(EINVAL, "NBD_CMD_FLUSH: offset and length must be zero");
+        }
+        if (r.type() == CMD_BLOCK_STATUS) {
+            if (n.contexts().isEmpty()) return new Refusal(EINVAL, cmd + ": no metadata context was selected (NBD_OPT_SET_META_CONTEXT)");
+            if (r.length() == 0) return new Refusal(EINVAL, cmd + ": length 0");
         }
         if ((r.type() == CMD_READ || r.type() == CMD_WRITE) && r.length() > MAX_PAYLOAD) {
             return new Refusal(EINVAL, cmd + ": length " + r.length() + " is over the maximum of " + MAX_PAYLOAD);

@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.BitSet;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
@@ -83,6 +85,34 @@ class HoldResumeTest {
             assertEquals(0, r.error(), "held, not failed");
             assertEquals(List.of("write 4096 4096"), after.log);
             assertEquals(List.of(), before.log);
+        }
+    }
+
+    @Test
+    void aBlockStatusSentWhileTheBackendIsAwayIsAnsweredByTheOneThatReturns() throws Exception {
+        FakeBackends first = backendsWith(new MemBackend("ram0", SIZE));
+        try (NbdServer server = NbdServer.builder().backends(first).port(0).export("disk=ram0").start();
+                RawClient c = RawClient.negotiate(server.port())) {
+            c.option(Nbd.OPT_STRUCTURED_REPLY, new byte[0]);
+            assertEquals(Nbd.REP_ACK, c.optReply().type());
+            c.option(Nbd.OPT_SET_META_CONTEXT, RawClient.metaContextRequest("disk", "base:allocation"));
+            assertEquals(Nbd.REP_META_CONTEXT, c.optReply().type());
+            assertEquals(Nbd.REP_ACK, c.optReply().type());
+            assertEquals(Nbd.REP_ACK, c.go("disk").type());
+
+            first.remove("ram0");
+            server.backends(null);
+            c.request(0, Nbd.CMD_BLOCK_STATUS, 1, 0, SIZE, null);
+            eventually("the query waits", () -> server.heldRequests() == 1);
+            MemBackend after = new MemBackend("ram0", SIZE);
+            after.dataSectors = new BitSet();
+            after.dataSectors.set(0, 8);
+            server.backends(backendsWith(after));
+            RawClient.Chunk chunk = c.chunk();
+            assertEquals(Nbd.REPLY_TYPE_BLOCK_STATUS, chunk.type());
+            assertEquals(1, chunk.handle());
+            assertArrayEquals(ByteBuffer.allocate(20).putInt(1).putInt(4096).putInt(0).putInt((int) SIZE - 4096)
+                    .putInt(Nbd.STATE_HOLE | Nbd.STATE_ZERO).array(), chunk.payload(), "the returned backend's holes");
         }
     }
 

@@ -2,6 +2,7 @@ package org.dmstack.nbd.server;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.BitSet;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -20,6 +21,9 @@ public final class MemBackend implements Backend {
     final Queue<Done> parked = new ConcurrentLinkedQueue<>();
     volatile boolean parkWrites;
     private volatile boolean withdrawn;
+    /** The 512-byte sectors that hold data, as {@link #seekHole} and {@link #seekData} tell them; null: it cannot tell. */
+    volatile BitSet dataSectors;
+    volatile int minBlock = 512;
 
     MemBackend(String name, MemorySegment memory) {
         this.name = name;
@@ -46,7 +50,7 @@ public final class MemBackend implements Backend {
 
     @Override
     public int minBlockSize() {
-        return 512;
+        return minBlock;
     }
 
     @Override
@@ -105,5 +109,19 @@ public final class MemBackend implements Backend {
         memory.asSlice(offset, length).fill((byte) 0);
         done.done(0, null);
         return true;
+    }
+
+    @Override
+    public long seekHole(long offset, long end) {
+        BitSet data = dataSectors;
+        return data == null ? end : Math.clamp((long) data.nextClearBit((int) (offset >> 9)) << 9, offset, end);
+    }
+
+    @Override
+    public long seekData(long offset, long end) {
+        BitSet data = dataSectors;
+        if (data == null) return offset;
+        int sector = data.nextSetBit((int) (offset >> 9));
+        return sector < 0 ? end : Math.clamp((long) sector << 9, offset, end);
     }
 }

@@ -145,6 +145,19 @@ public final class RawClient implements AutoCloseable {
         return new int[] {b.getInt(), b.getInt(), b.getInt()};
     }
 
+    /** The data of NBD_OPT_LIST_META_CONTEXT or NBD_OPT_SET_META_CONTEXT: the export name, then the queries. */
+    public static byte[] metaContextRequest(String export, String... queries) {
+        byte[] n = export.getBytes(StandardCharsets.UTF_8);
+        int length = 4 + n.length + 4;
+        for (String q : queries) length += 4 + q.getBytes(StandardCharsets.UTF_8).length;
+        ByteBuffer b = ByteBuffer.allocate(length).putInt(n.length).put(n).putInt(queries.length);
+        for (String q : queries) {
+            byte[] qb = q.getBytes(StandardCharsets.UTF_8);
+            b.putInt(qb.length).put(qb);
+        }
+        return b.array();
+    }
+
     // Transmission
 
     public void request(int flags, int type, long handle, long offset, long length, byte[] payload) throws IOException {
