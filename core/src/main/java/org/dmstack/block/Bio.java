@@ -325,6 +325,15 @@ public final class Bio {
         return handBack;
     }
 
+    /**
+     * The ring whose {@link BioRing#submit()} is sending this bio down on the calling thread (the
+     * task's blk_plug, current->plug), or null: a driver may then batch per-bio work with
+     * {@link BioRing#onUnplug}.
+     */
+    public BioRing plug() {
+        return endIo instanceof BioRing ring && ring.plugging() ? ring : null;
+    }
+
     /** What runs when this bio ends (bi_end_io); null when nothing does. */
     public EndIo endIo() {
         return endIo;

@@ -2,6 +2,7 @@ package org.dmstack.block;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -31,6 +32,11 @@ import java.util.concurrent.locks.LockSupport;
  * {@code entries} bios between {@link #queue} and reaping, so a completion always has a place:
  * queuing one more is refused ({@link IllegalStateException}, nothing changes), as io_uring
  * refuses submissions that could overflow its completion queue.
+ *
+ * <p>{@link #submit()} is also a plug (Linux's blk_plug): while it sends the queued bios down, a
+ * driver that meets one of them may ask to do a piece of work once for the whole batch instead of
+ * once per bio ({@link #onUnplug}, blk_check_plugged); device-mapper enters a mapped device once
+ * per batch that way, with one memory fence instead of one per bio.
  *
  * <p>One thread owns the ring (queues, submits, reaps); any thread may end its bios.
  */
@@ -62,6 +68,9 @@ public final class BioRing implements Bio.EndIo {
     private final Bio[] local; // same size as completed; owner only
     private int localHead;
     private int localTail;
+    private boolean plugged; // inside submit (owner only)
+    private Runnable[] unplugs = new Runnable[2]; // owner only
+    private int unplugCount;
 
     /** A ring for at most {@code entries} bios at a time (1 to 2^20). */
     public BioRing(int entries) {
@@ -107,19 +116,66 @@ public final class BioRing implements Bio.EndIo {
         held++;
     }
 
-    /** Sends every queued bio down, in the order queued; returns how many. */
+    /**
+     * Sends every queued bio down, in the order queued, then runs what drivers asked to run at the
+     * end of the batch ({@link #onUnplug}); returns how many bios it sent.
+     */
     public int submit() {
         owner = Thread.currentThread();
         int n = queuedCount;
         queuedCount = 0;
-        for (int i = 0; i < n; i++) {
-            Bio bio = queued[i];
-            BlockDevice device = queuedTo[i];
-            queued[i] = null;
-            queuedTo[i] = null;
-            device.submit(bio);
+        plugged = true;
+        try {
+            for (int i = 0; i < n; i++) {
+                Bio bio = queued[i];
+                BlockDevice device = queuedTo[i];
+                queued[i] = null;
+                queuedTo[i] = null;
+                device.submit(bio);
+            }
+        } finally {
+            plugged = false;
+            unplug();
         }
         return n;
+    }
+
+    /** blk_flush_plug: the batch is sent; each unplug callback runs once, in the order registered. */
+    private void unplug() {
+        // Run even when one throws: a driver's batch left open would never close.
+        RuntimeException failed = null;
+        for (int i = 0; i < unplugCount; i++) {
+            Runnable r = unplugs[i];
+            unplugs[i] = null;
+            try {
+                r.run();
+            } catch (RuntimeException e) {
+                if (failed == null) failed = e;
+                else failed.addSuppressed(e);
+            }
+        }
+        unplugCount = 0;
+        if (failed != null) throw failed;
+    }
+
+    /** Whether the calling thread is inside this ring's {@link #submit()}: the bios it sends are one batch. */
+    boolean plugging() {
+        return plugged && owner == Thread.currentThread();
+    }
+
+    /**
+     * Has {@code unplug} run once when the batch that {@link #submit()} is sending ends, on this
+     * thread, before submit returns (blk_check_plugged): for a driver that takes something once per
+     * batch and gives it back there. Call it only while sending one of this ring's bios
+     * ({@link Bio#plug()} returned this ring); the driver registers each callback once per batch.
+     *
+     * @throws IllegalStateException outside this ring's submit, or on another thread
+     */
+    public void onUnplug(Runnable unplug) {
+        Objects.requireNonNull(unplug, "unplug");
+        if (!plugging()) throw new IllegalStateException("not inside this ring's submit on this thread");
+        if (unplugCount == unplugs.length) unplugs = Arrays.copyOf(unplugs, unplugCount * 2);
+        unplugs[unplugCount++] = unplug;
     }
 
     /** Called by {@link Bio#endio} on the thread that ends a queued bio: it joins the completion ring. */

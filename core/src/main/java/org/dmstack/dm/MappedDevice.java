@@ -10,6 +10,7 @@ import java.util.function.Consumer;
 import org.dmstack.block.Bio;
 import org.dmstack.block.BioFlag;
 import org.dmstack.block.BioOp;
+import org.dmstack.block.BioRing;
 import org.dmstack.block.BlkStatus;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.DevT;
@@ -39,6 +40,7 @@ public final class MappedDevice {
     private volatile boolean blocked;
     private volatile String noTableReason;
     private final InFlight inFlight = new InFlight();
+    private final Runnable unplug = this::unplug;
     private final ArrayDeque<Bio> deferred = new ArrayDeque<>();
     private volatile Thread waiter;
     private final AtomicInteger eventNumber = new AtomicInteger();
@@ -184,7 +186,7 @@ public final class MappedDevice {
         waiter = Thread.currentThread();
         // The other half of InFlight.get's fence: a submitter that did not see the flag is in the sum.
         VarHandle.fullFence();
-        while (inFlight.sum() > 0) {
+        while (!inFlight.drained()) {
             if (requeueHeld) requeueHeld();
             LockSupport.parkNanos(this, 200_000);
         }
@@ -258,8 +260,17 @@ public final class MappedDevice {
 
     private void submitBio(Bio bio) {
         PerThread here = PerThread.get();
+        BioRing plug = bio.plug();
         for (;;) {
-            inFlight.get(here);
+            if (plug == null) {
+                inFlight.get(here);
+            } else if (inFlight.plugged(here)) {
+                inFlight.getPlugged(here);
+            } else {
+                // The first bio of a ring's batch: one fence for the batch, undone when it ends.
+                inFlight.plug(here);
+                plug.onUnplug(unplug);
+            }
             if (!blocked) {
                 process(bio, here);
                 return;
@@ -271,6 +282,15 @@ public final class MappedDevice {
                     return;
                 }
             }
+        }
+    }
+
+    /** Ends the calling thread's batch (see InFlight); wakes a suspend that waits for it. */
+    private void unplug() {
+        inFlight.unplug(PerThread.get());
+        if (blocked) {
+            Thread t = waiter;
+            if (t != null) LockSupport.unpark(t);
         }
     }
 

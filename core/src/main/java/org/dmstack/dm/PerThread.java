@@ -20,10 +20,13 @@ import java.util.List;
 final class PerThread {
     private static final VarHandle COUNT = MethodHandles.arrayElementVarHandle(long[].class);
     private static final VarHandle COUNTS;
+    private static final VarHandle MARK = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final VarHandle MARKS;
 
     static {
         try {
             COUNTS = MethodHandles.lookup().findVarHandle(PerThread.class, "counts", long[].class);
+            MARKS = MethodHandles.lookup().findVarHandle(PerThread.class, "marks", long[].class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -51,6 +54,13 @@ final class PerThread {
     int freeCount;
     @SuppressWarnings("unused") // through COUNTS: replaced by a longer copy when a new slot is used
     private volatile long[] counts = new long[8];
+    /**
+     * By slot, whether this thread is inside a batch of bios to that device (InFlight's plug
+     * marks): set and cleared by this thread alone, and always clear outside a batch, so a slot
+     * given to a new device finds none left, unlike counts, whose shares need only sum to 0.
+     */
+    @SuppressWarnings("unused") // through MARKS
+    private volatile long[] marks = new long[8];
 
     private PerThread() {}
 
@@ -83,6 +93,25 @@ final class PerThread {
         COUNT.setOpaque(c, slot, c[slot] + delta);
     }
 
+    /** Whether this thread's mark on {@code slot} is set (see {@link #marks}); the calling thread must be the owner. */
+    boolean marked(int slot) {
+        long[] m = (long[]) MARKS.getOpaque(this);
+        return slot < m.length && m[slot] != 0;
+    }
+
+    /**
+     * Sets or clears this thread's mark on {@code slot} with a release store: whoever sees it with
+     * {@link #anyMarked} sees every count this thread stored before. The calling thread must be the owner.
+     */
+    void mark(int slot, boolean set) {
+        long[] m = (long[]) MARKS.getOpaque(this);
+        if (slot >= m.length) {
+            m = java.util.Arrays.copyOf(m, Math.max(slot + 1, m.length * 2));
+            MARKS.setRelease(this, m);
+        }
+        MARK.setRelease(m, slot, set ? 1L : 0L);
+    }
+
     private long[] grow(int slot) {
         long[] old = (long[]) COUNTS.getOpaque(this);
         long[] c = java.util.Arrays.copyOf(old, Math.max(slot + 1, old.length * 2));
@@ -100,6 +129,17 @@ final class PerThread {
         }
     }
 
+    /** Whether any thread's mark on {@code slot} is set, each read with acquire (see {@link #mark}). */
+    static boolean anyMarked(int slot) {
+        synchronized (REGISTRY) {
+            for (PerThread t : all) {
+                long[] m = (long[]) MARKS.getAcquire(t);
+                if (slot < m.length && (long) MARK.getAcquire(m, slot) != 0) return true;
+            }
+            return false;
+        }
+    }
+
     private long count(int slot) {
         long[] c = (long[]) COUNTS.getAcquire(this);
         return slot < c.length ? (long) COUNT.getOpaque(c, slot) : 0;
@@ -114,11 +154,12 @@ final class PerThread {
 
     /**
      * Gives a device's slot back for reuse, if nothing is counted on it (a removed device has
-     * drained); a slot with bios still counted is never reused.
+     * drained) and no thread's mark is on it; a slot with bios still counted, or a batch still
+     * open (one that met the device after its removal began), is never reused.
      */
     static void releaseSlot(int slot) {
         synchronized (REGISTRY) {
-            if (sum(slot) == 0) freeSlots.add(slot);
+            if (sum(slot) == 0 && !anyMarked(slot)) freeSlots.add(slot);
         }
     }
 

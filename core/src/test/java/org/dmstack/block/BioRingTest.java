@@ -132,6 +132,58 @@ class BioRingTest {
     }
 
     @Test
+    void submitIsAPlugWhoseCallbacksRunOnceWhenTheBatchHasGoneDown() {
+        BioRing ring = new BioRing(4);
+        List<String> seen = new ArrayList<>();
+        Runnable unplug = () -> seen.add("unplug after " + ram0.writes.get() + " writes");
+        // A driver that meets a bio of the batch registers once; the callback runs after the last bio.
+        GenDisk batching = GenDisk.builder("batch0", new DevT(251, 0), 2048, bio -> {
+            BioRing plug = bio.plug();
+            assertSame(ring, plug, "a bio sent by the ring's submit, on its thread");
+            if (seen.isEmpty()) plug.onUnplug(unplug);
+            seen.add("bio " + bio.sector());
+            ram0.disk.submit(bio);
+        }).build();
+        for (int i = 0; i < 3; i++) ring.queue(batching, Bio.write(i, buffer(i)));
+        assertEquals(3, ring.submit());
+        assertEquals(List.of("bio 0", "bio 1", "bio 2", "unplug after 3 writes"), seen);
+        assertNull(ring.poll().plug(), "reaped: no longer being sent");
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> ring.onUnplug(unplug));
+        assertEquals("not inside this ring's submit on this thread", e.getMessage());
+        ring.submit();
+        assertEquals(4, seen.size(), "a batch runs what was registered for it, and no more");
+    }
+
+    @Test
+    void aBioFromOutsideARingHasNoPlug() {
+        Bio[] inside = new Bio[1];
+        GenDisk taking = GenDisk.builder("take0", new DevT(251, 1), 2048, bio -> {
+            inside[0] = bio;
+            bio.endio(BlkStatus.OK);
+        }).build();
+        taking.submit(Bio.write(0, buffer(1)));
+        assertNull(inside[0].plug());
+    }
+
+    @Test
+    void anUnplugCallbackThatThrowsLetsTheOthersRunAndIsReported() {
+        BioRing ring = new BioRing(1);
+        List<String> ran = new ArrayList<>();
+        GenDisk batching = GenDisk.builder("batch1", new DevT(251, 2), 2048, bio -> {
+            bio.plug().onUnplug(() -> {
+                throw new IllegalStateException("broken driver");
+            });
+            bio.plug().onUnplug(() -> ran.add("second"));
+            bio.endio(BlkStatus.OK);
+        }).build();
+        ring.queue(batching, Bio.write(0, buffer(1)));
+        IllegalStateException e = assertThrows(IllegalStateException.class, ring::submit);
+        assertEquals("broken driver", e.getMessage());
+        assertEquals(List.of("second"), ran);
+        assertEquals(BlkStatus.OK, ring.poll().await());
+    }
+
+    @Test
     void refusesASizeItCannotHave() {
         assertEquals("entries must be 1 to 1048576, not 0", assertThrows(IllegalArgumentException.class, () -> new BioRing(0)).getMessage());
     }
