@@ -18,9 +18,9 @@ import java.util.List;
  * into a base when a new thread arrives, so they leave nothing behind.
  */
 final class PerThread {
-    private static final VarHandle COUNT = MethodHandles.arrayElementVarHandle(long[].class);
+    /** An element of a thread's counts or marks. */
+    private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(long[].class);
     private static final VarHandle COUNTS;
-    private static final VarHandle MARK = MethodHandles.arrayElementVarHandle(long[].class);
     private static final VarHandle MARKS;
 
     static {
@@ -89,8 +89,8 @@ final class PerThread {
     /** Adds {@code delta} to this thread's count of {@code slot}; the calling thread must be the owner. */
     void add(int slot, long delta) {
         long[] c = (long[]) COUNTS.getOpaque(this);
-        if (slot >= c.length) c = grow(slot);
-        COUNT.setOpaque(c, slot, c[slot] + delta);
+        if (slot >= c.length) c = grow(COUNTS, slot);
+        SLOT.setOpaque(c, slot, c[slot] + delta);
     }
 
     /** Whether this thread's mark on {@code slot} is set (see {@link #marks}); the calling thread must be the owner. */
@@ -105,18 +105,16 @@ final class PerThread {
      */
     void mark(int slot, boolean set) {
         long[] m = (long[]) MARKS.getOpaque(this);
-        if (slot >= m.length) {
-            m = java.util.Arrays.copyOf(m, Math.max(slot + 1, m.length * 2));
-            MARKS.setRelease(this, m);
-        }
-        MARK.setRelease(m, slot, set ? 1L : 0L);
+        if (slot >= m.length) m = grow(MARKS, slot);
+        SLOT.setRelease(m, slot, set ? 1L : 0L);
     }
 
-    private long[] grow(int slot) {
-        long[] old = (long[]) COUNTS.getOpaque(this);
+    /** Replaces this thread's array in {@code field} (counts or marks) by a copy long enough for {@code slot}. */
+    private long[] grow(VarHandle field, int slot) {
+        long[] old = (long[]) field.getOpaque(this);
         long[] c = java.util.Arrays.copyOf(old, Math.max(slot + 1, old.length * 2));
-        // Only this thread writes its counts, so nothing is lost between the copy and the swap.
-        COUNTS.setRelease(this, c);
+        // Only this thread writes its own arrays, so nothing is lost between the copy and the swap.
+        field.setRelease(this, c);
         return c;
     }
 
@@ -134,7 +132,7 @@ final class PerThread {
         synchronized (REGISTRY) {
             for (PerThread t : all) {
                 long[] m = (long[]) MARKS.getAcquire(t);
-                if (slot < m.length && (long) MARK.getAcquire(m, slot) != 0) return true;
+                if (slot < m.length && (long) SLOT.getAcquire(m, slot) != 0) return true;
             }
             return false;
         }
@@ -142,7 +140,7 @@ final class PerThread {
 
     private long count(int slot) {
         long[] c = (long[]) COUNTS.getAcquire(this);
-        return slot < c.length ? (long) COUNT.getOpaque(c, slot) : 0;
+        return slot < c.length ? (long) SLOT.getOpaque(c, slot) : 0;
     }
 
     /** A slot for a new device: one given back, or a new one. */

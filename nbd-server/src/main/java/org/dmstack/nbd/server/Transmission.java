@@ -187,7 +187,7 @@ final class Transmission {
      */
     private void start(Request r, Permit permit) {
         Backend b = export.backend();
-        boolean inline = (r.type() == CMD_READ || r.type() == CMD_WRITE) && r.length() > 0 || r.type() == CMD_BLOCK_STATUS;
+        boolean inline = ((r.type() == CMD_READ || r.type() == CMD_WRITE) && r.length() > 0) || r.type() == CMD_BLOCK_STATUS;
         if (b == null || export.isShutdown() || !inline || !submit(b, r, permit)) {
             Thread.ofVirtual().name("nbd-request").start(() -> execute(r, permit));
         }
