@@ -35,38 +35,53 @@ class BusyPollTest {
     void windowGrowsFromTenMicrosecondsWhileTheClientComesWithinTheLimit() throws Exception {
         BusyPoll p = new BusyPoll(server, 50 * US);
         assertEquals(0, p.windowNanos());
-        p.waited(30 * US);
+        p.waited(30 * US, false);
         assertEquals(10 * US, p.windowNanos());
-        p.waited(30 * US);
+        p.waited(30 * US, false);
         assertEquals(20 * US, p.windowNanos());
-        p.waited(30 * US);
+        p.waited(30 * US, false);
         assertEquals(40 * US, p.windowNanos());
-        p.waited(30 * US); // caught by the poll: no change
+        p.waited(30 * US, false); // caught by the poll: no change
         assertEquals(40 * US, p.windowNanos());
-        p.waited(45 * US);
+        p.waited(45 * US, false);
         assertEquals(50 * US, p.windowNanos(), "never beyond the limit");
     }
 
     @Test
     void windowHalvesAfterEachPauseAndEndsBelowTenMicroseconds() throws Exception {
         BusyPoll p = new BusyPoll(server, 50 * US);
-        for (int i = 0; i < 4; i++) p.waited(49 * US);
+        for (int i = 0; i < 4; i++) p.waited(49 * US, false);
         assertEquals(50 * US, p.windowNanos());
-        p.waited(1_000 * US);
+        p.waited(1_000 * US, false);
         assertEquals(25 * US, p.windowNanos(), "one late request does not end polling");
-        p.waited(1_000 * US);
+        p.waited(1_000 * US, false);
         assertEquals(12_500, p.windowNanos());
-        p.waited(1_000 * US);
+        p.waited(1_000 * US, false);
         assertEquals(0, p.windowNanos(), "a client that pauses costs no polling");
-        p.waited(1_000 * US);
+        p.waited(1_000 * US, false);
         assertEquals(0, p.windowNanos());
     }
 
     @Test
-    void pollSaysWhetherTheClientsBytesCame() throws Exception {
+    void aPollThatLostItsCpuEndsPollingForTheCooldown() throws Exception {
         BusyPoll p = new BusyPoll(server, 50 * US);
+        for (int i = 0; i < 4; i++) p.waited(49 * US, false);
+        assertEquals(50 * US, p.windowNanos());
+        p.waited(30 * US, true);
+        assertEquals(0, p.windowNanos(), "another thread wants the CPU");
+        for (int i = 0; i < BusyPoll.COOLDOWN; i++) {
+            p.waited(30 * US, false);
+            assertEquals(0, p.windowNanos(), "wait " + i + " of the cooldown");
+        }
+        p.waited(30 * US, false);
+        assertEquals(10 * US, p.windowNanos(), "then the window grows again");
+    }
+
+    @Test
+    void pollSaysWhetherTheClientsBytesCame() throws Exception {
+        BusyPoll p = new BusyPoll(server, 50 * US, () -> true);
         assertFalse(p.poll(), "no window yet: the reader blocks at once");
-        p.waited(20 * US);
+        p.waited(20 * US, false);
         assertFalse(p.poll(), "nothing sent: the poll gives up after its window");
         client.write(ByteBuffer.wrap(new byte[] {1}));
         long deadline = System.nanoTime() + 10_000_000_000L; // loopback delivers at once; a loaded machine may take a moment
@@ -76,10 +91,19 @@ class BusyPollTest {
     }
 
     @Test
+    void noPollWhileEveryCpuIsBusy() throws Exception {
+        BusyPoll p = new BusyPoll(server, 50 * US, () -> false);
+        p.waited(20 * US, false);
+        client.write(ByteBuffer.wrap(new byte[] {1}));
+        assertFalse(p.poll(), "the bytes are there, but polling would take a CPU another thread wants");
+        assertEquals(10 * US, p.windowNanos(), "the window is kept for when a CPU is free");
+    }
+
+    @Test
     void limitZeroNeverPolls() throws Exception {
         BusyPoll p = new BusyPoll(server, 0);
         client.write(ByteBuffer.wrap(new byte[] {1}));
-        p.waited(5 * US);
+        p.waited(5 * US, false);
         assertEquals(0, p.windowNanos());
         assertFalse(p.poll());
     }
