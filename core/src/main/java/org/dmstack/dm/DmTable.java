@@ -52,16 +52,14 @@ final class DmTable {
         this.size = lines.isEmpty() ? 0 : lines.getLast().start() + lines.getLast().length();
         this.devices = devices;
         this.limits = computeLimits(targetLimits);
-        boolean wc = false, anyFua = false, allDax = true, daxWc = false;
+        boolean allDax = true, daxWc = false;
         for (DeviceHandle d : devices) {
-            wc |= d.writeCache();
-            anyFua |= d.fua();
             allDax &= d.daxCapable();
             daxWc |= d.daxWriteCache();
         }
         for (Target t : targets) allDax &= t.supportsDax();
-        this.writeCache = wc;
-        this.fua = wc && anyFua;
+        this.writeCache = supportsFlush(BlockDevice::writeCache);
+        this.fua = writeCache && supportsFlush(BlockDevice::fua);
         this.dax = allDax && targets.length > 0;
         this.daxWriteCache = daxWc;
         limits.setDax(dax);
@@ -159,18 +157,35 @@ final class DmTable {
     private QueueLimits computeLimits(List<QueueLimits> targetLimits) {
         QueueLimits table = QueueLimits.stacking();
         for (QueueLimits ti : targetLimits) table.stack(ti, 0);
-        if (!allDevices(Target::numDiscardBios, d -> d.limits().maxDiscardSectors() != 0)) table.clearDiscard();
-        if (!allDevices(Target::numWriteZeroesBios, d -> d.limits().maxWriteZeroesSectors() != 0)) table.setMaxWriteZeroesSectors(0);
+        if (!allDevices(Target::numDiscardBios, Target::discardsSupported, d -> d.limits().maxDiscardSectors() != 0)) table.clearDiscard();
+        if (!allDevices(Target::numWriteZeroesBios, t -> false, d -> d.limits().maxWriteZeroesSectors() != 0)) table.setMaxWriteZeroesSectors(0);
         return table;
     }
 
     /**
-     * dm_table_supports_discards and _write_zeroes: every target takes such bios and uses devices,
-     * and every one of those devices can.
+     * dm_table_supports_flush: some target that takes flushes either asks for them itself
+     * (flush_supported) or has a device under it, among those it iterates, that can.
      */
-    private boolean allDevices(ToIntFunction<Target> bios, Predicate<BlockDevice> capable) {
+    private boolean supportsFlush(Predicate<BlockDevice> capable) {
+        for (Target t : targets) {
+            if (t.numFlushBios() == 0) continue;
+            if (t.flushSupported()) return true;
+            boolean[] any = {false};
+            t.iterateDevices((device, start, length) -> any[0] |= capable.test(device));
+            if (any[0]) return true;
+        }
+        return false;
+    }
+
+    /**
+     * dm_table_supports_discards and _write_zeroes: every target takes such bios and uses devices,
+     * and every one of those devices can; a target that handles discards itself
+     * (discards_supported) needs no device that can.
+     */
+    private boolean allDevices(ToIntFunction<Target> bios, Predicate<Target> handlesItself, Predicate<BlockDevice> capable) {
         for (Target t : targets) {
             if (bios.applyAsInt(t) == 0) return false;
+            if (handlesItself.test(t)) continue;
             boolean[] any = {false}, all = {true};
             t.iterateDevices((device, start, length) -> {
                 any[0] = true;
