@@ -197,29 +197,45 @@ public class DeviceMapper implements AutoCloseable {
         byName.put(newName, md);
     }
 
-    /** dmsetup message NAME SECTOR MESSAGE...: returns what the target answered. */
+    /**
+     * dmsetup message NAME SECTOR MESSAGE...: returns what the target answered. As 6.1's
+     * target_message and message_for_md: an empty message is refused first; a word starting with
+     * '@' is dm's own and never reaches a target; without a live table the message is taken and
+     * nothing is answered.
+     */
     public synchronized String message(String name, long sector, List<String> args) {
         MappedDevice md = get(name);
-        if (!args.isEmpty() && args.get(0).startsWith("@")) {
-            // Messages to dm itself (dm-ioctl's message_for_md): statistics need no table.
+        if (args.isEmpty()) throw messageFailed(name, "Invalid argument (Empty message received.)", null);
+        if (args.get(0).startsWith("@")) {
+            String answer;
             try {
-                String answer = md.stats().message(args, md.disk().capacity());
-                if (answer != null) return answer;
+                answer = md.stats().message(args, md.disk().capacity());
             } catch (TargetException e) {
-                throw new DmException("message ioctl on " + name + " failed: " + e.getMessage(), e);
+                throw messageFailed(name, e.getMessage(), e);
             }
+            if (answer != null) return answer;
+            if (args.get(0).equalsIgnoreCase("@cancel_deferred_remove")) {
+                // dmstack has no deferred remove, so there is never one to cancel: 0, as Linux answers then.
+                if (args.size() != 1) throw messageFailed(name, "Invalid argument (Invalid arguments for @cancel_deferred_remove)", null);
+                return "";
+            }
+            throw messageFailed(name, "Invalid argument (Unsupported message sent to DM core: " + args.get(0) + ")", null);
         }
         DmTable t = md.live();
-        if (t == null || sector < 0 || sector >= t.size) throw new DmException("message ioctl on " + name + " failed: Invalid argument (Target message sector outside device)");
-        if (args.isEmpty()) throw new DmException("message ioctl on " + name + " failed: Invalid argument (Empty message received)");
+        if (t == null) return "";
+        if (sector < 0 || sector >= t.size) throw messageFailed(name, "Invalid argument (Target message sector outside device.)", null);
         int i = t.findTarget(sector);
         try {
             return t.targets[i].message(args);
         } catch (TargetException e) {
             // A target may refuse without a reason, as Linux's do where they log nothing: dmsetup then says no more.
             String why = e.getMessage() == null || e.getMessage().isEmpty() ? "" : " (" + e.getMessage() + ")";
-            throw new DmException("message ioctl on " + name + " failed: Invalid argument" + why, e);
+            throw messageFailed(name, "Invalid argument" + why, e);
         }
+    }
+
+    private static DmException messageFailed(String name, String why, Throwable cause) {
+        return new DmException("message ioctl on " + name + " failed: " + why, cause);
     }
 
     // ---- lookups and output ----

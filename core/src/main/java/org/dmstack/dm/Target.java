@@ -85,9 +85,13 @@ public interface Target {
         return false;
     }
 
-    /** Called for dmsetup message; returns the text to print (usually ""). */
+    /**
+     * Called for dmsetup message; returns the text to print (usually ""). A target without
+     * messages leaves this out and is refused as dm-ioctl.c refuses a target type with no
+     * .message.
+     */
     default String message(List<String> args) throws TargetException {
-        throw new TargetException("Unrecognised message received.");
+        throw new TargetException("Target type does not support messages");
     }
 
     /** Called before the table is suspended (new I/O is about to be held). */

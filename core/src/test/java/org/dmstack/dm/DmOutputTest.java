@@ -77,11 +77,29 @@ class DmOutputTest {
 
     @Test
     void messagesGoToTheTargetAtTheSector() {
+        // dm-ioctl.c 6.1, target_message: "Target type does not support messages" for a type with no
+        // .message, "Target message sector outside device." past the end, "Empty message received." first.
         f.dm.create("m", "0 10 zero");
         DmException e = assertThrows(DmException.class, () -> f.dm.message("m", 0, List.of("hello")));
-        assertEquals("message ioctl on m failed: Invalid argument (Unrecognised message received.)", e.getMessage());
+        assertEquals("message ioctl on m failed: Invalid argument (Target type does not support messages)", e.getMessage());
         e = assertThrows(DmException.class, () -> f.dm.message("m", 10, List.of("hello")));
-        assertEquals("message ioctl on m failed: Invalid argument (Target message sector outside device)", e.getMessage());
+        assertEquals("message ioctl on m failed: Invalid argument (Target message sector outside device.)", e.getMessage());
+        e = assertThrows(DmException.class, () -> f.dm.message("m", 10, List.of()));
+        assertEquals("message ioctl on m failed: Invalid argument (Empty message received.)", e.getMessage());
+    }
+
+    @Test
+    void messagesToDmItselfAndToADeviceWithoutATable() {
+        // message_for_md: '@' words are dm's; @cancel_deferred_remove takes no argument; others are refused.
+        f.dm.create("m", "0 10 zero");
+        assertEquals("", f.dm.message("m", 0, List.of("@cancel_deferred_remove")));
+        DmException e = assertThrows(DmException.class, () -> f.dm.message("m", 0, List.of("@cancel_deferred_remove", "now")));
+        assertEquals("message ioctl on m failed: Invalid argument (Invalid arguments for @cancel_deferred_remove)", e.getMessage());
+        e = assertThrows(DmException.class, () -> f.dm.message("m", 0, List.of("@hello")));
+        assertEquals("message ioctl on m failed: Invalid argument (Unsupported message sent to DM core: @hello)", e.getMessage());
+        // target_message: no live table, "goto out_table" with r = 2, which dmsetup takes as success with no answer.
+        f.dm.create("empty", "");
+        assertEquals("", f.dm.message("empty", 0, List.of("hello")));
     }
 
     @Test

@@ -194,7 +194,7 @@ class DmsetupTest {
     void messageAndErrors() {
         createTwo();
         CommandException e = assertThrows(CommandException.class, () -> run("message lv0 0 hello"));
-        assertEquals("device-mapper: message ioctl on lv0 failed: Invalid argument (Unrecognised message received.)\nCommand failed.",
+        assertEquals("device-mapper: message ioctl on lv0 failed: Invalid argument (Target type does not support messages)\nCommand failed.",
                 e.getMessage());
         e = assertThrows(CommandException.class, () -> run("frobnicate"));
         assertTrue(e.getMessage().startsWith("dmsetup: unknown command 'frobnicate'\nUsage: dmsetup [-h] COMMAND\n"), e.getMessage());
@@ -276,7 +276,7 @@ class DmsetupTest {
     void messageWordsMayLookLikeOptions() {
         createTwo();
         CommandException e = assertThrows(CommandException.class, () -> run("message lv0 0 -x --y"));
-        assertEquals("device-mapper: message ioctl on lv0 failed: Invalid argument (Unrecognised message received.)\nCommand failed.",
+        assertEquals("device-mapper: message ioctl on lv0 failed: Invalid argument (Target type does not support messages)\nCommand failed.",
                 e.getMessage());
     }
 
