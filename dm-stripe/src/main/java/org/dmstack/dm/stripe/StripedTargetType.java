@@ -249,12 +249,15 @@ public final class StripedTargetType implements TargetType {
             for (int i = 0; i < stripes; i++) visitor.visit(devices[i], starts[i], width);
         }
 
-        /** io_min is one chunk, io_opt a full row of chunks (in bytes). */
+        /**
+         * stripe_io_hints: io_min is one chunk, io_opt a full row of chunks (in bytes), both
+         * worked out in 6.1's unsigned int, so a chunk of 4 GiB or a row past it wraps.
+         */
         @Override
         public void ioHints(QueueLimits limits) {
-            long chunkBytes = chunk << Units.SECTOR_SHIFT;
+            long chunkBytes = (chunk << Units.SECTOR_SHIFT) & 0xffff_ffffL;
             limits.setIoMin(chunkBytes);
-            limits.setIoOpt(chunkBytes * stripes);
+            limits.setIoOpt((chunkBytes * stripes) & 0xffff_ffffL);
         }
 
         @Override
