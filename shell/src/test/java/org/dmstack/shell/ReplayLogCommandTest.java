@@ -100,6 +100,27 @@ class ReplayLogCommandTest {
                 assertThrows(CommandException.class, () -> replayLog(List.of("--log=ram1", "--replay=ram2", "--check=2", "--fsck=exit 3"))).getMessage());
     }
 
+    /**
+     * glibc's getopt_long as replay-log calls it: a prefix shared by options that all take an
+     * argument (or all take none) means the first in long_options; words that are not options
+     * are skipped; the errors are glibc's, then replay-log.c's usage(), typos included.
+     */
+    @Test
+    void readsItsOptionsAsGetoptLongDoes() {
+        assertEquals("6\n", replayLog("--log ram1 --num"));
+        assertEquals("6\n", replayLog("--l ram1 --nu stray words"));
+        assertEquals("1@3\n", replayLog("--lo=ram1 --fi --e second"));
+        assertEquals("Log version=1, sectorsize=512, entries=6\n", replayLog("--log ram1 -- --find"));
+        assertEquals("replay-log: option '--f' is ambiguous; possibilities: '--find' '--fsck'\n" + ReplayLogCommand.USAGE.stripTrailing(),
+                fails("--log ram1 --f"));
+        assertEquals("replay-log: invalid option -- 'x'\n" + ReplayLogCommand.USAGE.stripTrailing(), fails("--log ram1 -vx"));
+        assertEquals("replay-log: option '--log' requires an argument\n" + ReplayLogCommand.USAGE.stripTrailing(), fails("--lo"));
+        assertEquals("replay-log: option '--find' doesn't allow an argument\n" + ReplayLogCommand.USAGE.stripTrailing(), fails("--log ram1 --find=1"));
+        assertTrue(ReplayLogCommand.USAGE.contains("\n\t--number-entries - print the number of entries in the log\n"));
+        assertTrue(ReplayLogCommand.USAGE.contains("\n\t--check [<number>|flush|fua] when to check the file system, mush specify --fsck\n"));
+        assertTrue(ReplayLogCommand.USAGE.endsWith("\n\t-v or --verbose - print replayed ops\n\t-vv - print also skipped ops\n"));
+    }
+
     @Test
     void refusesWhatTheToolRefuses() {
         assertTrue(fails("--replay ram2").startsWith("Usage: replay-log --log <logfile> [options]"));
@@ -108,6 +129,9 @@ class ReplayLogCommandTest {
         assertEquals("Invalid entry number", fails("--log ram1 --limit 12x"));
         assertEquals("Invalid entry number", fails("--log ram1 --check 0 --fsck true"));
         assertEquals("Couldn't open log ram7: No such device or file", fails("--log ram7"));
+        // replay-log.c reads the numbers while it reads the options, before it opens the log.
+        assertEquals("Invalid entry number", fails("--log ram7 --start-entry 1O"));
+        assertEquals("Invalid sector number", fails("--end-sector x --log ram7"));
         assertEquals("Magic doesn't match", fails("--log ram2"));
     }
 }
