@@ -36,6 +36,8 @@ final class DmTable {
     /** The devices used, in dm's deps order (most recently first used first). */
     final List<DeviceHandle> devices;
     final QueueLimits limits;
+    /** Each target's own limits, for checking its device areas against them (dm_calculate_queue_limits). */
+    private final List<QueueLimits> targetLimits;
     final boolean writeCache;
     final boolean fua;
     final boolean dax;
@@ -51,6 +53,7 @@ final class DmTable {
         this.maxIoMask = Arrays.stream(maxIo).map(m -> m > 0 && Long.bitCount(m) == 1 ? m - 1 : -1).toArray();
         this.size = lines.isEmpty() ? 0 : lines.getLast().start() + lines.getLast().length();
         this.devices = devices;
+        this.targetLimits = targetLimits;
         this.limits = computeLimits(targetLimits);
         boolean allDax = true, daxWc = false;
         for (DeviceHandle d : devices) {
@@ -66,10 +69,12 @@ final class DmTable {
     }
 
     /**
-     * Constructs every line's target. Either the whole table is built, or every target made so far
-     * is destroyed and a DmException names the line and the reason.
+     * Constructs every line's target (populate_table), then, with {@code checkAreas}, checks the
+     * areas they use (dm_setup_md_queue does for a device's first table; later tables are checked
+     * when they are resumed). Either the whole table is built, or every target made so far is
+     * destroyed and a DmException names the line and the reason.
      */
-    static DmTable build(String mdName, List<TableLine> lines, TargetTypes types, DeviceResolver resolver, Runnable releaseDevices) {
+    static DmTable build(String mdName, List<TableLine> lines, TargetTypes types, DeviceResolver resolver, Runnable releaseDevices, boolean checkAreas) {
         List<Target> built = new ArrayList<>();
         List<TargetType> builtTypes = new ArrayList<>();
         List<QueueLimits> builtLimits = new ArrayList<>();
@@ -101,19 +106,24 @@ final class DmTable {
                 }
                 built.add(target);
                 builtTypes.add(type);
-                QueueLimits ti = targetLimits(target);
-                builtLimits.add(ti);
-                checkDeviceAreas(line, target, ti);
+                builtLimits.add(targetLimits(target));
                 next = line.start() + line.length();
             }
             List<DeviceHandle> deps = new ArrayList<>(used.values());
             Collections.reverse(deps);
-            return new DmTable(List.copyOf(lines), builtTypes.toArray(TargetType[]::new), built.toArray(Target[]::new), builtLimits, deps);
+            DmTable table = new DmTable(List.copyOf(lines), builtTypes.toArray(TargetType[]::new), built.toArray(Target[]::new), builtLimits, deps);
+            if (checkAreas) table.checkAreas();
+            return table;
         } catch (RuntimeException e) {
             for (Target t : built) destroyQuietly(t);
             releaseDevices.run();
             throw e;
         }
+    }
+
+    /** The device area checks of dm_calculate_queue_limits, target by target; a DmException names the first bad line. */
+    void checkAreas() {
+        for (int i = 0; i < targets.length; i++) checkDeviceAreas(lines.get(i), targets[i], targetLimits.get(i));
     }
 
     /**

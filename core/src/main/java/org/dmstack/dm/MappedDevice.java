@@ -37,6 +37,8 @@ public final class MappedDevice {
     private volatile DmTable live;
     private volatile DmTable inactive;
     private volatile boolean suspended;
+    /** Guarded by the DeviceMapper that owns this device. */
+    private boolean typed;
     private volatile boolean blocked;
     private volatile String noTableReason;
     private final InFlight inFlight = new InFlight();
@@ -121,7 +123,16 @@ public final class MappedDevice {
     DmTable setInactive(DmTable table) {
         DmTable old = inactive;
         inactive = table;
+        if (table != null) typed = true;
         return old;
+    }
+
+    /**
+     * Whether a table was ever loaded (Linux's md->type, set by the first load and kept): the
+     * first table's device areas are checked when it is loaded, later ones when resumed.
+     */
+    boolean typed() {
+        return typed;
     }
 
     // ---- suspend and resume ----
