@@ -4,7 +4,10 @@ import org.dmstack.block.Bio;
 import org.dmstack.block.BioOp;
 import org.dmstack.block.BlkStatus;
 
-/** Linux's "zero" target: reads return zeros, writes are discarded. Takes no arguments. */
+/**
+ * Linux 6.1's "zero" target (dm-zero.c, v1.1.0): reads return zeros, writes are discarded. Takes
+ * no arguments. It has no devices, so the table takes no discards (6.4 added them).
+ */
 final class ZeroTarget implements Target {
     static final class Type implements TargetType {
         @Override
@@ -14,7 +17,7 @@ final class ZeroTarget implements Target {
 
         @Override
         public int[] version() {
-            return new int[] {1, 2, 0};
+            return new int[] {1, 1, 0};
         }
 
         @Override

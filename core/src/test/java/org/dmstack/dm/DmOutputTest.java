@@ -50,7 +50,8 @@ class DmOutputTest {
                 new DeviceInfo("top", null, new DevT(254, 1), false, true, false, 0, 0, 1)), f.dm.list());
         assertEquals(List.of(new DevT(1, 1), new DevT(1, 0)), f.dm.deps("base"));
         assertEquals(List.of(new DevT(254, 0)), f.dm.deps("top"));
-        assertEquals(List.of(new TargetVersion("testlinear", 1, 0, 0), new TargetVersion("zero", 1, 2, 0), new TargetVersion("error", 1, 6, 0)),
+        // 6.1's dm-zero.c is {1, 1, 0} and dm-target.c's error {1, 5, 0}; 6.4's discard support made them 1.2.0 and 1.6.0.
+        assertEquals(List.of(new TargetVersion("testlinear", 1, 0, 0), new TargetVersion("zero", 1, 1, 0), new TargetVersion("error", 1, 5, 0)),
                 f.dm.targets());
     }
 

@@ -136,7 +136,7 @@ class DmsetupTest {
                 """, run("info"));
         assertEquals("2 dependencies\t: (1, 1) (1, 0)\n", run("deps base"));
         assertEquals("1 dependencies\t: (254, 0)\n", run("deps top"));
-        assertEquals("linear           v1.4.0\nzero             v1.2.0\nerror            v1.6.0\n", run("targets"));
+        assertEquals("linear           v1.4.0\nzero             v1.1.0\nerror            v1.5.0\n", run("targets"));
     }
 
     @Test
@@ -174,7 +174,7 @@ class DmsetupTest {
 
     @Test
     void targetsNewestFirst() {
-        assertEquals("linear           v1.4.0\nzero             v1.2.0\nerror            v1.6.0\n", run("targets"));
+        assertEquals("linear           v1.4.0\nzero             v1.1.0\nerror            v1.5.0\n", run("targets"));
     }
 
     @Test
