@@ -70,7 +70,7 @@ class ReplayLogCommandTest {
 
     @Test
     void describesFindsAndCountsAsTheToolDoes() {
-        // Marks are logged at once; dd's two 4K writes and its third, never flushed (the RAM disks are write-through), when the device went.
+        // Marks are logged at once; dd's two 4K writes and its third, never flushed (dd ran without conv=fsync), when the device went.
         assertEquals("Log version=1, sectorsize=512, entries=6\n", replayLog("--log ram1"));
         assertEquals("6\n", replayLog("--log /dev/ram1 --num-entries"));
         assertEquals("1@3\n", replayLog("--log 1:1 --find --end-mark second"));
@@ -91,6 +91,24 @@ class ReplayLogCommandTest {
         dd("if=/dev/ram0 of=" + dir.resolve("ram0") + " bs=4K count=8");
         dd("if=/dev/ram2 of=" + dir.resolve("ram2") + " bs=4K count=8");
         assertArrayEquals(Files.readAllBytes(dir.resolve("ram0")), Files.readAllBytes(dir.resolve("ram2")));
+    }
+
+    /**
+     * A log-writes device is write back whatever lies below (6.1's flush_supported), so dd's
+     * conv=fsync reaches the log as a FLUSH entry, after the writes it made durable, even over
+     * write-through RAM disks.
+     */
+    @Test
+    void aFlushFromDdIsLoggedOverWriteThroughRamDisks() {
+        dmsetup("create", "lw2", "--table", "0 2048 log-writes ram0 ram2");
+        dd("if=/dev/zero of=/dev/mapper/lw2 bs=4K count=1 conv=fsync");
+        dmsetup("remove", "lw2");
+        assertEquals("1@11\n", replayLog("--log ram2 --find --next-flush"));
+        assertEquals("""
+                replaying 0@2: sector 0, size 4096, flags 0x0(NONE)
+                replaying 1@11: sector 0, size 0, flags 0x1(FLUSH)
+                replaying 2@12: sector 0, size 0, flags 0x8(MARK)
+                """, replayLog("--log ram2 --replay ram1 -v"));
     }
 
     @Test
