@@ -124,6 +124,33 @@ final class DmTable {
     /** The device area checks of dm_calculate_queue_limits, target by target; a DmException names the first bad line. */
     void checkAreas() {
         for (int i = 0; i < targets.length; i++) checkDeviceAreas(lines.get(i), targets[i], targetLimits.get(i));
+        validateHardwareLogicalBlockAlignment();
+    }
+
+    /**
+     * validate_hardware_logical_block_alignment: a bio aligned to the table's logical block size
+     * that runs past a target's end must be aligned to the next target's own block size, and the
+     * targets together must end on a block boundary. It matters where a target without devices
+     * (zero, error) meets one on larger blocks. Like 6.1 it names "table line" i, the 0-based
+     * index of the target that failed or, when only the end is unaligned, the number of targets.
+     */
+    private void validateHardwareLogicalBlockAlignment() {
+        long blockSectors = limits.logicalBlockSize() >> Units.SECTOR_SHIFT;
+        long nextTargetStart = 0, remaining = 0;
+        int i;
+        for (i = 0; i < targets.length; i++) {
+            QueueLimits ti = QueueLimits.stacking();
+            targets[i].iterateDevices((device, start, length) -> ti.stack(device.limits(), start));
+            long length = lines.get(i).length();
+            if (Long.compareUnsigned(remaining, length) < 0 && (remaining & ((ti.logicalBlockSize() >> Units.SECTOR_SHIFT) - 1)) != 0) break;
+            nextTargetStart = (nextTargetStart + length) & (blockSectors - 1);
+            remaining = nextTargetStart != 0 ? blockSectors - nextTargetStart : 0;
+        }
+        if (remaining != 0) {
+            TableLine l = lines.get(Math.min(i, targets.length - 1));
+            throw new DmException("table line " + i + " (start sect " + Long.toUnsignedString(l.start()) + " len " + Long.toUnsignedString(l.length())
+                    + ") not aligned to h/w logical block size " + limits.logicalBlockSize());
+        }
     }
 
     /**

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import java.util.Set;
 import org.dmstack.block.DevT;
+import org.dmstack.block.MemDisk;
+import org.dmstack.block.QueueLimits;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -102,6 +104,24 @@ class TableErrorsTest {
         assertEquals(Set.of(), f.registry.holders(new DevT(1, 0)), "no device stays held by the destroyed table");
         f.dm.resume("keep");
         assertFalse(f.dm.info("keep").suspended());
+    }
+
+    /**
+     * dm-table.c 6.1, validate_hardware_logical_block_alignment: where a target without devices
+     * meets one on 4096-byte blocks, the table must still fall on whole blocks; the kernel names
+     * "table line" i, the 0-based target that failed, or the number of targets when only the end
+     * is unaligned.
+     */
+    @Test
+    void targetsMustMeetOnTheTablesLogicalBlocks() {
+        MemDisk sdb = new MemDisk("sdb", new DevT(8, 16), 2048, false, false, QueueLimits.of(4096, 4096));
+        f.registry.add(sdb.disk);
+        assertEquals("table line 2 (start sect 8 len 1) not aligned to h/w logical block size 4096",
+                assertThrows(DmException.class, () -> f.dm.create("end", "0 8 testlinear sdb 0\n8 1 zero")).getMessage());
+        assertEquals("table line 1 (start sect 1 len 8) not aligned to h/w logical block size 4096",
+                assertThrows(DmException.class, () -> f.dm.create("inner", "0 1 zero\n1 8 testlinear sdb 0")).getMessage());
+        assertEquals(List.of(), f.dm.list());
+        assertEquals(16, f.dm.create("good", "0 8 testlinear sdb 0\n8 8 zero").disk().capacity());
     }
 
     /**
