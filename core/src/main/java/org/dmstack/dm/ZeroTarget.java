@@ -41,4 +41,16 @@ final class ZeroTarget implements Target {
 
     @Override
     public void iterateDevices(DeviceVisitor visitor) {}
+
+    /** 6.1's zero_ctr sets no num_flush_bios: a flush of the table never reaches this target. */
+    @Override
+    public int numFlushBios() {
+        return 0;
+    }
+
+    /** Nor num_write_zeroes_bios. */
+    @Override
+    public int numWriteZeroesBios() {
+        return 0;
+    }
 }

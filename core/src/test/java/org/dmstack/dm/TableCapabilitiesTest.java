@@ -149,6 +149,16 @@ class TableCapabilitiesTest {
         assertEquals(List.of("DISCARD"), mapped);
     }
 
+    @Test
+    void aFlushSkipsTheZeroAndErrorTargets() {
+        // dm-zero.c and dm-target.c (6.1) set no num_flush_bios, so __send_empty_flush sends them nothing:
+        // a flush of a table with an error target in it succeeds.
+        BlockDevice md = f.dm.create("mixed", "0 2048 testlinear pmem0 0\n2048 8 error\n2056 8 zero").disk();
+        assertTrue(md.writeCache());
+        assertEquals(BlkStatus.OK, submitAndWait(md, Bio.flush()));
+        assertFalse(submitAndWait(md, Bio.write(2048, MemorySegment.ofArray(new byte[512]))).isOk(), "the error target fails its writes");
+    }
+
     private static BlkStatus submitAndWait(BlockDevice device, Bio bio) {
         device.submit(bio);
         return bio.await();
