@@ -6,6 +6,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import java.util.function.ToIntFunction;
 import org.dmstack.block.BlockDevice;
@@ -42,8 +43,12 @@ final class DmTable {
     final boolean fua;
     final boolean dax;
     final boolean daxWriteCache;
+    /** What the targets' table events call: the mapped device's event counter while this table is live, else nothing. */
+    private final AtomicReference<Runnable> events;
 
-    private DmTable(List<TableLine> lines, TargetType[] types, Target[] targets, List<QueueLimits> targetLimits, List<DeviceHandle> devices) {
+    private DmTable(List<TableLine> lines, TargetType[] types, Target[] targets, List<QueueLimits> targetLimits, List<DeviceHandle> devices,
+            AtomicReference<Runnable> events) {
+        this.events = events;
         this.lines = lines;
         this.types = types;
         this.targets = targets;
@@ -79,6 +84,11 @@ final class DmTable {
         List<TargetType> builtTypes = new ArrayList<>();
         List<QueueLimits> builtLimits = new ArrayList<>();
         Map<DevT, DeviceHandle> used = new LinkedHashMap<>();
+        AtomicReference<Runnable> events = new AtomicReference<>();
+        Runnable tableEvent = () -> {
+            Runnable callback = events.get();
+            if (callback != null) callback.run();
+        };
         try {
             long next = 0;
             for (TableLine line : lines) {
@@ -98,7 +108,7 @@ final class DmTable {
                         used.remove(h.devt());
                         used.put(h.devt(), h);
                         return h;
-                    }));
+                    }, tableEvent));
                 } catch (TargetException e) {
                     throw new DmException("line " + line.lineNumber() + ": " + line.type() + ": " + e.getMessage(), e);
                 } catch (RuntimeException e) {
@@ -111,7 +121,7 @@ final class DmTable {
             }
             List<DeviceHandle> deps = new ArrayList<>(used.values());
             Collections.reverse(deps);
-            DmTable table = new DmTable(List.copyOf(lines), builtTypes.toArray(TargetType[]::new), built.toArray(Target[]::new), builtLimits, deps);
+            DmTable table = new DmTable(List.copyOf(lines), builtTypes.toArray(TargetType[]::new), built.toArray(Target[]::new), builtLimits, deps, events);
             if (checkAreas) table.checkAreas();
             return table;
         } catch (RuntimeException e) {
@@ -119,6 +129,11 @@ final class DmTable {
             releaseDevices.run();
             throw e;
         }
+    }
+
+    /** dm_table_event_callback: table events go to {@code callback} from now on (null: nowhere), as __bind and __unbind set it. */
+    void bindEvents(Runnable callback) {
+        events.set(callback);
     }
 
     /** The device area checks of dm_calculate_queue_limits, target by target; a DmException names the first bad line. */

@@ -160,6 +160,7 @@ public final class MappedDevice {
             live = next;
             inactive = null;
             applyRestrictions(next);
+            if (old != null) old.bindEvents(null);
         }
         if (!suspended) return old;
         DmTable t = live;
@@ -171,6 +172,7 @@ public final class MappedDevice {
 
     /** dm_table_set_restrictions: size, limits and both write caches follow the live table. */
     private void applyRestrictions(DmTable t) {
+        t.bindEvents(eventNumber::incrementAndGet);
         disk.setCapacity(t.size);
         disk.setLimits(t.limits);
         disk.setWriteCache(t.writeCache, t.fua);
@@ -248,6 +250,7 @@ public final class MappedDevice {
 
     /** Forgets both tables (their target type went away); I/O must already be blocked. */
     void detachTables() {
+        if (live != null) live.bindEvents(null);
         live = null;
         inactive = null;
     }
