@@ -6,7 +6,7 @@ import org.dmstack.block.Bio;
  * Linux 6.1's "error" target (dm-target.c, v1.5.0): every I/O fails. Any arguments are taken
  * and ignored (DM_TARGET_WILDCARD); it has no devices, so the table takes no discards (6.4 added them).
  */
-final class ErrorTarget implements Target {
+final class ErrorTarget implements DevicelessTarget {
     static final class Type implements TargetType {
         @Override
         public String name() {
@@ -27,25 +27,5 @@ final class ErrorTarget implements Target {
     @Override
     public MapResult map(Bio bio) {
         return MapResult.KILL;
-    }
-
-    @Override
-    public String status(StatusType type) {
-        return "";
-    }
-
-    @Override
-    public void iterateDevices(DeviceVisitor visitor) {}
-
-    /** 6.1's io_err_ctr sets no num_flush_bios: a flush of the table never reaches this target. */
-    @Override
-    public int numFlushBios() {
-        return 0;
-    }
-
-    /** Nor num_write_zeroes_bios. */
-    @Override
-    public int numWriteZeroesBios() {
-        return 0;
     }
 }

@@ -8,7 +8,7 @@ import org.dmstack.block.BlkStatus;
  * Linux 6.1's "zero" target (dm-zero.c, v1.1.0): reads return zeros, writes are discarded. Takes
  * no arguments. It has no devices, so the table takes no discards (6.4 added them).
  */
-final class ZeroTarget implements Target {
+final class ZeroTarget implements DevicelessTarget {
     static final class Type implements TargetType {
         @Override
         public String name() {
@@ -32,25 +32,5 @@ final class ZeroTarget implements Target {
         if (bio.op() == BioOp.READ) bio.data().fill((byte) 0);
         bio.endio(BlkStatus.OK);
         return MapResult.SUBMITTED;
-    }
-
-    @Override
-    public String status(StatusType type) {
-        return "";
-    }
-
-    @Override
-    public void iterateDevices(DeviceVisitor visitor) {}
-
-    /** 6.1's zero_ctr sets no num_flush_bios: a flush of the table never reaches this target. */
-    @Override
-    public int numFlushBios() {
-        return 0;
-    }
-
-    /** Nor num_write_zeroes_bios. */
-    @Override
-    public int numWriteZeroesBios() {
-        return 0;
     }
 }
