@@ -9,6 +9,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -254,10 +255,10 @@ public final class NfitPlatform {
         }
         for (int i = 0; i < regionRanges.size(); i++) {
             SpaRange s = regionRanges.get(i);
-            if (s.rangeType() == RangeType.PERSISTENT_MEMORY && backings.get(i).isAnonymous()) {
-                throw new NfitException(String.format("region%d (SPA range index %d, persistent memory, %s) needs a "
+            if (s.rangeType().isPersistent() && backings.get(i).isAnonymous()) {
+                throw new NfitException(String.format("region%d (SPA range index %d, %s, %s) needs a "
                         + "backing file: anonymous memory would not persist", firstRegionId + i, s.rangeIndex(),
-                        Units.humanSize(s.length())));
+                        s.rangeType().description().toLowerCase(Locale.ROOT), Units.humanSize(s.length())));
             }
         }
     }
@@ -292,7 +293,8 @@ public final class NfitPlatform {
                     break;
                 }
             }
-            Region.Type type = s.rangeType() == RangeType.PERSISTENT_MEMORY ? Region.Type.PERSISTENT : Region.Type.VOLATILE;
+            // Linux makes virtual disks and CDs pmem regions, whose write cache follows the persistence domain.
+            Region.Type type = s.rangeType() == RangeType.VOLATILE_MEMORY ? Region.Type.VOLATILE : Region.Type.PERSISTENT;
             long iset = type == Region.Type.PERSISTENT && !maps.isEmpty() ? interleaveSetCookie(byOffset) : 0;
             int id = firstRegionId + i;
             out.add(new Region("region" + id, id, type, s.address(), s.length(), backings.get(i), domain, ways,

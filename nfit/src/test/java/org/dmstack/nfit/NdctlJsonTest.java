@@ -159,8 +159,8 @@ class NdctlJsonTest {
         List<Subtable> subs = List.of(
                 new SpaRange(1, 0, 0, 0, RangeType.PERSISTENT_MEMORY.guid(), 0x100000000L, 3L << 30, 0x8008, 0),
                 new MemoryMap(1, 0, 0, 1, 1, 1L << 30, 0, 0, 1, 3, MemoryMap.FLAG_NOT_ARMED | MemoryMap.FLAG_FLUSH_FAILED, 0),
-                new MemoryMap(2, 1, 0, 1, 2, 1L << 30, 4096, 0, 1, 3, MemoryMap.FLAG_MAP_FAILED, 0),
-                new MemoryMap(3, 2, 0, 1, 3, 1L << 30, 8192, 0, 1, 3, MemoryMap.FLAG_SAVE_FAILED | MemoryMap.FLAG_RESTORE_FAILED, 0),
+                new MemoryMap(2, 1, 0, 1, 0, 1L << 30, 4096, 0, 1, 3, MemoryMap.FLAG_MAP_FAILED, 0),
+                new MemoryMap(3, 2, 0, 1, 0, 1L << 30, 8192, 0, 1, 3, MemoryMap.FLAG_SAVE_FAILED | MemoryMap.FLAG_RESTORE_FAILED, 0),
                 new ControlRegion(1, 0x8086, 1, 1, 0, 0, 0, 0, 0, 0, 0, 7, 0x301, 0, 0, 0, 0, 0, 0, 0, 0),
                 new Capabilities(0, 0, 3, 0));
         NfitPlatform p = new NfitPlatform(NfitParser.parse(NfitWriter.write(NfitWriter.defaultHeader(), subs)),
