@@ -157,6 +157,19 @@ public final class NfitPlatform {
         return Region.PersistenceDomain.NONE;
     }
 
+    /**
+     * The NUMA node of one of this platform's regions: its SPA range's proximity domain when the
+     * range marks it valid, else node 0 (Linux falls back to the node of the address, node 0 on a
+     * machine without NUMA). Proximity domains are taken as node numbers, as an SRAT mapping
+     * them one to one would.
+     */
+    public int numaNode(Region region) {
+        int index = region.id() - firstRegionId;
+        if (index < 0 || index >= regionRanges.size()) throw new IllegalArgumentException("not a region of this platform: " + region.name());
+        SpaRange s = regionRanges.get(index);
+        return (s.flags() & SpaRange.FLAG_PROXIMITY_VALID) != 0 ? (int) s.proximityDomain() : 0;
+    }
+
     public void addMediaErrorListener(MediaErrorListener listener) {
         listeners.add(Objects.requireNonNull(listener, "listener"));
     }

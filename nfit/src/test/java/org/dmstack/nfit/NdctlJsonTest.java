@@ -50,8 +50,8 @@ class NdctlJsonTest {
                       "dev":"region0",
                       "size":67108864,
                       "align":16777216,
-                      "available_size":67108864,
-                      "max_available_extent":67108864,
+                      "available_size":0,
+                      "max_available_extent":0,
                       "type":"pmem",
                       "mappings":[
                         {
@@ -98,6 +98,159 @@ class NdctlJsonTest {
                 """), nested);
     }
 
+    /** -v: cmd_list turns on -N and -M; region and namespace objects gain numa_node and target_node. */
+    @Test
+    void verboseListsNamespacesWithMediaErrorsAndNumaNodes() {
+        assertEquals("""
+                [
+                  {
+                    "dev":"namespace0.0",
+                    "mode":"raw",
+                    "size":67108864,
+                    "sector_size":512,
+                    "blockdev":"pmem0",
+                    "numa_node":0,
+                    "target_node":0,
+                    "badblock_count":3,
+                    "badblocks":[
+                      {
+                        "offset":2,
+                        "length":2,
+                        "dimms":[
+                          "nmem0"
+                        ]
+                      },
+                      {
+                        "offset":8,
+                        "length":1,
+                        "dimms":[
+                          "nmem0"
+                        ]
+                      }
+                    ]
+                  }
+                ]
+                """, NdctlJson.list(ONE, RAW, "-v"));
+    }
+
+    /** -vv adds -B -D -R: everything nests in the bus object (provider, dev, scrub_state). */
+    @Test
+    void doubleVerboseNestsEverythingInTheBus() {
+        assertEquals("""
+                [
+                  {
+                    "provider":"ACPI.NFIT",
+                    "dev":"ndbus0",
+                    "scrub_state":"idle",
+                    "dimms":[
+                      {
+                        "dev":"nmem0",
+                        "id":"8680-56341200",
+                        "handle":1,
+                        "phys_id":0
+                      }
+                    ],
+                    "regions":[
+                      {
+                        "dev":"region0",
+                        "size":67108864,
+                        "align":16777216,
+                        "available_size":0,
+                        "max_available_extent":0,
+                        "type":"pmem",
+                        "numa_node":0,
+                        "target_node":0,
+                        "mappings":[
+                          {
+                            "dimm":"nmem0",
+                            "offset":0,
+                            "length":67108864,
+                            "position":0
+                          }
+                        ],
+                        "badblock_count":3,
+                        "badblocks":[
+                          {
+                            "offset":2,
+                            "length":2,
+                            "dimms":[
+                              "nmem0"
+                            ]
+                          },
+                          {
+                            "offset":8,
+                            "length":1,
+                            "dimms":[
+                              "nmem0"
+                            ]
+                          }
+                        ],
+                        "persistence_domain":"cpu_cache",
+                        "namespaces":[
+                          {
+                            "dev":"namespace0.0",
+                            "mode":"raw",
+                            "size":67108864,
+                            "sector_size":512,
+                            "blockdev":"pmem0",
+                            "numa_node":0,
+                            "target_node":0,
+                            "badblock_count":3,
+                            "badblocks":[
+                              {
+                                "offset":2,
+                                "length":2,
+                                "dimms":[
+                                  "nmem0"
+                                ]
+                              },
+                              {
+                                "offset":8,
+                                "length":1,
+                                "dimms":[
+                                  "nmem0"
+                                ]
+                              }
+                            ]
+                          }
+                        ]
+                      }
+                    ]
+                  }
+                ]
+                """, NdctlJson.list(ONE, RAW, "-vv"));
+    }
+
+    @Test
+    void busesAlone() {
+        assertEquals("""
+                [
+                  {
+                    "provider":"ACPI.NFIT",
+                    "dev":"ndbus0",
+                    "scrub_state":"idle"
+                  }
+                ]
+                """, NdctlJson.list(ONE, RAW, "-B"));
+        assertEquals("""
+                {
+                  "provider":"ACPI.NFIT",
+                  "dev":"ndbus0",
+                  "scrub_state":"idle",
+                  "namespaces":[
+                    {
+                      "dev":"namespace0.0",
+                      "mode":"raw",
+                      "size":"64.00 MiB (67.11 MB)",
+                      "sector_size":512,
+                      "blockdev":"pmem0",
+                      "badblock_count":3
+                    }
+                  ]
+                }
+                """, NdctlJson.list(ONE, RAW, "-BNu"), "without -R a bus holds its namespaces; -u prints one bus bare");
+    }
+
     @Test
     void mediaErrorsListBadBlocksInSectors() {
         String json = NdctlJson.list(ONE, NamespaceInfo.NONE, "-RM");
@@ -129,8 +282,8 @@ class NdctlJsonTest {
                   "dev":"region0",
                   "size":"64.00 MiB (67.11 MB)",
                   "align":"16.00 MiB (16.78 MB)",
-                  "available_size":"64.00 MiB (67.11 MB)",
-                  "max_available_extent":"64.00 MiB (67.11 MB)",
+                  "available_size":0,
+                  "max_available_extent":0,
                   "type":"pmem",
                   "badblock_count":3,
                   "persistence_domain":"cpu_cache"
@@ -179,9 +332,17 @@ class NdctlJsonTest {
 
     @Test
     void optionsAreNdctls() {
-        assertEquals(new NdctlJson.Options(false, false, true, false, false), NdctlJson.Options.parse(""));
-        assertEquals(new NdctlJson.Options(true, true, false, true, true), NdctlJson.Options.parse("--dimms -RMu"));
-        assertThrows(IllegalArgumentException.class, () -> NdctlJson.Options.parse("-X"));
+        assertEquals(new NdctlJson.Options(false, false, false, true, false, false, 0), NdctlJson.Options.parse(""));
+        assertEquals(new NdctlJson.Options(false, true, true, false, true, true, 0), NdctlJson.Options.parse("--dimms -RMu"));
+        assertEquals(new NdctlJson.Options(false, false, false, true, true, false, 1), NdctlJson.Options.parse("-v"));
+        assertEquals(new NdctlJson.Options(true, true, true, true, true, false, 2), NdctlJson.Options.parse("-v --verbose"));
+        assertEquals(new NdctlJson.Options(false, false, true, true, true, false, 1), NdctlJson.Options.parse("-Rv"));
+        assertEquals("unknown switch `X'", assertThrows(IllegalArgumentException.class, () -> NdctlJson.Options.parse("-RX"))
+                .getMessage());
+        assertEquals("unknown option `frob'", assertThrows(IllegalArgumentException.class,
+                () -> NdctlJson.Options.parse("--frob")).getMessage());
+        assertEquals("unknown parameter \"region0\"", assertThrows(IllegalArgumentException.class,
+                () -> NdctlJson.Options.parse("-R region0")).getMessage());
         assertEquals("", NdctlJson.list(ONE, NamespaceInfo.NONE, "-N"), "nothing to list prints nothing, as ndctl");
     }
 }

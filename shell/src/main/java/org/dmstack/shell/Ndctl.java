@@ -1,7 +1,6 @@
 package org.dmstack.shell;
 
 import java.io.PrintStream;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
 import org.dmstack.block.BadBlocks;
@@ -25,7 +24,7 @@ import org.dmstack.nvdimm.Region;
 public final class Ndctl {
     public static final String USAGE = """
             Usage:
-             ndctl list [-R] [-N] [-D] [-M] [-u]
+             ndctl list [-B] [-D] [-R] [-N] [-M] [-u] [-v]
              ndctl inject-error <namespace> [--block=N | -B N] [--count=N | -n N] [--uninject | --status]
             A namespace is namespaceN.0 (the raw namespace on regionN) or its block device, pmemN.
             """;
@@ -53,20 +52,41 @@ public final class Ndctl {
         }
     }
 
+    /** {@code ndctl list -h}: parse-options' usage_with_options for the options dmstack takes. */
+    static final String LIST_USAGE = listUsage(new String[][] {
+        {"B", "buses", "include bus info"},
+        {"D", "dimms", "include dimm info"},
+        {"R", "regions", "include region info"},
+        {"N", "namespaces", "include namespace info (default)"},
+        {"M", "media-errors", "include media errors"},
+        {"u", "human", "use human friendly number formats "},
+        {"v", "verbose", "increase output detail"},
+    });
+
+    /** Each option as print_option_help lays it out: help text from column 26. */
+    private static String listUsage(String[][] options) {
+        StringBuilder sb = new StringBuilder("\n usage: ndctl list [<options>]\n\n");
+        for (String[] o : options) {
+            String names = "    -" + o[0] + ", --" + o[1];
+            sb.append(names).append(" ".repeat(24 - names.length() + 2)).append(o[2]).append('\n');
+        }
+        return sb.append('\n').toString();
+    }
+
     private void list(List<String> flags, PrintStream out) {
+        if (flags.contains("-h") || flags.contains("--help")) {
+            out.print(LIST_USAGE);
+            return;
+        }
         NdctlJson.Options options;
         try {
             options = NdctlJson.Options.parse(String.join(" ", flags));
         } catch (IllegalArgumentException e) {
-            throw CommandException.usage("ndctl list: " + e.getMessage(), USAGE);
+            // util/usage.c's error(): " Error: " after a space; an unknown parameter's message ends in its own newline.
+            String extra = e.getMessage().startsWith("unknown parameter") ? "\n" : "";
+            throw new CommandException("  Error: " + e.getMessage() + "\n" + extra + LIST_USAGE.stripTrailing());
         }
-        List<Region> regions = new ArrayList<>();
-        List<NfitPlatform.Dimm> dimms = new ArrayList<>();
-        for (NfitPlatform p : platforms.get()) {
-            regions.addAll(p.regions());
-            dimms.addAll(p.dimms());
-        }
-        out.print(NdctlJson.list(regions, dimms, namespaces(), options));
+        out.print(NdctlJson.list(platforms.get(), namespaces(), options));
     }
 
     /** The raw namespace the pmem driver made on each region, with its block device. */

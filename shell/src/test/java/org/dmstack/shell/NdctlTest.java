@@ -44,7 +44,32 @@ class NdctlTest {
         String ns = run("list -N");
         assertTrue(ns.contains("\"dev\":\"namespace0.0\"") && ns.contains("\"mode\":\"raw\"") && ns.contains("\"blockdev\":\"pmem0\""), ns);
         assertTrue(run("list -D -R").contains("\"dimms\""));
-        assertTrue(assertThrows(CommandException.class, () -> run("list -X")).getMessage().startsWith("ndctl list: unknown option -X\nUsage:"));
+    }
+
+    /** parse-options' words and layout (util/parse-options.c, util/usage.c). */
+    @Test
+    void listHelpAndErrorsAsNdctlPrintsThem() {
+        String usage = """
+
+                 usage: ndctl list [<options>]
+
+                    -B, --buses           include bus info
+                    -D, --dimms           include dimm info
+                    -R, --regions         include region info
+                    -N, --namespaces      include namespace info (default)
+                    -M, --media-errors    include media errors
+                    -u, --human           use human friendly number formats\s
+                    -v, --verbose         increase output detail
+
+                """;
+        assertEquals(usage, run("list -h"));
+        assertEquals(usage, run("list --help"));
+        assertEquals("  Error: unknown switch `X'\n" + usage.stripTrailing(),
+                assertThrows(CommandException.class, () -> run("list -RX")).getMessage());
+        assertEquals("  Error: unknown option `frob'\n" + usage.stripTrailing(),
+                assertThrows(CommandException.class, () -> run("list --frob")).getMessage());
+        assertEquals("  Error: unknown parameter \"region0\"\n\n" + usage.stripTrailing(),
+                assertThrows(CommandException.class, () -> run("list region0")).getMessage());
     }
 
     @Test
