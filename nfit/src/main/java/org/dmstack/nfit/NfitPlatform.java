@@ -232,6 +232,7 @@ public final class NfitPlatform {
         List<Dimm> out = new ArrayList<>();
         int id = firstDimmId;
         for (Map.Entry<Long, List<MemoryMap>> e : byHandle.entrySet()) {
+            if (e.getValue().stream().noneMatch(this::makesDimm)) continue;
             MemoryMap first = e.getValue().getFirst();
             int flags = 0;
             for (MemoryMap m : e.getValue()) flags |= m.flags();
@@ -246,6 +247,18 @@ public final class NfitPlatform {
             dimmByHandle.put(e.getKey(), d);
         }
         return List.copyOf(out);
+    }
+
+    /**
+     * Whether a map makes its NVDIMM exist: Linux's __nfit_mem_init makes NVDIMMs from the maps of
+     * persistent-memory and control-region ranges and from maps of no range, not from those of
+     * block-data-window or virtual ranges. Maps of volatile ranges count too: dmstack's volatile
+     * NVDIMMs (Linux would find no NVDIMM for such a map and fail the region).
+     */
+    private boolean makesDimm(MemoryMap m) {
+        if (m.rangeIndex() == 0) return true;
+        RangeType kind = nfit.spaRange(m.rangeIndex()).map(SpaRange::rangeType).orElse(RangeType.UNKNOWN);
+        return kind == RangeType.PERSISTENT_MEMORY || kind == RangeType.CONTROL_REGION || kind == RangeType.VOLATILE_MEMORY;
     }
 
     /** Linux's nfit_mem id: vendor, [manufacturing location and date,] serial, as big-endian hex. */
@@ -293,6 +306,11 @@ public final class NfitPlatform {
             LinkedHashSet<Long> hints = new LinkedHashSet<>();
             for (MemoryMap m : maps) {
                 Dimm d = dimmByHandle.get(m.deviceHandle());
+                if (d == null) {
+                    // acpi_nfit_init_mapping: the region cannot be registered, and the bus fails with it (-ENODEV).
+                    throw new NfitException(entry.offset(), String.format("spa%d dimm: %#x not found: no persistent-memory, "
+                            + "control-region or unmapped memory device map makes that NVDIMM", s.rangeIndex(), m.deviceHandle()));
+                }
                 mappings.add(new Region.Mapping(d.name(), (int) m.deviceHandle(), m.address(), m.regionSize(),
                         byOffset.indexOf(m)));
                 hints.addAll(d.flushHints());

@@ -220,6 +220,17 @@ class NfitParserBadInputTest {
                 anonymous.getMessage());
     }
 
+    /** acpi_nfit_init_mapping: "spa%d dimm: %#x not found" when a virtual range's map names no NVDIMM. */
+    @Test
+    void mapOfAVirtualRangeNamingNoNvdimm() {
+        SpaRange virtualDisk = new SpaRange(5, 0, 0, 0, RangeType.VOLATILE_VIRTUAL_DISK.guid(), 0x300000000L, 1 << 20, 0, 0);
+        Nfit nfit = NfitParser.parse(table(virtualDisk, new MemoryMap(0x21, 0, 0, 5, 0, 1 << 20, 0, 0, 0, 1, 0, 0)));
+        NfitException e = assertThrows(NfitException.class,
+                () -> new NfitPlatform(nfit, List.of(Region.Backing.anonymous()), List.of()));
+        assertEquals("NFIT offset 0x28: spa5 dimm: 0x21 not found: no persistent-memory, control-region or unmapped memory "
+                + "device map makes that NVDIMM", e.getMessage());
+    }
+
     @Test
     void interleaveLineCountLargerThanItsLength() {
         ByteBuffer body = ByteBuffer.allocate(12 + 8).order(ByteOrder.LITTLE_ENDIAN);
