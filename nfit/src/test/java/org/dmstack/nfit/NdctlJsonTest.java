@@ -111,23 +111,7 @@ class NdctlJsonTest {
                     "blockdev":"pmem0",
                     "numa_node":0,
                     "target_node":0,
-                    "badblock_count":3,
-                    "badblocks":[
-                      {
-                        "offset":2,
-                        "length":2,
-                        "dimms":[
-                          "nmem0"
-                        ]
-                      },
-                      {
-                        "offset":8,
-                        "length":1,
-                        "dimms":[
-                          "nmem0"
-                        ]
-                      }
-                    ]
+                """ + badBlocks(4) + """
                   }
                 ]
                 """, NdctlJson.list(ONE, RAW, "-v"));
@@ -136,6 +120,7 @@ class NdctlJsonTest {
     /** -vv adds -B -D -R: everything nests in the bus object (provider, dev, scrub_state). */
     @Test
     void doubleVerboseNestsEverythingInTheBus() {
+        NfitPlatform adr = EmulatedPlatform.fromConfig(List.of("pmem:64M:/tmp/pmem0"), "mem-ctrl", List.of()).platform();
         assertEquals("""
                 [
                   {
@@ -168,24 +153,7 @@ class NdctlJsonTest {
                             "position":0
                           }
                         ],
-                        "badblock_count":3,
-                        "badblocks":[
-                          {
-                            "offset":2,
-                            "length":2,
-                            "dimms":[
-                              "nmem0"
-                            ]
-                          },
-                          {
-                            "offset":8,
-                            "length":1,
-                            "dimms":[
-                              "nmem0"
-                            ]
-                          }
-                        ],
-                        "persistence_domain":"cpu_cache",
+                        "persistence_domain":"memory_controller",
                         "namespaces":[
                           {
                             "dev":"namespace0.0",
@@ -194,31 +162,14 @@ class NdctlJsonTest {
                             "sector_size":512,
                             "blockdev":"pmem0",
                             "numa_node":0,
-                            "target_node":0,
-                            "badblock_count":3,
-                            "badblocks":[
-                              {
-                                "offset":2,
-                                "length":2,
-                                "dimms":[
-                                  "nmem0"
-                                ]
-                              },
-                              {
-                                "offset":8,
-                                "length":1,
-                                "dimms":[
-                                  "nmem0"
-                                ]
-                              }
-                            ]
+                            "target_node":0
                           }
                         ]
                       }
                     ]
                   }
                 ]
-                """, NdctlJson.list(ONE, RAW, "-vv"));
+                """, NdctlJson.list(adr, RAW, "-vv"));
     }
 
     @Test
@@ -254,25 +205,29 @@ class NdctlJsonTest {
     @Test
     void mediaErrorsListBadBlocksInSectors() {
         String json = NdctlJson.list(ONE, NamespaceInfo.NONE, "-RM");
-        assertEquals(true, json.contains("""
-                    "badblock_count":3,
-                    "badblocks":[
-                      {
-                        "offset":2,
-                        "length":2,
-                        "dimms":[
-                          "nmem0"
-                        ]
-                      },
-                      {
-                        "offset":8,
-                        "length":1,
-                        "dimms":[
-                          "nmem0"
-                        ]
-                      }
-                    ],
-                """), json);
+        assertEquals(true, json.contains(badBlocks(4).stripTrailing() + ",\n"), json);
+    }
+
+    /** ONE's poison as ndctl lists it: merged 512-byte sectors, each run naming the one NVDIMM. */
+    private static String badBlocks(int indent) {
+        return """
+                "badblock_count":3,
+                "badblocks":[
+                  {
+                    "offset":2,
+                    "length":2,
+                    "dimms":[
+                      "nmem0"
+                    ]
+                  },
+                  {
+                    "offset":8,
+                    "length":1,
+                    "dimms":[
+                      "nmem0"
+                    ]
+                  }
+                ]""".indent(indent);
     }
 
     @Test
