@@ -193,6 +193,15 @@ public final class NdctlJson {
         return only == null ? "" : display(only, o);
     }
 
+    /**
+     * What {@code ndctl inject-error} prints after injecting or un-injecting: the namespace as
+     * util_namespace_to_json gives it with media errors (and -u when {@code human}).
+     */
+    public static String injectedNamespace(NfitPlatform platform, Region region, NamespaceInfo.Namespace ns, boolean human) {
+        Options o = new Options(false, false, false, true, true, human, 0);
+        return Json.pretty(namespace(ns, region, platform.numaNode(region), o)) + "\n";
+    }
+
     /** util_display_json_array: with -u, a single element prints without its array. */
     private static String display(List<Object> list, Options o) {
         if (list.size() == 1 && o.human()) return Json.pretty(list.getFirst()) + "\n";

@@ -9,6 +9,7 @@ import org.dmstack.nfit.NdctlJson;
 import org.dmstack.nfit.NfitPlatform;
 import org.dmstack.nvdimm.Namespaces;
 import org.dmstack.nvdimm.Region;
+import org.dmstack.units.Units;
 
 /**
  * {@code ndctl}: list the NVDIMM platform (regions, NVDIMMs, namespaces, as ndctl's JSON) and
@@ -97,52 +98,62 @@ public final class Ndctl {
         };
     }
 
+    /**
+     * ndctl's inject-error.c: inject (or with --uninject clear) {@code count} blocks from
+     * {@code block}, then print the namespace with its media errors; --status prints the injected
+     * ranges, or nothing when there are none. Errors in ndctl's words.
+     */
     private void injectError(List<String> args, PrintStream out) {
         String namespace = null;
-        long block = -1, count = 1;
-        boolean uninject = false, status = false;
+        String block = null, count = null;
+        boolean uninject = false, status = false, human = false;
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
-            if (a.startsWith("--block=")) block = number(a.substring(8));
-            else if (a.equals("--block") || a.equals("-B")) block = number(value(args, ++i, a));
-            else if (a.startsWith("--count=")) count = number(a.substring(8));
-            else if (a.equals("--count") || a.equals("-n")) count = number(value(args, ++i, a));
+            if (a.startsWith("--block=")) block = a.substring(8);
+            else if (a.equals("--block") || a.equals("-B")) block = value(args, ++i, a);
+            else if (a.startsWith("--count=")) count = a.substring(8);
+            else if (a.equals("--count") || a.equals("-n")) count = value(args, ++i, a);
             else if (a.equals("--uninject") || a.equals("-d")) uninject = true;
             else if (a.equals("--status") || a.equals("-t")) status = true;
+            else if (a.equals("--human") || a.equals("-u")) human = true;
             else if (a.startsWith("-")) throw CommandException.usage("ndctl inject-error: unknown option '" + a + "'", USAGE);
             else if (namespace == null) namespace = a;
-            else throw CommandException.usage("ndctl inject-error: only one namespace, not also '" + a + "'", USAGE);
+            else throw CommandException.usage("  Error: unknown extra parameter \"" + a + "\"", USAGE);
         }
-        if (namespace == null) throw CommandException.usage("ndctl inject-error: no namespace given", USAGE);
+        // inject_init()'s checks, in its order and words.
+        if (status && (uninject || block != null || count != null)) throw new CommandException("  Error: status is invalid with inject or uninject");
+        long blockNo = block == null ? 0 : number("block", block);
+        long countNo = count == null ? 0 : number("count", count);
+        if (!status && (block == null || count == null)) throw new CommandException("  Error: block and count required for inject/uninject");
+        if (namespace == null) throw CommandException.usage("  Error: specify a namespace to inject error to", USAGE);
         Namespaces.Namespace device = device(namespace);
         String dev = device.region() != null ? "namespace" + device.region().id() + ".0" : device.name();
         if (status) {
-            out.print(badBlocksJson(dev, device.badBlocks()));
+            out.print(badBlocksJson(device.badBlocks(), human));
             return;
         }
-        if (block < 0) throw CommandException.usage("ndctl inject-error: --block is required", USAGE);
-        if (count <= 0) throw CommandException.usage("ndctl inject-error: --count must be positive", USAGE);
+        Region region = device.region();
+        NfitPlatform platform = region == null ? null : platformOf(region);
         try {
-            Region region = device.region();
-            NfitPlatform platform = region == null ? null : platformOf(region);
             if (platform != null) {
                 // Through the platform, as ACPI error injection: the pmem driver hears of it.
-                if (uninject) platform.clearError(region.name(), block * 512, count * 512);
-                else platform.injectError(region.name(), block * 512, count * 512);
+                region = uninject ? platform.clearError(region.name(), blockNo * 512, countNo * 512)
+                        : platform.injectError(region.name(), blockNo * 512, countNo * 512);
             } else if (uninject) {
-                device.clearError(block, count);
+                device.clearError(blockNo, countNo);
             } else {
-                device.injectError(block, count);
+                device.injectError(blockNo, countNo);
             }
         } catch (IllegalArgumentException e) {
-            throw new CommandException("ndctl inject-error: " + dev + ": " + e.getMessage(), e);
+            throw new CommandException("Unable to " + (uninject ? "uninject" : "inject") + " error: " + dev + ": " + e.getMessage(), e);
         }
         if (uninject) {
-            out.println("Warning: Un-injecting previously injected errors here will\n"
+            out.print("Warning: Un-injecting previously injected errors here will\n"
                     + "not cause the kernel to 'forget' its badblock entries. Those\n"
                     + "have to be cleared through the normal process of writing\n"
-                    + "the affected blocks");
+                    + "the affected blocks\n\n");
         }
+        if (platform != null) out.print(NdctlJson.injectedNamespace(platform, region, NamespaceInfo.Namespace.raw(region, device.name()), human));
     }
 
     private Namespaces.Namespace device(String namespace) {
@@ -150,11 +161,11 @@ public final class Ndctl {
         if (namespace.matches("namespace\\d+\\.0")) {
             String region = "region" + namespace.substring(9, namespace.indexOf('.'));
             Namespaces.Namespace d = pmem.deviceOf(region);
-            if (d == null) throw new CommandException("ndctl inject-error: namespace not found: " + namespace);
+            if (d == null) throw new CommandException("  Error: " + namespace + ": no such namespace");
             return d;
         }
         for (Namespaces.Namespace d : pmem.devices()) if (d.name().equals(namespace) || ("/dev/" + d.name()).equals(namespace)) return d;
-        throw new CommandException("ndctl inject-error: namespace not found: " + namespace);
+        throw new CommandException("  Error: " + namespace + ": no such namespace");
     }
 
     private NfitPlatform platformOf(Region region) {
@@ -164,19 +175,26 @@ public final class Ndctl {
         return null;
     }
 
-    /** {@code ndctl inject-error --status}: the namespace's bad blocks, as ndctl's JSON. */
-    static String badBlocksJson(String dev, List<BadBlocks.Range> ranges) {
-        StringBuilder sb = new StringBuilder("{\n  \"dev\":\"").append(dev).append('"');
-        if (!ranges.isEmpty()) {
-            sb.append(",\n  \"badblocks\":[\n");
-            for (int i = 0; i < ranges.size(); i++) {
-                BadBlocks.Range r = ranges.get(i);
-                sb.append("    {\n      \"block\":").append(r.sector()).append(",\n      \"count\":").append(r.count()).append("\n    }");
-                sb.append(i < ranges.size() - 1 ? ",\n" : "\n");
-            }
-            sb.append("  ]");
+    /**
+     * {@code ndctl inject-error --status}: injection_status() prints an object with the
+     * "badblocks" records (util_badblock_rec_to_json: block and count, %#llx with -u), and nothing
+     * when there are none.
+     */
+    static String badBlocksJson(List<BadBlocks.Range> ranges, boolean human) {
+        if (ranges.isEmpty()) return "";
+        StringBuilder sb = new StringBuilder("{\n  \"badblocks\":[\n");
+        for (int i = 0; i < ranges.size(); i++) {
+            BadBlocks.Range r = ranges.get(i);
+            sb.append("    {\n      \"block\":").append(hex(r.sector(), human)).append(",\n      \"count\":")
+                    .append(hex(r.count(), human)).append("\n    }");
+            sb.append(i < ranges.size() - 1 ? ",\n" : "\n");
         }
-        return sb.append("\n}\n").toString();
+        return sb.append("  ]\n}\n").toString();
+    }
+
+    private static String hex(long value, boolean human) {
+        if (!human) return Long.toString(value);
+        return value == 0 ? "\"0\"" : "\"0x" + Long.toHexString(value) + "\"";
     }
 
     private static String value(List<String> args, int i, String option) {
@@ -184,11 +202,12 @@ public final class Ndctl {
         return args.get(i);
     }
 
-    private static long number(String text) {
+    /** parse_size64: a number, with an optional K/M/G/T suffix; "Invalid block: x" otherwise. */
+    private static long number(String what, String text) {
         try {
-            return Long.parseLong(text);
-        } catch (NumberFormatException e) {
-            throw CommandException.usage("ndctl inject-error: invalid number '" + text + "'", USAGE);
+            return Units.parseSize(text);
+        } catch (IllegalArgumentException e) {
+            throw new CommandException("  Error: Invalid " + what + ": " + text);
         }
     }
 }

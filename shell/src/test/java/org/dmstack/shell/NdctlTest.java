@@ -72,13 +72,32 @@ class NdctlTest {
                 assertThrows(CommandException.class, () -> run("list region0")).getMessage());
     }
 
+    /** inject-error.c: the namespace with its media errors after (un)injecting; --status only the records. */
     @Test
     void injectStatusAndUninject() {
-        assertEquals("", run("inject-error namespace0.0 --block=8 --count=2"));
+        String injected = """
+                {
+                  "dev":"namespace0.0",
+                  "mode":"raw",
+                  "size":16777216,
+                  "sector_size":512,
+                  "blockdev":"pmem0",
+                  "badblock_count":2,
+                  "badblocks":[
+                    {
+                      "offset":8,
+                      "length":2,
+                      "dimms":[
+                        "nmem0"
+                      ]
+                    }
+                  ]
+                }
+                """;
+        assertEquals(injected, run("inject-error namespace0.0 --block=8 --count=2"));
         assertEquals("8 2", registry.lookup("pmem0").attributes().read("badblocks"));
         assertEquals("""
                 {
-                  "dev":"namespace0.0",
                   "badblocks":[
                     {
                       "block":8,
@@ -87,16 +106,34 @@ class NdctlTest {
                   ]
                 }
                 """, run("inject-error namespace0.0 --status"));
-        assertTrue(run("inject-error pmem0 -B 8 -n 2 --uninject").startsWith("Warning: Un-injecting previously injected errors"));
-        assertEquals("{\n  \"dev\":\"namespace0.0\"\n}\n", run("inject-error namespace0.0 --status"));
+        assertTrue(run("inject-error namespace0.0 --status -u").contains("\"block\":\"0x8\",\n      \"count\":\"0x2\""));
+        assertEquals("""
+                Warning: Un-injecting previously injected errors here will
+                not cause the kernel to 'forget' its badblock entries. Those
+                have to be cleared through the normal process of writing
+                the affected blocks
+
+                {
+                  "dev":"namespace0.0",
+                  "mode":"raw",
+                  "size":16777216,
+                  "sector_size":512,
+                  "blockdev":"pmem0"
+                }
+                """, run("inject-error pmem0 -B 8 -n 2 --uninject"));
+        assertEquals("", run("inject-error namespace0.0 --status"), "no records: ndctl prints nothing");
     }
 
     @Test
     void errors() {
-        assertEquals("ndctl inject-error: namespace not found: namespace7.0",
-                assertThrows(CommandException.class, () -> run("inject-error namespace7.0 --block=1")).getMessage());
-        assertTrue(assertThrows(CommandException.class, () -> run("inject-error namespace0.0")).getMessage()
-                .startsWith("ndctl inject-error: --block is required\nUsage:"));
+        assertEquals("  Error: namespace7.0: no such namespace",
+                assertThrows(CommandException.class, () -> run("inject-error namespace7.0 --block=1 --count=1")).getMessage());
+        assertEquals("  Error: block and count required for inject/uninject",
+                assertThrows(CommandException.class, () -> run("inject-error namespace0.0 --block=1")).getMessage());
+        assertEquals("  Error: status is invalid with inject or uninject",
+                assertThrows(CommandException.class, () -> run("inject-error namespace0.0 --status --block=1")).getMessage());
+        assertEquals("  Error: Invalid count: x",
+                assertThrows(CommandException.class, () -> run("inject-error namespace0.0 --block=1 --count=x")).getMessage());
         assertTrue(assertThrows(CommandException.class, () -> run("frob")).getMessage().startsWith("ndctl: unknown command 'frob'"));
     }
 }
