@@ -54,22 +54,40 @@ public final class Ndctl {
     }
 
     /** {@code ndctl list -h}: parse-options' usage_with_options for the options dmstack takes. */
-    static final String LIST_USAGE = listUsage(new String[][] {
-        {"B", "buses", "include bus info"},
-        {"D", "dimms", "include dimm info"},
-        {"R", "regions", "include region info"},
-        {"N", "namespaces", "include namespace info (default)"},
-        {"M", "media-errors", "include media errors"},
-        {"u", "human", "use human friendly number formats "},
-        {"v", "verbose", "increase output detail"},
+    static final String LIST_USAGE = usage("ndctl list [<options>]", new String[][] {
+        {"B", "buses", null, "include bus info"},
+        {"D", "dimms", null, "include dimm info"},
+        {"R", "regions", null, "include region info"},
+        {"N", "namespaces", null, "include namespace info (default)"},
+        {"M", "media-errors", null, "include media errors"},
+        {"u", "human", null, "use human friendly number formats "},
+        {"v", "verbose", null, "increase output detail"},
     });
 
-    /** Each option as print_option_help lays it out: help text from column 26. */
-    private static String listUsage(String[][] options) {
-        StringBuilder sb = new StringBuilder("\n usage: ndctl list [<options>]\n\n");
+    /** {@code ndctl inject-error -h}, the same way. */
+    static final String INJECT_USAGE = usage("ndctl inject-error <namespace> [<options>]", new String[][] {
+        {"B", "block", "namespace block offset (512B)", "specify the block at which to (un)inject the error"},
+        {"n", "count", "count", "specify the number of blocks of errors to (un)inject"},
+        {"d", "uninject", null, "un-inject a previously injected error"},
+        {"t", "status", null, "get error injection status"},
+        {"u", "human", null, "use human friendly number formats "},
+    });
+
+    /**
+     * usage_with_options: each option as print_option_help lays it out (short, long, {@code <arg>};
+     * help from column 26, or on the next line when the names are longer).
+     */
+    private static String usage(String line, String[][] options) {
+        StringBuilder sb = new StringBuilder("\n usage: ").append(line).append("\n\n");
         for (String[] o : options) {
-            String names = "    -" + o[0] + ", --" + o[1];
-            sb.append(names).append(" ".repeat(24 - names.length() + 2)).append(o[2]).append('\n');
+            String names = "    -" + o[0] + ", --" + o[1] + (o[2] == null ? "" : " <" + o[2] + ">");
+            sb.append(names);
+            int pad = 24 - names.length();
+            if (pad < 0) {
+                sb.append('\n');
+                pad = 24;
+            }
+            sb.append(" ".repeat(pad + 2)).append(o[3]).append('\n');
         }
         return sb.append('\n').toString();
     }
@@ -104,6 +122,10 @@ public final class Ndctl {
      * ranges, or nothing when there are none. Errors in ndctl's words.
      */
     private void injectError(List<String> args, PrintStream out) {
+        if (args.contains("-h") || args.contains("--help")) {
+            out.print(INJECT_USAGE);
+            return;
+        }
         String namespace = null;
         String block = null, count = null;
         boolean uninject = false, status = false, human = false;

@@ -126,6 +126,18 @@ class NdctlTest {
 
     @Test
     void errors() {
+        assertEquals("""
+
+                 usage: ndctl inject-error <namespace> [<options>]
+
+                    -B, --block <namespace block offset (512B)>
+                                          specify the block at which to (un)inject the error
+                    -n, --count <count>   specify the number of blocks of errors to (un)inject
+                    -d, --uninject        un-inject a previously injected error
+                    -t, --status          get error injection status
+                    -u, --human           use human friendly number formats\s
+
+                """, run("inject-error -h"));
         assertEquals("  Error: namespace7.0: no such namespace",
                 assertThrows(CommandException.class, () -> run("inject-error namespace7.0 --block=1 --count=1")).getMessage());
         assertEquals("  Error: block and count required for inject/uninject",
