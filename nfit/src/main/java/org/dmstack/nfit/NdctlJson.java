@@ -31,6 +31,7 @@ import org.dmstack.nvdimm.Region;
  *       strings ("0x1", "0"), and a single object instead of a one-element array.
  *   <li>{@code -v}: numa_node and target_node, and -N -M; {@code -vv} also -B -D -R; {@code -vvv}
  *       adds nothing more here (no health, firmware or capability commands).
+ *   <li>{@code -b -r -d -n -m -t}: filters, as ndctl's util/filter.c ({@link NdctlFilter}).
  * </ul>
  * Several lists print as one object ({@code {"dimms":[...],"regions":[...]}}), one list as a bare
  * array, as list_display decides; with {@code -RN} that is the object form when the last region
@@ -38,35 +39,77 @@ import org.dmstack.nvdimm.Region;
  * region with I/O namespaces.
  */
 public final class NdctlJson {
-    /** What to list, as ndctl's -B, -D, -R, -N, -M, -u and -v (a count). */
+    /**
+     * What to list, as ndctl's -B, -D, -R, -N, -M, -u and -v (a count), and the filters -b, -r,
+     * -d, -n, -t, -m (null when not given).
+     */
     public record Options(boolean buses, boolean dimms, boolean regions, boolean namespaces, boolean mediaErrors,
-            boolean human, int verbose) {
+            boolean human, int verbose, String bus, String region, String dimm, String namespace, String type,
+            String mode) {
+        /** The lists and formats alone, without filters. */
+        public Options(boolean buses, boolean dimms, boolean regions, boolean namespaces, boolean mediaErrors,
+                boolean human, int verbose) {
+            this(buses, dimms, regions, namespaces, mediaErrors, human, verbose, null, null, null, null, null, null);
+        }
+
         /**
-         * Parses ndctl-style flags: "-R", "-RD", "-R -N -u", "--regions --dimms", "-vv". Like
-         * cmd_list: -v adds -N and -M, -vv also -B, -D and -R; with none of -B, -D, -R, -N,
-         * namespaces are listed (ndctl's default).
+         * Parses ndctl-style arguments: "-R", "-RD", "-R -N -u", "--regions --dimms", "-vv",
+         * "-r region0", "--dimm=nmem1". Like cmd_list: a filter alone lists what it filters (-b
+         * buses, -r regions, -d dimms); -v adds -N and -M, -vv also -B, -D and -R; with none of
+         * -B, -D, -R, -N, namespaces are listed (ndctl's default).
          *
-         * @throws IllegalArgumentException in ndctl's words ("unknown option `x'", "unknown switch
-         *     `x'", "unknown parameter \"x\"")
+         * @throws UsageException in parse-options' words ("unknown option `x'", "unknown switch
+         *     `x'", "switch `r' requires a value", "unknown parameter \"x\"")
+         * @throws IllegalArgumentException for a -t or -m value ndctl refuses, in its words
          */
         public static Options parse(String flags) {
             boolean b = false, d = false, r = false, n = false, m = false, u = false;
             int v = 0;
-            for (String word : flags.trim().split("\\s+")) {
+            Map<Character, String> values = new LinkedHashMap<>();
+            List<String> words = List.of(flags.trim().split("\\s+"));
+            for (int i = 0; i < words.size(); i++) {
+                String word = words.get(i);
                 if (word.isEmpty()) continue;
                 if (word.startsWith("--")) {
-                    switch (word) {
-                        case "--buses" -> b = true;
-                        case "--dimms" -> d = true;
-                        case "--regions" -> r = true;
-                        case "--namespaces" -> n = true;
-                        case "--media-errors" -> m = true;
-                        case "--human" -> u = true;
-                        case "--verbose" -> v++;
-                        default -> throw new IllegalArgumentException("unknown option `" + word.substring(2) + "'");
+                    String name = word.substring(2);
+                    String value = null;
+                    if (name.contains("=")) {
+                        value = name.substring(name.indexOf('=') + 1);
+                        name = name.substring(0, name.indexOf('='));
+                    }
+                    Character filter = LONG_FILTERS.get(name);
+                    if (filter != null) {
+                        if (value == null) {
+                            if (i + 1 >= words.size()) throw new UsageException("option `" + name + "' requires a value");
+                            value = words.get(++i);
+                        }
+                        values.put(filter, value);
+                        continue;
+                    }
+                    if (value != null && LONG_SWITCHES.contains(name)) throw new UsageException("option `" + name + "' takes no value");
+                    switch (name) {
+                        case "buses" -> b = true;
+                        case "dimms" -> d = true;
+                        case "regions" -> r = true;
+                        case "namespaces" -> n = true;
+                        case "media-errors" -> m = true;
+                        case "human" -> u = true;
+                        case "verbose" -> v++;
+                        default -> throw new UsageException("unknown option `" + name + "'");
                     }
                 } else if (word.startsWith("-") && word.length() > 1) {
-                    for (char c : word.substring(1).toCharArray()) {
+                    for (int k = 1; k < word.length(); k++) {
+                        char c = word.charAt(k);
+                        if (LONG_FILTERS.containsValue(c)) {
+                            // parse-options: a value option takes the rest of the word, or the next one.
+                            String value = word.substring(k + 1);
+                            if (value.isEmpty()) {
+                                if (i + 1 >= words.size()) throw new UsageException("switch `" + c + "' requires a value");
+                                value = words.get(++i);
+                            }
+                            values.put(c, value);
+                            break;
+                        }
                         switch (c) {
                             case 'B' -> b = true;
                             case 'D' -> d = true;
@@ -75,12 +118,17 @@ public final class NdctlJson {
                             case 'M' -> m = true;
                             case 'u' -> u = true;
                             case 'v' -> v++;
-                            default -> throw new IllegalArgumentException("unknown switch `" + c + "'");
+                            default -> throw new UsageException("unknown switch `" + c + "'");
                         }
                     }
                 } else {
-                    throw new IllegalArgumentException("unknown parameter \"" + word + "\"");
+                    throw new UsageException("unknown parameter \"" + word + "\"");
                 }
+            }
+            if (!b && !d && !r && !n) {
+                b = values.containsKey('b');
+                r = values.containsKey('r');
+                d = values.containsKey('d');
             }
             if (v >= 2) {
                 b = true;
@@ -92,7 +140,24 @@ public final class NdctlJson {
                 n = true;
             }
             if (!b && !d && !r && !n) n = true;
-            return new Options(b, d, r, n, m, u, v);
+            Options o = new Options(b, d, r, n, m, u, v, values.get('b'), values.get('r'), values.get('d'), values.get('n'),
+                    values.get('t'), values.get('m'));
+            NdctlFilter.check(o);
+            return o;
+        }
+
+        private static final Map<String, Character> LONG_FILTERS = Map.of("bus", 'b', "region", 'r', "dimm", 'd',
+                "namespace", 'n', "type", 't', "mode", 'm');
+        private static final List<String> LONG_SWITCHES = List.of("buses", "dimms", "regions", "namespaces",
+                "media-errors", "human", "verbose");
+    }
+
+    /** An argument parse-options refuses; ndctl prints the usage after it. */
+    public static final class UsageException extends IllegalArgumentException {
+        private static final long serialVersionUID = 1L;
+
+        UsageException(String message) {
+            super(message);
         }
     }
 
@@ -130,7 +195,9 @@ public final class NdctlJson {
         List<Object> jregions = null;
         List<Object> jnamespaces = null;
         Map<String, Object> jregion = null;
+        NdctlFilter filter = new NdctlFilter(o, namespaces);
         for (Bus bus : buses) {
+            if (!filter.bus(bus.dev(), buses.indexOf(bus), bus.regions(), bus.dimms())) continue;
             // Lists are local to a bus once buses are listed: the last bus's were nested in it.
             if (jbuses != null) {
                 jdimms = null;
@@ -149,6 +216,7 @@ public final class NdctlJson {
             }
             if (o.dimms()) {
                 for (NfitPlatform.Dimm d : bus.dimms()) {
+                    if (!filter.dimm(d, bus.regions())) continue;
                     if (jdimms == null) {
                         jdimms = new ArrayList<>();
                         if (jbus != null) jbus.put("dimms", jdimms);
@@ -157,6 +225,7 @@ public final class NdctlJson {
                 }
             }
             for (Region r : bus.regions()) {
+                if (!filter.region(r, bus.dimms())) continue;
                 int numa = bus.numaNode().applyAsInt(r);
                 if (o.regions()) {
                     if (jregions == null) {
@@ -171,6 +240,7 @@ public final class NdctlJson {
                 }
                 if (!o.namespaces()) continue;
                 for (NamespaceInfo.Namespace ns : namespaces.namespaces(r)) {
+                    if (!filter.namespace(ns)) continue;
                     if (jnamespaces == null) {
                         jnamespaces = new ArrayList<>();
                         Map<String, Object> container = jregion != null ? jregion : jbus;

@@ -285,6 +285,64 @@ class NdctlJsonTest {
                 List.copyOf(NdctlJson.dimm(p.dimms().get(2), NdctlJson.Options.parse("-D")).keySet()));
     }
 
+    /** util/filter.c: a filter alone lists what it filters; the others must be related to it. */
+    @Test
+    void filtersAsNdctlsUtilFilter() {
+        NfitPlatform two = EmulatedPlatform.fromConfig(List.of("pmem:64M:/tmp/pmem0", "pmem:32M:/tmp/pmem1"), "mem-ctrl",
+                List.of()).platform();
+        String region1 = """
+                [
+                  {
+                    "dev":"region1",
+                    "size":33554432,
+                    "align":16777216,
+                    "available_size":0,
+                    "max_available_extent":0,
+                    "type":"pmem",
+                    "persistence_domain":"memory_controller"
+                  }
+                ]
+                """;
+        assertEquals(region1, NdctlJson.list(two, RAW, "-r region1"));
+        assertEquals(region1, NdctlJson.list(two, RAW, "--region=1"));
+        assertEquals(region1, NdctlJson.list(two, RAW, "-R -d nmem1"), "regions mapping the named NVDIMM");
+        assertEquals(region1, NdctlJson.list(two, RAW, "-Rn 1.0"), "regions holding the named namespace");
+        assertEquals("""
+                [
+                  {
+                    "dev":"namespace1.0",
+                    "mode":"raw",
+                    "size":33554432,
+                    "sector_size":512,
+                    "blockdev":"pmem1"
+                  }
+                ]
+                """, NdctlJson.list(two, RAW, "-N -r region1"), "-N given: -r only filters");
+        assertEquals(NdctlJson.list(two, RAW, "-N -r region1"), NdctlJson.list(two, RAW, "-n namespace1.0"));
+        assertEquals(NdctlJson.list(two, RAW, "-N -r region1"), NdctlJson.list(two, RAW, "-N -m raw -d 1"));
+        assertEquals("""
+                [
+                  {
+                    "dev":"nmem1",
+                    "id":"8680-57341200",
+                    "handle":2,
+                    "phys_id":0
+                  }
+                ]
+                """, NdctlJson.list(two, RAW, "-d 1"));
+        assertEquals(NdctlJson.list(two, RAW, "-d 1"), NdctlJson.list(two, RAW, "-D -r region1"));
+        assertEquals(NdctlJson.list(two, RAW, "-B"), NdctlJson.list(two, RAW, "-b ACPI.NFIT"));
+        assertEquals("", NdctlJson.list(two, RAW, "-b ndbus1"));
+        assertEquals("", NdctlJson.list(two, RAW, "-R -t blk"));
+        assertEquals("", NdctlJson.list(two, RAW, "-m fsdax"));
+        assertEquals("unknown type \"disk\" must be \"pmem\" or \"blk\"",
+                assertThrows(IllegalArgumentException.class, () -> NdctlJson.Options.parse("-t disk")).getMessage());
+        assertEquals("invalid mode: 'memoryy'",
+                assertThrows(IllegalArgumentException.class, () -> NdctlJson.Options.parse("-m memoryy")).getMessage());
+        assertEquals("switch `r' requires a value",
+                assertThrows(NdctlJson.UsageException.class, () -> NdctlJson.Options.parse("-R -r")).getMessage());
+    }
+
     @Test
     void optionsAreNdctls() {
         assertEquals(new NdctlJson.Options(false, false, false, true, false, false, 0), NdctlJson.Options.parse(""));

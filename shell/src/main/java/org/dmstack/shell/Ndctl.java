@@ -25,7 +25,7 @@ import org.dmstack.units.Units;
 public final class Ndctl {
     public static final String USAGE = """
             Usage:
-             ndctl list [-B] [-D] [-R] [-N] [-M] [-u] [-v]
+             ndctl list [-B] [-D] [-R] [-N] [-M] [-u] [-v] [-b BUS] [-r REGION] [-d DIMM] [-n NAMESPACE] [-m MODE] [-t TYPE]
              ndctl inject-error <namespace> [--block=N | -B N] [--count=N | -n N] [--uninject | --status]
             A namespace is namespaceN.0 (the raw namespace on regionN) or its block device, pmemN.
             """;
@@ -55,6 +55,12 @@ public final class Ndctl {
 
     /** {@code ndctl list -h}: parse-options' usage_with_options for the options dmstack takes. */
     static final String LIST_USAGE = usage("ndctl list [<options>]", new String[][] {
+        {"b", "bus", "bus-id", "filter by bus"},
+        {"r", "region", "region-id", "filter by region"},
+        {"d", "dimm", "dimm-id", "filter by dimm"},
+        {"n", "namespace", "namespace-id", "filter by namespace id"},
+        {"m", "mode", "namespace-mode", "filter by namespace mode"},
+        {"t", "type", "region-type", "filter by region-type"},
         {"B", "buses", null, "include bus info"},
         {"D", "dimms", null, "include dimm info"},
         {"R", "regions", null, "include region info"},
@@ -100,10 +106,12 @@ public final class Ndctl {
         NdctlJson.Options options;
         try {
             options = NdctlJson.Options.parse(String.join(" ", flags));
-        } catch (IllegalArgumentException e) {
+        } catch (NdctlJson.UsageException e) {
             // util/usage.c's error(): " Error: " after a space; an unknown parameter's message ends in its own newline.
             String extra = e.getMessage().startsWith("unknown parameter") ? "\n" : "";
             throw new CommandException("  Error: " + e.getMessage() + "\n" + extra + LIST_USAGE.stripTrailing());
+        } catch (IllegalArgumentException e) {
+            throw new CommandException("  Error: " + e.getMessage());
         }
         out.print(NdctlJson.list(platforms.get(), namespaces(), options));
     }

@@ -53,6 +53,16 @@ class NdctlTest {
 
                  usage: ndctl list [<options>]
 
+                    -b, --bus <bus-id>    filter by bus
+                    -r, --region <region-id>
+                                          filter by region
+                    -d, --dimm <dimm-id>  filter by dimm
+                    -n, --namespace <namespace-id>
+                                          filter by namespace id
+                    -m, --mode <namespace-mode>
+                                          filter by namespace mode
+                    -t, --type <region-type>
+                                          filter by region-type
                     -B, --buses           include bus info
                     -D, --dimms           include dimm info
                     -R, --regions         include region info
@@ -70,6 +80,7 @@ class NdctlTest {
                 assertThrows(CommandException.class, () -> run("list --frob")).getMessage());
         assertEquals("  Error: unknown parameter \"region0\"\n\n" + usage.stripTrailing(),
                 assertThrows(CommandException.class, () -> run("list region0")).getMessage());
+        assertEquals("  Error: invalid mode: 'memoryy'", assertThrows(CommandException.class, () -> run("list -m memoryy")).getMessage());
     }
 
     /** inject-error.c: the namespace with its media errors after (un)injecting; --status only the records. */
