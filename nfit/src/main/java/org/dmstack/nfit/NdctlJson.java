@@ -1,10 +1,12 @@
 package org.dmstack.nfit;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.ToIntFunction;
 import org.dmstack.units.Units;
@@ -63,7 +65,7 @@ public final class NdctlJson {
          * @throws IllegalArgumentException for a -t or -m value ndctl refuses, in its words
          */
         public static Options parse(String flags) {
-            boolean b = false, d = false, r = false, n = false, m = false, u = false;
+            Set<Character> on = new HashSet<>();
             int v = 0;
             Map<Character, String> values = new LinkedHashMap<>();
             List<String> words = List.of(flags.trim().split("\\s+"));
@@ -77,30 +79,27 @@ public final class NdctlJson {
                         value = name.substring(name.indexOf('=') + 1);
                         name = name.substring(0, name.indexOf('='));
                     }
-                    Character filter = LONG_FILTERS.get(name);
+                    Character filter = FILTERS.get(name);
+                    Character option = SWITCHES.get(name);
                     if (filter != null) {
                         if (value == null) {
                             if (i + 1 >= words.size()) throw new UsageException("option `" + name + "' requires a value");
                             value = words.get(++i);
                         }
                         values.put(filter, value);
-                        continue;
-                    }
-                    if (value != null && LONG_SWITCHES.contains(name)) throw new UsageException("option `" + name + "' takes no value");
-                    switch (name) {
-                        case "buses" -> b = true;
-                        case "dimms" -> d = true;
-                        case "regions" -> r = true;
-                        case "namespaces" -> n = true;
-                        case "media-errors" -> m = true;
-                        case "human" -> u = true;
-                        case "verbose" -> v++;
-                        default -> throw new UsageException("unknown option `" + name + "'");
+                    } else if (option == null) {
+                        throw new UsageException("unknown option `" + name + "'");
+                    } else if (value != null) {
+                        throw new UsageException("option `" + name + "' takes no value");
+                    } else if (option == 'v') {
+                        v++;
+                    } else {
+                        on.add(option);
                     }
                 } else if (word.startsWith("-") && word.length() > 1) {
                     for (int k = 1; k < word.length(); k++) {
                         char c = word.charAt(k);
-                        if (LONG_FILTERS.containsValue(c)) {
+                        if (FILTERS.containsValue(c)) {
                             // parse-options: a value option takes the rest of the word, or the next one.
                             String value = word.substring(k + 1);
                             if (value.isEmpty()) {
@@ -110,21 +109,16 @@ public final class NdctlJson {
                             values.put(c, value);
                             break;
                         }
-                        switch (c) {
-                            case 'B' -> b = true;
-                            case 'D' -> d = true;
-                            case 'R' -> r = true;
-                            case 'N' -> n = true;
-                            case 'M' -> m = true;
-                            case 'u' -> u = true;
-                            case 'v' -> v++;
-                            default -> throw new UsageException("unknown switch `" + c + "'");
-                        }
+                        if (!SWITCHES.containsValue(c)) throw new UsageException("unknown switch `" + c + "'");
+                        if (c == 'v') v++;
+                        else on.add(c);
                     }
                 } else {
                     throw new UsageException("unknown parameter \"" + word + "\"");
                 }
             }
+            boolean b = on.contains('B'), d = on.contains('D'), r = on.contains('R'), n = on.contains('N');
+            boolean m = on.contains('M');
             if (!b && !d && !r && !n) {
                 b = values.containsKey('b');
                 r = values.containsKey('r');
@@ -140,16 +134,18 @@ public final class NdctlJson {
                 n = true;
             }
             if (!b && !d && !r && !n) n = true;
-            Options o = new Options(b, d, r, n, m, u, v, values.get('b'), values.get('r'), values.get('d'), values.get('n'),
-                    values.get('t'), values.get('m'));
+            Options o = new Options(b, d, r, n, m, on.contains('u'), v, values.get('b'), values.get('r'), values.get('d'),
+                    values.get('n'), values.get('t'), values.get('m'));
             NdctlFilter.check(o);
             return o;
         }
 
-        private static final Map<String, Character> LONG_FILTERS = Map.of("bus", 'b', "region", 'r', "dimm", 'd',
+        /** ndctl list's value options, by long name. */
+        private static final Map<String, Character> FILTERS = Map.of("bus", 'b', "region", 'r', "dimm", 'd',
                 "namespace", 'n', "type", 't', "mode", 'm');
-        private static final List<String> LONG_SWITCHES = List.of("buses", "dimms", "regions", "namespaces",
-                "media-errors", "human", "verbose");
+        /** Its switches this listing takes, by long name. */
+        private static final Map<String, Character> SWITCHES = Map.of("buses", 'B', "dimms", 'D', "regions", 'R',
+                "namespaces", 'N', "media-errors", 'M', "human", 'u', "verbose", 'v');
     }
 
     /** An argument parse-options refuses; ndctl prints the usage after it. */
