@@ -237,11 +237,10 @@ public final class NfitPlatform {
             int flags = 0;
             for (MemoryMap m : e.getValue()) flags |= m.flags();
             String unique = nfit.controlRegion(first.controlRegionIndex()).map(NfitPlatform::uniqueId).orElse(null);
-            LinkedHashSet<Long> hints = new LinkedHashSet<>();
-            for (FlushHint f : nfit.all(FlushHint.class)) {
-                if (f.deviceHandle() == e.getKey()) hints.addAll(f.hintAddresses());
-            }
-            Dimm d = new Dimm("nmem" + id, id, e.getKey(), first.physicalId(), unique, flags, List.copyOf(hints));
+            // __nfit_mem_init takes the first flush hint structure of the handle; later ones are ignored.
+            List<Long> hints = nfit.all(FlushHint.class).stream().filter(f -> f.deviceHandle() == e.getKey()).findFirst()
+                    .map(FlushHint::hintAddresses).orElse(List.of());
+            Dimm d = new Dimm("nmem" + id, id, e.getKey(), first.physicalId(), unique, flags, hints);
             id++;
             out.add(d);
             dimmByHandle.put(e.getKey(), d);

@@ -231,6 +231,16 @@ class NfitParserBadInputTest {
                 + "device map makes that NVDIMM", e.getMessage());
     }
 
+    /** __nfit_mem_init stops at the first flush hint structure of a handle. */
+    @Test
+    void onlyTheFirstFlushHintStructureOfAnNvdimmCounts() {
+        Nfit nfit = NfitParser.parse(table(pmem(1, 0x100000000L, 1 << 20), new MemoryMap(0x21, 0, 0, 1, 0, 1 << 20, 0, 0, 0, 1, 0, 0),
+                new Subtable.FlushHint(0x21, 0, List.of(0xFED00000L)), new Subtable.FlushHint(0x21, 0, List.of(0xFED01000L))));
+        NfitPlatform p = new NfitPlatform(nfit, List.of(Region.Backing.file(Path.of("r0"), true)), List.of());
+        assertEquals(List.of(0xFED00000L), p.dimms().getFirst().flushHints());
+        assertEquals(List.of(0xFED00000L), p.regions().getFirst().flushHints());
+    }
+
     @Test
     void interleaveLineCountLargerThanItsLength() {
         ByteBuffer body = ByteBuffer.allocate(12 + 8).order(ByteOrder.LITTLE_ENDIAN);
