@@ -71,7 +71,7 @@ public final class NfitPlatform {
     /**
      * An NVDIMM (ndctl's "dimm").
      *
-     * @param uniqueId Linux's id from the control region ("8680-56341200"), or null without one
+     * @param uniqueId Linux's id from the control region ("8680-56341200")
      * @param flags the memory-device map health flags, ORed over its maps
      */
     public record Dimm(String name, int id, long handle, int physicalId, String uniqueId, int flags,
@@ -236,7 +236,12 @@ public final class NfitPlatform {
             MemoryMap first = e.getValue().getFirst();
             int flags = 0;
             for (MemoryMap m : e.getValue()) flags |= m.flags();
-            String unique = nfit.controlRegion(first.controlRegionIndex()).map(NfitPlatform::uniqueId).orElse(null);
+            // acpi_nfit_add_dimm reads the NVDIMM's control region unconditionally: without one Linux oopses.
+            ControlRegion dcr = e.getValue().stream().map(m -> nfit.controlRegion(m.controlRegionIndex()))
+                    .flatMap(Optional::stream).findFirst().orElseThrow(() -> new NfitException(offsetOf(first), String.format(
+                            "NVDIMM handle %#x has no control region: its memory device maps name control region index 0 "
+                                    + "(Linux's acpi_nfit_add_dimm needs one)", e.getKey())));
+            String unique = uniqueId(dcr);
             // __nfit_mem_init takes the first flush hint structure of the handle; later ones are ignored.
             List<Long> hints = nfit.all(FlushHint.class).stream().filter(f -> f.deviceHandle() == e.getKey()).findFirst()
                     .map(FlushHint::hintAddresses).orElse(List.of());
@@ -246,6 +251,10 @@ public final class NfitPlatform {
             dimmByHandle.put(e.getKey(), d);
         }
         return List.copyOf(out);
+    }
+
+    private int offsetOf(Subtable subtable) {
+        return nfit.entries().stream().filter(e -> e.subtable() == subtable).findFirst().orElseThrow().offset();
     }
 
     /**
@@ -293,9 +302,9 @@ public final class NfitPlatform {
         List<Region> out = new ArrayList<>();
         for (int i = 0; i < regionRanges.size(); i++) {
             SpaRange s = regionRanges.get(i);
-            Nfit.Entry entry = nfit.entries().stream().filter(e -> e.subtable() == s).findFirst().orElseThrow();
+            int offset = offsetOf(s);
             if (s.length() % Units.PAGE_SIZE != 0 || s.address() % Units.PAGE_SIZE != 0) {
-                throw new NfitException(entry.offset(), String.format("SPA range index %d (0x%x, length 0x%x) is not "
+                throw new NfitException(offset, String.format("SPA range index %d (0x%x, length 0x%x) is not "
                         + "aligned to the %d-byte page; a region must be whole pages", s.rangeIndex(), s.address(),
                         s.length(), Units.PAGE_SIZE));
             }
@@ -307,7 +316,7 @@ public final class NfitPlatform {
                 Dimm d = dimmByHandle.get(m.deviceHandle());
                 if (d == null) {
                     // acpi_nfit_init_mapping: the region cannot be registered, and the bus fails with it (-ENODEV).
-                    throw new NfitException(entry.offset(), String.format("spa%d dimm: %#x not found: no persistent-memory, "
+                    throw new NfitException(offset, String.format("spa%d dimm: %#x not found: no persistent-memory, "
                             + "control-region or unmapped memory device map makes that NVDIMM", s.rangeIndex(), m.deviceHandle()));
                 }
                 mappings.add(new Region.Mapping(d.name(), (int) m.deviceHandle(), m.address(), m.regionSize(),

@@ -267,9 +267,11 @@ class NdctlJsonTest {
         List<Subtable> subs = List.of(
                 new SpaRange(1, 0, 0, 0, RangeType.PERSISTENT_MEMORY.guid(), 0x100000000L, 3L << 30, 0x8008, 0),
                 new MemoryMap(1, 0, 0, 1, 1, 1L << 30, 0, 0, 1, 3, MemoryMap.FLAG_NOT_ARMED | MemoryMap.FLAG_FLUSH_FAILED, 0),
-                new MemoryMap(2, 1, 0, 1, 0, 1L << 30, 4096, 0, 1, 3, MemoryMap.FLAG_MAP_FAILED, 0),
-                new MemoryMap(3, 2, 0, 1, 0, 1L << 30, 8192, 0, 1, 3, MemoryMap.FLAG_SAVE_FAILED | MemoryMap.FLAG_RESTORE_FAILED, 0),
+                new MemoryMap(2, 1, 0, 1, 2, 1L << 30, 4096, 0, 1, 3, MemoryMap.FLAG_MAP_FAILED, 0),
+                new MemoryMap(3, 2, 0, 1, 3, 1L << 30, 8192, 0, 1, 3, MemoryMap.FLAG_SAVE_FAILED | MemoryMap.FLAG_RESTORE_FAILED, 0),
                 new ControlRegion(1, 0x8086, 1, 1, 0, 0, 0, 0, 0, 0, 0, 7, 0x301, 0, 0, 0, 0, 0, 0, 0, 0),
+                new ControlRegion(2, 0x8086, 1, 1, 0, 0, 0, 0, 0, 0, 0, 8, 0x301, 0, 0, 0, 0, 0, 0, 0, 0),
+                new ControlRegion(3, 0x8086, 1, 1, 0, 0, 0, 0, 0, 0, 0, 9, 0x301, 0, 0, 0, 0, 0, 0, 0, 0),
                 new Capabilities(0, 0, 3, 0));
         NfitPlatform p = new NfitPlatform(NfitParser.parse(NfitWriter.write(NfitWriter.defaultHeader(), subs)),
                 List.of(Region.Backing.file(Path.of("/tmp/x"), true)), List.of());
@@ -279,9 +281,9 @@ class NdctlJsonTest {
         assertEquals(Region.PersistenceDomain.CPU_CACHE, r.persistenceDomain(), "highest capability 0 masks bit 1 off");
         Map<String, Object> d0 = NdctlJson.dimm(p.dimms().get(0), NdctlJson.Options.parse("-D"));
         assertEquals(List.of("dev", "id", "handle", "phys_id", "flag_failed_arm", "flag_failed_flush"), List.copyOf(d0.keySet()));
-        assertEquals(List.of("dev", "handle", "phys_id", "flag_failed_map"),
-                List.copyOf(NdctlJson.dimm(p.dimms().get(1), NdctlJson.Options.parse("-D")).keySet()), "no DCR: no id");
-        assertEquals(List.of("dev", "handle", "phys_id", "flag_failed_save", "flag_failed_restore"),
+        assertEquals(List.of("dev", "id", "handle", "phys_id", "flag_failed_map"),
+                List.copyOf(NdctlJson.dimm(p.dimms().get(1), NdctlJson.Options.parse("-D")).keySet()));
+        assertEquals(List.of("dev", "id", "handle", "phys_id", "flag_failed_save", "flag_failed_restore"),
                 List.copyOf(NdctlJson.dimm(p.dimms().get(2), NdctlJson.Options.parse("-D")).keySet()));
     }
 

@@ -234,8 +234,8 @@ class NfitParserBadInputTest {
     /** __nfit_mem_init stops at the first flush hint structure of a handle. */
     @Test
     void onlyTheFirstFlushHintStructureOfAnNvdimmCounts() {
-        Nfit nfit = NfitParser.parse(table(pmem(1, 0x100000000L, 1 << 20), new MemoryMap(0x21, 0, 0, 1, 0, 1 << 20, 0, 0, 0, 1, 0, 0),
-                new Subtable.FlushHint(0x21, 0, List.of(0xFED00000L)), new Subtable.FlushHint(0x21, 0, List.of(0xFED01000L))));
+        Nfit nfit = NfitParser.parse(table(pmem(1, 0x100000000L, 1 << 20), new MemoryMap(0x21, 0, 0, 1, 1, 1 << 20, 0, 0, 0, 1, 0, 0),
+                dcr(1), new Subtable.FlushHint(0x21, 0, List.of(0xFED00000L)), new Subtable.FlushHint(0x21, 0, List.of(0xFED01000L))));
         NfitPlatform p = new NfitPlatform(nfit, List.of(Region.Backing.file(Path.of("r0"), true)), List.of());
         assertEquals(List.of(0xFED00000L), p.dimms().getFirst().flushHints());
         assertEquals(List.of(0xFED00000L), p.regions().getFirst().flushHints());
@@ -278,8 +278,8 @@ class NfitParserBadInputTest {
      */
     @Test
     void memoryDeviceMapNamingAMissingSpaRangeIsSkippedWithAWarning() {
-        byte[] t = table(pmem(1, 0x100000000L, 1 << 20), new MemoryMap(0x21, 0, 0, 7, 0, 1 << 20, 0, 0, 0, 1, 0, 0),
-                new MemoryMap(0x22, 0, 0, 1, 0, 1 << 20, 0, 0, 0, 1, 0, 0));
+        byte[] t = table(pmem(1, 0x100000000L, 1 << 20), new MemoryMap(0x21, 0, 0, 7, 1, 1 << 20, 0, 0, 0, 1, 0, 0),
+                new MemoryMap(0x22, 0, 0, 1, 1, 1 << 20, 0, 0, 0, 1, 0, 0), dcr(1));
         Nfit nfit = NfitParser.parse(t);
         assertEquals(List.of(String.format("offset 0x%x: memory device map (handle 0x21) names SPA range index 7, but no SPA "
                 + "range has that index; skipped", FIRST + SpaRange.LENGTH)), nfit.warnings());
@@ -291,8 +291,22 @@ class NfitParserBadInputTest {
 
     @Test
     void memoryDeviceMapWithoutSpaRangeIsAllowed() {
-        Nfit nfit = NfitParser.parse(table(new MemoryMap(0x21, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)));
+        Nfit nfit = NfitParser.parse(table(new MemoryMap(0x21, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0), dcr(1)));
         assertEquals(1, new NfitPlatform(nfit, List.of(), List.of()).dimms().size());
+    }
+
+    /** acpi_nfit_add_dimm reads the NVDIMM's control region without checking it: Linux would oops. */
+    @Test
+    void nvdimmWithoutControlRegion() {
+        Nfit nfit = NfitParser.parse(table(pmem(1, 0x100000000L, 1 << 20), new MemoryMap(0x21, 0, 0, 1, 0, 1 << 20, 0, 0, 0, 1, 0, 0)));
+        NfitException e = assertThrows(NfitException.class,
+                () -> new NfitPlatform(nfit, List.of(Region.Backing.file(Path.of("r0"), true)), List.of()));
+        assertEquals("NFIT offset 0x60: NVDIMM handle 0x21 has no control region: its memory device maps name control region "
+                + "index 0 (Linux's acpi_nfit_add_dimm needs one)", e.getMessage());
+    }
+
+    private static Subtable.ControlRegion dcr(int index) {
+        return new Subtable.ControlRegion(index, 0x8086, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0x123456, 0x301, 0, 0, 0, 0, 0, 0, 0, 0);
     }
 
     @Test
