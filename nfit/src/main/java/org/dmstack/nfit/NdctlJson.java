@@ -58,7 +58,9 @@ public final class NdctlJson {
          * Parses ndctl-style arguments: "-R", "-RD", "-R -N -u", "--regions --dimms", "-vv",
          * "-r region0", "--dimm=nmem1". Like cmd_list: a filter alone lists what it filters (-b
          * buses, -r regions, -d dimms); -v adds -N and -M, -vv also -B, -D and -R; with none of
-         * -B, -D, -R, -N, namespaces are listed (ndctl's default).
+         * -B, -D, -R, -N, namespaces are listed (ndctl's default). -F, -H, -X, -i and -c are taken
+         * and change nothing here (no firmware or health commands, no device-dax, no idle or
+         * disabled devices), except that -X alone lists only devdax namespaces.
          *
          * @throws UsageException in parse-options' words ("unknown option `x'", "unknown switch
          *     `x'", "switch `r' requires a value", "unknown parameter \"x\"")
@@ -123,6 +125,8 @@ public final class NdctlJson {
                 b = values.containsKey('b');
                 r = values.containsKey('r');
                 d = values.containsKey('d');
+                // -X alone lists device-dax namespaces only.
+                if (on.contains('X')) values.putIfAbsent('m', "dax");
             }
             if (v >= 2) {
                 b = true;
@@ -144,8 +148,11 @@ public final class NdctlJson {
         private static final Map<String, Character> FILTERS = Map.of("bus", 'b', "region", 'r', "dimm", 'd',
                 "namespace", 'n', "type", 't', "mode", 'm');
         /** Its switches this listing takes, by long name. */
-        private static final Map<String, Character> SWITCHES = Map.of("buses", 'B', "dimms", 'D', "regions", 'R',
-                "namespaces", 'N', "media-errors", 'M', "human", 'u', "verbose", 'v');
+        private static final Map<String, Character> SWITCHES = Map.ofEntries(Map.entry("buses", 'B'),
+                Map.entry("dimms", 'D'), Map.entry("regions", 'R'), Map.entry("namespaces", 'N'),
+                Map.entry("media-errors", 'M'), Map.entry("human", 'u'), Map.entry("verbose", 'v'),
+                Map.entry("firmware", 'F'), Map.entry("health", 'H'), Map.entry("device-dax", 'X'),
+                Map.entry("idle", 'i'), Map.entry("configured", 'c'));
     }
 
     /** An argument parse-options refuses; ndctl prints the usage after it. */

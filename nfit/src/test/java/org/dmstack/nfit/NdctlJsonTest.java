@@ -352,8 +352,11 @@ class NdctlJsonTest {
         assertEquals(new NdctlJson.Options(false, false, false, true, true, false, 1), NdctlJson.Options.parse("-v"));
         assertEquals(new NdctlJson.Options(true, true, true, true, true, false, 2), NdctlJson.Options.parse("-v --verbose"));
         assertEquals(new NdctlJson.Options(false, false, true, true, true, false, 1), NdctlJson.Options.parse("-Rv"));
-        assertEquals("unknown switch `X'", assertThrows(IllegalArgumentException.class, () -> NdctlJson.Options.parse("-RX"))
+        assertEquals("unknown switch `C'", assertThrows(IllegalArgumentException.class, () -> NdctlJson.Options.parse("-RC"))
                 .getMessage());
+        assertEquals(NdctlJson.list(ONE, RAW, "-RDN"), NdctlJson.list(ONE, RAW, "-RDN -F -H -X -i -c"),
+                "no firmware, health, device-dax, idle or disabled devices to add");
+        assertEquals("", NdctlJson.list(ONE, RAW, "-X"), "-X alone: devdax namespaces only");
         assertEquals("unknown option `frob'", assertThrows(IllegalArgumentException.class,
                 () -> NdctlJson.Options.parse("--frob")).getMessage());
         assertEquals("unknown parameter \"region0\"", assertThrows(IllegalArgumentException.class,

@@ -25,7 +25,7 @@ import org.dmstack.units.Units;
 public final class Ndctl {
     public static final String USAGE = """
             Usage:
-             ndctl list [-B] [-D] [-R] [-N] [-M] [-u] [-v] [-b BUS] [-r REGION] [-d DIMM] [-n NAMESPACE] [-m MODE] [-t TYPE]
+             ndctl list [-BDRNMFHXicuv] [-b BUS] [-r REGION] [-d DIMM] [-n NAMESPACE] [-m MODE] [-t TYPE]
              ndctl inject-error <namespace> [--block=N | -B N] [--count=N | -n N] [--uninject | --status]
             A namespace is namespaceN.0 (the raw namespace on regionN) or its block device, pmemN.
             """;
@@ -63,8 +63,13 @@ public final class Ndctl {
         {"t", "type", "region-type", "filter by region-type"},
         {"B", "buses", null, "include bus info"},
         {"D", "dimms", null, "include dimm info"},
+        {"F", "firmware", null, "include firmware info"},
+        {"H", "health", null, "include dimm health"},
         {"R", "regions", null, "include region info"},
         {"N", "namespaces", null, "include namespace info (default)"},
+        {"X", "device-dax", null, "include device-dax info"},
+        {"i", "idle", null, "include idle devices"},
+        {"c", "configured", null, "include configured namespaces, disabled or not"},
         {"M", "media-errors", null, "include media errors"},
         {"u", "human", null, "use human friendly number formats "},
         {"v", "verbose", null, "increase output detail"},

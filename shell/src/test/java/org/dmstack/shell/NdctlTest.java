@@ -65,8 +65,13 @@ class NdctlTest {
                                           filter by region-type
                     -B, --buses           include bus info
                     -D, --dimms           include dimm info
+                    -F, --firmware        include firmware info
+                    -H, --health          include dimm health
                     -R, --regions         include region info
                     -N, --namespaces      include namespace info (default)
+                    -X, --device-dax      include device-dax info
+                    -i, --idle            include idle devices
+                    -c, --configured      include configured namespaces, disabled or not
                     -M, --media-errors    include media errors
                     -u, --human           use human friendly number formats\s
                     -v, --verbose         increase output detail
@@ -74,8 +79,8 @@ class NdctlTest {
                 """;
         assertEquals(usage, run("list -h"));
         assertEquals(usage, run("list --help"));
-        assertEquals("  Error: unknown switch `X'\n" + usage.stripTrailing(),
-                assertThrows(CommandException.class, () -> run("list -RX")).getMessage());
+        assertEquals("  Error: unknown switch `C'\n" + usage.stripTrailing(),
+                assertThrows(CommandException.class, () -> run("list -RC")).getMessage());
         assertEquals("  Error: unknown option `frob'\n" + usage.stripTrailing(),
                 assertThrows(CommandException.class, () -> run("list --frob")).getMessage());
         assertEquals("  Error: unknown parameter \"region0\"\n\n" + usage.stripTrailing(),
