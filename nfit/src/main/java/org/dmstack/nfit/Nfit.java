@@ -52,11 +52,13 @@ public record Nfit(Header header, long reserved, List<Entry> entries, List<Strin
     }
 
     /**
-     * The SPA ranges that become regions, in table order: of the persistent or volatile kind, and
-     * not empty (Linux skips a range of length 0).
+     * The SPA ranges that become regions, in table order: of a region kind ({@link
+     * RangeType#isRegion()}), not empty, and with a range index other than 0 unless virtual (Linux's
+     * acpi_nfit_register_region skips the others).
      */
     public List<Subtable.SpaRange> regionRanges() {
-        return all(Subtable.SpaRange.class).stream().filter(s -> s.rangeType().isRegion() && s.length() != 0).toList();
+        return all(Subtable.SpaRange.class).stream().filter(s -> s.rangeType().isRegion() && s.length() != 0
+                && (s.rangeIndex() != 0 || s.rangeType().isVirtual())).toList();
     }
 
     /**

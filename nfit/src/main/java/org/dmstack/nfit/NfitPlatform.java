@@ -9,6 +9,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -70,7 +71,7 @@ public final class NfitPlatform {
     /**
      * An NVDIMM (ndctl's "dimm").
      *
-     * @param uniqueId Linux's id from the control region ("8680-56341200"), or null without one
+     * @param uniqueId Linux's id from the control region ("8680-56341200")
      * @param flags the memory-device map health flags, ORed over its maps
      */
     public record Dimm(String name, int id, long handle, int physicalId, String uniqueId, int flags,
@@ -156,6 +157,19 @@ public final class NfitPlatform {
         return Region.PersistenceDomain.NONE;
     }
 
+    /**
+     * The NUMA node of one of this platform's regions: its SPA range's proximity domain when the
+     * range marks it valid, else node 0 (Linux falls back to the node of the address, node 0 on a
+     * machine without NUMA). Proximity domains are taken as node numbers, as an SRAT mapping
+     * them one to one would.
+     */
+    public int numaNode(Region region) {
+        int index = region.id() - firstRegionId;
+        if (index < 0 || index >= regionRanges.size()) throw new IllegalArgumentException("not a region of this platform: " + region.name());
+        SpaRange s = regionRanges.get(index);
+        return (s.flags() & SpaRange.FLAG_PROXIMITY_VALID) != 0 ? (int) s.proximityDomain() : 0;
+    }
+
     public void addMediaErrorListener(MediaErrorListener listener) {
         listeners.add(Objects.requireNonNull(listener, "listener"));
     }
@@ -218,20 +232,41 @@ public final class NfitPlatform {
         List<Dimm> out = new ArrayList<>();
         int id = firstDimmId;
         for (Map.Entry<Long, List<MemoryMap>> e : byHandle.entrySet()) {
+            if (e.getValue().stream().noneMatch(this::makesDimm)) continue;
             MemoryMap first = e.getValue().getFirst();
             int flags = 0;
             for (MemoryMap m : e.getValue()) flags |= m.flags();
-            String unique = nfit.controlRegion(first.controlRegionIndex()).map(NfitPlatform::uniqueId).orElse(null);
-            LinkedHashSet<Long> hints = new LinkedHashSet<>();
-            for (FlushHint f : nfit.all(FlushHint.class)) {
-                if (f.deviceHandle() == e.getKey()) hints.addAll(f.hintAddresses());
-            }
-            Dimm d = new Dimm("nmem" + id, id, e.getKey(), first.physicalId(), unique, flags, List.copyOf(hints));
+            // acpi_nfit_add_dimm reads the NVDIMM's control region unconditionally: without one Linux oopses.
+            ControlRegion dcr = e.getValue().stream().map(m -> nfit.controlRegion(m.controlRegionIndex()))
+                    .flatMap(Optional::stream).findFirst().orElseThrow(() -> new NfitException(offsetOf(first), String.format(
+                            "NVDIMM handle %#x has no control region: its memory device maps name control region index 0 "
+                                    + "(Linux's acpi_nfit_add_dimm needs one)", e.getKey())));
+            String unique = uniqueId(dcr);
+            // __nfit_mem_init takes the first flush hint structure of the handle; later ones are ignored.
+            List<Long> hints = nfit.all(FlushHint.class).stream().filter(f -> f.deviceHandle() == e.getKey()).findFirst()
+                    .map(FlushHint::hintAddresses).orElse(List.of());
+            Dimm d = new Dimm("nmem" + id, id, e.getKey(), first.physicalId(), unique, flags, hints);
             id++;
             out.add(d);
             dimmByHandle.put(e.getKey(), d);
         }
         return List.copyOf(out);
+    }
+
+    private int offsetOf(Subtable subtable) {
+        return nfit.entries().stream().filter(e -> e.subtable() == subtable).findFirst().orElseThrow().offset();
+    }
+
+    /**
+     * Whether a map makes its NVDIMM exist: Linux's __nfit_mem_init makes NVDIMMs from the maps of
+     * persistent-memory and control-region ranges and from maps of no range, not from those of
+     * block-data-window or virtual ranges. Maps of volatile ranges count too: dmstack's volatile
+     * NVDIMMs (Linux would find no NVDIMM for such a map and fail the region).
+     */
+    private boolean makesDimm(MemoryMap m) {
+        if (m.rangeIndex() == 0) return true;
+        RangeType kind = nfit.spaRange(m.rangeIndex()).map(SpaRange::rangeType).orElse(RangeType.UNKNOWN);
+        return kind == RangeType.PERSISTENT_MEMORY || kind == RangeType.CONTROL_REGION || kind == RangeType.VOLATILE_MEMORY;
     }
 
     /** Linux's nfit_mem id: vendor, [manufacturing location and date,] serial, as big-endian hex. */
@@ -254,10 +289,10 @@ public final class NfitPlatform {
         }
         for (int i = 0; i < regionRanges.size(); i++) {
             SpaRange s = regionRanges.get(i);
-            if (s.rangeType() == RangeType.PERSISTENT_MEMORY && backings.get(i).isAnonymous()) {
-                throw new NfitException(String.format("region%d (SPA range index %d, persistent memory, %s) needs a "
+            if (s.rangeType().isPersistent() && backings.get(i).isAnonymous()) {
+                throw new NfitException(String.format("region%d (SPA range index %d, %s, %s) needs a "
                         + "backing file: anonymous memory would not persist", firstRegionId + i, s.rangeIndex(),
-                        Units.humanSize(s.length())));
+                        s.rangeType().description().toLowerCase(Locale.ROOT), Units.humanSize(s.length())));
             }
         }
     }
@@ -267,9 +302,9 @@ public final class NfitPlatform {
         List<Region> out = new ArrayList<>();
         for (int i = 0; i < regionRanges.size(); i++) {
             SpaRange s = regionRanges.get(i);
-            Nfit.Entry entry = nfit.entries().stream().filter(e -> e.subtable() == s).findFirst().orElseThrow();
+            int offset = offsetOf(s);
             if (s.length() % Units.PAGE_SIZE != 0 || s.address() % Units.PAGE_SIZE != 0) {
-                throw new NfitException(entry.offset(), String.format("SPA range index %d (0x%x, length 0x%x) is not "
+                throw new NfitException(offset, String.format("SPA range index %d (0x%x, length 0x%x) is not "
                         + "aligned to the %d-byte page; a region must be whole pages", s.rangeIndex(), s.address(),
                         s.length(), Units.PAGE_SIZE));
             }
@@ -279,6 +314,11 @@ public final class NfitPlatform {
             LinkedHashSet<Long> hints = new LinkedHashSet<>();
             for (MemoryMap m : maps) {
                 Dimm d = dimmByHandle.get(m.deviceHandle());
+                if (d == null) {
+                    // acpi_nfit_init_mapping: the region cannot be registered, and the bus fails with it (-ENODEV).
+                    throw new NfitException(offset, String.format("spa%d dimm: %#x not found: no persistent-memory, "
+                            + "control-region or unmapped memory device map makes that NVDIMM", s.rangeIndex(), m.deviceHandle()));
+                }
                 mappings.add(new Region.Mapping(d.name(), (int) m.deviceHandle(), m.address(), m.regionSize(),
                         byOffset.indexOf(m)));
                 hints.addAll(d.flushHints());
@@ -292,7 +332,8 @@ public final class NfitPlatform {
                     break;
                 }
             }
-            Region.Type type = s.rangeType() == RangeType.PERSISTENT_MEMORY ? Region.Type.PERSISTENT : Region.Type.VOLATILE;
+            // Linux makes virtual disks and CDs pmem regions, whose write cache follows the persistence domain.
+            Region.Type type = s.rangeType() == RangeType.VOLATILE_MEMORY ? Region.Type.VOLATILE : Region.Type.PERSISTENT;
             long iset = type == Region.Type.PERSISTENT && !maps.isEmpty() ? interleaveSetCookie(byOffset) : 0;
             int id = firstRegionId + i;
             out.add(new Region("region" + id, id, type, s.address(), s.length(), backings.get(i), domain, ways,

@@ -4,8 +4,10 @@ import java.util.UUID;
 
 /**
  * What an SPA range holds, from its Address Range Type GUID (ACPI 6.x, table 5-137; Linux's
- * enum nfit_uuids). Only {@link #PERSISTENT_MEMORY} and {@link #VOLATILE_MEMORY} ranges become
- * regions; the others are decoded and shown, like Linux, which ignores them for regions too.
+ * enum nfit_uuids). Persistent- and volatile-memory ranges become regions, and so do the virtual
+ * disks and CDs (Linux's acpi_nfit_register_region makes them pmem regions, without address-range
+ * scrub); control-region and block-data-window ranges are decoded and shown, like Linux, which
+ * makes no region of them.
  */
 public enum RangeType {
     VOLATILE_MEMORY("7305944F-FDDA-44E3-B16C-3F22D252E5D0", "Volatile Memory"),
@@ -35,9 +37,20 @@ public enum RangeType {
         return description;
     }
 
-    /** Whether ranges of this type become regions (persistent or volatile memory). */
+    /** Whether ranges of this type become regions (persistent or volatile memory, virtual disks and CDs). */
     public boolean isRegion() {
-        return this == PERSISTENT_MEMORY || this == VOLATILE_MEMORY;
+        return this == PERSISTENT_MEMORY || this == VOLATILE_MEMORY || isVirtual();
+    }
+
+    /** A virtual disk or CD (Linux's nfit_spa_is_virtual). */
+    public boolean isVirtual() {
+        return this == VOLATILE_VIRTUAL_DISK || this == VOLATILE_VIRTUAL_CD || this == PERSISTENT_VIRTUAL_DISK
+                || this == PERSISTENT_VIRTUAL_CD;
+    }
+
+    /** Whether the bytes must outlive the process: persistent memory and persistent virtual disks and CDs. */
+    public boolean isPersistent() {
+        return this == PERSISTENT_MEMORY || this == PERSISTENT_VIRTUAL_DISK || this == PERSISTENT_VIRTUAL_CD;
     }
 
     public static RangeType of(UUID guid) {

@@ -41,18 +41,21 @@ public sealed interface Subtable {
     }
 
     /**
-     * The smallest length a subtable of this type may have (Linux's checks; -1 for an unknown
-     * type). Variable parts (interleave lines, flush hints, SMBIOS data) come on top.
+     * The smallest length a subtable of this type may have (-1 for an unknown type). Linux 6.1's
+     * add_table() checks: interleave and flush hint structures as ACPICA declares them, with room
+     * for one line offset or hint address (sizeof_idt, sizeof_flush); a control region up to its
+     * block-window fields (sizeof_dcr). Linux reads SMBIOS and capabilities structures unchecked;
+     * here they must hold their fixed fields. Variable parts come on top.
      */
     static int minimumLength(int type) {
         return switch (type) {
             case TYPE_SPA -> SpaRange.LENGTH;
             case TYPE_MEMORY_MAP -> MemoryMap.LENGTH;
-            case TYPE_INTERLEAVE -> Interleave.FIXED_LENGTH;
+            case TYPE_INTERLEAVE -> Interleave.FIXED_LENGTH + 4;
             case TYPE_SMBIOS -> Smbios.FIXED_LENGTH;
             case TYPE_CONTROL_REGION -> ControlRegion.SHORT_LENGTH;
             case TYPE_DATA_REGION -> DataRegion.LENGTH;
-            case TYPE_FLUSH_HINT -> FlushHint.FIXED_LENGTH;
+            case TYPE_FLUSH_HINT -> FlushHint.FIXED_LENGTH + 8;
             case TYPE_CAPABILITIES -> Capabilities.LENGTH;
             default -> -1;
         };

@@ -81,8 +81,8 @@ class EmulatedPlatformTest {
                     "dev":"region0",
                     "size":4294967296,
                     "align":16777216,
-                    "available_size":4294967296,
-                    "max_available_extent":4294967296,
+                    "available_size":0,
+                    "max_available_extent":0,
                     "type":"pmem",
                     "persistence_domain":"memory_controller"
                   },
@@ -90,8 +90,8 @@ class EmulatedPlatformTest {
                     "dev":"region1",
                     "size":4294967296,
                     "align":16777216,
-                    "available_size":4294967296,
-                    "max_available_extent":4294967296,
+                    "available_size":0,
+                    "max_available_extent":0,
                     "type":"pmem",
                     "persistence_domain":"memory_controller"
                   },
@@ -99,8 +99,8 @@ class EmulatedPlatformTest {
                     "dev":"region2",
                     "size":1073741824,
                     "align":16777216,
-                    "available_size":1073741824,
-                    "max_available_extent":1073741824,
+                    "available_size":0,
+                    "max_available_extent":0,
                     "type":"pmem",
                     "persistence_domain":"memory_controller"
                   }

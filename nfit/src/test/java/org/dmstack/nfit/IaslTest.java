@@ -3,6 +3,7 @@ package org.dmstack.nfit;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -58,6 +59,11 @@ class IaslTest {
             assertFalse(nfit.all(kind).isEmpty(), "template has a " + kind.getSimpleName());
         }
         assertTrue(nfit.warnings().isEmpty(), nfit.warnings().toString());
+        // Its one SPA range is a block data window and its one map names it: Linux's __nfit_mem_init
+        // makes no NVDIMM of such a map, and acpi_nfit_register_regions no region of such a range.
+        NfitPlatform platform = new NfitPlatform(nfit, List.of(), List.of());
+        assertEquals(List.of(), platform.dimms());
+        assertEquals("", NdctlJson.list(platform, NamespaceInfo.NONE, "-DR"));
     }
 
     @ParameterizedTest
@@ -141,6 +147,41 @@ class IaslTest {
         List<Path> backings = platform.nvdimms().stream().map(EmulatedPlatform.Nvdimm::backing).toList();
         assertEquals(platform, EmulatedPlatform.describe(parsed, backings, platform.poison()));
         assertEquals(platform.subtables(), parsed.subtables());
+    }
+
+    /**
+     * Malformed tables as iasl writes them (it computes lengths, counts and the checksum itself, so
+     * the damage is in what the fields say): each gets Linux 6.1's verdict.
+     */
+    @Test
+    void iaslCompiledMalformedTablesGetLinuxsVerdicts() throws Exception {
+        Iasl iasl = Iasl.require();
+        String good = resource("nfit-two-pmem-volatile.asl");
+
+        // __nfit_mem_init: "SPA %d missing DCR %d" fails the whole table.
+        byte[] missingDcr = iasl.compile(dir, "dcr", good.replaceFirst("Control Region Index : 0005", "Control Region Index : 0009"));
+        NfitException e = assertThrows(NfitException.class, () -> NfitParser.parse(missingDcr));
+        assertEquals("NFIT offset 0x108: SPA 1 missing DCR 9: the memory device map (handle 0x101) names NVDIMM control "
+                + "region index 9, but no control region has that index", e.getMessage());
+
+        // acpi_nfit_register_region skips index 0 ("detected invalid spa index"); its map then names no range.
+        Nfit indexZero = NfitParser.parse(iasl.compile(dir, "zero", good.replaceFirst("Range Index : 0001", "Range Index : 0000")));
+        assertEquals(List.of("offset 0x28: SPA range index 0 is invalid (detected invalid spa index); skipped",
+                "offset 0x108: memory device map (handle 0x101) names SPA range index 1, but no SPA range has that index; "
+                        + "skipped"), indexZero.warnings());
+        assertEquals(2, indexZero.regionRanges().size());
+
+        // Two ranges with one index would alias one memdev in two regions: refused.
+        byte[] duplicate = iasl.compile(dir, "dup", good.replaceFirst("Range Index : 0002", "Range Index : 0001"));
+        assertEquals("NFIT offset 0x60: duplicate SPA range index 1 (already used by the SPA range at offset 0x28)",
+                assertThrows(NfitException.class, () -> NfitParser.parse(duplicate)).getMessage());
+
+        // A checksum broken after compiling: ACPICA warns, the table is used.
+        byte[] table = iasl.compile(dir, "sum", good);
+        int right = table[9] & 0xFF;
+        table[9] = (byte) (right ^ 0xFF);
+        assertEquals(List.of(String.format("offset 0x9: Incorrect checksum in table [NFIT] - 0x%02X, should be 0x%02X",
+                right ^ 0xFF, right)), NfitParser.parse(table).warnings());
     }
 
     /** Parses {@code table}, dumps it, disassembles it with iasl and compares every field. */

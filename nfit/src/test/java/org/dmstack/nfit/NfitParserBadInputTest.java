@@ -92,11 +92,19 @@ class NfitParserBadInputTest {
         rejects(withHeaderLength(good(), 38), 4, "header length 38 is smaller than the NFIT header");
     }
 
+    /**
+     * ACPICA's acpi_ut_verify_checksum warns and, ACPI_CHECKSUM_ABORT being FALSE in Linux, the
+     * table is used (drivers/acpi/acpica/utcksum.c).
+     */
     @Test
-    void badChecksum() {
+    void badChecksumIsAWarningAndTheTableIsUsed() {
         byte[] t = good();
-        t[60] ^= 0x10;
-        rejects(t, 9, "bad checksum");
+        int stored = t[9] & 0xFF;
+        t[9] = (byte) (stored + 0x10);
+        Nfit nfit = NfitParser.parse(t);
+        assertEquals(List.of(String.format("offset 0x9: Incorrect checksum in table [NFIT] - 0x%02X, should be 0x%02X",
+                (stored + 0x10) & 0xFF, stored)), nfit.warnings());
+        assertEquals(PLATFORM.subtables(), nfit.subtables());
     }
 
     @Test
@@ -111,12 +119,17 @@ class NfitParserBadInputTest {
                 "Memory Range Map subtable (type 1) of length 48 runs past the end of the table");
     }
 
+    /** add_table(): "found a zero length table '%d' parsing nfit", and the walk ends there. */
     @Test
-    void subtableOfLengthZero() {
-        byte[] t = good();
-        t[FIRST + 2] = 0;
-        t[FIRST + 3] = 0;
-        rejects(fixChecksum(t), FIRST, "subtable of length 0 (type 0)");
+    void subtableOfLengthZeroEndsTheWalkWithAWarning() {
+        byte[] t = table(pmem(1, 0x100000000L, 1 << 20), pmem(2, 0x200000000L, 1 << 20), pmem(3, 0x300000000L, 1 << 20));
+        int second = FIRST + SpaRange.LENGTH;
+        t[second + 2] = 0;
+        t[second + 3] = 0;
+        Nfit nfit = NfitParser.parse(fixChecksum(t));
+        assertEquals(List.of(String.format("offset 0x%x: found a zero length table '0' parsing nfit; the 112 bytes from "
+                + "here to the end of the table are ignored", second)), nfit.warnings());
+        assertEquals(List.of(1), nfit.all(SpaRange.class).stream().map(SpaRange::rangeIndex).toList());
     }
 
     @Test
@@ -137,11 +150,95 @@ class NfitParserBadInputTest {
     }
 
     @ParameterizedTest(name = "type {0} of length {1}")
-    @CsvSource({"0,55,56", "1,40,48", "2,12,16", "3,7,8", "4,31,32", "5,39,40", "6,15,16", "7,12,16"})
+    @CsvSource({"0,55,56", "1,40,48", "2,19,20", "3,7,8", "4,31,32", "5,39,40", "6,23,24", "7,12,16"})
     void subtableShorterThanItsTypesMinimum(int type, int length, int minimum) {
         byte[] t = table(new Unknown(type, new byte[length - 4]));
         rejects(t, FIRST, Subtable.typeName(type) + " subtable (type " + type + ") is " + length
                 + " bytes, shorter than the " + minimum + " bytes of its type");
+    }
+
+    /** add_spa, add_memdev and add_bdw take one length only; anything else fails the table. */
+    @ParameterizedTest(name = "type {0} of length {1}")
+    @CsvSource({"0,60,56,' with flags 0x0'", "0,64,56,' with flags 0x0'", "1,52,48,''", "5,44,40,''"})
+    void subtableLongerThanItsType(int type, int length, int expected, String flags) {
+        rejects(table(new Unknown(type, new byte[length - 4])), FIRST, Subtable.typeName(type) + " subtable (type " + type
+                + ") is " + length + " bytes, not the " + expected + " bytes of its type" + flags);
+    }
+
+    /** sizeof_spa(): 64 bytes with the location-cookie flag (ACPI 6.4), 56 without. */
+    @Test
+    void spaLengthFollowsTheLocationCookieFlag() {
+        byte[] t = table(pmem(1, 0x100000000L, 1 << 20));
+        ByteBuffer.wrap(t).order(ByteOrder.LITTLE_ENDIAN).putShort(FIRST + 6, (short) SpaRange.FLAG_LOCATION_COOKIE);
+        rejects(fixChecksum(t), FIRST, "System Physical Address Range subtable (type 0) is 56 bytes, not the 64 bytes of "
+                + "its type with flags 0x4");
+    }
+
+    /** sizeof_idt() with line_count 0 asks for 2^34 bytes: the table fails with -ENOMEM. */
+    @Test
+    void interleaveWithoutLines() {
+        ByteBuffer body = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
+        body.putShort(0, (short) 1).putInt(4, 0).putInt(8, 4096);
+        rejects(table(new Unknown(Subtable.TYPE_INTERLEAVE, body.array())), FIRST,
+                "Interleave Info subtable (type 2) has line count 0; it needs at least one line");
+    }
+
+    /** sizeof_flush() with hint_count 0 wraps to 16 bytes, which Linux accepts. */
+    @Test
+    void flushHintWithoutHintsIsAccepted() {
+        byte[] body = new byte[20];
+        body[0] = 1;
+        Nfit nfit = NfitParser.parse(table(new Unknown(Subtable.TYPE_FLUSH_HINT, body)));
+        assertEquals(List.of(new Subtable.FlushHint(1, 0, List.of())), nfit.subtables());
+    }
+
+    /** __nfit_mem_init: "SPA %d missing DCR %d", and the whole table fails (-ENODEV). */
+    @Test
+    void memoryDeviceMapNamingAMissingControlRegion() {
+        rejects(table(pmem(1, 0x100000000L, 1 << 20), new MemoryMap(0x21, 0, 0, 1, 9, 1 << 20, 0, 0, 0, 1, 0, 0)),
+                FIRST + SpaRange.LENGTH, "SPA 1 missing DCR 9: the memory device map (handle 0x21) names NVDIMM control "
+                        + "region index 9, but no control region has that index");
+        // A map of a volatile range: __nfit_mem_init does not look at it.
+        SpaRange volatileRange = new SpaRange(1, 0, 0, 0, RangeType.VOLATILE_MEMORY.guid(), 0x100000000L, 1 << 20, 0, 0);
+        assertEquals(2, NfitParser.parse(table(volatileRange, new MemoryMap(0x21, 0, 0, 1, 9, 1 << 20, 0, 0, 0, 1, 0, 0)))
+                .subtables().size());
+    }
+
+    /** acpi_nfit_register_region: "detected invalid spa index" for index 0 unless virtual. */
+    @Test
+    void spaRangeIndexZeroIsSkippedUnlessVirtual() {
+        SpaRange virtualDisk = new SpaRange(0, 0, 0, 0, RangeType.PERSISTENT_VIRTUAL_DISK.guid(), 0x300000000L, 1 << 20, 0, 0);
+        Nfit nfit = NfitParser.parse(table(pmem(0, 0x100000000L, 1 << 20), pmem(1, 0x200000000L, 1 << 20), virtualDisk));
+        assertEquals(List.of("offset 0x28: SPA range index 0 is invalid (detected invalid spa index); skipped"), nfit.warnings());
+        NfitPlatform p = new NfitPlatform(nfit, List.of(Region.Backing.file(Path.of("r0"), true),
+                Region.Backing.file(Path.of("r1"), true)), List.of());
+        assertEquals(List.of(0x200000000L, 0x300000000L), p.regions().stream().map(Region::spaStart).toList());
+        assertEquals(Region.Type.PERSISTENT, p.regions().get(1).type(), "Linux makes a virtual disk a pmem region");
+        NfitException anonymous = assertThrows(NfitException.class, () -> new NfitPlatform(nfit,
+                List.of(Region.Backing.file(Path.of("r0"), true), Region.Backing.anonymous()), List.of()));
+        assertTrue(anonymous.getMessage().contains("region1 (SPA range index 0, persistent virtual disk, 1M) needs a backing"),
+                anonymous.getMessage());
+    }
+
+    /** acpi_nfit_init_mapping: "spa%d dimm: %#x not found" when a virtual range's map names no NVDIMM. */
+    @Test
+    void mapOfAVirtualRangeNamingNoNvdimm() {
+        SpaRange virtualDisk = new SpaRange(5, 0, 0, 0, RangeType.VOLATILE_VIRTUAL_DISK.guid(), 0x300000000L, 1 << 20, 0, 0);
+        Nfit nfit = NfitParser.parse(table(virtualDisk, new MemoryMap(0x21, 0, 0, 5, 0, 1 << 20, 0, 0, 0, 1, 0, 0)));
+        NfitException e = assertThrows(NfitException.class,
+                () -> new NfitPlatform(nfit, List.of(Region.Backing.anonymous()), List.of()));
+        assertEquals("NFIT offset 0x28: spa5 dimm: 0x21 not found: no persistent-memory, control-region or unmapped memory "
+                + "device map makes that NVDIMM", e.getMessage());
+    }
+
+    /** __nfit_mem_init stops at the first flush hint structure of a handle. */
+    @Test
+    void onlyTheFirstFlushHintStructureOfAnNvdimmCounts() {
+        Nfit nfit = NfitParser.parse(table(pmem(1, 0x100000000L, 1 << 20), new MemoryMap(0x21, 0, 0, 1, 1, 1 << 20, 0, 0, 0, 1, 0, 0),
+                dcr(1), new Subtable.FlushHint(0x21, 0, List.of(0xFED00000L)), new Subtable.FlushHint(0x21, 0, List.of(0xFED01000L))));
+        NfitPlatform p = new NfitPlatform(nfit, List.of(Region.Backing.file(Path.of("r0"), true)), List.of());
+        assertEquals(List.of(0xFED00000L), p.dimms().getFirst().flushHints());
+        assertEquals(List.of(0xFED00000L), p.regions().getFirst().flushHints());
     }
 
     @Test
@@ -167,7 +264,8 @@ class NfitParserBadInputTest {
         subs.add(new Unknown(0x7FFF, new byte[0]));
         Nfit nfit = NfitParser.parse(NfitWriter.write(NfitWriter.defaultHeader(), subs));
         assertEquals(2, nfit.warnings().size(), nfit.warnings().toString());
-        assertTrue(nfit.warnings().getFirst().contains("unknown subtable type 9 (length 8) skipped"), nfit.warnings().toString());
+        assertTrue(nfit.warnings().getFirst().endsWith("unknown table '9' parsing nfit; its 8 bytes are skipped"),
+                nfit.warnings().toString());
         assertTrue(nfit.warnings().getFirst().startsWith("offset 0x" + Integer.toHexString(FIRST + 56 + 48)));
         List<Region> regions = new NfitPlatform(nfit, PLATFORM.backings(), List.of()).regions();
         assertEquals(3, regions.size(), "the rest of the table is still used");
@@ -180,8 +278,8 @@ class NfitParserBadInputTest {
      */
     @Test
     void memoryDeviceMapNamingAMissingSpaRangeIsSkippedWithAWarning() {
-        byte[] t = table(pmem(1, 0x100000000L, 1 << 20), new MemoryMap(0x21, 0, 0, 7, 0, 1 << 20, 0, 0, 0, 1, 0, 0),
-                new MemoryMap(0x22, 0, 0, 1, 0, 1 << 20, 0, 0, 0, 1, 0, 0));
+        byte[] t = table(pmem(1, 0x100000000L, 1 << 20), new MemoryMap(0x21, 0, 0, 7, 1, 1 << 20, 0, 0, 0, 1, 0, 0),
+                new MemoryMap(0x22, 0, 0, 1, 1, 1 << 20, 0, 0, 0, 1, 0, 0), dcr(1));
         Nfit nfit = NfitParser.parse(t);
         assertEquals(List.of(String.format("offset 0x%x: memory device map (handle 0x21) names SPA range index 7, but no SPA "
                 + "range has that index; skipped", FIRST + SpaRange.LENGTH)), nfit.warnings());
@@ -193,8 +291,22 @@ class NfitParserBadInputTest {
 
     @Test
     void memoryDeviceMapWithoutSpaRangeIsAllowed() {
-        Nfit nfit = NfitParser.parse(table(new MemoryMap(0x21, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)));
+        Nfit nfit = NfitParser.parse(table(new MemoryMap(0x21, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0), dcr(1)));
         assertEquals(1, new NfitPlatform(nfit, List.of(), List.of()).dimms().size());
+    }
+
+    /** acpi_nfit_add_dimm reads the NVDIMM's control region without checking it: Linux would oops. */
+    @Test
+    void nvdimmWithoutControlRegion() {
+        Nfit nfit = NfitParser.parse(table(pmem(1, 0x100000000L, 1 << 20), new MemoryMap(0x21, 0, 0, 1, 0, 1 << 20, 0, 0, 0, 1, 0, 0)));
+        NfitException e = assertThrows(NfitException.class,
+                () -> new NfitPlatform(nfit, List.of(Region.Backing.file(Path.of("r0"), true)), List.of()));
+        assertEquals("NFIT offset 0x60: NVDIMM handle 0x21 has no control region: its memory device maps name control region "
+                + "index 0 (Linux's acpi_nfit_add_dimm needs one)", e.getMessage());
+    }
+
+    private static Subtable.ControlRegion dcr(int index) {
+        return new Subtable.ControlRegion(index, 0x8086, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0x123456, 0x301, 0, 0, 0, 0, 0, 0, 0, 0);
     }
 
     @Test

@@ -1,7 +1,6 @@
 package org.dmstack.shell;
 
 import java.io.PrintStream;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
 import org.dmstack.block.BadBlocks;
@@ -10,6 +9,7 @@ import org.dmstack.nfit.NdctlJson;
 import org.dmstack.nfit.NfitPlatform;
 import org.dmstack.nvdimm.Namespaces;
 import org.dmstack.nvdimm.Region;
+import org.dmstack.units.Units;
 
 /**
  * {@code ndctl}: list the NVDIMM platform (regions, NVDIMMs, namespaces, as ndctl's JSON) and
@@ -25,7 +25,7 @@ import org.dmstack.nvdimm.Region;
 public final class Ndctl {
     public static final String USAGE = """
             Usage:
-             ndctl list [-R] [-N] [-D] [-M] [-u]
+             ndctl list [-BDRNMFHXicuv] [-b BUS] [-r REGION] [-d DIMM] [-n NAMESPACE] [-m MODE] [-t TYPE]
              ndctl inject-error <namespace> [--block=N | -B N] [--count=N | -n N] [--uninject | --status]
             A namespace is namespaceN.0 (the raw namespace on regionN) or its block device, pmemN.
             """;
@@ -53,20 +53,72 @@ public final class Ndctl {
         }
     }
 
+    /** {@code ndctl list -h}: parse-options' usage_with_options for the options dmstack takes. */
+    static final String LIST_USAGE = usage("ndctl list [<options>]", new String[][] {
+        {"b", "bus", "bus-id", "filter by bus"},
+        {"r", "region", "region-id", "filter by region"},
+        {"d", "dimm", "dimm-id", "filter by dimm"},
+        {"n", "namespace", "namespace-id", "filter by namespace id"},
+        {"m", "mode", "namespace-mode", "filter by namespace mode"},
+        {"t", "type", "region-type", "filter by region-type"},
+        {"B", "buses", null, "include bus info"},
+        {"D", "dimms", null, "include dimm info"},
+        {"F", "firmware", null, "include firmware info"},
+        {"H", "health", null, "include dimm health"},
+        {"R", "regions", null, "include region info"},
+        {"N", "namespaces", null, "include namespace info (default)"},
+        {"X", "device-dax", null, "include device-dax info"},
+        {"i", "idle", null, "include idle devices"},
+        {"c", "configured", null, "include configured namespaces, disabled or not"},
+        {"M", "media-errors", null, "include media errors"},
+        {"u", "human", null, "use human friendly number formats "},
+        {"v", "verbose", null, "increase output detail"},
+    });
+
+    /** {@code ndctl inject-error -h}, the same way. */
+    static final String INJECT_USAGE = usage("ndctl inject-error <namespace> [<options>]", new String[][] {
+        {"B", "block", "namespace block offset (512B)", "specify the block at which to (un)inject the error"},
+        {"n", "count", "count", "specify the number of blocks of errors to (un)inject"},
+        {"d", "uninject", null, "un-inject a previously injected error"},
+        {"t", "status", null, "get error injection status"},
+        {"u", "human", null, "use human friendly number formats "},
+    });
+
+    /**
+     * usage_with_options: each option as print_option_help lays it out (short, long, {@code <arg>};
+     * help from column 26, or on the next line when the names are longer).
+     */
+    private static String usage(String line, String[][] options) {
+        StringBuilder sb = new StringBuilder("\n usage: ").append(line).append("\n\n");
+        for (String[] o : options) {
+            String names = "    -" + o[0] + ", --" + o[1] + (o[2] == null ? "" : " <" + o[2] + ">");
+            sb.append(names);
+            int pad = 24 - names.length();
+            if (pad < 0) {
+                sb.append('\n');
+                pad = 24;
+            }
+            sb.append(" ".repeat(pad + 2)).append(o[3]).append('\n');
+        }
+        return sb.append('\n').toString();
+    }
+
     private void list(List<String> flags, PrintStream out) {
+        if (flags.contains("-h") || flags.contains("--help")) {
+            out.print(LIST_USAGE);
+            return;
+        }
         NdctlJson.Options options;
         try {
             options = NdctlJson.Options.parse(String.join(" ", flags));
+        } catch (NdctlJson.UsageException e) {
+            // util/usage.c's error(): " Error: " after a space; an unknown parameter's message ends in its own newline.
+            String extra = e.getMessage().startsWith("unknown parameter") ? "\n" : "";
+            throw new CommandException("  Error: " + e.getMessage() + "\n" + extra + LIST_USAGE.stripTrailing());
         } catch (IllegalArgumentException e) {
-            throw CommandException.usage("ndctl list: " + e.getMessage(), USAGE);
+            throw new CommandException("  Error: " + e.getMessage());
         }
-        List<Region> regions = new ArrayList<>();
-        List<NfitPlatform.Dimm> dimms = new ArrayList<>();
-        for (NfitPlatform p : platforms.get()) {
-            regions.addAll(p.regions());
-            dimms.addAll(p.dimms());
-        }
-        out.print(NdctlJson.list(regions, dimms, namespaces(), options));
+        out.print(NdctlJson.list(platforms.get(), namespaces(), options));
     }
 
     /** The raw namespace the pmem driver made on each region, with its block device. */
@@ -77,52 +129,66 @@ public final class Ndctl {
         };
     }
 
+    /**
+     * ndctl's inject-error.c: inject (or with --uninject clear) {@code count} blocks from
+     * {@code block}, then print the namespace with its media errors; --status prints the injected
+     * ranges, or nothing when there are none. Errors in ndctl's words.
+     */
     private void injectError(List<String> args, PrintStream out) {
+        if (args.contains("-h") || args.contains("--help")) {
+            out.print(INJECT_USAGE);
+            return;
+        }
         String namespace = null;
-        long block = -1, count = 1;
-        boolean uninject = false, status = false;
+        String block = null, count = null;
+        boolean uninject = false, status = false, human = false;
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
-            if (a.startsWith("--block=")) block = number(a.substring(8));
-            else if (a.equals("--block") || a.equals("-B")) block = number(value(args, ++i, a));
-            else if (a.startsWith("--count=")) count = number(a.substring(8));
-            else if (a.equals("--count") || a.equals("-n")) count = number(value(args, ++i, a));
+            if (a.startsWith("--block=")) block = a.substring(8);
+            else if (a.equals("--block") || a.equals("-B")) block = value(args, ++i, a);
+            else if (a.startsWith("--count=")) count = a.substring(8);
+            else if (a.equals("--count") || a.equals("-n")) count = value(args, ++i, a);
             else if (a.equals("--uninject") || a.equals("-d")) uninject = true;
             else if (a.equals("--status") || a.equals("-t")) status = true;
+            else if (a.equals("--human") || a.equals("-u")) human = true;
             else if (a.startsWith("-")) throw CommandException.usage("ndctl inject-error: unknown option '" + a + "'", USAGE);
             else if (namespace == null) namespace = a;
-            else throw CommandException.usage("ndctl inject-error: only one namespace, not also '" + a + "'", USAGE);
+            else throw CommandException.usage("  Error: unknown extra parameter \"" + a + "\"", USAGE);
         }
-        if (namespace == null) throw CommandException.usage("ndctl inject-error: no namespace given", USAGE);
+        // inject_init()'s checks, in its order and words.
+        if (status && (uninject || block != null || count != null)) throw new CommandException("  Error: status is invalid with inject or uninject");
+        long blockNo = block == null ? 0 : number("block", block);
+        long countNo = count == null ? 0 : number("count", count);
+        if (!status && (block == null || count == null)) throw new CommandException("  Error: block and count required for inject/uninject");
+        if (namespace == null) throw CommandException.usage("  Error: specify a namespace to inject error to", USAGE);
         Namespaces.Namespace device = device(namespace);
         String dev = device.region() != null ? "namespace" + device.region().id() + ".0" : device.name();
         if (status) {
-            out.print(badBlocksJson(dev, device.badBlocks()));
+            out.print(badBlocksJson(device.badBlocks(), human));
             return;
         }
-        if (block < 0) throw CommandException.usage("ndctl inject-error: --block is required", USAGE);
-        if (count <= 0) throw CommandException.usage("ndctl inject-error: --count must be positive", USAGE);
+        Region region = device.region();
+        NfitPlatform platform = region == null ? null : platformOf(region);
         try {
-            Region region = device.region();
-            NfitPlatform platform = region == null ? null : platformOf(region);
             if (platform != null) {
                 // Through the platform, as ACPI error injection: the pmem driver hears of it.
-                if (uninject) platform.clearError(region.name(), block * 512, count * 512);
-                else platform.injectError(region.name(), block * 512, count * 512);
+                region = uninject ? platform.clearError(region.name(), blockNo * 512, countNo * 512)
+                        : platform.injectError(region.name(), blockNo * 512, countNo * 512);
             } else if (uninject) {
-                device.clearError(block, count);
+                device.clearError(blockNo, countNo);
             } else {
-                device.injectError(block, count);
+                device.injectError(blockNo, countNo);
             }
         } catch (IllegalArgumentException e) {
-            throw new CommandException("ndctl inject-error: " + dev + ": " + e.getMessage(), e);
+            throw new CommandException("Unable to " + (uninject ? "uninject" : "inject") + " error: " + dev + ": " + e.getMessage(), e);
         }
         if (uninject) {
-            out.println("Warning: Un-injecting previously injected errors here will\n"
+            out.print("Warning: Un-injecting previously injected errors here will\n"
                     + "not cause the kernel to 'forget' its badblock entries. Those\n"
                     + "have to be cleared through the normal process of writing\n"
-                    + "the affected blocks");
+                    + "the affected blocks\n\n");
         }
+        if (platform != null) out.print(NdctlJson.injectedNamespace(platform, region, NamespaceInfo.Namespace.raw(region, device.name()), human));
     }
 
     private Namespaces.Namespace device(String namespace) {
@@ -130,11 +196,11 @@ public final class Ndctl {
         if (namespace.matches("namespace\\d+\\.0")) {
             String region = "region" + namespace.substring(9, namespace.indexOf('.'));
             Namespaces.Namespace d = pmem.deviceOf(region);
-            if (d == null) throw new CommandException("ndctl inject-error: namespace not found: " + namespace);
+            if (d == null) throw new CommandException("  Error: " + namespace + ": no such namespace");
             return d;
         }
         for (Namespaces.Namespace d : pmem.devices()) if (d.name().equals(namespace) || ("/dev/" + d.name()).equals(namespace)) return d;
-        throw new CommandException("ndctl inject-error: namespace not found: " + namespace);
+        throw new CommandException("  Error: " + namespace + ": no such namespace");
     }
 
     private NfitPlatform platformOf(Region region) {
@@ -144,19 +210,26 @@ public final class Ndctl {
         return null;
     }
 
-    /** {@code ndctl inject-error --status}: the namespace's bad blocks, as ndctl's JSON. */
-    static String badBlocksJson(String dev, List<BadBlocks.Range> ranges) {
-        StringBuilder sb = new StringBuilder("{\n  \"dev\":\"").append(dev).append('"');
-        if (!ranges.isEmpty()) {
-            sb.append(",\n  \"badblocks\":[\n");
-            for (int i = 0; i < ranges.size(); i++) {
-                BadBlocks.Range r = ranges.get(i);
-                sb.append("    {\n      \"block\":").append(r.sector()).append(",\n      \"count\":").append(r.count()).append("\n    }");
-                sb.append(i < ranges.size() - 1 ? ",\n" : "\n");
-            }
-            sb.append("  ]");
+    /**
+     * {@code ndctl inject-error --status}: injection_status() prints an object with the
+     * "badblocks" records (util_badblock_rec_to_json: block and count, %#llx with -u), and nothing
+     * when there are none.
+     */
+    static String badBlocksJson(List<BadBlocks.Range> ranges, boolean human) {
+        if (ranges.isEmpty()) return "";
+        StringBuilder sb = new StringBuilder("{\n  \"badblocks\":[\n");
+        for (int i = 0; i < ranges.size(); i++) {
+            BadBlocks.Range r = ranges.get(i);
+            sb.append("    {\n      \"block\":").append(hex(r.sector(), human)).append(",\n      \"count\":")
+                    .append(hex(r.count(), human)).append("\n    }");
+            sb.append(i < ranges.size() - 1 ? ",\n" : "\n");
         }
-        return sb.append("\n}\n").toString();
+        return sb.append("  ]\n}\n").toString();
+    }
+
+    private static String hex(long value, boolean human) {
+        if (!human) return Long.toString(value);
+        return value == 0 ? "\"0\"" : "\"0x" + Long.toHexString(value) + "\"";
     }
 
     private static String value(List<String> args, int i, String option) {
@@ -164,11 +237,12 @@ public final class Ndctl {
         return args.get(i);
     }
 
-    private static long number(String text) {
+    /** parse_size64: a number, with an optional K/M/G/T suffix; "Invalid block: x" otherwise. */
+    private static long number(String what, String text) {
         try {
-            return Long.parseLong(text);
-        } catch (NumberFormatException e) {
-            throw CommandException.usage("ndctl inject-error: invalid number '" + text + "'", USAGE);
+            return Units.parseSize(text);
+        } catch (IllegalArgumentException e) {
+            throw new CommandException("  Error: Invalid " + what + ": " + text);
         }
     }
 }

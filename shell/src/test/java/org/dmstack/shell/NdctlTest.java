@@ -44,16 +44,76 @@ class NdctlTest {
         String ns = run("list -N");
         assertTrue(ns.contains("\"dev\":\"namespace0.0\"") && ns.contains("\"mode\":\"raw\"") && ns.contains("\"blockdev\":\"pmem0\""), ns);
         assertTrue(run("list -D -R").contains("\"dimms\""));
-        assertTrue(assertThrows(CommandException.class, () -> run("list -X")).getMessage().startsWith("ndctl list: unknown option -X\nUsage:"));
     }
 
+    /** parse-options' words and layout (util/parse-options.c, util/usage.c). */
+    @Test
+    void listHelpAndErrorsAsNdctlPrintsThem() {
+        String usage = """
+
+                 usage: ndctl list [<options>]
+
+                    -b, --bus <bus-id>    filter by bus
+                    -r, --region <region-id>
+                                          filter by region
+                    -d, --dimm <dimm-id>  filter by dimm
+                    -n, --namespace <namespace-id>
+                                          filter by namespace id
+                    -m, --mode <namespace-mode>
+                                          filter by namespace mode
+                    -t, --type <region-type>
+                                          filter by region-type
+                    -B, --buses           include bus info
+                    -D, --dimms           include dimm info
+                    -F, --firmware        include firmware info
+                    -H, --health          include dimm health
+                    -R, --regions         include region info
+                    -N, --namespaces      include namespace info (default)
+                    -X, --device-dax      include device-dax info
+                    -i, --idle            include idle devices
+                    -c, --configured      include configured namespaces, disabled or not
+                    -M, --media-errors    include media errors
+                    -u, --human           use human friendly number formats\s
+                    -v, --verbose         increase output detail
+
+                """;
+        assertEquals(usage, run("list -h"));
+        assertEquals(usage, run("list --help"));
+        assertEquals("  Error: unknown switch `C'\n" + usage.stripTrailing(),
+                assertThrows(CommandException.class, () -> run("list -RC")).getMessage());
+        assertEquals("  Error: unknown option `frob'\n" + usage.stripTrailing(),
+                assertThrows(CommandException.class, () -> run("list --frob")).getMessage());
+        assertEquals("  Error: unknown parameter \"region0\"\n\n" + usage.stripTrailing(),
+                assertThrows(CommandException.class, () -> run("list region0")).getMessage());
+        assertEquals("  Error: invalid mode: 'memoryy'", assertThrows(CommandException.class, () -> run("list -m memoryy")).getMessage());
+    }
+
+    /** inject-error.c: the namespace with its media errors after (un)injecting; --status only the records. */
     @Test
     void injectStatusAndUninject() {
-        assertEquals("", run("inject-error namespace0.0 --block=8 --count=2"));
+        String injected = """
+                {
+                  "dev":"namespace0.0",
+                  "mode":"raw",
+                  "size":16777216,
+                  "sector_size":512,
+                  "blockdev":"pmem0",
+                  "badblock_count":2,
+                  "badblocks":[
+                    {
+                      "offset":8,
+                      "length":2,
+                      "dimms":[
+                        "nmem0"
+                      ]
+                    }
+                  ]
+                }
+                """;
+        assertEquals(injected, run("inject-error namespace0.0 --block=8 --count=2"));
         assertEquals("8 2", registry.lookup("pmem0").attributes().read("badblocks"));
         assertEquals("""
                 {
-                  "dev":"namespace0.0",
                   "badblocks":[
                     {
                       "block":8,
@@ -62,16 +122,46 @@ class NdctlTest {
                   ]
                 }
                 """, run("inject-error namespace0.0 --status"));
-        assertTrue(run("inject-error pmem0 -B 8 -n 2 --uninject").startsWith("Warning: Un-injecting previously injected errors"));
-        assertEquals("{\n  \"dev\":\"namespace0.0\"\n}\n", run("inject-error namespace0.0 --status"));
+        assertTrue(run("inject-error namespace0.0 --status -u").contains("\"block\":\"0x8\",\n      \"count\":\"0x2\""));
+        assertEquals("""
+                Warning: Un-injecting previously injected errors here will
+                not cause the kernel to 'forget' its badblock entries. Those
+                have to be cleared through the normal process of writing
+                the affected blocks
+
+                {
+                  "dev":"namespace0.0",
+                  "mode":"raw",
+                  "size":16777216,
+                  "sector_size":512,
+                  "blockdev":"pmem0"
+                }
+                """, run("inject-error pmem0 -B 8 -n 2 --uninject"));
+        assertEquals("", run("inject-error namespace0.0 --status"), "no records: ndctl prints nothing");
     }
 
     @Test
     void errors() {
-        assertEquals("ndctl inject-error: namespace not found: namespace7.0",
-                assertThrows(CommandException.class, () -> run("inject-error namespace7.0 --block=1")).getMessage());
-        assertTrue(assertThrows(CommandException.class, () -> run("inject-error namespace0.0")).getMessage()
-                .startsWith("ndctl inject-error: --block is required\nUsage:"));
+        assertEquals("""
+
+                 usage: ndctl inject-error <namespace> [<options>]
+
+                    -B, --block <namespace block offset (512B)>
+                                          specify the block at which to (un)inject the error
+                    -n, --count <count>   specify the number of blocks of errors to (un)inject
+                    -d, --uninject        un-inject a previously injected error
+                    -t, --status          get error injection status
+                    -u, --human           use human friendly number formats\s
+
+                """, run("inject-error -h"));
+        assertEquals("  Error: namespace7.0: no such namespace",
+                assertThrows(CommandException.class, () -> run("inject-error namespace7.0 --block=1 --count=1")).getMessage());
+        assertEquals("  Error: block and count required for inject/uninject",
+                assertThrows(CommandException.class, () -> run("inject-error namespace0.0 --block=1")).getMessage());
+        assertEquals("  Error: status is invalid with inject or uninject",
+                assertThrows(CommandException.class, () -> run("inject-error namespace0.0 --status --block=1")).getMessage());
+        assertEquals("  Error: Invalid count: x",
+                assertThrows(CommandException.class, () -> run("inject-error namespace0.0 --block=1 --count=x")).getMessage());
         assertTrue(assertThrows(CommandException.class, () -> run("frob")).getMessage().startsWith("ndctl: unknown command 'frob'"));
     }
 }
