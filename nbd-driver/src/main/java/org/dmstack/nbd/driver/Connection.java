@@ -169,6 +169,10 @@ final class Connection {
         int error = h.getInt();
         long handle = h.getLong();
         Request r = request(handle);
+        if (r.type == CMD_READ && info.structuredReplies()) {
+            // Whether data follows cannot be known, so nothing after it can be trusted (libnbd: "unexpected simple reply for read").
+            throw new NbdProtocolException("a simple reply to " + r + " although structured replies were negotiated");
+        }
         if (error == ESHUTDOWN) throw new IOException("the server is shutting down (ESHUTDOWN)");
         if (error == 0 && r.type == CMD_READ) {
             Wire.readFully(ch, r.data.asByteBuffer());
@@ -188,18 +192,18 @@ final class Connection {
                 if (length != 0 || (flags & REPLY_FLAG_DONE) == 0) throw new NbdProtocolException("NBD_REPLY_TYPE_NONE with a payload or not last");
             }
             case REPLY_TYPE_OFFSET_DATA -> {
-                if (r.type != CMD_READ || length < 8) throw new NbdProtocolException("NBD_REPLY_TYPE_OFFSET_DATA for " + r + " of " + length + " bytes");
+                if (r.type != CMD_READ || length < 9) throw new NbdProtocolException("NBD_REPLY_TYPE_OFFSET_DATA for " + r + " of " + length + " bytes");
                 long offset = Wire.read(ch, 8).getLong();
-                Wire.readFully(ch, slice(r, offset, length - 8).asByteBuffer());
-                r.covered += length - 8;
+                MemorySegment into = slice(r, offset, length - 8);
+                Wire.readFully(ch, into.asByteBuffer());
             }
             case REPLY_TYPE_OFFSET_HOLE -> {
                 if (r.type != CMD_READ || length != 12) throw new NbdProtocolException("NBD_REPLY_TYPE_OFFSET_HOLE for " + r + " of " + length + " bytes");
                 ByteBuffer b = Wire.read(ch, 12);
                 long offset = b.getLong();
                 long size = Integer.toUnsignedLong(b.getInt());
+                if (size == 0) throw new NbdProtocolException("NBD_REPLY_TYPE_OFFSET_HOLE of 0 bytes for " + r);
                 slice(r, offset, size).fill((byte) 0);
-                r.covered += size;
             }
             default -> {
                 if ((type & REPLY_TYPE_FLAG_ERROR) == 0) throw new NbdProtocolException("unknown reply chunk type " + type + " for " + r);
@@ -231,11 +235,17 @@ final class Connection {
         }
     }
 
-    /** The part of a READ's buffer a chunk at {@code offset} fills; the chunk must lie inside the request. */
+    /**
+     * The part of a READ's buffer a content chunk at {@code offset} fills, counted as filled; the
+     * chunk must lie inside the request and overlap no chunk before it.
+     */
     private static MemorySegment slice(Request r, long offset, long size) throws NbdProtocolException {
         long start = offset - r.offset;
         if (start < 0 || size > r.length - start) {
-            throw new NbdProtocolException("a reply chunk at offset " + offset + " of " + size + " bytes lies outside " + r);
+            throw new NbdProtocolException("a reply chunk at offset " + Long.toUnsignedString(offset) + " of " + size + " bytes lies outside " + r);
+        }
+        if (!r.fill(start, size)) {
+            throw new NbdProtocolException("a reply chunk at offset " + offset + " of " + size + " bytes overlaps another in the reply to " + r);
         }
         return r.data.asSlice(start, size);
     }

@@ -1,6 +1,8 @@
 package org.dmstack.nbd.driver;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.Consumer;
 import org.dmstack.block.BlkStatus;
 import org.dmstack.nbd.protocol.Nbd;
@@ -26,6 +28,9 @@ final class Request {
     long covered;
     int error;
     String errorMessage;
+    /** The first content chunk's bytes of the buffer, [start, end); the others, start to end, only when a reply comes in several. */
+    private long firstStart, firstEnd;
+    private TreeMap<Long, Long> more;
 
     Request(int type, int cmdFlags, long offset, int length, MemorySegment data, Consumer<BlkStatus> done) {
         this.type = type;
@@ -45,6 +50,30 @@ final class Request {
         covered = 0;
         error = 0;
         errorMessage = null;
+        more = null;
+    }
+
+    /**
+     * Counts a content chunk that fills {@code size} bytes (at least one) of the buffer from
+     * {@code start}; false, counting nothing, when it overlaps one before it. The spec forbids
+     * overlaps, and only with none can {@link #covered} reaching the length mean every byte came.
+     */
+    boolean fill(long start, long size) {
+        long end = start + size;
+        if (covered == 0) {
+            firstStart = start;
+            firstEnd = end;
+        } else {
+            if (start < firstEnd && firstStart < end) return false;
+            if (more == null) more = new TreeMap<>();
+            Map.Entry<Long, Long> below = more.floorEntry(start);
+            if (below != null && below.getValue() > start) return false;
+            Long above = more.ceilingKey(start);
+            if (above != null && above < end) return false;
+            more.put(start, end);
+        }
+        covered += size;
+        return true;
     }
 
     /** Ends the request; later calls do nothing (a request is ended by one party only, this is the guard). */

@@ -115,14 +115,24 @@ final class FakeServer implements AutoCloseable {
                 .putLong(handle).putInt(length).flip();
     }
 
-    /** Serves requests correctly, as a real server would. */
+    /** Serves requests correctly, as a real server would, with simple replies. */
     static void serveCorrectly(SocketChannel ch, byte[] disk) throws IOException {
+        serveCorrectly(ch, disk, false);
+    }
+
+    /** Serves requests correctly; with {@code structured}, a READ's data comes as one NBD_REPLY_TYPE_OFFSET_DATA chunk. */
+    static void serveCorrectly(SocketChannel ch, byte[] disk, boolean structured) throws IOException {
         while (true) {
             Req r = readRequest(ch);
             if (r.type() == CMD_DISC) return;
             if (r.type() == CMD_WRITE) System.arraycopy(r.payload(), 0, disk, (int) r.offset(), r.length());
             ByteBuffer data = r.type() == CMD_READ ? ByteBuffer.wrap(disk, (int) r.offset(), r.length()) : ByteBuffer.allocate(0);
-            Wire.writeFully(ch, simpleReply(SIMPLE_REPLY_MAGIC, 0, r.handle()), data);
+            if (structured && r.type() == CMD_READ) {
+                Wire.writeFully(ch, chunk(REPLY_FLAG_DONE, REPLY_TYPE_OFFSET_DATA, r.handle(), 8 + r.length()),
+                        ByteBuffer.allocate(8).putLong(r.offset()).flip(), data);
+            } else {
+                Wire.writeFully(ch, simpleReply(SIMPLE_REPLY_MAGIC, 0, r.handle()), data);
+            }
         }
     }
 

@@ -1,0 +1,97 @@
+package org.dmstack.nbd.driver;
+
+import static org.dmstack.nbd.protocol.Nbd.*;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.util.Arrays;
+import java.util.stream.Stream;
+import org.dmstack.block.Bio;
+import org.dmstack.block.BlkStatus;
+import org.dmstack.block.BlockDevice;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Structured replies the spec forbids, each from a server's first connection: the connection is
+ * dropped as broken (never its bytes taken for data), and the READ is answered by the next one.
+ */
+class HostileServersTest extends DriverFixture {
+    /** What the first connection answers to an 8 KiB READ, instead of the truth. */
+    interface Lie {
+        void tell(SocketChannel ch, FakeServer.Req r, byte[] disk) throws IOException;
+    }
+
+    static Stream<Arguments> lies() {
+        return Stream.of(
+                Arguments.of("the same half twice, so the bytes add up but the second half never came",
+                        "overlaps another in the reply to NBD_CMD_READ offset 0 length 8192", (Lie) (ch, r, disk) -> {
+                            data(ch, r, 0, 4096, disk, 0);
+                            data(ch, r, 0, 4096, disk, 0);
+                            Wire.writeFully(ch, FakeServer.chunk(REPLY_FLAG_DONE, REPLY_TYPE_NONE, r.handle(), 0));
+                        }),
+                Arguments.of("a hole over data already sent", "overlaps another", (Lie) (ch, r, disk) -> {
+                    data(ch, r, 0, 8192, disk, 0);
+                    Wire.writeFully(ch, FakeServer.chunk(REPLY_FLAG_DONE, REPLY_TYPE_OFFSET_HOLE, r.handle(), 12),
+                            ByteBuffer.allocate(12).putLong(4096).putInt(4096).flip());
+                }),
+                Arguments.of("a simple reply to a READ after structured replies were negotiated",
+                        "a simple reply to NBD_CMD_READ offset 0 length 8192 although structured replies were negotiated", (Lie) (ch, r, disk) -> {
+                            Wire.writeFully(ch, FakeServer.simpleReply(SIMPLE_REPLY_MAGIC, 0, r.handle()), ByteBuffer.wrap(disk, 0, 8192));
+                        }),
+                Arguments.of("a data chunk with no data", "NBD_REPLY_TYPE_OFFSET_DATA for NBD_CMD_READ offset 0 length 8192 of 8 bytes",
+                        (Lie) (ch, r, disk) -> Wire.writeFully(ch, FakeServer.chunk(REPLY_FLAG_DONE, REPLY_TYPE_OFFSET_DATA, r.handle(), 8),
+                                ByteBuffer.allocate(8).putLong(0).flip())),
+                Arguments.of("a hole of no bytes", "NBD_REPLY_TYPE_OFFSET_HOLE of 0 bytes", (Lie) (ch, r, disk) -> {
+                    Wire.writeFully(ch, FakeServer.chunk(0, REPLY_TYPE_OFFSET_HOLE, r.handle(), 12), ByteBuffer.allocate(12).putLong(0).putInt(0).flip());
+                    data(ch, r, 0, 8192, disk, REPLY_FLAG_DONE);
+                }),
+                Arguments.of("a data chunk longer than the request", "lies outside NBD_CMD_READ offset 0 length 8192", (Lie) (ch, r, disk) -> {
+                    Wire.writeFully(ch, FakeServer.chunk(REPLY_FLAG_DONE, REPLY_TYPE_OFFSET_DATA, r.handle(), 8 + 8192 + 512),
+                            ByteBuffer.allocate(8).putLong(0).flip(), ByteBuffer.allocate(8192 + 512));
+                }),
+                Arguments.of("data that ends short of the request", "covered 4096 bytes", (Lie) (ch, r, disk) -> data(ch, r, 0, 4096, disk, REPLY_FLAG_DONE)),
+                Arguments.of("an error chunk whose message runs past the chunk", "malformed error chunk", (Lie) (ch, r, disk) -> {
+                    Wire.writeFully(ch, FakeServer.chunk(REPLY_FLAG_DONE, REPLY_TYPE_ERROR, r.handle(), 8),
+                            ByteBuffer.allocate(8).putInt(EIO).putShort((short) 100).putShort((short) 0).flip());
+                }));
+    }
+
+    /** An NBD_REPLY_TYPE_OFFSET_DATA chunk of {@code disk}'s bytes at {@code offset}. */
+    private static void data(SocketChannel ch, FakeServer.Req r, long offset, int length, byte[] disk, int flags) throws IOException {
+        Wire.writeFully(ch, FakeServer.chunk(flags, REPLY_TYPE_OFFSET_DATA, r.handle(), 8 + length), ByteBuffer.allocate(8).putLong(offset).flip(),
+                ByteBuffer.wrap(disk, (int) offset, length));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("lies")
+    void aReplyTheSpecForbidsDropsTheConnectionAndTheReadIsAnsweredByTheNext(String lie, String why, Lie first) throws Exception {
+        try (FakeServer fake = new FakeServer(1 << 20, true, 0, (n, ch, disk) -> {
+            if (n >= 1) {
+                FakeServer.serveCorrectly(ch, disk, true);
+                return;
+            }
+            first.tell(ch, FakeServer.readRequest(ch), disk);
+            while (ch.read(ByteBuffer.allocate(4096)) >= 0) { } // until the client hangs up
+        })) {
+            fake.structured = true;
+            byte[] contents = Io.pattern(8192, 3);
+            System.arraycopy(contents, 0, fake.disk, 0, contents.length);
+            nbd.add(NbdDeviceConfig.of(fake.uri()));
+            BlockDevice nbd0 = Io.await(registry, "nbd0");
+            byte[] buffer = new byte[8192];
+            Arrays.fill(buffer, (byte) 0x55);
+            assertEquals(BlkStatus.OK, Io.submit(nbd0, Bio.read(0, MemorySegment.ofArray(buffer))));
+            assertArrayEquals(contents, buffer, "every byte from the connection that told the truth");
+            assertEquals(2, fake.connections.get(), "the lie cost its connection");
+            String lastError = nbd.device("nbd0").lastError();
+            assertTrue(lastError.startsWith("connection lost: ") && lastError.contains(why), lastError);
+        }
+    }
+}
