@@ -117,7 +117,8 @@ final class Handshake {
         awaitBackends();
         Export e = name == null ? null : exports.find(name);
         Backend b = e == null ? null : e.backend();
-        if (b == null) throw new ProtocolError("NBD_OPT_EXPORT_NAME: no export named '" + name + "'");
+        if (name == null) throw new ProtocolError("NBD_OPT_EXPORT_NAME: the export name is not a valid NBD string");
+        if (b == null) throw new ProtocolError("NBD_OPT_EXPORT_NAME: no export named '" + Nbd.printable(name) + "'");
         Negotiated n = Negotiated.of(e, b, structured, contexts(name));
         ByteBuffer reply = ByteBuffer.allocate(noZeroes ? 10 : 134);
         reply.putLong(n.size()).putShort((short) n.flags()).position(reply.limit()).flip();
@@ -168,7 +169,7 @@ final class Handshake {
         awaitBackends();
         Export e = exports.find(name);
         Backend b = e == null ? null : e.backend();
-        if (b == null) return optionError(option, REP_ERR_UNKNOWN, "No export named '" + name + "'");
+        if (b == null) return optionError(option, REP_ERR_UNKNOWN, "No export named '" + Nbd.printable(name) + "'");
 
         Negotiated n = Negotiated.of(e, b, structured, option == OPT_GO ? contexts(name) : Set.of());
         optionReply(option, REP_INFO, ByteBuffer.allocate(12).putShort((short) INFO_EXPORT).putLong(n.size()).putShort((short) n.flags()).flip());
@@ -212,7 +213,7 @@ final class Handshake {
         awaitBackends();
         Export e = exports.find(query.export());
         if (e == null || e.backend() == null) {
-            optionError(option, REP_ERR_UNKNOWN, "No export named '" + query.export() + "'");
+            optionError(option, REP_ERR_UNKNOWN, "No export named '" + Nbd.printable(query.export()) + "'");
             return;
         }
         Set<MetaContext> found = set ? MetaContexts.select(query.queries()) : MetaContexts.list(query.queries());
