@@ -228,7 +228,7 @@ final class Connection {
         int error = b.getInt();
         int messageLength = Short.toUnsignedInt(b.getShort());
         if (error == 0 || messageLength > b.remaining()) throw new NbdProtocolException("malformed error chunk for " + r);
-        String message = StandardCharsets.UTF_8.decode(b.slice(b.position(), messageLength)).toString();
+        String message = printable(StandardCharsets.UTF_8.decode(b.slice(b.position(), messageLength)).toString());
         if (r.error == 0) {
             r.error = error;
             r.errorMessage = message;

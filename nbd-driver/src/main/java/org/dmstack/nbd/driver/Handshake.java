@@ -122,7 +122,7 @@ final class Handshake {
     }
 
     private NbdProtocolException refused(OptionReply r) {
-        String message = StandardCharsets.UTF_8.decode(r.data).toString();
+        String message = printable(StandardCharsets.UTF_8.decode(r.data).toString());
         return new NbdProtocolException("the server refused export '" + export + "': " + replyName(r.type) + (message.isEmpty() ? "" : ": " + message));
     }
 

@@ -266,7 +266,7 @@ public final class NbdDevice implements AutoCloseable {
             if (c.answered() > 0) brokeAfterAnswering = true;
             else brokeUnanswered++;
             if (!closed) {
-                String reason = why == null ? "closed" : why.getMessage();
+                String reason = why == null ? "closed" : reason(why);
                 lastError = "connection lost: " + reason;
                 LOG.warn("{}: connection to {} lost ({}); {} request(s) will be sent again, I/O waits up to {} ms for the server",
                         name, config.uri(), reason, unfinished.size(), config.timeout().toMillis());
@@ -336,8 +336,8 @@ public final class NbdDevice implements AutoCloseable {
                 nextAttempt = System.nanoTime(); // more connections, if wanted, at once
                 attach(c);
             } catch (IOException e) {
-                lastError = e.getMessage();
-                if (!failing) LOG.warn("{}: cannot connect to {}: {} (retrying)", name, config.uri(), e.getMessage());
+                lastError = reason(e);
+                if (!failing && !isClosed()) LOG.warn("{}: cannot connect to {}: {} (retrying)", name, config.uri(), lastError);
                 failing = true;
                 backoff = longer(backoff);
                 nextAttempt = System.nanoTime() + backoff;
@@ -357,6 +357,21 @@ public final class NbdDevice implements AutoCloseable {
             if (c.stalled(now, limit)) c.abort("no reply for " + config.timeout().toMillis() + " ms");
         }
         return Math.max(limit / 4, TimeUnit.MILLISECONDS.toNanos(10));
+    }
+
+    /** What went wrong, in words: the exception's message, or its name when it has none (a channel closed under a read). */
+    private static String reason(IOException e) {
+        String m = e.getMessage();
+        return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
+    }
+
+    private boolean isClosed() {
+        lock.lock();
+        try {
+            return closed;
+        } finally {
+            lock.unlock();
+        }
     }
 
     private static long longer(long backoff) {

@@ -26,6 +26,8 @@ final class FakeServer implements AutoCloseable {
     final int flags;
     /** Whether it agrees to structured replies (NBD_OPT_STRUCTURED_REPLY). */
     volatile boolean structured;
+    /** When set, NBD_OPT_GO is refused with NBD_REP_ERR_POLICY and this message. */
+    volatile String refusal;
     final AtomicInteger connections = new AtomicInteger();
     private final ServerSocketChannel listener;
     private final Transmission transmission;
@@ -73,6 +75,10 @@ final class FakeServer implements AutoCloseable {
             if (option == OPT_EXPORT_NAME) {
                 Wire.writeFully(ch, ByteBuffer.allocate(10).putLong(disk.length).putShort((short) (FLAG_HAS_FLAGS | flags)).flip());
                 return;
+            }
+            if (option == OPT_GO && refusal != null) {
+                reply(ch, option, REP_ERR_POLICY, ByteBuffer.wrap(refusal.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+                continue;
             }
             if (option == OPT_GO && knowsGo) {
                 reply(ch, option, REP_INFO, ByteBuffer.allocate(12).putShort((short) INFO_EXPORT).putLong(disk.length)

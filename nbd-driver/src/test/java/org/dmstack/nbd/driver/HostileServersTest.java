@@ -9,18 +9,21 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.stream.Stream;
 import org.dmstack.block.Bio;
 import org.dmstack.block.BlkStatus;
 import org.dmstack.block.BlockDevice;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Structured replies the spec forbids, each from a server's first connection: the connection is
- * dropped as broken (never its bytes taken for data), and the READ is answered by the next one.
+ * Servers that say what the spec forbids: a structured reply that breaks its rules costs its
+ * connection (never are its bytes taken for data) and the READ is answered by the next one; what
+ * a server says in words reaches the log and the bio's status printable, its numbers as sent.
  */
 class HostileServersTest extends DriverFixture {
     /** What the first connection answers to an 8 KiB READ, instead of the truth. */
@@ -61,6 +64,41 @@ class HostileServersTest extends DriverFixture {
                     Wire.writeFully(ch, FakeServer.chunk(REPLY_FLAG_DONE, REPLY_TYPE_ERROR, r.handle(), 8),
                             ByteBuffer.allocate(8).putInt(EIO).putShort((short) 100).putShort((short) 0).flip());
                 }));
+    }
+
+    @Test
+    void whatAServerSaysIsPassedUpPrintableAndItsErrorNumbersAsTheySent() throws Exception {
+        try (FakeServer fake = new FakeServer(1 << 20, true, 0, (n, ch, disk) -> {
+            FakeServer.Req read = FakeServer.readRequest(ch);
+            byte[] msg = "disk on fire\n12:00:00 INFO all is well".getBytes(StandardCharsets.UTF_8);
+            Wire.writeFully(ch, FakeServer.chunk(REPLY_FLAG_DONE, REPLY_TYPE_ERROR, read.handle(), 6 + msg.length),
+                    ByteBuffer.allocate(6 + msg.length).putInt(EIO).putShort((short) msg.length).put(msg).flip());
+            FakeServer.Req write = FakeServer.readRequest(ch);
+            Wire.writeFully(ch, FakeServer.simpleReply(SIMPLE_REPLY_MAGIC, -1, write.handle()));
+            FakeServer.serveCorrectly(ch, disk, true);
+        })) {
+            fake.structured = true;
+            nbd.add(NbdDeviceConfig.of(fake.uri()));
+            BlockDevice nbd0 = Io.await(registry, "nbd0");
+            assertEquals(BlkStatus.ioerr("nbd0: server replied EIO (Input/output error) to NBD_CMD_READ at offset 0 length 4096: disk on fire\\x0a12:00:00 INFO all is well"),
+                    Io.submit(nbd0, Bio.read(0, MemorySegment.ofArray(new byte[4096]))));
+            assertEquals(BlkStatus.ioerr("nbd0: server replied error 4294967295 to NBD_CMD_WRITE at offset 0 length 4096"),
+                    Io.submit(nbd0, Bio.write(0, MemorySegment.ofArray(new byte[4096]))));
+            assertEquals(1, fake.connections.get(), "error replies are answers, not faults");
+        }
+    }
+
+    @Test
+    void aRefusalIsPassedUpPrintable() throws Exception {
+        try (FakeServer fake = new FakeServer(1 << 20, true, 0, (n, ch, disk) -> FakeServer.serveCorrectly(ch, disk))) {
+            fake.refusal = "go away\n12:00:00 INFO connected";
+            nbd.add(NbdDeviceConfig.of(fake.uri()));
+            NbdDevice device = nbd.device("nbd0");
+            long limit = System.nanoTime() + Io.LIMIT.toNanos();
+            while (device.lastError().isEmpty() && System.nanoTime() < limit) Thread.sleep(5);
+            assertEquals("the server refused export 'disk': NBD_REP_ERR_POLICY (the server refuses this client): go away\\x0a12:00:00 INFO connected",
+                    device.lastError());
+        }
     }
 
     /** An NBD_REPLY_TYPE_OFFSET_DATA chunk of {@code disk}'s bytes at {@code offset}. */
