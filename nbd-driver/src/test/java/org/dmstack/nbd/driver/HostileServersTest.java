@@ -101,6 +101,16 @@ class HostileServersTest extends DriverFixture {
         }
     }
 
+    @Test
+    void fuaWithoutFlushIsIgnoredAsLinuxIgnoresIt() throws Exception {
+        try (FakeServer fake = new FakeServer(1 << 20, true, FLAG_SEND_FUA, (n, ch, disk) -> FakeServer.serveCorrectly(ch, disk))) {
+            nbd.add(NbdDeviceConfig.of(fake.uri()));
+            BlockDevice nbd0 = Io.await(registry, "nbd0");
+            assertEquals("write through", nbd0.attributes().read("queue/write_cache"));
+            assertEquals("0", nbd0.attributes().read("queue/fua"), "no write cache: FUA has nothing to force out");
+        }
+    }
+
     /** An NBD_REPLY_TYPE_OFFSET_DATA chunk of {@code disk}'s bytes at {@code offset}. */
     private static void data(SocketChannel ch, FakeServer.Req r, long offset, int length, byte[] disk, int flags) throws IOException {
         Wire.writeFully(ch, FakeServer.chunk(flags, REPLY_TYPE_OFFSET_DATA, r.handle(), 8 + length), ByteBuffer.allocate(8).putLong(offset).flip(),
