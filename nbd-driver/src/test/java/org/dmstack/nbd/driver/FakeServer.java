@@ -8,6 +8,7 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -28,6 +29,8 @@ final class FakeServer implements AutoCloseable {
     volatile boolean structured;
     /** When set, NBD_OPT_GO is refused with NBD_REP_ERR_POLICY and this message. */
     volatile String refusal;
+    /** When set, the data of the NBD_REP_INFO replies NBD_OPT_GO gets before its ACK, instead of the truth. */
+    volatile List<ByteBuffer> infos;
     final AtomicInteger connections = new AtomicInteger();
     private final ServerSocketChannel listener;
     private final Transmission transmission;
@@ -81,6 +84,12 @@ final class FakeServer implements AutoCloseable {
                 continue;
             }
             if (option == OPT_GO && knowsGo) {
+                List<ByteBuffer> lies = infos;
+                if (lies != null) {
+                    for (ByteBuffer info : lies) reply(ch, option, REP_INFO, info.duplicate());
+                    reply(ch, option, REP_ACK, ByteBuffer.allocate(0));
+                    continue; // a client that believed it would be in transmission now; one that did not hangs up
+                }
                 reply(ch, option, REP_INFO, ByteBuffer.allocate(12).putShort((short) INFO_EXPORT).putLong(disk.length)
                         .putShort((short) (FLAG_HAS_FLAGS | flags)).flip());
                 reply(ch, option, REP_ACK, ByteBuffer.allocate(0));

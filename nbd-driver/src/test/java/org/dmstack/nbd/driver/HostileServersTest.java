@@ -11,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.List;
 import java.util.stream.Stream;
 import org.dmstack.block.Bio;
 import org.dmstack.block.BlkStatus;
@@ -98,6 +99,40 @@ class HostileServersTest extends DriverFixture {
             while (device.lastError().isEmpty() && System.nanoTime() < limit) Thread.sleep(5);
             assertEquals("the server refused export 'disk': NBD_REP_ERR_POLICY (the server refuses this client): go away\\x0a12:00:00 INFO connected",
                     device.lastError());
+        }
+    }
+
+    static Stream<Arguments> handshakeLies() {
+        ByteBuffer export = ByteBuffer.allocate(12).putShort((short) INFO_EXPORT).putLong(1 << 20).putShort((short) FLAG_HAS_FLAGS).flip();
+        return Stream.of(
+                Arguments.of(List.of(blockSize(8192, 8192, 1 << 20), export),
+                        "export 'disk' has a minimum block size of 8192 bytes; a block device's logical block size can be at most 4096"),
+                Arguments.of(List.of(blockSize(3, 4096, 1 << 20), export), "invalid minimum block size 3"),
+                Arguments.of(List.of(blockSize(512, 256, 1 << 20), export), "invalid preferred block size 256"),
+                Arguments.of(List.of(blockSize(512, 4096, 100), export), "maximum block size 100 is below 512 bytes"),
+                Arguments.of(List.of(blockSize(512, 4096, 1 << 20)), "the server acknowledged NBD_OPT_GO without NBD_INFO_EXPORT"),
+                Arguments.of(List.of(ByteBuffer.allocate(12).putShort((short) INFO_EXPORT).putLong(1L << 63).putShort((short) FLAG_HAS_FLAGS).flip()),
+                        "export 'disk' has a size of 9223372036854775808 bytes, more than a block device can address"),
+                Arguments.of(List.of(ByteBuffer.allocate(11).putShort((short) INFO_EXPORT).putLong(1 << 20).put((byte) 1).flip()),
+                        "NBD_INFO_EXPORT of 11 bytes instead of 12"),
+                Arguments.of(List.of(ByteBuffer.allocate(1).put((byte) 0).flip()), "NBD_REP_INFO of 1 bytes, too short for its type"));
+    }
+
+    private static ByteBuffer blockSize(int min, int preferred, int max) {
+        return ByteBuffer.allocate(14).putShort((short) INFO_BLOCK_SIZE).putInt(min).putInt(preferred).putInt(max).flip();
+    }
+
+    @ParameterizedTest(name = "{1}")
+    @MethodSource("handshakeLies")
+    void anExportDescribedInWaysNoBlockDeviceCanBeIsRefusedWithTheReason(List<ByteBuffer> infos, String why) throws Exception {
+        try (FakeServer fake = new FakeServer(1 << 20, true, 0, (n, ch, disk) -> FakeServer.serveCorrectly(ch, disk))) {
+            fake.infos = infos;
+            nbd.add(NbdDeviceConfig.of(fake.uri()));
+            NbdDevice device = nbd.device("nbd0");
+            long limit = System.nanoTime() + Io.LIMIT.toNanos();
+            while (device.lastError().isEmpty() && System.nanoTime() < limit) Thread.sleep(5);
+            assertEquals(why, device.lastError());
+            assertEquals(null, device.device(), "no disk is made from what the server said");
         }
     }
 
