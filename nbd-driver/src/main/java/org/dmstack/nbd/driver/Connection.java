@@ -117,6 +117,12 @@ final class Connection {
         try {
             while (true) {
                 Request r = queue.take();
+                if (r.data != null && !(r.data.scope().isAlive() && r.data.isAccessibleBy(Thread.currentThread()))) {
+                    // Memory another thread confined, or freed: the request cannot be sent, and says so, alone.
+                    r.complete(BlkStatus.ioerr(device + ": cannot send " + r + ": its memory is " + (r.data.scope().isAlive()
+                            ? "confined to another thread" : "freed")));
+                    continue;
+                }
                 long handle;
                 synchronized (lock) {
                     if (dead) {
@@ -142,8 +148,8 @@ final class Connection {
             }
         } catch (InterruptedException e) {
             closeChannel();
-        } catch (IOException e) {
-            closeChannel(); // the receiver sees it and tears down
+        } catch (IOException | RuntimeException e) {
+            closeChannel(); // the receiver sees it and tears down; a sender that died quietly would leave its queue unsent
         }
     }
 
@@ -159,6 +165,8 @@ final class Connection {
             }
         } catch (IOException e) {
             why = abortReason != null ? new IOException(abortReason, e) : e;
+        } catch (RuntimeException e) { // never a receiver gone quietly: its requests go elsewhere, with the reason
+            why = new IOException(e.toString(), e);
         } finally {
             teardown(why);
         }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
@@ -133,6 +134,24 @@ class HostileServersTest extends DriverFixture {
             while (device.lastError().isEmpty() && System.nanoTime() < limit) Thread.sleep(5);
             assertEquals(why, device.lastError());
             assertEquals(null, device.device(), "no disk is made from what the server said");
+        }
+    }
+
+    @Test
+    void requestsOnMemoryConfinedToTheirThreadFailAloneAndTheConnectionGoesOn() throws Exception {
+        try (FakeServer fake = new FakeServer(1 << 20, true, 0, (n, ch, disk) -> FakeServer.serveCorrectly(ch, disk));
+                Arena confined = Arena.ofConfined()) {
+            nbd.add(NbdDeviceConfig.of(fake.uri()));
+            BlockDevice nbd0 = Io.await(registry, "nbd0");
+            BlkStatus s = Io.submit(nbd0, Bio.write(0, confined.allocate(4096)));
+            assertEquals(BlkStatus.Code.IOERR, s.code(), s.toString());
+            assertEquals("nbd0: cannot send NBD_CMD_WRITE offset 0 length 4096: its memory is confined to another thread", s.message());
+            assertEquals(BlkStatus.ioerr("nbd0: cannot send NBD_CMD_READ offset 0 length 4096: its memory is confined to another thread"),
+                    Io.submit(nbd0, Bio.read(0, confined.allocate(4096))));
+            byte[] data = Io.pattern(4096, 17);
+            assertEquals(BlkStatus.OK, Io.submit(nbd0, Bio.write(8, MemorySegment.ofArray(data))));
+            assertArrayEquals(data, Io.read(nbd0, 8, 4096));
+            assertEquals(1, fake.connections.get(), "the connection was never in doubt");
         }
     }
 
