@@ -49,6 +49,7 @@ final class Connection {
     private final AtomicLong answered = new AtomicLong();
     private final Object lock = new Object();
     private boolean dead; // guarded by lock
+    private boolean draining; // the server said ESHUTDOWN: nothing new is sent, NBD_CMD_DISC is on its way; guarded by lock
     private volatile long lastProgress = System.nanoTime(); // the last reply, or the first request after none in flight
     private volatile String abortReason;
     private long nextHandle; // sender thread only
@@ -74,7 +75,7 @@ final class Connection {
     /** Queues a request; false when the connection is already broken (send it elsewhere). */
     boolean offer(Request r) {
         synchronized (lock) {
-            if (dead) return false;
+            if (dead || draining) return false;
             queue.add(r);
             return true;
         }
@@ -181,7 +182,10 @@ final class Connection {
             // Whether data follows cannot be known, so nothing after it can be trusted (libnbd: "unexpected simple reply for read").
             throw new NbdProtocolException("a simple reply to " + r + " although structured replies were negotiated");
         }
-        if (error == ESHUTDOWN) throw new IOException("the server is shutting down (ESHUTDOWN)");
+        if (error == ESHUTDOWN) {
+            drain();
+            return;
+        }
         if (error == 0 && r.type == CMD_READ) {
             Wire.readFully(ch, r.data.asByteBuffer());
         }
@@ -219,7 +223,10 @@ final class Connection {
             }
         }
         if ((flags & REPLY_FLAG_DONE) == 0) return;
-        if (r.error == ESHUTDOWN) throw new IOException("the server is shutting down (ESHUTDOWN)");
+        if (r.error == ESHUTDOWN) {
+            drain();
+            return;
+        }
         if (r.error != 0) {
             finish(handle, r, r.serverError(device, r.error, r.errorMessage));
         } else if (r.type == CMD_READ && r.covered != r.length) {
@@ -262,6 +269,20 @@ final class Connection {
         Request r = inflight.get(handle);
         if (r == null) throw new NbdProtocolException("reply for an unknown handle " + handle);
         return r;
+    }
+
+    /**
+     * The server is shutting down (it answered ESHUTDOWN): as the spec asks, a soft disconnect.
+     * NBD_CMD_DISC goes out after what is already queued, nothing more is sent, and the request
+     * stays unanswered here, to be sent again elsewhere once the server has closed the connection.
+     */
+    private void drain() {
+        synchronized (lock) {
+            if (dead || draining) return;
+            draining = true;
+            abortReason = "the server is shutting down (ESHUTDOWN)";
+            queue.add(DISCONNECT);
+        }
     }
 
     /** Only now, with the whole reply read, does the request leave the connection. */

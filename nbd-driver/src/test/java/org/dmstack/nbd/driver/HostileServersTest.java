@@ -13,6 +13,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.dmstack.block.Bio;
 import org.dmstack.block.BlkStatus;
@@ -152,6 +153,31 @@ class HostileServersTest extends DriverFixture {
             assertEquals(BlkStatus.OK, Io.submit(nbd0, Bio.write(8, MemorySegment.ofArray(data))));
             assertArrayEquals(data, Io.read(nbd0, 8, 4096));
             assertEquals(1, fake.connections.get(), "the connection was never in doubt");
+        }
+    }
+
+    @Test
+    void eshutdownIsASoftDisconnectAndTheRequestGoesToTheNextConnection() throws Exception {
+        AtomicBoolean disconnected = new AtomicBoolean();
+        try (FakeServer fake = new FakeServer(1 << 20, true, 0, (n, ch, disk) -> {
+            if (n >= 1) {
+                FakeServer.serveCorrectly(ch, disk, true);
+                return;
+            }
+            FakeServer.Req r = FakeServer.readRequest(ch);
+            byte[] msg = "going down".getBytes(StandardCharsets.UTF_8);
+            Wire.writeFully(ch, FakeServer.chunk(REPLY_FLAG_DONE, REPLY_TYPE_ERROR, r.handle(), 6 + msg.length),
+                    ByteBuffer.allocate(6 + msg.length).putInt(ESHUTDOWN).putShort((short) msg.length).put(msg).flip());
+            disconnected.set(FakeServer.readRequest(ch).type() == CMD_DISC); // and then the server closes
+        })) {
+            fake.structured = true;
+            byte[] contents = Io.pattern(4096, 19);
+            System.arraycopy(contents, 0, fake.disk, 0, contents.length);
+            nbd.add(NbdDeviceConfig.of(fake.uri()));
+            BlockDevice nbd0 = Io.await(registry, "nbd0");
+            assertArrayEquals(contents, Io.read(nbd0, 0, 4096), "answered by the next connection");
+            assertTrue(disconnected.get(), "the client said NBD_CMD_DISC, as the spec asks after ESHUTDOWN");
+            assertEquals("connection lost: the server is shutting down (ESHUTDOWN)", nbd.device("nbd0").lastError());
         }
     }
 
