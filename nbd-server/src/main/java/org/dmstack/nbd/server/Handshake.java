@@ -241,9 +241,13 @@ final class Handshake {
         return ByteBuffer.allocate(2 + b.length).putShort((short) type).put(b).flip();
     }
 
-    /** The backend's preferred block size, within what the protocol allows: from the minimum to the maximum payload. */
+    /**
+     * The backend's preferred block size, within what the spec allows: at least the minimum and
+     * 512 ("a power of 2 at least as large as the maximum of the minimum block size and 2^9"), at
+     * most the maximum payload.
+     */
     static int preferredBlock(Backend b, int minBlock) {
-        return Math.clamp(b.preferredBlockSize(), minBlock, MAX_PAYLOAD);
+        return Math.clamp(b.preferredBlockSize(), Math.max(minBlock, 512), MAX_PAYLOAD);
     }
 
     /** Waits, up to the hold time, while there are no backends to answer with (core being updated). */

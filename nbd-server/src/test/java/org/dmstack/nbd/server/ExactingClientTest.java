@@ -86,6 +86,16 @@ class ExactingClientTest {
     }
 
     @Test
+    void aPreferredBlockSizeIsNeverBelow512EvenForAByteAddressableBackend() throws IOException {
+        mem.minBlock = 1;
+        mem.preferredBlock = 1;
+        try (RawClient c = RawClient.negotiate(server.port())) {
+            assertEquals(Nbd.REP_ACK, c.info(Nbd.OPT_INFO, "mem", Nbd.INFO_BLOCK_SIZE).type());
+            assertArrayEquals(new int[] {1, 512, 32 << 20}, c.blockSize(), "minimum 1, preferred at least 2^9, as the spec requires");
+        }
+    }
+
+    @Test
     void rangesThatOverflowSixtyFourBitsAreRefusedAndTheSessionStaysInStep() throws IOException {
         try (RawClient c = RawClient.open(server.port(), "mem")) {
             long end = -512L; // 2^64 - 512: offset + length wraps around to 512
