@@ -96,11 +96,8 @@ class HostileServersTest extends DriverFixture {
         try (FakeServer fake = new FakeServer(1 << 20, true, 0, (n, ch, disk) -> FakeServer.serveCorrectly(ch, disk))) {
             fake.refusal = "go away\n12:00:00 INFO connected";
             nbd.add(NbdDeviceConfig.of(fake.uri()));
-            NbdDevice device = nbd.device("nbd0");
-            long limit = System.nanoTime() + Io.LIMIT.toNanos();
-            while (device.lastError().isEmpty() && System.nanoTime() < limit) Thread.sleep(5);
             assertEquals("the server refused export 'disk': NBD_REP_ERR_POLICY (the server refuses this client): go away\\x0a12:00:00 INFO connected",
-                    device.lastError());
+                    Io.awaitLastError(nbd.device("nbd0")));
         }
     }
 
@@ -131,9 +128,7 @@ class HostileServersTest extends DriverFixture {
             fake.infos = infos;
             nbd.add(NbdDeviceConfig.of(fake.uri()));
             NbdDevice device = nbd.device("nbd0");
-            long limit = System.nanoTime() + Io.LIMIT.toNanos();
-            while (device.lastError().isEmpty() && System.nanoTime() < limit) Thread.sleep(5);
-            assertEquals(why, device.lastError());
+            assertEquals(why, Io.awaitLastError(device));
             assertEquals(null, device.device(), "no disk is made from what the server said");
         }
     }

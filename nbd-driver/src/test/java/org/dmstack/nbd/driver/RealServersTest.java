@@ -173,9 +173,7 @@ class RealServersTest extends DriverFixture {
         peers.nbdkit(old, "--oldstyle", "memory", "1M");
         nbd.add(NbdDeviceConfig.of(Peers.unixUri(old)).withName("nbd9"));
         NbdDevice refused = nbd.device("nbd9");
-        long limit = System.nanoTime() + Io.LIMIT.toNanos();
-        while (refused.lastError().isEmpty() && System.nanoTime() < limit) Thread.sleep(5);
-        assertEquals("the server speaks the oldstyle handshake, which dmstack does not support", refused.lastError());
+        assertEquals("the server speaks the oldstyle handshake, which dmstack does not support", Io.awaitLastError(refused));
         assertEquals(null, refused.device());
     }
 
