@@ -19,6 +19,8 @@ final class Request {
     final int length;
     /** The bio's memory for READ (filled by the reply) and WRITE (sent); null otherwise. */
     final MemorySegment data;
+    /** Separate ranges one reply may fill (see {@link #fill}). */
+    static final int MAX_RANGES = 1024;
     private final Consumer<BlkStatus> done;
     private boolean finished;
 
@@ -28,9 +30,12 @@ final class Request {
     long covered;
     int error;
     String errorMessage;
-    /** The first content chunk's bytes of the buffer, [start, end); the others, start to end, only when a reply comes in several. */
+    /**
+     * The bytes of the buffer content chunks have filled: the first chunk's [start, end); then,
+     * for a reply in several chunks, every range start to end, touching ones merged.
+     */
     private long firstStart, firstEnd;
-    private TreeMap<Long, Long> more;
+    private TreeMap<Long, Long> ranges;
 
     Request(int type, int cmdFlags, long offset, int length, MemorySegment data, Consumer<BlkStatus> done) {
         this.type = type;
@@ -50,30 +55,43 @@ final class Request {
         covered = 0;
         error = 0;
         errorMessage = null;
-        more = null;
+        ranges = null;
     }
 
     /**
      * Counts a content chunk that fills {@code size} bytes (at least one) of the buffer from
-     * {@code start}; false, counting nothing, when it overlaps one before it. The spec forbids
-     * overlaps, and only with none can {@link #covered} reaching the length mean every byte came.
+     * {@code start}. The spec forbids chunks that overlap, and only without overlaps can
+     * {@link #covered} reaching the length mean every byte came. Ranges that touch are merged, so
+     * a reply in order (or in reverse) is one range; a reply in more than {@link #MAX_RANGES}
+     * scattered pieces is refused rather than followed (one byte at a time, every other byte,
+     * would cost a map entry per byte).
      */
-    boolean fill(long start, long size) {
+    void fill(long start, long size) throws NbdProtocolException {
         long end = start + size;
         if (covered == 0) {
             firstStart = start;
             firstEnd = end;
         } else {
-            if (start < firstEnd && firstStart < end) return false;
-            if (more == null) more = new TreeMap<>();
-            Map.Entry<Long, Long> below = more.floorEntry(start);
-            if (below != null && below.getValue() > start) return false;
-            Long above = more.ceilingKey(start);
-            if (above != null && above < end) return false;
-            more.put(start, end);
+            if (ranges == null) {
+                ranges = new TreeMap<>();
+                ranges.put(firstStart, firstEnd);
+            }
+            Map.Entry<Long, Long> below = ranges.floorEntry(start);
+            Map.Entry<Long, Long> above = ranges.ceilingEntry(start);
+            if ((below != null && below.getValue() > start) || (above != null && above.getKey() < end)) {
+                throw new NbdProtocolException("a reply chunk at offset " + (offset + start) + " of " + size + " bytes overlaps another in the reply to " + this);
+            }
+            if (below != null && below.getValue() == start) {
+                start = below.getKey();
+                ranges.remove(start);
+            }
+            if (above != null && above.getKey() == end) end = ranges.remove(end);
+            ranges.put(start, end);
+            if (ranges.size() > MAX_RANGES) {
+                throw new NbdProtocolException("the reply to " + this + " comes in more than " + MAX_RANGES + " scattered pieces");
+            }
         }
         covered += size;
-        return true;
     }
 
     /** Ends the request; later calls do nothing (a request is ended by one party only, this is the guard). */

@@ -47,6 +47,10 @@ class HostileServersTest extends DriverFixture {
                     Wire.writeFully(ch, FakeServer.chunk(REPLY_FLAG_DONE, REPLY_TYPE_OFFSET_HOLE, r.handle(), 12),
                             ByteBuffer.allocate(12).putLong(4096).putInt(4096).flip());
                 }),
+                Arguments.of("every other byte, one chunk each, to make the client keep a range per byte",
+                        "the reply to NBD_CMD_READ offset 0 length 8192 comes in more than 1024 scattered pieces", (Lie) (ch, r, disk) -> {
+                            for (int i = 0; i <= Request.MAX_RANGES; i++) data(ch, r, 2 * i, 1, disk, 0);
+                        }),
                 Arguments.of("a simple reply to a READ after structured replies were negotiated",
                         "a simple reply to NBD_CMD_READ offset 0 length 8192 although structured replies were negotiated", (Lie) (ch, r, disk) -> {
                             Wire.writeFully(ch, FakeServer.simpleReply(SIMPLE_REPLY_MAGIC, 0, r.handle()), ByteBuffer.wrap(disk, 0, 8192));
@@ -173,6 +177,29 @@ class HostileServersTest extends DriverFixture {
             assertArrayEquals(contents, Io.read(nbd0, 0, 4096), "answered by the next connection");
             assertTrue(disconnected.get(), "the client said NBD_CMD_DISC, as the spec asks after ESHUTDOWN");
             assertEquals("connection lost: the server is shutting down (ESHUTDOWN)", nbd.device("nbd0").lastError());
+        }
+    }
+
+    @Test
+    void chunksInAnyOrderThatTileTheRequestAreOneGoodReply() throws Exception {
+        try (FakeServer fake = new FakeServer(1 << 20, true, 0, (n, ch, disk) -> {
+            FakeServer.Req r = FakeServer.readRequest(ch);
+            data(ch, r, 4096, 1024, disk, 0);
+            data(ch, r, 5120, 1024, disk, 0); // after the first
+            data(ch, r, 3072, 1024, disk, 0); // before it
+            data(ch, r, 0, 1024, disk, 0);
+            data(ch, r, 7168, 1024, disk, 0);
+            data(ch, r, 1024, 2048, disk, 0); // joins two ranges
+            data(ch, r, 6144, 1024, disk, REPLY_FLAG_DONE); // and fills the last gap
+            FakeServer.serveCorrectly(ch, disk, true);
+        })) {
+            fake.structured = true;
+            byte[] contents = Io.pattern(8192, 23);
+            System.arraycopy(contents, 0, fake.disk, 0, contents.length);
+            nbd.add(NbdDeviceConfig.of(fake.uri()));
+            BlockDevice nbd0 = Io.await(registry, "nbd0");
+            assertArrayEquals(contents, Io.read(nbd0, 0, 8192));
+            assertEquals(1, fake.connections.get());
         }
     }
 
