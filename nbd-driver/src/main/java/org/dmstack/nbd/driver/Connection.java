@@ -206,8 +206,7 @@ final class Connection {
             case REPLY_TYPE_OFFSET_DATA -> {
                 if (r.type != CMD_READ || length < 9) throw new NbdProtocolException("NBD_REPLY_TYPE_OFFSET_DATA for " + r + " of " + length + " bytes");
                 long offset = Wire.read(ch, 8).getLong();
-                MemorySegment into = slice(r, offset, length - 8);
-                Wire.readFully(ch, into.asByteBuffer());
+                Wire.readFully(ch, slice(r, offset, length - 8).asByteBuffer());
             }
             case REPLY_TYPE_OFFSET_HOLE -> {
                 if (r.type != CMD_READ || length != 12) throw new NbdProtocolException("NBD_REPLY_TYPE_OFFSET_HOLE for " + r + " of " + length + " bytes");
