@@ -54,7 +54,7 @@ public final class NbdDevice implements AutoCloseable {
     public static final int PART_SHIFT = 5;
     /** Linux's max_hw_sectors for nbd (blk_queue_max_hw_sectors(q, 65536)): 32 MiB. */
     static final int MAX_HW_SECTORS = 65536;
-    /** How big one TRIM or WRITE_ZEROES may be (its length is 32 bits). */
+    /** How big one TRIM may be (its length is 32 bits). */
     private static final long MAX_ZERO_BYTES = 1L << 30;
     private static final long MIN_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     private static final long MAX_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(2);
@@ -174,7 +174,8 @@ public final class NbdDevice implements AutoCloseable {
 
     /** The bio as requests no larger than the server takes; the bio ends when all have. */
     private void sendParts(Bio bio, int type, boolean fua, boolean postflush) {
-        long chunk = bio.op().hasData() ? maxBytes : MAX_ZERO_BYTES;
+        // The spec holds READ, WRITE and WRITE_ZEROES to the maximum block size; only TRIM may be longer.
+        long chunk = type == CMD_TRIM ? MAX_ZERO_BYTES : maxBytes;
         long size = bio.size();
         int count = (int) ((size + chunk - 1) / chunk);
         Parts parts = new Parts(bio, count, postflush);

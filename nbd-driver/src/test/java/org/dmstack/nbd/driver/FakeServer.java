@@ -88,7 +88,7 @@ final class FakeServer implements AutoCloseable {
                 if (lies != null) {
                     for (ByteBuffer info : lies) reply(ch, option, REP_INFO, info.duplicate());
                     reply(ch, option, REP_ACK, ByteBuffer.allocate(0));
-                    continue; // a client that believed it would be in transmission now; one that did not hangs up
+                    return; // transmission, for a client that believed them; one that did not hangs up
                 }
                 reply(ch, option, REP_INFO, ByteBuffer.allocate(12).putShort((short) INFO_EXPORT).putLong(disk.length)
                         .putShort((short) (FLAG_HAS_FLAGS | flags)).flip());

@@ -13,6 +13,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.dmstack.block.Bio;
@@ -200,6 +201,29 @@ class HostileServersTest extends DriverFixture {
             BlockDevice nbd0 = Io.await(registry, "nbd0");
             assertArrayEquals(contents, Io.read(nbd0, 0, 8192));
             assertEquals(1, fake.connections.get());
+        }
+    }
+
+    @Test
+    void writeZeroesKeepsToTheMaximumBlockSizeAndTrimNeedNot() throws Exception {
+        List<String> requests = new CopyOnWriteArrayList<>();
+        try (FakeServer fake = new FakeServer(4 << 20, true, FLAG_SEND_TRIM | FLAG_SEND_WRITE_ZEROES, (n, ch, disk) -> {
+            while (true) {
+                FakeServer.Req r = FakeServer.readRequest(ch);
+                if (r.type() == CMD_DISC) return;
+                requests.add(commandName(r.type()) + " " + r.offset() + " " + r.length());
+                Wire.writeFully(ch, FakeServer.simpleReply(SIMPLE_REPLY_MAGIC, 0, r.handle()));
+            }
+        })) {
+            fake.infos = List.of(blockSize(512, 4096, 256 << 10),
+                    ByteBuffer.allocate(12).putShort((short) INFO_EXPORT).putLong(4 << 20).putShort((short) (FLAG_HAS_FLAGS | FLAG_SEND_TRIM
+                            | FLAG_SEND_WRITE_ZEROES)).flip());
+            nbd.add(NbdDeviceConfig.of(fake.uri()));
+            BlockDevice nbd0 = Io.await(registry, "nbd0");
+            assertEquals(BlkStatus.OK, Io.submit(nbd0, Bio.writeZeroes(0, 1 << 20)));
+            assertEquals(BlkStatus.OK, Io.submit(nbd0, Bio.discard(0, 1 << 20)));
+            assertEquals(List.of("NBD_CMD_TRIM 0 1048576", "NBD_CMD_WRITE_ZEROES 0 262144", "NBD_CMD_WRITE_ZEROES 262144 262144",
+                    "NBD_CMD_WRITE_ZEROES 524288 262144", "NBD_CMD_WRITE_ZEROES 786432 262144"), requests.stream().sorted().toList());
         }
     }
 
