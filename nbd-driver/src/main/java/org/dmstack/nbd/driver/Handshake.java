@@ -119,7 +119,8 @@ final class Handshake {
         int preferred = info.preferredBlock();
         if (preferred < min || Integer.bitCount(preferred) != 1) throw new NbdProtocolException("invalid preferred block size " + preferred);
         long max = Integer.toUnsignedLong(info.maxBlock());
-        if (max < Math.max(min, 512)) throw new NbdProtocolException("maximum block size " + max + " is below 512 bytes");
+        if (max < 512) throw new NbdProtocolException("maximum block size " + max + " is below 512 bytes");
+        if (max < min) throw new NbdProtocolException("maximum block size " + max + " is below the minimum block size " + min);
         return info;
     }
 

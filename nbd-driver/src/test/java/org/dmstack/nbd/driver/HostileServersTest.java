@@ -114,6 +114,7 @@ class HostileServersTest extends DriverFixture {
                 Arguments.of(List.of(blockSize(3, 4096, 1 << 20), export), "invalid minimum block size 3"),
                 Arguments.of(List.of(blockSize(512, 256, 1 << 20), export), "invalid preferred block size 256"),
                 Arguments.of(List.of(blockSize(512, 4096, 100), export), "maximum block size 100 is below 512 bytes"),
+                Arguments.of(List.of(blockSize(4096, 4096, 2048), export), "maximum block size 2048 is below the minimum block size 4096"),
                 Arguments.of(List.of(blockSize(512, 4096, 1 << 20)), "the server acknowledged NBD_OPT_GO without NBD_INFO_EXPORT"),
                 Arguments.of(List.of(ByteBuffer.allocate(12).putShort((short) INFO_EXPORT).putLong(1L << 63).putShort((short) FLAG_HAS_FLAGS).flip()),
                         "export 'disk' has a size of 9223372036854775808 bytes, more than a block device can address"),
