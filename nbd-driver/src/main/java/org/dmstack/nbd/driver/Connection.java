@@ -139,8 +139,16 @@ final class Connection {
                 }
                 header.clear().putInt(REQUEST_MAGIC).putShort((short) r.cmdFlags).putShort((short) r.type).putLong(handle)
                         .putLong(r.offset).putInt(r.length).flip();
-                if (r.type == CMD_WRITE) Wire.writeFully(ch, header, r.data.asByteBuffer());
-                else Wire.writeFully(ch, header);
+                if (r.type == CMD_WRITE) {
+                    r.sending();
+                    try {
+                        Wire.writeFully(ch, header, r.data.asByteBuffer());
+                    } finally {
+                        r.sent();
+                    }
+                } else {
+                    Wire.writeFully(ch, header);
+                }
                 if (r == DISCONNECT) {
                     ch.shutdownOutput(); // the server closes its side; the receiver sees the end
                     return;
@@ -287,7 +295,7 @@ final class Connection {
         inflight.remove(handle);
         answered.incrementAndGet();
         lastProgress = System.nanoTime();
-        r.complete(status);
+        r.answer(status);
     }
 
     /** Whether requests are waiting for a reply and none has come for {@code limitNanos}. */

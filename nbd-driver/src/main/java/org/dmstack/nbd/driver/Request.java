@@ -94,6 +94,39 @@ final class Request {
         covered += size;
     }
 
+    // A WRITE's memory is its sender's until the write returns (NIO holds the memory's session till
+    // then); a reply the server sent sooner (it may, once the bytes are in its socket) waits for it,
+    // as Linux's nbd takes cmd->lock both to send a request and to end it.
+    private boolean sending; // guarded by this
+    private BlkStatus answeredMeanwhile; // guarded by this
+
+    /** The sender starts writing this WRITE's payload. */
+    synchronized void sending() {
+        sending = true;
+    }
+
+    /** The sender is done with this request's memory: a reply that came meanwhile ends it now. */
+    void sent() {
+        BlkStatus status;
+        synchronized (this) {
+            sending = false;
+            status = answeredMeanwhile;
+            answeredMeanwhile = null;
+        }
+        if (status != null) complete(status);
+    }
+
+    /** The server's answer: ends the request now, or once its sender is done with its memory. */
+    void answer(BlkStatus status) {
+        synchronized (this) {
+            if (sending) {
+                answeredMeanwhile = status;
+                return;
+            }
+        }
+        complete(status);
+    }
+
     /** Ends the request; later calls do nothing (a request is ended by one party only, this is the guard). */
     void complete(BlkStatus status) {
         synchronized (this) {

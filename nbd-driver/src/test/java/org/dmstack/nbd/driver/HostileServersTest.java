@@ -3,6 +3,7 @@ package org.dmstack.nbd.driver;
 import static org.dmstack.nbd.protocol.Nbd.*;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -14,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.dmstack.block.Bio;
@@ -226,6 +228,36 @@ class HostileServersTest extends DriverFixture {
             assertEquals(List.of("NBD_CMD_TRIM 0 1048576", "NBD_CMD_WRITE_ZEROES 0 262144", "NBD_CMD_WRITE_ZEROES 262144 262144",
                     "NBD_CMD_WRITE_ZEROES 524288 262144", "NBD_CMD_WRITE_ZEROES 786432 262144"), requests.stream().sorted().toList());
         }
+    }
+
+    @Test
+    void aWriteAnsweredBeforeItsPayloadWasReadEndsOnlyOnceTheClientHasSentIt() throws Exception {
+        CountDownLatch readThePayload = new CountDownLatch(1);
+        int size = 24 << 20; // more than the sockets' buffers hold, so the client's sender is still writing
+        try (FakeServer fake = new FakeServer(32 << 20, true, 0, (n, ch, disk) -> {
+            FakeServer.Req read = FakeServer.readRequest(ch);
+            ByteBuffer write = Wire.read(ch, REQUEST_SIZE); // the WRITE's header; its payload is left unread
+            Wire.writeFully(ch, FakeServer.simpleReply(SIMPLE_REPLY_MAGIC, 0, write.getLong(8)));
+            Wire.writeFully(ch, FakeServer.simpleReply(SIMPLE_REPLY_MAGIC, 0, read.handle()), ByteBuffer.wrap(disk, 0, read.length()));
+            try {
+                readThePayload.await();
+            } catch (InterruptedException e) {
+                return;
+            }
+            Wire.skip(ch, size);
+            FakeServer.serveCorrectly(ch, disk);
+        }); Arena arena = Arena.ofShared()) {
+            nbd.add(NbdDeviceConfig.of(fake.uri()));
+            BlockDevice nbd0 = Io.await(registry, "nbd0");
+            Bio read = Bio.read(0, MemorySegment.ofArray(new byte[512]));
+            Bio write = Bio.write(8, arena.allocate(size));
+            nbd0.submit(read);
+            nbd0.submit(write);
+            assertEquals(BlkStatus.OK, Io.await(read), "its reply came after the WRITE's, so the WRITE's has been read too");
+            assertFalse(write.completion().toCompletableFuture().isDone(), "the WRITE's memory is still being sent: it is not over yet");
+            readThePayload.countDown();
+            assertEquals(BlkStatus.OK, Io.await(write));
+        } // closing the arena now would fail ("Session is acquired by 1 clients") had the bio ended mid-send
     }
 
     @Test
