@@ -75,7 +75,9 @@ esac
 
 # The workloads: name, fio --rw, --bs, --iodepth, --numjobs (one NBD connection per job). The names
 # are FioResults.WORKLOADS'. Several connections are how nbdkit's users drive it (every server here
-# advertises NBD_FLAG_CAN_MULTI_CONN); 4 x QD 8 has as many requests in flight as QD 32.
+# advertises NBD_FLAG_CAN_MULTI_CONN); 4 x QD 8 has as many requests in flight as QD 32, 2 x QD 4
+# as many as QD 8. With one connection fio's one thread is the limit at QD 32 and for 1 MiB
+# writes (98% of a core), so issue 15's 1.2x goals are judged on both forms.
 workloads=(
   "randread-4k-qd1 randread 4k 1 1"
   "randread-4k-qd32 randread 4k 32 1"
@@ -85,6 +87,8 @@ workloads=(
   "write-1m-qd8 write 1m 8 1"
   "randread-4k-4x8 randread 4k 8 4"
   "randwrite-4k-4x8 randwrite 4k 8 4"
+  "read-1m-2x4 read 1m 4 2"
+  "write-1m-2x4 write 1m 4 2"
 )
 
 if [ -n "${WORKLOADS:-}" ]; then

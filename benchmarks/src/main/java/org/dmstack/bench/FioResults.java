@@ -18,19 +18,24 @@ import java.util.Map;
  * a {@link Verdict} on its goal. {@code main} prints the table the script shows at the end.
  */
 public final class FioResults {
-    /** A workload: the name in the file names, what it means, and the ratio to each peer issue 15 asks for. */
-    record Workload(String name, String description, double goal) {}
+    /**
+     * A workload: the name in the file names, what it means, the NBD connections fio opens (one per
+     * job), and the ratio to each peer issue 15 asks for.
+     */
+    record Workload(String name, String description, int connections, double goal) {}
 
     /** The workloads, in the order the report lists them (nbd-compare.sh runs the same). */
     static final List<Workload> WORKLOADS = List.of(
-            new Workload("randread-4k-qd1", "4 KiB random read, QD 1", 1.0),
-            new Workload("randread-4k-qd32", "4 KiB random read, QD 32", 1.2),
-            new Workload("randwrite-4k-qd1", "4 KiB random write, QD 1", 1.0),
-            new Workload("randwrite-4k-qd32", "4 KiB random write, QD 32", 1.2),
-            new Workload("read-1m-qd8", "1 MiB sequential read, QD 8", 1.2),
-            new Workload("write-1m-qd8", "1 MiB sequential write, QD 8", 1.2),
-            new Workload("randread-4k-4x8", "4 KiB random read, 4 connections x QD 8", 1.0),
-            new Workload("randwrite-4k-4x8", "4 KiB random write, 4 connections x QD 8", 1.0));
+            new Workload("randread-4k-qd1", "4 KiB random read, QD 1", 1, 1.0),
+            new Workload("randread-4k-qd32", "4 KiB random read, QD 32", 1, 1.2),
+            new Workload("randwrite-4k-qd1", "4 KiB random write, QD 1", 1, 1.0),
+            new Workload("randwrite-4k-qd32", "4 KiB random write, QD 32", 1, 1.2),
+            new Workload("read-1m-qd8", "1 MiB sequential read, QD 8", 1, 1.2),
+            new Workload("write-1m-qd8", "1 MiB sequential write, QD 8", 1, 1.2),
+            new Workload("randread-4k-4x8", "4 KiB random read, QD 32 over 4 connections (4 x 8)", 4, 1.2),
+            new Workload("randwrite-4k-4x8", "4 KiB random write, QD 32 over 4 connections (4 x 8)", 4, 1.2),
+            new Workload("read-1m-2x4", "1 MiB sequential read, QD 8 over 2 connections (2 x 4)", 2, 1.2),
+            new Workload("write-1m-2x4", "1 MiB sequential write, QD 8 over 2 connections (2 x 4)", 2, 1.2));
 
     static final String[] SERVERS = {"dmstack", "nbdkit", "qemu-nbd"};
     /** What dmstack is compared with. */

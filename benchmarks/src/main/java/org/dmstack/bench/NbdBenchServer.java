@@ -1,5 +1,6 @@
 package org.dmstack.bench;
 
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import org.dmstack.block.BlockDeviceRegistry;
 import org.dmstack.units.Units;
@@ -20,6 +21,8 @@ import org.dmstack.nbd.server.NbdServer;
  *
  * SIZE takes K/M/G suffixes (default 1G). {@code linear} exports dm-linear over the RAM disk
  * instead of the RAM disk itself. Prints "ready nbd://127.0.0.1:PORT/disk" when it listens.
+ * {@code -Ddmstack.nbd.busyPollMicros=N} sets the connections' busy poll (the export's
+ * {@code busy_poll_us}; 0 turns it off).
  */
 public final class NbdBenchServer {
     private NbdBenchServer() {}
@@ -43,7 +46,9 @@ public final class NbdBenchServer {
             System.err.println("NbdBenchServer: unknown layer '" + layer + "' (brd or linear)");
             System.exit(2);
         }
-        NbdServer server = NbdServer.builder().backends(new BlockBackends(registry)).export("disk=" + device).address("127.0.0.1").port(port).start();
+        long busyPollMicros = Long.getLong("dmstack.nbd.busyPollMicros", NbdServer.DEFAULT_BUSY_POLL_MICROS);
+        NbdServer server = NbdServer.builder().backends(new BlockBackends(registry)).export("disk=" + device).address("127.0.0.1").port(port)
+                .busyPoll(Duration.ofNanos(busyPollMicros * 1000)).start();
         DeviceMapper mapper = dm;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();

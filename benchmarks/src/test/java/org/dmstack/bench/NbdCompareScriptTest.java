@@ -33,7 +33,8 @@ class NbdCompareScriptTest {
         }
         assertTrue(output.contains("| 4 KiB random read, QD 32 | 1 |"), output);
         assertTrue(output.contains("| 1 MiB sequential write, QD 8 | 1 |"), output);
-        assertTrue(output.contains("| 4 KiB random write, 4 connections x QD 8 | 1 |"), output);
+        assertTrue(output.contains("| 4 KiB random write, QD 32 over 4 connections (4 x 8) | 1 |"), output);
+        assertTrue(output.contains("| 1 MiB sequential write, QD 8 over 2 connections (2 x 4) | 1 |"), output);
         assertTrue(output.contains("| CPU per request (µs, median of rounds): server, and fio against it | dmstack | nbdkit | qemu-nbd |"), output);
 
         assertMixedRuns(out, 1, output);
@@ -42,8 +43,9 @@ class NbdCompareScriptTest {
         Report.write(empty, out, out);
         String md = Files.readString(out.resolve("report.md"));
         assertTrue(md.contains("dmstack / nbdkit | dmstack / qemu-nbd |"), md);
-        assertTrue(md.contains("| NBD export, 4 KiB QD 32, 1 MiB QD 8, of nbdkit's memory plugin (median of paired rounds) | worst "), md);
-        assertTrue(md.contains("| NBD export, QD 1, 4 connections x QD 8, of qemu-nbd on tmpfs (median of paired rounds) | worst "), md);
+        assertTrue(md.contains("| NBD export, 4 KiB QD 32, 1 MiB QD 8, one connection, of nbdkit's memory plugin (median of paired rounds) | worst "), md);
+        assertTrue(md.contains("| NBD export, 4 KiB QD 32, 1 MiB QD 8, over 4 and 2 connections, of nbdkit's memory plugin (median of paired rounds) | worst "), md);
+        assertTrue(md.contains("| NBD export, QD 1, of qemu-nbd on tmpfs (median of paired rounds) | worst "), md);
         assertTrue(md.contains("| NBD export: spread of dmstack's rounds no wider than nbdkit's | no wider on any workload |"), md);
         assertTrue(md.contains("| mixed workload |"), md);
         assertTrue(md.contains("| NBD mixed workload (2 fio jobs QD 16 with verify, 2 connecting probers): max completion latency, every run | worst "), md);
@@ -100,7 +102,8 @@ class NbdCompareScriptTest {
         }
     }
 
-    private static boolean onPath(String tool) {
+    /** Whether {@code tool} is an executable on the PATH. */
+    static boolean onPath(String tool) {
         for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
             if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, tool))) return true;
         }

@@ -246,7 +246,15 @@ public final class TableFiles {
             return;
         }
         dm.suspend(e.name);
-        dm.resume(e.name);
+        try {
+            dm.resume(e.name);
+        } catch (DmException ex) {
+            // As in Linux, a later table's device areas are checked when it is resumed; the failed
+            // resume dropped it and left the device suspended on the old table, which goes on.
+            dm.resume(e.name);
+            failed(e, ex, "the old table stays active");
+            return;
+        }
         e.created = true;
         e.status = new Status(State.ACTIVE, "");
         LOG.info("{}: reloaded from {}", e.name, e.file.getFileName());

@@ -124,9 +124,10 @@ class TableFilesTest {
         assertFalse(dm.info("lv0").suspended());
         Files.writeString(f, "0 4096 linear ram1 0\n");
         files.update(f);
-        assertEquals("rejected: line 1: linear: ram1 too small for target: start=0, len=4096, dev_size=2048 (the old table stays active)", state("lv0"));
+        assertEquals("rejected: resume ioctl on lv0 failed: Invalid argument (line 1: linear: ram1 too small for target: start=0, len=4096, dev_size=2048) (the old table stays active)", state("lv0"));
         assertEquals("0 1024 linear 1:1 1024\n", dm.table("lv0"));
         assertEquals("", dm.table("lv0", true));
+        assertFalse(dm.info("lv0").suspended(), "the old table goes on after the failed resume");
     }
 
     @Test

@@ -121,7 +121,7 @@ public class DeviceMapper implements AutoCloseable {
         List<TableLine> lines = table == null ? List.of() : TableLine.parse(table);
         MappedDevice md = new MappedDevice(name, uuid, new DevT(DevT.DM_MAJOR, freeMinor()), jiffies);
         if (!lines.isEmpty()) {
-            DmTable t = build(md, lines);
+            DmTable t = build(md, lines, true);
             md.setInactive(t);
             md.resume();
         }
@@ -131,12 +131,16 @@ public class DeviceMapper implements AutoCloseable {
         return md;
     }
 
-    /** dmsetup load NAME: constructs the table into the inactive slot, replacing what was there. */
+    /**
+     * dmsetup load NAME: constructs the table into the inactive slot, replacing what was there.
+     * As 6.1's table_load, only a device's first table has its device areas checked here (by
+     * dm_setup_md_queue); a later one is checked when it is resumed.
+     */
     public synchronized void load(String name, String table) {
         MappedDevice md = get(name);
         List<TableLine> lines = parseTable(table);
         Set<DevT> before = allDeps(md);
-        DmTable t = build(md, lines);
+        DmTable t = build(md, lines, !md.typed());
         DmTable old = md.setInactive(t);
         if (old != null) destroy(old);
         syncHolders(md, before);
@@ -156,10 +160,25 @@ public class DeviceMapper implements AutoCloseable {
         get(name).suspend();
     }
 
-    /** dmsetup resume NAME: the inactive table (if any) becomes live atomically, then held I/O goes. */
+    /**
+     * dmsetup resume NAME: the inactive table (if any) becomes live atomically, then held I/O goes.
+     * An inactive table whose device areas are bad (dm_swap_table's dm_calculate_queue_limits) is
+     * destroyed, and the device stays suspended on its old table, as 6.1's do_resume leaves it.
+     */
     public synchronized void resume(String name) {
         MappedDevice md = get(name);
         Set<DevT> before = allDeps(md);
+        DmTable next = md.inactive();
+        if (next != null) {
+            try {
+                next.checkAreas();
+            } catch (DmException e) {
+                md.suspend();
+                destroy(md.setInactive(null));
+                syncHolders(md, before);
+                throw new DmException("resume ioctl on " + name + " failed: Invalid argument (" + e.getMessage() + ")", e);
+            }
+        }
         DmTable old = md.resume();
         if (old != null) destroy(old);
         syncHolders(md, before);
@@ -197,29 +216,45 @@ public class DeviceMapper implements AutoCloseable {
         byName.put(newName, md);
     }
 
-    /** dmsetup message NAME SECTOR MESSAGE...: returns what the target answered. */
+    /**
+     * dmsetup message NAME SECTOR MESSAGE...: returns what the target answered. As 6.1's
+     * target_message and message_for_md: an empty message is refused first; a word starting with
+     * '@' is dm's own and never reaches a target; without a live table the message is taken and
+     * nothing is answered.
+     */
     public synchronized String message(String name, long sector, List<String> args) {
         MappedDevice md = get(name);
-        if (!args.isEmpty() && args.get(0).startsWith("@")) {
-            // Messages to dm itself (dm-ioctl's message_for_md): statistics need no table.
+        if (args.isEmpty()) throw messageFailed(name, "Invalid argument (Empty message received.)", null);
+        if (args.get(0).startsWith("@")) {
+            String answer;
             try {
-                String answer = md.stats().message(args, md.disk().capacity());
-                if (answer != null) return answer;
+                answer = md.stats().message(args, md.disk().capacity());
             } catch (TargetException e) {
-                throw new DmException("message ioctl on " + name + " failed: " + e.getMessage(), e);
+                throw messageFailed(name, e.getMessage(), e);
             }
+            if (answer != null) return answer;
+            if (args.get(0).equalsIgnoreCase("@cancel_deferred_remove")) {
+                // dmstack has no deferred remove, so there is never one to cancel: 0, as Linux answers then.
+                if (args.size() != 1) throw messageFailed(name, "Invalid argument (Invalid arguments for @cancel_deferred_remove)", null);
+                return "";
+            }
+            throw messageFailed(name, "Invalid argument (Unsupported message sent to DM core: " + args.get(0) + ")", null);
         }
         DmTable t = md.live();
-        if (t == null || sector < 0 || sector >= t.size) throw new DmException("message ioctl on " + name + " failed: Invalid argument (Target message sector outside device)");
-        if (args.isEmpty()) throw new DmException("message ioctl on " + name + " failed: Invalid argument (Empty message received)");
+        if (t == null) return "";
+        if (sector < 0 || sector >= t.size) throw messageFailed(name, "Invalid argument (Target message sector outside device.)", null);
         int i = t.findTarget(sector);
         try {
             return t.targets[i].message(args);
         } catch (TargetException e) {
             // A target may refuse without a reason, as Linux's do where they log nothing: dmsetup then says no more.
             String why = e.getMessage() == null || e.getMessage().isEmpty() ? "" : " (" + e.getMessage() + ")";
-            throw new DmException("message ioctl on " + name + " failed: Invalid argument" + why, e);
+            throw messageFailed(name, "Invalid argument" + why, e);
         }
+    }
+
+    private static DmException messageFailed(String name, String why, Throwable cause) {
+        return new DmException("message ioctl on " + name + " failed: " + why, cause);
     }
 
     // ---- lookups and output ----
@@ -321,7 +356,7 @@ public class DeviceMapper implements AutoCloseable {
     }
 
     /** Builds a table for {@code md}, taking a reference on each device once. */
-    private DmTable build(MappedDevice md, List<TableLine> lines) {
+    private DmTable build(MappedDevice md, List<TableLine> lines, boolean checkAreas) {
         List<DeviceHandle> taken = new ArrayList<>();
         return DmTable.build(md.name(), lines, types, path -> {
             BlockDevice device = lookup(path);
@@ -339,7 +374,7 @@ public class DeviceMapper implements AutoCloseable {
                 h.references++;
             }
             return h;
-        }, () -> taken.forEach(this::release));
+        }, () -> taken.forEach(this::release), checkAreas);
     }
 
     private BlockDevice lookup(String path) {
@@ -440,10 +475,10 @@ public class DeviceMapper implements AutoCloseable {
             MappedDevice md = e.getKey();
             Orphan o = e.getValue();
             try {
-                DmTable live = o.live() == null ? null : build(md, o.live());
+                DmTable live = o.live() == null ? null : build(md, o.live(), false);
                 DmTable inactive = null;
                 try {
-                    inactive = o.inactive() == null ? null : build(md, o.inactive());
+                    inactive = o.inactive() == null ? null : build(md, o.inactive(), false);
                 } catch (DmException ex) {
                     if (live != null) destroy(live);
                     throw ex;

@@ -6,6 +6,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import java.util.function.ToIntFunction;
 import org.dmstack.block.BlockDevice;
@@ -36,12 +37,18 @@ final class DmTable {
     /** The devices used, in dm's deps order (most recently first used first). */
     final List<DeviceHandle> devices;
     final QueueLimits limits;
+    /** Each target's own limits, for checking its device areas against them (dm_calculate_queue_limits). */
+    private final List<QueueLimits> targetLimits;
     final boolean writeCache;
     final boolean fua;
     final boolean dax;
     final boolean daxWriteCache;
+    /** What the targets' table events call: the mapped device's event counter while this table is live, else nothing. */
+    private final AtomicReference<Runnable> events;
 
-    private DmTable(List<TableLine> lines, TargetType[] types, Target[] targets, List<QueueLimits> targetLimits, List<DeviceHandle> devices) {
+    private DmTable(List<TableLine> lines, TargetType[] types, Target[] targets, List<QueueLimits> targetLimits, List<DeviceHandle> devices,
+            AtomicReference<Runnable> events) {
+        this.events = events;
         this.lines = lines;
         this.types = types;
         this.targets = targets;
@@ -51,31 +58,37 @@ final class DmTable {
         this.maxIoMask = Arrays.stream(maxIo).map(m -> m > 0 && Long.bitCount(m) == 1 ? m - 1 : -1).toArray();
         this.size = lines.isEmpty() ? 0 : lines.getLast().start() + lines.getLast().length();
         this.devices = devices;
+        this.targetLimits = targetLimits;
         this.limits = computeLimits(targetLimits);
-        boolean wc = false, anyFua = false, allDax = true, daxWc = false;
+        boolean allDax = true, daxWc = false;
         for (DeviceHandle d : devices) {
-            wc |= d.writeCache();
-            anyFua |= d.fua();
             allDax &= d.daxCapable();
             daxWc |= d.daxWriteCache();
         }
         for (Target t : targets) allDax &= t.supportsDax();
-        this.writeCache = wc;
-        this.fua = wc && anyFua;
+        this.writeCache = supportsFlush(BlockDevice::writeCache);
+        this.fua = writeCache && supportsFlush(BlockDevice::fua);
         this.dax = allDax && targets.length > 0;
         this.daxWriteCache = daxWc;
         limits.setDax(dax);
     }
 
     /**
-     * Constructs every line's target. Either the whole table is built, or every target made so far
-     * is destroyed and a DmException names the line and the reason.
+     * Constructs every line's target (populate_table), then, with {@code checkAreas}, checks the
+     * areas they use (dm_setup_md_queue does for a device's first table; later tables are checked
+     * when they are resumed). Either the whole table is built, or every target made so far is
+     * destroyed and a DmException names the line and the reason.
      */
-    static DmTable build(String mdName, List<TableLine> lines, TargetTypes types, DeviceResolver resolver, Runnable releaseDevices) {
+    static DmTable build(String mdName, List<TableLine> lines, TargetTypes types, DeviceResolver resolver, Runnable releaseDevices, boolean checkAreas) {
         List<Target> built = new ArrayList<>();
         List<TargetType> builtTypes = new ArrayList<>();
         List<QueueLimits> builtLimits = new ArrayList<>();
         Map<DevT, DeviceHandle> used = new LinkedHashMap<>();
+        AtomicReference<Runnable> events = new AtomicReference<>();
+        Runnable tableEvent = () -> {
+            Runnable callback = events.get();
+            if (callback != null) callback.run();
+        };
         try {
             long next = 0;
             for (TableLine line : lines) {
@@ -95,7 +108,7 @@ final class DmTable {
                         used.remove(h.devt());
                         used.put(h.devt(), h);
                         return h;
-                    }));
+                    }, tableEvent));
                 } catch (TargetException e) {
                     throw new DmException("line " + line.lineNumber() + ": " + line.type() + ": " + e.getMessage(), e);
                 } catch (RuntimeException e) {
@@ -103,18 +116,55 @@ final class DmTable {
                 }
                 built.add(target);
                 builtTypes.add(type);
-                QueueLimits ti = targetLimits(target);
-                builtLimits.add(ti);
-                checkDeviceAreas(line, target, ti);
+                builtLimits.add(targetLimits(target));
                 next = line.start() + line.length();
             }
             List<DeviceHandle> deps = new ArrayList<>(used.values());
             Collections.reverse(deps);
-            return new DmTable(List.copyOf(lines), builtTypes.toArray(TargetType[]::new), built.toArray(Target[]::new), builtLimits, deps);
+            DmTable table = new DmTable(List.copyOf(lines), builtTypes.toArray(TargetType[]::new), built.toArray(Target[]::new), builtLimits, deps, events);
+            if (checkAreas) table.checkAreas();
+            return table;
         } catch (RuntimeException e) {
             for (Target t : built) destroyQuietly(t);
             releaseDevices.run();
             throw e;
+        }
+    }
+
+    /** dm_table_event_callback: table events go to {@code callback} from now on (null: nowhere), as __bind and __unbind set it. */
+    void bindEvents(Runnable callback) {
+        events.set(callback);
+    }
+
+    /** The device area checks of dm_calculate_queue_limits, target by target; a DmException names the first bad line. */
+    void checkAreas() {
+        for (int i = 0; i < targets.length; i++) checkDeviceAreas(lines.get(i), targets[i], targetLimits.get(i));
+        validateHardwareLogicalBlockAlignment();
+    }
+
+    /**
+     * validate_hardware_logical_block_alignment: a bio aligned to the table's logical block size
+     * that runs past a target's end must be aligned to the next target's own block size, and the
+     * targets together must end on a block boundary. It matters where a target without devices
+     * (zero, error) meets one on larger blocks. Like 6.1 it names "table line" i, the 0-based
+     * index of the target that failed or, when only the end is unaligned, the number of targets.
+     */
+    private void validateHardwareLogicalBlockAlignment() {
+        long blockSectors = limits.logicalBlockSize() >> Units.SECTOR_SHIFT;
+        long nextTargetStart = 0, remaining = 0;
+        int i;
+        for (i = 0; i < targets.length; i++) {
+            QueueLimits ti = QueueLimits.stacking();
+            targets[i].iterateDevices((device, start, length) -> ti.stack(device.limits(), start));
+            long length = lines.get(i).length();
+            if (Long.compareUnsigned(remaining, length) < 0 && (remaining & ((ti.logicalBlockSize() >> Units.SECTOR_SHIFT) - 1)) != 0) break;
+            nextTargetStart = (nextTargetStart + length) & (blockSectors - 1);
+            remaining = nextTargetStart != 0 ? blockSectors - nextTargetStart : 0;
+        }
+        if (remaining != 0) {
+            TableLine l = lines.get(Math.min(i, targets.length - 1));
+            throw new DmException("table line " + i + " (start sect " + Long.toUnsignedString(l.start()) + " len " + Long.toUnsignedString(l.length())
+                    + ") not aligned to h/w logical block size " + limits.logicalBlockSize());
         }
     }
 
@@ -159,18 +209,35 @@ final class DmTable {
     private QueueLimits computeLimits(List<QueueLimits> targetLimits) {
         QueueLimits table = QueueLimits.stacking();
         for (QueueLimits ti : targetLimits) table.stack(ti, 0);
-        if (!allDevices(Target::numDiscardBios, d -> d.limits().maxDiscardSectors() != 0)) table.clearDiscard();
-        if (!allDevices(Target::numWriteZeroesBios, d -> d.limits().maxWriteZeroesSectors() != 0)) table.setMaxWriteZeroesSectors(0);
+        if (!allDevices(Target::numDiscardBios, Target::discardsSupported, d -> d.limits().maxDiscardSectors() != 0)) table.clearDiscard();
+        if (!allDevices(Target::numWriteZeroesBios, t -> false, d -> d.limits().maxWriteZeroesSectors() != 0)) table.setMaxWriteZeroesSectors(0);
         return table;
     }
 
     /**
-     * dm_table_supports_discards and _write_zeroes: every target takes such bios and uses devices,
-     * and every one of those devices can.
+     * dm_table_supports_flush: some target that takes flushes either asks for them itself
+     * (flush_supported) or has a device under it, among those it iterates, that can.
      */
-    private boolean allDevices(ToIntFunction<Target> bios, Predicate<BlockDevice> capable) {
+    private boolean supportsFlush(Predicate<BlockDevice> capable) {
+        for (Target t : targets) {
+            if (t.numFlushBios() == 0) continue;
+            if (t.flushSupported()) return true;
+            boolean[] any = {false};
+            t.iterateDevices((device, start, length) -> any[0] |= capable.test(device));
+            if (any[0]) return true;
+        }
+        return false;
+    }
+
+    /**
+     * dm_table_supports_discards and _write_zeroes: every target takes such bios and uses devices,
+     * and every one of those devices can; a target that handles discards itself
+     * (discards_supported) needs no device that can.
+     */
+    private boolean allDevices(ToIntFunction<Target> bios, Predicate<Target> handlesItself, Predicate<BlockDevice> capable) {
         for (Target t : targets) {
             if (bios.applyAsInt(t) == 0) return false;
+            if (handlesItself.test(t)) continue;
             boolean[] any = {false}, all = {true};
             t.iterateDevices((device, start, length) -> {
                 any[0] = true;

@@ -2,8 +2,11 @@ package org.dmstack.dm;
 
 import org.dmstack.block.Bio;
 
-/** Linux's "error" target: every I/O fails. Takes no arguments. */
-final class ErrorTarget implements Target {
+/**
+ * Linux 6.1's "error" target (dm-target.c, v1.5.0): every I/O fails. Any arguments are taken
+ * and ignored (DM_TARGET_WILDCARD); it has no devices, so the table takes no discards (6.4 added them).
+ */
+final class ErrorTarget implements DevicelessTarget {
     static final class Type implements TargetType {
         @Override
         public String name() {
@@ -12,7 +15,7 @@ final class ErrorTarget implements Target {
 
         @Override
         public int[] version() {
-            return new int[] {1, 6, 0};
+            return new int[] {1, 5, 0};
         }
 
         @Override
@@ -25,12 +28,4 @@ final class ErrorTarget implements Target {
     public MapResult map(Bio bio) {
         return MapResult.KILL;
     }
-
-    @Override
-    public String status(StatusType type) {
-        return "";
-    }
-
-    @Override
-    public void iterateDevices(DeviceVisitor visitor) {}
 }

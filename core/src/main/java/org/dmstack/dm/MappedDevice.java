@@ -37,6 +37,8 @@ public final class MappedDevice {
     private volatile DmTable live;
     private volatile DmTable inactive;
     private volatile boolean suspended;
+    /** Guarded by the DeviceMapper that owns this device. */
+    private boolean typed;
     private volatile boolean blocked;
     private volatile String noTableReason;
     private final InFlight inFlight = new InFlight();
@@ -121,7 +123,16 @@ public final class MappedDevice {
     DmTable setInactive(DmTable table) {
         DmTable old = inactive;
         inactive = table;
+        if (table != null) typed = true;
         return old;
+    }
+
+    /**
+     * Whether a table was ever loaded (Linux's md->type, set by the first load and kept): the
+     * first table's device areas are checked when it is loaded, later ones when resumed.
+     */
+    boolean typed() {
+        return typed;
     }
 
     // ---- suspend and resume ----
@@ -149,6 +160,7 @@ public final class MappedDevice {
             live = next;
             inactive = null;
             applyRestrictions(next);
+            if (old != null) old.bindEvents(null);
         }
         if (!suspended) return old;
         DmTable t = live;
@@ -160,6 +172,7 @@ public final class MappedDevice {
 
     /** dm_table_set_restrictions: size, limits and both write caches follow the live table. */
     private void applyRestrictions(DmTable t) {
+        t.bindEvents(eventNumber::incrementAndGet);
         disk.setCapacity(t.size);
         disk.setLimits(t.limits);
         disk.setWriteCache(t.writeCache, t.fua);
@@ -237,6 +250,7 @@ public final class MappedDevice {
 
     /** Forgets both tables (their target type went away); I/O must already be blocked. */
     void detachTables() {
+        if (live != null) live.bindEvents(null);
         live = null;
         inactive = null;
     }

@@ -68,9 +68,30 @@ public interface Target {
         return 1;
     }
 
-    /** Called for dmsetup message; returns the text to print (usually ""). */
+    /**
+     * ti->flush_supported: the mapped device gets a write cache and FUA even when no device under
+     * this target has one, so that flushes reach the target (log-writes logs them). Read once,
+     * when the table is made; only a target with {@link #numFlushBios()} above 0 counts.
+     */
+    default boolean flushSupported() {
+        return false;
+    }
+
+    /**
+     * ti->discards_supported: the target handles discards itself, so the mapped device takes them
+     * even when a device under it cannot (its {@link #ioHints} then sets the discard limits).
+     */
+    default boolean discardsSupported() {
+        return false;
+    }
+
+    /**
+     * Called for dmsetup message; returns the text to print (usually ""). A target without
+     * messages leaves this out and is refused as dm-ioctl.c refuses a target type with no
+     * .message.
+     */
     default String message(List<String> args) throws TargetException {
-        throw new TargetException("Unrecognised message received.");
+        throw new TargetException("Target type does not support messages");
     }
 
     /** Called before the table is suspended (new I/O is about to be held). */

@@ -37,6 +37,15 @@ public interface TargetContext {
         return new TargetArgs(args(), this::getDevice);
     }
 
+    /**
+     * dm_table_event: what a target runs when something happened that watchers of the device
+     * should notice (dm-stripe: a stripe's device failed). While the table is live, each run
+     * raises the mapped device's event number ({@code dmsetup info}); otherwise it does nothing.
+     */
+    default Runnable tableEvent() {
+        return () -> {};
+    }
+
     /** Finds a device by the name or number a table line gives (dm_get_device's lookup). */
     @FunctionalInterface
     interface DeviceLookup {
@@ -48,7 +57,17 @@ public interface TargetContext {
      * constructor, and what a test harness can hand it without device-mapper.
      */
     static TargetContext of(String mappedDeviceName, TableLine line, DeviceLookup lookup) {
+        return of(mappedDeviceName, line, lookup, () -> {});
+    }
+
+    /** {@link #of(String, TableLine, DeviceLookup)} whose {@link #tableEvent()} is {@code event}. */
+    static TargetContext of(String mappedDeviceName, TableLine line, DeviceLookup lookup, Runnable event) {
         return new TargetContext() {
+            @Override
+            public Runnable tableEvent() {
+                return event;
+            }
+
             @Override
             public long begin() {
                 return line.start();

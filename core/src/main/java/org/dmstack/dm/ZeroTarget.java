@@ -4,8 +4,11 @@ import org.dmstack.block.Bio;
 import org.dmstack.block.BioOp;
 import org.dmstack.block.BlkStatus;
 
-/** Linux's "zero" target: reads return zeros, writes are discarded. Takes no arguments. */
-final class ZeroTarget implements Target {
+/**
+ * Linux 6.1's "zero" target (dm-zero.c, v1.1.0): reads return zeros, writes are discarded. Takes
+ * no arguments. It has no devices, so the table takes no discards (6.4 added them).
+ */
+final class ZeroTarget implements DevicelessTarget {
     static final class Type implements TargetType {
         @Override
         public String name() {
@@ -14,7 +17,7 @@ final class ZeroTarget implements Target {
 
         @Override
         public int[] version() {
-            return new int[] {1, 2, 0};
+            return new int[] {1, 1, 0};
         }
 
         @Override
@@ -30,12 +33,4 @@ final class ZeroTarget implements Target {
         bio.endio(BlkStatus.OK);
         return MapResult.SUBMITTED;
     }
-
-    @Override
-    public String status(StatusType type) {
-        return "";
-    }
-
-    @Override
-    public void iterateDevices(DeviceVisitor visitor) {}
 }

@@ -8,7 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.dmstack.block.Bio;
+import org.dmstack.block.BioFlag;
+import org.dmstack.block.BioOp;
+import org.dmstack.block.BlkStatus;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.DevT;
 import org.dmstack.block.MemDisk;
@@ -48,6 +55,113 @@ class TableCapabilitiesTest {
         assertTrue(mixed.writeCache());
         assertTrue(mixed.fua());
         assertEquals("write back", mixed.attributes().read("queue/write_cache"));
+    }
+
+    /**
+     * A testlinear that asks for flushes and handles discards itself, as 6.1's log-writes does
+     * (ti->flush_supported and ti->discards_supported in log_writes_ctr).
+     */
+    private TargetType selfCaring(String name, int flushBios) {
+        TargetType linear = new TestLinear.Type();
+        return new TargetType() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public Target construct(TargetContext ctx) throws TargetException {
+                Target t = linear.construct(ctx);
+                return new Target() {
+                    @Override
+                    public MapResult map(Bio bio) {
+                        mapped.add(bio.op() + (bio.hasFlag(BioFlag.PREFLUSH) ? "+PREFLUSH" : "") + (bio.hasFlag(BioFlag.FUA) ? "+FUA" : ""));
+                        if (bio.op() == BioOp.DISCARD) {
+                            bio.endio(BlkStatus.OK);
+                            return MapResult.SUBMITTED;
+                        }
+                        return t.map(bio);
+                    }
+
+                    @Override
+                    public String status(StatusType type) {
+                        return t.status(type);
+                    }
+
+                    @Override
+                    public void iterateDevices(DeviceVisitor visitor) {
+                        t.iterateDevices(visitor);
+                    }
+
+                    @Override
+                    public int numFlushBios() {
+                        return flushBios;
+                    }
+
+                    @Override
+                    public boolean flushSupported() {
+                        return true;
+                    }
+
+                    @Override
+                    public boolean discardsSupported() {
+                        return true;
+                    }
+
+                    @Override
+                    public void ioHints(QueueLimits limits) {
+                        limits.setDiscard(QueueLimits.UNLIMITED >> 9, 512);
+                    }
+                };
+            }
+        };
+    }
+
+    private final List<String> mapped = new CopyOnWriteArrayList<>();
+
+    @Test
+    void aTargetThatAsksForFlushesGetsThemOverDevicesWithoutAWriteCache() {
+        // dm-table.c 6.1, dm_table_supports_flush: "if (ti->flush_supported) return true;" before any device is asked.
+        f.dm.targetTypes().register(selfCaring("flushes", 1));
+        BlockDevice md = f.dm.create("lw", "0 2048 flushes ram0 0").disk();
+        assertTrue(md.writeCache());
+        assertTrue(md.fua());
+        assertEquals("write back", md.attributes().read("queue/write_cache"));
+        assertEquals(BlkStatus.OK, submitAndWait(md, Bio.flush()));
+        assertEquals(BlkStatus.OK, submitAndWait(md, Bio.write(8, MemorySegment.ofArray(new byte[512]), BioFlag.FUA)));
+        assertEquals(List.of("FLUSH+PREFLUSH", "WRITE+FUA"), mapped);
+
+        // A target that takes no flushes (num_flush_bios 0) is skipped, flush_supported or not.
+        f.dm.targetTypes().register(selfCaring("noflushes", 0));
+        BlockDevice none = f.dm.create("none", "0 2048 noflushes ram0 0").disk();
+        assertFalse(none.writeCache());
+        assertEquals("write through", none.attributes().read("queue/write_cache"));
+    }
+
+    @Test
+    void aTargetThatHandlesDiscardsTakesThemOverDevicesThatCannot() {
+        // dm-table.c 6.1, dm_table_supports_discards: "if (!ti->discards_supported && ... device_not_discard_capable ...) return false".
+        assertEquals(0, f.dm.create("plainlinear", "0 2048 testlinear ram0 0").disk().limits().maxDiscardSectors());
+        f.dm.targetTypes().register(selfCaring("discards", 1));
+        BlockDevice md = f.dm.create("lw", "0 2048 discards ram0 0").disk();
+        assertEquals(QueueLimits.UNLIMITED >> 9, md.limits().maxDiscardSectors());
+        assertEquals(BlkStatus.OK, submitAndWait(md, Bio.discard(64, 8 * 512)));
+        assertEquals(List.of("DISCARD"), mapped);
+    }
+
+    @Test
+    void aFlushSkipsTheZeroAndErrorTargets() {
+        // dm-zero.c and dm-target.c (6.1) set no num_flush_bios, so __send_empty_flush sends them nothing:
+        // a flush of a table with an error target in it succeeds.
+        BlockDevice md = f.dm.create("mixed", "0 2048 testlinear pmem0 0\n2048 8 error\n2056 8 zero").disk();
+        assertTrue(md.writeCache());
+        assertEquals(BlkStatus.OK, submitAndWait(md, Bio.flush()));
+        assertFalse(submitAndWait(md, Bio.write(2048, MemorySegment.ofArray(new byte[512]))).isOk(), "the error target fails its writes");
+    }
+
+    private static BlkStatus submitAndWait(BlockDevice device, Bio bio) {
+        device.submit(bio);
+        return bio.await();
     }
 
     @Test

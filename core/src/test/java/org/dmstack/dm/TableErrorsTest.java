@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import java.util.Set;
 import org.dmstack.block.DevT;
+import org.dmstack.block.MemDisk;
+import org.dmstack.block.QueueLimits;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -42,9 +44,6 @@ class TableErrorsTest {
         sign and letters    | 0 -x testlinear ram0 0                              | line 1: Invalid format: length '-x' is not a sector number
         unknown type        | 0 100 nosuch ram0 0                                 | line 1: nosuch: unknown target type
         missing device      | 0 100 testlinear ram9 0                             | line 1: testlinear: Device lookup failed: ram9: No such device
-        beyond device end   | 0 100 testlinear ram0 2000                          | line 1: testlinear: ram0 too small for target: start=2000, len=100, dev_size=2048
-        offset 2^64-1       | 0 100 testlinear ram0 18446744073709551615          | line 1: testlinear: ram0 too small for target: start=18446744073709551615, len=100, dev_size=2048
-        end at device end+1 | 0 100 testlinear ram0 1949                          | line 1: testlinear: ram0 too small for target: start=1949, len=100, dev_size=2048
         start -1            | -1 100 zero                                         | line 1: zero: too large device
         LLONG_MAX sectors   | 0 9223372036854775807 zero                          | line 1: zero: too large device
         one past the limit  | 0 18014398509481984 zero                            | line 1: zero: too large device
@@ -70,6 +69,59 @@ class TableErrorsTest {
         assertEquals(Set.of(), f.registry.holders(new DevT(1, 0)), "no device stays held by a failed table");
         assertEquals(Set.of(new DevT(254, 0)), f.registry.holders(new DevT(1, 1)));
         assertEquals(3, f.registry.devices().size());
+    }
+
+    /**
+     * device_area_is_invalid runs in dm_calculate_queue_limits, which 6.1 calls for a device's
+     * first table when it is loaded (table_load: dm_setup_md_queue) and for every later one only
+     * when it is resumed (do_resume: dm_swap_table). A failed resume destroys the new table and
+     * leaves the device suspended on its old one; a second resume brings that back.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+        beyond device end   | 0 100 testlinear ram0 2000                 | line 1: testlinear: ram0 too small for target: start=2000, len=100, dev_size=2048
+        offset 2^64-1       | 0 100 testlinear ram0 18446744073709551615 | line 1: testlinear: ram0 too small for target: start=18446744073709551615, len=100, dev_size=2048
+        end at device end+1 | 0 100 testlinear ram0 1949                 | line 1: testlinear: ram0 too small for target: start=1949, len=100, dev_size=2048
+        second line bad     | 0 100 zero\\n100 100 testlinear ram0 1949  | line 2: testlinear: ram0 too small for target: start=1949, len=100, dev_size=2048
+        """)
+    void badDeviceAreasAreRefusedAtTheFirstLoadAndOtherwiseAtResume(String name, String table, String error) {
+        String text = table.replace("\\n", "\n");
+        assertEquals(error, assertThrows(DmException.class, () -> f.dm.create("new", text)).getMessage());
+        f.dm.create("empty", "");
+        assertEquals(error, assertThrows(DmException.class, () -> f.dm.load("empty", text)).getMessage(), "a first table is checked when loaded");
+        assertFalse(f.dm.get("empty").hasInactiveTable());
+
+        f.dm.create("keep", "0 2048 testlinear ram1 0");
+        String before = f.dm.table("keep");
+        f.dm.load("keep", text);
+        assertTrue(f.dm.get("keep").hasInactiveTable(), "a later table is only checked when resumed");
+        assertEquals(Set.of(new DevT(254, 1)), f.registry.holders(new DevT(1, 0)));
+        assertEquals("resume ioctl on keep failed: Invalid argument (" + error + ")",
+                assertThrows(DmException.class, () -> f.dm.resume("keep")).getMessage());
+        assertFalse(f.dm.get("keep").hasInactiveTable());
+        assertTrue(f.dm.info("keep").suspended());
+        assertEquals(before, f.dm.table("keep"));
+        assertEquals(Set.of(), f.registry.holders(new DevT(1, 0)), "no device stays held by the destroyed table");
+        f.dm.resume("keep");
+        assertFalse(f.dm.info("keep").suspended());
+    }
+
+    /**
+     * dm-table.c 6.1, validate_hardware_logical_block_alignment: where a target without devices
+     * meets one on 4096-byte blocks, the table must still fall on whole blocks; the kernel names
+     * "table line" i, the 0-based target that failed, or the number of targets when only the end
+     * is unaligned.
+     */
+    @Test
+    void targetsMustMeetOnTheTablesLogicalBlocks() {
+        MemDisk sdb = new MemDisk("sdb", new DevT(8, 16), 2048, false, false, QueueLimits.of(4096, 4096));
+        f.registry.add(sdb.disk);
+        assertEquals("table line 2 (start sect 8 len 1) not aligned to h/w logical block size 4096",
+                assertThrows(DmException.class, () -> f.dm.create("end", "0 8 testlinear sdb 0\n8 1 zero")).getMessage());
+        assertEquals("table line 1 (start sect 1 len 8) not aligned to h/w logical block size 4096",
+                assertThrows(DmException.class, () -> f.dm.create("inner", "0 1 zero\n1 8 testlinear sdb 0")).getMessage());
+        assertEquals(List.of(), f.dm.list());
+        assertEquals(16, f.dm.create("good", "0 8 testlinear sdb 0\n8 8 zero").disk().capacity());
     }
 
     /**

@@ -72,7 +72,7 @@ class ConfigFolderIT {
             s.awaitOutput("dmsetup table lv0", "0 2048 linear 1:0 0\n2048 2048 linear 1:0 2048\n");
             ItStack.await("I/O after the reload", () -> (Long) io.apply("ops") > ops + 500);
             s.write("lv0.table", "0 4096 linear ram0 8000\n");
-            s.awaitTableState("lv0", "rejected: line 1: linear: ram0 too small for target: start=8000, len=4096, dev_size=8192 (the old table stays active)");
+            s.awaitTableState("lv0", "rejected: resume ioctl on lv0 failed: Invalid argument (line 1: linear: ram0 too small for target: start=8000, len=4096, dev_size=8192) (the old table stays active)");
             assertEquals("0 2048 linear 1:0 0\n2048 2048 linear 1:0 2048\n", s.run("dmsetup table lv0"));
             assertEquals("", s.run("dmsetup table --inactive lv0"));
             assertEquals("", io.apply("verify"), "last error: " + io.apply("lastError"));

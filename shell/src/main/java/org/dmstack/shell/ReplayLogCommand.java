@@ -28,6 +28,10 @@ import org.dmstack.dm.logwrites.ReplayLog;
  * </pre>
  */
 public final class ReplayLogCommand {
+    /**
+     * usage() of xfstests' replay-log.c, word for word (its "--number-entries" and "mush" included);
+     * {@code -h} and {@code --help} print it too, as every dmstack command's help does.
+     */
     public static final String USAGE = """
             Usage: replay-log --log <logfile> [options]
             	--replay <device> - replay onto a specific device
@@ -38,21 +42,24 @@ public final class ReplayLogCommand {
             	--start-mark <mark> - mark to start from
             	--end-mark <mark> - replay to/find the given mark
             	--find - put replay-log in find mode, will search based on the other options
-            	--num-entries - print the number of entries in the log
+            	--number-entries - print the number of entries in the log
             	--no-discard - don't process discard entries
             	--fsck - the fsck command to run, must specify --check
-            	--check [<number>|flush|fua] when to check the file system, must specify --fsck
+            	--check [<number>|flush|fua] when to check the file system, mush specify --fsck
             	--start-sector <sector> - replay ops on region from <sector> onto <device>
             	--end-sector <sector> - replay ops on region to <sector> onto <device>
             	-v or --verbose - print replayed ops
             	-vv - print also skipped ops
-            	-h or --help - print this and exit
-            <logfile> and <device> are devices (ram1, /dev/mapper/NAME, 1:1) or files.
             """;
 
-    private static final List<String> WITH_ARGUMENT = List.of("start-entry", "end-mark", "log", "replay", "limit", "fsck", "check", "start-mark",
-            "start-sector", "end-sector");
-    private static final List<String> WITHOUT_ARGUMENT = List.of("next-flush", "next-fua", "verbose", "find", "num-entries", "no-discard", "help");
+    /** long_options of replay-log.c in its order: the name, and whether it takes an argument. */
+    private record LongOption(String name, boolean hasArg) {}
+
+    private static final List<LongOption> LONG_OPTIONS = List.of(new LongOption("next-flush", false), new LongOption("next-fua", false),
+            new LongOption("start-entry", true), new LongOption("end-mark", true), new LongOption("log", true), new LongOption("replay", true),
+            new LongOption("limit", true), new LongOption("verbose", false), new LongOption("find", false), new LongOption("num-entries", false),
+            new LongOption("no-discard", false), new LongOption("fsck", true), new LongOption("check", true), new LongOption("start-mark", true),
+            new LongOption("start-sector", true), new LongOption("end-sector", true));
 
     private final BlockDeviceRegistry registry;
     private final Path cwd;
@@ -65,41 +72,63 @@ public final class ReplayLogCommand {
     /** One parsed option: its long name and its argument (null for flags). */
     private record Option(String name, String value) {}
 
-    /** getopt_long with the tool's options: unambiguous prefixes, {@code --opt value} and {@code --opt=value}, {@code -v} repeated. */
+    /**
+     * getopt_long(argc, argv, "v", long_options) as glibc does it: words that are not options are
+     * skipped (the tool never reads them), "--" ends the options, a long option may be any prefix
+     * of one name, or of several that all take an argument or all take none (the first of them in
+     * the table is meant: verbose is the only one with a val of its own), {@code --opt value} and
+     * {@code --opt=value}, and {@code -v} repeated. Errors are glibc's lines, then the usage.
+     */
     private static List<Option> getopt(List<String> args) {
         List<Option> options = new ArrayList<>();
         for (int i = 0; i < args.size(); i++) {
             String arg = args.get(i);
-            if (arg.equals("-h")) {
+            if (arg.equals("--")) break;
+            if (arg.equals("-h") || arg.equals("--help")) {
                 options.add(new Option("help", null));
                 continue;
             }
-            if (arg.matches("-v+")) {
-                for (int n = 1; n < arg.length(); n++) options.add(new Option("verbose", null));
+            if (!arg.startsWith("-") || arg.equals("-")) continue;
+            if (!arg.startsWith("--")) {
+                for (int n = 1; n < arg.length(); n++) {
+                    if (arg.charAt(n) != 'v') throw CommandException.usage("replay-log: invalid option -- '" + arg.charAt(n) + "'", USAGE);
+                    options.add(new Option("verbose", null));
+                }
                 continue;
             }
-            if (!arg.startsWith("--") || arg.length() == 2) throw CommandException.usage("replay-log: unexpected argument '" + arg + "'", USAGE);
             int eq = arg.indexOf('=');
             String given = arg.substring(2, eq < 0 ? arg.length() : eq);
-            List<String> matches = new ArrayList<>();
-            for (String o : WITH_ARGUMENT) if (o.equals(given)) matches = new ArrayList<>(List.of(o));
-            for (String o : WITHOUT_ARGUMENT) if (o.equals(given)) matches = new ArrayList<>(List.of(o));
-            if (matches.isEmpty()) {
-                for (String o : WITH_ARGUMENT) if (o.startsWith(given)) matches.add(o);
-                for (String o : WITHOUT_ARGUMENT) if (o.startsWith(given)) matches.add(o);
+            LongOption found = null;
+            List<LongOption> ambiguous = new ArrayList<>();
+            for (LongOption o : LONG_OPTIONS) {
+                if (o.name().equals(given)) {
+                    found = o;
+                    ambiguous.clear();
+                    break;
+                }
+                if (!o.name().startsWith(given)) continue;
+                if (found == null) {
+                    found = o;
+                } else if (found.hasArg() != o.hasArg() || found.name().equals("verbose") || o.name().equals("verbose")) {
+                    if (ambiguous.isEmpty()) ambiguous.add(found);
+                    ambiguous.add(o);
+                }
             }
-            if (matches.isEmpty()) throw CommandException.usage("replay-log: unrecognized option '" + arg + "'", USAGE);
-            if (matches.size() > 1) throw CommandException.usage("replay-log: option '" + arg + "' is ambiguous", USAGE);
-            String name = matches.getFirst();
-            if (WITH_ARGUMENT.contains(name)) {
+            if (found == null) throw CommandException.usage("replay-log: unrecognized option '" + arg + "'", USAGE);
+            if (!ambiguous.isEmpty()) {
+                StringBuilder why = new StringBuilder("replay-log: option '" + arg + "' is ambiguous; possibilities:");
+                for (LongOption o : LONG_OPTIONS) if (ambiguous.contains(o)) why.append(" '--").append(o.name()).append('\'');
+                throw CommandException.usage(why.toString(), USAGE);
+            }
+            if (found.hasArg()) {
                 String value;
                 if (eq >= 0) value = arg.substring(eq + 1);
                 else if (i + 1 < args.size()) value = args.get(++i);
-                else throw CommandException.usage("replay-log: option '--" + name + "' requires an argument", USAGE);
-                options.add(new Option(name, value));
+                else throw CommandException.usage("replay-log: option '--" + found.name() + "' requires an argument", USAGE);
+                options.add(new Option(found.name(), value));
             } else {
-                if (eq >= 0) throw CommandException.usage("replay-log: option '--" + name + "' doesn't allow an argument", USAGE);
-                options.add(new Option(name, null));
+                if (eq >= 0) throw CommandException.usage("replay-log: option '--" + found.name() + "' doesn't allow an argument", USAGE);
+                options.add(new Option(found.name(), null));
             }
         }
         return options;
@@ -132,13 +161,24 @@ public final class ReplayLogCommand {
             out.print(USAGE);
             return;
         }
+        // The numbers are read as the options are, before the log is opened (replay-log.c's main).
+        long startSector = 0, endSector = -1, checkNumber = 0;
         for (Option o : options) {
             switch (o.name()) {
                 case "log" -> logName = o.value();
                 case "replay" -> replayName = o.value();
                 case "fsck" -> fsckCommand = o.value();
-                case "check" -> check = o.value();
+                case "check" -> {
+                    check = o.value();
+                    if (!check.equals("flush") && !check.equals("fua")) {
+                        checkNumber = number(check, "Invalid entry number");
+                        if (checkNumber == 0) throw new CommandException("Invalid entry number");
+                    }
+                }
                 case "verbose" -> verbose++;
+                case "start-entry", "limit" -> number(o.value(), "Invalid entry number");
+                case "start-sector" -> startSector = number(o.value(), "Invalid sector number");
+                case "end-sector" -> endSector = number(o.value(), "Invalid sector number");
                 default -> {}
             }
         }
@@ -148,7 +188,6 @@ public final class ReplayLogCommand {
         try (Opened log = open(logName, false, "Couldn't open log "); Opened replay = replayName == null ? null : open(replayName, true, "Couldn't open replay file ")) {
             ReplayLog tool = new ReplayLog(log.device()).verbose(verbose);
             if (replay != null) tool.replay(replay.device());
-            long startSector = 0, endSector = -1;
             for (Option o : options) {
                 switch (o.name()) {
                     case "next-flush" -> tool.nextFlush();
@@ -160,8 +199,6 @@ public final class ReplayLogCommand {
                     case "find" -> tool.find();
                     case "num-entries" -> tool.numEntries();
                     case "no-discard" -> tool.noDiscard();
-                    case "start-sector" -> startSector = number(o.value(), "Invalid sector number");
-                    case "end-sector" -> endSector = number(o.value(), "Invalid sector number");
                     default -> {}
                 }
             }
@@ -172,11 +209,7 @@ public final class ReplayLogCommand {
                 switch (check) {
                     case "flush" -> tool.check(ReplayLog.CheckMode.FLUSH, 0, fsck);
                     case "fua" -> tool.check(ReplayLog.CheckMode.FUA, 0, fsck);
-                    default -> {
-                        long n = number(check, "Invalid entry number");
-                        if (n == 0) throw new CommandException("Invalid entry number");
-                        tool.check(ReplayLog.CheckMode.NUMBER, n, fsck);
-                    }
+                    default -> tool.check(ReplayLog.CheckMode.NUMBER, checkNumber, fsck);
                 }
             }
             ByteArrayOutputStream err = new ByteArrayOutputStream();

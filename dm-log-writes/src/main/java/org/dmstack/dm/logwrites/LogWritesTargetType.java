@@ -94,6 +94,8 @@ public final class LogWritesTargetType implements TargetType {
         private long nextSector;
         private long endSector;
         private boolean loggingEnabled = true;
+        /** Set by ioHints when dev cannot discard: discards are then logged and ended here. */
+        private volatile boolean deviceSupportsDiscard = true;
         private final ArrayDeque<PendingBlock> unflushed = new ArrayDeque<>();
         private final ArrayDeque<PendingBlock> logging = new ArrayDeque<>();
         private int pendingBlocks;
@@ -138,6 +140,12 @@ public final class LogWritesTargetType implements TargetType {
             block.sector = bioToDevSectors(bio.sector());
             block.nrSectors = bioToDevSectors(bio.sectors());
             if (bio.data() != null) block.data = bio.data().toArray(ValueLayout.JAVA_BYTE);
+            if (discardBio && !deviceSupportsDiscard) {
+                // As 6.1: logged as if the device had done it, and never sent to a device that cannot.
+                endIo(block);
+                bio.endio(BlkStatus.OK);
+                return MapResult.SUBMITTED;
+            }
             if (flushBio) {
                 synchronized (this) {
                     block.flushed = new ArrayList<>(unflushed);
@@ -337,13 +345,33 @@ public final class LogWritesTargetType implements TargetType {
             visitor.visit(dev, 0, len);
         }
 
-        /** log_writes_io_hints: the data device's block sizes; io_min its physical block size. */
+        /**
+         * log_writes_io_hints: the data device's block sizes; io_min its physical block size; and
+         * when the data device cannot discard, discards of up to UINT_MAX >> 9 sectors with a
+         * granularity of one log sector, which map logs and ends itself.
+         */
         @Override
         public void ioHints(QueueLimits limits) {
             QueueLimits d = dev.limits();
+            if (d.maxDiscardSectors() == 0) {
+                deviceSupportsDiscard = false;
+                limits.setDiscard(QueueLimits.UNLIMITED >> Units.SECTOR_SHIFT, sectorsize);
+            }
             limits.setLogicalBlockSize(d.logicalBlockSize());
             limits.setPhysicalBlockSize(d.physicalBlockSize());
             limits.setIoMin(d.physicalBlockSize());
+        }
+
+        /** 6.1 sets flush_supported: the mapped device has a write cache and FUA, so every flush reaches the log. */
+        @Override
+        public boolean flushSupported() {
+            return true;
+        }
+
+        /** 6.1 sets discards_supported: discards are taken (and logged) even when dev cannot do them. */
+        @Override
+        public boolean discardsSupported() {
+            return true;
         }
 
         /** Linux sends log-writes no WRITE_ZEROES (it sets no num_write_zeroes_bios). */

@@ -163,6 +163,33 @@ class LogWritesTargetTypeTest {
     }
 
     @Test
+    void overDevicesWithoutAWriteCacheOrDiscardFlushesAndDiscardsStillReachTheLog() {
+        // log_writes_ctr (6.1) sets ti->flush_supported and ti->discards_supported, and
+        // log_writes_io_hints advertises discards of UINT_MAX >> SECTOR_SHIFT sectors when dev has none.
+        RecordingDevice ram2 = RecordingDevice.builder("ram2", 1, 2).sectors(4096).build();
+        RecordingDevice ram3 = RecordingDevice.builder("ram3", 1, 3).sectors(8192).build();
+        h.with(ram2, ram3);
+        MappedDevice md = h.create("0 4096 log-writes ram2 ram3");
+        assertEquals("write back", md.disk().attributes().read("queue/write_cache"));
+        assertEquals("1", md.disk().attributes().read("queue/fua"));
+        assertEquals("512", md.disk().attributes().read("queue/discard_granularity"));
+        assertEquals("4294966784", md.disk().attributes().read("queue/discard_max_bytes"));
+
+        assertEquals(BlkStatus.OK, submit(md.disk(), Bio.write(16, pattern(1, 7))));
+        assertEquals(BlkStatus.OK, submit(md.disk(), Bio.discard(64, 8 * 512)));
+        assertEquals(BlkStatus.OK, submit(md.disk(), Bio.flush()));
+        assertEquals(BlkStatus.OK, submit(md.disk(), Bio.write(24, pattern(1, 8), BioFlag.FUA)));
+        h.dm().remove("test0");
+
+        // The discard was logged but never sent to a device that cannot do it (log_writes_map: bio_endio).
+        assertEquals(List.of("WRITE 16+1", "WRITE 24+1"), ram2.log());
+        List<RawEntry> e = RawLog.decode(ram3.read(0, 8192)).entries();
+        assertEquals(List.of("sector 16 nr 1 flags 0 data 512", "sector 64 nr 8 flags 4 data 0", "sector 0 nr 0 flags 1 data 0",
+                "sector 24 nr 1 flags 2 data 512", "sector 0 nr 0 flags 8 mark dm-log-writes-end data 0"),
+                e.stream().map(RawEntry::toString).toList());
+    }
+
+    @Test
     void marksAreEntriesWithTheirNameAndRewriteTheSuperBlock() {
         h.create("0 4096 log-writes ram0 ram1");
         submit(h.dm().get("test0").disk(), Bio.write(0, pattern(1, 5)));

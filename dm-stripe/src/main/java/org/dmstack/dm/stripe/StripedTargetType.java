@@ -64,7 +64,7 @@ public final class StripedTargetType implements TargetType {
             starts[i] = as.sector("Couldn't parse stripe destination");
             devices[i] = as.device(devname, "Couldn't parse stripe destination");
         }
-        return Striped.of(context.begin(), width, chunk, devices, starts);
+        return Striped.of(context.begin(), width, chunk, devices, starts, context.tableEvent());
     }
 
     /**
@@ -74,6 +74,8 @@ public final class StripedTargetType implements TargetType {
      * {@link Divisions} (Linux's sector_div). Everything else is shared.
      */
     abstract static sealed class Striped implements Target permits Striped.Shifts, Striped.Divisions {
+        /** dm.h's DM_IO_ERROR_THRESHOLD: errors after this many on a stripe raise no more events. */
+        static final int DM_IO_ERROR_THRESHOLD = 15;
         private final long begin;
         /** Sectors of the target on each stripe (length / stripes). */
         private final long width;
@@ -83,8 +85,10 @@ public final class StripedTargetType implements TargetType {
         private final long[] starts;
         /** I/O errors seen per stripe: status shows 'D' for a stripe once it is non-zero. */
         private final AtomicIntegerArray errors;
+        /** dm_table_event, raised for each of a stripe's first errors (trigger_event). */
+        private final Runnable tableEvent;
 
-        Striped(long begin, long width, long chunk, BlockDevice[] devices, long[] starts) {
+        Striped(long begin, long width, long chunk, BlockDevice[] devices, long[] starts, Runnable tableEvent) {
             this.begin = begin;
             this.width = width;
             this.chunk = chunk;
@@ -92,12 +96,13 @@ public final class StripedTargetType implements TargetType {
             this.devices = devices;
             this.starts = starts;
             this.errors = new AtomicIntegerArray(stripes);
+            this.tableEvent = tableEvent;
         }
 
         /** The fast path when both the chunk size and the stripe count are powers of two, the general one otherwise. */
-        static Striped of(long begin, long width, long chunk, BlockDevice[] devices, long[] starts) {
+        static Striped of(long begin, long width, long chunk, BlockDevice[] devices, long[] starts, Runnable tableEvent) {
             boolean shifts = Long.bitCount(chunk) == 1 && Integer.bitCount(devices.length) == 1;
-            return shifts ? new Shifts(begin, width, chunk, devices, starts) : new Divisions(begin, width, chunk, devices, starts);
+            return shifts ? new Shifts(begin, width, chunk, devices, starts, tableEvent) : new Divisions(begin, width, chunk, devices, starts, tableEvent);
         }
 
         // stripe_map_sector, the one mapping every path uses: chunk n of the target is chunk
@@ -119,8 +124,8 @@ public final class StripedTargetType implements TargetType {
             private final int stripesShift;
             private final int stripesMask;
 
-            Shifts(long begin, long width, long chunk, BlockDevice[] devices, long[] starts) {
-                super(begin, width, chunk, devices, starts);
+            Shifts(long begin, long width, long chunk, BlockDevice[] devices, long[] starts, Runnable tableEvent) {
+                super(begin, width, chunk, devices, starts, tableEvent);
                 chunkShift = Long.numberOfTrailingZeros(chunk);
                 chunkMask = chunk - 1;
                 stripesShift = Integer.numberOfTrailingZeros(stripes);
@@ -145,8 +150,8 @@ public final class StripedTargetType implements TargetType {
 
         /** Any chunk size and stripe count: divisions. */
         static final class Divisions extends Striped {
-            Divisions(long begin, long width, long chunk, BlockDevice[] devices, long[] starts) {
-                super(begin, width, chunk, devices, starts);
+            Divisions(long begin, long width, long chunk, BlockDevice[] devices, long[] starts, Runnable tableEvent) {
+                super(begin, width, chunk, devices, starts, tableEvent);
             }
 
             @Override
@@ -211,13 +216,17 @@ public final class StripedTargetType implements TargetType {
             return stripe < holder ? sector + chunk : sector; // ...which for an earlier stripe lies behind us
         }
 
-        /** stripe_end_io: an I/O error marks every stripe on the failed device (not "not supported"). */
+        /**
+         * stripe_end_io: an I/O error marks every stripe on the failed device (not "not
+         * supported"), and raises a table event for each while its count is below
+         * DM_IO_ERROR_THRESHOLD (15).
+         */
         @Override
         public void endIo(Bio bio, BlkStatus status) {
             if (status.isOk() || status.code() == BlkStatus.Code.NOTSUPP || bio.device() == null) return;
             DevT failed = bio.device().devt();
             for (int i = 0; i < stripes; i++) {
-                if (devices[i].devt().equals(failed)) errors.incrementAndGet(i);
+                if (devices[i].devt().equals(failed) && errors.incrementAndGet(i) < DM_IO_ERROR_THRESHOLD) tableEvent.run();
             }
         }
 
@@ -249,12 +258,15 @@ public final class StripedTargetType implements TargetType {
             for (int i = 0; i < stripes; i++) visitor.visit(devices[i], starts[i], width);
         }
 
-        /** io_min is one chunk, io_opt a full row of chunks (in bytes). */
+        /**
+         * stripe_io_hints: io_min is one chunk, io_opt a full row of chunks (in bytes), both
+         * worked out in 6.1's unsigned int, so a chunk of 4 GiB or a row past it wraps.
+         */
         @Override
         public void ioHints(QueueLimits limits) {
-            long chunkBytes = chunk << Units.SECTOR_SHIFT;
+            long chunkBytes = (chunk << Units.SECTOR_SHIFT) & 0xffff_ffffL;
             limits.setIoMin(chunkBytes);
-            limits.setIoOpt(chunkBytes * stripes);
+            limits.setIoOpt((chunkBytes * stripes) & 0xffff_ffffL);
         }
 
         @Override

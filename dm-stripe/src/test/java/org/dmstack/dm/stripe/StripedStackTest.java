@@ -187,6 +187,17 @@ class StripedStackTest {
     }
 
     @Test
+    void eachOfAStripesFirstFourteenErrorsRaisesATableEvent() {
+        // dm-stripe.c 6.1, stripe_end_io: "if (atomic_read(&(sc->stripe[i].error_count)) < DM_IO_ERROR_THRESHOLD)
+        // schedule_work(&sc->trigger_event)", and trigger_event calls dm_table_event, which raises dmsetup info's Event number.
+        twoStripes();
+        assertEquals(0, dm.info("st").eventNumber());
+        ram1.failIo(true);
+        for (int n = 0; n < 20; n++) assertEquals(BlkStatus.Code.IOERR, submit(dm.get("st").disk(), Bio.write(16, pattern(8, 2))).code());
+        assertEquals(14, dm.info("st").eventNumber());
+    }
+
+    @Test
     void tableAndLimitsAsLinuxShowsThem() {
         MappedDevice st = twoStripes();
         assertEquals("0 1024 striped 2 16 1:0 0 1:1 64\n", dm.table("st"));

@@ -164,6 +164,21 @@ class StripedTargetTypeTest {
     }
 
     @Test
+    void ioHintsWrapAsLinuxsUnsignedIntDoes() throws TargetException {
+        // dm-stripe.c 6.1, stripe_io_hints: "unsigned int chunk_size = sc->chunk_size << SECTOR_SHIFT;"
+        // then blk_limits_io_opt(limits, chunk_size * sc->stripes): 1 GiB chunks in a row of 4 make 0.
+        QueueLimits limits = QueueLimits.stacking();
+        type.construct(line(0, 4L * 2097152, "4 2097152 ram0 0 ram1 0 ram2 0 ram0 0", ram0, ram1, ram2)).ioHints(limits);
+        assertEquals(1L << 30, limits.ioMin());
+        assertEquals(0, limits.ioOpt());
+        // A 4 GiB chunk is 0 bytes in an unsigned int: io_min falls back to the physical block size.
+        limits = QueueLimits.stacking();
+        type.construct(line(0, 8388608, "1 8388608 ram0 0", ram0)).ioHints(limits);
+        assertEquals(512, limits.ioMin());
+        assertEquals(0, limits.ioOpt());
+    }
+
+    @Test
     void refusesWhatLinuxRefuses() {
         assertEquals("Not enough arguments", refused(1024, ""));
         assertEquals("Not enough arguments", refused(1024, "2"));

@@ -75,7 +75,7 @@ final class Connection implements Runnable {
             }
             Negotiated chosen = Handshake.run(wire, exports, limits.holdNanos());
             if (chosen == null || !state.compareAndSet(HANDSHAKE, TRANSMISSION)) return;
-            Transmission t = new Transmission(wire, chosen, limits.holdNanos(), limits.maxInflightBytes(), transmitters, spare);
+            Transmission t = new Transmission(wire, chosen, limits.holdNanos(), limits.busyPollNanos(), limits.maxInflightBytes(), transmitters, spare);
             transmission = t;
             if (limits.idleNanos() > 0) timeout = timer.schedule(this::idleCheck, limits.idleNanos(), TimeUnit.NANOSECONDS);
             if (Thread.currentThread().isVirtual()) {

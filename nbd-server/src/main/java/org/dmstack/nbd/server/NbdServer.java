@@ -65,6 +65,8 @@ public final class NbdServer implements AutoCloseable {
     public static final int DEFAULT_BACKLOG = 4096;
     /** Payload bytes one connection may have in flight, replies not yet sent included, unless configured. */
     public static final int DEFAULT_MAX_INFLIGHT_BYTES = Nbd.MAX_PAYLOAD;
+    /** How long a connection's reader may poll for the next request before it blocks, unless configured ({@link BusyPoll}). */
+    public static final long DEFAULT_BUSY_POLL_MICROS = 50;
     /** How long {@link #close} lets requests in flight finish before it cuts connections. */
     static final Duration CLOSE_GRACE = Duration.ofSeconds(5);
     /**
@@ -155,6 +157,7 @@ public final class NbdServer implements AutoCloseable {
         private int maxConnections = DEFAULT_MAX_CONNECTIONS;
         private int backlog = DEFAULT_BACKLOG;
         private int maxInflightBytes = DEFAULT_MAX_INFLIGHT_BYTES;
+        private Duration busyPoll = Duration.ofNanos(DEFAULT_BUSY_POLL_MICROS * 1000);
 
         private Builder() {}
 
@@ -258,6 +261,17 @@ public final class NbdServer implements AutoCloseable {
         }
 
         /**
+         * The longest a connection's reader polls its socket before it blocks, waiting for the
+         * client's next request (as Linux's net.core.busy_read); the window adapts to the
+         * client and is 0 while the client pauses. Zero: never poll.
+         */
+        public Builder busyPoll(Duration limit) {
+            if (limit.isNegative()) throw new IllegalArgumentException("Negative busy poll " + limit);
+            this.busyPoll = limit;
+            return this;
+        }
+
+        /**
          * Starts listening. Following backends, the exports are the specs given (or every source
          * when none is); else the fixed backends.
          *
@@ -275,7 +289,7 @@ public final class NbdServer implements AutoCloseable {
                 if (devices.isEmpty()) throw new IllegalArgumentException("Nothing to export: give backends or devices");
                 table = ExportTable.fixed(devices);
             }
-            Limits limits = new Limits(holdTimeout.toNanos(), handshakeTimeout.toNanos(), idleTimeout.toNanos(), maxInflightBytes);
+            Limits limits = new Limits(holdTimeout.toNanos(), handshakeTimeout.toNanos(), idleTimeout.toNanos(), maxInflightBytes, busyPoll.toNanos());
             return new NbdServer(table, new InetSocketAddress(address, port), backlog, maxConnections, limits);
         }
     }

@@ -50,6 +50,7 @@ final class Transmission {
     private final Negotiated n;
     private final Export export;
     private final long holdNanos;
+    private final long busyPollNanos;
     private final Replies replies;
     private final Permit.Permits permits;
     /** The pieces of the READ being answered in place (only the reader uses it). */
@@ -62,11 +63,12 @@ final class Transmission {
      * @param senders the platform threads the connection's {@link Sender} is taken from
      * @param spare the server's buffers left by ended connections, for this one's payloads and read-ahead
      */
-    Transmission(Wire wire, Negotiated negotiated, long holdNanos, int maxBytes, Executor senders, PayloadPool spare) {
+    Transmission(Wire wire, Negotiated negotiated, long holdNanos, long busyPollNanos, int maxBytes, Executor senders, PayloadPool spare) {
         this.wire = wire;
         this.n = negotiated;
         this.export = negotiated.export();
         this.holdNanos = holdNanos;
+        this.busyPollNanos = busyPollNanos;
         this.replies = new Replies(wire, negotiated.structured(), senders);
         this.permits = new Permit.Permits(MAX_REQUESTS, maxBytes, spare);
     }
@@ -90,7 +92,7 @@ final class Transmission {
     void run() throws IOException, InterruptedException {
         ByteBuffer header = ByteBuffer.allocate(28);
         replies.cork();
-        wire.readAhead(permits.readAhead(READ_AHEAD).asByteBuffer(), replies::flush); // back to the pool when the reader is done
+        wire.readAhead(permits.readAhead(READ_AHEAD).asByteBuffer(), replies::flush, busyPollNanos); // back to the pool when the reader is done
         readRequests(header);
     }
 

@@ -27,6 +27,7 @@ final class Wire {
     final String peer;
     private ByteBuffer readAhead; // bytes read but not yet taken, between position and limit
     private Runnable beforeBlocking;
+    private BusyPoll busyPoll;
 
     Wire(SocketChannel channel) {
         this.channel = channel;
@@ -73,10 +74,12 @@ final class Wire {
     /**
      * From now on reads go through {@code buffer}, and {@code beforeBlocking} runs before each
      * read from the socket (which may wait for the client): the corked replies go out then.
+     * Before such a read the socket is polled for up to {@code busyPollNanos} ({@link BusyPoll}).
      */
-    void readAhead(ByteBuffer buffer, Runnable beforeBlocking) {
+    void readAhead(ByteBuffer buffer, Runnable beforeBlocking, long busyPollNanos) throws IOException {
         this.readAhead = buffer.clear().flip();
         this.beforeBlocking = beforeBlocking;
+        this.busyPoll = new BusyPoll(channel, busyPollNanos);
     }
 
     void readFully(ByteBuffer b) throws IOException {
@@ -107,7 +110,9 @@ final class Wire {
     private int fill() throws IOException {
         beforeBlocking.run();
         readAhead.clear();
+        busyPoll.poll();
         int n = channel.read(readAhead);
+        busyPoll.waited();
         readAhead.flip();
         return n;
     }

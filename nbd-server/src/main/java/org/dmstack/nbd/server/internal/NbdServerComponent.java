@@ -73,6 +73,10 @@ public final class NbdServerComponent {
         @AttributeDefinition(description = "Payload bytes one connection may have in flight, unsent replies included; "
                 + "at the limit its requests are not read until replies go out.", min = "4096")
         int max_inflight_bytes() default NbdServer.DEFAULT_MAX_INFLIGHT_BYTES;
+
+        @AttributeDefinition(description = "Microseconds a connection's reader may poll for the client's next request before it sleeps "
+                + "(adaptive, as Linux's busy_read); 0 never polls.", min = "0")
+        long busy_poll_us() default NbdServer.DEFAULT_BUSY_POLL_MICROS;
     }
 
     private Backends backends; // under this
@@ -95,7 +99,8 @@ public final class NbdServerComponent {
                     .holdTimeout(Duration.ofMillis(config.hold_timeout_ms()))
                     .handshakeTimeout(Duration.ofMillis(config.handshake_timeout_ms()))
                     .idleTimeout(Duration.ofMillis(config.idle_timeout_ms()))
-                    .maxConnections(config.max_connections()).backlog(config.backlog()).maxInflightBytes(config.max_inflight_bytes());
+                    .maxConnections(config.max_connections()).backlog(config.backlog()).maxInflightBytes(config.max_inflight_bytes())
+                    .busyPoll(Duration.ofNanos(config.busy_poll_us() * 1000));
             Arrays.stream(exports).forEach(b::export);
             server = b.start();
         } catch (IOException | IllegalArgumentException e) {

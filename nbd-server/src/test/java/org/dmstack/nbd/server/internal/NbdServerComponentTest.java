@@ -64,6 +64,11 @@ class NbdServerComponentTest {
             public int max_inflight_bytes() {
                 return 1 << 20;
             }
+
+            @Override
+            public long busy_poll_us() {
+                return 50;
+            }
         };
     }
 

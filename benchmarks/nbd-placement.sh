@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# NBD at queue depth 1, and where the kernel runs the server: 4 KiB random reads and writes, one
+# request in flight (fio's nbd ioengine), against dmstack's export of a brd RAM disk with busy
+# polling (the default, busy.poll.us 50), the same without it (0), and nbdkit's memory plugin, each
+# placed three ways: left to the scheduler (free), server and fio on the same CPU (same: both
+# `taskset` to CPU 0), and on two (split: the server on CPU 1, fio on CPU 0). The three servers
+# run at once and take turns within each round (the order reversed every other round), so noise
+# falls on all of them alike; each line is one round, and the summary gives each server's median
+# IOPS and the median of its per-round ratios to nbdkit, with their range.
+#
+# At queue depth 1 a request's round trip is mostly the two wake-ups between fio and the server:
+# on one CPU there are none to another CPU, on two each costs an idle CPU's wake-up, and busy
+# polling saves the server's (nbd-server/README.md, "Busy polling").
+#
+# Usage: benchmarks/nbd-placement.sh [OUT_DIR]      (default benchmarks/results/placement)
+# Environment:
+#   ROUNDS   rounds per workload and placement (default 5)
+#   RUNTIME  seconds of fio per server per round (default 3)
+#   PLACES   which placements, separated by spaces (default "free same split")
+#   SIZE     size of each disk (default 1G); every byte is written before measuring
+#   DMSTACK_BENCH_CP, JAVA  as for nbd-compare.sh
+# Needs fio with the nbd engine, nbdkit, taskset (util-linux) and 2 CPUs at least. Exits 3 without them.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+out=${1:-$here/results/placement}
+ROUNDS=${ROUNDS:-5}
+RUNTIME=${RUNTIME:-3}
+PLACES=${PLACES:-free same split}
+SIZE=${SIZE:-1G}
+CP=${DMSTACK_BENCH_CP:-$here/target/classes:$here/target/lib/*}
+JAVA=${JAVA:-$("$root/scripts/jdk25")/bin/java}
+
+for tool in fio nbdkit taskset; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "nbd-placement: $tool is not installed (Debian: apt-get install -y fio nbdkit util-linux)" >&2; exit 3; }
+done
+[ "$(nproc)" -ge 2 ] || { echo "nbd-placement: needs 2 CPUs, this machine has $(nproc)" >&2; exit 3; }
+for p in $PLACES; do
+  case "$p" in free | same | split) ;; *) echo "nbd-placement: no placement '$p' (free, same, split)" >&2; exit 2 ;; esac
+done
+
+mkdir -p "$out"
+rm -f "$out"/*.log "$out"/*.terse
+servers=(dmstack dmstack-nopoll nbdkit)
+declare -A pid uri
+
+listen_port() { # PID: the TCP port it listens on, from /proc; nothing while it does not listen yet
+  local f inodes=" " hex
+  for f in /proc/"$1"/fd/*; do
+    f=$(readlink "$f" 2>/dev/null) || continue
+    case "$f" in socket:*) inodes+="${f//[^0-9]/} " ;; esac
+  done
+  hex=$(awk -v inodes="$inodes" '$4 == "0A" && index(inodes, " " $10 " ") { split($2, a, ":"); print a[2]; exit }' /proc/net/tcp /proc/net/tcp6 2>/dev/null)
+  [ -n "$hex" ] && echo $((16#$hex))
+}
+stop_all() {
+  for s in "${!pid[@]}"; do kill "${pid[$s]}" 2>/dev/null || true; wait "${pid[$s]}" 2>/dev/null || true; done
+}
+trap stop_all EXIT
+start() { # SERVER EXPORT COMMAND...
+  local server=$1 export=$2 port
+  shift 2
+  "$@" >"$out/$server-server.log" 2>&1 &
+  pid[$server]=$!
+  for _ in $(seq 1 300); do
+    if port=$(listen_port "${pid[$server]}"); then uri[$server]="nbd://127.0.0.1:$port/$export"; return 0; fi
+    kill -0 "${pid[$server]}" 2>/dev/null || { echo "nbd-placement: $server died:" >&2; cat "$out/$server-server.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "nbd-placement: $server does not listen" >&2; exit 1
+}
+
+java=("$JAVA" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xmn512m -cp "$CP")
+start dmstack disk "${java[@]}" org.dmstack.bench.NbdBenchServer 0 "$SIZE" brd
+start dmstack-nopoll disk "${java[@]}" -Ddmstack.nbd.busyPollMicros=0 org.dmstack.bench.NbdBenchServer 0 "$SIZE" brd
+start nbdkit "" nbdkit --foreground --exit-with-parent -i 127.0.0.1 -p 0 memory "$SIZE"
+
+# fio_iops NAME URI RW [command prefix...]: one run of RUNTIME s at QD 1; prints reads + writes per second
+fio_iops() {
+  local name=$1 u=$2 rw=$3
+  shift 3
+  "$@" fio --name="$name" --ioengine=nbd --uri="$u" --rw="$rw" --bs=4k --iodepth=1 --runtime="$RUNTIME" --time_based \
+      --randrepeat=1 --norandommap --output-format=terse --terse-version=3 >"$out/$name.terse" 2>"$out/$name.log" \
+    || { echo "nbd-placement: fio $name failed:" >&2; cat "$out/$name.log" >&2; exit 1; }
+  awk -F';' '$1 == 3 { printf "%d\n", $8 + $49 }' "$out/$name.terse" # fio also prints "connected" there
+}
+
+for s in "${servers[@]}"; do # every byte written, then both kinds of request warmed up
+  fio --name=fill --ioengine=nbd --uri="${uri[$s]}" --rw=write --bs=1m --iodepth=4 --output-format=terse >/dev/null 2>&1
+  fio --name=warm --ioengine=nbd --uri="${uri[$s]}" --rw=randrw --bs=4k --iodepth=1 --runtime=3 --time_based --output-format=terse >/dev/null 2>&1
+done
+
+echo "NBD at queue depth 1 by placement: ${servers[*]}; $ROUNDS rounds of ${RUNTIME}s, $SIZE, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ)"
+results=$out/rounds.txt
+: >"$results"
+for rw in randread randwrite; do
+  for place in $PLACES; do
+    for r in $(seq 1 "$ROUNDS"); do
+      order=("${servers[@]}")
+      if ((r % 2 == 0)); then order=(nbdkit dmstack-nopoll dmstack); fi
+      line="$rw $place r$r"
+      for s in "${order[@]}"; do
+        case $place in
+          free) taskset -a -p -c 0,1 "${pid[$s]}" >/dev/null; prefix=() ;;
+          same) taskset -a -p -c 0 "${pid[$s]}" >/dev/null; prefix=(taskset -c 0) ;;
+          split) taskset -a -p -c 1 "${pid[$s]}" >/dev/null; prefix=(taskset -c 0) ;;
+        esac
+        v=$(fio_iops "$s-$rw-$place-r$r" "${uri[$s]}" "$rw" "${prefix[@]}")
+        echo "$rw $place $r $s $v" >>"$results"
+        line+=" $s=$v"
+      done
+      echo "$line"
+    done
+  done
+done
+
+# The summary: per workload and placement, each server's median IOPS and its per-round ratio to nbdkit.
+echo
+echo "| workload | placement | dmstack IOPS | without busy poll | nbdkit | dmstack / nbdkit: median (range) | without busy poll / nbdkit |"
+echo "|---|---|---:|---:|---:|---|---|"
+awk '
+  function median(list,   n, a, i, j, t) {
+    n = split(list, a, " ")
+    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+  }
+  function range(list,   n, a, i, lo, hi) {
+    n = split(list, a, " "); lo = a[1]; hi = a[1]
+    for (i = 2; i <= n; i++) { if (a[i] < lo) lo = a[i]; if (a[i] > hi) hi = a[i] }
+    return sprintf("%.0f-%.0f%%", 100 * lo, 100 * hi)
+  }
+  { key = $1 " " $2; iops[key, $3, $4] = $5; if (!(key in seen)) { seen[key] = 1; keys[++k] = key }; rounds[key] = ($3 > rounds[key] ? $3 : rounds[key]) }
+  END {
+    for (i = 1; i <= k; i++) {
+      key = keys[i]; dm = ""; np = ""; nk = ""; rd = ""; rn = ""
+      for (r = 1; r <= rounds[key]; r++) {
+        dm = dm " " iops[key, r, "dmstack"]; np = np " " iops[key, r, "dmstack-nopoll"]; nk = nk " " iops[key, r, "nbdkit"]
+        rd = rd " " iops[key, r, "dmstack"] / iops[key, r, "nbdkit"]; rn = rn " " iops[key, r, "dmstack-nopoll"] / iops[key, r, "nbdkit"]
+      }
+      split(key, w, " ")
+      printf "| 4 KiB %s, QD 1 | %s | %d | %d | %d | %.0f%% (%s) | %.0f%% (%s) |\n", w[1], w[2], median(dm), median(np), median(nk), 100 * median(rd), range(rd), 100 * median(rn), range(rn)
+    }
+  }' "$results"
+echo
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

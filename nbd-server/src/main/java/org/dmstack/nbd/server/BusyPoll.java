@@ -1,0 +1,139 @@
+package org.dmstack.nbd.server;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Polls a connection's socket for a while before its reader blocks, as Linux's busy polling
+ * (net.core.busy_read) and KVM's halt polling do.
+ *
+ * <p>At queue depth 1 the client sends its next request some tens of microseconds after it got
+ * the reply. A reader that sleeps meanwhile has to be woken for every request, on a CPU that went
+ * idle, and that wake-up costs more than serving the request. A reader that polls is still
+ * running when the request comes.
+ *
+ * <p>The window adapts as KVM's halt_poll_ns (virt/kvm/kvm_main.c): it grows, doubling from 10
+ * µs up to the limit, while the client's next bytes come within the limit of the reader starting
+ * to wait, and halves when they do not, down to 0 below 10 µs (halt_poll_ns_shrink 2); so one
+ * late request does not end polling, and a client that pauses, or sends a request now and then,
+ * soon costs no polling.
+ *
+ * <p>Polling is only free on a CPU nothing else wants. A poll therefore starts only while fewer
+ * threads are running than there are CPUs (the running count of /proc/loadavg, read at most every
+ * 10 ms), at most half the CPUs poll at once, and a poll that lost its CPU to another thread (a
+ * turn that took longer than {@value #PREEMPTED_NANOS} ns) ends polling on that connection for the
+ * next {@value #COOLDOWN} waits: a polling thread that competes for a CPU uses up its share of it
+ * and then waits longer for the CPU when its request does come.
+ */
+final class BusyPoll {
+    static final long GROW_START_NANOS = 10_000;
+    /** A turn of the poll that took longer than this lost the CPU to another thread. */
+    static final long PREEMPTED_NANOS = 20_000;
+    /** Waits without polling after a poll lost its CPU. */
+    static final int COOLDOWN = 128;
+    private static final int CPUS = Runtime.getRuntime().availableProcessors();
+    private static final int MAX_POLLERS = Math.max(1, CPUS / 2);
+    private static final AtomicInteger POLLERS = new AtomicInteger();
+    private static final Path LOADAVG = Path.of("/proc/loadavg");
+    private static final long LOAD_CHECK_NANOS = 10_000_000;
+    private static volatile long loadCheckedAt = System.nanoTime() - LOAD_CHECK_NANOS;
+    private static volatile boolean lastCpuIdle = true;
+
+    private final InputStream socket; // available() is ioctl(FIONREAD): whether a read would block
+    private final long limitNanos;
+    private final BooleanSupplier cpuIdle;
+    private long windowNanos;
+    private long waitStart;
+    private int cooldown;
+    private boolean preempted;
+
+    /** @param limitNanos the longest poll; 0 turns polling off */
+    BusyPoll(SocketChannel channel, long limitNanos) throws IOException {
+        this(channel, limitNanos, BusyPoll::cpuIdle);
+    }
+
+    /** @param cpuIdle whether a CPU is free for polling now */
+    BusyPoll(SocketChannel channel, long limitNanos, BooleanSupplier cpuIdle) throws IOException {
+        this.socket = limitNanos > 0 ? channel.socket().getInputStream() : null;
+        this.limitNanos = limitNanos;
+        this.cpuIdle = cpuIdle;
+    }
+
+    /** Called before a read that may block: polls up to the window; true when bytes came (the read will not block). */
+    boolean poll() throws IOException {
+        waitStart = System.nanoTime();
+        preempted = false;
+        if (windowNanos == 0 || !cpuIdle.getAsBoolean()) return false;
+        if (POLLERS.incrementAndGet() > MAX_POLLERS) {
+            POLLERS.decrementAndGet();
+            return false;
+        }
+        try {
+            long end = waitStart + windowNanos, last = waitStart;
+            while (socket.available() == 0) {
+                Thread.onSpinWait();
+                long now = System.nanoTime();
+                if (now - last > PREEMPTED_NANOS) {
+                    preempted = true;
+                    return false;
+                }
+                if (now - end >= 0) return false;
+                last = now;
+            }
+            return true;
+        } finally {
+            POLLERS.decrementAndGet();
+        }
+    }
+
+    /** Called after the read that followed {@link #poll}: how long the reader waited decides the next window. */
+    void waited() {
+        if (limitNanos > 0) waited(System.nanoTime() - waitStart, preempted);
+    }
+
+    /**
+     * The next window after a wait of {@code nanos} from the start of a poll to the client's bytes,
+     * the poll having lost its CPU or not.
+     */
+    void waited(long nanos, boolean lostCpu) {
+        if (lostCpu) {
+            windowNanos = 0;
+            cooldown = COOLDOWN;
+        } else if (nanos <= windowNanos) {
+            return; // the poll caught it
+        } else if (nanos > limitNanos) {
+            windowNanos = windowNanos / 2 < GROW_START_NANOS ? 0 : windowNanos / 2; // a pause: the poll was wasted
+        } else if (cooldown > 0) {
+            cooldown--;
+        } else {
+            windowNanos = Math.min(limitNanos, Math.max(GROW_START_NANOS, windowNanos * 2));
+        }
+    }
+
+    /** How long the next poll may last. */
+    long windowNanos() {
+        return windowNanos;
+    }
+
+    /** Whether fewer threads run than there are CPUs (this one counted), as /proc/loadavg said at most 10 ms ago; true where it cannot tell. */
+    private static boolean cpuIdle() {
+        long now = System.nanoTime();
+        if (now - loadCheckedAt < LOAD_CHECK_NANOS) return lastCpuIdle;
+        loadCheckedAt = now;
+        boolean idle = true;
+        try {
+            // "0.20 0.18 0.12 1/80 11206": the fourth field is running/all.
+            String[] fields = Files.readString(LOADAVG).split(" ");
+            idle = Integer.parseInt(fields[3].substring(0, fields[3].indexOf('/'))) <= CPUS;
+        } catch (IOException | RuntimeException e) {
+            // not Linux, or another format: poll as the window says
+        }
+        lastCpuIdle = idle;
+        return idle;
+    }
+}
