@@ -47,6 +47,9 @@ class ExactingClientTest {
             assertEquals(Nbd.REP_ACK, c.optReply().type());
             c.option(Nbd.OPT_LIST_META_CONTEXT, RawClient.metaContextRequest(forged));
             assertEquals("No export named 'x'\\x0a12:00:00 WARN everything is fine'", c.optReply().text());
+            c.option(Nbd.OPT_LIST_META_CONTEXT, RawClient.metaContextRequest("mem", "no namespace\nWARN forged"));
+            assertEquals("NBD_OPT_LIST_META_CONTEXT: query 'no namespace\\x0aWARN forged' does not start with a namespace and a colon",
+                    c.optReply().text());
             assertEquals(Nbd.REP_ACK, c.go("mem").type(), "the session goes on");
         }
     }
