@@ -93,6 +93,55 @@ class RealClientsTest extends ServerFixture {
         assertTrue(roInfo.contains("is_read_only: true") && roInfo.contains("can_flush: false"), roInfo);
     }
 
+    /**
+     * libnbd with its own checks off (python3-libnbd: {@code tests/resources/libnbd-exacting.py}):
+     * every option and every bad request answered with the spec's reply or errno, each reply
+     * passing libnbd's checks of what a server may send.
+     */
+    @Test
+    void libnbdWithItsChecksOffGetsTheSpecsAnswerToEverything() throws Exception {
+        Path python = Path.of("/usr/bin/python3"); // Debian's, which python3-libnbd installs the nbd module into
+        Path script = tmp.resolve("libnbd-exacting.py");
+        try (var in = RealClientsTest.class.getResourceAsStream("/libnbd-exacting.py")) {
+            Files.copy(in, script);
+        }
+        Result r = run(python.toString(), script.toString(), Integer.toString(port()));
+        if (r.out().contains("No module named")) fail("libnbd's Python module is not installed: apt-get install -y python3-libnbd\n" + r.out());
+        assertEquals("""
+                exports disk pmem ro wc
+                info nope ENOENT
+                info pmem OK
+                pmem 1048576 [512, 4096, 33554432] pmem pmem0 (259:0)
+                list contexts OK
+                contexts ['base:allocation']
+                go disk OK
+                structured True base:allocation True
+                read unaligned EINVAL
+                read past the end EINVAL
+                read of nothing OK
+                read with an unknown flag EINVAL
+                read 64 KiB unfragmented OK
+                read 32 MiB + 512 EINVAL
+                write past the end ENOSPC
+                write with FUA not offered EINVAL
+                trim 4 GiB - 512 EINVAL
+                fast zero not offered EINVAL
+                cache EINVAL
+                block status past the end EINVAL
+                block status OK
+                extents [('base:allocation', 0, [4194304, 0])]
+                write then read True
+                simple: structured False
+                simple: read unaligned EINVAL
+                simple: read OK
+                unfixed: newstyle 4194304
+                unfixed: read OK
+                ro: write EPERM
+                ro: trim EPERM
+                ro: zero EPERM
+                """, r.out());
+    }
+
     @Test
     void qemuIoWritesAPatternThatReadsBackAndSitsAtTheExpectedSectors() throws Exception {
         String qemuIo = require("qemu-io", "qemu-utils");

@@ -49,6 +49,7 @@ final class Connection {
     private final AtomicLong answered = new AtomicLong();
     private final Object lock = new Object();
     private boolean dead; // guarded by lock
+    private boolean draining; // the server said ESHUTDOWN: nothing new is sent, NBD_CMD_DISC is on its way; guarded by lock
     private volatile long lastProgress = System.nanoTime(); // the last reply, or the first request after none in flight
     private volatile String abortReason;
     private long nextHandle; // sender thread only
@@ -74,7 +75,7 @@ final class Connection {
     /** Queues a request; false when the connection is already broken (send it elsewhere). */
     boolean offer(Request r) {
         synchronized (lock) {
-            if (dead) return false;
+            if (dead || draining) return false;
             queue.add(r);
             return true;
         }
@@ -117,6 +118,12 @@ final class Connection {
         try {
             while (true) {
                 Request r = queue.take();
+                if (r.data != null && !(r.data.scope().isAlive() && r.data.isAccessibleBy(Thread.currentThread()))) {
+                    // Memory another thread confined, or freed: the request cannot be sent, and says so, alone.
+                    r.complete(BlkStatus.ioerr(device + ": cannot send " + r + ": its memory is " + (r.data.scope().isAlive()
+                            ? "confined to another thread" : "freed")));
+                    continue;
+                }
                 long handle;
                 synchronized (lock) {
                     if (dead) {
@@ -132,8 +139,16 @@ final class Connection {
                 }
                 header.clear().putInt(REQUEST_MAGIC).putShort((short) r.cmdFlags).putShort((short) r.type).putLong(handle)
                         .putLong(r.offset).putInt(r.length).flip();
-                if (r.type == CMD_WRITE) Wire.writeFully(ch, header, r.data.asByteBuffer());
-                else Wire.writeFully(ch, header);
+                if (r.type == CMD_WRITE) {
+                    r.sending();
+                    try {
+                        Wire.writeFully(ch, header, r.data.asByteBuffer());
+                    } finally {
+                        r.sent();
+                    }
+                } else {
+                    Wire.writeFully(ch, header);
+                }
                 if (r == DISCONNECT) {
                     ch.shutdownOutput(); // the server closes its side; the receiver sees the end
                     return;
@@ -142,8 +157,8 @@ final class Connection {
             }
         } catch (InterruptedException e) {
             closeChannel();
-        } catch (IOException e) {
-            closeChannel(); // the receiver sees it and tears down
+        } catch (IOException | RuntimeException e) {
+            closeChannel(); // the receiver sees it and tears down; a sender that died quietly would leave its queue unsent
         }
     }
 
@@ -159,6 +174,8 @@ final class Connection {
             }
         } catch (IOException e) {
             why = abortReason != null ? new IOException(abortReason, e) : e;
+        } catch (RuntimeException e) { // never a receiver gone quietly: its requests go elsewhere, with the reason
+            why = new IOException(e.toString(), e);
         } finally {
             teardown(why);
         }
@@ -169,7 +186,14 @@ final class Connection {
         int error = h.getInt();
         long handle = h.getLong();
         Request r = request(handle);
-        if (error == ESHUTDOWN) throw new IOException("the server is shutting down (ESHUTDOWN)");
+        if (r.type == CMD_READ && info.structuredReplies()) {
+            // Whether data follows cannot be known, so nothing after it can be trusted (libnbd: "unexpected simple reply for read").
+            throw new NbdProtocolException("a simple reply to " + r + " although structured replies were negotiated");
+        }
+        if (error == ESHUTDOWN) {
+            drain();
+            return;
+        }
         if (error == 0 && r.type == CMD_READ) {
             Wire.readFully(ch, r.data.asByteBuffer());
         }
@@ -188,18 +212,17 @@ final class Connection {
                 if (length != 0 || (flags & REPLY_FLAG_DONE) == 0) throw new NbdProtocolException("NBD_REPLY_TYPE_NONE with a payload or not last");
             }
             case REPLY_TYPE_OFFSET_DATA -> {
-                if (r.type != CMD_READ || length < 8) throw new NbdProtocolException("NBD_REPLY_TYPE_OFFSET_DATA for " + r + " of " + length + " bytes");
+                if (r.type != CMD_READ || length < 9) throw new NbdProtocolException("NBD_REPLY_TYPE_OFFSET_DATA for " + r + " of " + length + " bytes");
                 long offset = Wire.read(ch, 8).getLong();
                 Wire.readFully(ch, slice(r, offset, length - 8).asByteBuffer());
-                r.covered += length - 8;
             }
             case REPLY_TYPE_OFFSET_HOLE -> {
                 if (r.type != CMD_READ || length != 12) throw new NbdProtocolException("NBD_REPLY_TYPE_OFFSET_HOLE for " + r + " of " + length + " bytes");
                 ByteBuffer b = Wire.read(ch, 12);
                 long offset = b.getLong();
                 long size = Integer.toUnsignedLong(b.getInt());
+                if (size == 0) throw new NbdProtocolException("NBD_REPLY_TYPE_OFFSET_HOLE of 0 bytes for " + r);
                 slice(r, offset, size).fill((byte) 0);
-                r.covered += size;
             }
             default -> {
                 if ((type & REPLY_TYPE_FLAG_ERROR) == 0) throw new NbdProtocolException("unknown reply chunk type " + type + " for " + r);
@@ -207,7 +230,10 @@ final class Connection {
             }
         }
         if ((flags & REPLY_FLAG_DONE) == 0) return;
-        if (r.error == ESHUTDOWN) throw new IOException("the server is shutting down (ESHUTDOWN)");
+        if (r.error == ESHUTDOWN) {
+            drain();
+            return;
+        }
         if (r.error != 0) {
             finish(handle, r, r.serverError(device, r.error, r.errorMessage));
         } else if (r.type == CMD_READ && r.covered != r.length) {
@@ -224,19 +250,23 @@ final class Connection {
         int error = b.getInt();
         int messageLength = Short.toUnsignedInt(b.getShort());
         if (error == 0 || messageLength > b.remaining()) throw new NbdProtocolException("malformed error chunk for " + r);
-        String message = StandardCharsets.UTF_8.decode(b.slice(b.position(), messageLength)).toString();
+        String message = printable(StandardCharsets.UTF_8.decode(b.slice(b.position(), messageLength)).toString());
         if (r.error == 0) {
             r.error = error;
             r.errorMessage = message;
         }
     }
 
-    /** The part of a READ's buffer a chunk at {@code offset} fills; the chunk must lie inside the request. */
+    /**
+     * The part of a READ's buffer a content chunk at {@code offset} fills, counted as filled; the
+     * chunk must lie inside the request and overlap no chunk before it.
+     */
     private static MemorySegment slice(Request r, long offset, long size) throws NbdProtocolException {
         long start = offset - r.offset;
         if (start < 0 || size > r.length - start) {
-            throw new NbdProtocolException("a reply chunk at offset " + offset + " of " + size + " bytes lies outside " + r);
+            throw new NbdProtocolException("a reply chunk at offset " + Long.toUnsignedString(offset) + " of " + size + " bytes lies outside " + r);
         }
+        r.fill(start, size);
         return r.data.asSlice(start, size);
     }
 
@@ -246,12 +276,26 @@ final class Connection {
         return r;
     }
 
+    /**
+     * The server is shutting down (it answered ESHUTDOWN): as the spec asks, a soft disconnect.
+     * NBD_CMD_DISC goes out after what is already queued, nothing more is sent, and the request
+     * stays unanswered here, to be sent again elsewhere once the server has closed the connection.
+     */
+    private void drain() {
+        synchronized (lock) {
+            if (dead || draining) return;
+            draining = true;
+            abortReason = "the server is shutting down (ESHUTDOWN)";
+            queue.add(DISCONNECT);
+        }
+    }
+
     /** Only now, with the whole reply read, does the request leave the connection. */
     private void finish(long handle, Request r, BlkStatus status) {
         inflight.remove(handle);
         answered.incrementAndGet();
         lastProgress = System.nanoTime();
-        r.complete(status);
+        r.answer(status);
     }
 
     /** Whether requests are waiting for a reply and none has come for {@code limitNanos}. */

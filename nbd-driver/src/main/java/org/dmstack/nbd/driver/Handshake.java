@@ -63,7 +63,8 @@ final class Handshake {
         byte[] name = export.getBytes(StandardCharsets.UTF_8);
         ByteBuffer data = ByteBuffer.allocate(4 + name.length + 2 + 2).putInt(name.length).put(name).putShort((short) 1).putShort((short) INFO_BLOCK_SIZE);
         sendOption(OPT_GO, data.flip());
-        long size = -1;
+        long size = 0;
+        boolean described = false; // an NBD_INFO_EXPORT came (its size may be any 64 bits)
         int flags = 0;
         int min = 1, preferred = 4096, max = MAX_PAYLOAD;
         while (true) {
@@ -72,20 +73,21 @@ final class Handshake {
             if (r.type == REP_ERR_UNSUP) return null;
             if ((r.type & REP_FLAG_ERROR) != 0) throw refused(r);
             if (r.type != REP_INFO) continue; // a reply we did not ask for carries nothing we need
-            if (r.data.remaining() < 2) throw new NbdProtocolException("NBD_REP_INFO too short");
+            if (r.data.remaining() < 2) throw new NbdProtocolException("NBD_REP_INFO of " + r.data.remaining() + " bytes, too short for its type");
             int info = Short.toUnsignedInt(r.data.getShort());
             if (info == INFO_EXPORT) {
-                if (r.data.remaining() != 10) throw new NbdProtocolException("NBD_INFO_EXPORT of the wrong length");
+                if (r.data.remaining() != 10) throw new NbdProtocolException("NBD_INFO_EXPORT of " + (2 + r.data.remaining()) + " bytes instead of 12");
                 size = r.data.getLong();
                 flags = Short.toUnsignedInt(r.data.getShort());
+                described = true;
             } else if (info == INFO_BLOCK_SIZE) {
-                if (r.data.remaining() != 12) throw new NbdProtocolException("NBD_INFO_BLOCK_SIZE of the wrong length");
+                if (r.data.remaining() != 12) throw new NbdProtocolException("NBD_INFO_BLOCK_SIZE of " + (2 + r.data.remaining()) + " bytes instead of 14");
                 min = r.data.getInt();
                 preferred = r.data.getInt();
                 max = r.data.getInt();
             }
         }
-        if (size < 0) throw new NbdProtocolException("the server acknowledged NBD_OPT_GO without NBD_INFO_EXPORT");
+        if (!described) throw new NbdProtocolException("the server acknowledged NBD_OPT_GO without NBD_INFO_EXPORT");
         return checked(new ExportInfo(size, flags, min, preferred, max, structured));
     }
 
@@ -107,7 +109,7 @@ final class Handshake {
 
     /** Sizes a block device can be made from, or the reason it cannot. */
     private ExportInfo checked(ExportInfo info) throws NbdProtocolException {
-        if (info.size() < 0) throw new NbdProtocolException("export '" + export + "' has a negative size");
+        if (info.size() < 0) throw new NbdProtocolException("export '" + export + "' has a size of " + Long.toUnsignedString(info.size()) + " bytes, more than a block device can address");
         int min = info.minBlock();
         if (min < 1 || Integer.bitCount(min) != 1 || min > 65536) throw new NbdProtocolException("invalid minimum block size " + min);
         if (min > 4096) {
@@ -117,12 +119,13 @@ final class Handshake {
         int preferred = info.preferredBlock();
         if (preferred < min || Integer.bitCount(preferred) != 1) throw new NbdProtocolException("invalid preferred block size " + preferred);
         long max = Integer.toUnsignedLong(info.maxBlock());
-        if (max < Math.max(min, 512)) throw new NbdProtocolException("maximum block size " + max + " is below 512 bytes");
+        if (max < 512) throw new NbdProtocolException("maximum block size " + max + " is below 512 bytes");
+        if (max < min) throw new NbdProtocolException("maximum block size " + max + " is below the minimum block size " + min);
         return info;
     }
 
     private NbdProtocolException refused(OptionReply r) {
-        String message = StandardCharsets.UTF_8.decode(r.data).toString();
+        String message = printable(StandardCharsets.UTF_8.decode(r.data).toString());
         return new NbdProtocolException("the server refused export '" + export + "': " + replyName(r.type) + (message.isEmpty() ? "" : ": " + message));
     }
 

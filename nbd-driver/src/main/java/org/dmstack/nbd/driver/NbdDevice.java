@@ -54,7 +54,7 @@ public final class NbdDevice implements AutoCloseable {
     public static final int PART_SHIFT = 5;
     /** Linux's max_hw_sectors for nbd (blk_queue_max_hw_sectors(q, 65536)): 32 MiB. */
     static final int MAX_HW_SECTORS = 65536;
-    /** How big one TRIM or WRITE_ZEROES may be (its length is 32 bits). */
+    /** How big one TRIM may be (its length is 32 bits). */
     private static final long MAX_ZERO_BYTES = 1L << 30;
     private static final long MIN_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     private static final long MAX_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(2);
@@ -174,7 +174,8 @@ public final class NbdDevice implements AutoCloseable {
 
     /** The bio as requests no larger than the server takes; the bio ends when all have. */
     private void sendParts(Bio bio, int type, boolean fua, boolean postflush) {
-        long chunk = bio.op().hasData() ? maxBytes : MAX_ZERO_BYTES;
+        // The spec holds READ, WRITE and WRITE_ZEROES to the maximum block size; only TRIM may be longer.
+        long chunk = type == CMD_TRIM ? MAX_ZERO_BYTES : maxBytes;
         long size = bio.size();
         int count = (int) ((size + chunk - 1) / chunk);
         Parts parts = new Parts(bio, count, postflush);
@@ -266,7 +267,7 @@ public final class NbdDevice implements AutoCloseable {
             if (c.answered() > 0) brokeAfterAnswering = true;
             else brokeUnanswered++;
             if (!closed) {
-                String reason = why == null ? "closed" : why.getMessage();
+                String reason = why == null ? "closed" : reason(why);
                 lastError = "connection lost: " + reason;
                 LOG.warn("{}: connection to {} lost ({}); {} request(s) will be sent again, I/O waits up to {} ms for the server",
                         name, config.uri(), reason, unfinished.size(), config.timeout().toMillis());
@@ -336,8 +337,8 @@ public final class NbdDevice implements AutoCloseable {
                 nextAttempt = System.nanoTime(); // more connections, if wanted, at once
                 attach(c);
             } catch (IOException e) {
-                lastError = e.getMessage();
-                if (!failing) LOG.warn("{}: cannot connect to {}: {} (retrying)", name, config.uri(), e.getMessage());
+                lastError = reason(e);
+                if (!failing && !isClosed()) LOG.warn("{}: cannot connect to {}: {} (retrying)", name, config.uri(), lastError);
                 failing = true;
                 backoff = longer(backoff);
                 nextAttempt = System.nanoTime() + backoff;
@@ -357,6 +358,21 @@ public final class NbdDevice implements AutoCloseable {
             if (c.stalled(now, limit)) c.abort("no reply for " + config.timeout().toMillis() + " ms");
         }
         return Math.max(limit / 4, TimeUnit.MILLISECONDS.toNanos(10));
+    }
+
+    /** What went wrong, in words: the exception's message, or its name when it has none (a channel closed under a read). */
+    private static String reason(IOException e) {
+        String m = e.getMessage();
+        return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
+    }
+
+    private boolean isClosed() {
+        lock.lock();
+        try {
+            return closed;
+        } finally {
+            lock.unlock();
+        }
     }
 
     private static long longer(long backoff) {
@@ -471,7 +487,8 @@ public final class NbdDevice implements AutoCloseable {
         if (i.preferredBlock() > physical) limits.setIoOpt(i.preferredBlock());
         long sectors = (i.size() & -(long) logical) >> Units.SECTOR_SHIFT;
         // nbd is blk-mq: its queue starts with QUEUE_FLAG_IO_STAT (QUEUE_FLAG_MQ_DEFAULT), and requests count while it is set.
-        GenDisk d = GenDisk.builder(name, devt, sectors, this::submitBio).limits(limits).writeCache(i.sendFlush(), i.sendFua())
+        // FUA counts only with FLUSH, as nbd_parse_flags sets the queue's write cache: without a cache there is nothing to force out.
+        GenDisk d = GenDisk.builder(name, devt, sectors, this::submitBio).limits(limits).writeCache(i.sendFlush(), i.sendFlush() && i.sendFua())
                 .accounting(IoAccounting.IOSTATS, true).build();
         d.attributes().define("ro", () -> i.readOnly() ? "1" : "0");
         d.attributes().define("backend", config.uri()::toString);

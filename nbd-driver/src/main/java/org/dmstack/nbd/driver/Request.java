@@ -1,6 +1,8 @@
 package org.dmstack.nbd.driver;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.Consumer;
 import org.dmstack.block.BlkStatus;
 import org.dmstack.nbd.protocol.Nbd;
@@ -17,6 +19,8 @@ final class Request {
     final int length;
     /** The bio's memory for READ (filled by the reply) and WRITE (sent); null otherwise. */
     final MemorySegment data;
+    /** Separate ranges one reply may fill (see {@link #fill}). */
+    static final int MAX_RANGES = 1024;
     private final Consumer<BlkStatus> done;
     private boolean finished;
 
@@ -26,6 +30,12 @@ final class Request {
     long covered;
     int error;
     String errorMessage;
+    /**
+     * The bytes of the buffer content chunks have filled: the first chunk's [start, end); then,
+     * for a reply in several chunks, every range start to end, touching ones merged.
+     */
+    private long firstStart, firstEnd;
+    private TreeMap<Long, Long> ranges;
 
     Request(int type, int cmdFlags, long offset, int length, MemorySegment data, Consumer<BlkStatus> done) {
         this.type = type;
@@ -45,6 +55,76 @@ final class Request {
         covered = 0;
         error = 0;
         errorMessage = null;
+        ranges = null;
+    }
+
+    /**
+     * Counts a content chunk that fills {@code size} bytes (at least one) of the buffer from
+     * {@code start}. The spec forbids chunks that overlap, and only without overlaps can
+     * {@link #covered} reaching the length mean every byte came. Ranges that touch are merged, so
+     * a reply in order (or in reverse) is one range; a reply in more than {@link #MAX_RANGES}
+     * scattered pieces is refused rather than followed (one byte at a time, every other byte,
+     * would cost a map entry per byte).
+     */
+    void fill(long start, long size) throws NbdProtocolException {
+        long end = start + size;
+        if (covered == 0) {
+            firstStart = start;
+            firstEnd = end;
+        } else {
+            if (ranges == null) {
+                ranges = new TreeMap<>();
+                ranges.put(firstStart, firstEnd);
+            }
+            Map.Entry<Long, Long> below = ranges.floorEntry(start);
+            Map.Entry<Long, Long> above = ranges.ceilingEntry(start);
+            if ((below != null && below.getValue() > start) || (above != null && above.getKey() < end)) {
+                throw new NbdProtocolException("a reply chunk at offset " + (offset + start) + " of " + size + " bytes overlaps another in the reply to " + this);
+            }
+            if (below != null && below.getValue() == start) {
+                start = below.getKey();
+                ranges.remove(start);
+            }
+            if (above != null && above.getKey() == end) end = ranges.remove(end);
+            ranges.put(start, end);
+            if (ranges.size() > MAX_RANGES) {
+                throw new NbdProtocolException("the reply to " + this + " comes in more than " + MAX_RANGES + " scattered pieces");
+            }
+        }
+        covered += size;
+    }
+
+    // A WRITE's memory is its sender's until the write returns (NIO holds the memory's session till
+    // then); a reply the server sent sooner (it may, once the bytes are in its socket) waits for it,
+    // as Linux's nbd takes cmd->lock both to send a request and to end it.
+    private boolean sending; // guarded by this
+    private BlkStatus answeredMeanwhile; // guarded by this
+
+    /** The sender starts writing this WRITE's payload. */
+    synchronized void sending() {
+        sending = true;
+    }
+
+    /** The sender is done with this request's memory: a reply that came meanwhile ends it now. */
+    void sent() {
+        BlkStatus status;
+        synchronized (this) {
+            sending = false;
+            status = answeredMeanwhile;
+            answeredMeanwhile = null;
+        }
+        if (status != null) complete(status);
+    }
+
+    /** The server's answer: ends the request now, or once its sender is done with its memory. */
+    void answer(BlkStatus status) {
+        synchronized (this) {
+            if (sending) {
+                answeredMeanwhile = status;
+                return;
+            }
+        }
+        complete(status);
     }
 
     /** Ends the request; later calls do nothing (a request is ended by one party only, this is the guard). */

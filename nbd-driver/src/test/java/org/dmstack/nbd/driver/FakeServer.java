@@ -8,6 +8,7 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -26,6 +27,10 @@ final class FakeServer implements AutoCloseable {
     final int flags;
     /** Whether it agrees to structured replies (NBD_OPT_STRUCTURED_REPLY). */
     volatile boolean structured;
+    /** When set, NBD_OPT_GO is refused with NBD_REP_ERR_POLICY and this message. */
+    volatile String refusal;
+    /** When set, the data of the NBD_REP_INFO replies NBD_OPT_GO gets before its ACK, instead of the truth. */
+    volatile List<ByteBuffer> infos;
     final AtomicInteger connections = new AtomicInteger();
     private final ServerSocketChannel listener;
     private final Transmission transmission;
@@ -74,7 +79,17 @@ final class FakeServer implements AutoCloseable {
                 Wire.writeFully(ch, ByteBuffer.allocate(10).putLong(disk.length).putShort((short) (FLAG_HAS_FLAGS | flags)).flip());
                 return;
             }
+            if (option == OPT_GO && refusal != null) {
+                reply(ch, option, REP_ERR_POLICY, ByteBuffer.wrap(refusal.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+                continue;
+            }
             if (option == OPT_GO && knowsGo) {
+                List<ByteBuffer> lies = infos;
+                if (lies != null) {
+                    for (ByteBuffer info : lies) reply(ch, option, REP_INFO, info.duplicate());
+                    reply(ch, option, REP_ACK, ByteBuffer.allocate(0));
+                    return; // transmission, for a client that believed them; one that did not hangs up
+                }
                 reply(ch, option, REP_INFO, ByteBuffer.allocate(12).putShort((short) INFO_EXPORT).putLong(disk.length)
                         .putShort((short) (FLAG_HAS_FLAGS | flags)).flip());
                 reply(ch, option, REP_ACK, ByteBuffer.allocate(0));
@@ -115,14 +130,24 @@ final class FakeServer implements AutoCloseable {
                 .putLong(handle).putInt(length).flip();
     }
 
-    /** Serves requests correctly, as a real server would. */
+    /** Serves requests correctly, as a real server would, with simple replies. */
     static void serveCorrectly(SocketChannel ch, byte[] disk) throws IOException {
+        serveCorrectly(ch, disk, false);
+    }
+
+    /** Serves requests correctly; with {@code structured}, a READ's data comes as one NBD_REPLY_TYPE_OFFSET_DATA chunk. */
+    static void serveCorrectly(SocketChannel ch, byte[] disk, boolean structured) throws IOException {
         while (true) {
             Req r = readRequest(ch);
             if (r.type() == CMD_DISC) return;
             if (r.type() == CMD_WRITE) System.arraycopy(r.payload(), 0, disk, (int) r.offset(), r.length());
             ByteBuffer data = r.type() == CMD_READ ? ByteBuffer.wrap(disk, (int) r.offset(), r.length()) : ByteBuffer.allocate(0);
-            Wire.writeFully(ch, simpleReply(SIMPLE_REPLY_MAGIC, 0, r.handle()), data);
+            if (structured && r.type() == CMD_READ) {
+                Wire.writeFully(ch, chunk(REPLY_FLAG_DONE, REPLY_TYPE_OFFSET_DATA, r.handle(), 8 + r.length()),
+                        ByteBuffer.allocate(8).putLong(r.offset()).flip(), data);
+            } else {
+                Wire.writeFully(ch, simpleReply(SIMPLE_REPLY_MAGIC, 0, r.handle()), data);
+            }
         }
     }
 

@@ -28,6 +28,16 @@ final class Io {
         }
     }
 
+    /** Waits for {@code device} to say why it has no connection (its first failed attempt), and returns that. */
+    static String awaitLastError(NbdDevice device) throws InterruptedException {
+        long limit = System.nanoTime() + LIMIT.toNanos();
+        while (device.lastError().isEmpty()) {
+            if (System.nanoTime() > limit) fail(device.name() + " never failed to connect");
+            Thread.sleep(5);
+        }
+        return device.lastError();
+    }
+
     static BlkStatus submit(BlockDevice device, Bio bio) {
         device.submit(bio);
         return await(bio);

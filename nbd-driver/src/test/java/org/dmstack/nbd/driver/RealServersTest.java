@@ -5,10 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.RandomAccessFile;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import org.dmstack.block.Bio;
 import org.dmstack.block.BioFlag;
 import org.dmstack.block.BlkStatus;
@@ -129,6 +132,49 @@ class RealServersTest extends DriverFixture {
         assertTrue(eperm.message().startsWith("nbd1: server replied EPERM (Operation not permitted) to NBD_CMD_WRITE at offset 0 length 512"),
                 eperm.message());
         assertEquals(2, nbd.devices().stream().mapToInt(NbdDevice::connections).sum(), "an error reply is an answer, not a broken connection");
+    }
+
+    @Test
+    void qemuNbdAnswersReadsOfASparseFileInDataAndHoleChunksAndTheyReassembleByteExact() throws Exception {
+        Path file = tmp.resolve("sparse.img");
+        byte[] data = Io.pattern(64 << 10, 11);
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+            f.setLength(4 << 20);
+            f.seek(1 << 20);
+            f.write(data); // data at 1 MiB, holes around it
+        }
+        Path sock = tmp.resolve("sparse.sock");
+        peers.qemuNbd(sock, file, 1);
+        nbd.add(NbdDeviceConfig.of(Peers.unixUri(sock)));
+        BlockDevice nbd0 = Io.await(registry, "nbd0");
+        byte[] expected = new byte[1 << 20];
+        System.arraycopy(data, 0, expected, 512 << 10, data.length);
+        byte[] buffer = filled(1 << 20, 0x55); // 512 KiB of hole, the data, then hole again: three chunks
+        assertEquals(BlkStatus.OK, Io.submit(nbd0, Bio.read((512 << 10) >> 9, MemorySegment.ofArray(buffer))));
+        assertArrayEquals(expected, buffer, "holes read as zeros, data where it was written");
+        assertEquals(1, nbd.device("nbd0").connections(), "several chunks per reply are the protocol, not a fault");
+    }
+
+    @Test
+    void nbdkitInEveryDialectItSpeaks() throws Exception {
+        byte[] data = Io.pattern(8192, 13);
+        String[][] dialects = {{"--no-sr"}, {"--mask-handshake=0"}}; // simple replies; newstyle that is not fixed, with the 124 zero bytes
+        for (int i = 0; i < dialects.length; i++) {
+            Path sock = tmp.resolve("dialect" + i + ".sock");
+            List<String> args = new ArrayList<>(List.of(dialects[i]));
+            args.addAll(List.of("memory", "1M"));
+            peers.nbdkit(sock, args.toArray(String[]::new));
+            nbd.add(NbdDeviceConfig.of(Peers.unixUri(sock)).withName("nbd" + i));
+            BlockDevice d = Io.await(registry, "nbd" + i);
+            assertEquals(BlkStatus.OK, Io.submit(d, Bio.write(8, MemorySegment.ofArray(data))), String.join(" ", dialects[i]));
+            assertArrayEquals(data, Io.read(d, 8, data.length), String.join(" ", dialects[i]));
+        }
+        Path old = tmp.resolve("oldstyle.sock");
+        peers.nbdkit(old, "--oldstyle", "memory", "1M");
+        nbd.add(NbdDeviceConfig.of(Peers.unixUri(old)).withName("nbd9"));
+        NbdDevice refused = nbd.device("nbd9");
+        assertEquals("the server speaks the oldstyle handshake, which dmstack does not support", Io.awaitLastError(refused));
+        assertEquals(null, refused.device());
     }
 
     private static byte[] filled(int n, int value) {

@@ -156,8 +156,26 @@ public final class Nbd {
             case EOVERFLOW -> "EOVERFLOW (Value too large for defined data type)";
             case ENOTSUP -> "ENOTSUP (Operation not supported)";
             case ESHUTDOWN -> "ESHUTDOWN (Cannot send after transport endpoint shutdown)";
-            default -> "error " + error;
+            default -> "error " + Integer.toUnsignedString(error);
         };
+    }
+
+    /**
+     * A string the peer sent (an export name, an error message), fit to print: its control
+     * characters escaped as {@code \x0a}, so that a newline in it cannot forge a line of the log.
+     */
+    public static String printable(String s) {
+        StringBuilder b = null;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (!Character.isISOControl(c)) {
+                if (b != null) b.append(c);
+                continue;
+            }
+            if (b == null) b = new StringBuilder(s.length() + 8).append(s, 0, i);
+            b.append(String.format("\\x%02x", (int) c));
+        }
+        return b == null ? s : b.toString();
     }
 
     /** An option reply's name, with what an error reply means for a client. */

@@ -117,7 +117,8 @@ final class Handshake {
         awaitBackends();
         Export e = name == null ? null : exports.find(name);
         Backend b = e == null ? null : e.backend();
-        if (b == null) throw new ProtocolError("NBD_OPT_EXPORT_NAME: no export named '" + name + "'");
+        if (name == null) throw new ProtocolError("NBD_OPT_EXPORT_NAME: the export name is not a valid NBD string");
+        if (b == null) throw new ProtocolError("NBD_OPT_EXPORT_NAME: no export named '" + Nbd.printable(name) + "'");
         Negotiated n = Negotiated.of(e, b, structured, contexts(name));
         ByteBuffer reply = ByteBuffer.allocate(noZeroes ? 10 : 134);
         reply.putLong(n.size()).putShort((short) n.flags()).position(reply.limit()).flip();
@@ -168,7 +169,7 @@ final class Handshake {
         awaitBackends();
         Export e = exports.find(name);
         Backend b = e == null ? null : e.backend();
-        if (b == null) return optionError(option, REP_ERR_UNKNOWN, "No export named '" + name + "'");
+        if (b == null) return optionError(option, REP_ERR_UNKNOWN, "No export named '" + Nbd.printable(name) + "'");
 
         Negotiated n = Negotiated.of(e, b, structured, option == OPT_GO ? contexts(name) : Set.of());
         optionReply(option, REP_INFO, ByteBuffer.allocate(12).putShort((short) INFO_EXPORT).putLong(n.size()).putShort((short) n.flags()).flip());
@@ -212,7 +213,7 @@ final class Handshake {
         awaitBackends();
         Export e = exports.find(query.export());
         if (e == null || e.backend() == null) {
-            optionError(option, REP_ERR_UNKNOWN, "No export named '" + query.export() + "'");
+            optionError(option, REP_ERR_UNKNOWN, "No export named '" + Nbd.printable(query.export()) + "'");
             return;
         }
         Set<MetaContext> found = set ? MetaContexts.select(query.queries()) : MetaContexts.list(query.queries());
@@ -240,9 +241,13 @@ final class Handshake {
         return ByteBuffer.allocate(2 + b.length).putShort((short) type).put(b).flip();
     }
 
-    /** The backend's preferred block size, within what the protocol allows: from the minimum to the maximum payload. */
+    /**
+     * The backend's preferred block size, within what the spec allows: at least the minimum and
+     * 512 ("a power of 2 at least as large as the maximum of the minimum block size and 2^9"), at
+     * most the maximum payload.
+     */
     static int preferredBlock(Backend b, int minBlock) {
-        return Math.clamp(b.preferredBlockSize(), minBlock, MAX_PAYLOAD);
+        return Math.clamp(b.preferredBlockSize(), Math.max(minBlock, 512), MAX_PAYLOAD);
     }
 
     /** Waits, up to the hold time, while there are no backends to answer with (core being updated). */

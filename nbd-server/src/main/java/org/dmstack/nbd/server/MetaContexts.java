@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
+import org.dmstack.nbd.protocol.Nbd;
 
 /**
  * NBD_OPT_LIST_META_CONTEXT and NBD_OPT_SET_META_CONTEXT, as the spec's "Metadata querying" says:
@@ -48,7 +49,7 @@ final class MetaContexts {
             if (queryLength > data.remaining()) throw new Invalid(what + ": query " + i + " length " + queryLength + " overruns the option");
             String query = Handshake.string(data, (int) queryLength);
             if (query == null) throw new Invalid(what + ": query " + i + " is not a valid NBD string");
-            if (query.indexOf(':') < 1) throw new Invalid(what + ": query '" + query + "' does not start with a namespace and a colon");
+            if (query.indexOf(':') < 1) throw new Invalid(what + ": query '" + Nbd.printable(query) + "' does not start with a namespace and a colon");
             queries.add(query);
         }
         if (data.hasRemaining()) throw new Invalid(what + ": " + data.remaining() + " bytes after the last query");

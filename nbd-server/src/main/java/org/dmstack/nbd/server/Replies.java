@@ -183,12 +183,24 @@ final class Replies {
         }
     }
 
+    /**
+     * How much of the UTF-8 bytes {@code m} an error chunk carries: all of them, or as many whole
+     * characters as the spec's 4096-byte string limit holds (never a character cut in two, which
+     * would make the message invalid UTF-8).
+     */
+    static int stringLength(byte[] m) {
+        if (m.length <= MAX_STRING) return m.length;
+        int n = MAX_STRING;
+        while ((m[n] & 0xc0) == 0x80) n--; // m[n], the first byte left out, continues a character: leave that one out whole
+        return n;
+    }
+
     /** The reply's header: all of it but a READ's data. */
     private ByteBuffer header(Request r, int error, String message, long length) {
         if (!structured) return ByteBuffer.allocate(16).putInt(SIMPLE_REPLY_MAGIC).putInt(error).putLong(r.handle()).flip();
         if (error != 0) {
             byte[] m = (message == null ? "" : message).getBytes(StandardCharsets.UTF_8);
-            int ml = Math.min(m.length, MAX_STRING);
+            int ml = stringLength(m);
             return ByteBuffer.allocate(20 + 6 + ml).putInt(STRUCTURED_REPLY_MAGIC).putShort((short) REPLY_FLAG_DONE)
                     .putShort((short) REPLY_TYPE_ERROR).putLong(r.handle()).putInt(6 + ml).putInt(error).putShort((short) ml).put(m, 0, ml).flip();
         } else if (length > 0) {

@@ -24,6 +24,7 @@ public final class MemBackend implements Backend {
     /** The 512-byte sectors that hold data, as {@link #seekHole} and {@link #seekData} tell them; null: it cannot tell. */
     volatile BitSet dataSectors;
     volatile int minBlock = 512;
+    volatile int preferredBlock = 4096;
 
     MemBackend(String name, MemorySegment memory) {
         this.name = name;
@@ -55,7 +56,7 @@ public final class MemBackend implements Backend {
 
     @Override
     public int preferredBlockSize() {
-        return 4096;
+        return preferredBlock;
     }
 
     @Override
