@@ -23,19 +23,25 @@ import java.util.function.BooleanSupplier;
  * late request does not end polling, and a client that pauses, or sends a request now and then,
  * soon costs no polling.
  *
- * <p>Polling is only free on a CPU nothing else wants. A poll therefore starts only while fewer
- * threads are running than there are CPUs (the running count of /proc/loadavg, read at most every
- * 10 ms), at most half the CPUs poll at once, and a poll that lost its CPU to another thread (a
- * turn that took longer than {@value #PREEMPTED_NANOS} ns) ends polling on that connection for the
- * next {@value #COOLDOWN} waits: a polling thread that competes for a CPU uses up its share of it
- * and then waits longer for the CPU when its request does come.
+ * <p>Polling is only free on a CPU nothing else wants. A poll therefore starts only while no more
+ * threads are running than there are CPUs, this one included (the running count of /proc/loadavg,
+ * read at most every 10 ms), and at most half the CPUs poll at once. Each turn yields the CPU, so a
+ * thread waiting for this CPU runs at once (the client itself, when both are pinned to one CPU:
+ * then the poll hands it the CPU and finds its request when it comes back, with no wake-up at all).
+ * A turn that took longer than {@value #PREEMPTED_NANOS} ns and found nothing lost the CPU to
+ * another thread: it ends polling on that connection for the next {@value #COOLDOWN} waits, twice
+ * as many after each such poll in a row (up to {@value #MAX_COOLDOWN}; a poll that catches a
+ * request starts again from {@value #COOLDOWN}), since a thread that polls beside others uses up
+ * its share of the CPU and then waits longer for it when its request does come.
  */
 final class BusyPoll {
     static final long GROW_START_NANOS = 10_000;
     /** A turn of the poll that took longer than this lost the CPU to another thread. */
     static final long PREEMPTED_NANOS = 20_000;
-    /** Waits without polling after a poll lost its CPU. */
-    static final int COOLDOWN = 128;
+    /** Waits without polling after a poll lost its CPU, the first time. */
+    static final int COOLDOWN = 8;
+    /** Waits without polling after many polls in a row lost their CPU. */
+    static final int MAX_COOLDOWN = 16384;
     private static final int CPUS = Runtime.getRuntime().availableProcessors();
     private static final int MAX_POLLERS = Math.max(1, CPUS / 2);
     private static final AtomicInteger POLLERS = new AtomicInteger();
@@ -50,6 +56,7 @@ final class BusyPoll {
     private long windowNanos;
     private long waitStart;
     private int cooldown;
+    private int nextCooldown = COOLDOWN;
     private boolean preempted;
 
     /** @param limitNanos the longest poll; 0 turns polling off */
@@ -76,7 +83,6 @@ final class BusyPoll {
         try {
             long end = waitStart + windowNanos, last = waitStart;
             while (socket.available() == 0) {
-                Thread.onSpinWait();
                 long now = System.nanoTime();
                 if (now - last > PREEMPTED_NANOS) {
                     preempted = true;
@@ -84,6 +90,8 @@ final class BusyPoll {
                 }
                 if (now - end >= 0) return false;
                 last = now;
+                // A thread waiting for this CPU (the client itself, when both are pinned to one) runs now.
+                Thread.yield();
             }
             return true;
         } finally {
@@ -103,9 +111,10 @@ final class BusyPoll {
     void waited(long nanos, boolean lostCpu) {
         if (lostCpu) {
             windowNanos = 0;
-            cooldown = COOLDOWN;
+            cooldown = nextCooldown;
+            nextCooldown = Math.min(MAX_COOLDOWN, nextCooldown * 2);
         } else if (nanos <= windowNanos) {
-            return; // the poll caught it
+            nextCooldown = COOLDOWN; // the poll caught it
         } else if (nanos > limitNanos) {
             windowNanos = windowNanos / 2 < GROW_START_NANOS ? 0 : windowNanos / 2; // a pause: the poll was wasted
         } else if (cooldown > 0) {
@@ -120,7 +129,7 @@ final class BusyPoll {
         return windowNanos;
     }
 
-    /** Whether fewer threads run than there are CPUs (this one counted), as /proc/loadavg said at most 10 ms ago; true where it cannot tell. */
+    /** Whether no more threads run than there are CPUs, this one included, as /proc/loadavg said at most 10 ms ago; true where it cannot tell. */
     private static boolean cpuIdle() {
         long now = System.nanoTime();
         if (now - loadCheckedAt < LOAD_CHECK_NANOS) return lastCpuIdle;

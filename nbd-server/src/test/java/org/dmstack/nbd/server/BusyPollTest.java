@@ -78,6 +78,35 @@ class BusyPollTest {
     }
 
     @Test
+    void eachPollInARowThatLostItsCpuDoublesTheCooldownAndACaughtOneResetsIt() throws Exception {
+        BusyPoll p = new BusyPoll(server, 50 * US);
+        p.waited(30 * US, false);
+        for (int cooldown = BusyPoll.COOLDOWN; cooldown <= 4 * BusyPoll.COOLDOWN; cooldown *= 2) {
+            assertEquals(10 * US, p.windowNanos());
+            p.waited(30 * US, true);
+            assertEquals(cooldown, waitsUntilThePollComesBack(p), "a client on the poller's own CPU");
+        }
+        p.waited(5 * US, false); // caught by the 10 µs window
+        p.waited(30 * US, true);
+        assertEquals(BusyPoll.COOLDOWN, waitsUntilThePollComesBack(p));
+        for (int i = 0; i < 20; i++) {
+            waitsUntilThePollComesBack(p);
+            p.waited(30 * US, true);
+        }
+        assertEquals(BusyPoll.MAX_COOLDOWN, waitsUntilThePollComesBack(p), "at most");
+    }
+
+    /** Short waits until the window opens again, the one that opens it not counted. */
+    private static int waitsUntilThePollComesBack(BusyPoll p) {
+        int waits = 0;
+        while (true) {
+            p.waited(30 * US, false);
+            if (p.windowNanos() > 0) return waits;
+            waits++;
+        }
+    }
+
+    @Test
     void pollSaysWhetherTheClientsBytesCame() throws Exception {
         BusyPoll p = new BusyPoll(server, 50 * US, () -> true);
         assertFalse(p.poll(), "no window yet: the reader blocks at once");
