@@ -122,49 +122,13 @@ rm -f "$out"/*.json "$out"/*.log "$out"/*.cpu
 shm=$(mktemp -d /dev/shm/nbd-compare.XXXXXX)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# listen_port PID: the TCP port PID listens on, from /proc (every server here is started on port 0,
-# so that runs beside each other never take each other's port); nothing while it does not listen yet.
-listen_port() {
-  local f inodes=" "
-  for f in /proc/"$1"/fd/*; do
-    f=$(readlink "$f" 2>/dev/null) || continue
-    case "$f" in socket:*) inodes+="${f//[^0-9]/} " ;; esac
-  done
-  local hex
-  hex=$(awk -v inodes="$inodes" '$4 == "0A" && index(inodes, " " $10 " ") { split($2, a, ":"); print a[2]; exit }' /proc/net/tcp /proc/net/tcp6 2>/dev/null)
-  [ -n "$hex" ] && echo $((16#$hex))
-}
-
-declare -A pid uri
-stop() { # server
-  if [ -n "${pid[$1]:-}" ]; then
-    kill "${pid[$1]}" 2>/dev/null || true
-    wait "${pid[$1]}" 2>/dev/null || true
-    unset "pid[$1]"
-  fi
-}
+me=nbd-compare
+. "$here/nbd-servers.sh"
 stop_all() {
   for s in "${!pid[@]}"; do stop "$s"; done
   rm -rf "$shm"
 }
 trap stop_all EXIT
-
-# start SERVER EXPORT COMMAND...: starts a server (listening on port 0) and waits until it listens.
-start() {
-  local server=$1 export=$2 port
-  shift 2
-  "$@" >"$out/$server-server.log" 2>&1 &
-  pid[$server]=$!
-  for _ in $(seq 1 300); do
-    if port=$(listen_port "${pid[$server]}"); then
-      uri[$server]="nbd://127.0.0.1:$port/$export"
-      return 0
-    fi
-    if ! kill -0 "${pid[$server]}" 2>/dev/null; then echo "nbd-compare: $server died:" >&2; cat "$out/$server-server.log" >&2; exit 1; fi
-    sleep 0.1
-  done
-  echo "nbd-compare: $server does not listen" >&2; cat "$out/$server-server.log" >&2; exit 1
-}
 
 # fio NAME URI RW BS QD JOBS [extra fio options...]: one run, JSON into $out/NAME.json
 run_fio() {

@@ -42,33 +42,12 @@ done
 mkdir -p "$out"
 rm -f "$out"/*.log "$out"/*.terse
 servers=(dmstack dmstack-nopoll nbdkit)
-declare -A pid uri
-
-listen_port() { # PID: the TCP port it listens on, from /proc; nothing while it does not listen yet
-  local f inodes=" " hex
-  for f in /proc/"$1"/fd/*; do
-    f=$(readlink "$f" 2>/dev/null) || continue
-    case "$f" in socket:*) inodes+="${f//[^0-9]/} " ;; esac
-  done
-  hex=$(awk -v inodes="$inodes" '$4 == "0A" && index(inodes, " " $10 " ") { split($2, a, ":"); print a[2]; exit }' /proc/net/tcp /proc/net/tcp6 2>/dev/null)
-  [ -n "$hex" ] && echo $((16#$hex))
-}
+me=nbd-placement
+. "$here/nbd-servers.sh"
 stop_all() {
-  for s in "${!pid[@]}"; do kill "${pid[$s]}" 2>/dev/null || true; wait "${pid[$s]}" 2>/dev/null || true; done
+  for s in "${!pid[@]}"; do stop "$s"; done
 }
 trap stop_all EXIT
-start() { # SERVER EXPORT COMMAND...
-  local server=$1 export=$2 port
-  shift 2
-  "$@" >"$out/$server-server.log" 2>&1 &
-  pid[$server]=$!
-  for _ in $(seq 1 300); do
-    if port=$(listen_port "${pid[$server]}"); then uri[$server]="nbd://127.0.0.1:$port/$export"; return 0; fi
-    kill -0 "${pid[$server]}" 2>/dev/null || { echo "nbd-placement: $server died:" >&2; cat "$out/$server-server.log" >&2; exit 1; }
-    sleep 0.1
-  done
-  echo "nbd-placement: $server does not listen" >&2; exit 1
-}
 
 java=("$JAVA" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xmn512m -cp "$CP")
 start dmstack disk "${java[@]}" org.dmstack.bench.NbdBenchServer 0 "$SIZE" brd
