@@ -315,6 +315,14 @@ public final class Bio {
         a.end(Thread.currentThread() == acctThread ? acctCell : a.cell(), op, acctFlush, acctStart);
     }
 
+    /** Takes back this bio's accounting on {@code stats}, as if it had never started there (GenDisk.cancelIoAcct). */
+    void cancelAccounting(DiskStats stats) {
+        DiskStats a = acct;
+        if (a != stats) return;
+        acct = null;
+        a.cancel(Thread.currentThread() == acctThread ? acctCell : a.cell(), op, sectors());
+    }
+
     /** Sets who takes this bio back if the disk it is sent to is withdrawn first (see {@link HandBack}). */
     public void setHandBack(HandBack handBack) {
         this.handBack = handBack;

@@ -18,11 +18,15 @@ import org.dmstack.memory.ThreadCounters;
  * <li>when it ends, its group gains the whole milliseconds it took, it leaves the in-flight
  *     count, and io_ticks advance (update_io_ticks: 1 at a start in a new millisecond, the time
  *     since the last stamp at an end);
- * <li>flushes are counted as blk-flush.c's blk_account_io_flush counts them: at completion, one
- *     I/O and its time in the flush group, nothing in flight. An empty FLUSH is one; a WRITE with
- *     PREFLUSH, or with FUA on a disk that has a write cache but no FUA (blk-flush writes, then
- *     flushes), is a write and a flush. A disk without a write cache never sees them (the block
- *     layer drops them before accounting, as submit_bio_noacct does);
+ * <li>flushes depend on who accounts. A bio-based driver (pmem, dm) accounts the bio it is given
+ *     with bio_start_io_acct, by op_stat_group of its op: an empty flush is a REQ_OP_WRITE with
+ *     REQ_PREFLUSH (blkdev_issue_flush), so it counts as a write of 0 sectors, in flight as a
+ *     write; PREFLUSH and FUA add nothing, and the flush fields stay 0. blk-mq (nbd) counts flushes
+ *     as blk-flush.c's blk_account_io_flush does: at completion, one I/O and its time in the flush
+ *     group, nothing in flight; an empty FLUSH is one; a WRITE with PREFLUSH, or with FUA on a disk
+ *     that has a write cache but no FUA (blk-flush writes, then flushes), is a write and a flush.
+ *     A disk without a write cache never sees them (submit_bio_noacct drops them before
+ *     accounting);
  * <li>merges are always 0: nothing merges bios here.
  * </ul>
  *
@@ -51,12 +55,23 @@ public final class DiskStats {
 
     private final long id = IDS.getAndIncrement();
     private final LongSupplier jiffies;
+    private final boolean requests;
     private final ThreadCounters counters = new ThreadCounters(SLOTS);
     private volatile long stamp;
 
-    /** @param jiffies a clock in milliseconds (any origin), read at every start and end */
+    /** A bio-based disk's counters (pmem, dm: bio_start_io_acct). */
     public DiskStats(LongSupplier jiffies) {
+        this(jiffies, false);
+    }
+
+    /**
+     * @param jiffies a clock in milliseconds (any origin), read at every start and end
+     * @param requests whether flushes count as blk-mq counts requests (their own group), rather
+     *     than as a bio-based driver's bio_start_io_acct counts its bios (an empty flush is a write)
+     */
+    public DiskStats(LongSupplier jiffies, boolean requests) {
         this.jiffies = jiffies;
+        this.requests = requests;
         this.stamp = jiffies.getAsLong();
     }
 
@@ -74,11 +89,12 @@ public final class DiskStats {
         ThreadCounters.add(cell, slot, value);
     }
 
-    private static int group(BioOp op) {
+    /** op_stat_group, for a bio-based disk with FLUSH read as the REQ_OP_WRITE | REQ_PREFLUSH it stands for. */
+    private int group(BioOp op) {
         return switch (op) {
             case READ -> READ;
             case DISCARD -> DISCARD;
-            case FLUSH -> FLUSH;
+            case FLUSH -> requests ? FLUSH : WRITE;
             case WRITE, WRITE_ZEROES -> WRITE;
         };
     }
@@ -104,7 +120,10 @@ public final class DiskStats {
         return now;
     }
 
-    /** bdev_end_io_acct (and blk_account_io_flush for a flush or a PREFLUSH), on the ending thread's {@code cell}. */
+    /**
+     * bdev_end_io_acct (and, for blk-mq, blk_account_io_flush for a flush or a PREFLUSH; a
+     * bio-based disk ignores {@code preflush}), on the ending thread's {@code cell}.
+     */
     void end(long[] cell, BioOp op, boolean preflush, long start) {
         long now = jiffies.getAsLong();
         long duration = now - start;
@@ -114,10 +133,22 @@ public final class DiskStats {
             add(cell, TICKS + g, duration);
             add(cell, ENDED + (g == READ ? 0 : 1), 1);
         }
-        if (g == FLUSH || preflush) {
+        if (g == FLUSH || (preflush && requests)) {
             add(cell, IOS + FLUSH, 1);
             add(cell, TICKS + FLUSH, duration);
         }
+    }
+
+    /**
+     * Takes back a {@link #start} whose I/O never reached the driver (a target killed it: dm
+     * accounts only what it mapped). Its I/O, sectors and place in flight go; an io_ticks
+     * millisecond the start may have added stays.
+     */
+    void cancel(long[] cell, BioOp op, long nrSectors) {
+        int g = group(op);
+        if (g == FLUSH) return;
+        add(cell, IOS + g, -1);
+        add(cell, SECTORS + g, -nrSectors);
     }
 
     /** update_io_ticks as of Linux 6.1: the disk was busy since the stamp. */

@@ -27,6 +27,7 @@ public final class GenDisk implements BlockDevice {
     private volatile QueueLimits limits;
     private volatile boolean writeCache;
     private volatile boolean fua;
+    private final boolean fuaToDriver;
     private final BioHandler handler;
     private final DaxDevice dax;
     private final InPlaceRead inPlace;
@@ -46,9 +47,10 @@ public final class GenDisk implements BlockDevice {
         this.limits = b.limits.copy().setDax(b.daxOps != null);
         this.writeCache = b.writeCache;
         this.fua = b.fua;
+        this.fuaToDriver = b.fuaToDriver;
         this.handler = b.handler;
         this.badBlocks = b.badBlocks;
-        this.stats = new DiskStats(b.jiffies);
+        this.stats = new DiskStats(b.jiffies, b.accounting == IoAccounting.IOSTATS);
         this.accounting = b.accounting;
         setIoStats(b.ioStats);
         this.inPlace = b.inPlace == null ? null : new CheckedInPlaceRead(b.inPlace);
@@ -69,6 +71,7 @@ public final class GenDisk implements BlockDevice {
         private QueueLimits limits = QueueLimits.of(Units.SECTOR_SIZE, Units.SECTOR_SIZE);
         private boolean writeCache;
         private boolean fua;
+        private boolean fuaToDriver;
         private DaxOperations daxOps;
         private boolean daxWriteCache;
         private BadBlocks badBlocks = new BadBlocks();
@@ -96,6 +99,16 @@ public final class GenDisk implements BlockDevice {
         public Builder writeCache(boolean writeCache, boolean fua) {
             this.writeCache = writeCache;
             this.fua = fua;
+            return this;
+        }
+
+        /**
+         * FUA writes reach the driver as they come, even where the queue has no FUA: a bio-based
+         * stacking driver (dm) has no blk-flush to turn them into write + flush, it clones them
+         * with REQ_FUA to disks that do it themselves.
+         */
+        public Builder fuaToDriver() {
+            this.fuaToDriver = true;
             return this;
         }
 
@@ -166,7 +179,7 @@ public final class GenDisk implements BlockDevice {
                 return;
             }
         }
-        boolean postflush = writeCache && !fua && bio.hasFlag(BioFlag.FUA);
+        boolean postflush = writeCache && !fua && !fuaToDriver && bio.hasFlag(BioFlag.FUA);
         if (accounts) bio.startAccounting(stats, bio.hasFlag(BioFlag.PREFLUSH) || postflush);
         if (postflush) {
             submitWithPostflush(bio);
@@ -370,7 +383,42 @@ public final class GenDisk implements BlockDevice {
 
     private synchronized void setIoStats(boolean on) {
         ioStats = on;
-        accounts = accounting == IoAccounting.ALWAYS || (accounting == IoAccounting.IOSTATS && on);
+        accounts = (accounting == IoAccounting.IOSTATS || accounting == IoAccounting.BIO_IOSTATS) && on;
+    }
+
+    /**
+     * bio_start_io_acct, for a disk accounted {@link IoAccounting#DRIVER}: {@code bio} counts as
+     * one I/O of its op and sectors from now until it ends (or {@link #endIoAcct(Bio)}).
+     */
+    public void startIoAcct(Bio bio) {
+        if (accounting == IoAccounting.DRIVER) bio.startAccounting(stats, false);
+    }
+
+    /** bio_end_io_acct: ends {@code bio}'s accounting here without ending the bio (it is requeued, to be counted again). */
+    public void endIoAcct(Bio bio) {
+        bio.endAccounting();
+    }
+
+    /**
+     * Takes back {@link #startIoAcct(Bio)} for a bio that was never done: dm starts accounting
+     * before its target maps a bio, Linux's dm after, and a bio the target kills is not counted
+     * (its io_ticks millisecond, if it started one, stays).
+     */
+    public void cancelIoAcct(Bio bio) {
+        bio.cancelAccounting(stats);
+    }
+
+    /**
+     * bdev_start_io_acct, for a disk accounted {@link IoAccounting#DRIVER}: one I/O of {@code op}
+     * and {@code sectors} starts now. Returns its start time, for {@link #endIoAcct(BioOp, long)}.
+     */
+    public long startIoAcct(BioOp op, long sectors) {
+        return stats.start(stats.cell(), op, sectors);
+    }
+
+    /** bdev_end_io_acct: the I/O that {@link #startIoAcct(BioOp, long)} started at {@code start} ends now. */
+    public void endIoAcct(BioOp op, long start) {
+        stats.end(stats.cell(), op, false, start);
     }
 
     /** The I/O statistics: what the stat and inflight attributes show. */
@@ -386,7 +434,7 @@ public final class GenDisk implements BlockDevice {
         attributes.define("badblocks", () -> badBlocks.show().stripTrailing());
         attributes.define("stat", () -> stats.snapshot().stat());
         attributes.define("inflight", () -> stats.snapshot().inflight());
-        // QUEUE_FLAG_IO_STAT: writable on every disk; only a disk accounted IOSTATS heeds it, and its counters then stay as they are.
+        // QUEUE_FLAG_IO_STAT: writable on every disk; only a disk accounted IOSTATS or BIO_IOSTATS heeds it, and its counters then stay as they are.
         attributes.define("queue/iostats", () -> ioStats ? "1" : "0", value -> setIoStats(parseBool("iostats", value)));
         attributes.define("queue/logical_block_size", () -> Integer.toString(limits().logicalBlockSize()));
         attributes.define("queue/physical_block_size", () -> Integer.toString(limits().physicalBlockSize()));

@@ -5,7 +5,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.LongSupplier;
-import org.dmstack.block.Bio;
 import org.dmstack.block.BioOp;
 
 /**
@@ -21,15 +20,18 @@ import org.dmstack.block.BioOp;
  * &#64;stats_list [&lt;program_id&gt;]      &#64;stats_print[_clear] &lt;region_id&gt; [&lt;starting_line&gt; &lt;number_of_lines&gt;]
  * </pre>
  *
- * <p>A bio is counted as the mapped device received it, before splitting, from when dm starts it
- * to when its last clone has ended; an empty flush has no sectors and is not counted. Without
- * regions the bio path reads one volatile field and does nothing else. With regions, each area
- * keeps its counters under its own monitor: regions are asked for, and Linux's per-CPU counters
- * would cost the same memory per thread.
+ * <p>Each dm_io is counted as dm_io_acct counts it: the part of a bio that dm maps as one (a bio
+ * split at a target's or a stripe chunk's end is several, each with its own sector and length),
+ * from when dm starts it to when its last clone has ended; a discard counts as a write; an empty
+ * flush, and the flush before a PREFLUSH write's data, have no sectors and are not counted; a
+ * part the target killed is not counted. Without regions the bio path reads one volatile field
+ * and does nothing else. With regions, each area keeps its counters under its own monitor:
+ * regions are asked for, and Linux's per-CPU counters would cost the same memory per thread.
  *
- * <p>Merges count a bio that starts where the previous one of the same direction ended (what
- * dm_stats_account_io means to compute; Linux 6.1's expression, {@code bi_sector == (last_sector
- * && same_direction)}, compares the sector with a truth value).
+ * <p>Merges are counted as Linux 6.1 computes them, {@code bi_sector == (last_sector &&
+ * same_direction)}: the sector is compared with a truth value, so only an I/O at sector 0 or 1
+ * can count as merged (dm_stats_account_io; the last position starts as ULLONG_MAX and UINT_MAX,
+ * and is one here, where Linux keeps one per CPU).
  */
 final class DmStats {
     private static final int READ = 0, WRITE = 1;
@@ -38,8 +40,8 @@ final class DmStats {
     private final LongSupplier jiffies;
     private final LongSupplier nanos;
     private volatile Region[] regions = new Region[0];
-    private volatile long lastSector = -1;
-    private volatile int lastDir = -1;
+    private volatile long lastSector = -1; // ULLONG_MAX
+    private volatile int lastDir = -1; // UINT_MAX: neither READ nor WRITE
 
     DmStats(LongSupplier jiffies, LongSupplier nanos) {
         this.jiffies = jiffies;
@@ -69,19 +71,28 @@ final class DmStats {
         }
     }
 
-    /** dm_stats_account_io at the start: null when nothing is counted (no regions, no sectors). */
-    Aux start(Bio bio) {
+    /**
+     * dm_stats_account_io at the start of a dm_io of {@code op} over {@code sectors} from
+     * {@code sector}: null when nothing is counted (no regions, no sectors).
+     */
+    Aux start(BioOp op, long sector, long sectors) {
         Region[] rs = regions;
-        if (rs.length == 0 || bio.op() == BioOp.FLUSH || bio.size() == 0) return null;
-        int dir = bio.op() == BioOp.READ ? READ : WRITE;
-        long sector = bio.sector();
-        long sectors = bio.sectors();
-        boolean merged = sector == lastSector && dir == lastDir;
+        if (rs.length == 0 || op == BioOp.FLUSH || sectors == 0) return null;
+        int dir = op == BioOp.READ ? READ : WRITE;
+        // 6.1: bi_sector == (last->last_sector && ((bi_rw == WRITE) == (last->last_rw == WRITE))).
+        long truth = lastSector != 0 && ((dir == WRITE) == (lastDir == WRITE)) ? 1 : 0;
+        boolean merged = sector == truth;
         lastSector = sector + sectors;
         lastDir = dir;
         Aux aux = new Aux(rs, dir, sector, sectors, merged, jiffies.getAsLong(), preciseIn(rs) ? nanos.getAsLong() : 0);
         for (Region r : rs) r.account(aux, false, aux.startJiffies, 0, 0);
         return aux;
+    }
+
+    /** Takes back a start whose dm_io was never mapped (its target killed it): it leaves the areas' in-flight counts, uncounted. */
+    void cancel(Aux aux) {
+        long now = jiffies.getAsLong();
+        for (Region r : aux.regions) r.account(aux, true, now, -1, -1);
     }
 
     /** dm_stats_account_io at the end, on the regions the bio started in. */
@@ -367,6 +378,7 @@ final class DmStats {
                 return;
             }
             inFlight[dir]--;
+            if (duration < 0) return; // cancelled: never mapped
             sectors[dir] += len;
             ios[dir]++;
             if (merged) merges[dir]++;

@@ -56,8 +56,9 @@ public final class MappedDevice {
         this.disk = GenDisk.builder("dm-" + devt.minor(), devt, 0, this::submitBio)
                 .limits(untabled)
                 .dax(new DaxOps(), false)
-                // 6.1's dm_io_acct accounts every bio, whatever queue/iostats says (it shows 0: not set for bio-based dm).
-                .accounting(IoAccounting.ALWAYS, false)
+                // 6.1's dm_io_acct accounts every dm_io, whatever queue/iostats says (it shows 0: not set for bio-based dm).
+                .accounting(IoAccounting.DRIVER, false)
+                .fuaToDriver()
                 .clock(jiffies)
                 .build();
         this.dax = disk.dax();
@@ -213,8 +214,9 @@ public final class MappedDevice {
         }
     }
 
-    /** A bio given up below goes back to the front of the deferred queue; it is no longer in flight. */
+    /** A bio given up below goes back to the front of the deferred queue; it is no longer in flight (its dm_io ended). */
     void requeue(Bio bio, DmStats.Aux aux) {
+        disk.endIoAcct(bio);
         if (aux != null) stats.end(aux);
         synchronized (deferred) {
             deferred.addFirst(bio);
@@ -323,15 +325,13 @@ public final class MappedDevice {
         inFlight.release();
     }
 
-    /** Tracks one bio's clones (dm_io): the parent ends when the last clone has. */
-    private final class Io {
+    /** Tracks one bio's parts (each a {@link DmIo}): the parent ends when the last part has. */
+    private static final class Io {
         private final AtomicInteger remaining = new AtomicInteger(1);
         private final AtomicReference<BlkStatus> error = new AtomicReference<>();
-        private final Bio parent;
         private final Consumer<BlkStatus> done;
 
-        Io(Bio parent, Consumer<BlkStatus> done) {
-            this.parent = parent;
+        Io(Consumer<BlkStatus> done) {
             this.done = done;
         }
 
@@ -348,28 +348,86 @@ public final class MappedDevice {
         }
     }
 
+    /**
+     * One dm_io: the part of a bio that dm maps as one (a bio that crosses a target's or a
+     * stripe chunk's end is several, as dm_split_and_process_bio makes them) and accounts as one
+     * I/O on dm-N and in its @stats, by dm_io_acct's rules: accounting starts when a target first
+     * takes one of its clones (dm_start_io_acct, after map returns REMAPPED or SUBMITTED), and
+     * ends when the last clone has; a part no target took ends uncounted if it failed, and is
+     * counted at its end otherwise. The submission reference (alloc_io's) keeps it from ending
+     * while its clones are being mapped.
+     */
+    private final class DmIo {
+        private final AtomicInteger remaining = new AtomicInteger(1);
+        private final AtomicReference<BlkStatus> error = new AtomicReference<>();
+        private final BioOp op;
+        private final long sector;
+        private final long sectors;
+        private final Io whole;
+        private boolean accounted;
+        private long start;
+        private DmStats.Aux aux;
+
+        /** @param sectors what dm_io_acct counts: 0 for a flush, or the flush before a PREFLUSH write's data */
+        DmIo(BioOp op, long sector, long sectors, Io whole) {
+            this.op = op;
+            this.sector = sector;
+            this.sectors = sectors;
+            this.whole = whole;
+            whole.add();
+        }
+
+        /** dm_start_io_acct: once, on the submitting thread, before the clone goes down. */
+        void account() {
+            if (accounted) return;
+            accounted = true;
+            start = disk.startIoAcct(op, sectors);
+            aux = stats.start(op, sector, sectors);
+        }
+
+        void add() {
+            remaining.incrementAndGet();
+        }
+
+        void dec(BlkStatus status) {
+            if (!status.isOk()) error.compareAndSet(null, status);
+            if (remaining.decrementAndGet() != 0) return;
+            BlkStatus e = error.get();
+            if (!accounted && e == null) account();
+            if (accounted) {
+                disk.endIoAcct(op, start);
+                if (aux != null) stats.end(aux);
+            }
+            whole.dec(e == null ? BlkStatus.OK : e);
+        }
+    }
+
     private void process(Bio bio, PerThread here) {
-        DmStats.Aux aux = stats.start(bio);
         DmTable t = live;
         if (t == null) {
+            // Never mapped, so never accounted.
             String why = noTableReason;
-            end(bio, aux, BlkStatus.ioerr(disk.name() + " (" + name + "): " + (why != null ? why : "no table loaded")), here);
+            end(bio, null, BlkStatus.ioerr(disk.name() + " (" + name + "): " + (why != null ? why : "no table loaded")), here);
             return;
         }
         if (bio.op() == BioOp.FLUSH) {
-            sendFlush(t, new Io(bio, status -> end(bio, aux, status, PerThread.get())));
+            Io whole = new Io(status -> end(bio, null, status, PerThread.get()));
+            sendFlush(t, new DmIo(bio.op(), bio.sector(), 0, whole));
+            whole.dec(BlkStatus.OK);
         } else if (bio.hasFlag(BioFlag.PREFLUSH)) {
-            // The flush first; the data follows only when it succeeded (dm's flush-with-data).
-            sendFlush(t, new Io(bio, status -> {
+            // The flush first, a dm_io of its own that counts no sectors; the data follows only when it succeeded (dm's flush-with-data).
+            Io whole = new Io(status -> {
                 if (!status.isOk()) {
-                    end(bio, aux, status, PerThread.get());
+                    end(bio, null, status, PerThread.get());
                 } else {
                     bio.clearFlag(BioFlag.PREFLUSH);
-                    sendData(t, bio, aux, PerThread.get());
+                    sendData(t, bio, PerThread.get());
                 }
-            }));
+            });
+            sendFlush(t, new DmIo(bio.op(), bio.sector(), 0, whole));
+            whole.dec(BlkStatus.OK);
         } else {
-            sendData(t, bio, aux, here);
+            sendData(t, bio, here);
         }
     }
 
@@ -380,31 +438,34 @@ public final class MappedDevice {
         ioDone(here);
     }
 
-    private void sendFlush(DmTable t, Io io) {
+    /** __send_empty_flush: each target's flush bios, all clones of one dm_io. */
+    private void sendFlush(DmTable t, DmIo io) {
         for (int i = 0; i < t.targets.length; i++) {
             for (int n = 0; n < t.targets[i].numFlushBios(); n++) {
                 Bio clone = Bio.flush();
                 clone.setTargetBioNr(n);
-                io.add();
                 map(t, i, clone, io);
             }
         }
         io.dec(BlkStatus.OK);
     }
 
-    private void sendData(DmTable t, Bio bio, DmStats.Aux aux, PerThread here) {
+    private void sendData(DmTable t, Bio bio, PerThread here) {
         long sector = bio.sector();
         long end = sector + bio.sectors();
         boolean extentOnly = bio.op() == BioOp.DISCARD || bio.op() == BioOp.WRITE_ZEROES;
         if (!extentOnly) {
             int i = t.findTarget(sector);
             if (t.maxIoLen(i, sector) >= end - sector) {
-                // The common case: the whole bio falls in one target, one reused clone, nothing to count.
-                dispatch(t, i, TargetIo.clone(here, this, bio, aux, t.targets[i]));
+                // The common case: the whole bio falls in one target, one dm_io and one reused clone,
+                // accounted on the bio itself (dispatch takes it back if the target kills the clone).
+                disk.startIoAcct(bio);
+                DmStats.Aux aux = stats.start(bio.op(), sector, bio.sectors());
+                dispatch(t, i, TargetIo.clone(here, this, bio, aux, t.targets[i]), null);
                 return;
             }
         }
-        Io io = new Io(bio, status -> end(bio, aux, status, PerThread.get()));
+        Io whole = new Io(status -> end(bio, null, status, PerThread.get()));
         long offset = 0;
         while (sector < end) {
             int i = t.findTarget(sector);
@@ -413,6 +474,7 @@ public final class MappedDevice {
             if (extentOnly) {
                 TableLine line = t.lines.get(i);
                 len = Math.min(end - sector, line.start() + line.length() - sector);
+                DmIo io = new DmIo(bio.op(), sector, len, whole);
                 int copies = bio.op() == BioOp.DISCARD ? target.numDiscardBios() : target.numWriteZeroesBios();
                 if (copies == 0) {
                     io.add();
@@ -421,24 +483,25 @@ public final class MappedDevice {
                 for (int n = 0; n < copies; n++) {
                     Bio clone = bio.clone(offset, len << Units.SECTOR_SHIFT);
                     clone.setTargetBioNr(n);
-                    io.add();
                     map(t, i, clone, io);
                 }
+                io.dec(BlkStatus.OK);
             } else {
                 len = Math.min(end - sector, t.maxIoLen(i, sector));
-                Bio clone = bio.clone(offset, len << Units.SECTOR_SHIFT);
-                io.add();
-                map(t, i, clone, io);
+                DmIo io = new DmIo(bio.op(), sector, len, whole);
+                map(t, i, bio.clone(offset, len << Units.SECTOR_SHIFT), io);
+                io.dec(BlkStatus.OK);
             }
             sector += len;
             offset += len << Units.SECTOR_SHIFT;
         }
-        io.dec(BlkStatus.OK);
+        whole.dec(BlkStatus.OK);
     }
 
-    /** Sends one of several clones of a bio: its end is counted by {@code io}. */
-    private void map(DmTable t, int i, Bio clone, Io io) {
+    /** Sends one of the clones of {@code io}: its end is counted there. */
+    private void map(DmTable t, int i, Bio clone, DmIo io) {
         Target target = t.targets[i];
+        io.add();
         clone.setEndIo((c, status) -> {
             try {
                 target.endIo(c, status);
@@ -446,27 +509,42 @@ public final class MappedDevice {
                 io.dec(status);
             }
         });
-        dispatch(t, i, clone);
+        dispatch(t, i, clone, io);
     }
 
-    /** The target maps the clone; a remapped clone goes to its new device. */
-    private void dispatch(DmTable t, int i, Bio clone) {
+    /**
+     * The target maps the clone; a remapped clone goes to its new device. A clone the target took
+     * starts {@code io}'s accounting (or, for a whole-bio clone, {@code io} null, keeps the
+     * accounting its bio started with); a clone it killed is not counted (__map_bio's
+     * DM_MAPIO_KILL never reaches dm_start_io_acct).
+     */
+    private void dispatch(DmTable t, int i, Bio clone, DmIo io) {
         MapResult result;
+        String failure = null;
         try {
             result = t.targets[i].map(clone);
         } catch (RuntimeException e) {
-            clone.endio(BlkStatus.ioerr(disk.name() + ": " + t.types[i].name() + " map failed: " + e));
+            result = MapResult.KILL;
+            failure = disk.name() + ": " + t.types[i].name() + " map failed: " + e;
+        }
+        if (result == MapResult.KILL) {
+            if (io == null) TargetIo.unaccount(clone);
+            clone.endio(BlkStatus.ioerr(failure != null ? failure
+                    : disk.name() + ": " + t.types[i].name() + " target failed the I/O at sector " + clone.sector()));
             return;
         }
-        switch (result) {
-            case REMAPPED -> {
-                BlockDevice below = clone.device();
-                if (below == null) clone.endio(BlkStatus.ioerr(disk.name() + ": " + t.types[i].name() + " remapped a bio to no device"));
-                else below.submit(clone);
-            }
-            case SUBMITTED -> {}
-            case KILL -> clone.endio(BlkStatus.ioerr(disk.name() + ": " + t.types[i].name() + " target failed the I/O at sector " + clone.sector()));
+        if (io != null) io.account();
+        if (result == MapResult.REMAPPED) {
+            BlockDevice below = clone.device();
+            if (below == null) clone.endio(BlkStatus.ioerr(disk.name() + ": " + t.types[i].name() + " remapped a bio to no device"));
+            else below.submit(clone);
         }
+    }
+
+    /** A whole-bio clone its target killed: the bio's accounting and @stats are taken back, as never started. */
+    void unaccount(Bio bio, DmStats.Aux aux) {
+        disk.cancelIoAcct(bio);
+        if (aux != null) stats.cancel(aux);
     }
 
     // ---- the DAX path ----

@@ -68,6 +68,17 @@ final class TargetIo implements Bio.EndIo {
         m.requeue(p, a);
     }
 
+    /**
+     * The target killed this whole-bio clone: its parent's accounting and @stats are taken back
+     * before the clone ends (dm does not count what it never mapped).
+     */
+    static void unaccount(Bio clone) {
+        TargetIo tio = (TargetIo) clone.endIo();
+        DmStats.Aux a = tio.aux;
+        tio.aux = null;
+        tio.md.unaccount(tio.parent, a);
+    }
+
     /** The clone ended: the target hears of it, the clone goes back to the pool, the parent ends. */
     @Override
     public void endio(Bio c, BlkStatus status) {

@@ -17,9 +17,15 @@ class DiskStatsTest {
         return accounted("pmem0", held::add).writeCache(writeCache, false).build();
     }
 
-    /** A disk that accounts its bios, as pmem with queue/iostats set. */
+    /** A disk that accounts its bios, as pmem with queue/iostats set (bio-based: bio_start_io_acct). */
     private GenDisk.Builder accounted(String name, BioHandler handler) {
         return GenDisk.builder(name, new DevT(259, name.charAt(name.length() - 1) - '0'), 2048, handler).clock(now::get)
+                .accounting(IoAccounting.BIO_IOSTATS, true);
+    }
+
+    /** A disk that accounts as blk-mq accounts requests, as nbd does. */
+    private GenDisk.Builder requests(String name, BioHandler handler) {
+        return GenDisk.builder(name, new DevT(43, name.charAt(name.length() - 1) - '0'), 2048, handler).clock(now::get)
                 .accounting(IoAccounting.IOSTATS, true);
     }
 
@@ -60,11 +66,15 @@ class DiskStatsTest {
         disk.submit(beyond);
         assertEquals(BlkStatus.Code.INVAL, beyond.await().code());
 
-        // reads: 1 I/O, 8 sectors, 7 ms; writes: 3 (write, PREFLUSH write, WRITE_ZEROES), 32 sectors,
-        // 3 + 2 + 0 ms; io_ticks 7 + (1 + 3) + (1 + 1) + (1 + 2) + (1 + 0); discards 1, 64 sectors, 1 ms;
-        // flushes: the empty one (4 ms) and the PREFLUSH (2 ms); time_in_queue 7 + 5 + 1 + 6.
-        assertEquals("       1        0        8        7        3        0       32        5        0       17       19"
-                + "        1        0       64        1        2        6", disk.attributes().read("stat"));
+        // pmem_submit_bio's bio_start_io_acct counts by op_stat_group(bio_op(bio)) (include/linux/blkdev.h,
+        // block/blk-core.c bdev_start_io_acct): an empty flush is blkdev_issue_flush's REQ_OP_WRITE |
+        // REQ_PREFLUSH, a write of 0 sectors; PREFLUSH adds nothing; the flush fields stay 0 (only
+        // blk-flush's blk_account_io_flush, for blk-mq, counts them).
+        // reads: 1 I/O, 8 sectors, 7 ms; writes: 4 (write, empty flush, PREFLUSH write, WRITE_ZEROES),
+        // 32 sectors, 3 + 4 + 2 + 0 ms; io_ticks 7 + (1 + 3) + (1 + 1) + (1 + 4) + (1 + 2) + (1 + 0);
+        // discards 1, 64 sectors, 1 ms; time_in_queue 7 + 9 + 1.
+        assertEquals("       1        0        8        7        4        0       32        9        0       22       17"
+                + "        1        0       64        1        0        0", disk.attributes().read("stat"));
         assertEquals("       0        0", disk.attributes().read("inflight"));
         assertEquals(DiskStats.Snapshot.parse(disk.attributes().read("stat")).writeSectors(), 32);
     }
@@ -82,8 +92,24 @@ class DiskStatsTest {
     }
 
     @Test
-    void aFuaWriteThatNeedsAPostflushCountsTheFlush() {
+    void aFuaWriteOnABioBasedDiskIsOneWrite() {
+        // pmem_submit_bio flushes for REQ_FUA itself and accounts the bio once: no flush I/O.
         GenDisk disk = accounted("pmem0", held::add).writeCache(true, false).build();
+        now.set(1000);
+        Bio write = Bio.write(0, buf(8), BioFlag.FUA);
+        disk.submit(write);
+        now.set(1002);
+        held.removeFirst().endio(BlkStatus.OK);
+        now.set(1003);
+        held.removeFirst().endio(BlkStatus.OK);
+        assertEquals(BlkStatus.OK, write.await());
+        assertEquals("       0        0        0        0        1        0        8        3        0        3        3"
+                + "        0        0        0        0        0        0", disk.attributes().read("stat"));
+    }
+
+    @Test
+    void aFuaWriteThatNeedsAPostflushCountsTheFlushOnBlkMq() {
+        GenDisk disk = requests("nbd0", held::add).writeCache(true, false).build();
         now.set(1000);
         Bio write = Bio.write(0, buf(8), BioFlag.FUA);
         disk.submit(write);
@@ -107,11 +133,13 @@ class DiskStatsTest {
         disk.submit(Bio.write(8, buf(8)));
         disk.submit(Bio.read(16, buf(8)));
         disk.submit(Bio.flush());
-        assertEquals("       1        2", disk.attributes().read("inflight"));
-        assertEquals(3, disk.stats().snapshot().inFlight());
+        // The empty flush is a write in flight too (bio-based: a REQ_OP_WRITE with REQ_PREFLUSH).
+        assertEquals("       1        3", disk.attributes().read("inflight"));
+        assertEquals(4, disk.stats().snapshot().inFlight());
         while (!held.isEmpty()) held.removeFirst().endio(BlkStatus.ioerr("failed I/O is counted too"));
         assertEquals("       0        0", disk.attributes().read("inflight"));
-        assertEquals(1, disk.stats().snapshot().flushIos());
+        assertEquals(2, disk.stats().snapshot().writeIos());
+        assertEquals(0, disk.stats().snapshot().flushIos());
     }
 
     @Test
@@ -131,10 +159,15 @@ class DiskStatsTest {
 
     @Test
     void theDriverChoosesWhetherItsBiosCountAsIn61() {
-        // brd asks for nothing; pmem heeds queue/iostats, which starts at 0; 6.1's dm counts whatever it says.
+        // brd asks for nothing; pmem heeds queue/iostats, which starts at 0; 6.1's dm accounts itself whatever it says.
         GenDisk brd = GenDisk.builder("ram0", new DevT(1, 0), 2048, held::add).clock(now::get).build();
-        GenDisk pmem = GenDisk.builder("pmem0", new DevT(259, 0), 2048, held::add).clock(now::get).accounting(IoAccounting.IOSTATS, false).build();
-        GenDisk dm = GenDisk.builder("dm-0", new DevT(254, 0), 2048, held::add).clock(now::get).accounting(IoAccounting.ALWAYS, false).build();
+        GenDisk pmem = GenDisk.builder("pmem0", new DevT(259, 0), 2048, held::add).clock(now::get).accounting(IoAccounting.BIO_IOSTATS, false).build();
+        GenDisk[] self = new GenDisk[1];
+        GenDisk dm = GenDisk.builder("dm-0", new DevT(254, 0), 2048, bio -> {
+            self[0].startIoAcct(bio);
+            held.add(bio);
+        }).clock(now::get).accounting(IoAccounting.DRIVER, false).build();
+        self[0] = dm;
         GenDisk[] disks = {brd, pmem, dm};
         for (GenDisk d : disks) {
             assertEquals("0", d.attributes().read("queue/iostats"), d.name());
@@ -168,7 +201,7 @@ class DiskStatsTest {
             public void unpin() {}
         };
         GenDisk brd = GenDisk.builder("ram0", new DevT(1, 0), 2048, held::add).clock(now::get).inPlaceRead(lend).build();
-        GenDisk nbd = accounted("nbd0", held::add).inPlaceRead(lend).build();
+        GenDisk nbd = requests("nbd0", held::add).inPlaceRead(lend).build();
         for (GenDisk d : new GenDisk[] {brd, nbd}) assertEquals(true, d.inPlaceRead().pin(4096, 8192, m -> {}));
         assertEquals(ZERO_STAT, brd.attributes().read("stat"));
         assertEquals(1, nbd.stats().snapshot().readIos());
