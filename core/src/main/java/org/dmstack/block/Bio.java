@@ -320,7 +320,7 @@ public final class Bio {
         DiskStats a = acct;
         if (a != stats) return;
         acct = null;
-        a.cancel(Thread.currentThread() == acctThread ? acctCell : a.cell(), op, sectors());
+        a.cancel(Thread.currentThread() == acctThread ? acctCell : a.cell(), op, sectors(), acctStart);
     }
 
     /** Sets who takes this bio back if the disk it is sent to is withdrawn first (see {@link HandBack}). */

@@ -38,8 +38,9 @@ import org.dmstack.memory.ThreadCounters;
 public final class DiskStats {
     /** Linux's stat groups (STAT_READ, STAT_WRITE, STAT_DISCARD, STAT_FLUSH). */
     static final int READ = 0, WRITE = 1, DISCARD = 2, FLUSH = 3;
-    // A cell's slots: ios, sectors and ticks by group, ended reads and writes, io_ticks.
-    private static final int IOS = 0, SECTORS = 4, TICKS = 8, ENDED = 12, IO_TICKS = 14, SLOTS = 15;
+    // A cell's slots: ios, sectors and ticks by group, ended reads and writes, io_ticks, and (for
+    // cancel, never summed) the stamp this thread's last start moved, or its start time if it moved none.
+    private static final int IOS = 0, SECTORS = 4, TICKS = 8, ENDED = 12, IO_TICKS = 14, MOVED = 15, SLOTS = 16;
 
     private static final VarHandle STAMP;
 
@@ -57,6 +58,7 @@ public final class DiskStats {
     private final LongSupplier jiffies;
     private final boolean requests;
     private final ThreadCounters counters = new ThreadCounters(SLOTS);
+    // bd_stamp: 0 when the disk is made (bdev_alloc's zeroed block_device), so its first I/O starts a millisecond of io_ticks.
     private volatile long stamp;
 
     /** A bio-based disk's counters (pmem, dm: bio_start_io_acct). */
@@ -72,7 +74,6 @@ public final class DiskStats {
     public DiskStats(LongSupplier jiffies, boolean requests) {
         this.jiffies = jiffies;
         this.requests = requests;
-        this.stamp = jiffies.getAsLong();
     }
 
     /** The default clock: milliseconds, read from a field a ticker thread keeps current (see Jiffies). */
@@ -114,7 +115,7 @@ public final class DiskStats {
         long now = jiffies.getAsLong();
         int g = group(op);
         if (g == FLUSH) return now;
-        updateIoTicks(cell, now, false);
+        cell[MOVED] = updateIoTicks(cell, now, false);
         add(cell, IOS + g, 1);
         add(cell, SECTORS + g, nrSectors);
         return now;
@@ -140,21 +141,29 @@ public final class DiskStats {
     }
 
     /**
-     * Takes back a {@link #start} whose I/O never reached the driver (a target killed it: dm
-     * accounts only what it mapped). Its I/O, sectors and place in flight go; an io_ticks
-     * millisecond the start may have added stays.
+     * Takes back this thread's last {@link #start} (at {@code start}), whose I/O never reached
+     * the driver (a target killed it: dm accounts only what it mapped): its I/O, sectors, place in
+     * flight, and the io_ticks millisecond it began if no other I/O has moved the stamp since.
      */
-    void cancel(long[] cell, BioOp op, long nrSectors) {
+    void cancel(long[] cell, BioOp op, long nrSectors, long start) {
         int g = group(op);
         if (g == FLUSH) return;
         add(cell, IOS + g, -1);
         add(cell, SECTORS + g, -nrSectors);
+        // The millisecond the start began, unless another I/O has moved the stamp since.
+        long before = cell[MOVED];
+        if (before != start && STAMP.compareAndSet(this, start, before)) add(cell, IO_TICKS, -1);
     }
 
-    /** update_io_ticks as of Linux 6.1: the disk was busy since the stamp. */
-    private void updateIoTicks(long[] cell, long now, boolean end) {
+    /** update_io_ticks as of Linux 6.1: the disk was busy since the stamp. Returns the stamp it moved, or {@code now}. */
+    private long updateIoTicks(long[] cell, long now, boolean end) {
         long s = stamp;
-        if (now > s && STAMP.compareAndSet(this, s, now)) add(cell, IO_TICKS, end ? now - s : 1);
+        // time_after(now, stamp)
+        if (now - s > 0 && STAMP.compareAndSet(this, s, now)) {
+            add(cell, IO_TICKS, end ? now - s : 1);
+            return s;
+        }
+        return now;
     }
 
     /** The counters now, as part_stat_show reads them (each counter on its own, not a snapshot of all at one instant). */

@@ -48,8 +48,8 @@ class DiskStatsTest {
         Bio read = Bio.read(0, buf(8));
         disk.submit(read);
         now.set(1005);
-        // In flight: part_stat_show brings io_ticks up to now.
-        assertEquals("       1        0        8        0        0        0        0        0        1        5        0"
+        // The first start counts a millisecond (bd_stamp starts at 0); in flight, part_stat_show brings io_ticks up to now.
+        assertEquals("       1        0        8        0        0        0        0        0        1        6        0"
                 + "        0        0        0        0        0        0", disk.attributes().read("stat"));
         assertEquals("       1        0", disk.attributes().read("inflight"));
         now.set(1007);
@@ -71,9 +71,9 @@ class DiskStatsTest {
         // REQ_PREFLUSH, a write of 0 sectors; PREFLUSH adds nothing; the flush fields stay 0 (only
         // blk-flush's blk_account_io_flush, for blk-mq, counts them).
         // reads: 1 I/O, 8 sectors, 7 ms; writes: 4 (write, empty flush, PREFLUSH write, WRITE_ZEROES),
-        // 32 sectors, 3 + 4 + 2 + 0 ms; io_ticks 7 + (1 + 3) + (1 + 1) + (1 + 4) + (1 + 2) + (1 + 0);
+        // 32 sectors, 3 + 4 + 2 + 0 ms; io_ticks (1 + 7) + (1 + 3) + (1 + 1) + (1 + 4) + (1 + 2) + (1 + 0);
         // discards 1, 64 sectors, 1 ms; time_in_queue 7 + 9 + 1.
-        assertEquals("       1        0        8        7        4        0       32        9        0       22       17"
+        assertEquals("       1        0        8        7        4        0       32        9        0       23       17"
                 + "        1        0       64        1        0        0", disk.attributes().read("stat"));
         assertEquals("       0        0", disk.attributes().read("inflight"));
         assertEquals(DiskStats.Snapshot.parse(disk.attributes().read("stat")).writeSectors(), 32);
@@ -103,7 +103,7 @@ class DiskStatsTest {
         now.set(1003);
         held.removeFirst().endio(BlkStatus.OK);
         assertEquals(BlkStatus.OK, write.await());
-        assertEquals("       0        0        0        0        1        0        8        3        0        3        3"
+        assertEquals("       0        0        0        0        1        0        8        3        0        4        3"
                 + "        0        0        0        0        0        0", disk.attributes().read("stat"));
     }
 

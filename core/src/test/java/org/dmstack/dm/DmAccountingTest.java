@@ -69,9 +69,9 @@ class DmAccountingTest {
         assertEquals("0", dm.message("lv", 0, List.of("@stats_create", "-", "/2")));
         // 16 sectors at 1016: 8 on pmem0 (1000..1001), then the remainder, its own dm_io, 8 on pmem1 (1001..1002).
         assertEquals(BlkStatus.OK, run(lv.disk(), Bio.write(1016, sectors(16))));
-        assertEquals("       0        0        0        0        2        0       16        2        0        2        2"
+        assertEquals("       0        0        0        0        2        0       16        2        0        3        2"
                 + "        0        0        0        0        0        0", stat("dm-0"));
-        assertEquals("       0        0        0        0        1        0        8        1        0        1        1"
+        assertEquals("       0        0        0        0        1        0        8        1        0        2        1"
                 + "        0        0        0        0        0        0", stat("pmem0"));
         assertEquals("       0        0        0        0        1        0        8        1        0        2        1"
                 + "        0        0        0        0        0        0", stat("pmem1"));
@@ -98,7 +98,7 @@ class DmAccountingTest {
         // zero's map ends the bio itself (DM_MAPIO_SUBMITTED): counted.
         MappedDevice z = dm.create("z", "0 8 zero");
         assertEquals(BlkStatus.OK, run(z.disk(), Bio.read(0, sectors(8))));
-        assertEquals("       1        0        8        0        0        0        0        0        0        0        0"
+        assertEquals("       1        0        8        0        0        0        0        0        0        1        0"
                 + "        0        0        0        0        0        0", stat("dm-2"));
     }
 
@@ -109,9 +109,9 @@ class DmAccountingTest {
         // dm-0 is bio-based: no blk-flush turns the FUA write into write + flush there; pmem0 does it
         // for itself (1000..1002) and accounts the one bio it was given.
         assertEquals(List.of(BioOp.WRITE, BioOp.FLUSH), seen.stream().map(Bio::op).toList());
-        assertEquals("       0        0        0        0        1        0        8        2        0        2        2"
+        assertEquals("       0        0        0        0        1        0        8        2        0        3        2"
                 + "        0        0        0        0        0        0", stat("dm-0"));
-        assertEquals("       0        0        0        0        1        0        8        2        0        2        2"
+        assertEquals("       0        0        0        0        1        0        8        2        0        3        2"
                 + "        0        0        0        0        0        0", stat("pmem0"));
     }
 }

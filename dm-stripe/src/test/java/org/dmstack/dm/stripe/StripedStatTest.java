@@ -70,11 +70,11 @@ class StripedStatTest {
         run(dm0, Bio.write(32, sectors(16), BioFlag.PREFLUSH));       // the flush's dm_io 1009..1011, then chunk 2 on ram0, ..1012
         assertEquals(BlkStatus.Code.INVAL, run(dm0, Bio.read(1024, sectors(8))).code()); // refused, not counted
 
-        // dm-0: writes 4 + 1 + 1 + 1, ticks 4 + 2 + 2 + 1; io_ticks 1 at each dm_io's end but the first
-        // start (its stamp is the clock's start), plus the gap: 4 + 1 + 2 + 2 + 2 + 1; no flush field.
-        assertEquals("       1        0        8        1        7        0       80        9        0       12       12"
+        // dm-0: writes 4 + 1 + 1 + 1, ticks 4 + 2 + 2 + 1; io_ticks 1 for the first start (bd_stamp
+        // starts at 0), then each dm_io's time, as the others start where one ended: 1 + 4 + 1 + 2 + 2 + 2 + 1; no flush field.
+        assertEquals("       1        0        8        1        7        0       80        9        0       13       12"
                 + "        1        0       64        2        0        0", stat("dm-0"));
-        assertEquals("       0        0        0        0        5        0       48        5        0       11        6"
+        assertEquals("       0        0        0        0        5        0       48        5        0       12        6"
                 + "        1        0       32        1        0        0", stat("ram0"));
         assertEquals("       1        0        8        1        4        0       32        4        0       11        6"
                 + "        1        0       32        1        0        0", stat("ram1"));
