@@ -128,7 +128,7 @@ final class DmStats {
             }
             case "@stats_clear" -> {
                 argc(argv, 2, 2);
-                find(argv, id(argv, 1)).clear(0, Long.MAX_VALUE);
+                find(argv, id(argv, 1)).clear(0, Long.MAX_VALUE, jiffies.getAsLong(), nanos.getAsLong());
                 yield "";
             }
             case "@stats_list" -> {
@@ -234,8 +234,10 @@ final class DmStats {
         }
         long last = first + count < first ? r.entries : Math.min(r.entries, first + count);
         first = Math.min(first, last);
-        String out = r.print((int) first, (int) last, jiffies.getAsLong(), nanos.getAsLong());
-        if (clear) r.clear(first, last);
+        long nowJiffies = jiffies.getAsLong();
+        long nowNanos = nanos.getAsLong();
+        String out = r.print((int) first, (int) last, nowJiffies, nowNanos);
+        if (clear) r.clear(first, last, nowJiffies, nowNanos);
         return out;
     }
 
@@ -349,8 +351,9 @@ final class DmStats {
             return out.toString();
         }
 
-        void clear(long first, long last) {
-            for (long x = first; x < Math.min(last, entries); x++) areas[(int) x].clear();
+        void clear(long first, long last, long nowJiffies, long nowNanos) {
+            long now = precise ? nowNanos : nowJiffies;
+            for (long x = first; x < Math.min(last, entries); x++) areas[(int) x].clear(now);
         }
     }
 
@@ -420,8 +423,12 @@ final class DmStats {
             return histogram.clone();
         }
 
-        /** __dm_stat_clear: every counter but the in-flight ones. */
-        synchronized void clear() {
+        /**
+         * __dm_stat_clear: every counter but the in-flight ones, as of {@code now} (the time an
+         * I/O in flight was busy before it is cleared with the rest: dm_stat_round first).
+         */
+        synchronized void clear(long now) {
+            round(now);
             Arrays.fill(ios, 0);
             Arrays.fill(merges, 0);
             Arrays.fill(sectors, 0);

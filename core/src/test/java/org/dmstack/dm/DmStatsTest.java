@@ -139,6 +139,21 @@ class DmStatsTest {
                 """, msg("@stats_print", "0"));
     }
 
+    /**
+     * dm-stats.c __dm_stat_clear totals each area through __dm_stat_init_temporary_percpu_totals,
+     * which calls dm_stat_round first: the busy time of an I/O in flight before a clear is cleared.
+     */
+    @Test
+    void clearingWhileInFlightKeepsOnlyTheBusyTimeAfter() {
+        assertEquals("0", msg("@stats_create", "0+16", "16"));
+        submit(Bio.write(8, buf(8)), 1000);
+        now.set(1005);
+        assertEquals("", msg("@stats_clear", "0"));
+        complete(1008);
+        now.set(1010);
+        assertEquals("0+16 0 0 0 0 1 0 8 8 0 3 3 0 3\n", msg("@stats_print", "0"));
+    }
+
     @Test
     void refusedMessagesSayWhyAndChangeNothing() {
         for (List<String> bad : List.of(
