@@ -195,6 +195,37 @@ class IostatTest {
         assertTrue(run("--help").startsWith("Usage: iostat"));
     }
 
+    /**
+     * The real iostat's extended report over our stat files: every column that does not depend on
+     * the uptime (the averages and shares: await, areq-sz, %rqm) is the same, as is the layout.
+     */
+    @Test
+    void sysstatsExtendedAveragesOfOurStatFilesAreOurs(@TempDir Path sys) throws Exception {
+        knownIo();
+        for (BlockDevice d : registry.devices()) {
+            Path dir = Files.createDirectories(sys.resolve("block").resolve(d.name()));
+            Files.writeString(dir.resolve("stat"), d.attributes().read("stat") + "\n");
+        }
+        Process p;
+        try {
+            p = new ProcessBuilder("iostat", "-dx", "-f", sys.toString()).redirectErrorStream(true).start();
+        } catch (IOException e) {
+            throw new AssertionError("iostat is missing: install the Debian package sysstat (.ci/run does)", e);
+        }
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        String real = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String ours = run("-dx");
+        assertEquals(EXTENDED_HEADER, real.split("\n")[2], real);
+        Map<String, Map<String, Double>> r = parse(real);
+        Map<String, Map<String, Double>> o = parse(ours);
+        assertEquals(o.keySet(), r.keySet(), real);
+        for (String dev : o.keySet()) {
+            for (String column : List.of("%rrqm", "r_await", "rareq-sz", "%wrqm", "w_await", "wareq-sz", "%drqm", "d_await", "dareq-sz", "f_await")) {
+                assertEquals(o.get(dev).get(column), r.get(dev).get(column), dev + " " + column + "\n" + real);
+            }
+        }
+    }
+
     /** The real iostat (sysstat) reads our stat files from a directory laid out as /sys: the same totals and header. */
     @Test
     void sysstatReadsOurStatFilesAlike(@TempDir Path sys) throws Exception {
