@@ -195,6 +195,22 @@ class IostatTest {
         assertTrue(run("--help").startsWith("Usage: iostat"));
     }
 
+    /** The real iostat (sysstat) with {@code option}, reading our stat files from a directory laid out as /sys. */
+    private String realIostat(Path sys, String option) throws Exception {
+        for (BlockDevice d : registry.devices()) {
+            Path dir = Files.createDirectories(sys.resolve("block").resolve(d.name()));
+            Files.writeString(dir.resolve("stat"), d.attributes().read("stat") + "\n");
+        }
+        Process p;
+        try {
+            p = new ProcessBuilder("iostat", option, "-f", sys.toString()).redirectErrorStream(true).start();
+        } catch (IOException e) {
+            throw new AssertionError("iostat is missing: install the Debian package sysstat (.ci/run does)", e);
+        }
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
+
     /**
      * The real iostat's extended report over our stat files: every column that does not depend on
      * the uptime (the averages and shares: await, areq-sz, %rqm) is the same, as is the layout.
@@ -202,18 +218,7 @@ class IostatTest {
     @Test
     void sysstatsExtendedAveragesOfOurStatFilesAreOurs(@TempDir Path sys) throws Exception {
         knownIo();
-        for (BlockDevice d : registry.devices()) {
-            Path dir = Files.createDirectories(sys.resolve("block").resolve(d.name()));
-            Files.writeString(dir.resolve("stat"), d.attributes().read("stat") + "\n");
-        }
-        Process p;
-        try {
-            p = new ProcessBuilder("iostat", "-dx", "-f", sys.toString()).redirectErrorStream(true).start();
-        } catch (IOException e) {
-            throw new AssertionError("iostat is missing: install the Debian package sysstat (.ci/run does)", e);
-        }
-        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
-        String real = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String real = realIostat(sys, "-dx");
         String ours = run("-dx");
         assertEquals(EXTENDED_HEADER, real.split("\n")[2], real);
         Map<String, Map<String, Double>> r = parse(real);
@@ -226,22 +231,11 @@ class IostatTest {
         }
     }
 
-    /** The real iostat (sysstat) reads our stat files from a directory laid out as /sys: the same totals and header. */
+    /** The real iostat reads our stat files alike: the same totals and header. */
     @Test
     void sysstatReadsOurStatFilesAlike(@TempDir Path sys) throws Exception {
         knownIo();
-        for (BlockDevice d : registry.devices()) {
-            Path dir = Files.createDirectories(sys.resolve("block").resolve(d.name()));
-            Files.writeString(dir.resolve("stat"), d.attributes().read("stat") + "\n");
-        }
-        Process p;
-        try {
-            p = new ProcessBuilder("iostat", "-d", "-f", sys.toString()).redirectErrorStream(true).start();
-        } catch (IOException e) {
-            throw new AssertionError("iostat is missing: install the Debian package sysstat (.ci/run does)", e);
-        }
-        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
-        String real = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String real = realIostat(sys, "-d");
         String ours = run("-d");
         String[] r = real.split("\n");
         String[] o = ours.split("\n");
