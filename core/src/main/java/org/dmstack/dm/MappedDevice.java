@@ -355,11 +355,11 @@ public final class MappedDevice {
      * takes one of its clones (dm_start_io_acct, after map returns REMAPPED or SUBMITTED), and
      * ends when the last clone has; a part no target took ends uncounted if it failed, and is
      * counted at its end otherwise. The submission reference (alloc_io's) keeps it from ending
-     * while its clones are being mapped.
+     * while its clones are being mapped. It is its own count of references, one object per part.
      */
-    private final class DmIo {
-        private final AtomicInteger remaining = new AtomicInteger(1);
-        private final AtomicReference<BlkStatus> error = new AtomicReference<>();
+    @SuppressWarnings("serial")
+    private final class DmIo extends AtomicInteger {
+        private volatile BlkStatus error; // the last error wins, as dm_io_set_error's
         private final BioOp op;
         private final long sector;
         private final long sectors;
@@ -370,6 +370,7 @@ public final class MappedDevice {
 
         /** @param sectors what dm_io_acct counts: 0 for a flush, or the flush before a PREFLUSH write's data */
         DmIo(BioOp op, long sector, long sectors, Io whole) {
+            super(1);
             this.op = op;
             this.sector = sector;
             this.sectors = sectors;
@@ -386,13 +387,13 @@ public final class MappedDevice {
         }
 
         void add() {
-            remaining.incrementAndGet();
+            incrementAndGet();
         }
 
         void dec(BlkStatus status) {
-            if (!status.isOk()) error.compareAndSet(null, status);
-            if (remaining.decrementAndGet() != 0) return;
-            BlkStatus e = error.get();
+            if (!status.isOk()) error = status;
+            if (decrementAndGet() != 0) return;
+            BlkStatus e = error;
             if (!accounted && e == null) account();
             if (accounted) {
                 disk.endIoAcct(op, start);
