@@ -214,6 +214,13 @@ public final class GenDisk implements BlockDevice {
         return !dead && bytes > 0 && ((offset | bytes) & (lbs - 1)) == 0 && offset >= 0 && offset <= sizeBytes() && bytes <= sizeBytes() - offset;
     }
 
+    /** Counts I/O done in place as a bio of {@code bytes} that ended at once, where bios are counted. */
+    private void accountAtOnce(BioOp op, long bytes) {
+        if (!accounts) return;
+        long[] cell = stats.cell();
+        stats.end(cell, op, false, stats.start(cell, op, bytes >> Units.SECTOR_SHIFT));
+    }
+
     private final class CheckedInPlaceWrite implements InPlaceWrite {
         private final InPlaceWrite driver;
 
@@ -230,10 +237,7 @@ public final class GenDisk implements BlockDevice {
                 @Override
                 public boolean commit() {
                     if (dead || !staged.commit()) return false;
-                    if (accounts) {
-                        long[] cell = stats.cell();
-                        stats.end(cell, BioOp.WRITE, false, stats.start(cell, BioOp.WRITE, bytes >> Units.SECTOR_SHIFT));
-                    }
+                    accountAtOnce(BioOp.WRITE, bytes);
                     return true;
                 }
 
@@ -256,10 +260,7 @@ public final class GenDisk implements BlockDevice {
         public boolean pin(long offset, long bytes, Consumer<MemorySegment> into) {
             if (!inPlaceFits(offset, bytes)) return false;
             if (!driver.pin(offset, bytes, into)) return false;
-            if (accounts) {
-                long[] cell = stats.cell();
-                stats.end(cell, BioOp.READ, false, stats.start(cell, BioOp.READ, bytes >> Units.SECTOR_SHIFT));
-            }
+            accountAtOnce(BioOp.READ, bytes);
             return true;
         }
 
