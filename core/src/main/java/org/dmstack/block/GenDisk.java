@@ -51,7 +51,7 @@ public final class GenDisk implements BlockDevice {
         this.fuaToDriver = b.fuaToDriver;
         this.handler = b.handler;
         this.badBlocks = b.badBlocks;
-        this.stats = new DiskStats(b.jiffies, b.accounting == IoAccounting.IOSTATS);
+        this.stats = new DiskStats(b.jiffies, b.accounting == IoAccounting.REQUESTS);
         this.accounting = b.accounting;
         setIoStats(b.ioStats);
         this.inPlace = b.inPlace == null ? null : new CheckedInPlaceRead(b.inPlace);
@@ -437,7 +437,7 @@ public final class GenDisk implements BlockDevice {
 
     private synchronized void setIoStats(boolean on) {
         ioStats = on;
-        accounts = (accounting == IoAccounting.IOSTATS || accounting == IoAccounting.BIO_IOSTATS) && on;
+        accounts = accounting == IoAccounting.ALWAYS || ((accounting == IoAccounting.IOSTATS || accounting == IoAccounting.REQUESTS) && on);
     }
 
     /**
@@ -488,7 +488,7 @@ public final class GenDisk implements BlockDevice {
         attributes.define("badblocks", () -> badBlocks.show().stripTrailing());
         attributes.define("stat", () -> stats.snapshot().stat());
         attributes.define("inflight", () -> stats.snapshot().inflight());
-        // QUEUE_FLAG_IO_STAT: writable on every disk; only a disk accounted IOSTATS or BIO_IOSTATS heeds it, and its counters then stay as they are.
+        // QUEUE_FLAG_IO_STAT: writable on every disk; only a disk accounted IOSTATS or REQUESTS heeds it, and its counters then stay as they are.
         attributes.define("queue/iostats", () -> ioStats ? "1" : "0", value -> setIoStats(parseBool("iostats", value)));
         attributes.define("queue/logical_block_size", () -> Integer.toString(limits().logicalBlockSize()));
         attributes.define("queue/physical_block_size", () -> Integer.toString(limits().physicalBlockSize()));

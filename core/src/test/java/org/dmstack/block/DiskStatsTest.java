@@ -20,13 +20,13 @@ class DiskStatsTest {
     /** A disk that accounts its bios, as pmem with queue/iostats set (bio-based: bio_start_io_acct). */
     private GenDisk.Builder accounted(String name, BioHandler handler) {
         return GenDisk.builder(name, new DevT(259, name.charAt(name.length() - 1) - '0'), 2048, handler).clock(now::get)
-                .accounting(IoAccounting.BIO_IOSTATS, true);
+                .accounting(IoAccounting.IOSTATS, true);
     }
 
     /** A disk that accounts as blk-mq accounts requests, as nbd does. */
     private GenDisk.Builder requests(String name, BioHandler handler) {
         return GenDisk.builder(name, new DevT(43, name.charAt(name.length() - 1) - '0'), 2048, handler).clock(now::get)
-                .accounting(IoAccounting.IOSTATS, true);
+                .accounting(IoAccounting.REQUESTS, true);
     }
 
     /** Submits a bio at time {@code at} and ends it at {@code end}. */
@@ -159,16 +159,18 @@ class DiskStatsTest {
 
     @Test
     void theDriverChoosesWhetherItsBiosCountAsIn61() {
-        // brd asks for nothing; pmem heeds queue/iostats, which starts at 0; 6.1's dm accounts itself whatever it says.
+        // brd asks for nothing; pmem heeds queue/iostats, which starts at 0; 6.1's dm accounts itself whatever it says;
+        // a driver may also have every bio it lets through counted, whatever it says.
         GenDisk brd = GenDisk.builder("ram0", new DevT(1, 0), 2048, held::add).clock(now::get).build();
-        GenDisk pmem = GenDisk.builder("pmem0", new DevT(259, 0), 2048, held::add).clock(now::get).accounting(IoAccounting.BIO_IOSTATS, false).build();
+        GenDisk pmem = GenDisk.builder("pmem0", new DevT(259, 0), 2048, held::add).clock(now::get).accounting(IoAccounting.IOSTATS, false).build();
         GenDisk[] self = new GenDisk[1];
         GenDisk dm = GenDisk.builder("dm-0", new DevT(254, 0), 2048, bio -> {
             self[0].startIoAcct(bio);
             held.add(bio);
         }).clock(now::get).accounting(IoAccounting.DRIVER, false).build();
         self[0] = dm;
-        GenDisk[] disks = {brd, pmem, dm};
+        GenDisk always = GenDisk.builder("vd0", new DevT(252, 0), 2048, held::add).clock(now::get).accounting(IoAccounting.ALWAYS, false).build();
+        GenDisk[] disks = {brd, pmem, dm, always};
         for (GenDisk d : disks) {
             assertEquals("0", d.attributes().read("queue/iostats"), d.name());
             io(d, Bio.read(0, buf(8)), 1000, 1001);
@@ -179,6 +181,7 @@ class DiskStatsTest {
         assertEquals("       0        0", brd.attributes().read("inflight"));
         assertEquals(1, pmem.stats().snapshot().readIos());
         assertEquals(2, dm.stats().snapshot().readIos());
+        assertEquals(2, always.stats().snapshot().readIos());
         for (GenDisk d : disks) {
             d.attributes().write("queue/iostats", "0");
             io(d, Bio.write(0, buf(8)), 1004, 1005);
@@ -186,6 +189,7 @@ class DiskStatsTest {
         assertEquals(ZERO_STAT, brd.attributes().read("stat"));
         assertEquals(0, pmem.stats().snapshot().writeIos());
         assertEquals(1, dm.stats().snapshot().writeIos());
+        assertEquals(1, always.stats().snapshot().writeIos());
     }
 
     @Test

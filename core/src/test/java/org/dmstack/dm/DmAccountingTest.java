@@ -40,7 +40,7 @@ class DmAccountingTest {
                 seen.add(bio);
                 now.incrementAndGet();
                 bio.endio(BlkStatus.OK);
-            }).clock(now::get).writeCache(true, false).accounting(IoAccounting.BIO_IOSTATS, true).build());
+            }).clock(now::get).writeCache(true, false).accounting(IoAccounting.IOSTATS, true).build());
         }
         dm.targetTypes().register(new TestLinear.Type());
     }

@@ -26,7 +26,7 @@ class DmStatsTest {
 
     DmStatsTest() {
         // A disk below that counts its bios too (as pmem with queue/iostats set; brd would not).
-        registry.add(GenDisk.builder("ram0", new DevT(1, 0), 2048, held::add).clock(now::get).accounting(IoAccounting.BIO_IOSTATS, true).build());
+        registry.add(GenDisk.builder("ram0", new DevT(1, 0), 2048, held::add).clock(now::get).accounting(IoAccounting.IOSTATS, true).build());
         dm.targetTypes().register(new TestLinear.Type());
         vol = dm.create("vol", "0 2048 testlinear 1:0 0");
     }

@@ -84,7 +84,7 @@ public final class PmemDevice implements Namespaces.Namespace {
                 .dax(new Dax(), daxWriteCache)
                 .badBlocks(badBlocks)
                 // pmem_submit_bio accounts only while queue/iostats is 1, and pmem_attach_disk leaves it 0.
-                .accounting(IoAccounting.BIO_IOSTATS, false)
+                .accounting(IoAccounting.IOSTATS, false)
                 .build();
         this.dax = disk.dax();
         if (region != null) {

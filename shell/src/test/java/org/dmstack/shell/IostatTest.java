@@ -53,7 +53,7 @@ class IostatTest {
             registry.add(GenDisk.builder("pmem" + i, new DevT(259, i), 8192, bio -> {
                 jiffies.addAndGet(2);
                 bio.endio(BlkStatus.OK);
-            }).clock(jiffies::get).writeCache(i == 0, false).accounting(IoAccounting.BIO_IOSTATS, true).build());
+            }).clock(jiffies::get).writeCache(i == 0, false).accounting(IoAccounting.IOSTATS, true).build());
         }
         dm.targetTypes().register(new LinearTargetType());
         dm0 = dm.create("lv", "0 4096 linear pmem0 0").disk();

@@ -35,7 +35,7 @@ class StripedStatTest {
             registry.add(GenDisk.builder("ram" + i, new DevT(1, i), 4096, bio -> {
                 now.incrementAndGet();
                 bio.endio(BlkStatus.OK);
-            }).clock(now::get).writeCache(true, false).accounting(IoAccounting.BIO_IOSTATS, true).build());
+            }).clock(now::get).writeCache(true, false).accounting(IoAccounting.IOSTATS, true).build());
         }
         dm.targetTypes().register(new StripedTargetType());
     }
