@@ -103,9 +103,9 @@ final class Permit implements AutoCloseable {
             return new Permit(this, share);
         }
 
-        /** Whether no request is in flight. */
-        boolean idle() {
-            return requests.availablePermits() == maxRequests;
+        /** How many requests hold a permit now. */
+        int inFlight() {
+            return maxRequests - requests.availablePermits();
         }
 
         /**

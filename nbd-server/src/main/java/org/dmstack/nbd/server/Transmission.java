@@ -56,6 +56,11 @@ final class Transmission {
     /** The pieces of the READ being answered in place (only the reader uses it). */
     private final List<ByteBuffer> inPlace = new ArrayList<>();
     private volatile long lastRequest = System.nanoTime();
+    /**
+     * The reader is waiting for the rest of a WRITE's payload: that request holds a permit but
+     * is not in flight (nothing was submitted), so it does not keep the session from being idle.
+     */
+    private volatile boolean awaitingPayload;
 
     /**
      * @param maxBytes payload bytes (of reads and writes) in flight at once, replies not yet
@@ -78,9 +83,14 @@ final class Transmission {
         return lastRequest;
     }
 
-    /** Whether no request is in flight. */
+    /**
+     * Whether no request is in flight: none holds a permit but, maybe, the WRITE whose payload
+     * the client is still to send. So a client that sends half a WRITE and waits is idle from its
+     * request's header on (and one that dribbles it a byte at a time is too).
+     */
     boolean idle() {
-        return permits.idle();
+        int inFlight = permits.inFlight(); // before the flag: a payload that has just arrived counts as in flight
+        return inFlight <= (awaitingPayload ? 1 : 0);
     }
 
     /** Payload memory this connection has mapped now. */
@@ -126,7 +136,11 @@ final class Transmission {
                     if (r.type() == CMD_READ && payload && readInPlace(r, permit)) continue;
                     if (payload && !buffer(r, permit)) continue;
                     // All of a WRITE's payload, or nothing is written.
-                    if (payload && r.type() == CMD_WRITE) wire.readFully(permit.buffer(r.length()).asByteBuffer());
+                    if (payload && r.type() == CMD_WRITE) {
+                        awaitingPayload = true;
+                        wire.readFully(permit.buffer(r.length()).asByteBuffer());
+                        awaitingPayload = false;
+                    }
                     start(r, permit);
                 } catch (Throwable t) {
                     permit.close();
