@@ -75,6 +75,8 @@ final class Connection implements Runnable {
             }
             Negotiated chosen = Handshake.run(wire, exports, limits.holdNanos());
             if (chosen == null || !state.compareAndSet(HANDSHAKE, TRANSMISSION)) return;
+            // Chosen as the server began to stop, after it shut the input of those in transmission.
+            if (exports.isClosed()) wire.shutdownInput();
             Transmission t = new Transmission(wire, chosen, limits.holdNanos(), limits.busyPollNanos(), limits.maxInflightBytes(), transmitters, spare);
             transmission = t;
             if (limits.idleNanos() > 0) timeout = timer.schedule(this::idleCheck, limits.idleNanos(), TimeUnit.NANOSECONDS);
@@ -165,9 +167,13 @@ final class Connection implements Runnable {
         return t == null ? 0 : t.mappedBytes();
     }
 
-    /** Stops reading requests; replies to those in flight still go out. */
+    /**
+     * The server is stopping. In transmission: stops reading requests; replies to those in flight
+     * still go out. In the handshake, the client's next option is answered NBD_REP_ERR_SHUTDOWN
+     * ({@link Handshake}): the input stays open to read it.
+     */
     void shutdownInput() {
-        wire.shutdownInput();
+        if (state.get() != HANDSHAKE) wire.shutdownInput();
     }
 
     void close() {

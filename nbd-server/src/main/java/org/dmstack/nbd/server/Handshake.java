@@ -85,6 +85,10 @@ final class Handshake {
                 continue;
             }
             ByteBuffer data = wire.read((int) length);
+            if (option != OPT_ABORT && exports.isClosed()) {
+                shuttingDown(option);
+                continue;
+            }
             Negotiated chosen = null;
             switch (option) {
                 case OPT_EXPORT_NAME -> chosen = exportName(data);
@@ -114,7 +118,7 @@ final class Handshake {
     private Negotiated exportName(ByteBuffer data) throws IOException {
         if (refusal != null) throw new ProtocolError(refusal);
         String name = string(data, data.remaining());
-        awaitBackends();
+        if (!awaitBackends()) return shuttingDown(OPT_EXPORT_NAME);
         Export e = name == null ? null : exports.find(name);
         Backend b = e == null ? null : e.backend();
         if (name == null) throw new ProtocolError("NBD_OPT_EXPORT_NAME: the export name is not a valid NBD string");
@@ -136,7 +140,10 @@ final class Handshake {
             optionError(OPT_LIST, REP_ERR_INVALID, "NBD_OPT_LIST carries no data");
             return;
         }
-        awaitBackends();
+        if (!awaitBackends()) {
+            shuttingDown(OPT_LIST);
+            return;
+        }
         for (Export e : exports.available()) {
             byte[] name = e.name().getBytes(StandardCharsets.UTF_8);
             byte[] description = e.description().getBytes(StandardCharsets.UTF_8);
@@ -166,7 +173,7 @@ final class Handshake {
         }
         if (name == null) return optionError(option, REP_ERR_INVALID, what + ": the export name is not a valid NBD string");
         if (refusal != null) return optionError(option, REP_ERR_POLICY, refusal);
-        awaitBackends();
+        if (!awaitBackends()) return shuttingDown(option);
         Export e = exports.find(name);
         Backend b = e == null ? null : e.backend();
         if (b == null) return optionError(option, REP_ERR_UNKNOWN, "No export named '" + Nbd.printable(name) + "'");
@@ -210,7 +217,10 @@ final class Handshake {
             optionError(option, REP_ERR_POLICY, refusal);
             return;
         }
-        awaitBackends();
+        if (!awaitBackends()) {
+            shuttingDown(option);
+            return;
+        }
         Export e = exports.find(query.export());
         if (e == null || e.backend() == null) {
             optionError(option, REP_ERR_UNKNOWN, "No export named '" + Nbd.printable(query.export()) + "'");
@@ -250,14 +260,29 @@ final class Handshake {
         return Math.clamp(b.preferredBlockSize(), Math.max(minBlock, 512), MAX_PAYLOAD);
     }
 
-    /** Waits, up to the hold time, while there are no backends to answer with (core being updated). */
-    private void awaitBackends() throws IOException {
+    /**
+     * Waits, up to the hold time, while there are no backends to answer with (core being
+     * updated); false when the server is stopping meanwhile.
+     */
+    private boolean awaitBackends() throws IOException {
         try {
             exports.awaitBackends(holdNanos);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while waiting for backends");
         }
+        return !exports.isClosed();
+    }
+
+    /**
+     * The server is stopping: every option but NBD_OPT_ABORT is answered NBD_REP_ERR_SHUTDOWN, as
+     * the spec says ("unwilling to continue negotiation as it is in the process of being shut
+     * down"), until the client aborts or goes, or the server's grace ends; NBD_OPT_EXPORT_NAME,
+     * which cannot be answered, is a hang-up.
+     */
+    private Negotiated shuttingDown(int option) throws IOException {
+        if (option == OPT_EXPORT_NAME) throw new ProtocolError("NBD_OPT_EXPORT_NAME while the server is shutting down");
+        return optionError(option, REP_ERR_SHUTDOWN, "the server is shutting down");
     }
 
     /** Answers an option with an error and a message; the haggling goes on (null: nothing chosen). */

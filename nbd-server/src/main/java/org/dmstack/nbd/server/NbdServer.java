@@ -423,8 +423,9 @@ public final class NbdServer implements AutoCloseable {
     }
 
     /**
-     * Stops: no new clients; connected clients' requests in flight get their replies (for up
-     * to a few seconds), then every connection is closed.
+     * Stops: no new clients; connected clients' requests in flight get their replies, and clients
+     * still in the handshake have their next option answered NBD_REP_ERR_SHUTDOWN (for up to a
+     * few seconds, {@link #CLOSE_GRACE}), then every connection is closed.
      */
     @Override
     public void close() {
@@ -447,7 +448,7 @@ public final class NbdServer implements AutoCloseable {
                 break;
             }
         }
-        for (Connection c : connections) c.close();
+        for (Connection c : sessions) c.close(); // refused ones too
         timer.shutdownNow();
         transmitters.shutdown();
         try {

@@ -82,4 +82,32 @@ class AdversarialClientTest {
             assertTrue(c.closedByServer(), "and then, idle, it is disconnected");
         }
     }
+
+    @Test
+    void clientsInTheHandshakeWhenTheServerStopsAreToldSo() throws Exception {
+        start(NbdServer.builder());
+        try (RawClient haggling = RawClient.negotiate(server.port()); RawClient old = RawClient.negotiate(server.port())) {
+            Thread closer = Thread.ofVirtual().start(server::close);
+            RawClient.OptReply r;
+            do { // LIST until the server says it is stopping
+                haggling.option(Nbd.OPT_LIST, new byte[0]);
+                do r = haggling.optReply(); while (r.type() == Nbd.REP_SERVER);
+            } while (r.type() == Nbd.REP_ACK);
+            assertEquals(Nbd.OPT_LIST, r.option());
+            assertEquals(Nbd.REP_ERR_SHUTDOWN, r.type(), r.toString());
+            assertEquals("the server is shutting down", r.text());
+            RawClient.OptReply go = haggling.go("mem");
+            assertEquals(Nbd.REP_ERR_SHUTDOWN, go.type(), "no export is chosen any more: " + go);
+            assertEquals("the server is shutting down", go.text());
+            haggling.option(Nbd.OPT_ABORT, new byte[0]);
+            RawClient.OptReply abort = haggling.optReply();
+            assertEquals(Nbd.OPT_ABORT, abort.option());
+            assertEquals(Nbd.REP_ACK, abort.type(), "NBD_OPT_ABORT is still acknowledged");
+            assertTrue(haggling.closedByServer());
+
+            old.option(Nbd.OPT_EXPORT_NAME, "mem".getBytes());
+            assertTrue(old.closedByServer(), "NBD_OPT_EXPORT_NAME cannot be refused: hung up");
+            closer.join();
+        }
+    }
 }
