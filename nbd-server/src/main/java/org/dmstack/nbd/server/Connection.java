@@ -70,10 +70,10 @@ final class Connection implements Runnable {
         boolean handedOff = false;
         try {
             if (refusal != null) {
-                Handshake.refuse(wire, exports, refusal);
+                Handshake.refuse(wire, exports, limits.maxOptions(), refusal);
                 return;
             }
-            Negotiated chosen = Handshake.run(wire, exports, limits.holdNanos());
+            Negotiated chosen = Handshake.run(wire, exports, limits.holdNanos(), limits.maxOptions());
             if (chosen == null || !state.compareAndSet(HANDSHAKE, TRANSMISSION)) return;
             // Chosen as the server began to stop, after it shut the input of those in transmission.
             if (exports.isClosed()) wire.shutdownInput();

@@ -67,6 +67,8 @@ public final class NbdServer implements AutoCloseable {
     public static final int DEFAULT_MAX_INFLIGHT_BYTES = Nbd.MAX_PAYLOAD;
     /** How long a connection's reader may poll for the next request before it blocks, unless configured ({@link BusyPoll}). */
     public static final long DEFAULT_BUSY_POLL_MICROS = 50;
+    /** Options a client may send before it chooses an export, unless configured (nbdkit's MAX_NR_OPTIONS); more after NBD_OPT_LIST. */
+    public static final int DEFAULT_MAX_OPTIONS = 32;
     /** How long {@link #close} lets requests in flight finish before it cuts connections. */
     static final Duration CLOSE_GRACE = Duration.ofSeconds(5);
     /**
@@ -158,6 +160,7 @@ public final class NbdServer implements AutoCloseable {
         private int backlog = DEFAULT_BACKLOG;
         private int maxInflightBytes = DEFAULT_MAX_INFLIGHT_BYTES;
         private Duration busyPoll = Duration.ofNanos(DEFAULT_BUSY_POLL_MICROS * 1000);
+        private int maxOptions = DEFAULT_MAX_OPTIONS;
 
         private Builder() {}
 
@@ -272,6 +275,17 @@ public final class NbdServer implements AutoCloseable {
         }
 
         /**
+         * How many options a client may send in the handshake without choosing an export (as
+         * many again for each export after its first NBD_OPT_LIST); one more is refused with
+         * NBD_REP_ERR_POLICY and the client disconnected, as nbdkit does.
+         */
+        public Builder maxOptions(int max) {
+            if (max < 1) throw new IllegalArgumentException("Invalid option limit " + max + "; at least 1");
+            this.maxOptions = max;
+            return this;
+        }
+
+        /**
          * Starts listening. Following backends, the exports are the specs given (or every source
          * when none is); else the fixed backends.
          *
@@ -289,7 +303,7 @@ public final class NbdServer implements AutoCloseable {
                 if (devices.isEmpty()) throw new IllegalArgumentException("Nothing to export: give backends or devices");
                 table = ExportTable.fixed(devices);
             }
-            Limits limits = new Limits(holdTimeout.toNanos(), handshakeTimeout.toNanos(), idleTimeout.toNanos(), maxInflightBytes, busyPoll.toNanos());
+            Limits limits = new Limits(holdTimeout.toNanos(), handshakeTimeout.toNanos(), idleTimeout.toNanos(), maxInflightBytes, busyPoll.toNanos(), maxOptions);
             return new NbdServer(table, new InetSocketAddress(address, port), backlog, maxConnections, limits);
         }
     }

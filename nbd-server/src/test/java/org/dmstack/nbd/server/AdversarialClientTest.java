@@ -110,4 +110,58 @@ class AdversarialClientTest {
             closer.join();
         }
     }
+
+    @Test
+    void aClientThatHagglesForEverIsCutOffAfterMaxOptions() throws Exception {
+        start(NbdServer.builder().maxOptions(4));
+        try (RawClient c = RawClient.negotiate(server.port())) {
+            for (int i = 1; i <= 4; i++) {
+                c.option(Nbd.OPT_INFO, RawClient.infoRequest("none"));
+                assertEquals(Nbd.REP_ERR_UNKNOWN, c.optReply().type(), "option " + i + " is answered");
+            }
+            c.option(Nbd.OPT_INFO, RawClient.infoRequest("none"));
+            RawClient.OptReply r = c.optReply();
+            assertEquals(Nbd.OPT_INFO, r.option());
+            assertEquals(Nbd.REP_ERR_POLICY, r.type(), r.toString());
+            assertEquals("no export chosen after 4 options (max.options)", r.text());
+            assertTrue(c.closedByServer(), "and then disconnected, as nbdkit does after 32");
+        }
+        try (RawClient c = RawClient.negotiate(server.port())) {
+            for (int i = 1; i <= 4; i++) {
+                c.option(Nbd.OPT_STRUCTURED_REPLY, new byte[0]);
+                c.optReply();
+            }
+            c.option(Nbd.OPT_EXPORT_NAME, "mem".getBytes());
+            assertTrue(c.closedByServer(), "NBD_OPT_EXPORT_NAME over the limit cannot be refused: hung up");
+        }
+        try (RawClient c = RawClient.negotiate(server.port())) {
+            for (int i = 1; i <= 4; i++) {
+                c.option(Nbd.OPT_STRUCTURED_REPLY, new byte[0]);
+                c.optReply();
+            }
+            c.option(Nbd.OPT_ABORT, new byte[0]);
+            assertEquals(Nbd.REP_ACK, c.optReply().type(), "NBD_OPT_ABORT is not counted: a client may always leave");
+        }
+    }
+
+    @Test
+    void listingTheExportsAllowsAsManyOptionsAgainForEachOnce() throws Exception {
+        server = NbdServer.builder().device("a", new MemBackend("a", SIZE), false).device("b", new MemBackend("b", SIZE), false)
+                .maxOptions(2).port(0).start();
+        try (RawClient c = RawClient.negotiate(server.port())) {
+            c.option(Nbd.OPT_LIST, new byte[0]); // 1 of 2, and 2 + 2 × 2 from here: 6
+            while (c.optReply().type() != Nbd.REP_ACK) {
+                // the exports
+            }
+            c.option(Nbd.OPT_LIST, new byte[0]); // 2 of 6: a second LIST allows nothing more
+            while (c.optReply().type() != Nbd.REP_ACK) {
+                // the exports again
+            }
+            for (int i = 3; i <= 5; i++) {
+                assertEquals(Nbd.REP_ACK, c.info(Nbd.OPT_INFO, i % 2 == 0 ? "a" : "b").type(), "option " + i);
+            }
+            assertEquals(Nbd.REP_ACK, c.go("a").type(), "the sixth chooses an export");
+            assertEquals(0, c.write(1, 0, new byte[512]).error());
+        }
+    }
 }
