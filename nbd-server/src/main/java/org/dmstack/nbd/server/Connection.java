@@ -143,13 +143,20 @@ final class Connection implements Runnable {
         wire.close();
     }
 
-    /** Disconnects a session with nothing in flight and no request for the idle timeout; else looks again later. */
+    /**
+     * Disconnects a session that has sent no request for the idle timeout and has nothing in
+     * flight, or whose client has not taken a reply for as long (it does not read them: the writer
+     * waits in the kernel, and the reader for the permits those replies hold); else looks again later.
+     */
     private void idleCheck() {
         Transmission t = transmission;
-        long idleFor = System.nanoTime() - t.lastRequest();
+        long now = System.nanoTime();
+        long idleFor = now - t.lastRequest();
         long left = limits.idleNanos() - idleFor;
-        if (t.idle() && left <= 0) {
-            LOG.info("{}: idle for {} ms (idle.timeout.ms); disconnecting", wire.peer, Duration.ofNanos(idleFor).toMillis());
+        boolean deaf = wire.sendingFor(now) >= limits.idleNanos();
+        if ((t.idle() || deaf) && left <= 0) {
+            LOG.info("{}: {} for {} ms (idle.timeout.ms); disconnecting", wire.peer, deaf ? "not reading its replies" : "idle",
+                    Duration.ofNanos(idleFor).toMillis());
             wire.close();
             return;
         }

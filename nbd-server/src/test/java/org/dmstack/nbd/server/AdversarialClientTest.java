@@ -164,4 +164,29 @@ class AdversarialClientTest {
             assertEquals(0, c.write(1, 0, new byte[512]).error());
         }
     }
+
+    @Test
+    void aClientThatNeverReadsItsRepliesIsDisconnectedAfterTheIdleTimeoutAndStallsNoOneElse() throws Exception {
+        start(NbdServer.builder().idleTimeout(Duration.ofMillis(300)));
+        try (RawClient deaf = RawClient.open(server.port(), "mem")) {
+            Thread pusher = Thread.ofVirtual().start(() -> {
+                try {
+                    for (int k = 0; k < 10_000; k++) deaf.request(0, Nbd.CMD_READ, k, 0, SIZE, null); // 1 MiB each, none read
+                } catch (IOException cutOff) {
+                    // the server closed the connection
+                }
+            });
+            try (RawClient other = RawClient.open(server.port(), "mem")) {
+                for (int i = 0; i < 50; i++) {
+                    assertEquals(0, other.write(i, 4096L * i, new byte[4096]).error(), "another client is served meanwhile");
+                }
+                other.disconnect();
+            }
+            eventually("the deaf client's session has ended, its socket still open on its side", () -> server.connectionCount() == 0);
+            pusher.join();
+        }
+        try (RawClient next = RawClient.open(server.port(), "mem")) {
+            assertEquals(0, next.read(99, 0, 4096).error(), "and the server carries on");
+        }
+    }
 }
