@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.dmstack.nbd.protocol.Nbd;
@@ -14,8 +15,10 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Clients that try to hang the server, or to make it hold what they never pay for: half a
- * request and then silence, a request dribbled a byte at a time. Each test that could hang
- * fails by its JUnit timeout instead.
+ * request and then silence, a request or a handshake dribbled a byte at a time, replies never
+ * read, options without end, a handshake under way as the server stops, leaving mid-reply or
+ * mid-payload, a half-close. nbd-server/README.md lists what was checked. Each test that could
+ * hang fails by its JUnit timeout instead.
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class AdversarialClientTest {
@@ -188,5 +191,72 @@ class AdversarialClientTest {
         try (RawClient next = RawClient.open(server.port(), "mem")) {
             assertEquals(0, next.read(99, 0, 4096).error(), "and the server carries on");
         }
+    }
+
+    @Test
+    void aHandshakeDribbledAByteAtATimeEndsAtTheHandshakeTimeout() throws Exception {
+        start(NbdServer.builder().handshakeTimeout(Duration.ofMillis(300)));
+        try (RawClient c = RawClient.negotiate(server.port())) {
+            Thread dribbler = Thread.ofVirtual().start(() -> {
+                try {
+                    byte[] go = ByteBuffer.allocate(16 + 10).putLong(Nbd.IHAVEOPT).putInt(Nbd.OPT_GO).putInt(10)
+                            .put(RawClient.infoRequest("mem", Nbd.INFO_BLOCK_SIZE)).array();
+                    for (byte b : go) {
+                        c.out.write(b);
+                        c.out.flush();
+                        Thread.sleep(50);
+                    }
+                } catch (IOException | InterruptedException gone) {
+                    // cut off
+                }
+            });
+            assertTrue(c.closedByServer(), "the handshake timeout counts from the connect, however the bytes come");
+            dribbler.interrupt();
+            dribbler.join();
+        }
+        eventually("the session has ended", () -> server.connectionCount() == 0);
+    }
+
+    @Test
+    void clientsThatLeaveMidReplyOrMidPayloadLeaveNothingBehind() throws Exception {
+        start(NbdServer.builder());
+        long threads = nbdThreads();
+        for (int i = 0; i < 20; i++) {
+            try (RawClient reads = RawClient.open(server.port(), "mem"); RawClient writes = RawClient.open(server.port(), "mem")) {
+                for (int k = 0; k < 16; k++) reads.request(0, Nbd.CMD_READ, k, 0, SIZE, null);
+                reads.in.readNBytes(16 + 1000); // a reply's header and some of its data
+                reads.socket.setSoLinger(true, 0); // gone at once (RST), the server's writes fail mid-reply
+                writes.request(0, Nbd.CMD_WRITE, 1, 0, SIZE, new byte[(int) SIZE / 2]); // half a payload
+            }
+        }
+        eventually("every session has ended (each ends once its last permit is back)", () -> server.connectionCount() == 0);
+        assertTrue(server.mappedBytes() <= NbdServer.SPARE_BUFFER_BYTES, "payload buffers unmapped but the server's spare: " + server.mappedBytes());
+        eventually("no connection or sender thread is left", () -> nbdThreads() <= threads);
+        assertTrue(mem.log.stream().noneMatch(l -> l.startsWith("write")), "no half payload was written: " + mem.log);
+    }
+
+    @Test
+    void aClientThatHalfClosesGetsTheRepliesToWhatItSentAndThenTheEnd() throws Exception {
+        start(NbdServer.builder());
+        mem.parkWrites = true;
+        try (RawClient c = RawClient.open(server.port(), "mem")) {
+            c.request(0, Nbd.CMD_WRITE, 1, 0, 4096, new byte[4096]);
+            c.request(0, Nbd.CMD_READ, 2, 8192, 512, null);
+            c.socket.shutdownOutput(); // TCP half-close: no more requests, replies still wanted
+            RawClient.Reply read = c.simpleReply(512);
+            assertEquals(2, read.handle());
+            assertEquals(0, read.error());
+            eventually("the write reached the device", () -> mem.parked.size() == 1);
+            mem.parked.poll().done(0, null);
+            RawClient.Reply write = c.reply();
+            assertEquals(1, write.handle(), "the write in flight is answered after the half-close");
+            assertEquals(0, write.error());
+            assertTrue(c.closedByServer(), "then the server closes");
+        }
+    }
+
+    /** Platform threads of NBD servers (virtual threads are not listed). */
+    private static long nbdThreads() {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("nbd-")).count();
     }
 }
