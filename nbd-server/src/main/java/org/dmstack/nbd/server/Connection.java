@@ -73,7 +73,10 @@ final class Connection implements Runnable {
                 Handshake.refuse(wire, exports, limits.maxOptions(), refusal);
                 return;
             }
-            Negotiated chosen = Handshake.run(wire, exports, limits.holdNanos(), limits.maxOptions());
+            // Waiting for backends (core being updated) past the handshake timeout would keep this
+            // thread, and the client's place under the connection limit, for a socket closed then.
+            long hold = limits.handshakeNanos() > 0 ? Math.min(limits.holdNanos(), limits.handshakeNanos()) : limits.holdNanos();
+            Negotiated chosen = Handshake.run(wire, exports, hold, limits.maxOptions());
             if (chosen == null || !state.compareAndSet(HANDSHAKE, TRANSMISSION)) return;
             // Chosen as the server began to stop, after it shut the input of those in transmission.
             if (exports.isClosed()) wire.shutdownInput();

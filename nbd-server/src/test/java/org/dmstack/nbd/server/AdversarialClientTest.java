@@ -255,6 +255,26 @@ class AdversarialClientTest {
         }
     }
 
+    @Test
+    void aClientWaitingForBackendsPastItsHandshakeTimeoutGivesBackItsPlace() throws Exception {
+        server = NbdServer.builder().backends(null).export("disk=ram0").holdTimeout(Duration.ofMinutes(10))
+                .handshakeTimeout(Duration.ofMillis(300)).maxConnections(1).port(0).start(); // no backends: core being updated
+        try (RawClient c = RawClient.negotiate(server.port())) {
+            c.option(Nbd.OPT_GO, RawClient.infoRequest("disk")); // waits for the backends
+            // Answered NBD_REP_ERR_UNKNOWN when the wait ends, or not, if the timeout comes first;
+            // either way the socket is closed at the handshake timeout.
+            c.in.readAllBytes();
+        }
+        eventually("its place under the connection limit is free again, not held for the hold time",
+                () -> server.connectionCount() == 0);
+        FakeBackends backends = new FakeBackends();
+        backends.add(new MemBackend("ram0", SIZE));
+        server.backends(backends);
+        try (RawClient c = RawClient.open(server.port(), "disk")) {
+            assertEquals(0, c.write(1, 0, new byte[512]).error(), "the next client is served");
+        }
+    }
+
     /** Platform threads of NBD servers (virtual threads are not listed). */
     private static long nbdThreads() {
         return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("nbd-")).count();
