@@ -171,6 +171,12 @@ final class Connection implements Runnable {
         if (f != null) f.cancel(false);
     }
 
+    /** Gives back its kept payload buffers if it has been quiet for {@code quietNanos} ({@link Transmission#trimIfQuiet}). */
+    void trimIfQuiet(long now, long quietNanos) {
+        Transmission t = transmission;
+        if (t != null) t.trimIfQuiet(now, quietNanos);
+    }
+
     /** Payload memory this connection has mapped now (0 before transmission). */
     long mappedBytes() {
         Transmission t = transmission;

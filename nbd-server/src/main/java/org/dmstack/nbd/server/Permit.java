@@ -121,6 +121,11 @@ final class Permit implements AutoCloseable {
             pool.close();
         }
 
+        /** Gives back the payload buffers kept for the next requests ({@link PayloadPool#trim}). */
+        void trim() {
+            pool.trim();
+        }
+
         /** Payload memory mapped now for this connection. */
         long mappedBytes() {
             return pool.mappedBytes();

@@ -93,6 +93,14 @@ final class Transmission {
         return inFlight <= (awaitingPayload ? 1 : 0);
     }
 
+    /**
+     * Gives back the payload buffers kept for the next requests if nothing is in flight and no
+     * request came for {@code quietNanos} before {@code now} (System.nanoTime).
+     */
+    void trimIfQuiet(long now, long quietNanos) {
+        if (idle() && now - lastRequest >= quietNanos) permits.trim();
+    }
+
     /** Payload memory this connection has mapped now. */
     long mappedBytes() {
         return permits.mappedBytes();

@@ -275,6 +275,17 @@ class AdversarialClientTest {
         }
     }
 
+    @Test
+    void aClientThatGoesQuietAfterALargeWriteDoesNotKeepItsBufferResident() throws Exception {
+        server = NbdServer.builder().device("big", new MemBackend("big", 64L << 20), false).port(0).start();
+        try (RawClient c = RawClient.open(server.port(), "big")) {
+            assertEquals(0, c.write(1, 0, new byte[Nbd.MAX_PAYLOAD]).error());
+            eventually("once the client is quiet its 32 MiB buffer goes; only its read-ahead and the server's spare are left",
+                    () -> server.mappedBytes() <= NbdServer.SPARE_BUFFER_BYTES + Transmission.READ_AHEAD);
+            assertEquals(0, c.write(2, 0, new byte[Nbd.MAX_PAYLOAD]).error(), "and it is served as before");
+        }
+    }
+
     /** Platform threads of NBD servers (virtual threads are not listed). */
     private static long nbdThreads() {
         return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("nbd-")).count();
