@@ -30,6 +30,7 @@ public final class GenDisk implements BlockDevice {
     private final BioHandler handler;
     private final DaxDevice dax;
     private final InPlaceRead inPlace;
+    private final InPlaceWrite inPlaceWrite;
     private final Holes holes;
     private final BadBlocks badBlocks;
     private final Attributes attributes = new Attributes();
@@ -52,6 +53,7 @@ public final class GenDisk implements BlockDevice {
         this.accounting = b.accounting;
         setIoStats(b.ioStats);
         this.inPlace = b.inPlace == null ? null : new CheckedInPlaceRead(b.inPlace);
+        this.inPlaceWrite = b.inPlaceWrite == null ? null : new CheckedInPlaceWrite(b.inPlaceWrite);
         this.holes = b.holes;
         this.dax = b.daxOps == null ? null : new DaxDevice(name, b.daxOps, () -> this.capacity >> Units.PAGE_SECTORS_SHIFT, b.daxWriteCache);
         defineAttributes();
@@ -73,6 +75,7 @@ public final class GenDisk implements BlockDevice {
         private boolean daxWriteCache;
         private BadBlocks badBlocks = new BadBlocks();
         private InPlaceRead inPlace;
+        private InPlaceWrite inPlaceWrite;
         private Holes holes;
         private java.util.function.LongSupplier jiffies = DiskStats::systemJiffies;
         private IoAccounting accounting = IoAccounting.NONE;
@@ -109,6 +112,12 @@ public final class GenDisk implements BlockDevice {
         /** Lets readers use the driver's memory in place (see {@link InPlaceRead}). */
         public Builder inPlaceRead(InPlaceRead inPlace) {
             this.inPlace = inPlace;
+            return this;
+        }
+
+        /** Lets writers fill the driver's memory in place (see {@link InPlaceWrite}). */
+        public Builder inPlaceWrite(InPlaceWrite inPlaceWrite) {
+            this.inPlaceWrite = inPlaceWrite;
             return this;
         }
 
@@ -184,9 +193,60 @@ public final class GenDisk implements BlockDevice {
         return inPlace;
     }
 
+    /**
+     * The driver's memory for writing in place, or null when it offers none. Refused once the disk
+     * is withdrawn, outside it, or unaligned, as a bio would be; a commit once the disk is
+     * withdrawn fails, as its bio would have been handed back. Each committed write is counted in
+     * the statistics as a write bio that ended at once.
+     */
+    public InPlaceWrite inPlaceWrite() {
+        return inPlaceWrite;
+    }
+
     /** Where the driver's data is, or null when it cannot tell (everything is data then). */
     public Holes holes() {
         return holes;
+    }
+
+    /** Whether a bio of {@code bytes} at byte {@code offset} would pass {@link #check}: in place, anything else is a no. */
+    private boolean inPlaceFits(long offset, long bytes) {
+        int lbs = limits.logicalBlockSize();
+        return !dead && bytes > 0 && ((offset | bytes) & (lbs - 1)) == 0 && offset >= 0 && offset <= sizeBytes() && bytes <= sizeBytes() - offset;
+    }
+
+    /** Counts I/O done in place as a bio of {@code bytes} that ended at once, where bios are counted. */
+    private void accountAtOnce(BioOp op, long bytes) {
+        if (!accounts) return;
+        long[] cell = stats.cell();
+        stats.end(cell, op, false, stats.start(cell, op, bytes >> Units.SECTOR_SHIFT));
+    }
+
+    private final class CheckedInPlaceWrite implements InPlaceWrite {
+        private final InPlaceWrite driver;
+
+        CheckedInPlaceWrite(InPlaceWrite driver) {
+            this.driver = driver;
+        }
+
+        @Override
+        public Staged stage(long offset, long bytes, Consumer<MemorySegment> into) {
+            if (!inPlaceFits(offset, bytes)) return null;
+            Staged staged = driver.stage(offset, bytes, into);
+            if (staged == null) return null;
+            return new Staged() {
+                @Override
+                public boolean commit() {
+                    if (dead || !staged.commit()) return false;
+                    accountAtOnce(BioOp.WRITE, bytes);
+                    return true;
+                }
+
+                @Override
+                public void abort() {
+                    staged.abort();
+                }
+            };
+        }
     }
 
     private final class CheckedInPlaceRead implements InPlaceRead {
@@ -198,15 +258,9 @@ public final class GenDisk implements BlockDevice {
 
         @Override
         public boolean pin(long offset, long bytes, Consumer<MemorySegment> into) {
-            int lbs = limits.logicalBlockSize();
-            if (dead || bytes <= 0 || ((offset | bytes) & (lbs - 1)) != 0 || offset < 0 || offset > sizeBytes() || bytes > sizeBytes() - offset) {
-                return false;
-            }
+            if (!inPlaceFits(offset, bytes)) return false;
             if (!driver.pin(offset, bytes, into)) return false;
-            if (accounts) {
-                long[] cell = stats.cell();
-                stats.end(cell, BioOp.READ, false, stats.start(cell, BioOp.READ, bytes >> Units.SECTOR_SHIFT));
-            }
+            accountAtOnce(BioOp.READ, bytes);
             return true;
         }
 
