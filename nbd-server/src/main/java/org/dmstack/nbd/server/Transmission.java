@@ -148,11 +148,7 @@ final class Transmission {
                     if (r.type() == CMD_WRITE && r.length() >= READ_AHEAD / 2 && writeInPlace(r, permit)) continue;
                     if (payload && !buffer(r, permit)) continue;
                     // All of a WRITE's payload, or nothing is written.
-                    if (payload && r.type() == CMD_WRITE) {
-                        awaitingPayload = true;
-                        wire.readFully(permit.buffer(r.length()).asByteBuffer());
-                        awaitingPayload = false;
-                    }
+                    if (payload && r.type() == CMD_WRITE) readPayload(permit.buffer(r.length()).asByteBuffer());
                     start(r, permit);
                 } catch (Throwable t) {
                     permit.close();
@@ -207,7 +203,7 @@ final class Transmission {
         Backend.StagedWrite w = b.stageWrite(r.offset(), r.length(), staged);
         if (w == null) return false;
         try {
-            wire.readFully(staged.toArray(ByteBuffer[]::new));
+            readPayload(staged.toArray(ByteBuffer[]::new));
             if (w.commit()) {
                 replies.ok(r, null, permit);
                 return true;
@@ -232,6 +228,20 @@ final class Transmission {
         }
         start(r, permit);
         return true;
+    }
+
+    /** Reads all of a WRITE's payload; meanwhile the request is not in flight ({@link #idle}): the client owes it. */
+    private void readPayload(ByteBuffer into) throws IOException {
+        awaitingPayload = true;
+        wire.readFully(into);
+        awaitingPayload = false;
+    }
+
+    /** {@link #readPayload(ByteBuffer)} into memory in pieces. */
+    private void readPayload(ByteBuffer[] into) throws IOException {
+        awaitingPayload = true;
+        wire.readFully(into);
+        awaitingPayload = false;
     }
 
     /**
