@@ -338,7 +338,7 @@ public final class NbdServer implements AutoCloseable {
                 Connection c = new Connection(ch, exports, limits, timer, transmitters, spare, null, this::servedEnded);
                 connections.add(c);
                 start(c);
-                if (closed) c.shutdownInput();
+                if (closed) c.close(); // accepted as the server began to stop, which may not have seen it
             } else if (refusing.incrementAndGet() <= maxConnections) {
                 if (full.compareAndSet(false, true)) {
                     LOG.warn("NBD server on {}: {} clients connected, the limit (max.connections); refusing new ones", bound, maxConnections);
