@@ -120,6 +120,28 @@ class BusyPollTest {
     }
 
     @Test
+    void pollsThatFindBytesAtOnceGiveWayToPlainReadsUntilAReadWaits() throws Exception {
+        BusyPoll p = new BusyPoll(server, 50 * US, () -> true);
+        p.waited(20 * US, false);
+        client.write(ByteBuffer.wrap(new byte[] {1}));
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (server.socket().getInputStream().available() == 0) assertTrue(System.nanoTime() < deadline, "the byte never came");
+        for (int i = 0; i < BusyPoll.AT_ONCE; i++) {
+            assertFalse(p.skipping(), "after " + i + " polls that found bytes at once");
+            assertTrue(p.poll());
+            p.waited(2 * US, false);
+        }
+        assertTrue(p.skipping());
+        assertFalse(p.poll(), "no poll: the read that follows goes straight to the socket");
+        p.waited(2 * US, false);
+        assertTrue(p.skipping(), "a read that found its bytes keeps the reads going without polls");
+        assertFalse(p.poll());
+        p.waited(30 * US, false);
+        assertFalse(p.skipping(), "a read that waited for the client brings the poll back");
+        assertTrue(p.poll());
+    }
+
+    @Test
     void noPollWhileEveryCpuIsBusy() throws Exception {
         BusyPoll p = new BusyPoll(server, 50 * US, () -> false);
         p.waited(20 * US, false);
