@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.dmstack.launcher.Dmstack;
 import org.junit.jupiter.api.Test;
+import org.osgi.framework.Bundle;
 import org.junit.jupiter.api.io.TempDir;
 
 /** An emulated NFIT platform from the config folder: pmem devices over its regions, ndctl, poison. */
@@ -64,6 +65,12 @@ class NdctlIT {
             s.run("sysfs /sys/bus/nd/devices/region0/read_only 0");
             assertEquals("0\n", s.run("sysfs /sys/block/pmem0/ro"));
             s.run("dd if=/dev/zero of=/dev/pmem0 bs=4k count=1");
+
+            // A pmem driver that comes back (a bundle stop and start, as an update does) finds the region as it was left.
+            Bundle pmem = s.bundle("org.dmstack.pmem");
+            pmem.stop();
+            pmem.start();
+            s.awaitOutput("sysfs /sys/block/pmem0/ro", "0\n");
         }
     }
 }
