@@ -202,8 +202,9 @@ public final class GenDisk implements BlockDevice {
 
     /**
      * The driver's memory for writing in place, or null when it offers none. Refused once the disk
-     * is withdrawn, outside it, or unaligned, as a bio would be; a commit once the disk is
-     * withdrawn fails, as its bio would have been handed back. Each committed write is counted in
+     * is withdrawn or read-only, outside it, or unaligned, as a bio would be; a commit once the
+     * disk is withdrawn or read-only fails (the writer then sends the bio, which is handed back or
+     * refused). Each committed write is counted in
      * the statistics as a write bio that ended at once.
      */
     public InPlaceWrite inPlaceWrite() {
@@ -237,13 +238,14 @@ public final class GenDisk implements BlockDevice {
 
         @Override
         public Staged stage(long offset, long bytes, Consumer<MemorySegment> into) {
-            if (!inPlaceFits(offset, bytes)) return null;
+            if (readOnly || !inPlaceFits(offset, bytes)) return null;
             Staged staged = driver.stage(offset, bytes, into);
             if (staged == null) return null;
             return new Staged() {
                 @Override
                 public boolean commit() {
-                    if (dead || !staged.commit()) return false;
+                    // Withdrawn or made read-only meanwhile: the writer sends the bio, which says why.
+                    if (dead || readOnly || !staged.commit()) return false;
                     accountAtOnce(BioOp.WRITE, bytes);
                     return true;
                 }
