@@ -344,7 +344,9 @@ public final class NbdServer implements AutoCloseable {
                     LOG.warn("NBD server on {}: {} clients connected, the limit (max.connections); refusing new ones", bound, maxConnections);
                 }
                 String why = "the server has its limit of " + maxConnections + " clients connected; try again later";
-                start(new Connection(ch, exports, limits, timer, transmitters, spare, why, this::refusedEnded));
+                Connection c = new Connection(ch, exports, limits, timer, transmitters, spare, why, this::refusedEnded);
+                start(c);
+                if (closed) c.close();
             } else {
                 // Refusals are bounded too: beyond as many again, hang up at once.
                 refusing.decrementAndGet();
