@@ -40,6 +40,7 @@ public final class GenDisk implements BlockDevice {
     private volatile boolean ioStats; // QUEUE_FLAG_IO_STAT, what queue/iostats shows
     private volatile boolean accounts; // whether submit accounts a bio: the one read per bio
     private volatile boolean dead;
+    private volatile boolean readOnly; // set_disk_ro: what the ro attribute shows
 
     private GenDisk(Builder b) {
         this.name = b.name;
@@ -179,6 +180,12 @@ public final class GenDisk implements BlockDevice {
             bio.endio(invalid);
             return;
         }
+        if (readOnly && bio.op().isWrite()) {
+            // Linux 6.1's bio_check_ro only warns (for old lvm tools) and its refusal is write(2)'s
+            // EPERM; here bios are the only way in, so the disk refuses what it must not take.
+            bio.endio(BlkStatus.ioerr("Trying to write to read-only block-device " + name));
+            return;
+        }
         if (!writeCache && (bio.hasFlag(BioFlag.PREFLUSH) || bio.hasFlag(BioFlag.FUA))) {
             // Without a write cache every write is durable on completion: flushes have nothing to do.
             bio.clearFlag(BioFlag.PREFLUSH);
@@ -208,8 +215,9 @@ public final class GenDisk implements BlockDevice {
 
     /**
      * The driver's memory for writing in place, or null when it offers none. Refused once the disk
-     * is withdrawn, outside it, or unaligned, as a bio would be; a commit once the disk is
-     * withdrawn fails, as its bio would have been handed back. Each committed write is counted in
+     * is withdrawn or read-only, outside it, or unaligned, as a bio would be; a commit once the
+     * disk is withdrawn or read-only fails (the writer then sends the bio, which is handed back or
+     * refused). Each committed write is counted in
      * the statistics as a write bio that ended at once.
      */
     public InPlaceWrite inPlaceWrite() {
@@ -243,13 +251,14 @@ public final class GenDisk implements BlockDevice {
 
         @Override
         public Staged stage(long offset, long bytes, Consumer<MemorySegment> into) {
-            if (!inPlaceFits(offset, bytes)) return null;
+            if (readOnly || !inPlaceFits(offset, bytes)) return null;
             Staged staged = driver.stage(offset, bytes, into);
             if (staged == null) return null;
             return new Staged() {
                 @Override
                 public boolean commit() {
-                    if (dead || !staged.commit()) return false;
+                    // Withdrawn or made read-only meanwhile: the writer sends the bio, which says why.
+                    if (dead || readOnly || !staged.commit()) return false;
                     accountAtOnce(BioOp.WRITE, bytes);
                     return true;
                 }
@@ -291,6 +300,21 @@ public final class GenDisk implements BlockDevice {
      */
     public void del() {
         dead = true;
+    }
+
+    /**
+     * set_disk_ro: a read-only disk refuses every bio that would change it (WRITE, WRITE_ZEROES,
+     * DISCARD; an empty FLUSH still passes, as bio_check_ro lets it), and so does fs-dax on its DAX
+     * device (EROFS); reads go on. The ro attribute shows it.
+     */
+    public void setReadOnly(boolean readOnly) {
+        this.readOnly = readOnly;
+        if (dax != null) dax.setReadOnly(readOnly);
+    }
+
+    /** get_disk_ro. */
+    public boolean readOnly() {
+        return readOnly;
     }
 
     /** True once {@link #del()} was called. */
@@ -483,7 +507,7 @@ public final class GenDisk implements BlockDevice {
     private void defineAttributes() {
         attributes.define("dev", devt::toString);
         attributes.define("size", () -> Long.toString(capacity));
-        attributes.define("ro", () -> "0");
+        attributes.define("ro", () -> readOnly ? "1" : "0");
         attributes.define("removable", () -> "0");
         attributes.define("badblocks", () -> badBlocks.show().stripTrailing());
         attributes.define("stat", () -> stats.snapshot().stat());

@@ -23,6 +23,7 @@ public final class DaxDevice {
     private final LongSupplier pages;
     private volatile boolean alive = true;
     private volatile boolean writeCache;
+    private volatile boolean readOnly;
     // Calls that reached the driver, for the device's metrics.
     private final CallCounts calls = new CallCounts();
 
@@ -53,6 +54,20 @@ public final class DaxDevice {
     /** The DAX write cache (dax_write_cache_enabled): flushes are only done when it is on. */
     public boolean writeCache() {
         return writeCache;
+    }
+
+    /**
+     * Whether the block device is read-only (set_disk_ro): a file system on it is mounted
+     * read-only, so {@link FsDax} refuses writes and stores with EROFS. The driver's own calls
+     * (direct_access, the copies) do not look at it, as in Linux.
+     */
+    public boolean readOnly() {
+        return readOnly;
+    }
+
+    /** Set with the block device's read-only flag. */
+    public void setReadOnly(boolean readOnly) {
+        this.readOnly = readOnly;
     }
 
     /** dax_write_cache(): what sysfs dax/write_cache sets. */

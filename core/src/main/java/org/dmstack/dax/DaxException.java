@@ -14,7 +14,9 @@ public final class DaxException extends RuntimeException {
         /** The device is gone (killed, or its driver stopped). */
         ENXIO,
         /** The device (or a device under a table) cannot do DAX. */
-        EOPNOTSUPP
+        EOPNOTSUPP,
+        /** A write to a read-only device (a file system on it is mounted read-only). */
+        EROFS
     }
 
     private final Errno errno;

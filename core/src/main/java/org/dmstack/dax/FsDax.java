@@ -36,8 +36,11 @@ public final class FsDax {
     /**
      * write(2) at byte {@code pos}: copies all of {@code iter} (up to the end of the device)
      * through copy_from_iter, which on a device with a DAX write cache is durable on return.
+     *
+     * @throws DaxException EROFS on a read-only device, before anything is written
      */
     public static long write(DaxDevice dax, long pos, IovIter iter) {
+        refuseReadOnly(dax);
         return iterate(dax, pos, iter.count(), WRITE, iter, null);
     }
 
@@ -45,8 +48,11 @@ public final class FsDax {
      * Stores {@code src} at byte {@code pos} through a mapping (plain CPU stores, as a program
      * writing to an mmap of a DAX file), then writes the range back (dax_flush, which does
      * nothing when the DAX write cache is off).
+     *
+     * @throws DaxException EROFS on a read-only device, before anything is stored
      */
     public static long store(DaxDevice dax, long pos, MemorySegment src) {
+        refuseReadOnly(dax);
         return iterate(dax, pos, src.byteSize(), STORE, null, src);
     }
 
@@ -57,6 +63,11 @@ public final class FsDax {
     public static void fsync(DaxDevice dax, long pos, long len) {
         if (!dax.writeCache()) return;
         iterate(dax, pos, len, FSYNC, null, null);
+    }
+
+    /** A DAX file system on a read-only disk is mounted read-only: writes fail with EROFS, reads go on. */
+    private static void refuseReadOnly(DaxDevice dax) {
+        if (dax.readOnly()) throw new DaxException(Errno.EROFS, dax.name() + ": Read-only file system");
     }
 
     private static long iterate(DaxDevice dax, long pos, long length, int op, IovIter iter, MemorySegment src) {

@@ -2,7 +2,7 @@
  * DAX: the dax_operations service interface, DAX devices and fs-dax style helpers.
  */
 @Export
-@Version("0.3.0")
+@Version("0.4.0")
 package org.dmstack.dax;
 
 import org.osgi.annotation.bundle.Export;

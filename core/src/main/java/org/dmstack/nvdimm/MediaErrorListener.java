@@ -19,4 +19,11 @@ public interface MediaErrorListener {
 
     /** {@code range} (relative to the region) no longer holds a media error. */
     void poisonCleared(Region region, Region.PoisonRange range);
+
+    /**
+     * The region's read-only state was written (sysfs read_only): libnvdimm's
+     * NVDIMM_REVALIDATE_REGION, after which the pmem driver catches its disk up with
+     * {@link Region#readOnly()} (nvdimm_check_and_set_ro).
+     */
+    default void regionRevalidated(Region region) {}
 }

@@ -24,6 +24,9 @@ import java.util.Objects;
  * @param isetId the interleave-set cookie (Linux's sysfs nfit/set_cookie; 0 when none)
  * @param poison known media errors (address-range-scrub results), as byte ranges relative to
  *     the start of the region
+ * @param readOnly libnvdimm's nd_region->ro (sysfs read_only): set when one of its NVDIMMs is not
+ *     armed (NDD_UNARMED, so its writes may not persist), or by a write of read_only; the devices
+ *     over the region are then read-only
  */
 public record Region(
         String name,
@@ -37,7 +40,8 @@ public record Region(
         List<Mapping> mappings,
         List<Long> flushHints,
         long isetId,
-        List<PoisonRange> poison) {
+        List<PoisonRange> poison,
+        boolean readOnly) {
 
     public enum Type {
         /** ndctl "pmem": persistent memory. */
@@ -91,6 +95,14 @@ public record Region(
     /** A poisoned byte range, relative to the start of the region. */
     public record PoisonRange(long offset, long length) {}
 
+    /** A region that is not read-only. */
+    public Region(String name, int id, Type type, long spaStart, long size, Backing backing,
+            PersistenceDomain persistenceDomain, int interleaveWays, List<Mapping> mappings, List<Long> flushHints,
+            long isetId, List<PoisonRange> poison) {
+        this(name, id, type, spaStart, size, backing, persistenceDomain, interleaveWays, mappings, flushHints, isetId,
+                poison, false);
+    }
+
     public Region {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(type, "type");
@@ -99,6 +111,12 @@ public record Region(
         mappings = List.copyOf(mappings);
         flushHints = List.copyOf(flushHints);
         poison = List.copyOf(poison);
+    }
+
+    /** The same region, read-only or not. */
+    public Region withReadOnly(boolean ro) {
+        return new Region(name, id, type, spaStart, size, backing, persistenceDomain, interleaveWays, mappings,
+                flushHints, isetId, poison, ro);
     }
 
     /**

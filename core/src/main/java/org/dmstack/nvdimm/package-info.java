@@ -3,7 +3,7 @@
  * turned into pmem devices by the pmem driver.
  */
 @Export
-@Version("0.2.0")
+@Version("0.3.0")
 package org.dmstack.nvdimm;
 
 import org.osgi.annotation.bundle.Export;

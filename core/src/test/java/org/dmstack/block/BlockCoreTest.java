@@ -166,4 +166,38 @@ class BlockCoreTest {
         assertEquals(BlkStatus.ioerr("first"), bio.await());
         assertTrue(bio.isDone());
     }
+
+    /**
+     * set_disk_ro: the ro attribute shows it, and the disk refuses what would change it before the
+     * driver sees it (bio_check_ro's operations: op_is_write; an empty flush passes); reads go on.
+     */
+    @Test
+    void aReadOnlyDiskRefusesWritesAndPassesReadsAndFlushes() {
+        MemDisk d = new MemDisk("pmem0", new DevT(259, 0), 64, true, true);
+        d.disk.submit(Bio.write(0, Arena.ofAuto().allocate(512).fill((byte) 7)));
+        d.logging = true;
+        assertEquals("0", d.disk.attributes().read("ro"));
+        d.disk.setReadOnly(true);
+        assertTrue(d.disk.readOnly());
+        assertEquals("1", d.disk.attributes().read("ro"));
+        for (Bio write : List.of(Bio.write(0, Arena.ofAuto().allocate(512)), Bio.discard(0, 512),
+                Bio.writeZeroes(0, 512), Bio.write(8, Arena.ofAuto().allocate(512), BioFlag.PREFLUSH, BioFlag.FUA))) {
+            d.disk.submit(write);
+            assertEquals("IOERR: Trying to write to read-only block-device pmem0", write.await().toString());
+        }
+        Bio read = Bio.read(0, Arena.ofAuto().allocate(512));
+        d.disk.submit(read);
+        Bio flush = Bio.flush();
+        d.disk.submit(flush);
+        assertEquals(BlkStatus.OK, read.await());
+        assertEquals(BlkStatus.OK, flush.await());
+        assertEquals(List.of("READ 0+1", "FLUSH 0+0[PREFLUSH]"), d.log);
+        assertEquals(7, d.read(0, 1)[0]);
+
+        d.disk.setReadOnly(false);
+        assertEquals("0", d.disk.attributes().read("ro"));
+        Bio again = Bio.write(0, Arena.ofAuto().allocate(512));
+        d.disk.submit(again);
+        assertEquals(BlkStatus.OK, again.await());
+    }
 }

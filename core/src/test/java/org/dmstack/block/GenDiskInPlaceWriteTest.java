@@ -72,6 +72,19 @@ class GenDiskInPlaceWriteTest {
     }
 
     @Test
+    void aReadOnlyDiskStagesNothingAndACommitAfterItBecameReadOnlyFails() {
+        GenDisk disk = disk();
+        InPlaceWrite.Staged late = disk.inPlaceWrite().stage(0, 4096, m -> {});
+        disk.setReadOnly(true);
+        assertFalse(late.commit(), "its bio is refused, and says why");
+        late.abort();
+        assertNull(disk.inPlaceWrite().stage(0, 4096, m -> {}));
+        disk.setReadOnly(false);
+        assertTrue(disk.inPlaceWrite().stage(0, 4096, m -> {}).commit());
+        assertEquals(List.of("abort 0", "commit 0"), ends);
+    }
+
+    @Test
     void aDriverThatStagesNothingHasNone() {
         assertNull(GenDisk.builder("ram0", new DevT(1, 0), 2048, bio -> {}).build().inPlaceWrite());
     }

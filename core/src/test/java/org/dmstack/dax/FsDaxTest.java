@@ -77,4 +77,24 @@ class FsDaxTest {
         assertEquals("pmem0: the mapping was not filled by direct_access",
                 assertThrows(DaxException.class, () -> dax.copyToIter(new DaxMapping(), 0, 1, IovIter.iovec(new byte[1]))).getMessage());
     }
+
+    /** A DAX file system on a read-only disk is mounted read-only: write(2) and stores fail with EROFS; reads and fsync go on. */
+    @Test
+    void aReadOnlyDiskRefusesDaxWritesAndStores() {
+        MemDisk disk = new MemDisk("pmem0", new DevT(259, 0), 64, true, true);
+        DaxDevice dax = disk.disk.dax();
+        FsDax.write(dax, 0, IovIter.iovec(new byte[] {5, 6, 7}));
+        disk.disk.setReadOnly(true);
+        assertEquals(true, dax.readOnly());
+        DaxException write = assertThrows(DaxException.class, () -> FsDax.write(dax, 0, IovIter.iovec(new byte[] {1})));
+        assertEquals("EROFS: pmem0: Read-only file system", write.toString());
+        DaxException store = assertThrows(DaxException.class, () -> FsDax.store(dax, 0, Arena.ofAuto().allocate(8)));
+        assertEquals(DaxException.Errno.EROFS, store.errno());
+        byte[] back = new byte[3];
+        assertEquals(3, FsDax.read(dax, 0, IovIter.iovec(back)));
+        assertArrayEquals(new byte[] {5, 6, 7}, back);
+        FsDax.fsync(dax, 0, 4096);
+        disk.disk.setReadOnly(false);
+        assertEquals(1, FsDax.write(dax, 0, IovIter.iovec(new byte[] {1})));
+    }
 }

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.dmstack.launcher.Dmstack;
 import org.junit.jupiter.api.Test;
+import org.osgi.framework.Bundle;
 import org.junit.jupiter.api.io.TempDir;
 
 /** An emulated NFIT platform from the config folder: pmem devices over its regions, ndctl, poison. */
@@ -36,6 +37,40 @@ class NdctlIT {
             s.run("dd if=/dev/zero of=/dev/mapper/data bs=4k seek=8 count=1");
             assertEquals("", s.run("sysfs /sys/block/pmem0/badblocks"));
             s.run("dd if=/dev/mapper/data of=/dev/null bs=4k skip=8 count=1");
+        }
+    }
+
+    /**
+     * A real table, compiled by iasl from nfit's test source nfit-interleaved.asl (its nmem0 is
+     * not armed): in the running stack region0 and pmem0 are read-only, as Linux 6.1 makes them,
+     * until region0's read_only is written.
+     */
+    @Test
+    void anUnarmedNvdimmMakesItsRegionAndDiskReadOnlyUntilReadOnlyIsWritten() throws Exception {
+        Path asl = Path.of("../nfit/src/test/resources/iasl/nfit-interleaved.asl").toAbsolutePath().normalize();
+        Process iasl = new ProcessBuilder("iasl", "-p", dir.resolve("NFIT").toString(), asl.toString())
+                .redirectErrorStream(true).start();
+        String said = new String(iasl.getInputStream().readAllBytes());
+        assertEquals(0, iasl.waitFor(), "iasl (package acpica-tools) compiles " + asl + ":\n" + said);
+        Path config = Files.createDirectories(dir.resolve("etc"));
+        Files.writeString(config.resolve("nfit-real.cfg"), "table = " + dir.resolve("NFIT.aml") + "\nbacking = "
+                + dir.resolve("region0.img") + "\n");
+        try (ItStack s = ItStack.start(config)) {
+            s.awaitOutput("sysfs /sys/block/pmem0/ro", "1\n");
+            assertEquals("1\n", s.run("sysfs /sys/bus/nd/devices/region0/read_only"));
+            assertEquals("not_armed smart_event \n", s.run("sysfs /sys/bus/nd/devices/nmem0/nfit/flags"));
+            assertTrue(s.run("ndctl list -D").contains("\"flag_failed_arm\":true"));
+            assertTrue(s.fail("dd if=/dev/zero of=/dev/pmem0 bs=4k count=1")
+                    .startsWith("dd: error writing '/dev/pmem0': Operation not permitted"));
+            s.run("sysfs /sys/bus/nd/devices/region0/read_only 0");
+            assertEquals("0\n", s.run("sysfs /sys/block/pmem0/ro"));
+            s.run("dd if=/dev/zero of=/dev/pmem0 bs=4k count=1");
+
+            // A pmem driver that comes back (a bundle stop and start, as an update does) finds the region as it was left.
+            Bundle pmem = s.bundle("org.dmstack.pmem");
+            pmem.stop();
+            pmem.start();
+            s.awaitOutput("sysfs /sys/block/pmem0/ro", "0\n");
         }
     }
 }

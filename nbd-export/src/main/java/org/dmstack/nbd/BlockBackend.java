@@ -123,6 +123,12 @@ public final class BlockBackend implements Backend {
         return d.writeCache();
     }
 
+    /** A disk made read-only (a pmem disk of a region with an unarmed NVDIMM) takes no writes. */
+    @Override
+    public boolean readOnly() {
+        return d instanceof GenDisk g && g.readOnly();
+    }
+
     @Override
     public boolean read(long offset, MemorySegment into, Done done) {
         if (withdrawn) return false;

@@ -15,10 +15,14 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
+import org.dmstack.block.BlockDeviceRegistry;
+import org.dmstack.brd.Brd;
+import org.dmstack.brd.BrdConfig;
 import org.dmstack.nbd.protocol.Nbd;
 import org.dmstack.nbd.server.NbdServer;
 import org.dmstack.nbd.server.RawClient;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Clients that attack the server rather than use it: they leave mid-request, never finish the
@@ -90,6 +94,26 @@ class HostileClientsTest {
             assertEquals(0, c.write(1, 0, new byte[4096]).error());
             assertTrue(c.closedByServer());
             eventually("the session has ended", () -> s.connectionCount() == 0);
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void halfAWriteReadIntoStagedPagesAndThenSilenceIsIdleToo() throws Exception {
+        BlockDeviceRegistry registry = new BlockDeviceRegistry();
+        Brd brd = new Brd(registry, new BrdConfig(1, 4096)); // 4 MiB; brd stages large writes in fresh pages
+        try (NbdServer s = NbdServer.builder().backends(new BlockBackends(registry)).export("disk=ram0")
+                .idleTimeout(java.time.Duration.ofMillis(300)).port(0).start()) {
+            try (RawClient c = RawClient.open(s.port(), "disk")) {
+                c.request(0, Nbd.CMD_WRITE, 1, 0, MIB, ServerFixture.pattern(100 << 10, 1)); // 100 KiB of 1 MiB
+                assertTrue(c.closedByServer(), "a WRITE whose payload stops coming is idle, staged or not");
+            }
+            eventually("the session has ended", () -> s.connectionCount() == 0);
+            try (RawClient c = RawClient.open(s.port(), "disk")) {
+                assertArrayEquals(new byte[100 << 10], c.read(2, 0, 100 << 10).data(), "nothing of it was written");
+            }
+        } finally {
+            brd.destroy();
         }
     }
 

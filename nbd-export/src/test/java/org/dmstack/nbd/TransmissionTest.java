@@ -170,6 +170,26 @@ class TransmissionTest extends ServerFixture {
     }
 
     @Test
+    void aDiskMadeReadOnlyIsExportedReadOnlyWhateverTheConfigurationSays() throws IOException {
+        MemDisk disk = MemDisk.of("ram9", 9, 1 << 20);
+        disk.disk.setReadOnly(true);
+        try (NbdServer s = NbdServer.builder().port(0).device("rodisk", new BlockBackend(disk.disk), false).start()) {
+            try (RawClient c = RawClient.open(s.port(), "rodisk")) {
+                assertTrue((c.transmissionFlags & Nbd.FLAG_READ_ONLY) != 0, "as set_disk_ro makes the disk");
+                assertEquals(0, c.transmissionFlags & (Nbd.FLAG_SEND_TRIM | Nbd.FLAG_SEND_WRITE_ZEROES));
+                assertEquals(Nbd.EPERM, c.write(1, 0, pattern(4096, 3)).error());
+                assertEquals(0, c.read(2, 0, 4096).error());
+                disk.disk.setReadOnly(false);
+                assertEquals(0, c.write(3, 0, pattern(4096, 3)).error(), "writable again: writes go through");
+            }
+            try (RawClient c = RawClient.open(s.port(), "rodisk")) {
+                assertEquals(0, c.transmissionFlags & Nbd.FLAG_READ_ONLY);
+            }
+        }
+        assertEquals(1, disk.count(BioOp.WRITE));
+    }
+
+    @Test
     void unknownCommandsAndFlagsAreEinval() throws IOException {
         try (RawClient c = RawClient.open(port(), "disk")) {
             for (int type : new int[] {5 /* CACHE */, 7 /* BLOCK_STATUS */, 8 /* RESIZE */, 0x7777}) {

@@ -37,7 +37,9 @@ import org.slf4j.LoggerFactory;
  * interleave ways from how many NVDIMMs map it; the flush hints from those NVDIMMs' flush hint
  * subtables; the iset_id from Linux's v1.1 interleave-set cookie (persistent regions with
  * NVDIMMs); the persistence domain from the platform capabilities (bit 0: cpu_cache, else bit 1:
- * memory_controller, else none); poison from the scrub results that fall in the range.
+ * memory_controller, else none); poison from the scrub results that fall in the range; read-only
+ * when one of its NVDIMMs is not armed (or as its sysfs read_only was last written,
+ * {@link #setReadOnly}).
  */
 public final class NfitPlatform {
     private static final Logger LOG = LoggerFactory.getLogger(NfitPlatform.class);
@@ -83,6 +85,40 @@ public final class NfitPlatform {
         public boolean has(int memoryMapFlag) {
             return (flags & memoryMapFlag) != 0;
         }
+
+        /**
+         * The NVDIMM's sysfs nfit/flags (core.c flags_show): each flag set, in this order, followed
+         * by a space, e.g. "not_armed smart_event ".
+         */
+        public String nfitFlags() {
+            StringBuilder sb = new StringBuilder();
+            for (int i = 0; i < FLAG_NAMES.length; i++) if (has(FLAG_BITS[i])) sb.append(FLAG_NAMES[i]).append(' ');
+            return sb.toString();
+        }
+
+        /**
+         * What acpi_nfit_register_dimms logs (dev_err) for an NVDIMM with a failure flag
+         * (ACPI_NFIT_MEM_FAILED_MASK: save, restore, flush, arm, map), or null when it has none.
+         */
+        public String errorMessage() {
+            StringBuilder sb = new StringBuilder();
+            for (int i = 0; i < FAILED_NAMES.length; i++) if (has(FAILED_BITS[i])) sb.append(' ').append(FAILED_NAMES[i]);
+            return sb.isEmpty() ? null : "Error found in NVDIMM " + name + " flags:" + sb;
+        }
+
+        /** Whether libnvdimm marks the NVDIMM NDD_UNARMED: its writes may not persist, so its regions are read-only. */
+        public boolean unarmed() {
+            return has(MemoryMap.FLAG_NOT_ARMED);
+        }
+
+        private static final int[] FLAG_BITS = {MemoryMap.FLAG_SAVE_FAILED, MemoryMap.FLAG_RESTORE_FAILED,
+            MemoryMap.FLAG_FLUSH_FAILED, MemoryMap.FLAG_NOT_ARMED, MemoryMap.FLAG_HEALTH_OBSERVED, MemoryMap.FLAG_MAP_FAILED,
+            MemoryMap.FLAG_HEALTH_ENABLED};
+        private static final String[] FLAG_NAMES = {"save_fail", "restore_fail", "flush_fail", "not_armed", "smart_event",
+            "map_fail", "smart_notify"};
+        private static final int[] FAILED_BITS = {MemoryMap.FLAG_SAVE_FAILED, MemoryMap.FLAG_RESTORE_FAILED,
+            MemoryMap.FLAG_FLUSH_FAILED, MemoryMap.FLAG_NOT_ARMED, MemoryMap.FLAG_MAP_FAILED};
+        private static final String[] FAILED_NAMES = {"save_fail", "restore_fail", "flush_fail", "not_armed", "map_fail"};
     }
 
     private final Nfit nfit;
@@ -93,6 +129,8 @@ public final class NfitPlatform {
     private final List<SpaRange> regionRanges;
     private final List<MediaErrorListener> listeners = new CopyOnWriteArrayList<>();
     private List<SpaPoison> poison;
+    /** Regions whose sysfs read_only was written, and what was written. */
+    private final Map<String, Boolean> readOnlyWritten = new LinkedHashMap<>();
     private volatile List<Region> regions;
 
     /** A platform whose regions are region0... and NVDIMMs nmem0... */
@@ -201,6 +239,27 @@ public final class NfitPlatform {
         return region;
     }
 
+    /**
+     * Writes the region's sysfs read_only (region_devs.c read_only_store): the region becomes
+     * read-only or read-write whatever its NVDIMMs say, and every listener is told
+     * (NVDIMM_REVALIDATE_REGION), so the pmem disk over it follows. Writing 0 over an unarmed
+     * NVDIMM is the administrator's override: its writes may still not persist.
+     *
+     * @return the region as it is now
+     * @throws IllegalArgumentException when the platform has no such region
+     */
+    public Region setReadOnly(String regionName, boolean readOnly) {
+        Region region;
+        synchronized (this) {
+            region(regionName).orElseThrow(() -> new IllegalArgumentException("no region " + regionName));
+            readOnlyWritten.put(regionName, readOnly);
+            regions = buildRegions();
+            region = region(regionName).orElseThrow();
+        }
+        for (MediaErrorListener l : listeners) l.regionRevalidated(region);
+        return region;
+    }
+
     private synchronized Region changePoison(String regionName, long offset, long length, boolean inject) {
         Region r = region(regionName).orElseThrow(() -> new IllegalArgumentException("no region " + regionName));
         if (offset < 0 || length <= 0 || offset > r.size() - length) {
@@ -247,6 +306,7 @@ public final class NfitPlatform {
                     .map(FlushHint::hintAddresses).orElse(List.of());
             Dimm d = new Dimm("nmem" + id, id, e.getKey(), first.physicalId(), unique, flags, hints);
             id++;
+            if (d.errorMessage() != null) LOG.error("NFIT: {}", d.errorMessage());
             out.add(d);
             dimmByHandle.put(e.getKey(), d);
         }
@@ -312,6 +372,7 @@ public final class NfitPlatform {
             List<MemoryMap> byOffset = maps.stream().sorted(Comparator.comparingLong(MemoryMap::regionOffset)).toList();
             List<Region.Mapping> mappings = new ArrayList<>();
             LinkedHashSet<Long> hints = new LinkedHashSet<>();
+            boolean unarmed = false;
             for (MemoryMap m : maps) {
                 Dimm d = dimmByHandle.get(m.deviceHandle());
                 if (d == null) {
@@ -322,6 +383,8 @@ public final class NfitPlatform {
                 mappings.add(new Region.Mapping(d.name(), (int) m.deviceHandle(), m.address(), m.regionSize(),
                         byOffset.indexOf(m)));
                 hints.addAll(d.flushHints());
+                // nd_region_create: a region with an NDD_UNARMED NVDIMM is made read-only.
+                unarmed |= d.unarmed();
             }
             int ways = Math.max(1, maps.size());
             for (MemoryMap m : maps) {
@@ -336,8 +399,9 @@ public final class NfitPlatform {
             Region.Type type = s.rangeType() == RangeType.VOLATILE_MEMORY ? Region.Type.VOLATILE : Region.Type.PERSISTENT;
             long iset = type == Region.Type.PERSISTENT && !maps.isEmpty() ? interleaveSetCookie(byOffset) : 0;
             int id = firstRegionId + i;
-            out.add(new Region("region" + id, id, type, s.address(), s.length(), backings.get(i), domain, ways,
-                    mappings, List.copyOf(hints), iset, poisonIn(s)));
+            String name = "region" + id;
+            out.add(new Region(name, id, type, s.address(), s.length(), backings.get(i), domain, ways,
+                    mappings, List.copyOf(hints), iset, poisonIn(s), readOnlyWritten.getOrDefault(name, unarmed)));
         }
         return List.copyOf(out);
     }

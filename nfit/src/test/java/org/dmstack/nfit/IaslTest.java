@@ -210,7 +210,7 @@ class IaslTest {
         return t.value().equals(o.value()) || t.value().startsWith(o.value() + " [");
     }
 
-    private static String resource(String name) throws IOException {
+    static String resource(String name) throws IOException {
         try (InputStream in = IaslTest.class.getResourceAsStream("/iasl/" + name)) {
             if (in == null) throw new IOException("missing test resource iasl/" + name);
             return new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);

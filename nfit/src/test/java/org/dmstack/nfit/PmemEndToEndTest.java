@@ -118,4 +118,37 @@ class PmemEndToEndTest {
             assertEquals("2048 8", registry.lookup("pmem0").attributes().read("badblocks"));
         }
     }
+
+    /**
+     * nfit-interleaved.asl compiled by iasl: nmem0 is not armed, so region0 is read-only
+     * (nd_region_create) and pmem0 with it (nvdimm_check_and_set_ro); writing the region's read_only
+     * makes the disk follow, as read_only_store's NVDIMM_REVALIDATE_REGION does.
+     */
+    @Test
+    void anUnarmedNvdimmMakesThePmemDiskReadOnlyUntilReadOnlyIsWritten() throws Exception {
+        Nfit nfit = NfitParser.parse(Iasl.require().compile(dir, "t", IaslTest.resource("nfit-interleaved.asl")));
+        NfitPlatform platform = new NfitPlatform(nfit, List.of(Region.Backing.file(dir.resolve("pmem"), true)), List.of());
+        BlockDeviceRegistry registry = new BlockDeviceRegistry();
+        try (Pmem pmem = new Pmem(registry)) {
+            platform.addMediaErrorListener(pmem);
+            BlockDevice pmem0 = pmem.addRegion(platform.regions().getFirst()).device();
+            assertEquals("1", pmem0.attributes().read("ro"));
+            Bio write = Bio.write(0, Arena.ofAuto().allocate(4096).fill((byte) 0x5a));
+            pmem0.submit(write);
+            assertEquals("IOERR: Trying to write to read-only block-device pmem0", write.await().toString());
+            byte[] back = new byte[4096];
+            Bio read = Bio.read(0, MemorySegment.ofArray(back));
+            pmem0.submit(read);
+            assertEquals(BlkStatus.OK, read.await());
+            assertArrayEquals(new byte[4096], back, "the refused write changed nothing");
+
+            platform.setReadOnly("region0", false);
+            assertEquals("0", pmem0.attributes().read("ro"));
+            Bio again = Bio.write(0, Arena.ofAuto().allocate(4096).fill((byte) 0x5a));
+            pmem0.submit(again);
+            assertEquals(BlkStatus.OK, again.await());
+            platform.setReadOnly("region0", true);
+            assertEquals("1", pmem0.attributes().read("ro"));
+        }
+    }
 }

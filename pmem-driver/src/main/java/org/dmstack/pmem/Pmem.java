@@ -73,8 +73,8 @@ public class Pmem implements MediaErrorListener, Namespaces, AutoCloseable {
 
     /**
      * Makes the device of a region: pmem{id}, over the region's file or anonymous memory, with the
-     * DAX write cache the region needs ({@link Region#needsCacheWriteback()}) and its known poison
-     * as bad blocks.
+     * DAX write cache the region needs ({@link Region#needsCacheWriteback()}), its known poison
+     * as bad blocks, and read-only when the region is ({@link Region#readOnly()}).
      *
      * @throws IllegalArgumentException or IllegalStateException as {@link #create}
      */
@@ -119,6 +119,21 @@ public class Pmem implements MediaErrorListener, Namespaces, AutoCloseable {
         if (end > first) device.clearError(first, end - first);
     }
 
+    /** The region's read-only state was written: the device over it follows (NVDIMM_REVALIDATE_REGION). */
+    @Override
+    public void regionRevalidated(Region region) {
+        PmemDevice device = deviceOf(region.name());
+        if (device != null) checkAndSetRo(device, region);
+    }
+
+    /** nvdimm_check_and_set_ro (drivers/nvdimm/bus.c): catches the disk up with the region's read-only state. */
+    private static void checkAndSetRo(PmemDevice device, Region region) {
+        if (device.readOnly() == region.readOnly()) return;
+        String state = region.readOnly() ? "only" : "write";
+        LOG.info("{} read-{}, marking {} read-{}", region.name(), state, device.name(), state);
+        device.setReadOnly(region.readOnly());
+    }
+
     /** Removes the device of a region (the region went away); returns whether there was one. */
     public synchronized boolean removeRegion(Region region) {
         PmemDevice device = byRegion.remove(region);
@@ -138,6 +153,8 @@ public class Pmem implements MediaErrorListener, Namespaces, AutoCloseable {
         try {
             DevT devt = registry.allocate(DevT.BLOCK_EXT_MAJOR, name);
             device = new PmemDevice(name, devt, region, backing, size, volatileMemory, daxWriteCache);
+            // Read-only before anyone can see it: pmem_attach_disk checks right after device_add_disk.
+            if (region != null) checkAndSetRo(device, region);
             registry.add(device.device());
         } catch (RuntimeException e) {
             backing.close(mappings, backing.unforced());

@@ -46,6 +46,8 @@ import org.dmstack.nvdimm.Region;
  *   <li>Media errors: {@link #injectError} and {@link #clearError} (ndctl inject-error and
  *       --uninject) poison the memory and keep the bad-block list; a region's known poison is
  *       injected when the device is made.
+ *   <li>Read-only: the disk of a read-only region (an unarmed NVDIMM) refuses writes, and fs-dax
+ *       its writes and stores; reads go on ({@link Pmem} keeps it in step with the region).
  * </ul>
  */
 public final class PmemDevice implements Namespaces.Namespace {
@@ -134,6 +136,16 @@ public final class PmemDevice implements Namespaces.Namespace {
     /** True when the file is mapped with MAP_SYNC (a DAX file system under it). */
     public boolean synchronousMapping() {
         return backing.synchronous();
+    }
+
+    /** get_disk_ro: the disk refuses writes (and fs-dax its DAX writes) while its region is read-only. */
+    public boolean readOnly() {
+        return disk.readOnly();
+    }
+
+    /** set_disk_ro. */
+    void setReadOnly(boolean readOnly) {
+        disk.setReadOnly(readOnly);
     }
 
     /** The page frame number of the first page (from the region's SPA when it has one). */

@@ -72,7 +72,7 @@ class SysfsTest {
                 assertThrows(CommandException.class, () -> run("/sys/block/ram9/size")).getMessage());
         assertEquals("sysfs: /sys/block/ram0/nothing: No such file or directory",
                 assertThrows(CommandException.class, () -> run("/sys/block/ram0/nothing")).getMessage());
-        assertEquals("sysfs: /proc/mounts: only paths below /sys/block are supported",
+        assertEquals("sysfs: /proc/mounts: only paths below /sys/block and /sys/bus/nd/devices are supported",
                 assertThrows(CommandException.class, () -> run("/proc/mounts")).getMessage());
         String noPath = assertThrows(CommandException.class, () -> run()).getMessage();
         assertTrue(noPath.startsWith("sysfs: Missing required parameter: '<path>'\nUsage: sysfs [-h] <path> [<value>...]\n"), noPath);

@@ -43,6 +43,15 @@ public interface Backend {
     boolean writeCache();
 
     /**
+     * Whether the storage takes no writes now (a disk made read-only, as Linux's set_disk_ro):
+     * the export is then read-only whatever its configuration says (NBD_FLAG_READ_ONLY to
+     * clients that connect meanwhile, EPERM for a write), as a write(2) to such a disk fails.
+     */
+    default boolean readOnly() {
+        return false;
+    }
+
+    /**
      * Reads {@code into.byteSize()} bytes at {@code offset} into {@code into}. Called from the
      * thread that reads the client's requests: it must not wait for the storage, only start it.
      */

@@ -70,11 +70,16 @@ final class Connection implements Runnable {
         boolean handedOff = false;
         try {
             if (refusal != null) {
-                Handshake.refuse(wire, exports, refusal);
+                Handshake.refuse(wire, exports, limits.maxOptions(), refusal);
                 return;
             }
-            Negotiated chosen = Handshake.run(wire, exports, limits.holdNanos());
+            // Waiting for backends (core being updated) past the handshake timeout would keep this
+            // thread, and the client's place under the connection limit, for a socket closed then.
+            long hold = limits.handshakeNanos() > 0 ? Math.min(limits.holdNanos(), limits.handshakeNanos()) : limits.holdNanos();
+            Negotiated chosen = Handshake.run(wire, exports, hold, limits.maxOptions());
             if (chosen == null || !state.compareAndSet(HANDSHAKE, TRANSMISSION)) return;
+            // Chosen as the server began to stop, after it shut the input of those in transmission.
+            if (exports.isClosed()) wire.shutdownInput();
             Transmission t = new Transmission(wire, chosen, limits.holdNanos(), limits.busyPollNanos(), limits.maxInflightBytes(), transmitters, spare);
             transmission = t;
             if (limits.idleNanos() > 0) timeout = timer.schedule(this::idleCheck, limits.idleNanos(), TimeUnit.NANOSECONDS);
@@ -141,13 +146,20 @@ final class Connection implements Runnable {
         wire.close();
     }
 
-    /** Disconnects a session with nothing in flight and no request for the idle timeout; else looks again later. */
+    /**
+     * Disconnects a session that has sent no request for the idle timeout and has nothing in
+     * flight, or whose client has not taken a reply for as long (it does not read them: the writer
+     * waits in the kernel, and the reader for the permits those replies hold); else looks again later.
+     */
     private void idleCheck() {
         Transmission t = transmission;
-        long idleFor = System.nanoTime() - t.lastRequest();
+        long now = System.nanoTime();
+        long idleFor = now - t.lastRequest();
         long left = limits.idleNanos() - idleFor;
-        if (t.idle() && left <= 0) {
-            LOG.info("{}: idle for {} ms (idle.timeout.ms); disconnecting", wire.peer, Duration.ofNanos(idleFor).toMillis());
+        boolean deaf = wire.sendingFor(now) >= limits.idleNanos();
+        if ((t.idle() || deaf) && left <= 0) {
+            LOG.info("{}: {} for {} ms (idle.timeout.ms); disconnecting", wire.peer, deaf ? "not reading its replies" : "idle",
+                    Duration.ofNanos(idleFor).toMillis());
             wire.close();
             return;
         }
@@ -159,15 +171,25 @@ final class Connection implements Runnable {
         if (f != null) f.cancel(false);
     }
 
+    /** Gives back its kept payload buffers if it has been quiet for {@code quietNanos} ({@link Transmission#trimIfQuiet}). */
+    void trimIfQuiet(long now, long quietNanos) {
+        Transmission t = transmission;
+        if (t != null) t.trimIfQuiet(now, quietNanos);
+    }
+
     /** Payload memory this connection has mapped now (0 before transmission). */
     long mappedBytes() {
         Transmission t = transmission;
         return t == null ? 0 : t.mappedBytes();
     }
 
-    /** Stops reading requests; replies to those in flight still go out. */
+    /**
+     * The server is stopping. In transmission: stops reading requests; replies to those in flight
+     * still go out. In the handshake, the client's next option is answered NBD_REP_ERR_SHUTDOWN
+     * ({@link Handshake}): the input stays open to read it.
+     */
     void shutdownInput() {
-        wire.shutdownInput();
+        if (state.get() != HANDSHAKE) wire.shutdownInput();
     }
 
     void close() {

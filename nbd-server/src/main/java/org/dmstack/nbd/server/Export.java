@@ -26,8 +26,10 @@ final class Export {
         return spec.name();
     }
 
+    /** Configured read-only, or its backend takes no writes now. */
     boolean readOnly() {
-        return spec.readOnly();
+        Backend b = backend;
+        return spec.readOnly() || (b != null && b.readOnly());
     }
 
     /** The backend now, or null while it is away. */

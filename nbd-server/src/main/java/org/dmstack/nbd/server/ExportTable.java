@@ -22,7 +22,7 @@ final class ExportTable {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition arrived = lock.newCondition();
     private Backends backends; // under lock; null while away
-    private boolean closed;
+    private volatile boolean closed; // set under lock
 
     private ExportTable(boolean following, boolean everySource) {
         this.following = following;
@@ -99,6 +99,11 @@ final class ExportTable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Whether the server is stopping: clients still in the handshake are told so (NBD_REP_ERR_SHUTDOWN). */
+    boolean isClosed() {
+        return closed;
     }
 
     void close() {

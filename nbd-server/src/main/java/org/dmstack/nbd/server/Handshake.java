@@ -31,6 +31,10 @@ final class Handshake {
     private final ExportTable exports;
     private final long holdNanos;
     private final String refusal;
+    private final int maxOptions;
+    /** Options taken so far, and how many the client may send before it chooses an export. */
+    private long options, allowed;
+    private boolean listed;
     private boolean noZeroes;
     private boolean structured;
     /** What the last NBD_OPT_SET_META_CONTEXT selected, and for which export name; null when none. */
@@ -38,20 +42,23 @@ final class Handshake {
 
     private record Selection(String export, Set<MetaContext> contexts) {}
 
-    private Handshake(Wire wire, ExportTable exports, long holdNanos, String refusal) {
+    private Handshake(Wire wire, ExportTable exports, long holdNanos, int maxOptions, String refusal) {
         this.wire = wire;
         this.exports = exports;
         this.holdNanos = holdNanos;
         this.refusal = refusal;
+        this.maxOptions = maxOptions;
+        this.allowed = maxOptions;
     }
 
     /**
      * Haggles with the client: what it chose, or null when it aborted. While there are no
      * backends at all (core being updated), questions about exports wait up to {@code holdNanos}
-     * for them, as requests do.
+     * for them, as requests do. A client that sends {@code maxOptions} options without choosing
+     * an export (more after NBD_OPT_LIST, see {@link #list}) is disconnected, as nbdkit does.
      */
-    static Negotiated run(Wire wire, ExportTable exports, long holdNanos) throws IOException {
-        return new Handshake(wire, exports, holdNanos, null).options();
+    static Negotiated run(Wire wire, ExportTable exports, long holdNanos, int maxOptions) throws IOException {
+        return new Handshake(wire, exports, holdNanos, maxOptions, null).options();
     }
 
     /**
@@ -59,8 +66,8 @@ final class Handshake {
      * INFO and GO get NBD_REP_ERR_POLICY with {@code why} (which clients print), and
      * NBD_OPT_EXPORT_NAME, which cannot be answered, a hang-up. Returns when the client gives up.
      */
-    static void refuse(Wire wire, ExportTable exports, String why) throws IOException {
-        new Handshake(wire, exports, 0, why).options();
+    static void refuse(Wire wire, ExportTable exports, int maxOptions, String why) throws IOException {
+        new Handshake(wire, exports, 0, maxOptions, why).options();
     }
 
     private Negotiated options() throws IOException {
@@ -76,15 +83,24 @@ final class Handshake {
             if (magic != IHAVEOPT) throw new ProtocolError(String.format("bad option magic 0x%x", magic));
             int option = header.getInt();
             long length = Integer.toUnsignedLong(header.getInt());
+            ByteBuffer data = null; // too big to take
             if (length > MAX_OPTION_DATA) {
                 if (length > MAX_OPTION_SKIP || option == OPT_EXPORT_NAME) {
                     throw new ProtocolError(Nbd.optionName(option) + " with " + length + " bytes of data");
                 }
                 wire.skip(length);
+            } else {
+                data = wire.read((int) length);
+            }
+            if (option != OPT_ABORT && ++options > allowed) tooMany(option);
+            if (option != OPT_ABORT && exports.isClosed()) {
+                shuttingDown(option);
+                continue;
+            }
+            if (data == null) {
                 optionError(option, REP_ERR_TOO_BIG, Nbd.optionName(option) + ": " + length + " bytes of option data is too much");
                 continue;
             }
-            ByteBuffer data = wire.read((int) length);
             Negotiated chosen = null;
             switch (option) {
                 case OPT_EXPORT_NAME -> chosen = exportName(data);
@@ -114,7 +130,7 @@ final class Handshake {
     private Negotiated exportName(ByteBuffer data) throws IOException {
         if (refusal != null) throw new ProtocolError(refusal);
         String name = string(data, data.remaining());
-        awaitBackends();
+        if (!awaitBackends()) return shuttingDown(OPT_EXPORT_NAME);
         Export e = name == null ? null : exports.find(name);
         Backend b = e == null ? null : e.backend();
         if (name == null) throw new ProtocolError("NBD_OPT_EXPORT_NAME: the export name is not a valid NBD string");
@@ -136,7 +152,10 @@ final class Handshake {
             optionError(OPT_LIST, REP_ERR_INVALID, "NBD_OPT_LIST carries no data");
             return;
         }
-        awaitBackends();
+        if (!awaitBackends()) {
+            shuttingDown(OPT_LIST);
+            return;
+        }
         for (Export e : exports.available()) {
             byte[] name = e.name().getBytes(StandardCharsets.UTF_8);
             byte[] description = e.description().getBytes(StandardCharsets.UTF_8);
@@ -144,6 +163,11 @@ final class Handshake {
             optionReply(OPT_LIST, REP_SERVER, b);
         }
         optionReply(OPT_LIST, REP_ACK, null);
+        // As nbdkit: a client that listed the exports may ask about each of them (nbdinfo --list
+        // asks INFO and the metadata contexts of every one), so each listed export allows as
+        // many options again; once.
+        if (!listed) allowed += (long) maxOptions * exports.available().size();
+        listed = true;
     }
 
     /** NBD_OPT_INFO and NBD_OPT_GO: same request, same replies; GO then enters transmission. */
@@ -166,7 +190,7 @@ final class Handshake {
         }
         if (name == null) return optionError(option, REP_ERR_INVALID, what + ": the export name is not a valid NBD string");
         if (refusal != null) return optionError(option, REP_ERR_POLICY, refusal);
-        awaitBackends();
+        if (!awaitBackends()) return shuttingDown(option);
         Export e = exports.find(name);
         Backend b = e == null ? null : e.backend();
         if (b == null) return optionError(option, REP_ERR_UNKNOWN, "No export named '" + Nbd.printable(name) + "'");
@@ -210,7 +234,10 @@ final class Handshake {
             optionError(option, REP_ERR_POLICY, refusal);
             return;
         }
-        awaitBackends();
+        if (!awaitBackends()) {
+            shuttingDown(option);
+            return;
+        }
         Export e = exports.find(query.export());
         if (e == null || e.backend() == null) {
             optionError(option, REP_ERR_UNKNOWN, "No export named '" + Nbd.printable(query.export()) + "'");
@@ -250,14 +277,41 @@ final class Handshake {
         return Math.clamp(b.preferredBlockSize(), Math.max(minBlock, 512), MAX_PAYLOAD);
     }
 
-    /** Waits, up to the hold time, while there are no backends to answer with (core being updated). */
-    private void awaitBackends() throws IOException {
+    /**
+     * Waits, up to the hold time, while there are no backends to answer with (core being
+     * updated); false when the server is stopping meanwhile.
+     */
+    private boolean awaitBackends() throws IOException {
         try {
             exports.awaitBackends(holdNanos);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while waiting for backends");
         }
+        return !exports.isClosed();
+    }
+
+    /**
+     * The client has sent more options than it may without choosing an export (nbdkit's
+     * MAX_NR_OPTIONS): one that loops for ever would take a thread and the CPU until the handshake
+     * timeout. It is told why (NBD_REP_ERR_POLICY), unless the option is NBD_OPT_EXPORT_NAME, which
+     * cannot be answered, and disconnected.
+     */
+    private void tooMany(int option) throws IOException {
+        String why = "no export chosen after " + allowed + " options (max.options)";
+        if (option != OPT_EXPORT_NAME) optionError(option, REP_ERR_POLICY, why);
+        throw new ProtocolError(why);
+    }
+
+    /**
+     * The server is stopping: every option but NBD_OPT_ABORT is answered NBD_REP_ERR_SHUTDOWN, as
+     * the spec says ("unwilling to continue negotiation as it is in the process of being shut
+     * down"), until the client aborts or goes, or the server's grace ends; NBD_OPT_EXPORT_NAME,
+     * which cannot be answered, is a hang-up.
+     */
+    private Negotiated shuttingDown(int option) throws IOException {
+        if (option == OPT_EXPORT_NAME) throw new ProtocolError("NBD_OPT_EXPORT_NAME while the server is shutting down");
+        return optionError(option, REP_ERR_SHUTDOWN, "the server is shutting down");
     }
 
     /** Answers an option with an error and a message; the haggling goes on (null: nothing chosen). */

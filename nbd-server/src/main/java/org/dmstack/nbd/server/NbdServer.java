@@ -67,6 +67,8 @@ public final class NbdServer implements AutoCloseable {
     public static final int DEFAULT_MAX_INFLIGHT_BYTES = Nbd.MAX_PAYLOAD;
     /** How long a connection's reader may poll for the next request before it blocks, unless configured ({@link BusyPoll}). */
     public static final long DEFAULT_BUSY_POLL_MICROS = 50;
+    /** Options a client may send before it chooses an export, unless configured (nbdkit's MAX_NR_OPTIONS); more after NBD_OPT_LIST. */
+    public static final int DEFAULT_MAX_OPTIONS = 32;
     /** How long {@link #close} lets requests in flight finish before it cuts connections. */
     static final Duration CLOSE_GRACE = Duration.ofSeconds(5);
     /**
@@ -75,6 +77,12 @@ public final class NbdServer implements AutoCloseable {
      * connection, which woke the timer thread twice for every client that came and went.
      */
     static final Duration HANDSHAKE_SWEEP_MIN = Duration.ofMillis(10), HANDSHAKE_SWEEP_MAX = Duration.ofSeconds(1);
+    /**
+     * How long a connection with nothing in flight keeps the payload buffers of its past requests
+     * for its next ones. Then they go (to the spare pool, or unmapped): a client that wrote 32 MiB
+     * once and then idles does not keep 32 MiB resident, nor do 256 of them 8 GiB.
+     */
+    static final Duration QUIET_BUFFERS = Duration.ofSeconds(1);
     /** How long a transmission thread waits for the next connection before it ends. */
     static final Duration TRANSMITTER_KEEP_ALIVE = Duration.ofSeconds(1);
     /**
@@ -121,6 +129,8 @@ public final class NbdServer implements AutoCloseable {
             long every = Math.clamp(limits.handshakeNanos() / 10, HANDSHAKE_SWEEP_MIN.toNanos(), HANDSHAKE_SWEEP_MAX.toNanos());
             timer.scheduleWithFixedDelay(this::expireHandshakes, every, every, TimeUnit.NANOSECONDS);
         }
+        long quiet = QUIET_BUFFERS.toNanos();
+        timer.scheduleWithFixedDelay(() -> trimQuiet(quiet), quiet, quiet, TimeUnit.NANOSECONDS);
         // A transmission thread outlives its connection for a moment, so that clients which
         // connect again and again (health checks, probers: hundreds a second) take a thread that
         // is there instead of starting one each. A thread per connection cost more than its
@@ -158,6 +168,7 @@ public final class NbdServer implements AutoCloseable {
         private int backlog = DEFAULT_BACKLOG;
         private int maxInflightBytes = DEFAULT_MAX_INFLIGHT_BYTES;
         private Duration busyPoll = Duration.ofNanos(DEFAULT_BUSY_POLL_MICROS * 1000);
+        private int maxOptions = DEFAULT_MAX_OPTIONS;
 
         private Builder() {}
 
@@ -272,6 +283,17 @@ public final class NbdServer implements AutoCloseable {
         }
 
         /**
+         * How many options a client may send in the handshake without choosing an export (as
+         * many again for each export after its first NBD_OPT_LIST); one more is refused with
+         * NBD_REP_ERR_POLICY and the client disconnected, as nbdkit does.
+         */
+        public Builder maxOptions(int max) {
+            if (max < 1) throw new IllegalArgumentException("Invalid option limit " + max + "; at least 1");
+            this.maxOptions = max;
+            return this;
+        }
+
+        /**
          * Starts listening. Following backends, the exports are the specs given (or every source
          * when none is); else the fixed backends.
          *
@@ -289,7 +311,7 @@ public final class NbdServer implements AutoCloseable {
                 if (devices.isEmpty()) throw new IllegalArgumentException("Nothing to export: give backends or devices");
                 table = ExportTable.fixed(devices);
             }
-            Limits limits = new Limits(holdTimeout.toNanos(), handshakeTimeout.toNanos(), idleTimeout.toNanos(), maxInflightBytes, busyPoll.toNanos());
+            Limits limits = new Limits(holdTimeout.toNanos(), handshakeTimeout.toNanos(), idleTimeout.toNanos(), maxInflightBytes, busyPoll.toNanos(), maxOptions);
             return new NbdServer(table, new InetSocketAddress(address, port), backlog, maxConnections, limits);
         }
     }
@@ -316,13 +338,15 @@ public final class NbdServer implements AutoCloseable {
                 Connection c = new Connection(ch, exports, limits, timer, transmitters, spare, null, this::servedEnded);
                 connections.add(c);
                 start(c);
-                if (closed) c.shutdownInput();
+                if (closed) c.close(); // accepted as the server began to stop, which may not have seen it
             } else if (refusing.incrementAndGet() <= maxConnections) {
                 if (full.compareAndSet(false, true)) {
                     LOG.warn("NBD server on {}: {} clients connected, the limit (max.connections); refusing new ones", bound, maxConnections);
                 }
                 String why = "the server has its limit of " + maxConnections + " clients connected; try again later";
-                start(new Connection(ch, exports, limits, timer, transmitters, spare, why, this::refusedEnded));
+                Connection c = new Connection(ch, exports, limits, timer, transmitters, spare, why, this::refusedEnded);
+                start(c);
+                if (closed) c.close();
             } else {
                 // Refusals are bounded too: beyond as many again, hang up at once.
                 refusing.decrementAndGet();
@@ -349,6 +373,11 @@ public final class NbdServer implements AutoCloseable {
     private void expireHandshakes() {
         long now = System.nanoTime();
         for (Connection c : sessions) c.expireHandshake(now);
+    }
+
+    private void trimQuiet(long quietNanos) {
+        long now = System.nanoTime();
+        for (Connection c : connections) c.trimIfQuiet(now, quietNanos);
     }
 
     private void servedEnded(Connection c) {
@@ -423,8 +452,9 @@ public final class NbdServer implements AutoCloseable {
     }
 
     /**
-     * Stops: no new clients; connected clients' requests in flight get their replies (for up
-     * to a few seconds), then every connection is closed.
+     * Stops: no new clients; connected clients' requests in flight get their replies, and clients
+     * still in the handshake have their next option answered NBD_REP_ERR_SHUTDOWN (for up to a
+     * few seconds, {@link #CLOSE_GRACE}), then every connection is closed.
      */
     @Override
     public void close() {
@@ -447,7 +477,7 @@ public final class NbdServer implements AutoCloseable {
                 break;
             }
         }
-        for (Connection c : connections) c.close();
+        for (Connection c : sessions) c.close(); // refused ones too
         timer.shutdownNow();
         transmitters.shutdown();
         try {

@@ -27,7 +27,7 @@ record Negotiated(Export export, long size, int flags, int minBlock, boolean str
     static int transmissionFlags(Export e, Backend b, boolean structured) {
         int f = FLAG_HAS_FLAGS | FLAG_CAN_MULTI_CONN;
         if (b.writeCache()) f |= FLAG_SEND_FLUSH;
-        if (e.readOnly()) f |= FLAG_READ_ONLY;
+        if (e.readOnly() || b.readOnly()) f |= FLAG_READ_ONLY;
         else {
             f |= FLAG_SEND_TRIM | FLAG_SEND_WRITE_ZEROES;
             if (b.writeCache()) f |= FLAG_SEND_FUA;

@@ -117,6 +117,15 @@ final class PayloadPool implements AutoCloseable {
     @Override
     public synchronized void close() {
         closed = true;
+        trim();
+    }
+
+    /**
+     * Gives back every kept buffer as {@link #close} does, the pool staying open: for a connection
+     * that has gone quiet, whose buffers would otherwise stay resident for as long as it idles.
+     * Buffers in use are not kept, so they are not touched.
+     */
+    void trim() {
         for (ConcurrentLinkedQueue<MemorySegment> q : free) {
             for (MemorySegment b; (b = q.poll()) != null; ) {
                 kept.addAndGet(-b.byteSize());

@@ -103,9 +103,9 @@ final class Permit implements AutoCloseable {
             return new Permit(this, share);
         }
 
-        /** Whether no request is in flight. */
-        boolean idle() {
-            return requests.availablePermits() == maxRequests;
+        /** How many requests hold a permit now. */
+        int inFlight() {
+            return maxRequests - requests.availablePermits();
         }
 
         /**
@@ -119,6 +119,11 @@ final class Permit implements AutoCloseable {
             pool.give(readAhead);
             readAhead = null;
             pool.close();
+        }
+
+        /** Gives back the payload buffers kept for the next requests ({@link PayloadPool#trim}). */
+        void trim() {
+            pool.trim();
         }
 
         /** Payload memory mapped now for this connection. */

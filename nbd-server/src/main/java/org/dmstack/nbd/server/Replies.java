@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
 final class Replies {
     private static final Logger LOG = LoggerFactory.getLogger(Replies.class);
     /** A batch goes out when it holds this many buffers (IOV_MAX is 1024) or payload bytes. */
-    private static final int MAX_CORKED_BUFFERS = 128, MAX_CORKED_BYTES = 256 << 10;
+    static final int MAX_CORKED_BUFFERS = 128, MAX_CORKED_BYTES = 256 << 10;
 
     private final Wire wire;
     private final boolean structured;
@@ -94,6 +94,9 @@ final class Replies {
         boolean payload = data != null;
         if (Thread.currentThread() == reader) {
             corked.add(head);
+            // Counted too: a BLOCK_STATUS reply is all head (up to 32 KiB), and 128 of them
+            // corked for a client that does not read would hold 4 MiB of heap per connection.
+            corkedBytes += head.remaining();
             if (payload) {
                 corked.add(data);
                 corkedBytes += data.remaining();
@@ -153,7 +156,14 @@ final class Replies {
         sender.close();
     }
 
-    /** Sends the reader's corked replies, in one gathering write; only the reader calls it. */
+    /** Bytes corked now, counted afresh (for tests). */
+    long corkedNow() {
+        long n = 0;
+        for (ByteBuffer b : corked) n += b.remaining();
+        return n;
+    }
+
+        /** Sends the reader's corked replies, in one gathering write; only the reader calls it. */
     void flush() {
         if (corked.isEmpty()) return;
         try {

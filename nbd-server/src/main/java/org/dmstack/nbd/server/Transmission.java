@@ -59,6 +59,11 @@ final class Transmission {
     /** The pieces of the WRITE being read in place (only the reader uses it). */
     private final List<ByteBuffer> staged = new ArrayList<>();
     private volatile long lastRequest = System.nanoTime();
+    /**
+     * The reader is waiting for the rest of a WRITE's payload: that request holds a permit but
+     * is not in flight (nothing was submitted), so it does not keep the session from being idle.
+     */
+    private volatile boolean awaitingPayload;
 
     /**
      * @param maxBytes payload bytes (of reads and writes) in flight at once, replies not yet
@@ -81,9 +86,22 @@ final class Transmission {
         return lastRequest;
     }
 
-    /** Whether no request is in flight. */
+    /**
+     * Whether no request is in flight: none holds a permit but, maybe, the WRITE whose payload
+     * the client is still to send. So a client that sends half a WRITE and waits is idle from its
+     * request's header on (and one that dribbles it a byte at a time is too).
+     */
     boolean idle() {
-        return permits.idle();
+        int inFlight = permits.inFlight(); // before the flag: a payload that has just arrived counts as in flight
+        return inFlight <= (awaitingPayload ? 1 : 0);
+    }
+
+    /**
+     * Gives back the payload buffers kept for the next requests if nothing is in flight and no
+     * request came for {@code quietNanos} before {@code now} (System.nanoTime).
+     */
+    void trimIfQuiet(long now, long quietNanos) {
+        if (idle() && now - lastRequest >= quietNanos) permits.trim();
     }
 
     /** Payload memory this connection has mapped now. */
@@ -130,7 +148,7 @@ final class Transmission {
                     if (r.type() == CMD_WRITE && r.length() >= READ_AHEAD / 2 && writeInPlace(r, permit)) continue;
                     if (payload && !buffer(r, permit)) continue;
                     // All of a WRITE's payload, or nothing is written.
-                    if (payload && r.type() == CMD_WRITE) wire.readFully(permit.buffer(r.length()).asByteBuffer());
+                    if (payload && r.type() == CMD_WRITE) readPayload(permit.buffer(r.length()).asByteBuffer());
                     start(r, permit);
                 } catch (Throwable t) {
                     permit.close();
@@ -185,7 +203,7 @@ final class Transmission {
         Backend.StagedWrite w = b.stageWrite(r.offset(), r.length(), staged);
         if (w == null) return false;
         try {
-            wire.readFully(staged.toArray(ByteBuffer[]::new));
+            readPayload(staged.toArray(ByteBuffer[]::new));
             if (w.commit()) {
                 replies.ok(r, null, permit);
                 return true;
@@ -210,6 +228,20 @@ final class Transmission {
         }
         start(r, permit);
         return true;
+    }
+
+    /** Reads all of a WRITE's payload; meanwhile the request is not in flight ({@link #idle}): the client owes it. */
+    private void readPayload(ByteBuffer into) throws IOException {
+        awaitingPayload = true;
+        wire.readFully(into);
+        awaitingPayload = false;
+    }
+
+    /** {@link #readPayload(ByteBuffer)} into memory in pieces. */
+    private void readPayload(ByteBuffer[] into) throws IOException {
+        awaitingPayload = true;
+        wire.readFully(into);
+        awaitingPayload = false;
     }
 
     /**

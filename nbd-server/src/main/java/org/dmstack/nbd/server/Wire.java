@@ -28,6 +28,8 @@ final class Wire {
     private ByteBuffer readAhead; // bytes read but not yet taken, between position and limit
     private Runnable beforeBlocking;
     private BusyPoll busyPoll;
+    /** When the write under way began (System.nanoTime), 0 when none is: how long the client has left a reply untaken. */
+    private volatile long sendingSince;
 
     Wire(SocketChannel channel) {
         this.channel = channel;
@@ -44,12 +46,23 @@ final class Wire {
     void send(ByteBuffer... buffers) throws IOException {
         sendLock.lock();
         try {
+            sendingSince = System.nanoTime();
             long left = 0;
             for (ByteBuffer b : buffers) left += b.remaining();
             while (left > 0) left -= channel.write(buffers);
         } finally {
+            sendingSince = 0;
             sendLock.unlock();
         }
+    }
+
+    /**
+     * How long the write under way has waited for the client to take it, as of {@code now}
+     * (System.nanoTime); 0 when none is under way.
+     */
+    long sendingFor(long now) {
+        long since = sendingSince;
+        return since == 0 ? 0 : now - since;
     }
 
     /**

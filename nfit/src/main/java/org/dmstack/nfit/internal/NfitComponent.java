@@ -17,7 +17,9 @@ import org.dmstack.nfit.NfitParser;
 import org.dmstack.nfit.NfitPlatform;
 import org.dmstack.nfit.Subtable;
 import org.dmstack.nvdimm.Region;
+import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceFactory;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -120,10 +122,25 @@ public class NfitComponent {
             props.put("region.type", r.type() == Region.Type.PERSISTENT ? "persistent" : "volatile");
             props.put("region.size", r.size());
             props.put("nfit.platform", pid);
-            registrations.add(context.registerService(Region.class, r, props));
+            registrations.add(context.registerService(Region.class, new CurrentRegion(platform, r.name()), props));
             LOG.info("NFIT {}: {} {} bytes at 0x{} ({}, persistence domain {})", pid, r.name(), r.size(),
                     Long.toHexString(r.spaStart()), r.type(), r.persistenceDomain());
         }
+    }
+
+    /**
+     * A region service gives the region as it is when a driver binds it: a pmem driver updated
+     * after errors were injected or read_only was written gets them too, as a rebound Linux driver
+     * finds its nd_region as it was left.
+     */
+    private record CurrentRegion(NfitPlatform platform, String name) implements ServiceFactory<Region> {
+        @Override
+        public Region getService(Bundle bundle, ServiceRegistration<Region> registration) {
+            return platform.region(name).orElseThrow();
+        }
+
+        @Override
+        public void ungetService(Bundle bundle, ServiceRegistration<Region> registration, Region service) {}
     }
 
     /** Called by DS when the configuration goes away or the bundle stops: withdraws the regions. */

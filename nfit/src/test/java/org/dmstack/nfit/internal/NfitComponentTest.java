@@ -28,6 +28,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mockito.ArgumentCaptor;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceFactory;
 import org.osgi.framework.ServiceRegistration;
 
 /** The DS component publishes one Region service per region and withdraws them on deactivation. */
@@ -52,11 +53,13 @@ class NfitComponentTest {
     @SuppressWarnings({"unchecked", "rawtypes"})
     private static BundleContext context(List<ServiceRegistration<?>> registrations) {
         BundleContext ctx = mock(BundleContext.class);
-        when(ctx.registerService(any(Class.class), any(Object.class), any(Dictionary.class))).thenAnswer(inv -> {
+        org.mockito.stubbing.Answer<ServiceRegistration> register = inv -> {
             ServiceRegistration reg = mock(ServiceRegistration.class);
             registrations.add(reg);
             return reg;
-        });
+        };
+        when(ctx.registerService(any(Class.class), any(Object.class), any(Dictionary.class))).thenAnswer(register);
+        when(ctx.<Region>registerService(eq(Region.class), (ServiceFactory<Region>) any(ServiceFactory.class), any(Dictionary.class))).thenAnswer(register);
         return ctx;
     }
 
@@ -69,11 +72,11 @@ class NfitComponentTest {
         c.activate(config(new String[] {"pmem:64M:" + dir.resolve("p0"), "pmem:64M:" + dir.resolve("p1") + ",volatile:16M"},
                 "cpu", new String[] {"region1:0:512"}, "", NONE), ctx, Map.of("service.pid", "org.dmstack.nfit.abc"));
 
-        ArgumentCaptor<Region> regions = ArgumentCaptor.forClass(Region.class);
+        ArgumentCaptor<ServiceFactory> regions = ArgumentCaptor.forClass(ServiceFactory.class);
         ArgumentCaptor<Dictionary> props = ArgumentCaptor.forClass(Dictionary.class);
         verify(ctx, times(3)).registerService(eq(Region.class), regions.capture(), props.capture());
         verify(ctx).registerService(eq(NfitPlatform.class), any(NfitPlatform.class), any(Dictionary.class));
-        List<Region> published = regions.getAllValues();
+        List<Region> published = regions.getAllValues().stream().map(f -> (Region) f.getService(null, null)).toList();
         assertEquals(List.of(Region.Type.PERSISTENT, Region.Type.PERSISTENT, Region.Type.VOLATILE),
                 published.stream().map(Region::type).toList());
         assertEquals(List.of(new Region.PoisonRange(0, 512)), published.get(1).poison());
@@ -82,6 +85,13 @@ class NfitComponentTest {
         assertEquals("persistent", p0.get("region.type"));
         assertEquals(64L << 20, p0.get("region.size"));
         assertEquals("org.dmstack.nfit.abc", p0.get("nfit.platform"));
+
+        // A driver binding later (a pmem bundle update) gets the region as it is now.
+        c.platform().setReadOnly(published.get(1).name(), true);
+        c.platform().injectError(published.get(1).name(), 4096, 512);
+        Region now = (Region) regions.getAllValues().get(1).getService(null, null);
+        assertTrue(now.readOnly());
+        assertEquals(List.of(new Region.PoisonRange(0, 512), new Region.PoisonRange(4096, 512)), now.poison());
 
         c.deactivate();
         for (ServiceRegistration<?> r : regs) verify(r).unregister();

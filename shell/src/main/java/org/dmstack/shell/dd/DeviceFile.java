@@ -26,6 +26,8 @@ final class DeviceFile implements Source, Sink {
 
     @Override
     public void write(long pos, MemorySegment src) throws DdError {
+        // blkdev_write_iter: write(2) to a read-only block device fails with EPERM before any bio.
+        if (io.readOnly()) throw new DdError("Operation not permitted");
         try {
             io.write(pos, src);
         } catch (DeviceIo.IoError e) {

@@ -40,6 +40,11 @@ final class DeviceIo {
         return device.sizeBytes();
     }
 
+    /** get_disk_ro, as the device's ro attribute shows it. */
+    boolean readOnly() {
+        return device.attributes().has("ro") && device.attributes().read("ro").equals("1");
+    }
+
     /** Reads up to dst.byteSize() bytes at {@code pos}; returns how many (fewer at the end). */
     long read(long pos, MemorySegment dst) throws IoError {
         long len = Math.min(dst.byteSize(), Math.max(0, size() - pos));

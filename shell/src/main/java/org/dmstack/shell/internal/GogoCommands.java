@@ -2,9 +2,11 @@ package org.dmstack.shell.internal;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.felix.service.command.Descriptor;
 import org.dmstack.block.BlockDeviceRegistry;
 import org.dmstack.dm.DeviceMapper;
+import org.dmstack.nfit.NfitPlatform;
 import org.dmstack.shell.Dmsetup;
 import org.dmstack.shell.Iostat;
 import org.dmstack.shell.Sysfs;
@@ -13,6 +15,8 @@ import org.dmstack.shell.lsblk.Lsblk;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 
 /**
  * The commands as Gogo sees them (scope {@code dmstack}). Each prints to System.out and
@@ -34,11 +38,22 @@ public final class GogoCommands {
 
     private final BlockDeviceRegistry registry;
     private final DeviceMapper dm;
+    // For sysfs's /sys/bus/nd/devices: the NVDIMM platforms, as they come and go.
+    private final List<NfitPlatform> platforms = new CopyOnWriteArrayList<>();
 
     @Activate
     public GogoCommands(@Reference BlockDeviceRegistry registry, @Reference DeviceMapper dm) {
         this.registry = registry;
         this.dm = dm;
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addPlatform(NfitPlatform platform) {
+        platforms.add(platform);
+    }
+
+    void removePlatform(NfitPlatform platform) {
+        platforms.remove(platform);
     }
 
     private static Path cwd() {
@@ -55,9 +70,9 @@ public final class GogoCommands {
         new Lsblk(registry).run(List.of(args), System.out);
     }
 
-    @Descriptor("read or write a device attribute by its /sys/block path")
+    @Descriptor("read or write a device attribute by its /sys/block or /sys/bus/nd/devices path")
     public void sysfs(@Descriptor(ARGS) String... args) {
-        new Sysfs(registry).run(List.of(args), System.out);
+        new Sysfs(registry, () -> List.copyOf(platforms)).run(List.of(args), System.out);
     }
 
     @Descriptor("copy between devices, files, /dev/zero, /dev/urandom and /dev/null with GNU dd's operands")

@@ -77,6 +77,10 @@ public final class NbdServerComponent {
         @AttributeDefinition(description = "Microseconds a connection's reader may poll for the client's next request before it sleeps "
                 + "(adaptive, as Linux's busy_read); 0 never polls.", min = "0")
         long busy_poll_us() default NbdServer.DEFAULT_BUSY_POLL_MICROS;
+
+        @AttributeDefinition(description = "Options a client may send in the handshake without choosing an export (as many again per export "
+                + "after NBD_OPT_LIST); one more is refused and the client disconnected.", min = "1")
+        int max_options() default NbdServer.DEFAULT_MAX_OPTIONS;
     }
 
     private Backends backends; // under this
@@ -100,7 +104,7 @@ public final class NbdServerComponent {
                     .handshakeTimeout(Duration.ofMillis(config.handshake_timeout_ms()))
                     .idleTimeout(Duration.ofMillis(config.idle_timeout_ms()))
                     .maxConnections(config.max_connections()).backlog(config.backlog()).maxInflightBytes(config.max_inflight_bytes())
-                    .busyPoll(Duration.ofNanos(config.busy_poll_us() * 1000));
+                    .busyPoll(Duration.ofNanos(config.busy_poll_us() * 1000)).maxOptions(config.max_options());
             Arrays.stream(exports).forEach(b::export);
             server = b.start();
         } catch (IOException | IllegalArgumentException e) {

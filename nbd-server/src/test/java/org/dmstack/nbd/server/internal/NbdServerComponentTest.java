@@ -8,6 +8,7 @@ import java.lang.annotation.Annotation;
 import java.util.List;
 import org.dmstack.nbd.server.FakeBackends;
 import org.dmstack.nbd.server.MemBackend;
+import org.dmstack.nbd.server.NbdServer;
 import org.junit.jupiter.api.Test;
 
 /** The DS component, driven as SCR drives it: the backends bound (or not), activate with a configuration. */
@@ -68,6 +69,11 @@ class NbdServerComponentTest {
             @Override
             public long busy_poll_us() {
                 return 50;
+            }
+
+            @Override
+            public int max_options() {
+                return NbdServer.DEFAULT_MAX_OPTIONS;
             }
         };
     }
