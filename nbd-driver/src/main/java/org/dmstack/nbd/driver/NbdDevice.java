@@ -489,7 +489,7 @@ public final class NbdDevice implements AutoCloseable {
         // nbd is blk-mq: its queue starts with QUEUE_FLAG_IO_STAT (QUEUE_FLAG_MQ_DEFAULT), and requests count while it is set.
         // FUA counts only with FLUSH, as nbd_parse_flags sets the queue's write cache: without a cache there is nothing to force out.
         GenDisk d = GenDisk.builder(name, devt, sectors, this::submitBio).limits(limits).writeCache(i.sendFlush(), i.sendFlush() && i.sendFua())
-                .accounting(IoAccounting.IOSTATS, true).build();
+                .accounting(IoAccounting.REQUESTS, true).build();
         d.attributes().define("ro", () -> i.readOnly() ? "1" : "0");
         d.attributes().define("backend", config.uri()::toString);
         d.attributes().define("nbd/flags", i::flagNames);
