@@ -9,7 +9,6 @@ import org.dmstack.block.DevT;
 import org.dmstack.block.GenDisk;
 import org.dmstack.block.Holes;
 import org.dmstack.block.InPlaceRead;
-import org.dmstack.block.InPlaceWrite;
 import org.dmstack.block.QueueLimits;
 import org.dmstack.units.Units;
 import org.dmstack.dax.DaxException;
@@ -41,7 +40,6 @@ public final class RamDisk {
                 .writeCache(false, false)
                 .dax(new Dax(), false)
                 .inPlaceRead(new InPlace())
-                .inPlaceWrite(new InPlace())
                 .holes(new PageHoles())
                 .build();
         disk.attributes().define("brd/pages", () -> Long.toString(store.pages()));
@@ -107,11 +105,8 @@ public final class RamDisk {
         bio.endio(BlkStatus.OK);
     }
 
-    /**
-     * The store's pages read in place (an NBD reply sent from them) and written in place (an NBD
-     * WRITE's payload read into fresh pages, then committed); nothing once the disk is killed.
-     */
-    private final class InPlace implements InPlaceRead, InPlaceWrite {
+    /** The store's pages read in place (an NBD reply sent from them); nothing once the disk is killed. */
+    private final class InPlace implements InPlaceRead {
         @Override
         public boolean pin(long offset, long bytes, Consumer<MemorySegment> into) {
             return alive && store.pin(offset, bytes, into);
@@ -120,23 +115,6 @@ public final class RamDisk {
         @Override
         public void unpin() {
             store.unpin();
-        }
-
-        @Override
-        public Staged stage(long offset, long bytes, Consumer<MemorySegment> into) {
-            PageStore.Staged staged = alive ? store.stage(offset, bytes, into) : null;
-            if (staged == null) return null;
-            return new Staged() {
-                @Override
-                public boolean commit() {
-                    return alive && staged.commit();
-                }
-
-                @Override
-                public void abort() {
-                    staged.abort();
-                }
-            };
         }
     }
 

@@ -31,7 +31,6 @@ public final class GenDisk implements BlockDevice {
     private final BioHandler handler;
     private final DaxDevice dax;
     private final InPlaceRead inPlace;
-    private final InPlaceWrite inPlaceWrite;
     private final Holes holes;
     private final BadBlocks badBlocks;
     private final Attributes attributes = new Attributes();
@@ -56,7 +55,6 @@ public final class GenDisk implements BlockDevice {
         this.accounting = b.accounting;
         setIoStats(b.ioStats);
         this.inPlace = b.inPlace == null ? null : new CheckedInPlaceRead(b.inPlace);
-        this.inPlaceWrite = b.inPlaceWrite == null ? null : new CheckedInPlaceWrite(b.inPlaceWrite);
         this.holes = b.holes;
         this.dax = b.daxOps == null ? null : new DaxDevice(name, b.daxOps, () -> this.capacity >> Units.PAGE_SECTORS_SHIFT, b.daxWriteCache);
         defineAttributes();
@@ -79,7 +77,6 @@ public final class GenDisk implements BlockDevice {
         private boolean daxWriteCache;
         private BadBlocks badBlocks = new BadBlocks();
         private InPlaceRead inPlace;
-        private InPlaceWrite inPlaceWrite;
         private Holes holes;
         private java.util.function.LongSupplier jiffies = DiskStats::systemJiffies;
         private IoAccounting accounting = IoAccounting.NONE;
@@ -126,12 +123,6 @@ public final class GenDisk implements BlockDevice {
         /** Lets readers use the driver's memory in place (see {@link InPlaceRead}). */
         public Builder inPlaceRead(InPlaceRead inPlace) {
             this.inPlace = inPlace;
-            return this;
-        }
-
-        /** Lets writers fill the driver's memory in place (see {@link InPlaceWrite}). */
-        public Builder inPlaceWrite(InPlaceWrite inPlaceWrite) {
-            this.inPlaceWrite = inPlaceWrite;
             return this;
         }
 
@@ -213,17 +204,6 @@ public final class GenDisk implements BlockDevice {
         return inPlace;
     }
 
-    /**
-     * The driver's memory for writing in place, or null when it offers none. Refused once the disk
-     * is withdrawn or read-only, outside it, or unaligned, as a bio would be; a commit once the
-     * disk is withdrawn or read-only fails (the writer then sends the bio, which is handed back or
-     * refused). Each committed write is counted in
-     * the statistics as a write bio that ended at once.
-     */
-    public InPlaceWrite inPlaceWrite() {
-        return inPlaceWrite;
-    }
-
     /** Where the driver's data is, or null when it cannot tell (everything is data then). */
     public Holes holes() {
         return holes;
@@ -235,40 +215,11 @@ public final class GenDisk implements BlockDevice {
         return !dead && bytes > 0 && ((offset | bytes) & (lbs - 1)) == 0 && offset >= 0 && offset <= sizeBytes() && bytes <= sizeBytes() - offset;
     }
 
-    /** Counts I/O done in place as a bio of {@code bytes} that ended at once, where bios are counted. */
+    /** Counts a read done in place as a bio of {@code bytes} that ended at once, where bios are counted. */
     private void accountAtOnce(BioOp op, long bytes) {
         if (!accounts) return;
         long[] cell = stats.cell();
         stats.end(cell, op, false, stats.start(cell, op, bytes >> Units.SECTOR_SHIFT));
-    }
-
-    private final class CheckedInPlaceWrite implements InPlaceWrite {
-        private final InPlaceWrite driver;
-
-        CheckedInPlaceWrite(InPlaceWrite driver) {
-            this.driver = driver;
-        }
-
-        @Override
-        public Staged stage(long offset, long bytes, Consumer<MemorySegment> into) {
-            if (readOnly || !inPlaceFits(offset, bytes)) return null;
-            Staged staged = driver.stage(offset, bytes, into);
-            if (staged == null) return null;
-            return new Staged() {
-                @Override
-                public boolean commit() {
-                    // Withdrawn or made read-only meanwhile: the writer sends the bio, which says why.
-                    if (dead || readOnly || !staged.commit()) return false;
-                    accountAtOnce(BioOp.WRITE, bytes);
-                    return true;
-                }
-
-                @Override
-                public void abort() {
-                    staged.abort();
-                }
-            };
-        }
     }
 
     private final class CheckedInPlaceRead implements InPlaceRead {

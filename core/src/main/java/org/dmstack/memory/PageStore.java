@@ -49,8 +49,6 @@ public final class PageStore {
         final Arena arena = Arena.ofShared();
         final MemorySegment memory = HugeMemory.allocate(arena, CHUNK_BYTES);
         final BitSet used = new BitSet(CHUNK_PAGES);
-        /** Free slots that still hold what their last page held: zeroed when handed out to be published before written. */
-        final BitSet dirty = new BitSet(CHUNK_PAGES);
         int count;
 
         Chunk(int number) {
@@ -70,8 +68,6 @@ public final class PageStore {
     /** No chunk number below it is free. */
     private int firstFree;
     private final Set<Chunk> notFull = new LinkedHashSet<>();
-    /** An empty chunk kept for the next staged write (see {@link #reclaim(int, boolean)}), or null. */
-    private Chunk spare;
     private volatile boolean released;
     /** Writes and pins hold it shared, reads validate against it; freeing pages holds it exclusively. Always taken before the monitor. */
     private final StampedLock lock = new StampedLock();
@@ -141,25 +137,14 @@ public final class PageStore {
             if (released) throw new IllegalStateException(name + ": the memory of this device was released");
             slot = pages.get(index) - 1;
             if (slot >= 0) return slot;
-            // Published before it is written: readers racing the writer must find zeros there.
-            slot = allocateSlot(true);
+            Chunk c = notFull.isEmpty() ? newChunk() : notFull.iterator().next();
+            int place = c.used.nextClearBit(0);
+            c.used.set(place);
+            if (++c.count == CHUNK_PAGES) notFull.remove(c);
+            slot = (c.number << CHUNK_SHIFT) | place;
             pages.put(index, slot + 1);
             return slot;
         }
-    }
-
-    /** A free slot, taken; zeroed when {@code zeroed} (else it may hold a freed page's bytes). Under the monitor. */
-    private int allocateSlot(boolean zeroed) {
-        Chunk c = notFull.isEmpty() ? newChunk() : notFull.iterator().next();
-        int place = c.used.nextClearBit(0);
-        c.used.set(place);
-        if (c == spare) spare = null;
-        if (c.dirty.get(place)) {
-            c.dirty.clear(place);
-            if (zeroed) c.memory.asSlice((long) place << Units.PAGE_SHIFT, Units.PAGE_SIZE).fill((byte) 0);
-        }
-        if (++c.count == CHUNK_PAGES) notFull.remove(c);
-        return (c.number << CHUNK_SHIFT) | place;
     }
 
     /**
@@ -222,61 +207,35 @@ public final class PageStore {
     private synchronized boolean freeLocked(long index) {
         int slot = pages.remove(index) - 1;
         if (slot < 0) return false;
-        release(slot, 0);
-        return true;
-    }
-
-    /**
-     * Frees the slot of a page that is no longer published, at once when no pin but the caller's
-     * {@code own} ones holds memory (none can be taken under the write lock), else when the pins
-     * are gone. Under the write lock and the monitor.
-     */
-    private void release(int slot, int own) {
-        if (pinned.get() == own) {
-            reclaim(slot, own > 0);
-            return;
+        if (pinned.get() == 0) {
+            reclaim(slot); // no pin holds memory, and none can be taken under the write lock
+            return true;
         }
         if (deferredCount == deferred.length) deferred = Arrays.copyOf(deferred, 2 * deferred.length);
         deferred[deferredCount] = slot;
         deferredCount = deferredCount + 1;
-        // The last other pin may have gone between the first look and now, having seen nothing deferred.
-        if (pinned.get() == own && !releaseDeferred) reclaimDeferred();
+        // The last pin may have gone between the first look and now, having seen nothing deferred.
+        if (pinned.get() == 0) reclaimDeferred();
+        return true;
     }
 
-    /**
-     * Makes a slot nobody uses any more free, or gives its chunk back with its last page. It is
-     * zeroed when it is taken again for a page that is published before it is written, not now:
-     * a staged write (see {@link #stage}) overwrites all of it, and a page freed by the commit of
-     * one zeroed at once cost as much as the copy the staging saves.
-     */
+    /** Makes a slot nobody uses any more free: zeroed for reuse, or its chunk given back with its last page. */
     private void reclaim(int slot) {
-        reclaim(slot, false);
-    }
-
-    /**
-     * As {@link #reclaim(int)}; with {@code keepSpare}, a chunk left empty stays as the spare
-     * (one at most) rather than going back: a staged write that replaced a chunk's last page is
-     * followed by another that needs as many fresh ones, and giving a chunk back and taking a new
-     * one for every other 1 MiB write cost more than the copy the staging saves.
-     */
-    private void reclaim(int slot, boolean keepSpare) {
         Chunk c = chunks[slot >>> CHUNK_SHIFT];
-        int place = slot & (CHUNK_PAGES - 1);
-        Poison.clearAll(c.memory.asSlice(offsetInChunk(slot), Units.PAGE_SIZE));
-        c.used.clear(place);
-        c.dirty.set(place);
-        if (--c.count == 0 && !(keepSpare && spare == null)) {
-            if (spare == c) spare = null;
+        MemorySegment p = c.memory.asSlice(offsetInChunk(slot), Units.PAGE_SIZE);
+        Poison.clearAll(p);
+        c.used.clear(slot & (CHUNK_PAGES - 1));
+        if (--c.count == 0) {
             chunks[c.number] = null;
             memory[c.number] = null;
             chunkCount--;
             firstFree = Math.min(firstFree, c.number);
             notFull.remove(c);
             c.arena.close();
-            return;
+        } else {
+            p.fill((byte) 0); // a free slot is zero, ready for reuse
+            notFull.add(c);
         }
-        if (c.count == 0) spare = c;
-        notFull.add(c);
     }
 
     /** Reclaims what waited for the pins; under the write lock and the monitor, with no pin held. */
@@ -349,106 +308,6 @@ public final class PageStore {
             }
         } finally {
             lock.unlockWrite(stamp);
-        }
-    }
-
-    /**
-     * Stages a write of whole pages: hands fresh memory for the {@code bytes} bytes from byte
-     * {@code offset} to {@code into}, in order and in as few pieces as lie together, for a writer
-     * that fills it in place (an NBD WRITE's payload read from the socket straight into it). The
-     * pages keep their data meanwhile; {@link Staged#commit} makes the filled memory theirs at
-     * once, {@link Staged#abort} drops it. So a writer that fails half-way (a client gone in the
-     * middle of its payload) leaves the pages as they were, as a copy from a buffer would.
-     *
-     * <p>A staging holds a pin ({@link #pin}) until it ends: the store's memory is not given back
-     * under it. Returns null, having staged nothing, for a range that is not whole pages, or while
-     * {@value #MAX_DEFERRED} freed pages wait for pins to go: the caller writes with {@link #write}.
-     *
-     * @throws IndexOutOfBoundsException past the end of the store
-     * @throws IllegalStateException when the store was released, or the system has no memory left
-     */
-    public Staged stage(long offset, long bytes, Consumer<MemorySegment> into) {
-        if (((offset | bytes) & (Units.PAGE_SIZE - 1)) != 0 || bytes == 0) return null;
-        long stamp = lock.readLock();
-        try {
-            checkRange(offset, bytes);
-            if (deferredCount >= MAX_DEFERRED) return null;
-            int[] slots = new int[(int) (bytes >>> Units.PAGE_SHIFT)];
-            synchronized (this) {
-                if (released) throw new IllegalStateException(name + ": the memory of this device was released");
-                int taken = 0;
-                try {
-                    for (; taken < slots.length; taken++) slots[taken] = allocateSlot(false);
-                } catch (RuntimeException e) {
-                    for (int i = 0; i < taken; i++) reclaim(slots[i]);
-                    throw e;
-                }
-                pinned.incrementAndGet();
-            }
-            MemorySegment[] chunksNow = memory;
-            int first = 0;
-            for (int i = 1; i <= slots.length; i++) {
-                if (i < slots.length && slots[i] == slots[i - 1] + 1 && (slots[i] & (CHUNK_PAGES - 1)) != 0) continue;
-                into.accept(chunksNow[slots[first] >>> CHUNK_SHIFT].asSlice(offsetInChunk(slots[first]), (long) (i - first) << Units.PAGE_SHIFT));
-                first = i;
-            }
-            return new Staged(offset >>> Units.PAGE_SHIFT, slots);
-        } finally {
-            lock.unlockRead(stamp);
-        }
-    }
-
-    /** A write staged in fresh pages ({@link #stage}): committed or aborted, once. */
-    public final class Staged {
-        private final long firstPage;
-        private final int[] slots;
-        private boolean ended;
-
-        private Staged(long firstPage, int[] slots) {
-            this.firstPage = firstPage;
-            this.slots = slots;
-        }
-
-        /**
-         * Makes the staged memory the data of its pages, all at once for readers (as a write
-         * under the store's lock), and ends the staging; the pages' old memory is freed. Returns
-         * false, changing nothing, when the store was released or shrunk below the pages
-         * meanwhile: the staged memory then stays the caller's, to copy from, until {@link #abort}.
-         */
-        public boolean commit() {
-            long stamp = lock.writeLock();
-            try {
-                synchronized (PageStore.this) {
-                    if (ended) throw new IllegalStateException(name + ": staged write already ended");
-                    if (released || firstPage + slots.length > sizePages) return false;
-                    for (int i = 0; i < slots.length; i++) {
-                        int old = pages.get(firstPage + i) - 1;
-                        pages.put(firstPage + i, slots[i] + 1);
-                        if (old >= 0) release(old, 1);
-                    }
-                    ended = true;
-                }
-            } finally {
-                lock.unlockWrite(stamp);
-            }
-            unpin();
-            return true;
-        }
-
-        /** Drops the staged memory: the pages keep their data. Does nothing after a commit. */
-        public void abort() {
-            long stamp = lock.writeLock();
-            try {
-                synchronized (PageStore.this) {
-                    if (ended) return;
-                    ended = true;
-                    // Never published: nobody else holds it. Once released, it goes with the chunks.
-                    if (!released) for (int slot : slots) reclaim(slot);
-                }
-            } finally {
-                lock.unlockWrite(stamp);
-            }
-            unpin();
         }
     }
 
@@ -641,7 +500,6 @@ public final class PageStore {
         }
         chunks = new Chunk[0];
         memory = new MemorySegment[0];
-        spare = null;
         chunkCount = 0;
         firstFree = 0;
         notFull.clear();

@@ -3,7 +3,7 @@
  * sparse page stores and huge-page chunks.
  */
 @Export
-@Version("0.4.0")
+@Version("0.3.0")
 package org.dmstack.memory;
 
 import org.osgi.annotation.bundle.Export;

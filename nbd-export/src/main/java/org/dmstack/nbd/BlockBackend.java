@@ -18,7 +18,6 @@ import org.dmstack.block.BlockDevice;
 import org.dmstack.block.GenDisk;
 import org.dmstack.block.Holes;
 import org.dmstack.block.InPlaceRead;
-import org.dmstack.block.InPlaceWrite;
 import org.dmstack.block.QueueLimits;
 import org.dmstack.nbd.server.Backend;
 import org.dmstack.units.Units;
@@ -48,7 +47,6 @@ public final class BlockBackend implements Backend {
 
     private final BlockDevice d;
     private final InPlaceRead inPlace;
-    private final InPlaceWrite inPlaceWrite;
     private final Holes holes;
     private volatile boolean withdrawn;
     private final AtomicInteger submitting = new AtomicInteger();
@@ -56,7 +54,6 @@ public final class BlockBackend implements Backend {
     public BlockBackend(BlockDevice device) {
         this.d = device;
         this.inPlace = device instanceof GenDisk g ? g.inPlaceRead() : null;
-        this.inPlaceWrite = device instanceof GenDisk g ? g.inPlaceWrite() : null;
         this.holes = device instanceof GenDisk g ? g.holes() : null;
     }
 
@@ -159,45 +156,6 @@ public final class BlockBackend implements Backend {
     @Override
     public void unpin() {
         inPlace.unpin();
-    }
-
-    /**
-     * Fresh memory of the device's when its driver stages writes (brd: {@link InPlaceWrite}) and
-     * the device has no write cache (a commit must be durable), as a withdrawal allows a
-     * submission: never once withdrawn, and a commit after it fails, so that the server sends
-     * the write again to the device that comes back. Anything else, or a failure, and the WRITE
-     * goes as bios.
-     */
-    @Override
-    public StagedWrite stageWrite(long offset, long length, List<ByteBuffer> into) {
-        if (inPlaceWrite == null || d.writeCache()) return null;
-        int had = into.size();
-        submitting.incrementAndGet();
-        try {
-            if (withdrawn) return null;
-            InPlaceWrite.Staged staged = inPlaceWrite.stage(offset, length, m -> into.add(m.asByteBuffer()));
-            return staged == null ? null : new StagedWrite() {
-                @Override
-                public boolean commit() {
-                    submitting.incrementAndGet();
-                    try {
-                        return !withdrawn && staged.commit();
-                    } finally {
-                        submitting.decrementAndGet();
-                    }
-                }
-
-                @Override
-                public void abort() {
-                    staged.abort();
-                }
-            };
-        } catch (RuntimeException e) {
-            into.subList(had, into.size()).clear();
-            return null; // the bio path meets the same trouble and says what it is
-        } finally {
-            submitting.decrementAndGet();
-        }
     }
 
     /**

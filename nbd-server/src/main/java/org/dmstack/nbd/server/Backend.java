@@ -74,33 +74,6 @@ public interface Backend {
     default void unpin() {}
 
     /**
-     * Writes in place, without a buffer of the server's: adds to {@code into}, in order, fresh
-     * memory of the storage's own for {@code length} bytes at {@code offset}, and returns the
-     * staged write; the server reads the WRITE's payload from the socket straight into it, then
-     * commits it. Until the commit the range keeps its data, so a client gone half-way through
-     * its payload changes nothing. Returns null, having added nothing, when it cannot (withdrawn,
-     * storage that is not memory, a range it cannot stage): the server then writes with
-     * {@link #write}. Only for storage without a volatile write cache: a commit is durable. Called
-     * from the request reader; must not wait.
-     */
-    default StagedWrite stageWrite(long offset, long length, List<ByteBuffer> into) {
-        return null;
-    }
-
-    /** A write staged by {@link #stageWrite}: ended by one {@link #commit} that succeeds, or by {@link #abort}. */
-    interface StagedWrite {
-        /**
-         * Makes the filled memory the range's data, durably; false, having changed nothing, when
-         * the backend was withdrawn meanwhile: the memory then stays the server's to copy from
-         * (the write goes on the usual way, to the backend that returns) until {@link #abort}.
-         */
-        boolean commit();
-
-        /** Drops the staged memory; the range keeps its data. Does nothing after a commit. */
-        void abort();
-    }
-
-    /**
      * Where the data is, as lseek(2)'s SEEK_HOLE: the first byte from {@code offset} on, and
      * before {@code end}, that is in a hole (reads as zeros and holds no storage); {@code end}
      * when there is none. With {@code 0 <= offset < end <= size()}. The default, for storage that

@@ -17,8 +17,7 @@ import org.slf4j.LoggerFactory;
  * holding a {@link Permit}.
  *
  * <p>A READ whose backend can lend its memory ({@link Backend#pinForRead}) is answered from it
- * at once, with no copy; a large WRITE whose backend can stage it in fresh memory
- * ({@link Backend#stageWrite}) is read into that memory and committed once all of it has come. A READ or WRITE whose backend is there is started from the reader itself: the backend
+ * at once, with no copy. A READ or WRITE whose backend is there is started from the reader itself: the backend
  * completes it asynchronously ({@link Reply}), so the reader never waits for one, and one that
  * completes at once is answered at once; so is a BLOCK_STATUS ({@link BlockStatus}), which only
  * asks the backend where its holes are. Everything else (a backend that is away, FLUSH, TRIM,
@@ -56,8 +55,6 @@ final class Transmission {
     private final Permit.Permits permits;
     /** The pieces of the READ being answered in place (only the reader uses it). */
     private final List<ByteBuffer> inPlace = new ArrayList<>();
-    /** The pieces of the WRITE being read in place (only the reader uses it). */
-    private final List<ByteBuffer> staged = new ArrayList<>();
     private volatile long lastRequest = System.nanoTime();
     /**
      * The reader is waiting for the rest of a WRITE's payload: that request holds a permit but
@@ -145,7 +142,6 @@ final class Transmission {
                 }
                 try {
                     if (r.type() == CMD_READ && payload && readInPlace(r, permit)) continue;
-                    if (r.type() == CMD_WRITE && r.length() >= READ_AHEAD / 2 && writeInPlace(r, permit)) continue;
                     if (payload && !buffer(r, permit)) continue;
                     // All of a WRITE's payload, or nothing is written.
                     if (payload && r.type() == CMD_WRITE) readPayload(permit.buffer(r.length()).asByteBuffer());
@@ -189,56 +185,8 @@ final class Transmission {
         return true;
     }
 
-    /**
-     * Reads a large WRITE's payload straight into fresh memory of its backend, which keeps the
-     * range's data until all of the payload has come and the write is committed (one copy fewer:
-     * the kernel's out of the socket is the only one); false when the backend cannot, and the
-     * WRITE goes the usual way. Only payloads of half the read-ahead or more, which are read
-     * from the socket straight into their buffer anyway.
-     */
-    private boolean writeInPlace(Request r, Permit permit) throws IOException {
-        Backend b = export.backend();
-        if (b == null || export.isShutdown()) return false;
-        staged.clear();
-        Backend.StagedWrite w = b.stageWrite(r.offset(), r.length(), staged);
-        if (w == null) return false;
-        try {
-            readPayload(staged.toArray(ByteBuffer[]::new));
-            if (w.commit()) {
-                replies.ok(r, null, permit);
-                return true;
-            }
-            // Withdrawn meanwhile: the usual way, from a copy, to the backend that comes back.
-            MemorySegment data;
-            try {
-                data = permit.buffer(r.length());
-            } catch (OutOfMemoryError e) {
-                replies.error(r, ENOMEM, r.command() + ": " + e.getMessage(), permit);
-                return true;
-            }
-            long at = 0;
-            for (ByteBuffer piece : staged) {
-                MemorySegment m = MemorySegment.ofBuffer(piece.flip());
-                MemorySegment.copy(m, 0, data, at, m.byteSize());
-                at += m.byteSize();
-            }
-        } finally {
-            w.abort();
-            staged.clear();
-        }
-        start(r, permit);
-        return true;
-    }
-
     /** Reads all of a WRITE's payload; meanwhile the request is not in flight ({@link #idle}): the client owes it. */
     private void readPayload(ByteBuffer into) throws IOException {
-        awaitingPayload = true;
-        wire.readFully(into);
-        awaitingPayload = false;
-    }
-
-    /** {@link #readPayload(ByteBuffer)} into memory in pieces. */
-    private void readPayload(ByteBuffer[] into) throws IOException {
         awaitingPayload = true;
         wire.readFully(into);
         awaitingPayload = false;

@@ -110,27 +110,6 @@ final class Wire {
         }
     }
 
-    /**
-     * Fills all of {@code buffers} in order: from what was read ahead, then straight from the
-     * socket, scattered over them (readv(2)), for a large payload read into memory in pieces.
-     */
-    void readFully(ByteBuffer[] buffers) throws IOException {
-        int i = 0;
-        while (i < buffers.length) {
-            ByteBuffer b = buffers[i];
-            if (!b.hasRemaining()) {
-                i++;
-            } else if (readAhead != null && readAhead.hasRemaining()) {
-                int n = Math.min(b.remaining(), readAhead.remaining());
-                b.put(b.position(), readAhead, readAhead.position(), n).position(b.position() + n);
-                readAhead.position(readAhead.position() + n);
-            } else {
-                if (beforeBlocking != null) beforeBlocking.run();
-                if (channel.read(buffers, i, buffers.length - i) < 0) throw new EOFException("end of stream in the middle of a payload");
-            }
-        }
-    }
-
     /** Reads a whole buffer; false on a clean end of stream before its first byte. */
     boolean readOrEof(ByteBuffer b) throws IOException {
         if (readAhead != null) {
