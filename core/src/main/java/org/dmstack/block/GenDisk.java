@@ -209,19 +209,6 @@ public final class GenDisk implements BlockDevice {
         return holes;
     }
 
-    /** Whether a bio of {@code bytes} at byte {@code offset} would pass {@link #check}: in place, anything else is a no. */
-    private boolean inPlaceFits(long offset, long bytes) {
-        int lbs = limits.logicalBlockSize();
-        return !dead && bytes > 0 && ((offset | bytes) & (lbs - 1)) == 0 && offset >= 0 && offset <= sizeBytes() && bytes <= sizeBytes() - offset;
-    }
-
-    /** Counts a read done in place as a bio of {@code bytes} that ended at once, where bios are counted. */
-    private void accountAtOnce(BioOp op, long bytes) {
-        if (!accounts) return;
-        long[] cell = stats.cell();
-        stats.end(cell, op, false, stats.start(cell, op, bytes >> Units.SECTOR_SHIFT));
-    }
-
     private final class CheckedInPlaceRead implements InPlaceRead {
         private final InPlaceRead driver;
 
@@ -231,9 +218,15 @@ public final class GenDisk implements BlockDevice {
 
         @Override
         public boolean pin(long offset, long bytes, Consumer<MemorySegment> into) {
-            if (!inPlaceFits(offset, bytes)) return false;
+            int lbs = limits.logicalBlockSize();
+            if (dead || bytes <= 0 || ((offset | bytes) & (lbs - 1)) != 0 || offset < 0 || offset > sizeBytes() || bytes > sizeBytes() - offset) {
+                return false;
+            }
             if (!driver.pin(offset, bytes, into)) return false;
-            accountAtOnce(BioOp.READ, bytes);
+            if (accounts) {
+                long[] cell = stats.cell();
+                stats.end(cell, BioOp.READ, false, stats.start(cell, BioOp.READ, bytes >> Units.SECTOR_SHIFT));
+            }
             return true;
         }
 
