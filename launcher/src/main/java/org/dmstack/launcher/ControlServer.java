@@ -36,8 +36,8 @@ public final class ControlServer implements AutoCloseable {
     /** What runs the command lines: {@link Dmstack#execute(String, InputStream, PrintStream, PrintStream)}. */
     @FunctionalInterface
     public interface Shell {
-        /** Runs the command lines; returns null, or the error of the one that failed. */
-        String execute(String commands, InputStream in, PrintStream out, PrintStream err);
+        /** Runs the command lines; returns null, or how the one that failed failed. */
+        Dmstack.Failure execute(String commands, InputStream in, PrintStream out, PrintStream err);
     }
 
     private final Shell shell;
@@ -130,9 +130,9 @@ public final class ControlServer implements AutoCloseable {
             String commands = new String(request.data(), StandardCharsets.UTF_8);
             int status;
             try (PrintStream out = frames(client, ControlFrames.OUT); PrintStream err = frames(client, ControlFrames.ERR)) {
-                String error = shell.execute(commands, new ByteArrayInputStream(new byte[0]), out, err);
-                if (error != null) err.println(error);
-                status = error == null ? 0 : 1;
+                Dmstack.Failure failure = shell.execute(commands, new ByteArrayInputStream(new byte[0]), out, err);
+                if (failure != null) err.println(failure.message());
+                status = failure == null ? 0 : failure.status();
             }
             ControlFrames.writeExit(client, status);
         } catch (IOException gone) {

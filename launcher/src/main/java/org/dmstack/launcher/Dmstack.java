@@ -62,11 +62,17 @@ public final class Dmstack implements AutoCloseable {
     private boolean standardCommandsDone;
 
     /** The result of a command line: what it printed, and the error when it failed. */
-    public record Result(String out, String err, String error) {
+    public record Result(String out, String err, String error, int status) {
         public boolean ok() {
             return error == null;
         }
     }
+
+    /**
+     * A command line that failed: what it says (printed once, by whoever ran it) and the exit
+     * status the Linux tool gives for that failure (1 when the command does not say).
+     */
+    public record Failure(String message, int status) {}
 
     private Dmstack(Framework framework, Path config, Path storage, boolean ownStorage) {
         this.framework = framework;
@@ -253,17 +259,18 @@ public final class Dmstack implements AutoCloseable {
     public Result execute(String commands) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        String error;
+        Failure failure;
         try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8); PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-            error = execute(commands, new ByteArrayInputStream(new byte[0]), o, e);
+            failure = execute(commands, new ByteArrayInputStream(new byte[0]), o, e);
         }
-        return new Result(out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8), error);
+        return new Result(out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8),
+                failure == null ? null : failure.message(), failure == null ? 0 : failure.status());
     }
 
-    /** Runs Gogo command lines with the given streams; returns null, or the error message of the command that failed. */
-    public String execute(String commands, InputStream in, PrintStream out, PrintStream err) {
+    /** Runs Gogo command lines with the given streams; returns null, or how the command that failed failed. */
+    public Failure execute(String commands, InputStream in, PrintStream out, PrintStream err) {
         ServiceReference<?> ref = context().getServiceReference("org.apache.felix.service.command.CommandProcessor");
-        if (ref == null) return "the Gogo command processor is not running";
+        if (ref == null) return new Failure("the Gogo command processor is not running", 1);
         Object processor = context().getService(ref);
         try {
             registerStandardCommands(processor);
@@ -278,7 +285,7 @@ public final class Dmstack implements AutoCloseable {
             } catch (InvocationTargetException e) {
                 Throwable cause = e.getCause();
                 String message = cause.getMessage() != null ? cause.getMessage() : cause.toString();
-                return message;
+                return new Failure(message, exitStatus(cause));
             } finally {
                 Method close = sessionType.getMethod("close");
                 close.invoke(session);
@@ -286,10 +293,27 @@ public final class Dmstack implements AutoCloseable {
                 err.flush();
             }
         } catch (ReflectiveOperationException e) {
-            return "cannot reach the Gogo command processor: " + e;
+            return new Failure("cannot reach the Gogo command processor: " + e, 1);
         } finally {
             context().ungetService(ref);
         }
+    }
+
+    /**
+     * The shell's CommandException carries the Linux tool's exit status (lsblk's 32, ndctl's 129);
+     * it is read by name, as the launcher sees the shell bundle's classes only through Gogo.
+     */
+    private static int exitStatus(Throwable cause) {
+        try {
+            Method m = cause.getClass().getMethod("exitStatus");
+            if (m.getReturnType() == int.class) {
+                int status = (int) m.invoke(cause);
+                if (status > 0 && status < 256) return status;
+            }
+        } catch (ReflectiveOperationException notTheShells) {
+            // Gogo's own errors (command not found, a syntax error) and other exceptions: 1.
+        }
+        return 1;
     }
 
     /**

@@ -34,8 +34,8 @@ import picocli.CommandLine.Spec;
         description = "Runs the dmstack block stack declared in a config folder.",
         footer = {"", "With neither --serve, --run, -c nor SCRIPT: the interactive shell. A running instance (--serve, --run, the",
             "shell) listens on its control socket, where 'dmstack ctl -c COMMANDS' runs commands in it.", "",
-            "Exit status: 0; 1 when a command failed, or with --strict when a config file was refused; 2 for a wrong",
-            "command line; with --run, the program's status."})
+            "Exit status: 0; a failed command's, as its Linux tool gives it (1, lsblk's 32 or 64, ndctl's 129), or 1 with",
+            "--strict when a config file was refused; 2 for a wrong command line; with --run, the program's status."})
 public final class Main implements Callable<Integer> {
     /** The control socket when neither --socket nor this variable says otherwise: the distribution's data/dmstack.sock. */
     static final String SOCKET_VARIABLE = "DMSTACK_SOCKET";
@@ -138,10 +138,10 @@ public final class Main implements Callable<Integer> {
             return instance.exit(hook, 1);
         }
         if (text != null) {
-            String error = stack.execute(text, in, out, err);
+            Dmstack.Failure failure = stack.execute(text, in, out, err);
             out.flush();
-            if (error != null) err.println(error);
-            return instance.exit(hook, error == null ? 0 : 1);
+            if (failure != null) err.println(failure.message());
+            return instance.exit(hook, failure == null ? 0 : failure.status());
         }
         instance.control = ControlServer.start(stack::execute, control);
         if (run != null) {
@@ -199,7 +199,7 @@ public final class Main implements Callable<Integer> {
     /** {@code dmstack ctl}: commands for an instance that is running. */
     @Command(name = "ctl", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, sortOptions = false, usageHelpWidth = 120,
             description = "Runs shell command lines in the running dmstack and prints their output.",
-            footer = {"", "Exit status: 0; 1 when a command failed; 2 for a wrong command line; 3 when no instance answers."})
+            footer = {"", "Exit status: 0; a failed command's, as its Linux tool gives it (1, lsblk's 32 or 64, ...); 2 for a wrong command line;", "3 when no instance answers."})
     static final class Ctl implements Callable<Integer> {
         @Option(names = "--socket", paramLabel = "PATH", description = "the instance's control socket (default: $DMSTACK_SOCKET, else data/dmstack.sock of the distribution)")
         Path socket;

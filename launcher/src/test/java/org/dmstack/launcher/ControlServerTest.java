@@ -25,14 +25,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The control socket with a stand-in shell: "wait NAME" blocks until "release NAME" runs (from
- * another client), "fail" fails, anything else is echoed on stdout and stderr.
+ * another client), "fail" fails, "nosuch" fails as lsblk does (status 32), anything else is echoed on stdout and stderr.
  */
 class ControlServerTest {
     @TempDir Path dir;
     private final ConcurrentHashMap<String, CountDownLatch> latches = new ConcurrentHashMap<>();
     private final AtomicInteger finished = new AtomicInteger();
 
-    private String execute(String commands, java.io.InputStream in, PrintStream out, PrintStream err) {
+    private Dmstack.Failure execute(String commands, java.io.InputStream in, PrintStream out, PrintStream err) {
         try {
             String[] w = commands.split(" ", 2);
             switch (w[0]) {
@@ -44,7 +44,10 @@ class ControlServerTest {
                 case "release" -> latch(w[1]).countDown();
                 case "fail" -> {
                     err.println("device-mapper: Device nosuch not found");
-                    return "Command failed.";
+                    return new Dmstack.Failure("Command failed.", 1);
+                }
+                case "nosuch" -> {
+                    return new Dmstack.Failure("lsblk: nosuch: not a block device", 32);
                 }
                 default -> {
                     out.println(commands);
@@ -53,7 +56,7 @@ class ControlServerTest {
             }
             return null;
         } catch (InterruptedException e) {
-            return "interrupted";
+            return new Dmstack.Failure("interrupted", 1);
         } finally {
             finished.incrementAndGet();
         }
@@ -77,6 +80,7 @@ class ControlServerTest {
         try (ControlServer s = ControlServer.start(this::execute, dir.resolve("d.sock"))) {
             assertEquals(new Reply(0, "dmsetup ls\n", "on stderr: dmsetup ls\n"), ctl(s.path(), "dmsetup ls"));
             assertEquals(new Reply(1, "", "device-mapper: Device nosuch not found\nCommand failed.\n"), ctl(s.path(), "fail"));
+            assertEquals(new Reply(32, "", "lsblk: nosuch: not a block device\n"), ctl(s.path(), "nosuch"));
         }
     }
 
