@@ -47,7 +47,7 @@ class ConfigFolderIT {
             s.bundle("org.dmstack.brd").stop();
             s.bundle("org.dmstack.config").start();
             s.bundle("org.dmstack.brd").start();
-            s.awaitOutput("lsblk", """
+            s.awaitOutput("lsblk -a", """
                     NAME    MAJ:MIN RM SIZE RO TYPE MOUNTPOINTS
                     ram0      1:0    0   4M  0 disk\s
                     └─lv0   254:0    0   2M  0 dm  \s
@@ -115,7 +115,7 @@ class ConfigFolderIT {
                     s.service("org.dmstack.block.BlockDeviceRegistry"), "dm-0", 2);
             io.apply("start");
             s.delete("brd.cfg");
-            s.awaitOutput("lsblk", """
+            s.awaitOutput("lsblk -a", """
                     NAME  MAJ:MIN RM SIZE RO TYPE MOUNTPOINTS
                     ram0    1:0    0   4M  0 disk\s
                     └─lv0 254:0    0   2M  0 dm  \s

@@ -25,7 +25,7 @@ class NbdExportIT {
         int port = freePort();
         try (ItStack s = ItStack.start(config)) {
             s.write("brd.cfg", "rd_nr = 2\nrd_size = 4096\n");
-            ItStack.await("the RAM disks", () -> s.run("lsblk").contains("ram1"));
+            ItStack.await("the RAM disks", () -> s.run("lsblk -a").contains("ram1"));
             assertEquals(List.of(), nbdServers(), "without nbd.cfg nothing listens, not even on 10809");
 
             s.write("nbd.cfg", "address = 127.0.0.1\nport = " + port + "\nexports = golden=ram0:ro, dm=lin\n");

@@ -63,7 +63,7 @@ class ReleaseArchiveIT {
         }
         assertTrue(Files.isExecutable(home.resolve("bin/dmstack")));
 
-        String out = run(home, List.of("bin/dmstack", "-c", "lsblk; dmsetup table"), List.of("PATH=" + minimalPath(), "HOME=" + dir));
+        String out = run(home, List.of("bin/dmstack", "-c", "lsblk -a; dmsetup table"), List.of("PATH=" + minimalPath(), "HOME=" + dir));
         // fast and data are made as their devices appear (brd's or the NFIT platform's first), so
         // which is 254:0 and which 254:1 depends on start-up order, as in Linux: compare without it.
         assertEquals("""

@@ -89,7 +89,7 @@ class ShellIT {
                 ram1    1:1    0   4M  0 disk\s
                 └─lv0 254:0    0   4M  0 dm  \s
                 pmem0 259:0    0   8M  0 disk\s
-                """, s.run("lsblk"));
+                """, s.run("lsblk -a"));
         assertEquals("NAME MAJ:MIN RM    SIZE RO TYPE MOUNTPOINTS\nlv0  254:0    0 4194304  0 dm   \n", s.run("lsblk -b /dev/mapper/lv0"));
         assertEquals("lsblk: ram9: not a block device", s.fail("lsblk ram9"));
     }

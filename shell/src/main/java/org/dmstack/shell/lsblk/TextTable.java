@@ -8,7 +8,7 @@ import java.util.List;
  * column as wide as its widest cell and at least its header, or its width hint when that is
  * larger still; right-aligned columns padded on the left; one space between columns; the last
  * column not padded unless right-aligned; the tree drawn in the NAME column with "├─", "└─"
- * and "│ ".
+ * and "│ ". Also --raw and --pairs, which libsmartcols prints without alignment.
  */
 final class TextTable {
     private final List<Column> columns;
@@ -53,6 +53,38 @@ final class TextTable {
             if (!last) sb.append(' ');
         }
         sb.append('\n');
+    }
+
+    /** --raw: cells apart by one space, blanks, backslashes and control characters as \\xNN (libsmartcols' fputs_nonblank). */
+    String raw() {
+        StringBuilder sb = new StringBuilder();
+        if (headings) sb.append(String.join(" ", columns.stream().map(c -> escape(c.header, " \t\\")).toList())).append('\n');
+        for (String[] r : rows) {
+            for (int i = 0; i < r.length; i++) sb.append(i == 0 ? "" : " ").append(escape(r[i], " \t\\"));
+            sb.append('\n');
+        }
+        return sb.toString();
+    }
+
+    /** --pairs: NAME="value", quotes, backslashes, backquotes, dollars and control characters as \\xNN (fputs_quoted). */
+    String pairs() {
+        StringBuilder sb = new StringBuilder();
+        for (String[] r : rows) {
+            for (int i = 0; i < r.length; i++) {
+                sb.append(i == 0 ? "" : " ").append(columns.get(i).header).append("=\"").append(escape(r[i], "\"\\`$")).append('"');
+            }
+            sb.append('\n');
+        }
+        return sb.toString();
+    }
+
+    private static String escape(String s, String special) {
+        StringBuilder sb = new StringBuilder();
+        for (char c : s.toCharArray()) {
+            if (special.indexOf(c) >= 0 || Character.isISOControl(c)) sb.append(String.format("\\x%02x", (int) c));
+            else sb.append(c);
+        }
+        return sb.toString();
     }
 
     /** Terminal cells: the tree's box-drawing characters take one each. */
