@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -124,12 +125,43 @@ class DdTest {
 
     @Test
     void badOperands() {
-        assertTrue(fail("if=/dev/zero of=/dev/null foo").startsWith("!dd: unrecognized operand 'foo'\nUsage: dd"));
-        assertTrue(fail("if=/dev/zero of=/dev/null bs=x").startsWith("!dd: invalid number: 'x'\n"));
-        assertTrue(fail("if=/dev/zero of=/dev/null conv=sparse").startsWith("!dd: invalid conversion: 'sparse'\n"));
+        // The words of coreutils 9.1's dd (LC_ALL=C): a wrong operand or option sends to --help, a bad number does not.
+        String tryHelp = "\nTry 'dd --help' for more information.";
+        assertEquals("!dd: unrecognized operand 'foo'" + tryHelp, fail("if=/dev/zero of=/dev/null foo"));
+        assertEquals("!dd: unrecognized operand 'nosuch=1'" + tryHelp, fail("if=/dev/zero of=/dev/null nosuch=1"));
+        assertEquals("!dd: unrecognized option '--nosuch'" + tryHelp, fail("--nosuch"));
+        assertEquals("!dd: invalid option -- 'x'" + tryHelp, fail("-x"));
+        assertEquals("!dd: invalid number: 'x'", fail("if=/dev/zero of=/dev/null bs=x"));
+        assertEquals("!dd: invalid number: '0'", fail("if=/dev/zero of=/dev/null bs=0"));
+        assertEquals("!dd: invalid number: '-1'", fail("if=/dev/zero of=/dev/null count=-1"));
+        assertEquals("!dd: invalid status level: 'x'" + tryHelp, fail("if=/dev/zero of=/dev/null status=x"));
+        assertEquals("!dd: invalid conversion: 'x'" + tryHelp, fail("if=/dev/zero of=/dev/null conv=x"));
+        assertEquals("!dd: conversion 'sparse' is not supported" + tryHelp, fail("if=/dev/zero of=/dev/null conv=sparse"));
+        assertEquals("!dd: invalid output flag: 'x'" + tryHelp, fail("if=/dev/zero of=/dev/null oflag=x"));
+        assertEquals("!dd: invalid output flag: 'fullblock'" + tryHelp, fail("if=/dev/zero of=/dev/null oflag=fullblock"));
+        assertEquals("!dd: invalid input flag: 'seek_bytes'" + tryHelp, fail("if=/dev/zero of=/dev/null iflag=seek_bytes"));
+        assertEquals("!dd: output flag 'append' is not supported" + tryHelp, fail("if=/dev/zero of=/dev/null oflag=append"));
         assertTrue(fail("of=/dev/null").startsWith("!dd: missing if=FILE"));
         assertEquals("!dd: failed to open 'nothing.bin': No such file or directory", fail("if=nothing.bin of=/dev/null"));
         assertEquals("!dd: failed to open '/dev/ram7': No such file or directory", fail("if=/dev/zero of=/dev/ram7"));
+    }
+
+    @Test
+    void ibsAndObsApartCutTheInputIntoOutputRecords() throws IOException {
+        // dd 9.1: "3+0 records in", "5+1 records out", 3000 bytes.
+        assertEquals("--err--\n3+0 records in\n5+1 records out\n3000 bytes (3.0 kB, 2.9 KiB) copied, 2 s, 1.5 kB/s\n",
+                run("if=/dev/zero of=/dev/null count=3 ibs=1000 obs=512"));
+        assertEquals("--err--\n0+1 records in\n0+1 records out\n3 bytes copied, 2 s, 1.5 B/s\n",
+                run("if=/dev/zero of=/dev/null count=3 ibs=1000 obs=512 iflag=count_bytes"));
+        assertEquals("--err--\n2+0 records in\n2+0 records out\n12 bytes copied, 2 s, 6 B/s\n", run("if=/dev/zero of=/dev/null count=2 bs=2x3"));
+        byte[] data = new byte[5000];
+        for (int i = 0; i < data.length; i++) data[i] = (byte) (i * 7);
+        Files.write(dir.resolve("in.bin"), data);
+        run("if=in.bin of=out.bin ibs=700 obs=300 skip=100B seek=3 status=none");
+        byte[] out = Files.readAllBytes(dir.resolve("out.bin"));
+        assertEquals(900 + 4900, out.length);
+        assertEquals(Arrays.toString(Arrays.copyOfRange(data, 100, 5000)),
+                Arrays.toString(Arrays.copyOfRange(out, 900, out.length)));
     }
 
     @Test

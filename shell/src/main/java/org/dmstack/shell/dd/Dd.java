@@ -60,7 +60,7 @@ public final class Dd {
         String report;
         try (Arena arena = Arena.ofShared();
                 Source src = endpoints.source(op.in(), arena);
-                Sink dst = endpoints.sink(op.out(), arena, op.notrunc() ? -1 : op.seek() * op.bs())) {
+                Sink dst = endpoints.sink(op.out(), arena, op.notrunc() ? -1 : op.outStart())) {
             long start = clock.getAsLong();
             try {
                 copy(op, src, dst, arena, counts, start, err);
@@ -86,40 +86,47 @@ public final class Dd {
     }
 
     private void copy(DdOperands op, Source src, Sink dst, Arena arena, Counts counts, long start, PrintStream err) throws DdError {
-        long inPos = op.skip() * op.bs();
-        long outPos = op.seek() * op.bs();
+        long inPos = op.inStart();
         if (src.size() >= 0 && inPos > src.size()) {
             err.println("dd: '" + op.in() + "': cannot skip to specified offset");
             inPos = src.size();
         }
-        MemorySegment buf = arena.allocate(op.bs(), 4096);
+        Output output = new Output(op, dst, counts, op.outStart());
+        MemorySegment buf = arena.allocate(op.ibs(), 4096);
+        // ibs and obs apart: the input is cut again into obs-sized output records.
+        MemorySegment obuf = op.ibs() != op.obs() ? arena.allocate(op.obs(), 4096) : null;
+        long pending = 0;
+        long bytesLeft = op.countBytes() ? op.count() : -1;
         long lastProgress = start;
         boolean progressShown = false;
         try {
-            while (op.count() < 0 || counts.fullIn + counts.partialIn < op.count()) {
+            while (op.countBytes() ? bytesLeft != 0 : op.count() < 0 || counts.fullIn + counts.partialIn < op.count()) {
+                long want = bytesLeft >= 0 ? Math.min(op.ibs(), bytesLeft) : op.ibs();
                 long n;
                 try {
-                    n = src.read(inPos, buf);
+                    n = src.read(inPos, buf.asSlice(0, want));
                 } catch (DdError e) {
                     throw new DdError("dd: error reading '" + op.in() + "': " + e.getMessage());
                 }
                 if (n == 0) break;
-                if (n == op.bs()) counts.fullIn++;
+                if (n == op.ibs()) counts.fullIn++;
                 else counts.partialIn++;
                 inPos += n;
-                long w = Math.min(n, Math.max(0, dst.limit() - outPos));
-                if (w > 0) {
-                    try {
-                        dst.write(outPos, buf.asSlice(0, w));
-                    } catch (DdError e) {
-                        throw new DdError("dd: error writing '" + op.out() + "': " + e.getMessage());
+                if (bytesLeft >= 0) bytesLeft -= n;
+                if (obuf == null) {
+                    output.write(buf, n);
+                } else {
+                    for (long done = 0; done < n;) {
+                        long part = Math.min(n - done, op.obs() - pending);
+                        MemorySegment.copy(buf, done, obuf, pending, part);
+                        done += part;
+                        pending += part;
+                        if (pending == op.obs()) {
+                            output.write(obuf, pending);
+                            pending = 0;
+                        }
                     }
-                    outPos += w;
-                    counts.bytes += w;
-                    if (w == op.bs()) counts.fullOut++;
-                    else counts.partialOut++;
                 }
-                if (w < n) throw new DdError("dd: error writing '" + op.out() + "': No space left on device");
                 long now = clock.getAsLong();
                 if (op.status().equals("progress") && now - lastProgress >= PROGRESS_NANOS) {
                     err.print(transferLine(counts.bytes, now - start, true) + "\r");
@@ -128,6 +135,7 @@ public final class Dd {
                     lastProgress = now;
                 }
             }
+            if (pending > 0) output.write(obuf, pending);
             if (op.sync()) {
                 try {
                     dst.sync();
@@ -141,12 +149,45 @@ public final class Dd {
         }
     }
 
+    /** Where the output goes, one record (a write of up to obs bytes) at a time. */
+    private static final class Output {
+        private final DdOperands op;
+        private final Sink dst;
+        private final Counts counts;
+        private long pos;
+
+        Output(DdOperands op, Sink dst, Counts counts, long pos) {
+            this.op = op;
+            this.dst = dst;
+            this.counts = counts;
+            this.pos = pos;
+        }
+
+        void write(MemorySegment buf, long n) throws DdError {
+            long w = Math.min(n, Math.max(0, dst.limit() - pos));
+            if (w > 0) {
+                try {
+                    dst.write(pos, buf.asSlice(0, w));
+                } catch (DdError e) {
+                    throw new DdError("dd: error writing '" + op.out() + "': " + e.getMessage());
+                }
+                pos += w;
+                counts.bytes += w;
+                if (w == op.obs()) counts.fullOut++;
+                else counts.partialOut++;
+            }
+            if (w < n) throw new DdError("dd: error writing '" + op.out() + "': No space left on device");
+        }
+    }
+
     /** GNU dd's "N bytes (X MB, Y MiB) copied, T s, R MB/s". */
     static String transferLine(long bytes, long nanos, boolean progress) {
         double seconds = nanos / 1e9;
         String time = progress ? String.format(Locale.ROOT, "%.0f s", seconds) : DdFormat.g(seconds) + " s";
         String rate = seconds > 0 ? DdFormat.si(bytes / seconds) + "/s" : "Infinity B/s";
         if (bytes < 1000) return bytes + (bytes == 1 ? " byte" : " bytes") + " copied, " + time + ", " + rate;
-        return bytes + " bytes (" + DdFormat.si(bytes) + ", " + DdFormat.iec(bytes) + ") copied, " + time + ", " + rate;
+        // 1000 to 1023 bytes: "1000 B" says nothing the SI form does not (abbreviation_lacks_prefix).
+        String sizes = bytes < 1024 ? DdFormat.si(bytes) : DdFormat.si(bytes) + ", " + DdFormat.iec(bytes);
+        return bytes + " bytes (" + sizes + ") copied, " + time + ", " + rate;
     }
 }
