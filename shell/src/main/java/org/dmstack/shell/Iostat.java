@@ -14,13 +14,13 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.BlockDeviceRegistry;
 import org.dmstack.block.DiskStats.Snapshot;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -38,9 +38,11 @@ import picocli.CommandLine.Parameters;
  * <p>"Since start-up" is since dmstack started (iostat uses the system's uptime); the header and
  * the CPU report describe the machine dmstack runs on, as iostat there would.
  */
-@Command(name = "iostat", description = {"I/O statistics of the devices (and the CPU), as sysstat's iostat prints them.",
+@Command(name = "iostat", customSynopsis = "iostat [ options ] [ <interval> [ <count> ] ]",
+    description = {"I/O statistics of the devices (and the CPU), as sysstat's iostat prints them.",
     "Reports repeat every <interval> seconds, <count> times (or until interrupted); the first covers the time since dmstack started.",
-    "Operands: [<device>...] [<interval> [<count>]]"})
+    "Operands: [<device>...] [<interval> [<count>]]",
+    "Not supported: -h -N -s -t -V -f +f -j --compact --dec --human --pretty -o -H -g -p ALL."})
 public final class Iostat implements Runnable {
     /** What the header line says of the machine (utsname, the date, the number of CPUs). */
     public record Host(String sysname, String release, String nodename, String machine, int cpus, LocalDate date) {
@@ -116,13 +118,26 @@ public final class Iostat implements Runnable {
         this.clock = clock;
     }
 
-    @Mixin
-    HelpOption help;
+    /** sysstat's usage(), which it prints (to the error stream, exit status 1) for any command line it cannot take. */
+    static final String USAGE = """
+            Usage: iostat [ options ] [ <interval> [ <count> ] ]
+            Options are:
+            [ -c ] [ -d ] [ -h ] [ -k | -m ] [ -N ] [ -s ] [ -t ] [ -V ] [ -x ] [ -y ] [ -z ]
+            [ { -f | +f } <directory> ] [ -j { ID | LABEL | PATH | UUID | ... } ]
+            [ --compact ] [ --dec={ 0 | 1 | 2 } ] [ --human ] [ --pretty ] [ -o JSON ]
+            [ [ -H ] -g <group_name> ] [ -p [ <device> [,...] | ALL ] ]
+            [ <device> [...] | ALL ]""";
+    /** iostat 12.6's options that dmstack does not offer (-h is --human there, not help). */
+    private static final Set<String> LACKING = Set.of("-h", "-N", "-s", "-t", "-V", "-f", "+f", "-j", "--compact", "--dec",
+            "--human", "--pretty", "-o", "-H", "-g", "-p");
+
+    @Option(names = "--help", usageHelp = true, description = "Show this help and exit.")
+    boolean help;
     @Option(names = "-c", description = "The CPU report.")
     boolean cpu;
     @Option(names = "-d", description = "The device report.")
     boolean disk;
-    @Option(names = "-x", description = "Extended statistics (r/s rkB/s ... f/s f_await aqu-sz %util).")
+    @Option(names = "-x", description = "Extended statistics (r/s rkB/s ... f/s f_await aqu-sz %%util).")
     boolean extended;
     @Option(names = "-k", description = "Kilobytes (the default).")
     boolean kilobytes;
@@ -145,7 +160,23 @@ public final class Iostat implements Runnable {
     /** Runs one iostat command line (without the word "iostat"), printing to {@code out}. */
     public void run(List<String> args, PrintStream out) {
         this.out = out;
-        Cli.run(new CommandLine(this), args, out);
+        for (String a : args) {
+            String option = a.startsWith("--") && a.contains("=") ? a.substring(0, a.indexOf('=')) : lacking(a);
+            if (LACKING.contains(option)) throw new CommandException("iostat: option '" + option + "' is not supported\n" + USAGE);
+        }
+        try {
+            Cli.run(new CommandLine(this), args, out);
+        } catch (CommandException e) {
+            // A command line iostat cannot take gets sysstat's usage, whatever picocli found wrong in it.
+            throw e.getMessage().equals(USAGE) ? e : new CommandException(USAGE);
+        }
+    }
+
+    /** In a cluster of short options ("-dN"), the first that dmstack lacks; else the word itself. */
+    private static String lacking(String word) {
+        if (!word.startsWith("-") || word.startsWith("--")) return word;
+        for (char c : word.substring(1).toCharArray()) if (LACKING.contains("-" + c)) return "-" + c;
+        return word;
     }
 
     @Override
@@ -184,8 +215,13 @@ public final class Iostat implements Runnable {
         }
     }
 
-    /** Sorts the operands into devices, interval and count, and applies the unit and the report defaults. */
+    /**
+     * Sorts the operands into devices, interval and count as sysstat does (a word that is not a
+     * number names a device, wherever it stands; a device that does not exist shows nothing), and
+     * applies the unit and the report defaults. What iostat refuses gets its usage.
+     */
     private void operands() {
+        if (megabytes && kilobytes) throw new CommandException(USAGE);
         if (megabytes) {
             factor = 2048;
             unit = "MB";
@@ -193,13 +229,12 @@ public final class Iostat implements Runnable {
         List<Long> numbers = new ArrayList<>();
         for (String a : operands) {
             if (a.matches("\\d{1,9}")) {
-                if (numbers.size() == 2) throw new CommandException("iostat: too many numbers: " + a);
+                if (numbers.size() == 2) throw new CommandException(USAGE);
                 numbers.add(Long.parseLong(a));
+            } else if (a.startsWith("-")) {
+                throw new CommandException(USAGE);
             } else {
-                if (!numbers.isEmpty()) throw new CommandException("iostat: a device after the interval: " + a);
-                String name = a.startsWith("/dev/") ? a.substring(5) : a;
-                if (registry.lookup(name) == null) throw new CommandException("iostat: " + a + ": No such device");
-                devices.add(name);
+                devices.add(a.startsWith("/dev/") ? a.substring(5) : a);
             }
         }
         // Neither -c nor -d: both reports, as iostat does.
@@ -209,9 +244,9 @@ public final class Iostat implements Runnable {
         }
         if (!numbers.isEmpty()) {
             interval = numbers.get(0);
-            if (interval == 0) throw new CommandException("iostat: the interval must be at least 1 second");
-            count = numbers.size() > 1 ? numbers.get(1) : -1;
-            if (count == 0) throw new CommandException("iostat: the count must be at least 1");
+            count = numbers.size() > 1 ? numbers.get(1) : interval == 0 ? 1 : -1;
+            // An interval of 0 is one report, and then only without a count.
+            if (count == 0 || interval == 0 && numbers.size() > 1) throw new CommandException(USAGE);
         }
     }
 

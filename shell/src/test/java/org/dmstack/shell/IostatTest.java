@@ -1,6 +1,7 @@
 package org.dmstack.shell;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -187,12 +188,35 @@ class IostatTest {
     }
 
     @Test
-    void refusesWhatItCannotDo() {
-        assertThrows(CommandException.class, () -> run("-q"));
-        assertThrows(CommandException.class, () -> run("sdz"));
-        assertThrows(CommandException.class, () -> run("1", "2", "3"));
-        assertThrows(CommandException.class, () -> run("0"));
-        assertTrue(run("--help").startsWith("Usage: iostat"));
+    void refusesWhatSysstatRefusesWithItsUsage() {
+        // sysstat 12.6.1 prints its usage (exit status 1) for each of these.
+        String usage = """
+                Usage: iostat [ options ] [ <interval> [ <count> ] ]
+                Options are:
+                [ -c ] [ -d ] [ -h ] [ -k | -m ] [ -N ] [ -s ] [ -t ] [ -V ] [ -x ] [ -y ] [ -z ]
+                [ { -f | +f } <directory> ] [ -j { ID | LABEL | PATH | UUID | ... } ]
+                [ --compact ] [ --dec={ 0 | 1 | 2 } ] [ --human ] [ --pretty ] [ -o JSON ]
+                [ [ -H ] -g <group_name> ] [ -p [ <device> [,...] | ALL ] ]
+                [ <device> [...] | ALL ]""";
+        for (String[] args : List.of(new String[] {"-q"}, new String[] {"--nosuch"}, new String[] {"-k", "-m"}, new String[] {"1", "2", "3"},
+                new String[] {"1", "0"}, new String[] {"0", "1"}, new String[] {"-d", "-1"})) {
+            CommandException e = assertThrows(CommandException.class, () -> run(args), String.join(" ", args));
+            assertEquals(usage, e.getMessage(), String.join(" ", args));
+            assertEquals(1, e.exitStatus());
+        }
+        // Options iostat has and dmstack lacks say so first (-h is iostat's --human).
+        assertEquals("iostat: option '-h' is not supported\n" + usage, assertThrows(CommandException.class, () -> run("-h")).getMessage());
+        assertEquals("iostat: option '-N' is not supported\n" + usage, assertThrows(CommandException.class, () -> run("-dN")).getMessage());
+        assertTrue(run("--help").startsWith("Usage: iostat [ options ] [ <interval> [ <count> ] ]\n"), run("--help"));
+        assertFalse(run("--help").contains("[picocli WARN]"));
+    }
+
+    @Test
+    void aDeviceThatDoesNotExistShowsNothingAndAnIntervalOf0IsOneReport() {
+        // iostat 12.6.1: "iostat -d sdz" and "iostat -d 0" print one report; a word after the interval is a device too.
+        assertEquals(HOST_LINE + "\n\n" + BASIC_HEADER + "\n\n\n",
+                run("-d", "sdz"));
+        assertEquals(run("-d", "sdz"), run("-d", "0", "sdz"));
     }
 
     /** The real iostat (sysstat) with {@code option}, reading our stat files from a directory laid out as /sys. */
