@@ -30,6 +30,15 @@ public final class Ndctl {
             A namespace is namespaceN.0 (the raw namespace on regionN) or its block device, pmemN.
             """;
 
+    /**
+     * ndctl's exit statuses: parse-options' usage_with_options exits 129; a command that fails
+     * returns -errno, which the shell sees modulo 256 (-EINVAL 234, -ENXIO 250).
+     */
+    static final int USAGE_STATUS = 129, EINVAL = 234, ENXIO = 250;
+    /** ndctl with no command, as ndctl 76.1 prints it (on standard output, status 1). */
+    static final String MAIN_USAGE = "\n usage: ndctl [--version] [--help] COMMAND [ARGS]\n\n\n"
+            + " See 'ndctl help COMMAND' for more information on a specific command.";
+
     private final Supplier<List<NfitPlatform>> platforms;
     private final Namespaces pmem;
 
@@ -44,12 +53,12 @@ public final class Ndctl {
             out.print(USAGE);
             return;
         }
-        if (args.isEmpty()) throw CommandException.usage("ndctl: no command given", USAGE);
+        if (args.isEmpty()) throw new CommandException(MAIN_USAGE);
         List<String> rest = args.subList(1, args.size());
         switch (args.getFirst()) {
             case "list" -> list(rest, out);
             case "inject-error" -> injectError(rest, out);
-            default -> throw CommandException.usage("ndctl: unknown command '" + args.getFirst() + "'", USAGE);
+            default -> throw new CommandException("Unknown command: '" + args.getFirst() + "'");
         }
     }
 
@@ -114,9 +123,9 @@ public final class Ndctl {
         } catch (NdctlJson.UsageException e) {
             // util/usage.c's error(): " Error: " after a space; an unknown parameter's message ends in its own newline.
             String extra = e.getMessage().startsWith("unknown parameter") ? "\n" : "";
-            throw new CommandException("  Error: " + e.getMessage() + "\n" + extra + LIST_USAGE.stripTrailing());
+            throw new CommandException("  Error: " + e.getMessage() + "\n" + extra + LIST_USAGE.stripTrailing(), USAGE_STATUS);
         } catch (IllegalArgumentException e) {
-            throw new CommandException("  Error: " + e.getMessage());
+            throw new CommandException("  Error: " + e.getMessage(), EINVAL);
         }
         out.print(NdctlJson.list(platforms.get(), namespaces(), options));
     }
@@ -151,16 +160,17 @@ public final class Ndctl {
             else if (a.equals("--uninject") || a.equals("-d")) uninject = true;
             else if (a.equals("--status") || a.equals("-t")) status = true;
             else if (a.equals("--human") || a.equals("-u")) human = true;
-            else if (a.startsWith("-")) throw CommandException.usage("ndctl inject-error: unknown option '" + a + "'", USAGE);
+            else if (a.startsWith("--")) throw injectUsage("unknown option `" + a.substring(2).replaceFirst("=.*", "") + "'", false);
+            else if (a.startsWith("-") && a.length() > 1) throw injectUsage("unknown switch `" + a.charAt(1) + "'", false);
             else if (namespace == null) namespace = a;
-            else throw CommandException.usage("  Error: unknown extra parameter \"" + a + "\"", USAGE);
+            else throw injectUsage("unknown extra parameter \"" + a + "\"", true);
         }
         // inject_init()'s checks, in its order and words.
-        if (status && (uninject || block != null || count != null)) throw new CommandException("  Error: status is invalid with inject or uninject");
+        if (status && (uninject || block != null || count != null)) throw new CommandException("  Error: status is invalid with inject or uninject", EINVAL);
         long blockNo = block == null ? 0 : number("block", block);
         long countNo = count == null ? 0 : number("count", count);
-        if (!status && (block == null || count == null)) throw new CommandException("  Error: block and count required for inject/uninject");
-        if (namespace == null) throw CommandException.usage("  Error: specify a namespace to inject error to", USAGE);
+        if (!status && (block == null || count == null)) throw new CommandException("  Error: block and count required for inject/uninject", EINVAL);
+        if (namespace == null) throw injectUsage("specify a namespace to inject error to", true);
         Namespaces.Namespace device = device(namespace);
         String dev = device.region() != null ? "namespace" + device.region().id() + ".0" : device.name();
         if (status) {
@@ -196,11 +206,19 @@ public final class Ndctl {
         if (namespace.matches("namespace\\d+\\.0")) {
             String region = "region" + namespace.substring(9, namespace.indexOf('.'));
             Namespaces.Namespace d = pmem.deviceOf(region);
-            if (d == null) throw new CommandException("  Error: " + namespace + ": no such namespace");
+            if (d == null) throw new CommandException("  Error: " + namespace + ": no such namespace", ENXIO);
             return d;
         }
         for (Namespaces.Namespace d : pmem.devices()) if (d.name().equals(namespace) || ("/dev/" + d.name()).equals(namespace)) return d;
-        throw new CommandException("  Error: " + namespace + ": no such namespace");
+        throw new CommandException("  Error: " + namespace + ": no such namespace", ENXIO);
+    }
+
+    /**
+     * parse-options' error and inject-error's usage (status 129); {@code ownLine}: the message ends
+     * in a new line of its own (a blank line more), as ndctl's extra-parameter errors do.
+     */
+    private static CommandException injectUsage(String message, boolean ownLine) {
+        return new CommandException("  Error: " + message + "\n" + (ownLine ? "\n" : "") + INJECT_USAGE.stripTrailing(), USAGE_STATUS);
     }
 
     private NfitPlatform platformOf(Region region) {
@@ -233,7 +251,9 @@ public final class Ndctl {
     }
 
     private static String value(List<String> args, int i, String option) {
-        if (i >= args.size()) throw CommandException.usage("ndctl inject-error: " + option + " needs a value", USAGE);
+        if (i >= args.size()) {
+            throw injectUsage(option.startsWith("--") ? "option `" + option.substring(2) + "' requires a value" : "switch `" + option.charAt(1) + "' requires a value", false);
+        }
         return args.get(i);
     }
 
@@ -242,7 +262,7 @@ public final class Ndctl {
         try {
             return Units.parseSize(text);
         } catch (IllegalArgumentException e) {
-            throw new CommandException("  Error: Invalid " + what + ": " + text);
+            throw new CommandException("  Error: Invalid " + what + ": " + text, EINVAL);
         }
     }
 }

@@ -34,7 +34,7 @@ class NdctlTest {
     }
 
     private String run(String line) {
-        return Stack.capture((out, err) -> ndctl.run(Stack.words(line), out));
+        return Stack.capture((out, err) -> ndctl.run(line.isBlank() ? List.of() : Stack.words(line), out));
     }
 
     @Test
@@ -162,6 +162,31 @@ class NdctlTest {
                 assertThrows(CommandException.class, () -> run("inject-error namespace0.0 --status --block=1")).getMessage());
         assertEquals("  Error: Invalid count: x",
                 assertThrows(CommandException.class, () -> run("inject-error namespace0.0 --block=1 --count=x")).getMessage());
-        assertTrue(assertThrows(CommandException.class, () -> run("frob")).getMessage().startsWith("ndctl: unknown command 'frob'"));
+        assertEquals("Unknown command: 'frob'", assertThrows(CommandException.class, () -> run("frob")).getMessage());
+    }
+
+    /** The words and exit statuses of ndctl 76.1 (parse-options' usage 129, -EINVAL 234, -ENXIO 250). */
+    @Test
+    void exitStatusesAndUsageErrors() {
+        String usage = run("inject-error -h").stripTrailing();
+        record Case(String line, String message, int status) {}
+        for (Case c : List.of(
+                new Case("inject-error namespace7.0 --block=1 --count=1", "  Error: namespace7.0: no such namespace", 250),
+                new Case("inject-error namespace0.0", "  Error: block and count required for inject/uninject", 234),
+                new Case("inject-error namespace0.0 --status --block=1", "  Error: status is invalid with inject or uninject", 234),
+                new Case("inject-error namespace0.0 -B x -n 1", "  Error: Invalid block: x", 234),
+                new Case("inject-error --nosuch namespace0.0", "  Error: unknown option `nosuch'\n" + usage, 129),
+                new Case("inject-error -x namespace0.0", "  Error: unknown switch `x'\n" + usage, 129),
+                new Case("inject-error namespace0.0 extra --status", "  Error: unknown extra parameter \"extra\"\n\n" + usage, 129),
+                new Case("inject-error --status", "  Error: specify a namespace to inject error to\n\n" + usage, 129),
+                new Case("inject-error --block", "  Error: option `block' requires a value\n" + usage, 129),
+                new Case("list --frob", "  Error: unknown option `frob'\n" + run("list -h").stripTrailing(), 129),
+                new Case("list -m x", "  Error: invalid mode: 'x'", 234),
+                new Case("frob", "Unknown command: 'frob'", 1),
+                new Case("", "\n usage: ndctl [--version] [--help] COMMAND [ARGS]\n\n\n See 'ndctl help COMMAND' for more information on a specific command.", 1))) {
+            CommandException e = assertThrows(CommandException.class, () -> run(c.line()), c.line());
+            assertEquals(c.message(), e.getMessage(), c.line());
+            assertEquals(c.status(), e.exitStatus(), c.line());
+        }
     }
 }
