@@ -29,8 +29,9 @@ public final class Cli {
      *
      * @param lacking the real tool's options that dmstack does not offer ("-s", "--inverse")
      */
-    public record Getopt(String program, Set<String> lacking) {
-        CommandException error(ParameterException e, List<String> args) {
+    public record Getopt(String program, Set<String> lacking) implements Errors {
+        @Override
+        public CommandException error(ParameterException e, List<String> args) {
             String reason;
             if (e instanceof UnmatchedArgumentException u && !u.getUnmatched().isEmpty()) {
                 String arg = u.getUnmatched().getFirst();
@@ -52,6 +53,15 @@ public final class Cli {
             return new CommandException(program + ": " + reason + "\nTry '" + program + " --help' for more information.");
         }
 
+        /** getopt's words for a wrong option ("unrecognized option '--x'"), or null when the arguments were wrong otherwise. */
+        public String optionError(ParameterException e, List<String> args) {
+            CommandException c = error(e, args);
+            String reason = c.getMessage().substring(program.length() + 2, c.getMessage().indexOf('\n'));
+            boolean aboutOption = e instanceof UnmatchedArgumentException u && !u.getUnmatched().isEmpty() && u.getUnmatched().getFirst().startsWith("-")
+                    || e instanceof MissingParameterException && !args.isEmpty() && args.getLast().startsWith("-");
+            return aboutOption ? program + ": " + reason : null;
+        }
+
         /** In a cluster of short options ("-bq"), the first letter that is none of the command's. */
         private static String firstUnknownLetter(CommandLine command, String arg) {
             for (int i = 1; i < arg.length(); i++) {
@@ -63,13 +73,19 @@ public final class Cli {
         }
     }
 
+    /** How a command reports a command line it cannot take, as its Linux tool does. */
+    @FunctionalInterface
+    public interface Errors {
+        CommandException error(ParameterException e, List<String> args);
+    }
+
     /** @param command a picocli command whose (sub)command objects are {@link Runnable} */
     public static void run(CommandLine command, List<String> args, PrintStream out) {
         run(command, args, out, null);
     }
 
-    /** As {@link #run(CommandLine, List, PrintStream)}, with wrong options reported as {@code getopt}'s tool does. */
-    public static void run(CommandLine command, List<String> args, PrintStream out, Getopt getopt) {
+    /** As {@link #run(CommandLine, List, PrintStream)}, with wrong arguments reported by {@code getopt} (as getopt's tool does). */
+    public static void run(CommandLine command, List<String> args, PrintStream out, Errors getopt) {
         command.setColorScheme(Help.defaultColorScheme(Help.Ansi.OFF));
         PrintWriter writer = new PrintWriter(new OutputStreamWriter(out, out.charset()), true);
         command.setOut(writer);

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.DevT;
@@ -17,7 +18,6 @@ import org.dmstack.dm.DeviceMapper;
 import org.dmstack.dm.DmException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -32,6 +32,60 @@ import picocli.CommandLine.Parameters;
  * </pre>
  */
 public final class Dmsetup {
+    /**
+     * dmsetup's usage, in dmsetup 1.02.185's layout, with what dmstack offers; printed by
+     * {@code help} and {@code --help}, and after "Unknown command." and "Incorrect number of arguments.".
+     */
+    public static final String USAGE = """
+            Usage:
+
+            dmsetup
+                    [-h|--help] [--noflush] [--nolockfs] [--inactive]
+                    [-c|-C|--columns] [-o <fields>] [--noheadings] [--separator <separator>]
+
+            \thelp
+            \tcreate <dev_name>
+            \t    [-u|--uuid <uuid>]
+            \t    [-n|--notable|--table {<table>|<table_file>}]
+            \tremove <device>
+            \tsuspend [--noflush] [--nolockfs] <device>
+            \tresume <device>
+            \tload <device> [<table>|<table_file>]
+            \tclear <device>
+            \treload <device> [<table>|<table_file>]
+            \trename <device> <new_name>
+            \tmessage <device> <sector> <message>
+            \tls [--target <target_type>] [-o <options>] [--tree]
+            \tinfo [<device>...]
+            \tdeps [-o <options>] [<device>...]
+            \tstatus [<device>...] [--target <target_type>]
+            \ttable [<device>...] [--target <target_type>] [--inactive]
+            \tmknodes [<device>...]
+            \ttargets\s
+            \tversion\s
+
+            <device> is a device name.
+            <fields> are comma-separated.
+            Options are: devno, devname, blkdevname.
+            Not in dmstack: create --concise, remove_all, wipe_table, measure, stats, wait, mangle,
+            target-version, setgeometry, splitname, the udev commands; the options -f, -v, -r, -y,
+            -j/-m, -U/-G/-M, --readahead, --retry, --deferred, --manglename, --checks, --noopencount,
+            -O, -S, --nameprefixes, --rows, --setuuid, --concise, --showkeys, --exec; tables on stdin.
+            """;
+    /** dmsetup 1.02.185's options that dmstack does not take (or not on that command). */
+    private static final Cli.Getopt GETOPT = new Cli.Getopt("dmsetup", Set.of(
+            "-f", "--force", "-v", "--verbose", "-r", "--readonly", "-y", "--yes", "-j", "--major", "-m", "--minor",
+            "-U", "--uid", "-G", "--gid", "-M", "--mode", "--readahead", "--retry", "--deferred", "--manglename", "--checks",
+            "--noopencount", "-O", "--sort", "-S", "--select", "--nameprefixes", "--rows", "--setuuid", "--concise",
+            "--showkeys", "--exec", "--noflush", "--nolockfs", "--inactive", "--udevcookie", "--noudevrules", "--noudevsync",
+            "--verifyudev", "--addnodeonresume", "--addnodeoncreate", "--version", "--unbuffered", "--count", "--interval",
+            "--unquoted", "--noheadings", "--separator", "-o", "--options", "-c", "-C", "--columns", "--table", "-n", "--notable",
+            "-u", "--uuid", "--tree", "--target"));
+    /** The ioctl interface version of Linux 6.1's device-mapper (DM_VERSION_MAJOR.MINOR.PATCHLEVEL). */
+    static final String DRIVER_VERSION = "4.47.0";
+    /** The dmsetup whose output dmstack's follows. */
+    static final String LIBRARY_VERSION = "1.02.185 (2022-05-18)";
+
     private final DeviceMapper dm;
     private final Path cwd;
     private PrintStream out;
@@ -45,12 +99,41 @@ public final class Dmsetup {
     /** Runs one dmsetup command line (without the word "dmsetup"), printing to {@code out}. */
     public void run(List<String> args, PrintStream out) {
         this.out = out;
+        // -h and --help are dmsetup's global options: its usage, whatever else the line says.
+        int message = args.indexOf("message");
+        for (String a : message < 0 ? args : args.subList(0, Math.min(args.size(), message + 3))) {
+            if (a.equals("-h") || a.equals("--help")) {
+                out.print(USAGE);
+                return;
+            }
+        }
         CommandLine cl = commandLine();
         try {
-            Cli.run(cl, args, out);
+            Cli.run(cl, args, out, this::usageError);
         } catch (DmException e) {
             throw new CommandException("device-mapper: " + e.getMessage() + "\nCommand failed.", e);
         }
+    }
+
+    /**
+     * What dmsetup 1.02.185 says of a command line it cannot take: getopt's line and "Couldn't
+     * process command line." for a wrong option, "Unknown command." or "Incorrect number of
+     * arguments." and the usage, "Please specify device." for a command without its device.
+     */
+    private CommandException usageError(picocli.CommandLine.ParameterException e, List<String> args) {
+        String option = GETOPT.optionError(e, args);
+        if (option != null) return new CommandException(option + "\nCouldn't process command line.");
+        Object command = e.getCommandLine().getCommandSpec().userObject();
+        boolean missing = e instanceof picocli.CommandLine.MissingParameterException;
+        if (command instanceof Root) return new CommandException("Unknown command.\n" + USAGE.stripTrailing());
+        if (missing && command instanceof Create) return new CommandException("Please provide a name for the new device.\nCommand failed.");
+        if (missing && (command instanceof NameOnly || command instanceof Load || command instanceof Suspend)) {
+            return new CommandException("Please specify device.\nCommand failed.");
+        }
+        if (missing || e instanceof picocli.CommandLine.UnmatchedArgumentException) {
+            return new CommandException("Incorrect number of arguments.\n" + USAGE.stripTrailing());
+        }
+        return new CommandException("dmsetup: " + e.getMessage() + "\nCouldn't process command line.");
     }
 
     private CommandLine commandLine() {
@@ -58,17 +141,19 @@ public final class Dmsetup {
         cl.addSubcommand(new Create());
         cl.addSubcommand(new Load());
         add(cl, "clear", "Destroy the inactive table.", new NameOnly(dm::clear));
-        add(cl, "suspend", "Suspend the device: I/O waits until resume.", new NameOnly(dm::suspend));
+        cl.addSubcommand(new Suspend());
         add(cl, "resume", "Swap in the inactive table, if any, and let I/O go on.", new NameOnly(dm::resume));
         add(cl, "remove", "Remove the device.", new NameOnly(dm::remove));
         cl.addSubcommand(new Rename());
         cl.addSubcommand(new Message());
         cl.addSubcommand(new Ls());
         cl.addSubcommand(new Info());
-        add(cl, "deps", "Show the devices the live table uses.", new EachDevice(name -> DmsetupOutput.deps(dm.deps(name)), true));
-        add(cl, "status", "Show the status of the live table's targets.", new EachDevice(dm::status, true));
+        cl.addSubcommand(new Deps());
+        cl.addSubcommand(new Status());
         cl.addSubcommand(new Table());
         cl.addSubcommand(new Targets());
+        cl.addSubcommand(new Version());
+        cl.addSubcommand(new Mknodes());
         cl.addSubcommand(new Usage());
         // A message's words are the target's, whatever they look like ("@stats_create - /1").
         cl.getSubcommands().get("message").setStopAtPositional(true).setUnmatchedOptionsArePositionalParams(true);
@@ -84,20 +169,14 @@ public final class Dmsetup {
     @Command(name = "dmsetup", description = "Control device-mapper: create, load, suspend, resume, remove and show mapped devices.",
             synopsisSubcommandLabel = "COMMAND")
     private static final class Root implements Runnable {
-        @Mixin
-        HelpOption help;
-
         @Override
         public void run() {
-            throw new CommandException("dmsetup: no command given (dmsetup --help lists them)");
+            throw new CommandException(USAGE.stripTrailing());
         }
     }
 
-    /** -h, --help on every subcommand. */
-    private abstract static class Sub implements Runnable {
-        @Mixin
-        HelpOption help;
-    }
+    /** A subcommand (-h and --help are dmsetup's own, seen before picocli parses). */
+    private abstract static class Sub implements Runnable {}
 
     @Command(name = "create", description = "Create a device; with a table, load it and resume.")
     private final class Create extends Sub {
@@ -162,6 +241,19 @@ public final class Dmsetup {
         }
     }
 
+    @Command(name = "suspend", description = "Suspend the device: I/O waits until resume.")
+    private final class Suspend extends Sub {
+        @Parameters(index = "0", paramLabel = "<device>") String name;
+        // dm core has no queue of deferred I/O to flush or keep, and there is no filesystem to freeze.
+        @Option(names = "--noflush", description = "Accepted: there is no queue of deferred I/O to flush.") boolean noflush;
+        @Option(names = "--nolockfs", description = "Accepted: there is no filesystem to freeze.") boolean nolockfs;
+
+        @Override
+        public void run() {
+            dm.suspend(name);
+        }
+    }
+
     @Command(name = "rename", description = "Give the device a new name.")
     private final class Rename extends Sub {
         @Parameters(index = "0", paramLabel = "<dev_name>") String name;
@@ -188,11 +280,15 @@ public final class Dmsetup {
     @Command(name = "ls", description = "List the devices; --tree shows what each is built on.")
     private final class Ls extends Sub {
         @Option(names = "--tree") boolean tree;
+        @Option(names = "--target", paramLabel = "<target_type>") String target;
+        @Option(names = {"-o", "--options"}, paramLabel = "<options>") String options;
         @Override
         public void run() {
+            Function<DevT, String> name = deviceNames(options);
             List<DeviceInfo> devices = dm.list();
+            if (target != null) devices = devices.stream().filter(i -> !withTarget(dm.table(i.name(), false), target).isEmpty()).toList();
             if (!tree) {
-                out.print(DmsetupOutput.ls(devices));
+                out.print(name == null ? DmsetupOutput.ls(devices) : DmsetupOutput.ls(devices, i -> name.apply(i.devt())));
                 return;
             }
             Map<DevT, List<DevT>> deps = new HashMap<>();
@@ -203,7 +299,7 @@ public final class Dmsetup {
 
     @Command(name = "info", description = "Show the device's state (every device's without a name); -c as columns.")
     private final class Info extends Sub {
-        @Parameters(arity = "0..1", paramLabel = "<dev_name>") String name;
+        @Parameters(arity = "0..*", paramLabel = "<device>") List<String> names = List.of();
         @Option(names = {"-c", "-C", "--columns"}, description = "One line per device, in columns.") boolean columns;
         @Option(names = {"-o", "--options"}, paramLabel = "<fields>",
                 description = "With -c: the fields, comma-separated, or +fields to add to the default "
@@ -216,11 +312,11 @@ public final class Dmsetup {
                 if (options != null || noHeadings || separator != null) {
                     throw new CommandException("dmsetup info: -o, --noheadings and --separator need -c");
                 }
-                eachDevice(name, n -> DmsetupOutput.info(dm.info(n)), false);
+                eachDevice(names, n -> DmsetupOutput.info(dm.info(n)), false);
                 return;
             }
             DmsetupReport report = new DmsetupReport(options, noHeadings, separator);
-            List<DeviceInfo> devices = name != null ? List.of(dm.info(name)) : dm.list();
+            List<DeviceInfo> devices = names.isEmpty() ? dm.list() : names.stream().map(dm::info).toList();
             if (devices.isEmpty()) {
                 out.print(DmsetupOutput.NO_DEVICES);
                 return;
@@ -231,29 +327,68 @@ public final class Dmsetup {
 
     @Command(name = "table", description = "Show the live table (or with --inactive the inactive one).")
     private final class Table extends Sub {
-        @Parameters(arity = "0..1", paramLabel = "<dev_name>") String name;
+        @Parameters(arity = "0..*", paramLabel = "<device>") List<String> names = List.of();
         @Option(names = "--inactive") boolean inactive;
+        @Option(names = "--target", paramLabel = "<target_type>") String target;
         @Override
         public void run() {
-            eachDevice(name, n -> dm.table(n, inactive), true);
+            eachDevice(names, n -> withTarget(dm.table(n, inactive), target), true, target != null);
         }
     }
 
-    @Command
-    private final class EachDevice extends Sub {
-        @Parameters(arity = "0..1", paramLabel = "<dev_name>") String name;
-        private final Function<String, String> show;
-        private final boolean prefixed;
-
-        EachDevice(Function<String, String> show, boolean prefixed) {
-            this.show = show;
-            this.prefixed = prefixed;
-        }
-
+    @Command(name = "status", description = "Show the status of the live table's targets.")
+    private final class Status extends Sub {
+        @Parameters(arity = "0..*", paramLabel = "<device>") List<String> names = List.of();
+        @Option(names = "--target", paramLabel = "<target_type>") String target;
+        @Option(names = "--noflush", description = "Accepted: a status is never flushed first.") boolean noflush;
         @Override
         public void run() {
-            eachDevice(name, show, prefixed);
+            eachDevice(names, n -> withTarget(dm.status(n), target), true, target != null);
         }
+    }
+
+    @Command(name = "deps", description = "Show the devices the live table uses.")
+    private final class Deps extends Sub {
+        @Parameters(arity = "0..*", paramLabel = "<device>") List<String> names = List.of();
+        @Option(names = {"-o", "--options"}, paramLabel = "<options>") String options;
+        @Override
+        public void run() {
+            Function<DevT, String> name = deviceNames(options);
+            eachDevice(names, n -> name == null ? DmsetupOutput.deps(dm.deps(n)) : DmsetupOutput.deps(dm.deps(n), name), true);
+        }
+    }
+
+    /** Table or status lines of targets of type {@code target} only (all when null): "start length type ...". */
+    private static String withTarget(String lines, String target) {
+        if (target == null) return lines;
+        StringBuilder sb = new StringBuilder();
+        for (String line : lines.lines().toList()) {
+            String[] w = line.trim().split("\\s+");
+            if (w.length > 2 && w[2].equals(target)) sb.append(line).append('\n');
+        }
+        return sb.toString();
+    }
+
+    /**
+     * How ls and deps name a device: -o devno (the default) "MAJOR, MINOR" or "MAJOR:MINOR";
+     * devname, a mapped device's name or the kernel's; blkdevname, the kernel's. dmsetup's
+     * "Option not recognised" otherwise.
+     */
+    private Function<DevT, String> deviceNames(String options) {
+        if (options == null || options.equals("devno")) return null;
+        return switch (options) {
+            case "blkdevname" -> this::kernelName;
+            case "devname" -> d -> {
+                BlockDevice b = dm.registry().lookup(d.toString());
+                return b != null && b.attributes().has("dm/name") ? b.attributes().read("dm/name") : kernelName(d);
+            };
+            default -> throw new CommandException("Option not recognised: " + options + ".\nCouldn't process command line.");
+        };
+    }
+
+    private String kernelName(DevT d) {
+        BlockDevice b = dm.registry().lookup(d.toString());
+        return b == null ? d.toString() : b.name();
     }
 
     @Command(name = "targets", description = "List the target types and their versions.")
@@ -264,11 +399,28 @@ public final class Dmsetup {
         }
     }
 
+    @Command(name = "version", description = "dmsetup's library line and the device-mapper interface version.")
+    private final class Version extends Sub {
+        @Override
+        public void run() {
+            out.print("Library version:   " + LIBRARY_VERSION + "\nDriver version:    " + DRIVER_VERSION + "\n");
+        }
+    }
+
+    @Command(name = "mknodes", description = "Nothing to make: dmstack's devices have no /dev nodes; the devices named must exist.")
+    private final class Mknodes extends Sub {
+        @Parameters(arity = "0..*", paramLabel = "<device>") List<String> names = List.of();
+        @Override
+        public void run() {
+            for (String n : names) dm.info(n);
+        }
+    }
+
     @Command(name = "help", description = "Show this list of commands (as --help does).")
     private final class Usage extends Sub {
         @Override
         public void run() {
-            out.print(commandLine().getUsageMessage(CommandLine.Help.defaultColorScheme(CommandLine.Help.Ansi.OFF)));
+            out.print(USAGE);
         }
     }
 
@@ -276,24 +428,32 @@ public final class Dmsetup {
      * One device's output, or with no name every device's, each line prefixed by "NAME: " when
      * {@code prefixed}, as dmsetup does.
      */
-    private void eachDevice(String name, Function<String, String> show, boolean prefixed) {
-        if (name != null) {
-            out.print(show.apply(name));
+    private void eachDevice(List<String> names, Function<String, String> show, boolean prefixed) {
+        eachDevice(names, show, prefixed, false);
+    }
+
+    /**
+     * @param filtered --target: a device without such targets prints nothing (without it, a
+     *     device without a table prints its "NAME: ")
+     */
+    private void eachDevice(List<String> names, Function<String, String> show, boolean prefixed, boolean filtered) {
+        if (names.size() == 1) {
+            out.print(show.apply(names.getFirst()));
             return;
         }
-        List<DeviceInfo> devices = dm.list();
-        if (devices.isEmpty()) {
+        List<String> all = names.isEmpty() ? dm.list().stream().map(DeviceInfo::name).toList() : names;
+        if (all.isEmpty()) {
             out.print(DmsetupOutput.NO_DEVICES);
             return;
         }
-        for (DeviceInfo device : devices) {
-            String text = show.apply(device.name());
+        for (String name : all) {
+            String text = show.apply(name);
             if (!prefixed) {
                 out.print(text);
                 continue;
             }
-            if (text.isEmpty()) out.println(device.name() + ": ");
-            for (String line : text.lines().toList()) out.println(device.name() + ": " + line);
+            if (text.isEmpty() && !filtered) out.println(name + ": ");
+            for (String line : text.lines().toList()) out.println(name + ": " + line);
         }
     }
 

@@ -42,9 +42,14 @@ final class DmsetupOutput {
 
     /** {@code dmsetup ls}: "NAME\t(MAJOR:MINOR)" per device. */
     static String ls(List<DeviceInfo> devices) {
+        return ls(devices, i -> i.devt().toString());
+    }
+
+    /** {@code dmsetup ls -o devname|blkdevname}: "NAME\t(WHAT)" per device. */
+    static String ls(List<DeviceInfo> devices, java.util.function.Function<DeviceInfo, String> name) {
         if (devices.isEmpty()) return NO_DEVICES;
         StringBuilder sb = new StringBuilder();
-        for (DeviceInfo i : devices) sb.append(i.name()).append("\t(").append(i.devt()).append(")\n");
+        for (DeviceInfo i : devices) sb.append(i.name()).append("\t(").append(name.apply(i)).append(")\n");
         return sb.toString();
     }
 
@@ -78,8 +83,13 @@ final class DmsetupOutput {
 
     /** {@code dmsetup deps NAME}: "N dependencies\t: (MAJOR, MINOR) ...". */
     static String deps(List<DevT> deps) {
+        return deps(deps, d -> d.major() + ", " + d.minor());
+    }
+
+    /** {@code dmsetup deps -o devname|blkdevname NAME}: "N dependencies\t: (NAME) ...". */
+    static String deps(List<DevT> deps, java.util.function.Function<DevT, String> name) {
         StringBuilder sb = new StringBuilder().append(deps.size()).append(" dependencies\t:");
-        for (DevT d : deps) sb.append(" (").append(d.major()).append(", ").append(d.minor()).append(')');
+        for (DevT d : deps) sb.append(" (").append(name.apply(d)).append(')');
         return sb.append('\n').toString();
     }
 

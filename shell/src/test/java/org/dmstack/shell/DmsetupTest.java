@@ -197,39 +197,79 @@ class DmsetupTest {
         assertEquals("device-mapper: message ioctl on lv0 failed: Invalid argument (Target type does not support messages)\nCommand failed.",
                 e.getMessage());
         e = assertThrows(CommandException.class, () -> run("frobnicate"));
-        assertTrue(e.getMessage().startsWith("dmsetup: unknown command 'frobnicate'\nUsage: dmsetup [-h] COMMAND\n"), e.getMessage());
+        assertEquals("Unknown command.\n" + Dmsetup.USAGE.stripTrailing(), e.getMessage());
         e = assertThrows(CommandException.class, () -> run("create lv9"));
         assertEquals("dmsetup create: give the table with --table <table> or a <table_file>", e.getMessage());
         e = assertThrows(CommandException.class, () -> run("info nosuch"));
         assertEquals("device-mapper: Device nosuch not found\nCommand failed.", e.getMessage());
     }
 
+    /** dmsetup 1.02.185's words for command lines it cannot take (all with exit status 1). */
     @Test
-    void optionsItDoesNotHaveAreUnsupportedNotDevices() {
+    void commandLinesDmsetupRefuses() {
         createTwo();
-        CommandException e = assertThrows(CommandException.class, () -> run("info --noflush lv0"));
-        assertTrue(e.getMessage().startsWith("dmsetup info: option '--noflush' is not supported\nUsage: dmsetup info "), e.getMessage());
-        e = assertThrows(CommandException.class, () -> run("remove -f lv0"));
-        assertTrue(e.getMessage().startsWith("dmsetup remove: option '-f' is not supported\nUsage: dmsetup remove "), e.getMessage());
-        e = assertThrows(CommandException.class, () -> run("rename lv0"));
-        assertTrue(e.getMessage().startsWith("dmsetup rename: Missing required parameter: '<new_name>'\nUsage: dmsetup rename "), e.getMessage());
-        e = assertThrows(CommandException.class, () -> run("info lv0 top"));
-        assertTrue(e.getMessage().startsWith("dmsetup info: unexpected argument 'top'\n"), e.getMessage());
-        e = assertThrows(CommandException.class, () -> run("info -o name"));
-        assertEquals("dmsetup info: -o, --noheadings and --separator need -c", e.getMessage());
+        String usage = Dmsetup.USAGE.stripTrailing();
+        for (String[] c : List.of(
+                new String[] {"info --frob lv0", "dmsetup: unrecognized option '--frob'\nCouldn't process command line."},
+                new String[] {"--frob", "dmsetup: unrecognized option '--frob'\nCouldn't process command line."},
+                new String[] {"info -q", "dmsetup: invalid option -- 'q'\nCouldn't process command line."},
+                new String[] {"ls --target", "dmsetup: option '--target' requires an argument\nCouldn't process command line."},
+                new String[] {"info --noflush lv0", "dmsetup: option '--noflush' is not supported\nCouldn't process command line."},
+                new String[] {"remove -f lv0", "dmsetup: option '-f' is not supported\nCouldn't process command line."},
+                new String[] {"deps -o x lv0", "Option not recognised: x.\nCouldn't process command line."},
+                new String[] {"message lv0", "Incorrect number of arguments.\n" + usage},
+                new String[] {"create a b c", "Incorrect number of arguments.\n" + usage},
+                new String[] {"rename lv0 a b", "Incorrect number of arguments.\n" + usage},
+                new String[] {"create", "Please provide a name for the new device.\nCommand failed."},
+                new String[] {"remove", "Please specify device.\nCommand failed."},
+                new String[] {"suspend", "Please specify device.\nCommand failed."},
+                new String[] {"load", "Please specify device.\nCommand failed."},
+                new String[] {"info -o name", "dmsetup info: -o, --noheadings and --separator need -c"})) {
+            CommandException e = assertThrows(CommandException.class, () -> run(c[0]), c[0]);
+            assertEquals(c[1], e.getMessage(), c[0]);
+            assertEquals(1, e.exitStatus(), c[0]);
+        }
+        CommandException e = assertThrows(CommandException.class, () -> dmsetup.run(List.of(), System.out));
+        assertEquals(usage, e.getMessage(), "dmsetup alone prints its usage and fails");
     }
 
     @Test
-    void helpOnTheCommandAndEachSubcommand() {
+    void severalDevicesTargetFiltersAndDeviceNames() {
+        createTwo();
+        stack.dm.create("z", "0 8 zero");
+        assertEquals("lv0: 0 4096 linear 1:0 0\nlv0: 4096 4096 linear 1:1 2048\nz: 0 8 zero \n", run("table lv0 z"));
+        assertEquals("0 8 zero \n", run("table z"));
+        assertEquals("z: 0 8 zero \n", run("table --target zero"));
+        assertEquals("lv0: 0 4096 linear 1:0 0\nlv0: 4096 4096 linear 1:1 2048\ntop: 0 8192 linear 254:0 0\n", run("table --target linear"));
+        assertEquals("", run("status --target striped lv0"));
+        assertEquals("z\t(254:2)\n", run("ls --target zero"));
+        assertEquals("lv0\t(dm-0)\ntop\t(dm-1)\nz\t(dm-2)\n", run("ls -o blkdevname"));
+        assertEquals("2 dependencies\t: (ram1) (ram0)\n", run("deps -o devname lv0"));
+        assertEquals("1 dependencies\t: (lv0)\n", run("deps -o devname top"));
+        assertEquals("1 dependencies\t: (dm-0)\n", run("deps -o blkdevname top"));
+        assertEquals("1 dependencies\t: (254, 0)\n", run("deps -o devno top"));
+        assertEquals("", run("mknodes lv0"));
+        assertEquals("", run("suspend --noflush --nolockfs top"));
+        run("resume top");
+        assertEquals("device-mapper: Device nosuch not found\nCommand failed.", assertThrows(CommandException.class, () -> run("mknodes nosuch")).getMessage());
+    }
+
+    @Test
+    void versionSaysTheLibraryAndTheInterface() {
+        // dmsetup 1.02.185's library line; the driver line is Linux 6.1's DM_VERSION (4.47.0).
+        assertEquals("Library version:   1.02.185 (2022-05-18)\nDriver version:    4.47.0\n", run("version"));
+    }
+
+    @Test
+    void helpIsDmsetupsUsageWhereverItStands() {
         String help = run("--help");
-        assertTrue(help.startsWith("Usage: dmsetup [-h] COMMAND\nControl device-mapper"), help);
+        assertTrue(help.startsWith("Usage:\n\ndmsetup\n        [-h|--help]"), help);
         for (String command : List.of("create", "load", "clear", "suspend", "resume", "remove", "rename", "message", "ls", "info", "deps",
-                "status", "table", "targets")) {
-            String usage = run(command + " --help");
-            assertTrue(usage.startsWith("Usage: dmsetup " + command + " "), usage);
-            assertTrue(help.contains("\n  " + command + " ") || help.contains("\n  " + command + ", "), command + " is listed in\n" + help);
+                "status", "table", "targets", "version", "mknodes")) {
+            assertEquals(help, run(command + " --help"));
+            assertTrue(help.contains("\n\t" + command + " ") || help.contains("\n\t" + command + "\n"), command + " is listed in\n" + help);
         }
-        assertTrue(run("info --help").contains("-c, -C, --columns"));
+        assertEquals(help, run("info -h lv0"));
         assertEquals(help, run("help"));
     }
 
