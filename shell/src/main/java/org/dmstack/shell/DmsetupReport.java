@@ -126,8 +126,9 @@ final class DmsetupReport {
         for (String id : list.split(",")) {
             Field f = FIELDS.get(id.trim().toLowerCase(Locale.ROOT));
             if (f == null) {
-                throw new CommandException("dmsetup info: Unrecognised field: " + id.trim()
-                        + "\nFields dmstack reports: " + String.join(", ", FIELDS.keySet()));
+                // libdevmapper lists the fields, then names the one it did not know, last.
+                throw new CommandException("Fields dmstack reports: " + String.join(", ", FIELDS.keySet())
+                        + "\n \nUnrecognised field: " + id.trim());
             }
             fields.add(f);
         }
