@@ -60,12 +60,12 @@ public final class GogoCommands {
         return Path.of(System.getProperty("user.dir"));
     }
 
-    @Descriptor("device-mapper: create, load, suspend, resume, remove, rename, message; ls [--tree], info [-c], deps, status, table, targets")
+    @Descriptor("device-mapper: create, load, suspend, resume, remove, rename, message; ls [--tree], info [-c], deps, status, table, targets, version")
     public void dmsetup(@Descriptor(ARGS) String... args) {
         new Dmsetup(dm, cwd()).run(List.of(args), System.out);
     }
 
-    @Descriptor("list block devices as a tree (-l list, -J JSON, -o columns, -n no headings, -b bytes)")
+    @Descriptor("list block devices as a tree (-a with the RAM disks, -l list, -r raw, -P pairs, -J JSON, -o columns, -t topology, -D discard)")
     public void lsblk(@Descriptor(ARGS) String... args) {
         new Lsblk(registry).run(List.of(args), System.out);
     }
