@@ -61,7 +61,7 @@ class DaemonIT {
 
         Run io = dmstack("--config", etc.toString(), "--socket", socket.toString(), "--run",
                 "qemu-io -f raw -c 'write -P 0x5a 0 64k' -c 'read -P 0x5a 0 64k' -c 'read -P 0 64k 64k' \"$nbd\" | grep -c ^read; "
-                + "case $uri in nbd://127.0.0.1:$port) echo uri ok;; esac; \"$DMSTACK\" ctl -c 'lsblk'");
+                + "case $uri in nbd://127.0.0.1:$port) echo uri ok;; esac; \"$DMSTACK\" ctl -c 'lsblk -a'");
         assertEquals(0, io.exit(), io.err());
         assertEquals("2\nuri ok\nNAME MAJ:MIN RM SIZE RO TYPE MOUNTPOINTS\nram0   1:0    0   4M  0 disk \n", io.out());
 
