@@ -47,10 +47,13 @@ final class Peers implements AutoCloseable {
         return serve(socket, cmd);
     }
 
-    /** qemu-nbd serving a raw file on {@code socket}, allowing {@code shared} clients. */
-    Process qemuNbd(Path socket, Path file, int shared) throws IOException, InterruptedException {
-        return serve(socket, List.of(require("qemu-nbd", "qemu-utils"), "-k", socket.toString(), "-f", "raw", "--shared=" + shared,
-                "--persistent", file.toString()));
+    /** qemu-nbd serving a raw file on {@code socket}, allowing {@code shared} clients, with more of its options. */
+    Process qemuNbd(Path socket, Path file, int shared, String... options) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(require("qemu-nbd", "qemu-utils"), "-k", socket.toString(), "-f", "raw", "--shared=" + shared,
+                "--persistent"));
+        cmd.addAll(List.of(options));
+        cmd.add(file.toString());
+        return serve(socket, cmd);
     }
 
     /**
