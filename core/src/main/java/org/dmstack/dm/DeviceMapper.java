@@ -36,6 +36,8 @@ import org.dmstack.block.DiskStats;
 public class DeviceMapper implements AutoCloseable {
     /** How long I/O is held for a device or target type that went away, by default. */
     public static final long DEFAULT_HOLD_MILLIS = 30_000;
+    /** DM_UUID_LEN less its terminating NUL. */
+    private static final int UUID_MAX = 128;
 
     private final BlockDeviceRegistry registry;
     private final TargetTypes types = new TargetTypes();
@@ -141,6 +143,11 @@ public class DeviceMapper implements AutoCloseable {
         List<TableLine> lines = parseTable(table);
         Set<DevT> before = allDeps(md);
         DmTable t = build(md, lines, !md.typed());
+        if (!md.typeAllows(t)) {
+            destroy(t);
+            throw new DmException("reload ioctl on " + name + " failed: Invalid argument (can't change device type after initial table load: "
+                    + md.disk().name() + "'s first table was DAX-capable, this one is not)");
+        }
         DmTable old = md.setInactive(t);
         if (old != null) destroy(old);
         syncHolders(md, before);
@@ -163,12 +170,17 @@ public class DeviceMapper implements AutoCloseable {
     /**
      * dmsetup resume NAME: the inactive table (if any) becomes live atomically, then held I/O goes.
      * An inactive table whose device areas are bad (dm_swap_table's dm_calculate_queue_limits) is
-     * destroyed, and the device stays suspended on its old table, as 6.1's do_resume leaves it.
+     * destroyed, and the device stays suspended on its old table, as 6.1's do_resume leaves it. A
+     * suspended device with no table at all stays suspended (dm_resume refuses a device without a
+     * map); one that is not suspended and has nothing to swap in is left as it is.
      */
     public synchronized void resume(String name) {
         MappedDevice md = get(name);
         Set<DevT> before = allDeps(md);
         DmTable next = md.inactive();
+        if (next == null && md.suspended() && !md.hasLiveTable() && !orphans.containsKey(md)) {
+            throw new DmException("resume ioctl on " + name + " failed: Invalid argument (no table to resume: load one first)");
+        }
         if (next != null) {
             try {
                 next.checkAreas();
@@ -192,6 +204,8 @@ public class DeviceMapper implements AutoCloseable {
             throw new DmException("remove ioctl on " + name + " failed: Device or resource busy (used by " + names(holders) + ")");
         }
         Set<DevT> before = allDeps(md);
+        // __hash_remove's dm_table_event: whoever waits for an event on the device wakes.
+        md.tableEvent();
         md.block();
         md.failDeferred(md.disk().name() + " (" + name + ") was removed");
         md.daxDevice().kill();
@@ -206,14 +220,56 @@ public class DeviceMapper implements AutoCloseable {
         md.release();
     }
 
-    /** dmsetup rename OLD NEW. */
+    /**
+     * dmsetup rename OLD NEW. As 6.1's dm_hash_rename, the live table's event is raised (the event
+     * number goes up when there is one).
+     */
     public synchronized void rename(String oldName, String newName) {
         MappedDevice md = get(oldName);
         checkName(newName);
-        if (byName.containsKey(newName)) throw new DmException("rename ioctl on " + oldName + " failed: Device or resource busy (" + newName + " exists)");
-        byName.remove(oldName);
+        if (byName.containsKey(newName)) {
+            throw new DmException("rename ioctl on " + oldName + " failed: Device or resource busy (Unable to change name on mapped device "
+                    + md.name() + " to one that already exists: " + newName + ")");
+        }
+        byName.remove(md.name());
         md.rename(newName);
         byName.put(newName, md);
+        md.tableEvent();
+    }
+
+    /**
+     * dmsetup rename NAME --setuuid UUID: gives a uuid to a device that has none. As 6.1's
+     * dev_rename and dm_hash_rename: at most 128 characters, not another device's, and set only
+     * once; the live table's event is raised.
+     */
+    public synchronized void setUuid(String name, String uuid) {
+        MappedDevice md = get(name);
+        if (uuid == null || uuid.isEmpty() || uuid.length() > UUID_MAX) {
+            throw new DmException("rename ioctl on " + name + " failed: Invalid argument (Invalid new mapped device name or uuid string supplied.)");
+        }
+        for (MappedDevice other : byName.values()) {
+            if (uuid.equals(other.uuid())) {
+                throw new DmException("rename ioctl on " + name + " failed: Device or resource busy (Unable to change uuid on mapped device "
+                        + md.name() + " to one that already exists: " + uuid + ")");
+            }
+        }
+        if (md.uuid() != null) {
+            throw new DmException("rename ioctl on " + name + " failed: Invalid argument (Unable to change uuid of mapped device "
+                    + md.name() + " to " + uuid + " because uuid is already set to " + md.uuid() + ")");
+        }
+        md.setUuid(uuid);
+        md.tableEvent();
+    }
+
+    /**
+     * dmsetup wait NAME [EVENT_NR]: blocks until the device's event number is no longer
+     * {@code eventNr} (dev_wait's dm_wait_event; dmsetup passes 0 when no number is given), then
+     * returns the device's state.
+     */
+    public DeviceInfo waitEvent(String name, int eventNr) throws InterruptedException {
+        MappedDevice md = get(name);
+        md.awaitEvent(eventNr);
+        return info(md);
     }
 
     /**
@@ -286,8 +342,14 @@ public class DeviceMapper implements AutoCloseable {
     }
 
     /** dmsetup status NAME. */
-    public synchronized String status(String name) {
-        DmTable t = get(name).live();
+    public String status(String name) {
+        return status(name, false);
+    }
+
+    /** dmsetup status NAME (the live table's targets, or with {@code inactive} the inactive table's: table_status). */
+    public synchronized String status(String name, boolean inactive) {
+        MappedDevice md = get(name);
+        DmTable t = inactive ? md.inactive() : md.live();
         return t == null ? "" : t.format(StatusType.INFO);
     }
 
@@ -303,7 +365,7 @@ public class DeviceMapper implements AutoCloseable {
         return all;
     }
 
-    private DeviceInfo info(MappedDevice md) {
+    private synchronized DeviceInfo info(MappedDevice md) {
         return new DeviceInfo(md.name(), md.uuid(), md.devt(), md.suspended(), md.hasLiveTable(), md.hasInactiveTable(),
                 registry.holders(md.devt()).size(), md.eventNumber(), md.live() == null ? 0 : md.live().targets.length);
     }

@@ -66,8 +66,9 @@ public final class Dmsetup {
         cl.addSubcommand(new Ls());
         cl.addSubcommand(new Info());
         add(cl, "deps", "Show the devices the live table uses.", new EachDevice(name -> DmsetupOutput.deps(dm.deps(name)), true));
-        add(cl, "status", "Show the status of the live table's targets.", new EachDevice(dm::status, true));
-        cl.addSubcommand(new Table());
+        add(cl, "status", "Show the status of the live table's targets (or with --inactive the inactive table's).", new Tables(dm::status));
+        add(cl, "table", "Show the live table (or with --inactive the inactive one).", new Tables(dm::table));
+        cl.addSubcommand(new Wait());
         cl.addSubcommand(new Targets());
         cl.addSubcommand(new Usage());
         // A message's words are the target's, whatever they look like ("@stats_create - /1").
@@ -162,14 +163,32 @@ public final class Dmsetup {
         }
     }
 
-    @Command(name = "rename", description = "Give the device a new name.")
+    @Command(name = "rename", description = "Give the device a new name (or with --setuuid a uuid, if it has none).")
     private final class Rename extends Sub {
         @Parameters(index = "0", paramLabel = "<dev_name>") String name;
         @Parameters(index = "1", paramLabel = "<new_name>") String newName;
+        @Option(names = "--setuuid", description = "The last argument is the device's uuid: set it, once.") boolean setUuid;
 
         @Override
         public void run() {
-            dm.rename(name, newName);
+            if (setUuid) dm.setUuid(name, newName);
+            else dm.rename(name, newName);
+        }
+    }
+
+    @Command(name = "wait", description = "Wait until the device's event number is no longer <event_nr> (0 if not given).")
+    private final class Wait extends Sub {
+        @Parameters(index = "0", paramLabel = "<dev_name>") String name;
+        @Parameters(index = "1", arity = "0..1", paramLabel = "<event_nr>") Integer eventNr;
+
+        @Override
+        public void run() {
+            try {
+                dm.waitEvent(name, eventNr == null ? 0 : eventNr);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CommandException("dmsetup wait: interrupted", e);
+            }
         }
     }
 
@@ -229,13 +248,24 @@ public final class Dmsetup {
         }
     }
 
-    @Command(name = "table", description = "Show the live table (or with --inactive the inactive one).")
-    private final class Table extends Sub {
+    private interface TableQuery {
+        String apply(String name, boolean inactive);
+    }
+
+    /** table and status: the live table's lines, or with --inactive the inactive table's. */
+    @Command
+    private final class Tables extends Sub {
         @Parameters(arity = "0..1", paramLabel = "<dev_name>") String name;
         @Option(names = "--inactive") boolean inactive;
+        private final TableQuery query;
+
+        Tables(TableQuery query) {
+            this.query = query;
+        }
+
         @Override
         public void run() {
-            eachDevice(name, n -> dm.table(n, inactive), true);
+            eachDevice(name, n -> query.apply(n, inactive), true);
         }
     }
 
@@ -278,7 +308,9 @@ public final class Dmsetup {
      */
     private void eachDevice(String name, Function<String, String> show, boolean prefixed) {
         if (name != null) {
-            out.print(show.apply(name));
+            String text = show.apply(name);
+            // dmsetup's _status prints one line even for a device without a table: an empty one.
+            out.print(text.isEmpty() && prefixed ? "\n" : text);
             return;
         }
         List<DeviceInfo> devices = dm.list();

@@ -157,7 +157,7 @@ class DmsetupTest {
         assertTrue(run("info lv0").contains("State:             SUSPENDED\n"));
         run("resume lv0");
         assertEquals("0 8192 linear 1:1 0\n", run("table lv0"));
-        assertEquals("", run("table --inactive lv0"));
+        assertEquals("\n", run("table --inactive lv0"));
         run("clear top");
     }
 
@@ -278,6 +278,49 @@ class DmsetupTest {
         CommandException e = assertThrows(CommandException.class, () -> run("message lv0 0 -x --y"));
         assertEquals("device-mapper: message ioctl on lv0 failed: Invalid argument (Target type does not support messages)\nCommand failed.",
                 e.getMessage());
+    }
+
+    /**
+     * A device through every state, as dmsetup 1.02.185 prints what 6.1 returns: _display_info_long,
+     * _status (one empty line for a device without the table asked for) and the attr column
+     * (_dm_info_status_disp: L, I, s, then r or w).
+     */
+    @Test
+    void everyStateAsDmsetupPrintsIt() {
+        run("create bare --notable");
+        assertEquals("\n", run("table bare"));
+        assertEquals("\n", run("status bare"));
+        assertEquals("\n", run("table --inactive bare"));
+        assertEquals("bare:---w:0:0:0:\n", run("info -c --noheadings -o name,attr,open,segments,events,uuid bare"));
+        run("suspend bare");
+        assertEquals(info("bare", "SUSPENDED", "None", 0, 0, ""), run("info bare"));
+        CommandException e = assertThrows(CommandException.class, () -> run("resume bare"));
+        assertEquals("device-mapper: resume ioctl on bare failed: Invalid argument (no table to resume: load one first)\nCommand failed.",
+                e.getMessage());
+        dmsetup.run(List.of("load", "bare", "--table", "0 100 zero"), System.out);
+        assertEquals(info("bare", "SUSPENDED", "INACTIVE", 0, 0, ""), run("info bare"));
+        assertEquals("bare:-Isw:0:0:0:\n", run("info -c --noheadings -o name,attr,open,segments,events,uuid bare"));
+        assertEquals("\n", run("status bare"));
+        assertEquals("0 100 zero \n", run("status --inactive bare"));
+        run("resume bare");
+        assertEquals("bare:L--w:0:1:0:\n", run("info -c --noheadings -o name,attr,open,segments,events,uuid bare"));
+        // dm_hash_rename raises the live table's event, for a new uuid as for a new name.
+        run("rename bare --setuuid U-1");
+        assertEquals(info("bare", "ACTIVE", "LIVE", 1, 1, "UUID: U-1\n"), run("info bare"));
+        e = assertThrows(CommandException.class, () -> run("rename bare --setuuid U-2"));
+        assertEquals("device-mapper: rename ioctl on bare failed: Invalid argument "
+                + "(Unable to change uuid of mapped device bare to U-2 because uuid is already set to U-1)\nCommand failed.", e.getMessage());
+        run("rename bare named");
+        assertEquals("named:L--w:0:1:2:U-1\n", run("info -c --noheadings -o name,attr,open,segments,events,uuid"));
+        // dev_wait returns at once when the event number is not the one given (dmsetup gives 0 without one).
+        assertEquals("", run("wait named"));
+        assertEquals("", run("wait named 7"));
+    }
+
+    private static String info(String name, String state, String tables, int targets, int event, String uuidLine) {
+        return "Name:              " + name + "\nState:             " + state + "\nRead Ahead:        256\nTables present:    " + tables
+                + "\nOpen count:        0\nEvent number:      " + event + "\nMajor, minor:      254, 0\nNumber of targets: " + targets + "\n"
+                + uuidLine + "\n";
     }
 
     @Test
