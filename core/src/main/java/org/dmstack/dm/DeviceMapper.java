@@ -61,6 +61,11 @@ public class DeviceMapper implements AutoCloseable {
             DeviceHandle h = handles.get(device.devt());
             if (h != null && h.sameIdentity(device)) h.unbind();
         }
+
+        @Override
+        public void released(DevT devt) {
+            removeDeferred(devt);
+        }
     };
 
     private record Orphan(List<TableLine> live, List<TableLine> inactive, String missing, ScheduledFuture<?> timeout) {}
@@ -197,12 +202,58 @@ public class DeviceMapper implements AutoCloseable {
     }
 
     /** dmsetup remove NAME: refused while another table uses the device. */
-    public synchronized void remove(String name) {
+    public void remove(String name) {
+        remove(name, false);
+    }
+
+    /**
+     * dmsetup remove [--deferred] NAME. A device another table uses is busy (dm_lock_for_deletion);
+     * with {@code deferred} it is marked instead, and goes when the last table using it lets it
+     * go (dm_blk_close's deferred remove), unless {@code @cancel_deferred_remove} comes first.
+     */
+    public synchronized void remove(String name, boolean deferred) {
         MappedDevice md = get(name);
         Set<DevT> holders = registry.holders(md.devt());
         if (!holders.isEmpty()) {
+            if (deferred) {
+                md.setDeferredRemove(true);
+                return;
+            }
             throw new DmException("remove ioctl on " + name + " failed: Device or resource busy (used by " + names(holders) + ")");
         }
+        destroyDevice(md);
+    }
+
+    /**
+     * dmsetup remove_all [--deferred]: every device no table uses, until no more can go (6.1's
+     * dm_hash_remove_all keeping open devices); those still used are marked for deferred removal
+     * with {@code deferred}. Returns how many devices are left.
+     */
+    public synchronized int removeAll(boolean deferred) {
+        boolean progress = true;
+        while (progress) {
+            progress = false;
+            for (MappedDevice md : devices()) {
+                if (!registry.holders(md.devt()).isEmpty()) {
+                    if (deferred) md.setDeferredRemove(true);
+                    continue;
+                }
+                destroyDevice(md);
+                progress = true;
+                break;
+            }
+        }
+        return byName.size();
+    }
+
+    /** dm_deferred_remove: a device marked for it goes once nothing uses it. */
+    private synchronized void removeDeferred(DevT devt) {
+        MappedDevice md = byDevt(devt);
+        if (md != null && md.deferredRemove() && registry.holders(devt).isEmpty()) destroyDevice(md);
+    }
+
+    private void destroyDevice(MappedDevice md) {
+        String name = md.name();
         Set<DevT> before = allDeps(md);
         // __hash_remove's dm_table_event: whoever waits for an event on the device wakes.
         md.tableEvent();
@@ -290,8 +341,9 @@ public class DeviceMapper implements AutoCloseable {
             }
             if (answer != null) return answer;
             if (args.get(0).equalsIgnoreCase("@cancel_deferred_remove")) {
-                // dmstack has no deferred remove, so there is never one to cancel: 0, as Linux answers then.
+                // dm_cancel_deferred_remove: takes the mark off, and answers nothing whether there was one or not.
                 if (args.size() != 1) throw messageFailed(name, "Invalid argument (Invalid arguments for @cancel_deferred_remove)", null);
+                md.setDeferredRemove(false);
                 return "";
             }
             throw messageFailed(name, "Invalid argument (Unsupported message sent to DM core: " + args.get(0) + ")", null);
@@ -367,7 +419,7 @@ public class DeviceMapper implements AutoCloseable {
 
     private synchronized DeviceInfo info(MappedDevice md) {
         return new DeviceInfo(md.name(), md.uuid(), md.devt(), md.suspended(), md.hasLiveTable(), md.hasInactiveTable(),
-                registry.holders(md.devt()).size(), md.eventNumber(), md.live() == null ? 0 : md.live().targets.length);
+                registry.holders(md.devt()).size(), md.eventNumber(), md.live() == null ? 0 : md.live().targets.length, md.deferredRemove());
     }
 
     /** dmsetup deps NAME: the devices the live table uses, in table order (DM_TABLE_DEPS). */

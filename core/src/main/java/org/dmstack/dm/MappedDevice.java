@@ -47,6 +47,8 @@ public final class MappedDevice {
     private final Runnable unplug = this::unplug;
     private final ArrayDeque<Bio> deferred = new ArrayDeque<>();
     private volatile Thread waiter;
+    /** DMF_DEFERRED_REMOVE: remove once no table uses this device. */
+    private volatile boolean deferredRemove;
     private final AtomicInteger eventNumber = new AtomicInteger();
     /** What {@link #awaitEvent} waits on (md->eventq). */
     private final Object eventq = new Object();
@@ -125,6 +127,14 @@ public final class MappedDevice {
         synchronized (eventq) {
             eventq.notifyAll();
         }
+    }
+
+    public boolean deferredRemove() {
+        return deferredRemove;
+    }
+
+    void setDeferredRemove(boolean deferred) {
+        deferredRemove = deferred;
     }
 
     /** The live table's dm_table_event (as rename and remove raise it): nothing without a live table. */

@@ -175,6 +175,46 @@ class LifecycleTest {
         assertEquals(1, waiter.result().eventNumber());
     }
 
+    @Test
+    void aDeviceInUseIsRemovedWhenItsLastUserLetsGoIfDeferred() {
+        // dev_remove: busy while open (dm_lock_for_deletion); with DM_DEFERRED_REMOVE marked instead, and
+        // removed by dm_deferred_remove once the last opener closes it; @cancel_deferred_remove unmarks it.
+        f.dm.create("lower", "0 2048 testlinear ram0 0");
+        f.dm.create("upper1", "0 2048 testlinear lower 0");
+        f.dm.create("upper2", "0 1024 testlinear lower 1024");
+        assertThrows(DmException.class, () -> f.dm.remove("lower"));
+        assertFalse(f.dm.info("lower").deferredRemove());
+        f.dm.remove("lower", true);
+        DeviceInfo marked = f.dm.info("lower");
+        assertTrue(marked.deferredRemove());
+        assertEquals(2, marked.openCount());
+        assertEquals("", f.dm.message("lower", 0, java.util.List.of("@cancel_deferred_remove")));
+        assertFalse(f.dm.info("lower").deferredRemove());
+        f.dm.remove("upper1");
+        f.dm.remove("lower", true);
+        // The last user lets go by swapping in a table that does not use it.
+        f.dm.load("upper2", "0 1024 zero");
+        assertTrue(f.dm.info("lower").deferredRemove(), "an inactive table still holds it");
+        f.dm.resume("upper2");
+        assertThrows(DmException.class, () -> f.dm.info("lower"));
+        assertEquals(java.util.Set.of(), f.registry.holders(f.ram0.disk.devt()));
+        // Not in use: --deferred removes at once.
+        f.dm.remove("upper2", true);
+        assertTrue(f.dm.list().isEmpty());
+    }
+
+    @Test
+    void removeAllTakesEveryDeviceNothingUses() {
+        // dm_hash_remove_all: removes what is not open, again and again until nothing more goes.
+        f.dm.create("a-lower", "0 2048 testlinear ram0 0");
+        f.dm.create("b-upper", "0 2048 testlinear a-lower 0");
+        f.dm.create("c-top", "0 2048 testlinear b-upper 0");
+        f.dm.create("d-other", null);
+        assertEquals(0, f.dm.removeAll(false));
+        assertTrue(f.dm.list().isEmpty());
+        assertTrue(f.registry.holders(f.ram0.disk.devt()).isEmpty());
+    }
+
     /** A thread in dm.waitEvent, started and seen waiting before the constructor returns. */
     private final class Waiter {
         private final CompletableFuture<DeviceInfo> result = new CompletableFuture<>();

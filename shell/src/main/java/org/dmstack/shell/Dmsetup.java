@@ -60,7 +60,8 @@ public final class Dmsetup {
         add(cl, "clear", "Destroy the inactive table.", new NameOnly(dm::clear));
         add(cl, "suspend", "Suspend the device: I/O waits until resume.", new NameOnly(dm::suspend));
         add(cl, "resume", "Swap in the inactive table, if any, and let I/O go on.", new NameOnly(dm::resume));
-        add(cl, "remove", "Remove the device.", new NameOnly(dm::remove));
+        cl.addSubcommand(new Remove());
+        cl.addSubcommand(new RemoveAll());
         cl.addSubcommand(new Rename());
         cl.addSubcommand(new Message());
         cl.addSubcommand(new Ls());
@@ -160,6 +161,45 @@ public final class Dmsetup {
         @Override
         public void run() {
             action.apply(name);
+        }
+    }
+
+    @Command(name = "remove", description = "Remove the device.")
+    private final class Remove extends Sub {
+        @Parameters(index = "0", paramLabel = "<dev_name>") String name;
+        @Option(names = {"-f", "--force"}, description = "First replace its table with one that fails all I/O.") boolean force;
+        @Option(names = "--deferred", description = "If it is in use, remove it when the last user lets it go.") boolean deferred;
+
+        @Override
+        public void run() {
+            if (force) errorDevice(name);
+            dm.remove(name, deferred);
+        }
+    }
+
+    @Command(name = "remove_all", description = "Remove every device nothing uses.")
+    private final class RemoveAll extends Sub {
+        @Option(names = "--deferred", description = "Mark those in use to be removed when their last user lets go.") boolean deferred;
+
+        @Override
+        public void run() {
+            dm.removeAll(deferred);
+        }
+    }
+
+    /**
+     * dmsetup's _error_device, for --force: an "error" table as long as the live one, loaded and
+     * resumed (or cleared again if the resume fails). A device without a live table is left as
+     * it is (dmsetup's reload of a zero-length target fails there too, and it goes on).
+     */
+    private void errorDevice(String name) {
+        long size = dm.get(name).disk().capacity();
+        if (size == 0) return;
+        dm.load(name, "0 " + size + " error");
+        try {
+            dm.resume(name);
+        } catch (DmException e) {
+            dm.clear(name);
         }
     }
 

@@ -209,8 +209,8 @@ class DmsetupTest {
         createTwo();
         CommandException e = assertThrows(CommandException.class, () -> run("info --noflush lv0"));
         assertTrue(e.getMessage().startsWith("dmsetup info: option '--noflush' is not supported\nUsage: dmsetup info "), e.getMessage());
-        e = assertThrows(CommandException.class, () -> run("remove -f lv0"));
-        assertTrue(e.getMessage().startsWith("dmsetup remove: option '-f' is not supported\nUsage: dmsetup remove "), e.getMessage());
+        e = assertThrows(CommandException.class, () -> run("remove --retry lv0"));
+        assertTrue(e.getMessage().startsWith("dmsetup remove: option '--retry' is not supported\nUsage: dmsetup remove "), e.getMessage());
         e = assertThrows(CommandException.class, () -> run("rename lv0"));
         assertTrue(e.getMessage().startsWith("dmsetup rename: Missing required parameter: '<new_name>'\nUsage: dmsetup rename "), e.getMessage());
         e = assertThrows(CommandException.class, () -> run("info lv0 top"));
@@ -315,6 +315,25 @@ class DmsetupTest {
         // dev_wait returns at once when the event number is not the one given (dmsetup gives 0 without one).
         assertEquals("", run("wait named"));
         assertEquals("", run("wait named 7"));
+    }
+
+    /**
+     * dmsetup remove --force loads an error table first (_error_device), then removes; --deferred
+     * marks a busy device (dev_remove's DM_DEFERRED_REMOVE), shown in its State line.
+     */
+    @Test
+    void removeForcedAndDeferred() {
+        createTwo();
+        CommandException e = assertThrows(CommandException.class, () -> run("remove --force lv0"));
+        assertEquals("device-mapper: remove ioctl on lv0 failed: Device or resource busy (used by top)\nCommand failed.", e.getMessage());
+        assertEquals("0 8192 error \n", run("table lv0"));
+        run("remove --deferred lv0");
+        assertTrue(run("info lv0").contains("State:             ACTIVE (DEFERRED REMOVE)\n"));
+        run("remove top");
+        assertEquals("No devices found\n", run("ls"));
+        createTwo();
+        run("remove_all");
+        assertEquals("No devices found\n", run("ls"));
     }
 
     private static String info(String name, String state, String tables, int targets, int event, String uuidLine) {
