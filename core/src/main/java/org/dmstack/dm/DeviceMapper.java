@@ -117,7 +117,15 @@ public class DeviceMapper implements AutoCloseable {
         return create(name, null, table);
     }
 
-    public synchronized MappedDevice create(String name, String uuid, String table) {
+    public MappedDevice create(String name, String uuid, String table) {
+        return create(name, uuid, table, false);
+    }
+
+    /**
+     * dmsetup create [-r] NAME: with {@code readOnly} the table is loaded read-only
+     * (DM_READONLY_FLAG), and the device is read-only while it is live.
+     */
+    public synchronized MappedDevice create(String name, String uuid, String table, boolean readOnly) {
         checkName(name);
         if (byName.containsKey(name)) throw new DmException("create ioctl on " + name + " failed: Device or resource busy (a device with this name exists)");
         if (uuid != null) {
@@ -129,7 +137,7 @@ public class DeviceMapper implements AutoCloseable {
         MappedDevice md = new MappedDevice(name, uuid, new DevT(DevT.DM_MAJOR, freeMinor()), jiffies);
         if (!lines.isEmpty()) {
             DmTable t = build(md, lines, true);
-            md.setInactive(t);
+            md.setInactive(t, readOnly);
             md.resume();
         }
         byName.put(name, md);
@@ -143,7 +151,16 @@ public class DeviceMapper implements AutoCloseable {
      * As 6.1's table_load, only a device's first table has its device areas checked here (by
      * dm_setup_md_queue); a later one is checked when it is resumed.
      */
-    public synchronized void load(String name, String table) {
+    public void load(String name, String table) {
+        load(name, table, false);
+    }
+
+    /**
+     * dmsetup load [-r] NAME: with {@code readOnly} the table's mode has no write (DM_READONLY_FLAG),
+     * and do_resume makes the device read-only when it swaps the table in (set_disk_ro), writable
+     * again for a table loaded without it.
+     */
+    public synchronized void load(String name, String table, boolean readOnly) {
         MappedDevice md = get(name);
         List<TableLine> lines = parseTable(table);
         Set<DevT> before = allDeps(md);
@@ -153,7 +170,7 @@ public class DeviceMapper implements AutoCloseable {
             throw new DmException("reload ioctl on " + name + " failed: Invalid argument (can't change device type after initial table load: "
                     + md.disk().name() + "'s first table was DAX-capable, this one is not)");
         }
-        DmTable old = md.setInactive(t);
+        DmTable old = md.setInactive(t, readOnly);
         if (old != null) destroy(old);
         syncHolders(md, before);
     }
@@ -419,7 +436,8 @@ public class DeviceMapper implements AutoCloseable {
 
     private synchronized DeviceInfo info(MappedDevice md) {
         return new DeviceInfo(md.name(), md.uuid(), md.devt(), md.suspended(), md.hasLiveTable(), md.hasInactiveTable(),
-                registry.holders(md.devt()).size(), md.eventNumber(), md.live() == null ? 0 : md.live().targets.length, md.deferredRemove());
+                registry.holders(md.devt()).size(), md.eventNumber(), md.live() == null ? 0 : md.live().targets.length,
+                md.hasLiveTable() && md.readOnly(), md.deferredRemove());
     }
 
     /** dmsetup deps NAME: the devices the live table uses, in table order (DM_TABLE_DEPS). */

@@ -36,6 +36,8 @@ public final class MappedDevice {
     private final DaxDevice dax;
     private volatile DmTable live;
     private volatile DmTable inactive;
+    /** The inactive table's mode has no FMODE_WRITE; guarded by the owning DeviceMapper. */
+    private boolean inactiveReadOnly;
     private volatile boolean suspended;
     /** Guarded by the DeviceMapper that owns this device. */
     private boolean typed;
@@ -129,6 +131,11 @@ public final class MappedDevice {
         }
     }
 
+    /** get_disk_ro: the live table was loaded read-only, or the disk was made so (blockdev --setro). */
+    public boolean readOnly() {
+        return disk.readOnly();
+    }
+
     public boolean deferredRemove() {
         return deferredRemove;
     }
@@ -164,8 +171,14 @@ public final class MappedDevice {
 
     /** Puts a table in the inactive slot; returns the one it replaced (to be destroyed). */
     DmTable setInactive(DmTable table) {
+        return setInactive(table, false);
+    }
+
+    /** {@link #setInactive(DmTable)}, for a table whose mode is {@code readOnly} (DM_READONLY_FLAG). */
+    DmTable setInactive(DmTable table, boolean readOnly) {
         DmTable old = inactive;
         inactive = table;
+        inactiveReadOnly = readOnly;
         if (table != null && !typed) {
             typed = true;
             daxTyped = table.dax;
@@ -214,6 +227,9 @@ public final class MappedDevice {
             old = live;
             live = next;
             inactive = null;
+            // do_resume: set_disk_ro follows the mode of the table swapped in.
+            disk.setReadOnly(inactiveReadOnly);
+            inactiveReadOnly = false;
             applyRestrictions(next);
             if (old != null) old.bindEvents(null);
         }

@@ -6,8 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.dmstack.block.Bio;
 import org.dmstack.block.DevT;
 import org.dmstack.block.MemDisk;
 import org.junit.jupiter.api.AfterEach;
@@ -213,6 +216,38 @@ class LifecycleTest {
         assertEquals(0, f.dm.removeAll(false));
         assertTrue(f.dm.list().isEmpty());
         assertTrue(f.registry.holders(f.ram0.disk.devt()).isEmpty());
+    }
+
+    @Test
+    void aReadOnlyTableMakesTheDeviceReadOnlyWhileItIsLive() {
+        // table_load with DM_READONLY_FLAG, do_resume's set_disk_ro, __dev_status's DM_READONLY_FLAG.
+        MappedDevice md = f.dm.create("ro", null, "0 2048 testlinear ram0 0", true);
+        assertTrue(f.dm.info("ro").readOnly());
+        MemorySegment buf = Arena.ofAuto().allocate(512);
+        Bio write = Bio.write(0, buf);
+        md.disk().submit(write);
+        assertEquals("Trying to write to read-only block-device dm-0", write.await().message());
+        Bio read = Bio.read(0, buf);
+        md.disk().submit(read);
+        assertTrue(read.await().isOk());
+        // A read-write table loaded behind it changes nothing until it is swapped in.
+        f.dm.load("ro", "0 2048 testlinear ram0 0");
+        assertTrue(f.dm.info("ro").readOnly());
+        f.dm.resume("ro");
+        assertFalse(f.dm.info("ro").readOnly());
+        Bio again = Bio.write(0, buf);
+        md.disk().submit(again);
+        assertTrue(again.await().isOk());
+        // Resuming without a new table leaves the mode as it is.
+        f.dm.load("ro", "0 2048 testlinear ram0 0", true);
+        f.dm.clear("ro");
+        f.dm.suspend("ro");
+        f.dm.resume("ro");
+        assertFalse(f.dm.info("ro").readOnly());
+        // Without a live table there is nothing to be read-only (__dev_status sets the flag only with one).
+        f.dm.create("bare", null);
+        f.dm.load("bare", "0 8 zero", true);
+        assertFalse(f.dm.info("bare").readOnly());
     }
 
     /** A thread in dm.waitEvent, started and seen waiting before the constructor returns. */

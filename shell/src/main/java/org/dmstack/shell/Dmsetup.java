@@ -108,11 +108,12 @@ public final class Dmsetup {
         @Option(names = {"-u", "--uuid"}, paramLabel = "<uuid>") String uuid;
         @Option(names = {"-n", "--notable"}, description = "Create it without a table.") boolean notable;
         @Option(names = "--table", paramLabel = "<table>", description = "The table, lines separated by new lines.") String table;
+        @Option(names = {"-r", "--readonly"}, description = "Load the table read-only: the device refuses writes.") boolean readOnly;
 
         @Override
         public void run() {
             String text = table(table, file, "create", !notable);
-            dm.create(name, uuid, text);
+            dm.create(name, uuid, text, readOnly);
         }
     }
 
@@ -121,10 +122,11 @@ public final class Dmsetup {
         @Parameters(index = "0", paramLabel = "<dev_name>") String name;
         @Parameters(index = "1", arity = "0..1", paramLabel = "<table_file>") Path file;
         @Option(names = "--table", paramLabel = "<table>") String table;
+        @Option(names = {"-r", "--readonly"}, description = "Load the table read-only: the device refuses writes once it is resumed.") boolean readOnly;
 
         @Override
         public void run() {
-            dm.load(name, table(table, file, "load", true));
+            dm.load(name, table(table, file, "load", true), readOnly);
         }
     }
 

@@ -29,7 +29,8 @@ final class DmsetupOutput {
                 : (i.liveTable() ? "LIVE" : "") + (i.liveTable() && i.inactiveTable() ? " & " : "") + (i.inactiveTable() ? "INACTIVE" : "");
         StringBuilder sb = new StringBuilder();
         sb.append("Name:              ").append(i.name()).append('\n');
-        sb.append("State:             ").append(i.suspended() ? "SUSPENDED" : "ACTIVE").append(i.deferredRemove() ? " (DEFERRED REMOVE)" : "").append('\n');
+        sb.append("State:             ").append(i.suspended() ? "SUSPENDED" : "ACTIVE").append(i.readOnly() ? " (READ-ONLY)" : "")
+                .append(i.deferredRemove() ? " (DEFERRED REMOVE)" : "").append('\n');
         sb.append("Read Ahead:        ").append(READ_AHEAD_SECTORS).append('\n');
         sb.append("Tables present:    ").append(tables).append('\n');
         sb.append("Open count:        ").append(i.openCount()).append('\n');
