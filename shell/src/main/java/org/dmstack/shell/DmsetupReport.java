@@ -54,8 +54,7 @@ final class DmsetupReport {
         str("attr", "Stat", 4, r -> attr(r.info()));
         str("tables_loaded", "Tables", 6, r -> tables(r.info()));
         str("suspended", "Suspended", 9, r -> r.info().suspended() ? "Suspended" : "Active");
-        // dmstack's mapped devices are never read-only.
-        str("readonly", "Read-only", 9, r -> "Writeable");
+        str("readonly", "Read-only", 9, r -> r.info().readOnly() ? "Read-only" : "Writeable");
         str("devno", "DevNo", 5, r -> r.info().devt().toString());
         num("major", "Maj", 3, r -> Integer.toString(r.info().devt().major()));
         num("minor", "Min", 3, r -> Integer.toString(r.info().devt().minor()));
@@ -139,7 +138,7 @@ final class DmsetupReport {
 
     /** (L)ive, (I)nactive, (s)uspended, (r)ead-only or read-(w)rite. */
     private static String attr(DeviceInfo i) {
-        return (i.liveTable() ? "L" : "-") + (i.inactiveTable() ? "I" : "-") + (i.suspended() ? "s" : "-") + "w";
+        return (i.liveTable() ? "L" : "-") + (i.inactiveTable() ? "I" : "-") + (i.suspended() ? "s" : "-") + (i.readOnly() ? "r" : "w");
     }
 
     private static String tables(DeviceInfo i) {
