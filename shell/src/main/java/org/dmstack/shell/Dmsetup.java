@@ -40,26 +40,28 @@ public final class Dmsetup {
             Usage:
 
             dmsetup
-                    [-h|--help] [--noflush] [--nolockfs] [--inactive]
+                    [-h|--help] [-r|--readonly] [--noflush] [--nolockfs] [--inactive]
                     [-c|-C|--columns] [-o <fields>] [--noheadings] [--separator <separator>]
 
             \thelp
             \tcreate <dev_name>
             \t    [-u|--uuid <uuid>]
             \t    [-n|--notable|--table {<table>|<table_file>}]
-            \tremove <device>
+            \tremove [--deferred] [-f|--force] <device>
+            \tremove_all [--deferred]
             \tsuspend [--noflush] [--nolockfs] <device>
             \tresume <device>
             \tload <device> [<table>|<table_file>]
             \tclear <device>
             \treload <device> [<table>|<table_file>]
-            \trename <device> <new_name>
+            \trename <device> [--setuuid] <new_name_or_uuid>
             \tmessage <device> <sector> <message>
-            \tls [--target <target_type>] [-o <options>] [--tree]
-            \tinfo [<device>...]
-            \tdeps [-o <options>] [<device>...]
-            \tstatus [<device>...] [--target <target_type>]
-            \ttable [<device>...] [--target <target_type>] [--inactive]
+            \tls [-o <options>] [--tree]
+            \tinfo [<device>]
+            \tdeps [-o <options>] [<device>]
+            \tstatus [<device>] [--inactive] [--target <target_type>]
+            \ttable [<device>] [--inactive] [--target <target_type>]
+            \twait <device> [<event_nr>]
             \tmknodes [<device>...]
             \ttargets\s
             \tversion\s
@@ -67,10 +69,10 @@ public final class Dmsetup {
             <device> is a device name.
             <fields> are comma-separated.
             Options are: devno, devname, blkdevname.
-            Not in dmstack: create --concise, remove_all, wipe_table, measure, stats, wait, mangle,
-            target-version, setgeometry, splitname, the udev commands; the options -f, -v, -r, -y,
-            -j/-m, -U/-G/-M, --readahead, --retry, --deferred, --manglename, --checks, --noopencount,
-            -O, -S, --nameprefixes, --rows, --setuuid, --concise, --showkeys, --exec; tables on stdin.
+            Not in dmstack: create --concise, wipe_table, measure, stats, mangle, target-version,
+            setgeometry, splitname, the udev commands; several devices on one line; the options -v,
+            -y, -j/-m, -U/-G/-M, --readahead, --retry, --manglename, --checks, --noopencount, -O, -S,
+            --nameprefixes, --rows, --concise, --showkeys, --exec, ls --target; tables on stdin.
             """;
     /** dmsetup 1.02.185's options that dmstack does not take (or not on that command). */
     private static final Cli.Getopt GETOPT = new Cli.Getopt("dmsetup", Set.of(
@@ -127,7 +129,7 @@ public final class Dmsetup {
         boolean missing = e instanceof picocli.CommandLine.MissingParameterException;
         if (command instanceof Root) return new CommandException("Unknown command.\n" + USAGE.stripTrailing());
         if (missing && command instanceof Create) return new CommandException("Please provide a name for the new device.\nCommand failed.");
-        if (missing && (command instanceof NameOnly || command instanceof Load || command instanceof Suspend)) {
+        if (missing && (command instanceof NameOnly || command instanceof Load || command instanceof Suspend || command instanceof Remove)) {
             return new CommandException("Please specify device.\nCommand failed.");
         }
         if (missing || e instanceof picocli.CommandLine.UnmatchedArgumentException) {
@@ -143,14 +145,16 @@ public final class Dmsetup {
         add(cl, "clear", "Destroy the inactive table.", new NameOnly(dm::clear));
         cl.addSubcommand(new Suspend());
         add(cl, "resume", "Swap in the inactive table, if any, and let I/O go on.", new NameOnly(dm::resume));
-        add(cl, "remove", "Remove the device.", new NameOnly(dm::remove));
+        cl.addSubcommand(new Remove());
+        cl.addSubcommand(new RemoveAll());
         cl.addSubcommand(new Rename());
         cl.addSubcommand(new Message());
         cl.addSubcommand(new Ls());
         cl.addSubcommand(new Info());
         cl.addSubcommand(new Deps());
-        cl.addSubcommand(new Status());
-        cl.addSubcommand(new Table());
+        add(cl, "status", "Show the status of the live table's targets (or with --inactive the inactive table's).", new Tables(dm::status));
+        add(cl, "table", "Show the live table (or with --inactive the inactive one).", new Tables(dm::table));
+        cl.addSubcommand(new Wait());
         cl.addSubcommand(new Targets());
         cl.addSubcommand(new Version());
         cl.addSubcommand(new Mknodes());
@@ -185,11 +189,12 @@ public final class Dmsetup {
         @Option(names = {"-u", "--uuid"}, paramLabel = "<uuid>") String uuid;
         @Option(names = {"-n", "--notable"}, description = "Create it without a table.") boolean notable;
         @Option(names = "--table", paramLabel = "<table>", description = "The table, lines separated by new lines.") String table;
+        @Option(names = {"-r", "--readonly"}, description = "Load the table read-only: the device refuses writes.") boolean readOnly;
 
         @Override
         public void run() {
             String text = table(table, file, "create", !notable);
-            dm.create(name, uuid, text);
+            dm.create(name, uuid, text, readOnly);
         }
     }
 
@@ -198,10 +203,11 @@ public final class Dmsetup {
         @Parameters(index = "0", paramLabel = "<dev_name>") String name;
         @Parameters(index = "1", arity = "0..1", paramLabel = "<table_file>") Path file;
         @Option(names = "--table", paramLabel = "<table>") String table;
+        @Option(names = {"-r", "--readonly"}, description = "Load the table read-only: the device refuses writes once it is resumed.") boolean readOnly;
 
         @Override
         public void run() {
-            dm.load(name, table(table, file, "load", true));
+            dm.load(name, table(table, file, "load", true), readOnly);
         }
     }
 
@@ -254,14 +260,71 @@ public final class Dmsetup {
         }
     }
 
-    @Command(name = "rename", description = "Give the device a new name.")
-    private final class Rename extends Sub {
+    @Command(name = "remove", description = "Remove the device.")
+    private final class Remove extends Sub {
         @Parameters(index = "0", paramLabel = "<dev_name>") String name;
-        @Parameters(index = "1", paramLabel = "<new_name>") String newName;
+        @Option(names = {"-f", "--force"}, description = "First replace its table with one that fails all I/O.") boolean force;
+        @Option(names = "--deferred", description = "If it is in use, remove it when the last user lets it go.") boolean deferred;
 
         @Override
         public void run() {
-            dm.rename(name, newName);
+            if (force) errorDevice(name);
+            dm.remove(name, deferred);
+        }
+    }
+
+    @Command(name = "remove_all", description = "Remove every device nothing uses.")
+    private final class RemoveAll extends Sub {
+        @Option(names = "--deferred", description = "Mark those in use to be removed when their last user lets go.") boolean deferred;
+
+        @Override
+        public void run() {
+            dm.removeAll(deferred);
+        }
+    }
+
+    /**
+     * dmsetup's _error_device, for --force: an "error" table as long as the live one, loaded and
+     * resumed (or cleared again if the resume fails). A device without a live table is left as
+     * it is (dmsetup's reload of a zero-length target fails there too, and it goes on).
+     */
+    private void errorDevice(String name) {
+        long size = dm.get(name).disk().capacity();
+        if (size == 0) return;
+        dm.load(name, "0 " + size + " error");
+        try {
+            dm.resume(name);
+        } catch (DmException e) {
+            dm.clear(name);
+        }
+    }
+
+    @Command(name = "rename", description = "Give the device a new name (or with --setuuid a uuid, if it has none).")
+    private final class Rename extends Sub {
+        @Parameters(index = "0", paramLabel = "<dev_name>") String name;
+        @Parameters(index = "1", paramLabel = "<new_name>") String newName;
+        @Option(names = "--setuuid", description = "The last argument is the device's uuid: set it, once.") boolean setUuid;
+
+        @Override
+        public void run() {
+            if (setUuid) dm.setUuid(name, newName);
+            else dm.rename(name, newName);
+        }
+    }
+
+    @Command(name = "wait", description = "Wait until the device's event number is no longer <event_nr> (0 if not given).")
+    private final class Wait extends Sub {
+        @Parameters(index = "0", paramLabel = "<dev_name>") String name;
+        @Parameters(index = "1", arity = "0..1", paramLabel = "<event_nr>") Integer eventNr;
+
+        @Override
+        public void run() {
+            try {
+                dm.waitEvent(name, eventNr == null ? 0 : eventNr);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CommandException("dmsetup wait: interrupted", e);
+            }
         }
     }
 
@@ -277,20 +340,61 @@ public final class Dmsetup {
         }
     }
 
+    @Command(name = "deps", description = "Show the devices the live table uses.")
+    private final class Deps extends Sub {
+        @Parameters(arity = "0..1", paramLabel = "<dev_name>") String name;
+        @Option(names = {"-o", "--options"}, paramLabel = "devno|devname|blkdevname",
+                description = "Show each device as major, minor (devno), by its mapped name or else kernel name (devname), or by its kernel name (blkdevname).")
+        String options;
+
+        @Override
+        public void run() {
+            Function<DevT, String> show = deviceNames("deps", options);
+            eachDevice(name, n -> DmsetupOutput.deps(dm.deps(n), show), true);
+        }
+    }
+
+    /**
+     * How ls and deps name a device for -o (dmsetup's _dev_name_type and dm_device_get_name):
+     * null for major and minor numbers.
+     */
+    private Function<DevT, String> deviceNames(String command, String options) {
+        if (options == null || options.equals("devno")) return null;
+        if (options.equals("blkdevname")) return this::kernelName;
+        if (options.equals("devname")) {
+            return devt -> {
+                String mapped = devt.major() == DevT.DM_MAJOR ? mappedName(devt) : "";
+                return mapped.isEmpty() ? kernelName(devt) : mapped;
+            };
+        }
+        // dmsetup 1.02.185's words (and status 1) for an -o it does not know.
+        throw new CommandException("Option not recognised: " + options + ".\nCouldn't process command line.");
+    }
+
+    private String kernelName(DevT devt) {
+        BlockDevice d = dm.registry().lookup(devt.toString());
+        return d == null ? "" : d.name();
+    }
+
+    private String mappedName(DevT devt) {
+        return dm.list().stream().filter(i -> i.devt().equals(devt)).map(DeviceInfo::name).findFirst().orElse("");
+    }
+
     @Command(name = "ls", description = "List the devices; --tree shows what each is built on.")
     private final class Ls extends Sub {
         @Option(names = "--tree") boolean tree;
-        @Option(names = "--target", paramLabel = "<target_type>") String target;
-        @Option(names = {"-o", "--options"}, paramLabel = "<options>") String options;
+        @Option(names = {"-o", "--options"}, paramLabel = "devno|devname|blkdevname",
+                description = "Without --tree: show each device's numbers (devno), its name again (devname) or its kernel name (blkdevname).")
+        String options;
+
         @Override
         public void run() {
-            Function<DevT, String> name = deviceNames(options);
             List<DeviceInfo> devices = dm.list();
-            if (target != null) devices = devices.stream().filter(i -> !withTarget(dm.table(i.name(), false), target).isEmpty()).toList();
             if (!tree) {
-                out.print(name == null ? DmsetupOutput.ls(devices) : DmsetupOutput.ls(devices, i -> name.apply(i.devt())));
+                out.print(DmsetupOutput.ls(devices, deviceNames("ls", options)));
                 return;
             }
+            if (options != null) throw new CommandException("dmsetup ls: -o with --tree is not supported");
             Map<DevT, List<DevT>> deps = new HashMap<>();
             for (DeviceInfo i : devices) deps.put(i.devt(), dm.deps(i.name()));
             out.print(DmsetupOutput.tree(devices, deps));
@@ -299,7 +403,7 @@ public final class Dmsetup {
 
     @Command(name = "info", description = "Show the device's state (every device's without a name); -c as columns.")
     private final class Info extends Sub {
-        @Parameters(arity = "0..*", paramLabel = "<device>") List<String> names = List.of();
+        @Parameters(arity = "0..1", paramLabel = "<dev_name>") String name;
         @Option(names = {"-c", "-C", "--columns"}, description = "One line per device, in columns.") boolean columns;
         @Option(names = {"-o", "--options"}, paramLabel = "<fields>",
                 description = "With -c: the fields, comma-separated, or +fields to add to the default "
@@ -312,11 +416,14 @@ public final class Dmsetup {
                 if (options != null || noHeadings || separator != null) {
                     throw new CommandException("dmsetup info: -o, --noheadings and --separator need -c");
                 }
-                eachDevice(names, n -> DmsetupOutput.info(dm.info(n)), false);
+                eachDevice(name, n -> {
+                    DeviceInfo info = dm.info(n);
+                    return DmsetupOutput.info(info, readAhead(info.devt()));
+                }, false);
                 return;
             }
             DmsetupReport report = new DmsetupReport(options, noHeadings, separator);
-            List<DeviceInfo> devices = names.isEmpty() ? dm.list() : names.stream().map(dm::info).toList();
+            List<DeviceInfo> devices = name != null ? List.of(dm.info(name)) : dm.list();
             if (devices.isEmpty()) {
                 out.print(DmsetupOutput.NO_DEVICES);
                 return;
@@ -325,70 +432,38 @@ public final class Dmsetup {
         }
     }
 
-    @Command(name = "table", description = "Show the live table (or with --inactive the inactive one).")
-    private final class Table extends Sub {
-        @Parameters(arity = "0..*", paramLabel = "<device>") List<String> names = List.of();
+    private interface TableQuery {
+        String apply(String name, boolean inactive);
+    }
+
+    /** table and status: the live table's lines, or with --inactive the inactive table's. */
+    @Command
+    private final class Tables extends Sub {
+        @Parameters(arity = "0..1", paramLabel = "<dev_name>") String name;
         @Option(names = "--inactive") boolean inactive;
-        @Option(names = "--target", paramLabel = "<target_type>") String target;
+        @Option(names = "--target", paramLabel = "<target_type>", description = "Only the lines of targets of this type.") String target;
+        private final TableQuery query;
+
+        Tables(TableQuery query) {
+            this.query = query;
+        }
+
         @Override
         public void run() {
-            eachDevice(names, n -> withTarget(dm.table(n, inactive), target), true, target != null);
+            if (target == null) {
+                eachDevice(name, n -> query.apply(n, inactive), true);
+                return;
+            }
+            // dmsetup's _status skips other targets, and a device without a table has none of the type: nothing at all.
+            StringBuilder lines = new StringBuilder();
+            for (DeviceInfo d : name != null ? List.of(dm.info(name)) : dm.list()) {
+                for (String line : query.apply(d.name(), inactive).lines().toList()) {
+                    String[] words = line.split(" ", 4);
+                    if (words.length > 2 && words[2].equals(target)) lines.append(name != null ? "" : d.name() + ": ").append(line).append('\n');
+                }
+            }
+            out.print(name == null && dm.list().isEmpty() ? DmsetupOutput.NO_DEVICES : lines.toString());
         }
-    }
-
-    @Command(name = "status", description = "Show the status of the live table's targets.")
-    private final class Status extends Sub {
-        @Parameters(arity = "0..*", paramLabel = "<device>") List<String> names = List.of();
-        @Option(names = "--target", paramLabel = "<target_type>") String target;
-        @Option(names = "--noflush", description = "Accepted: a status is never flushed first.") boolean noflush;
-        @Override
-        public void run() {
-            eachDevice(names, n -> withTarget(dm.status(n), target), true, target != null);
-        }
-    }
-
-    @Command(name = "deps", description = "Show the devices the live table uses.")
-    private final class Deps extends Sub {
-        @Parameters(arity = "0..*", paramLabel = "<device>") List<String> names = List.of();
-        @Option(names = {"-o", "--options"}, paramLabel = "<options>") String options;
-        @Override
-        public void run() {
-            Function<DevT, String> name = deviceNames(options);
-            eachDevice(names, n -> name == null ? DmsetupOutput.deps(dm.deps(n)) : DmsetupOutput.deps(dm.deps(n), name), true);
-        }
-    }
-
-    /** Table or status lines of targets of type {@code target} only (all when null): "start length type ...". */
-    private static String withTarget(String lines, String target) {
-        if (target == null) return lines;
-        StringBuilder sb = new StringBuilder();
-        for (String line : lines.lines().toList()) {
-            String[] w = line.trim().split("\\s+");
-            if (w.length > 2 && w[2].equals(target)) sb.append(line).append('\n');
-        }
-        return sb.toString();
-    }
-
-    /**
-     * How ls and deps name a device: -o devno (the default) "MAJOR, MINOR" or "MAJOR:MINOR";
-     * devname, a mapped device's name or the kernel's; blkdevname, the kernel's. dmsetup's
-     * "Option not recognised" otherwise.
-     */
-    private Function<DevT, String> deviceNames(String options) {
-        if (options == null || options.equals("devno")) return null;
-        return switch (options) {
-            case "blkdevname" -> this::kernelName;
-            case "devname" -> d -> {
-                BlockDevice b = dm.registry().lookup(d.toString());
-                return b != null && b.attributes().has("dm/name") ? b.attributes().read("dm/name") : kernelName(d);
-            };
-            default -> throw new CommandException("Option not recognised: " + options + ".\nCouldn't process command line.");
-        };
-    }
-
-    private String kernelName(DevT d) {
-        BlockDevice b = dm.registry().lookup(d.toString());
-        return b == null ? d.toString() : b.name();
     }
 
     @Command(name = "targets", description = "List the target types and their versions.")
@@ -428,33 +503,33 @@ public final class Dmsetup {
      * One device's output, or with no name every device's, each line prefixed by "NAME: " when
      * {@code prefixed}, as dmsetup does.
      */
-    private void eachDevice(List<String> names, Function<String, String> show, boolean prefixed) {
-        eachDevice(names, show, prefixed, false);
-    }
-
-    /**
-     * @param filtered --target: a device without such targets prints nothing (without it, a
-     *     device without a table prints its "NAME: ")
-     */
-    private void eachDevice(List<String> names, Function<String, String> show, boolean prefixed, boolean filtered) {
-        if (names.size() == 1) {
-            out.print(show.apply(names.getFirst()));
+    private void eachDevice(String name, Function<String, String> show, boolean prefixed) {
+        if (name != null) {
+            String text = show.apply(name);
+            // dmsetup's _status prints one line even for a device without a table: an empty one.
+            out.print(text.isEmpty() && prefixed ? "\n" : text);
             return;
         }
-        List<String> all = names.isEmpty() ? dm.list().stream().map(DeviceInfo::name).toList() : names;
-        if (all.isEmpty()) {
+        List<DeviceInfo> devices = dm.list();
+        if (devices.isEmpty()) {
             out.print(DmsetupOutput.NO_DEVICES);
             return;
         }
-        for (String name : all) {
-            String text = show.apply(name);
+        for (DeviceInfo device : devices) {
+            String text = show.apply(device.name());
             if (!prefixed) {
                 out.print(text);
                 continue;
             }
-            if (text.isEmpty() && !filtered) out.println(name + ": ");
-            for (String line : text.lines().toList()) out.println(name + ": " + line);
+            if (text.isEmpty()) out.println(device.name() + ": ");
+            for (String line : text.lines().toList()) out.println(device.name() + ": " + line);
         }
+    }
+
+    /** BLKRAGET: read_ahead_kb in sectors, as dmsetup finds it (dm_task_get_read_ahead). */
+    private long readAhead(DevT devt) {
+        BlockDevice d = dm.registry().lookup(devt.toString());
+        return d == null || !d.attributes().has("queue/read_ahead_kb") ? 0 : Long.parseLong(d.attributes().read("queue/read_ahead_kb")) * 2;
     }
 
     /** The dependency graph of every mapped device, for the report's relationship fields. */
@@ -470,8 +545,12 @@ public final class Dmsetup {
 
             @Override
             public String kernelName(DevT devt) {
-                BlockDevice d = dm.registry().lookup(devt.toString());
-                return d == null ? "" : d.name();
+                return Dmsetup.this.kernelName(devt);
+            }
+
+            @Override
+            public long readAhead(DevT devt) {
+                return Dmsetup.this.readAhead(devt);
             }
 
             @Override

@@ -214,14 +214,14 @@ class LsblkTest {
     @Test
     void topologyAndDiscardColumns() {
         stack.dm.create("st", "0 8192 linear ram0 0\n8192 8192 linear ram1 0");
-        // RQ-SIZE, RA and SCHED stay empty and WSAME 0: the devices have no queue/nr_requests,
-        // queue/read_ahead_kb, queue/scheduler nor queue/write_same_max_bytes.
+        // RQ-SIZE and SCHED stay empty and WSAME 0: the devices have no queue/nr_requests,
+        // queue/scheduler nor queue/write_same_max_bytes; RA is queue/read_ahead_kb.
         assertEquals("""
-                NAME ALIGNMENT MIN-IO OPT-IO PHY-SEC LOG-SEC ROTA SCHED RQ-SIZE RA WSAME
-                ram0         0   4096      0    4096     512    0                      0
-                └─st         0   4096      0    4096     512    0                      0
-                ram1         0   4096      0    4096     512    0                      0
-                └─st         0   4096      0    4096     512    0                      0
+                NAME ALIGNMENT MIN-IO OPT-IO PHY-SEC LOG-SEC ROTA SCHED RQ-SIZE  RA WSAME
+                ram0         0   4096      0    4096     512    0               128     0
+                └─st         0   4096      0    4096     512    0               128     0
+                ram1         0   4096      0    4096     512    0               128     0
+                └─st         0   4096      0    4096     512    0               128     0
                 """, run("-a -t"));
         assertEquals("""
                 NAME DISC-ALN DISC-GRAN DISC-MAX DISC-ZERO
