@@ -58,8 +58,8 @@ public final class Dmsetup {
         cl.addSubcommand(new Create());
         cl.addSubcommand(new Load());
         add(cl, "clear", "Destroy the inactive table.", new NameOnly(dm::clear));
-        add(cl, "suspend", "Suspend the device: I/O waits until resume.", new Suspend(dm::suspend));
-        add(cl, "resume", "Swap in the inactive table, if any, and let I/O go on.", new Suspend(dm::resume));
+        add(cl, "suspend", "Suspend the device: I/O waits until resume.", new NameOnly(dm::suspend));
+        add(cl, "resume", "Swap in the inactive table, if any, and let I/O go on.", new NameOnly(dm::resume));
         cl.addSubcommand(new Remove());
         cl.addSubcommand(new RemoveAll());
         cl.addSubcommand(new Rename());
@@ -152,7 +152,7 @@ public final class Dmsetup {
     }
 
     @Command
-    private class NameOnly extends Sub {
+    private final class NameOnly extends Sub {
         @Parameters(index = "0", paramLabel = "<dev_name>") String name;
         private final NameAction action;
 
@@ -163,21 +163,6 @@ public final class Dmsetup {
         @Override
         public void run() {
             action.apply(name);
-        }
-    }
-
-    /**
-     * suspend and resume. 6.1's noflush only keeps the bios a target pushes back (DM_MAPIO_REQUEUE)
-     * and lockfs freezes a filesystem mounted on the device; dmstack's targets push nothing back
-     * and nothing is mounted on its devices, so both suspend alike with and without them.
-     */
-    @Command
-    private final class Suspend extends NameOnly {
-        @Option(names = "--noflush", description = "Keep I/O a target pushes back (none of dmstack's targets does).") boolean noflush;
-        @Option(names = "--nolockfs", description = "Do not freeze a filesystem on the device (dmstack mounts none).") boolean nolockfs;
-
-        Suspend(NameAction action) {
-            super(action);
         }
     }
 

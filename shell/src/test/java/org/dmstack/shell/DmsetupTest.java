@@ -153,9 +153,9 @@ class DmsetupTest {
         run("load lv0 new.table");
         assertEquals("0 8192 linear 1:1 0\n", run("table --inactive lv0"));
         assertTrue(run("info lv0").contains("Tables present:    LIVE & INACTIVE\n"));
-        run("suspend --noflush --nolockfs lv0");
+        run("suspend lv0");
         assertTrue(run("info lv0").contains("State:             SUSPENDED\n"));
-        run("resume --noflush lv0");
+        run("resume lv0");
         assertEquals("0 8192 linear 1:1 0\n", run("table lv0"));
         assertEquals("\n", run("table --inactive lv0"));
         run("clear top");
