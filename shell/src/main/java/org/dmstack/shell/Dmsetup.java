@@ -277,7 +277,10 @@ public final class Dmsetup {
                 if (options != null || noHeadings || separator != null) {
                     throw new CommandException("dmsetup info: -o, --noheadings and --separator need -c");
                 }
-                eachDevice(name, n -> DmsetupOutput.info(dm.info(n)), false);
+                eachDevice(name, n -> {
+                    DeviceInfo info = dm.info(n);
+                    return DmsetupOutput.info(info, readAhead(info.devt()));
+                }, false);
                 return;
             }
             DmsetupReport report = new DmsetupReport(options, noHeadings, separator);
@@ -371,6 +374,12 @@ public final class Dmsetup {
         }
     }
 
+    /** BLKRAGET: read_ahead_kb in sectors, as dmsetup finds it (dm_task_get_read_ahead). */
+    private long readAhead(DevT devt) {
+        BlockDevice d = dm.registry().lookup(devt.toString());
+        return d == null || !d.attributes().has("queue/read_ahead_kb") ? 0 : Long.parseLong(d.attributes().read("queue/read_ahead_kb")) * 2;
+    }
+
     /** The dependency graph of every mapped device, for the report's relationship fields. */
     private DmsetupReport.Context reportContext() {
         List<DeviceInfo> all = dm.list();
@@ -386,6 +395,11 @@ public final class Dmsetup {
             public String kernelName(DevT devt) {
                 BlockDevice d = dm.registry().lookup(devt.toString());
                 return d == null ? "" : d.name();
+            }
+
+            @Override
+            public long readAhead(DevT devt) {
+                return Dmsetup.this.readAhead(devt);
             }
 
             @Override

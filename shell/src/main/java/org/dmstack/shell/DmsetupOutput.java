@@ -15,23 +15,22 @@ import org.dmstack.dm.TargetVersion;
 final class DmsetupOutput {
     /** What dmsetup prints when a command that lists every device finds none. */
     static final String NO_DEVICES = "No devices found\n";
-    /**
-     * "Read Ahead": the kernel's default read_ahead_kb of 128 in sectors, which a mapped device
-     * keeps unless told otherwise; dmstack has no page cache to read ahead into.
-     */
-    static final int READ_AHEAD_SECTORS = 256;
 
     private DmsetupOutput() {}
 
-    /** {@code dmsetup info NAME}: the long form, ending with a blank line as dmsetup's does. */
-    static String info(DeviceInfo i) {
+    /**
+     * {@code dmsetup info NAME}: the long form, ending with a blank line as dmsetup's does.
+     *
+     * @param readAhead the device's read-ahead in sectors (BLKRAGET: its read_ahead_kb x 2)
+     */
+    static String info(DeviceInfo i, long readAhead) {
         String tables = !i.liveTable() && !i.inactiveTable() ? "None"
                 : (i.liveTable() ? "LIVE" : "") + (i.liveTable() && i.inactiveTable() ? " & " : "") + (i.inactiveTable() ? "INACTIVE" : "");
         StringBuilder sb = new StringBuilder();
         sb.append("Name:              ").append(i.name()).append('\n');
         sb.append("State:             ").append(i.suspended() ? "SUSPENDED" : "ACTIVE").append(i.readOnly() ? " (READ-ONLY)" : "")
                 .append(i.deferredRemove() ? " (DEFERRED REMOVE)" : "").append('\n');
-        sb.append("Read Ahead:        ").append(READ_AHEAD_SECTORS).append('\n');
+        sb.append("Read Ahead:        ").append(readAhead).append('\n');
         sb.append("Tables present:    ").append(tables).append('\n');
         sb.append("Open count:        ").append(i.openCount()).append('\n');
         sb.append("Event number:      ").append(i.eventNumber()).append('\n');
