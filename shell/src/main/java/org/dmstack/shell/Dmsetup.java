@@ -66,7 +66,7 @@ public final class Dmsetup {
         cl.addSubcommand(new Message());
         cl.addSubcommand(new Ls());
         cl.addSubcommand(new Info());
-        add(cl, "deps", "Show the devices the live table uses.", new EachDevice(name -> DmsetupOutput.deps(dm.deps(name)), true));
+        cl.addSubcommand(new Deps());
         add(cl, "status", "Show the status of the live table's targets (or with --inactive the inactive table's).", new Tables(dm::status));
         add(cl, "table", "Show the live table (or with --inactive the inactive one).", new Tables(dm::table));
         cl.addSubcommand(new Wait());
@@ -246,16 +246,60 @@ public final class Dmsetup {
         }
     }
 
+    @Command(name = "deps", description = "Show the devices the live table uses.")
+    private final class Deps extends Sub {
+        @Parameters(arity = "0..1", paramLabel = "<dev_name>") String name;
+        @Option(names = {"-o", "--options"}, paramLabel = "devno|devname|blkdevname",
+                description = "Show each device as major, minor (devno), by its mapped name or else kernel name (devname), or by its kernel name (blkdevname).")
+        String options;
+
+        @Override
+        public void run() {
+            Function<DevT, String> show = deviceNames("deps", options);
+            eachDevice(name, n -> DmsetupOutput.deps(dm.deps(n), show), true);
+        }
+    }
+
+    /**
+     * How ls and deps name a device for -o (dmsetup's _dev_name_type and dm_device_get_name):
+     * null for major and minor numbers.
+     */
+    private Function<DevT, String> deviceNames(String command, String options) {
+        if (options == null || options.equals("devno")) return null;
+        if (options.equals("blkdevname")) return this::kernelName;
+        if (options.equals("devname")) {
+            return devt -> {
+                String mapped = devt.major() == DevT.DM_MAJOR ? mappedName(devt) : "";
+                return mapped.isEmpty() ? kernelName(devt) : mapped;
+            };
+        }
+        throw new CommandException("dmsetup " + command + ": -o takes devno, devname or blkdevname, not '" + options + "'");
+    }
+
+    private String kernelName(DevT devt) {
+        BlockDevice d = dm.registry().lookup(devt.toString());
+        return d == null ? "" : d.name();
+    }
+
+    private String mappedName(DevT devt) {
+        return dm.list().stream().filter(i -> i.devt().equals(devt)).map(DeviceInfo::name).findFirst().orElse("");
+    }
+
     @Command(name = "ls", description = "List the devices; --tree shows what each is built on.")
     private final class Ls extends Sub {
         @Option(names = "--tree") boolean tree;
+        @Option(names = {"-o", "--options"}, paramLabel = "devno|devname|blkdevname",
+                description = "Without --tree: show each device's numbers (devno), its name again (devname) or its kernel name (blkdevname).")
+        String options;
+
         @Override
         public void run() {
             List<DeviceInfo> devices = dm.list();
             if (!tree) {
-                out.print(DmsetupOutput.ls(devices));
+                out.print(DmsetupOutput.ls(devices, deviceNames("ls", options)));
                 return;
             }
+            if (options != null) throw new CommandException("dmsetup ls: -o with --tree is not supported");
             Map<DevT, List<DevT>> deps = new HashMap<>();
             for (DeviceInfo i : devices) deps.put(i.devt(), dm.deps(i.name()));
             out.print(DmsetupOutput.tree(devices, deps));
@@ -302,6 +346,7 @@ public final class Dmsetup {
     private final class Tables extends Sub {
         @Parameters(arity = "0..1", paramLabel = "<dev_name>") String name;
         @Option(names = "--inactive") boolean inactive;
+        @Option(names = "--target", paramLabel = "<target_type>", description = "Only the lines of targets of this type.") String target;
         private final TableQuery query;
 
         Tables(TableQuery query) {
@@ -310,24 +355,19 @@ public final class Dmsetup {
 
         @Override
         public void run() {
-            eachDevice(name, n -> query.apply(n, inactive), true);
-        }
-    }
-
-    @Command
-    private final class EachDevice extends Sub {
-        @Parameters(arity = "0..1", paramLabel = "<dev_name>") String name;
-        private final Function<String, String> show;
-        private final boolean prefixed;
-
-        EachDevice(Function<String, String> show, boolean prefixed) {
-            this.show = show;
-            this.prefixed = prefixed;
-        }
-
-        @Override
-        public void run() {
-            eachDevice(name, show, prefixed);
+            if (target == null) {
+                eachDevice(name, n -> query.apply(n, inactive), true);
+                return;
+            }
+            // dmsetup's _status skips other targets, and a device without a table has none of the type: nothing at all.
+            StringBuilder lines = new StringBuilder();
+            for (DeviceInfo d : name != null ? List.of(dm.info(name)) : dm.list()) {
+                for (String line : query.apply(d.name(), inactive).lines().toList()) {
+                    String[] words = line.split(" ", 4);
+                    if (words.length > 2 && words[2].equals(target)) lines.append(name != null ? "" : d.name() + ": ").append(line).append('\n');
+                }
+            }
+            out.print(name == null && dm.list().isEmpty() ? DmsetupOutput.NO_DEVICES : lines.toString());
         }
     }
 
@@ -393,8 +433,7 @@ public final class Dmsetup {
 
             @Override
             public String kernelName(DevT devt) {
-                BlockDevice d = dm.registry().lookup(devt.toString());
-                return d == null ? "" : d.name();
+                return Dmsetup.this.kernelName(devt);
             }
 
             @Override

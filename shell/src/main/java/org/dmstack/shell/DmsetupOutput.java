@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 import org.dmstack.block.DevT;
 import org.dmstack.dm.DeviceInfo;
 import org.dmstack.dm.TargetVersion;
@@ -42,10 +43,24 @@ final class DmsetupOutput {
 
     /** {@code dmsetup ls}: "NAME\t(MAJOR:MINOR)" per device. */
     static String ls(List<DeviceInfo> devices) {
+        return ls(devices, null);
+    }
+
+    /**
+     * {@code dmsetup ls -o ...} (_display_name): "NAME\t(MAJOR:MINOR)" per device, or the
+     * device as {@code name} names it, where it has a name.
+     */
+    static String ls(List<DeviceInfo> devices, Function<DevT, String> name) {
         if (devices.isEmpty()) return NO_DEVICES;
         StringBuilder sb = new StringBuilder();
-        for (DeviceInfo i : devices) sb.append(i.name()).append("\t(").append(i.devt()).append(")\n");
+        for (DeviceInfo i : devices) sb.append(i.name()).append("\t(").append(named(i.devt(), name, i.devt().toString())).append(")\n");
         return sb.toString();
+    }
+
+    /** What {@code name} calls a device, or {@code otherwise} without a name for it (dm_device_get_name failing). */
+    private static String named(DevT devt, Function<DevT, String> name, String otherwise) {
+        String n = name == null ? "" : name.apply(devt);
+        return n.isEmpty() ? otherwise : n;
     }
 
     /**
@@ -78,8 +93,13 @@ final class DmsetupOutput {
 
     /** {@code dmsetup deps NAME}: "N dependencies\t: (MAJOR, MINOR) ...". */
     static String deps(List<DevT> deps) {
+        return deps(deps, null);
+    }
+
+    /** {@code dmsetup deps -o ...}: each device as {@code name} names it, or "(MAJOR, MINOR)" without a name. */
+    static String deps(List<DevT> deps, Function<DevT, String> name) {
         StringBuilder sb = new StringBuilder().append(deps.size()).append(" dependencies\t:");
-        for (DevT d : deps) sb.append(" (").append(d.major()).append(", ").append(d.minor()).append(')');
+        for (DevT d : deps) sb.append(" (").append(named(d, name, d.major() + ", " + d.minor())).append(')');
         return sb.append('\n').toString();
     }
 

@@ -355,6 +355,23 @@ class DmsetupTest {
         assertEquals(info("ro2", "ACTIVE (READ-ONLY) (DEFERRED REMOVE)", "LIVE", 1, 0, "").replace("Open count:        0", "Open count:        1"), run("info ro2"));
     }
 
+    /** ls and deps -o (dmsetup's _display_name and _deps through dm_device_get_name), table and status --target. */
+    @Test
+    void devicesByNameAndTablesByTargetType() {
+        createTwo();
+        assertEquals("lv0\t(dm-0)\ntop\t(dm-1)\n", run("ls -o blkdevname"));
+        assertEquals("lv0\t(lv0)\ntop\t(top)\n", run("ls -o devname"));
+        assertEquals("lv0\t(254:0)\ntop\t(254:1)\n", run("ls -o devno"));
+        assertEquals("1 dependencies\t: (lv0)\n", run("deps -o devname top"));
+        assertEquals("2 dependencies\t: (ram1) (ram0)\n", run("deps -o devname lv0"));
+        assertEquals("lv0: 2 dependencies\t: (ram1) (ram0)\ntop: 1 dependencies\t: (dm-0)\n", run("deps -o blkdevname"));
+        assertEquals("lv0: 0 4096 linear 1:0 0\nlv0: 4096 4096 linear 1:1 2048\ntop: 0 8192 linear 254:0 0\n", run("table --target linear"));
+        assertEquals("", run("table --target zero lv0"));
+        assertEquals("0 8192 linear \n", run("status --target linear top"));
+        CommandException e = assertThrows(CommandException.class, () -> run("ls -o uuid"));
+        assertEquals("dmsetup ls: -o takes devno, devname or blkdevname, not 'uuid'", e.getMessage());
+    }
+
     private static String info(String name, String state, String tables, int targets, int event, String uuidLine) {
         return "Name:              " + name + "\nState:             " + state + "\nRead Ahead:        256\nTables present:    " + tables
                 + "\nOpen count:        0\nEvent number:      " + event + "\nMajor, minor:      254, 0\nNumber of targets: " + targets + "\n"
