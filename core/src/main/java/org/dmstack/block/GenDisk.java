@@ -39,7 +39,12 @@ public final class GenDisk implements BlockDevice {
     private volatile boolean ioStats; // QUEUE_FLAG_IO_STAT, what queue/iostats shows
     private volatile boolean accounts; // whether submit accounts a bio: the one read per bio
     private volatile boolean dead;
-    private volatile boolean readOnly; // set_disk_ro: what the ro attribute shows
+    private volatile boolean readOnly; // get_disk_ro: either of the two below, what the ro attribute shows and the one read per bio
+    private boolean diskReadOnly; // set_disk_ro (GD_READ_ONLY): the driver's
+    private boolean policyReadOnly; // BLKROSET (part0->bd_read_only): the user's, blockdev --setro
+    // bdi->ra_pages: how far a page cache would read ahead. There is none here, so nothing reads it
+    // but the user (queue/read_ahead_kb, BLKRAGET): it is kept as Linux keeps it.
+    private volatile long readAheadPages;
 
     private GenDisk(Builder b) {
         this.name = b.name;
@@ -57,6 +62,7 @@ public final class GenDisk implements BlockDevice {
         this.inPlace = b.inPlace == null ? null : new CheckedInPlaceRead(b.inPlace);
         this.holes = b.holes;
         this.dax = b.daxOps == null ? null : new DaxDevice(name, b.daxOps, () -> this.capacity >> Units.PAGE_SECTORS_SHIFT, b.daxWriteCache);
+        updateReadAhead();
         defineAttributes();
     }
 
@@ -247,16 +253,31 @@ public final class GenDisk implements BlockDevice {
     }
 
     /**
-     * set_disk_ro: a read-only disk refuses every bio that would change it (WRITE, WRITE_ZEROES,
-     * DISCARD; an empty FLUSH still passes, as bio_check_ro lets it), and so does fs-dax on its DAX
-     * device (EROFS); reads go on. The ro attribute shows it.
+     * set_disk_ro, the driver's flag: a read-only disk refuses every bio that would change it
+     * (WRITE, WRITE_ZEROES, DISCARD; an empty FLUSH still passes, as bio_check_ro lets it), and so
+     * does fs-dax on its DAX device (EROFS); reads go on. The ro attribute shows it.
      */
-    public void setReadOnly(boolean readOnly) {
-        this.readOnly = readOnly;
+    public synchronized void setReadOnly(boolean readOnly) {
+        diskReadOnly = readOnly;
+        updateReadOnly();
+    }
+
+    /**
+     * The BLKROSET ioctl (blockdev --setro / --setrw): the user's read-only flag, beside the
+     * driver's. The disk is read-only while either is set, so --setrw does not make writable a disk
+     * its driver made read-only (get_disk_ro).
+     */
+    public synchronized void setPolicyReadOnly(boolean readOnly) {
+        policyReadOnly = readOnly;
+        updateReadOnly();
+    }
+
+    private void updateReadOnly() {
+        readOnly = diskReadOnly || policyReadOnly;
         if (dax != null) dax.setReadOnly(readOnly);
     }
 
-    /** get_disk_ro. */
+    /** get_disk_ro: read-only by the driver's flag or the user's. */
     public boolean readOnly() {
         return readOnly;
     }
@@ -361,10 +382,21 @@ public final class GenDisk implements BlockDevice {
         return limits.copy();
     }
 
-    /** Replaces the limits (a mapped device restacks them when its table changes). */
+    /**
+     * Replaces the limits (a mapped device restacks them when its table changes); the read-ahead
+     * goes back to what they give, as dm_table_set_restrictions's disk_update_readahead sets it.
+     */
     public void setLimits(QueueLimits newLimits) {
         limits = newLimits.copy();
+        updateReadAhead();
     }
+
+    /** disk_update_readahead: twice the optimal I/O size, at least VM_READAHEAD_PAGES (128 KiB). */
+    private void updateReadAhead() {
+        readAheadPages = Math.max(limits.ioOpt() * 2 / Units.PAGE_SIZE, VM_READAHEAD_PAGES);
+    }
+
+    private static final long VM_READAHEAD_PAGES = (128 << 10) / Units.PAGE_SIZE;
 
     @Override
     public boolean writeCache() {
@@ -464,6 +496,9 @@ public final class GenDisk implements BlockDevice {
         attributes.define("queue/minimum_io_size", () -> Long.toString(limits().ioMin()));
         attributes.define("queue/optimal_io_size", () -> Long.toString(limits().ioOpt()));
         attributes.define("queue/max_sectors_kb", () -> Long.toString(limits.maxSectors() >> 1));
+        // queue_ra_show / queue_ra_store: kilobytes, whole pages kept.
+        attributes.define("queue/read_ahead_kb", () -> Long.toString(readAheadPages << (Units.PAGE_SHIFT - 10)),
+                value -> readAheadPages = parseUnsignedInt("read_ahead_kb", value) >> (Units.PAGE_SHIFT - 10));
         attributes.define("queue/max_hw_sectors_kb", () -> Long.toString(limits.maxHwSectors() >> 1));
         attributes.define("queue/chunk_sectors", () -> Long.toString(limits.chunkSectors()));
         attributes.define("queue/discard_granularity", () -> Long.toString(limits.discardGranularity()));
@@ -502,6 +537,16 @@ public final class GenDisk implements BlockDevice {
             case "0", "n", "no", "off", "false" -> { return false; }
             default -> throw new IllegalArgumentException(attribute + ": Invalid argument: '" + value + "' (expected 1 or 0)");
         }
+    }
+
+    /** queue_var_store: kstrtoul in base 10 (a trailing newline allowed), at most UINT_MAX. */
+    static long parseUnsignedInt(String attribute, String value) {
+        String digits = value.endsWith("\n") ? value.substring(0, value.length() - 1) : value;
+        if (digits.startsWith("+")) digits = digits.substring(1);
+        if (!digits.matches("\\d{1,10}") || Long.parseLong(digits) > 0xffffffffL) {
+            throw new IllegalArgumentException(attribute + ": Invalid argument: '" + value.strip() + "'");
+        }
+        return Long.parseLong(digits);
     }
 
     @Override
