@@ -81,6 +81,10 @@ public final class NbdDevice implements AutoCloseable {
     // nothing (a server that only sends garbage) counts as a failed attempt and backs off.
     private boolean brokeAfterAnswering;
     private int brokeUnanswered;
+    // The server refused a connection while others were open (nbd-server's maxconnections, qemu-nbd's
+    // --shared, nbdkit's limit filter): it has said how many it takes, so no more are asked for until
+    // one of those ends, instead of knocking every two seconds for as long as the device lives.
+    private boolean serverFull; // guarded by lock
     private volatile ExportInfo info; // from the first handshake: what the disk was made from
     private volatile boolean multiConn; // from the latest handshake
     private volatile GenDisk disk;
@@ -264,6 +268,7 @@ public final class NbdDevice implements AutoCloseable {
         lock.lock();
         try {
             live.remove(c);
+            serverFull = false;
             if (c.answered() > 0) brokeAfterAnswering = true;
             else brokeUnanswered++;
             if (!closed) {
@@ -288,7 +293,8 @@ public final class NbdDevice implements AutoCloseable {
     }
 
     private int wanted() {
-        return multiConn ? config.connections() : 1;
+        if (!multiConn) return 1;
+        return serverFull ? Math.max(1, live.size()) : config.connections();
     }
 
     /** Connects, reconnects with backoff, and fails requests that waited too long. */
@@ -338,6 +344,10 @@ public final class NbdDevice implements AutoCloseable {
                 attach(c);
             } catch (IOException e) {
                 lastError = reason(e);
+                if (isServerFull()) {
+                    LOG.info("{}: {} takes no more connections ({}); going on with {}", name, config.uri(), lastError, live.size());
+                    continue;
+                }
                 if (!failing && !isClosed()) LOG.warn("{}: cannot connect to {}: {} (retrying)", name, config.uri(), lastError);
                 failing = true;
                 backoff = longer(backoff);
@@ -364,6 +374,17 @@ public final class NbdDevice implements AutoCloseable {
     private static String reason(IOException e) {
         String m = e.getMessage();
         return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
+    }
+
+    /** After a failed attempt: whether it was one more than a server that serves the others would take. */
+    private boolean isServerFull() {
+        lock.lock();
+        try {
+            serverFull = !live.isEmpty();
+            return serverFull;
+        } finally {
+            lock.unlock();
+        }
     }
 
     private boolean isClosed() {
