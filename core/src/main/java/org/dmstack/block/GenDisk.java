@@ -329,10 +329,31 @@ public final class GenDisk implements BlockDevice {
         long sectors = size >> Units.SECTOR_SHIFT;
         long cap = capacity;
         if (sector < 0 || sector > cap || sectors > cap - sector) {
-            return BlkStatus.inval("attempt to access beyond end of device " + name + ": " + bio.op() + " sector=" + sector
-                    + ", nr_sectors=" + sectors + " limit=" + cap);
+            // bio_check_eod: its two lines of the log, and EIO.
+            return BlkStatus.ioerr("attempt to access beyond end of device " + name + ": rw=" + opf(bio) + ", sector=" + sector
+                    + ", nr_sectors = " + sectors + " limit=" + cap);
+        }
+        // submit_bio_noacct: an operation the queue's limits do not offer is EOPNOTSUPP.
+        if (bio.op() == BioOp.DISCARD && limits.maxDiscardSectors() == 0) {
+            return BlkStatus.notsupp(name + ": DISCARD is not supported (discard_max_bytes is 0)");
+        }
+        if (bio.op() == BioOp.WRITE_ZEROES && limits.maxWriteZeroesSectors() == 0) {
+            return BlkStatus.notsupp(name + ": WRITE_ZEROES is not supported (write_zeroes_max_bytes is 0)");
         }
         return null;
+    }
+
+    /** The bio's bi_opf as the kernel prints it (rw=): REQ_OP_* in the low byte, REQ_FUA bit 17, REQ_PREFLUSH bit 18. */
+    private static long opf(Bio bio) {
+        long op = switch (bio.op()) {
+            case READ -> 0;
+            case WRITE, FLUSH -> 1; // an empty flush is REQ_OP_WRITE | REQ_PREFLUSH
+            case DISCARD -> 3;
+            case WRITE_ZEROES -> 9;
+        };
+        if (bio.hasFlag(BioFlag.FUA)) op |= 1L << 17;
+        if (bio.hasFlag(BioFlag.PREFLUSH) || bio.op() == BioOp.FLUSH) op |= 1L << 18;
+        return op;
     }
 
     @Override

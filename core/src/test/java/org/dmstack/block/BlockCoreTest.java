@@ -25,11 +25,40 @@ class BlockCoreTest {
         assertEquals("INVAL: pmem0: WRITE at sector 4 of 4096 bytes is not aligned to the logical block size 4096", half.await().toString());
         Bio beyond = Bio.discard(64, 4096);
         d.disk.submit(beyond);
-        assertEquals("INVAL: attempt to access beyond end of device pmem0: DISCARD sector=64, nr_sectors=8 limit=64", beyond.await().toString());
+        // bio_check_eod: EIO, and the kernel's log lines (rw is bi_opf: REQ_OP_DISCARD).
+        assertEquals("IOERR: attempt to access beyond end of device pmem0: rw=3, sector=64, nr_sectors = 8 limit=64", beyond.await().toString());
         Bio negative = Bio.read(-8, Arena.ofAuto().allocate(4096));
         d.disk.submit(negative);
-        assertEquals(BlkStatus.Code.INVAL, negative.await().code());
+        assertEquals(BlkStatus.Code.IOERR, negative.await().code());
         assertEquals(List.of(), d.log);
+    }
+
+    /**
+     * submit_bio_noacct (block/blk-core.c, 6.1): REQ_OP_DISCARD without bdev_max_discard_sectors
+     * and REQ_OP_WRITE_ZEROES without max_write_zeroes_sectors end with BLK_STS_NOTSUPP
+     * (EOPNOTSUPP) before the driver sees them, but only after bio_check_eod (EIO).
+     */
+    @Test
+    void discardAndWriteZeroesAreRefusedWhereTheLimitsOfferNone() {
+        MemDisk d = new MemDisk("ram0", new DevT(1, 0), 64, false, false, QueueLimits.of(512, 4096));
+        d.logging = true;
+        Bio discard = Bio.discard(0, 4096);
+        d.disk.submit(discard);
+        assertEquals("NOTSUPP: ram0: DISCARD is not supported (discard_max_bytes is 0)", discard.await().toString());
+        Bio zeroes = Bio.writeZeroes(8, 4096);
+        d.disk.submit(zeroes);
+        assertEquals("NOTSUPP: ram0: WRITE_ZEROES is not supported (write_zeroes_max_bytes is 0)", zeroes.await().toString());
+        Bio beyond = Bio.writeZeroes(64, 512);
+        d.disk.submit(beyond);
+        assertEquals("IOERR: attempt to access beyond end of device ram0: rw=9, sector=64, nr_sectors = 1 limit=64", beyond.await().toString());
+        assertEquals(List.of(), d.log);
+
+        MemDisk offers = new MemDisk("pmem0", new DevT(259, 0), 64, false, false,
+                QueueLimits.of(512, 4096).setDiscard(QueueLimits.UNLIMITED, 4096).setMaxWriteZeroesSectors(QueueLimits.UNLIMITED));
+        offers.logging = true;
+        offers.disk.submit(Bio.discard(0, 4096));
+        offers.disk.submit(Bio.writeZeroes(8, 4096));
+        assertEquals(List.of("DISCARD 0+8", "WRITE_ZEROES 8+8"), offers.log);
     }
 
     /**
@@ -173,7 +202,8 @@ class BlockCoreTest {
      */
     @Test
     void aReadOnlyDiskRefusesWritesAndPassesReadsAndFlushes() {
-        MemDisk d = new MemDisk("pmem0", new DevT(259, 0), 64, true, true);
+        MemDisk d = new MemDisk("pmem0", new DevT(259, 0), 64, true, true,
+                QueueLimits.of(512, 4096).setDiscard(QueueLimits.UNLIMITED, 4096).setMaxWriteZeroesSectors(QueueLimits.UNLIMITED));
         d.disk.submit(Bio.write(0, Arena.ofAuto().allocate(512).fill((byte) 7)));
         d.logging = true;
         assertEquals("0", d.disk.attributes().read("ro"));

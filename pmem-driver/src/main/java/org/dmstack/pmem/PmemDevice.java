@@ -38,7 +38,7 @@ import org.dmstack.nvdimm.Region;
  *       PREFLUSH force what block writes wrote since the last flush ({@link DirtyRanges}), FUA
  *       forces the written range (the block queue's write cache is "write back"; FUA is
  *       advertised only when the region has flush hints, otherwise the block layer sends FUA
- *       writes as a write and a flush). WRITE_ZEROES writes zeros; DISCARD is not supported.
+ *       writes as a write and a flush). DISCARD and WRITE_ZEROES are not supported (EOPNOTSUPP).
  *   <li>DAX path: direct_access gives every page from pgoff up to the end or the first bad page
  *       (EIO when pgoff itself is bad); copy_from_iter is the flushcache copy when the DAX write
  *       cache is on and a plain copy when it is off; copy_to_iter is machine-check safe; flush
@@ -225,13 +225,8 @@ public final class PmemDevice implements Namespaces.Namespace {
                 written(bio, offset, bytes);
                 yield BlkStatus.OK;
             }
-            case WRITE_ZEROES -> {
-                clearPoison(sector, bio.sectors());
-                memory.asSlice(offset, bytes).fill((byte) 0);
-                written(bio, offset, bytes);
-                yield BlkStatus.OK;
-            }
-            case DISCARD -> BlkStatus.notsupp(name + ": DISCARD is not supported");
+            // pmem_attach_disk sets no discard or write-zeroes limit: the block layer refuses both first.
+            case DISCARD, WRITE_ZEROES -> BlkStatus.notsupp(name + ": " + bio.op() + " is not supported");
         };
         if (status.isOk() && bio.hasFlag(BioFlag.FUA) && bio.op().isWrite()) Memory.writeback(memory, offset, bytes);
         return status;

@@ -262,6 +262,17 @@ class StripedStackTest {
      */
     @Test
     void sysfsOfStripedTablesOverRamDisksIsWhatLinuxShows() {
+        BlockDeviceRegistry brds = new BlockDeviceRegistry();
+        for (int n = 0; n < 3; n++) {
+            brds.add(RecordingDevice.builder("ram" + n, DevT.RAMDISK_MAJOR, n).sectors(4096).writeCache(true).fua(false).discard(false).build().device());
+        }
+        try (DeviceMapper dm = new DeviceMapper(brds)) {
+            dm.targetTypes().register(new StripedTargetType());
+            sysfsOverBrd(dm);
+        }
+    }
+
+    private static void sysfsOverBrd(DeviceMapper dm) {
         BlockDevice one = dm.create("one", "0 64 striped 2 1 ram0 0 ram1 0").disk();
         assertEquals("4096", one.attributes().read("queue/minimum_io_size"));
         assertEquals("0", one.attributes().read("queue/optimal_io_size"));
@@ -272,7 +283,7 @@ class StripedStackTest {
         BlockDevice three = dm.create("three", "0 36 striped 3 3 ram0 128 ram1 128 ram2 128").disk();
         assertEquals("0", three.attributes().read("queue/optimal_io_size"));
 
-        BlockDevice st = twoStripes().disk();
+        BlockDevice st = dm.create("st", "0 1024 striped 2 16 ram0 0 /dev/ram1 64").disk();
         String[][] expected = {
             {"alignment_offset", "0"},
             {"discard_alignment", "0"},
