@@ -177,7 +177,9 @@ public final class MappedDevice {
         disk.setCapacity(t.size);
         disk.setLimits(t.limits);
         disk.setWriteCache(t.writeCache, t.fua);
-        dax.setWriteCache(t.daxWriteCache);
+        // 6.1 only ever sets it ("if (dm_table_any_dev_attr(t, device_dax_write_cache_enabled, NULL))
+        // dax_write_cache(t->md->dax_dev, true)"): once a table had it, later tables keep flushing.
+        if (t.daxWriteCache) dax.setWriteCache(true);
     }
 
     /** Stops new I/O (it is deferred) and waits until none is in flight. */

@@ -176,6 +176,13 @@ class TableCapabilitiesTest {
         BlockDevice ramOnly = f.dm.create("ramonly", "0 2048 testlinear ram0 0").disk();
         assertFalse(ramOnly.dax().writeCache());
 
+        // dm_table_set_restrictions (6.1) sets the DAX write cache when some device has it and never
+        // clears it: a table without pmem after one with it keeps flushing.
+        f.dm.suspend("both");
+        f.dm.load("both", "0 2048 testlinear ram0 0");
+        f.dm.resume("both");
+        assertTrue(both.dax().writeCache());
+
         BlockDevice withPlain = f.dm.create("plain", "0 2048 testlinear ram0 0\n2048 2048 testlinear sda 0").disk();
         assertNull(withPlain.dax(), "sda cannot do DAX");
         assertEquals("0", withPlain.attributes().read("queue/dax"));
