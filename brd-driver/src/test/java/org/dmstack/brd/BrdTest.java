@@ -130,6 +130,17 @@ class BrdTest {
             {"queue/max_sectors_kb", "127"},
             {"queue/max_hw_sectors_kb", "127"},
             {"queue/fua", "0"},
+            // brd_alloc: disk->minors = max_part (1), partitions allowed.
+            {"range", "1"},
+            {"ext_range", "256"},
+            {"capability", "0"},
+            {"queue/max_segments", "128"},
+            {"queue/max_segment_size", "65536"},
+            {"queue/nr_requests", "128"},
+            {"queue/read_ahead_kb", "128"},
+            {"queue/scheduler", "none"},
+            {"queue/add_random", "0"},
+            {"queue/write_cache", "write through"},
         };
         for (String[] e : expected) assertEquals(e[1], ram0.attributes().read(e[0]), e[0]);
     }

@@ -40,6 +40,9 @@ public final class GenDisk implements BlockDevice {
     private volatile boolean accounts; // whether submit accounts a bio: the one read per bio
     private volatile boolean dead;
     private volatile boolean readOnly; // set_disk_ro: what the ro attribute shows
+    private final int minors;
+    private final boolean noPartitions;
+    private volatile long readAheadKb = -1; // what read_ahead_kb was set to; -1: disk_update_readahead's
 
     private GenDisk(Builder b) {
         this.name = b.name;
@@ -56,6 +59,8 @@ public final class GenDisk implements BlockDevice {
         setIoStats(b.ioStats);
         this.inPlace = b.inPlace == null ? null : new CheckedInPlaceRead(b.inPlace);
         this.holes = b.holes;
+        this.minors = b.minors;
+        this.noPartitions = b.noPartitions;
         this.dax = b.daxOps == null ? null : new DaxDevice(name, b.daxOps, () -> this.capacity >> Units.PAGE_SECTORS_SHIFT, b.daxWriteCache);
         defineAttributes();
     }
@@ -81,6 +86,8 @@ public final class GenDisk implements BlockDevice {
         private java.util.function.LongSupplier jiffies = DiskStats::systemJiffies;
         private IoAccounting accounting = IoAccounting.NONE;
         private boolean ioStats;
+        private int minors = 1;
+        private boolean noPartitions;
 
         private Builder(String name, DevT devt, long capacity, BioHandler handler) {
             if (name == null || name.isEmpty() || name.contains("/")) throw new IllegalArgumentException("Invalid device name '" + name + "'");
@@ -146,6 +153,17 @@ public final class GenDisk implements BlockDevice {
         public Builder accounting(IoAccounting accounting, boolean ioStats) {
             this.accounting = Objects.requireNonNull(accounting, "accounting");
             this.ioStats = ioStats;
+            return this;
+        }
+
+        /**
+         * The disk's minors (the range attribute: brd's max_part, 1; 0 for a disk numbered from
+         * the extended range, as pmem's) and GENHD_FL_NO_PART (dm: ext_range 1, capability 4).
+         */
+        public Builder partitions(int minors, boolean noPartitions) {
+            if (minors < 0) throw new IllegalArgumentException("negative minors");
+            this.minors = minors;
+            this.noPartitions = noPartitions;
             return this;
         }
 
@@ -382,9 +400,10 @@ public final class GenDisk implements BlockDevice {
         return limits.copy();
     }
 
-    /** Replaces the limits (a mapped device restacks them when its table changes). */
+    /** Replaces the limits (a mapped device restacks them when its table changes): disk_update_readahead follows. */
     public void setLimits(QueueLimits newLimits) {
         limits = newLimits.copy();
+        readAheadKb = -1;
     }
 
     @Override
@@ -474,6 +493,11 @@ public final class GenDisk implements BlockDevice {
         attributes.define("size", () -> Long.toString(capacity));
         attributes.define("ro", () -> readOnly ? "1" : "0");
         attributes.define("removable", () -> "0");
+        // block/genhd.c: range is disk->minors, ext_range DISK_MAX_PARTS unless GENHD_FL_NO_PART, capability the flags in hex.
+        attributes.define("range", () -> Integer.toString(minors));
+        attributes.define("ext_range", () -> noPartitions ? "1" : "256");
+        attributes.define("hidden", () -> "0");
+        attributes.define("capability", () -> Integer.toHexString(noPartitions ? 1 << 2 : 0));
         attributes.define("badblocks", () -> badBlocks.show().stripTrailing());
         attributes.define("stat", () -> stats.snapshot().stat());
         attributes.define("inflight", () -> stats.snapshot().inflight());
@@ -484,15 +508,16 @@ public final class GenDisk implements BlockDevice {
         attributes.define("queue/hw_sector_size", () -> Integer.toString(limits().logicalBlockSize()));
         attributes.define("queue/minimum_io_size", () -> Long.toString(limits().ioMin()));
         attributes.define("queue/optimal_io_size", () -> Long.toString(limits().ioOpt()));
-        attributes.define("queue/max_sectors_kb", () -> Long.toString(limits.maxSectors() >> 1));
+        attributes.define("queue/max_sectors_kb", () -> Long.toString(limits.maxSectors() >> 1), this::storeMaxSectorsKb);
         attributes.define("queue/max_hw_sectors_kb", () -> Long.toString(limits.maxHwSectors() >> 1));
         attributes.define("queue/chunk_sectors", () -> Long.toString(limits.chunkSectors()));
         attributes.define("queue/discard_granularity", () -> Long.toString(limits.discardGranularity()));
-        attributes.define("queue/discard_max_bytes", () -> Long.toString(limits.maxDiscardSectors() << Units.SECTOR_SHIFT));
+        attributes.define("queue/discard_max_bytes", () -> Long.toString(limits.maxDiscardSectors() << Units.SECTOR_SHIFT), this::storeDiscardMaxBytes);
         attributes.define("queue/discard_max_hw_bytes", () -> Long.toString(limits.maxHwDiscardSectors() << Units.SECTOR_SHIFT));
         attributes.define("queue/write_zeroes_max_bytes", () -> Long.toString(limits.maxWriteZeroesSectors() << Units.SECTOR_SHIFT));
         // Every device here is memory (or stacked on memory): none is rotational, as brd, pmem and dm over them say.
         attributes.define("queue/rotational", () -> "0");
+        defineFixedQueueAttributes();
         attributes.define("alignment_offset", () -> Long.toString(limits.alignmentOffset()));
         attributes.define("discard_alignment", () -> Long.toString(limits.discardAlignment()));
         attributes.define("queue/dax", () -> limits.dax() ? "1" : "0");
@@ -509,6 +534,80 @@ public final class GenDisk implements BlockDevice {
         if (dax != null) {
             attributes.define("dax/write_cache", () -> dax.writeCache() ? "1" : "0", value -> dax.setWriteCache(parseBool(value)));
         }
+    }
+
+    /**
+     * blk-sysfs.c's attributes that follow from the limits or that a bio-based queue (brd, pmem,
+     * dm: blk_alloc_disk) shows as blk_alloc_queue and blk_set_default_limits leave them: no
+     * scheduler, no zones, no polling, no merging flags, nothing for entropy or stable pages.
+     * nr_requests is BLKDEV_DEFAULT_RQ and only blk-mq queues take a new one.
+     */
+    private void defineFixedQueueAttributes() {
+        attributes.define("queue/max_segments", () -> Integer.toString(limits.maxSegments()));
+        attributes.define("queue/max_discard_segments", () -> Integer.toString(limits.maxDiscardSegments()));
+        attributes.define("queue/max_integrity_segments", () -> "0");
+        attributes.define("queue/max_segment_size", () -> Long.toString(limits.maxSegmentSize()));
+        attributes.define("queue/read_ahead_kb", this::readAheadKb, value -> readAheadKb = parseUint("read_ahead_kb", value) >> 2 << 2);
+        if (accounting != IoAccounting.REQUESTS) {
+            attributes.define("queue/nr_requests", () -> "128", value -> {
+                throw new IllegalArgumentException("nr_requests: Invalid argument");
+            });
+            attributes.define("queue/scheduler", () -> "none");
+            attributes.define("queue/io_poll_delay", () -> "0");
+            attributes.define("queue/rq_affinity", () -> "0");
+        }
+        attributes.define("queue/discard_zeroes_data", () -> "0");
+        attributes.define("queue/write_same_max_bytes", () -> "0");
+        attributes.define("queue/zone_append_max_bytes", () -> "0");
+        attributes.define("queue/zone_write_granularity", () -> "0");
+        attributes.define("queue/zoned", () -> "none");
+        attributes.define("queue/nr_zones", () -> "0");
+        attributes.define("queue/nomerges", () -> "0");
+        attributes.define("queue/io_poll", () -> "0");
+        attributes.define("queue/add_random", () -> "0");
+        attributes.define("queue/stable_writes", () -> "0");
+        attributes.define("queue/virt_boundary_mask", () -> "0");
+        attributes.define("queue/dma_alignment", () -> "511");
+    }
+
+    /** disk_update_readahead: twice the optimal I/O size, at least VM_READAHEAD_PAGES (128 KiB); or what was written. */
+    private String readAheadKb() {
+        long set = readAheadKb;
+        return Long.toString(set >= 0 ? set : Math.max(limits.ioOpt() * 2 / Units.PAGE_SIZE, 32) * (Units.PAGE_SIZE / 1024));
+    }
+
+    /** queue_max_sectors_store: between a page and max_hw_sectors_kb, or EINVAL. */
+    private void storeMaxSectorsKb(String value) {
+        long kb = parseUint("max_sectors_kb", value);
+        QueueLimits l = limits;
+        if (kb > l.maxHwSectors() >> 1 || kb < Units.PAGE_SIZE / 1024) {
+            throw new IllegalArgumentException("max_sectors_kb: Invalid argument: " + value + " (between " + Units.PAGE_SIZE / 1024 + " and "
+                    + (l.maxHwSectors() >> 1) + ")");
+        }
+        limits = l.copy().setMaxSectors(kb << 1);
+    }
+
+    /** queue_discard_max_store: a multiple of discard_granularity, at most discard_max_hw_bytes. */
+    private void storeDiscardMaxBytes(String value) {
+        long bytes = parseUint("discard_max_bytes", value);
+        QueueLimits l = limits;
+        if ((bytes & ((l.discardGranularity() - 1) & UNSIGNED_INT_MAX)) != 0) {
+            throw new IllegalArgumentException("discard_max_bytes: Invalid argument: " + value);
+        }
+        limits = l.copy().setMaxDiscardSectors(bytes >> Units.SECTOR_SHIFT);
+    }
+
+    private static final long UNSIGNED_INT_MAX = 0xffffffffL;
+
+    /** queue_var_store: a decimal number (kstrtoul) of at most UINT_MAX, or EINVAL. */
+    private static long parseUint(String attribute, String value) {
+        try {
+            long v = Long.parseLong(value);
+            if (v >= 0 && v <= UNSIGNED_INT_MAX) return v;
+        } catch (NumberFormatException e) {
+            // falls through to the refusal
+        }
+        throw new IllegalArgumentException(attribute + ": Invalid argument: '" + value + "'");
     }
 
     /** kstrtobool: 1/0, y/n, on/off, true/false. */

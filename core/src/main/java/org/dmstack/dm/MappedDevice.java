@@ -59,6 +59,8 @@ public final class MappedDevice {
                 // 6.1's dm_io_acct accounts every dm_io, whatever queue/iostats says (it shows 0: not set for bio-based dm).
                 .accounting(IoAccounting.DRIVER, false)
                 .fuaToDriver()
+                // alloc_dev: disk->minors = 1 and GENHD_FL_NO_PART.
+                .partitions(1, true)
                 .clock(jiffies)
                 .build();
         this.dax = disk.dax();

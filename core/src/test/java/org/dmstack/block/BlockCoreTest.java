@@ -130,6 +130,41 @@ class BlockCoreTest {
         assertEquals("1", a.read("queue/dax"));
     }
 
+    /**
+     * blk-sysfs.c (6.1) stores: max_sectors_kb takes a page up to max_hw_sectors_kb
+     * (queue_max_sectors_store), discard_max_bytes a multiple of discard_granularity clamped to
+     * discard_max_hw_bytes (queue_discard_max_store), read_ahead_kb whole pages
+     * (queue_ra_store), nr_requests only on blk-mq queues (queue_requests_store: EINVAL); values
+     * above UINT_MAX are EINVAL (queue_var_store). A refused value changes nothing.
+     */
+    @Test
+    void writableQueueAttributesTakeWhatLinuxTakes() {
+        MemDisk d = new MemDisk("ram0", new DevT(1, 0), 64, false, false,
+                QueueLimits.of(512, 4096).setDiscard(2048, 4096));
+        Attributes a = d.disk.attributes();
+        a.write("queue/max_sectors_kb", "64");
+        assertEquals("64", a.read("queue/max_sectors_kb"));
+        assertEquals(128, d.disk.limits().maxSectors());
+        for (String bad : List.of("128", "3", "-1", "x", "4294967296")) {
+            assertThrows(IllegalArgumentException.class, () -> a.write("queue/max_sectors_kb", bad), bad);
+        }
+        assertEquals("64", a.read("queue/max_sectors_kb"));
+        assertEquals("127", a.read("queue/max_hw_sectors_kb"));
+
+        assertEquals("1048576", a.read("queue/discard_max_bytes"));
+        assertThrows(IllegalArgumentException.class, () -> a.write("queue/discard_max_bytes", "512"));
+        a.write("queue/discard_max_bytes", "8192");
+        assertEquals("8192", a.read("queue/discard_max_bytes"));
+        a.write("queue/discard_max_bytes", "4194304");
+        assertEquals("1048576", a.read("queue/discard_max_bytes"), "no more than discard_max_hw_bytes");
+
+        assertEquals("128", a.read("queue/read_ahead_kb"));
+        a.write("queue/read_ahead_kb", "1023");
+        assertEquals("1020", a.read("queue/read_ahead_kb"));
+        assertEquals("nr_requests: Invalid argument", assertThrows(IllegalArgumentException.class, () -> a.write("queue/nr_requests", "64")).getMessage());
+        assertEquals("128", a.read("queue/nr_requests"));
+    }
+
     @Test
     void registryFindsDevicesByNamePathAndNumberAndKeepsNumbersWithNames() {
         BlockDeviceRegistry r = new BlockDeviceRegistry();

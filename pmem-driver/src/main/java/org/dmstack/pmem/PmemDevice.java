@@ -85,6 +85,8 @@ public final class PmemDevice implements Namespaces.Namespace {
                 .writeCache(true, region != null && region.hasFlush())
                 .dax(new Dax(), daxWriteCache)
                 .badBlocks(badBlocks)
+                // blk_alloc_disk leaves minors 0: device_add_disk numbers it from the extended range (range 0).
+                .partitions(0, false)
                 // pmem_submit_bio accounts only while queue/iostats is 1, and pmem_attach_disk leaves it 0.
                 .accounting(IoAccounting.IOSTATS, false)
                 .build();

@@ -300,7 +300,20 @@ class StripedStackTest {
             {"queue/max_sectors_kb", "127"},
             {"queue/max_hw_sectors_kb", "127"},
             {"queue/dax", "1"},
+            // alloc_dev: minors 1, GENHD_FL_NO_PART; the segment limits stacked from brd's defaults.
+            {"range", "1"},
+            {"ext_range", "1"},
+            {"capability", "4"},
+            {"queue/max_segments", "128"},
+            {"queue/max_discard_segments", "1"},
+            {"queue/max_segment_size", "65536"},
+            {"queue/scheduler", "none"},
+            {"queue/read_ahead_kb", "128"},
         };
         for (String[] e : expected) assertEquals(e[1], st.attributes().read(e[0]), e[0]);
+        // disk_update_readahead: twice io_opt (256 KiB for 2 stripes of 128 KiB) when that is more than 128 KiB.
+        BlockDevice wide = dm.create("wide", "0 2048 striped 2 256 ram0 1024 ram1 1024").disk();
+        assertEquals("262144", wide.attributes().read("queue/optimal_io_size"));
+        assertEquals("512", wide.attributes().read("queue/read_ahead_kb"));
     }
 }
