@@ -33,6 +33,8 @@ public final class GenDisk implements BlockDevice {
     private final InPlaceRead inPlace;
     private final Holes holes;
     private final BadBlocks badBlocks;
+    private final boolean hasBadBlocks; // disk->bb: a driver that keeps a list (pmem)
+    private volatile boolean rotational; // QUEUE_FLAG_NONROT cleared: what queue/rotational shows
     private final Attributes attributes = new Attributes();
     private final DiskStats stats;
     private final IoAccounting accounting;
@@ -53,7 +55,8 @@ public final class GenDisk implements BlockDevice {
         this.fua = b.fua;
         this.fuaToDriver = b.fuaToDriver;
         this.handler = b.handler;
-        this.badBlocks = b.badBlocks;
+        this.badBlocks = b.badBlocks != null ? b.badBlocks : new BadBlocks();
+        this.hasBadBlocks = b.badBlocks != null;
         this.stats = new DiskStats(b.jiffies, b.accounting == IoAccounting.REQUESTS);
         this.accounting = b.accounting;
         setIoStats(b.ioStats);
@@ -80,7 +83,7 @@ public final class GenDisk implements BlockDevice {
         private boolean fuaToDriver;
         private DaxOperations daxOps;
         private boolean daxWriteCache;
-        private BadBlocks badBlocks = new BadBlocks();
+        private BadBlocks badBlocks;
         private InPlaceRead inPlace;
         private Holes holes;
         private java.util.function.LongSupplier jiffies = DiskStats::systemJiffies;
@@ -404,6 +407,7 @@ public final class GenDisk implements BlockDevice {
     public void setLimits(QueueLimits newLimits) {
         limits = newLimits.copy();
         readAheadKb = -1;
+        rotational = false;
     }
 
     @Override
@@ -498,7 +502,7 @@ public final class GenDisk implements BlockDevice {
         attributes.define("ext_range", () -> noPartitions ? "1" : "256");
         attributes.define("hidden", () -> "0");
         attributes.define("capability", () -> Integer.toHexString(noPartitions ? 1 << 2 : 0));
-        attributes.define("badblocks", () -> badBlocks.show().stripTrailing());
+        attributes.define("badblocks", () -> badBlocks.show().stripTrailing(), this::storeBadBlocks);
         attributes.define("stat", () -> stats.snapshot().stat());
         attributes.define("inflight", () -> stats.snapshot().inflight());
         // QUEUE_FLAG_IO_STAT: writable on every disk; only a disk accounted IOSTATS or REQUESTS heeds it, and its counters then stay as they are.
@@ -515,8 +519,9 @@ public final class GenDisk implements BlockDevice {
         attributes.define("queue/discard_max_bytes", () -> Long.toString(limits.maxDiscardSectors() << Units.SECTOR_SHIFT), this::storeDiscardMaxBytes);
         attributes.define("queue/discard_max_hw_bytes", () -> Long.toString(limits.maxHwDiscardSectors() << Units.SECTOR_SHIFT));
         attributes.define("queue/write_zeroes_max_bytes", () -> Long.toString(limits.maxWriteZeroesSectors() << Units.SECTOR_SHIFT));
-        // Every device here is memory (or stacked on memory): none is rotational, as brd, pmem and dm over them say.
-        attributes.define("queue/rotational", () -> "0");
+        // Every device here is memory (or stacked on memory): none is rotational, as brd, pmem and dm over them
+        // say; an administrator may say otherwise (queue_nonrot_store), until a mapped device's next table.
+        attributes.define("queue/rotational", () -> rotational ? "1" : "0", value -> rotational = parseUint("rotational", value) != 0);
         defineFixedQueueAttributes();
         attributes.define("alignment_offset", () -> Long.toString(limits.alignmentOffset()));
         attributes.define("discard_alignment", () -> Long.toString(limits.discardAlignment()));
@@ -574,6 +579,25 @@ public final class GenDisk implements BlockDevice {
     private String readAheadKb() {
         long set = readAheadKb;
         return Long.toString(set >= 0 ? set : Math.max(limits.ioOpt() * 2 / Units.PAGE_SIZE, 32) * (Units.PAGE_SIZE / 1024));
+    }
+
+    /**
+     * disk_badblocks_store (badblocks_store): "SECTOR LENGTH" marks sectors bad in the driver's
+     * list; a disk without one (disk->bb NULL: brd, dm) answers ENXIO.
+     */
+    private void storeBadBlocks(String value) {
+        if (!hasBadBlocks) throw new IllegalArgumentException("badblocks: No such device or address");
+        String[] words = value.split(" ", -1);
+        long sector, length;
+        try {
+            if (words.length != 2) throw new NumberFormatException();
+            sector = Long.parseUnsignedLong(words[0]);
+            length = Integer.parseInt(words[1]);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("badblocks: Invalid argument: '" + value + "' (expected SECTOR LENGTH)");
+        }
+        if (length <= 0) throw new IllegalArgumentException("badblocks: Invalid argument: '" + value + "' (expected SECTOR LENGTH)");
+        badBlocks.set(sector, length);
     }
 
     /** queue_max_sectors_store: between a page and max_hw_sectors_kb, or EINVAL. */

@@ -64,6 +64,8 @@ public final class MappedDevice {
                 .clock(jiffies)
                 .build();
         this.dax = disk.dax();
+        // In 6.1 dax/write_cache is pmem's own attribute group: a mapped device has the flag, not the file.
+        disk.attributes().remove("dax/write_cache");
         this.stats = new DmStats(jiffies, System::nanoTime);
         disk.setLimits(untabled.setDax(false));
         disk.attributes().define("dm/name", () -> this.name);

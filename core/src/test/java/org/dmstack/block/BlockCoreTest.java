@@ -165,6 +165,32 @@ class BlockCoreTest {
         assertEquals("128", a.read("queue/nr_requests"));
     }
 
+    /**
+     * disk_badblocks_store (block/genhd.c, badblocks_store in block/badblocks.c): "SECTOR LENGTH"
+     * adds to the driver's list, which then fails reads there; a disk without a list is ENXIO.
+     * queue_nonrot_store: rotational takes a number.
+     */
+    @Test
+    void badblocksAndRotationalAreWritableLikeSysfs() {
+        BadBlocks list = new BadBlocks();
+        GenDisk pmem0 = GenDisk.builder("pmem0", new DevT(259, 0), 64, bio -> bio.endio(BlkStatus.OK)).badBlocks(list).build();
+        pmem0.attributes().write("badblocks", "17 3\n");
+        pmem0.attributes().write("badblocks", "20 2");
+        assertEquals("17 5", pmem0.attributes().read("badblocks"));
+        for (String bad : List.of("17", "17 0", "x 1", "17 1 2")) {
+            assertThrows(IllegalArgumentException.class, () -> pmem0.attributes().write("badblocks", bad), bad);
+        }
+        assertEquals(List.of(new BadBlocks.Range(17, 5)), list.ranges());
+        GenDisk ram0 = GenDisk.builder("ram0", new DevT(1, 0), 64, bio -> bio.endio(BlkStatus.OK)).build();
+        assertEquals("badblocks: No such device or address",
+                assertThrows(IllegalArgumentException.class, () -> ram0.attributes().write("badblocks", "1 1")).getMessage());
+        assertEquals("", ram0.attributes().read("badblocks"));
+
+        assertEquals("0", ram0.attributes().read("queue/rotational"));
+        ram0.attributes().write("queue/rotational", "1");
+        assertEquals("1", ram0.attributes().read("queue/rotational"));
+    }
+
     @Test
     void registryFindsDevicesByNamePathAndNumberAndKeepsNumbersWithNames() {
         BlockDeviceRegistry r = new BlockDeviceRegistry();

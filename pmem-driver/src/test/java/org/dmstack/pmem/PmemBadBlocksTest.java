@@ -64,6 +64,10 @@ class PmemBadBlocksTest {
         assertEquals("17 1\n19 3\n100 1", dev.attributes().read("badblocks"));
         assertThrows(IllegalArgumentException.class, () -> pmem0.injectError(dev.capacity(), 1));
         assertThrows(IllegalArgumentException.class, () -> pmem0.injectError(0, 0));
+        // disk_badblocks_store: a sector marked bad through sysfs fails reads as pmem_do_read's is_bad_pmem says.
+        dev.attributes().write("badblocks", "24 1");
+        assertEquals("17 1\n19 3\n24 1\n100 1", dev.attributes().read("badblocks"));
+        assertEquals(BlkStatus.Code.IOERR, Io.tryRead(dev, 24, 512).code());
     }
 
     @Test

@@ -82,4 +82,22 @@ class PmemUnderDmTest {
         assertEquals(2 * Units.PAGE_SIZE, FsDax.read(dax, 0, IovIter.iovec(buf)));
         assertEquals("8 1", pmem1.device().attributes().read("badblocks"));
     }
+
+    /**
+     * Neither pmem nor a table over it offers discard or write-zeroes (dm_table_supports_discards
+     * needs every device to), so submit_bio_noacct refuses both at the mapped device: EOPNOTSUPP.
+     */
+    @Test
+    void discardAndWriteZeroesThroughEitherTargetAreNotSupported() {
+        for (String table : new String[] {"0 256 linear pmem0 0", "0 256 striped 2 16 pmem0 0 pmem1 0"}) {
+            BlockDevice md = dm.create("t", table).disk();
+            assertEquals("0", md.attributes().read("queue/discard_max_bytes"));
+            assertEquals("0", md.attributes().read("queue/write_zeroes_max_bytes"));
+            assertEquals("NOTSUPP: " + md.name() + ": DISCARD is not supported (discard_max_bytes is 0)",
+                    Io.submit(md, org.dmstack.block.Bio.discard(0, 4096)).toString());
+            assertEquals("NOTSUPP: " + md.name() + ": WRITE_ZEROES is not supported (write_zeroes_max_bytes is 0)",
+                    Io.submit(md, org.dmstack.block.Bio.writeZeroes(0, 4096)).toString());
+            dm.remove("t");
+        }
+    }
 }
