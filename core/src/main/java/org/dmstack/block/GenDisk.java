@@ -41,10 +41,14 @@ public final class GenDisk implements BlockDevice {
     private volatile boolean ioStats; // QUEUE_FLAG_IO_STAT, what queue/iostats shows
     private volatile boolean accounts; // whether submit accounts a bio: the one read per bio
     private volatile boolean dead;
-    private volatile boolean readOnly; // set_disk_ro: what the ro attribute shows
+    private volatile boolean readOnly; // get_disk_ro: either of the two below, what the ro attribute shows and the one read per bio
+    private boolean diskReadOnly; // set_disk_ro (GD_READ_ONLY): the driver's
+    private boolean policyReadOnly; // BLKROSET (part0->bd_read_only): the user's, blockdev --setro
+    // bdi->ra_pages: how far a page cache would read ahead. There is none here, so nothing reads it
+    // but the user (queue/read_ahead_kb, BLKRAGET): it is kept as Linux keeps it.
+    private volatile long readAheadPages;
     private final int minors;
     private final boolean noPartitions;
-    private volatile long readAheadKb = -1; // what read_ahead_kb was set to; -1: disk_update_readahead's
 
     private GenDisk(Builder b) {
         this.name = b.name;
@@ -65,6 +69,7 @@ public final class GenDisk implements BlockDevice {
         this.minors = b.minors;
         this.noPartitions = b.noPartitions;
         this.dax = b.daxOps == null ? null : new DaxDevice(name, b.daxOps, () -> this.capacity >> Units.PAGE_SECTORS_SHIFT, b.daxWriteCache);
+        updateReadAhead();
         defineAttributes();
     }
 
@@ -268,16 +273,31 @@ public final class GenDisk implements BlockDevice {
     }
 
     /**
-     * set_disk_ro: a read-only disk refuses every bio that would change it (WRITE, WRITE_ZEROES,
-     * DISCARD; an empty FLUSH still passes, as bio_check_ro lets it), and so does fs-dax on its DAX
-     * device (EROFS); reads go on. The ro attribute shows it.
+     * set_disk_ro, the driver's flag: a read-only disk refuses every bio that would change it
+     * (WRITE, WRITE_ZEROES, DISCARD; an empty FLUSH still passes, as bio_check_ro lets it), and so
+     * does fs-dax on its DAX device (EROFS); reads go on. The ro attribute shows it.
      */
-    public void setReadOnly(boolean readOnly) {
-        this.readOnly = readOnly;
+    public synchronized void setReadOnly(boolean readOnly) {
+        diskReadOnly = readOnly;
+        updateReadOnly();
+    }
+
+    /**
+     * The BLKROSET ioctl (blockdev --setro / --setrw): the user's read-only flag, beside the
+     * driver's. The disk is read-only while either is set, so --setrw does not make writable a disk
+     * its driver made read-only (get_disk_ro).
+     */
+    public synchronized void setPolicyReadOnly(boolean readOnly) {
+        policyReadOnly = readOnly;
+        updateReadOnly();
+    }
+
+    private void updateReadOnly() {
+        readOnly = diskReadOnly || policyReadOnly;
         if (dax != null) dax.setReadOnly(readOnly);
     }
 
-    /** get_disk_ro. */
+    /** get_disk_ro: read-only by the driver's flag or the user's. */
     public boolean readOnly() {
         return readOnly;
     }
@@ -403,12 +423,22 @@ public final class GenDisk implements BlockDevice {
         return limits.copy();
     }
 
-    /** Replaces the limits (a mapped device restacks them when its table changes): disk_update_readahead follows. */
+    /**
+     * Replaces the limits (a mapped device restacks them when its table changes); the read-ahead
+     * goes back to what they give, as dm_table_set_restrictions's disk_update_readahead sets it.
+     */
     public void setLimits(QueueLimits newLimits) {
         limits = newLimits.copy();
-        readAheadKb = -1;
+        updateReadAhead();
         rotational = false;
     }
+
+    /** disk_update_readahead: twice the optimal I/O size, at least VM_READAHEAD_PAGES (128 KiB). */
+    private void updateReadAhead() {
+        readAheadPages = Math.max(limits.ioOpt() * 2 / Units.PAGE_SIZE, VM_READAHEAD_PAGES);
+    }
+
+    private static final long VM_READAHEAD_PAGES = (128 << 10) / Units.PAGE_SIZE;
 
     @Override
     public boolean writeCache() {
@@ -513,6 +543,9 @@ public final class GenDisk implements BlockDevice {
         attributes.define("queue/minimum_io_size", () -> Long.toString(limits().ioMin()));
         attributes.define("queue/optimal_io_size", () -> Long.toString(limits().ioOpt()));
         attributes.define("queue/max_sectors_kb", () -> Long.toString(limits.maxSectors() >> 1), this::storeMaxSectorsKb);
+        // queue_ra_show / queue_ra_store: kilobytes, whole pages kept.
+        attributes.define("queue/read_ahead_kb", () -> Long.toString(readAheadPages << (Units.PAGE_SHIFT - 10)),
+                value -> readAheadPages = parseUnsignedInt("read_ahead_kb", value) >> (Units.PAGE_SHIFT - 10));
         attributes.define("queue/max_hw_sectors_kb", () -> Long.toString(limits.maxHwSectors() >> 1));
         attributes.define("queue/chunk_sectors", () -> Long.toString(limits.chunkSectors()));
         attributes.define("queue/discard_granularity", () -> Long.toString(limits.discardGranularity()));
@@ -521,7 +554,7 @@ public final class GenDisk implements BlockDevice {
         attributes.define("queue/write_zeroes_max_bytes", () -> Long.toString(limits.maxWriteZeroesSectors() << Units.SECTOR_SHIFT));
         // Every device here is memory (or stacked on memory): none is rotational, as brd, pmem and dm over them
         // say; an administrator may say otherwise (queue_nonrot_store), until a mapped device's next table.
-        attributes.define("queue/rotational", () -> rotational ? "1" : "0", value -> rotational = parseUint("rotational", value) != 0);
+        attributes.define("queue/rotational", () -> rotational ? "1" : "0", value -> rotational = parseUnsignedInt("rotational", value) != 0);
         defineFixedQueueAttributes();
         attributes.define("alignment_offset", () -> Long.toString(limits.alignmentOffset()));
         attributes.define("discard_alignment", () -> Long.toString(limits.discardAlignment()));
@@ -552,7 +585,6 @@ public final class GenDisk implements BlockDevice {
         attributes.define("queue/max_discard_segments", () -> Integer.toString(limits.maxDiscardSegments()));
         attributes.define("queue/max_integrity_segments", () -> "0");
         attributes.define("queue/max_segment_size", () -> Long.toString(limits.maxSegmentSize()));
-        attributes.define("queue/read_ahead_kb", this::readAheadKb, value -> readAheadKb = parseUint("read_ahead_kb", value) >> 2 << 2);
         if (accounting != IoAccounting.REQUESTS) {
             attributes.define("queue/nr_requests", () -> "128", value -> {
                 throw new IllegalArgumentException("nr_requests: Invalid argument");
@@ -573,12 +605,6 @@ public final class GenDisk implements BlockDevice {
         attributes.define("queue/stable_writes", () -> "0");
         attributes.define("queue/virt_boundary_mask", () -> "0");
         attributes.define("queue/dma_alignment", () -> "511");
-    }
-
-    /** disk_update_readahead: twice the optimal I/O size, at least VM_READAHEAD_PAGES (128 KiB); or what was written. */
-    private String readAheadKb() {
-        long set = readAheadKb;
-        return Long.toString(set >= 0 ? set : Math.max(limits.ioOpt() * 2 / Units.PAGE_SIZE, 32) * (Units.PAGE_SIZE / 1024));
     }
 
     /**
@@ -602,7 +628,7 @@ public final class GenDisk implements BlockDevice {
 
     /** queue_max_sectors_store: between a page and max_hw_sectors_kb, or EINVAL. */
     private void storeMaxSectorsKb(String value) {
-        long kb = parseUint("max_sectors_kb", value);
+        long kb = parseUnsignedInt("max_sectors_kb", value);
         QueueLimits l = limits;
         if (kb > l.maxHwSectors() >> 1 || kb < Units.PAGE_SIZE / 1024) {
             throw new IllegalArgumentException("max_sectors_kb: Invalid argument: " + value + " (between " + Units.PAGE_SIZE / 1024 + " and "
@@ -613,7 +639,7 @@ public final class GenDisk implements BlockDevice {
 
     /** queue_discard_max_store: a multiple of discard_granularity, at most discard_max_hw_bytes. */
     private void storeDiscardMaxBytes(String value) {
-        long bytes = parseUint("discard_max_bytes", value);
+        long bytes = parseUnsignedInt("discard_max_bytes", value);
         QueueLimits l = limits;
         if ((bytes & ((l.discardGranularity() - 1) & UNSIGNED_INT_MAX)) != 0) {
             throw new IllegalArgumentException("discard_max_bytes: Invalid argument: " + value);
@@ -622,17 +648,6 @@ public final class GenDisk implements BlockDevice {
     }
 
     private static final long UNSIGNED_INT_MAX = 0xffffffffL;
-
-    /** queue_var_store: a decimal number (kstrtoul) of at most UINT_MAX, or EINVAL. */
-    private static long parseUint(String attribute, String value) {
-        try {
-            long v = Long.parseLong(value);
-            if (v >= 0 && v <= UNSIGNED_INT_MAX) return v;
-        } catch (NumberFormatException e) {
-            // falls through to the refusal
-        }
-        throw new IllegalArgumentException(attribute + ": Invalid argument: '" + value + "'");
-    }
 
     /** kstrtobool: 1/0, y/n, on/off, true/false. */
     static boolean parseBool(String value) {
@@ -646,6 +661,16 @@ public final class GenDisk implements BlockDevice {
             case "0", "n", "no", "off", "false" -> { return false; }
             default -> throw new IllegalArgumentException(attribute + ": Invalid argument: '" + value + "' (expected 1 or 0)");
         }
+    }
+
+    /** queue_var_store: kstrtoul in base 10 (a trailing newline allowed), at most UINT_MAX. */
+    static long parseUnsignedInt(String attribute, String value) {
+        String digits = value.endsWith("\n") ? value.substring(0, value.length() - 1) : value;
+        if (digits.startsWith("+")) digits = digits.substring(1);
+        if (!digits.matches("\\d{1,10}") || Long.parseLong(digits) > 0xffffffffL) {
+            throw new IllegalArgumentException(attribute + ": Invalid argument: '" + value.strip() + "'");
+        }
+        return Long.parseLong(digits);
     }
 
     @Override

@@ -5,12 +5,20 @@ import org.dmstack.block.DevT;
 /**
  * What device-mapper knows of one mapped device at a moment, as Linux's DM_DEV_STATUS ioctl
  * returns it in {@code struct dm_ioctl} (name, uuid, dev, the SUSPEND, ACTIVE_PRESENT and
- * INACTIVE_PRESENT flags, open_count, event_nr, target_count). Tools print it; see the shell's
+ * INACTIVE_PRESENT, READONLY and DEFERRED_REMOVE flags, open_count, event_nr, target_count). Tools print it; see the shell's
  * {@code dmsetup info}.
  *
  * @param uuid the device's uuid, or null when it was created without one
  * @param openCount how many devices hold this one open (stacked on it)
  * @param targetCount the number of targets in the live table (0 without one)
+ * @param readOnly whether the device has a live table and is read-only (DM_READONLY_FLAG: get_disk_ro)
+ * @param deferredRemove whether the device goes once nothing uses it (dmsetup remove --deferred)
  */
 public record DeviceInfo(String name, String uuid, DevT devt, boolean suspended, boolean liveTable, boolean inactiveTable,
-        int openCount, int eventNumber, int targetCount) {}
+        int openCount, int eventNumber, int targetCount, boolean readOnly, boolean deferredRemove) {
+    /** A read-write device not marked for deferred removal. */
+    public DeviceInfo(String name, String uuid, DevT devt, boolean suspended, boolean liveTable, boolean inactiveTable,
+            int openCount, int eventNumber, int targetCount) {
+        this(name, uuid, devt, suspended, liveTable, inactiveTable, openCount, eventNumber, targetCount, false, false);
+    }
+}

@@ -36,6 +36,8 @@ import org.dmstack.block.DiskStats;
 public class DeviceMapper implements AutoCloseable {
     /** How long I/O is held for a device or target type that went away, by default. */
     public static final long DEFAULT_HOLD_MILLIS = 30_000;
+    /** DM_UUID_LEN less its terminating NUL. */
+    private static final int UUID_MAX = 128;
 
     private final BlockDeviceRegistry registry;
     private final TargetTypes types = new TargetTypes();
@@ -58,6 +60,11 @@ public class DeviceMapper implements AutoCloseable {
         public void removed(BlockDevice device) {
             DeviceHandle h = handles.get(device.devt());
             if (h != null && h.sameIdentity(device)) h.unbind();
+        }
+
+        @Override
+        public void released(DevT devt) {
+            removeDeferred(devt);
         }
     };
 
@@ -110,7 +117,15 @@ public class DeviceMapper implements AutoCloseable {
         return create(name, null, table);
     }
 
-    public synchronized MappedDevice create(String name, String uuid, String table) {
+    public MappedDevice create(String name, String uuid, String table) {
+        return create(name, uuid, table, false);
+    }
+
+    /**
+     * dmsetup create [-r] NAME: with {@code readOnly} the table is loaded read-only
+     * (DM_READONLY_FLAG), and the device is read-only while it is live.
+     */
+    public synchronized MappedDevice create(String name, String uuid, String table, boolean readOnly) {
         checkName(name);
         if (byName.containsKey(name)) throw new DmException("create ioctl on " + name + " failed: Device or resource busy (a device with this name exists)");
         if (uuid != null) {
@@ -122,7 +137,7 @@ public class DeviceMapper implements AutoCloseable {
         MappedDevice md = new MappedDevice(name, uuid, new DevT(DevT.DM_MAJOR, freeMinor()), jiffies);
         if (!lines.isEmpty()) {
             DmTable t = build(md, lines, true);
-            md.setInactive(t);
+            md.setInactive(t, readOnly);
             md.resume();
         }
         byName.put(name, md);
@@ -136,12 +151,26 @@ public class DeviceMapper implements AutoCloseable {
      * As 6.1's table_load, only a device's first table has its device areas checked here (by
      * dm_setup_md_queue); a later one is checked when it is resumed.
      */
-    public synchronized void load(String name, String table) {
+    public void load(String name, String table) {
+        load(name, table, false);
+    }
+
+    /**
+     * dmsetup load [-r] NAME: with {@code readOnly} the table's mode has no write (DM_READONLY_FLAG),
+     * and do_resume makes the device read-only when it swaps the table in (set_disk_ro), writable
+     * again for a table loaded without it.
+     */
+    public synchronized void load(String name, String table, boolean readOnly) {
         MappedDevice md = get(name);
         List<TableLine> lines = parseTable(table);
         Set<DevT> before = allDeps(md);
         DmTable t = build(md, lines, !md.typed());
-        DmTable old = md.setInactive(t);
+        if (!md.typeAllows(t)) {
+            destroy(t);
+            throw new DmException("reload ioctl on " + name + " failed: Invalid argument (can't change device type after initial table load: "
+                    + md.disk().name() + "'s first table was DAX-capable, this one is not)");
+        }
+        DmTable old = md.setInactive(t, readOnly);
         if (old != null) destroy(old);
         syncHolders(md, before);
     }
@@ -163,12 +192,17 @@ public class DeviceMapper implements AutoCloseable {
     /**
      * dmsetup resume NAME: the inactive table (if any) becomes live atomically, then held I/O goes.
      * An inactive table whose device areas are bad (dm_swap_table's dm_calculate_queue_limits) is
-     * destroyed, and the device stays suspended on its old table, as 6.1's do_resume leaves it.
+     * destroyed, and the device stays suspended on its old table, as 6.1's do_resume leaves it. A
+     * suspended device with no table at all stays suspended (dm_resume refuses a device without a
+     * map); one that is not suspended and has nothing to swap in is left as it is.
      */
     public synchronized void resume(String name) {
         MappedDevice md = get(name);
         Set<DevT> before = allDeps(md);
         DmTable next = md.inactive();
+        if (next == null && md.suspended() && !md.hasLiveTable() && !orphans.containsKey(md)) {
+            throw new DmException("resume ioctl on " + name + " failed: Invalid argument (no table to resume: load one first)");
+        }
         if (next != null) {
             try {
                 next.checkAreas();
@@ -185,13 +219,61 @@ public class DeviceMapper implements AutoCloseable {
     }
 
     /** dmsetup remove NAME: refused while another table uses the device. */
-    public synchronized void remove(String name) {
+    public void remove(String name) {
+        remove(name, false);
+    }
+
+    /**
+     * dmsetup remove [--deferred] NAME. A device another table uses is busy (dm_lock_for_deletion);
+     * with {@code deferred} it is marked instead, and goes when the last table using it lets it
+     * go (dm_blk_close's deferred remove), unless {@code @cancel_deferred_remove} comes first.
+     */
+    public synchronized void remove(String name, boolean deferred) {
         MappedDevice md = get(name);
         Set<DevT> holders = registry.holders(md.devt());
         if (!holders.isEmpty()) {
+            if (deferred) {
+                md.setDeferredRemove(true);
+                return;
+            }
             throw new DmException("remove ioctl on " + name + " failed: Device or resource busy (used by " + names(holders) + ")");
         }
+        destroyDevice(md);
+    }
+
+    /**
+     * dmsetup remove_all [--deferred]: every device no table uses, until no more can go (6.1's
+     * dm_hash_remove_all keeping open devices); those still used are marked for deferred removal
+     * with {@code deferred}. Returns how many devices are left.
+     */
+    public synchronized int removeAll(boolean deferred) {
+        boolean progress = true;
+        while (progress) {
+            progress = false;
+            for (MappedDevice md : devices()) {
+                if (!registry.holders(md.devt()).isEmpty()) {
+                    if (deferred) md.setDeferredRemove(true);
+                    continue;
+                }
+                destroyDevice(md);
+                progress = true;
+                break;
+            }
+        }
+        return byName.size();
+    }
+
+    /** dm_deferred_remove: a device marked for it goes once nothing uses it. */
+    private synchronized void removeDeferred(DevT devt) {
+        MappedDevice md = byDevt(devt);
+        if (md != null && md.deferredRemove() && registry.holders(devt).isEmpty()) destroyDevice(md);
+    }
+
+    private void destroyDevice(MappedDevice md) {
+        String name = md.name();
         Set<DevT> before = allDeps(md);
+        // __hash_remove's dm_table_event: whoever waits for an event on the device wakes.
+        md.tableEvent();
         md.block();
         md.failDeferred(md.disk().name() + " (" + name + ") was removed");
         md.daxDevice().kill();
@@ -206,14 +288,56 @@ public class DeviceMapper implements AutoCloseable {
         md.release();
     }
 
-    /** dmsetup rename OLD NEW. */
+    /**
+     * dmsetup rename OLD NEW. As 6.1's dm_hash_rename, the live table's event is raised (the event
+     * number goes up when there is one).
+     */
     public synchronized void rename(String oldName, String newName) {
         MappedDevice md = get(oldName);
         checkName(newName);
-        if (byName.containsKey(newName)) throw new DmException("rename ioctl on " + oldName + " failed: Device or resource busy (" + newName + " exists)");
-        byName.remove(oldName);
+        if (byName.containsKey(newName)) {
+            throw new DmException("rename ioctl on " + oldName + " failed: Device or resource busy (Unable to change name on mapped device "
+                    + md.name() + " to one that already exists: " + newName + ")");
+        }
+        byName.remove(md.name());
         md.rename(newName);
         byName.put(newName, md);
+        md.tableEvent();
+    }
+
+    /**
+     * dmsetup rename NAME --setuuid UUID: gives a uuid to a device that has none. As 6.1's
+     * dev_rename and dm_hash_rename: at most 128 characters, not another device's, and set only
+     * once; the live table's event is raised.
+     */
+    public synchronized void setUuid(String name, String uuid) {
+        MappedDevice md = get(name);
+        if (uuid == null || uuid.isEmpty() || uuid.length() > UUID_MAX) {
+            throw new DmException("rename ioctl on " + name + " failed: Invalid argument (Invalid new mapped device name or uuid string supplied.)");
+        }
+        for (MappedDevice other : byName.values()) {
+            if (uuid.equals(other.uuid())) {
+                throw new DmException("rename ioctl on " + name + " failed: Device or resource busy (Unable to change uuid on mapped device "
+                        + md.name() + " to one that already exists: " + uuid + ")");
+            }
+        }
+        if (md.uuid() != null) {
+            throw new DmException("rename ioctl on " + name + " failed: Invalid argument (Unable to change uuid of mapped device "
+                    + md.name() + " to " + uuid + " because uuid is already set to " + md.uuid() + ")");
+        }
+        md.setUuid(uuid);
+        md.tableEvent();
+    }
+
+    /**
+     * dmsetup wait NAME [EVENT_NR]: blocks until the device's event number is no longer
+     * {@code eventNr} (dev_wait's dm_wait_event; dmsetup passes 0 when no number is given), then
+     * returns the device's state.
+     */
+    public DeviceInfo waitEvent(String name, int eventNr) throws InterruptedException {
+        MappedDevice md = get(name);
+        md.awaitEvent(eventNr);
+        return info(md);
     }
 
     /**
@@ -234,8 +358,9 @@ public class DeviceMapper implements AutoCloseable {
             }
             if (answer != null) return answer;
             if (args.get(0).equalsIgnoreCase("@cancel_deferred_remove")) {
-                // dmstack has no deferred remove, so there is never one to cancel: 0, as Linux answers then.
+                // dm_cancel_deferred_remove: takes the mark off, and answers nothing whether there was one or not.
                 if (args.size() != 1) throw messageFailed(name, "Invalid argument (Invalid arguments for @cancel_deferred_remove)", null);
+                md.setDeferredRemove(false);
                 return "";
             }
             throw messageFailed(name, "Invalid argument (Unsupported message sent to DM core: " + args.get(0) + ")", null);
@@ -286,8 +411,14 @@ public class DeviceMapper implements AutoCloseable {
     }
 
     /** dmsetup status NAME. */
-    public synchronized String status(String name) {
-        DmTable t = get(name).live();
+    public String status(String name) {
+        return status(name, false);
+    }
+
+    /** dmsetup status NAME (the live table's targets, or with {@code inactive} the inactive table's: table_status). */
+    public synchronized String status(String name, boolean inactive) {
+        MappedDevice md = get(name);
+        DmTable t = inactive ? md.inactive() : md.live();
         return t == null ? "" : t.format(StatusType.INFO);
     }
 
@@ -303,9 +434,10 @@ public class DeviceMapper implements AutoCloseable {
         return all;
     }
 
-    private DeviceInfo info(MappedDevice md) {
+    private synchronized DeviceInfo info(MappedDevice md) {
         return new DeviceInfo(md.name(), md.uuid(), md.devt(), md.suspended(), md.hasLiveTable(), md.hasInactiveTable(),
-                registry.holders(md.devt()).size(), md.eventNumber(), md.live() == null ? 0 : md.live().targets.length);
+                registry.holders(md.devt()).size(), md.eventNumber(), md.live() == null ? 0 : md.live().targets.length,
+                md.hasLiveTable() && md.readOnly(), md.deferredRemove());
     }
 
     /** dmsetup deps NAME: the devices the live table uses, in table order (DM_TABLE_DEPS). */

@@ -31,21 +31,29 @@ import org.dmstack.dax.DaxOperations;
  */
 public final class MappedDevice {
     private volatile String name;
-    private final String uuid;
+    private volatile String uuid;
     private final GenDisk disk;
     private final DaxDevice dax;
     private volatile DmTable live;
     private volatile DmTable inactive;
+    /** The inactive table's mode has no FMODE_WRITE; guarded by the owning DeviceMapper. */
+    private boolean inactiveReadOnly;
     private volatile boolean suspended;
     /** Guarded by the DeviceMapper that owns this device. */
     private boolean typed;
+    /** Whether the first table was DAX-capable (md->type DM_TYPE_DAX_BIO_BASED); guarded as {@link #typed}. */
+    private boolean daxTyped;
     private volatile boolean blocked;
     private volatile String noTableReason;
     private final InFlight inFlight = new InFlight();
     private final Runnable unplug = this::unplug;
     private final ArrayDeque<Bio> deferred = new ArrayDeque<>();
     private volatile Thread waiter;
+    /** DMF_DEFERRED_REMOVE: remove once no table uses this device. */
+    private volatile boolean deferredRemove;
     private final AtomicInteger eventNumber = new AtomicInteger();
+    /** What {@link #awaitEvent} waits on (md->eventq). */
+    private final Object eventq = new Object();
     private final DmStats stats;
 
     MappedDevice(String name, String uuid, DevT devt, java.util.function.LongSupplier jiffies) {
@@ -69,7 +77,7 @@ public final class MappedDevice {
         this.stats = new DmStats(jiffies, System::nanoTime);
         disk.setLimits(untabled.setDax(false));
         disk.attributes().define("dm/name", () -> this.name);
-        disk.attributes().define("dm/uuid", () -> uuid == null ? "" : uuid);
+        disk.attributes().define("dm/uuid", () -> this.uuid == null ? "" : this.uuid);
         disk.attributes().define("dm/suspended", () -> suspended ? "1" : "0");
     }
 
@@ -84,6 +92,11 @@ public final class MappedDevice {
 
     public String uuid() {
         return uuid;
+    }
+
+    /** Sets the uuid of a device created without one (rename --setuuid); the caller checks it is unset. */
+    void setUuid(String uuid) {
+        this.uuid = uuid;
     }
 
     /** The block device dm-N, as the layers above use it. */
@@ -111,6 +124,42 @@ public final class MappedDevice {
         return eventNumber.get();
     }
 
+    /**
+     * dm.c's event_callback, reached through dm_table_event on the live table: the event number
+     * goes up and those waiting for it wake.
+     */
+    void event() {
+        eventNumber.incrementAndGet();
+        synchronized (eventq) {
+            eventq.notifyAll();
+        }
+    }
+
+    /** get_disk_ro: the live table was loaded read-only, or the disk was made so (blockdev --setro). */
+    public boolean readOnly() {
+        return disk.readOnly();
+    }
+
+    public boolean deferredRemove() {
+        return deferredRemove;
+    }
+
+    void setDeferredRemove(boolean deferred) {
+        deferredRemove = deferred;
+    }
+
+    /** The live table's dm_table_event (as rename and remove raise it): nothing without a live table. */
+    void tableEvent() {
+        if (live != null) event();
+    }
+
+    /** dm_wait_event: returns once the event number is no longer {@code eventNr}. */
+    void awaitEvent(int eventNr) throws InterruptedException {
+        synchronized (eventq) {
+            while (eventNumber.get() == eventNr) eventq.wait();
+        }
+    }
+
     /** The @stats regions (dm-stats.c). */
     DmStats stats() {
         return stats;
@@ -126,10 +175,28 @@ public final class MappedDevice {
 
     /** Puts a table in the inactive slot; returns the one it replaced (to be destroyed). */
     DmTable setInactive(DmTable table) {
+        return setInactive(table, false);
+    }
+
+    /** {@link #setInactive(DmTable)}, for a table whose mode is {@code readOnly} (DM_READONLY_FLAG). */
+    DmTable setInactive(DmTable table, boolean readOnly) {
         DmTable old = inactive;
         inactive = table;
-        if (table != null) typed = true;
+        inactiveReadOnly = readOnly;
+        if (table != null && !typed) {
+            typed = true;
+            daxTyped = table.dax;
+        }
         return old;
+    }
+
+    /**
+     * 6.1's is_valid_type for a table loaded after the first: a device whose first table was DAX
+     * keeps that type, and dm_table_determine_type gives a table without devices (error, zero)
+     * the type of the device it is loaded on.
+     */
+    boolean typeAllows(DmTable table) {
+        return !daxTyped || table.dax || table.devices.isEmpty();
     }
 
     /**
@@ -164,6 +231,9 @@ public final class MappedDevice {
             old = live;
             live = next;
             inactive = null;
+            // do_resume: set_disk_ro follows the mode of the table swapped in.
+            disk.setReadOnly(inactiveReadOnly);
+            inactiveReadOnly = false;
             applyRestrictions(next);
             if (old != null) old.bindEvents(null);
         }
@@ -177,7 +247,7 @@ public final class MappedDevice {
 
     /** dm_table_set_restrictions: size, limits and both write caches follow the live table. */
     private void applyRestrictions(DmTable t) {
-        t.bindEvents(eventNumber::incrementAndGet);
+        t.bindEvents(this::event);
         disk.setCapacity(t.size);
         disk.setLimits(t.limits);
         disk.setWriteCache(t.writeCache, t.fua);

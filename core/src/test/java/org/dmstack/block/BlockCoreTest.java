@@ -291,4 +291,50 @@ class BlockCoreTest {
         d.disk.submit(again);
         assertEquals(BlkStatus.OK, again.await());
     }
+
+    /**
+     * BLKROSET (blockdev --setro/--setrw) beside set_disk_ro: get_disk_ro is either, so the user's
+     * --setrw does not make writable what the driver made read-only, and --setro refuses writes as
+     * the driver's flag does.
+     */
+    @Test
+    void usersReadOnlyBesideTheDrivers() {
+        MemDisk d = new MemDisk("pmem0", new DevT(259, 0), 64, true, true);
+        d.disk.setPolicyReadOnly(true);
+        assertEquals("1", d.disk.attributes().read("ro"));
+        assertTrue(d.disk.dax().readOnly());
+        Bio write = Bio.write(0, Arena.ofAuto().allocate(512));
+        d.disk.submit(write);
+        assertEquals("IOERR: Trying to write to read-only block-device pmem0", write.await().toString());
+        d.disk.setReadOnly(true);
+        d.disk.setPolicyReadOnly(false);
+        assertTrue(d.disk.readOnly(), "the driver's flag stays");
+        d.disk.setReadOnly(false);
+        assertFalse(d.disk.readOnly());
+        assertFalse(d.disk.dax().readOnly());
+        assertEquals("0", d.disk.attributes().read("ro"));
+    }
+
+    /**
+     * read_ahead_kb as 6.1 keeps it: disk_update_readahead's max(2 x io_opt, 128 KiB) when the disk
+     * is added and whenever its limits are restacked; queue_ra_store in whole pages, up to UINT_MAX.
+     */
+    @Test
+    void readAheadAsDiskUpdateReadaheadSetsIt() {
+        MemDisk d = new MemDisk("ram0", new DevT(1, 0), 64, false, false);
+        assertEquals("128", d.disk.attributes().read("queue/read_ahead_kb"));
+        d.disk.attributes().write("queue/read_ahead_kb", "1023");
+        assertEquals("1020", d.disk.attributes().read("queue/read_ahead_kb"));
+        d.disk.attributes().write("queue/read_ahead_kb", "0\n");
+        assertEquals("0", d.disk.attributes().read("queue/read_ahead_kb"));
+        for (String bad : List.of("-1", "x", "4294967296", "")) {
+            assertThrows(IllegalArgumentException.class, () -> d.disk.attributes().write("queue/read_ahead_kb", bad), bad);
+        }
+        assertEquals("0", d.disk.attributes().read("queue/read_ahead_kb"));
+        // A striped table's io_opt of 256 KiB: 512 KiB, which the restacking sets again.
+        d.disk.setLimits(QueueLimits.of(512, 512).setIoOpt(256 << 10));
+        assertEquals("512", d.disk.attributes().read("queue/read_ahead_kb"));
+        d.disk.setLimits(QueueLimits.of(512, 512).setIoOpt(32 << 10));
+        assertEquals("128", d.disk.attributes().read("queue/read_ahead_kb"));
+    }
 }

@@ -91,7 +91,8 @@ class TableErrorsTest {
         assertEquals(error, assertThrows(DmException.class, () -> f.dm.load("empty", text)).getMessage(), "a first table is checked when loaded");
         assertFalse(f.dm.get("empty").hasInactiveTable());
 
-        f.dm.create("keep", "0 2048 testlinear ram1 0");
+        // Not DAX-capable (zero has no direct_access), so that a table with a zero target may replace it (is_valid_type).
+        f.dm.create("keep", "0 8 zero\n8 2040 testlinear ram1 8");
         String before = f.dm.table("keep");
         f.dm.load("keep", text);
         assertTrue(f.dm.get("keep").hasInactiveTable(), "a later table is only checked when resumed");

@@ -165,6 +165,9 @@ class ShellIT {
         String iostat = s.run("iostat -d dm-0 ram1");
         assertTrue(iostat.contains("\n\nDevice             tps    kB_read/s    kB_wrtn/s    kB_dscd/s    kB_read    kB_wrtn    kB_dscd\ndm-0 "), iostat);
         assertTrue(iostat.contains("\nram1 "), iostat);
+        assertEquals(s.run("sysfs /sys/block/dm-0/size"), s.run("blockdev --getsz /dev/mapper/lv0"));
+        String json = s.run("iostat -dxN -o JSON dm-0");
+        assertTrue(json.startsWith("{\"sysstat\": {\n") && json.contains("{\"disk_device\": \"lv0\", \"r/s\": "), json);
         assertEquals("0\n", s.run("dmsetup message lv0 0 @stats_create - /2"));
         assertEquals("0: 0+8192 4096 - -\n", s.run("dmsetup message lv0 0 @stats_list"));
         s.run("dmsetup message lv0 0 @stats_delete 0");

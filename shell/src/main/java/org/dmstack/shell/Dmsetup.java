@@ -60,14 +60,16 @@ public final class Dmsetup {
         add(cl, "clear", "Destroy the inactive table.", new NameOnly(dm::clear));
         add(cl, "suspend", "Suspend the device: I/O waits until resume.", new NameOnly(dm::suspend));
         add(cl, "resume", "Swap in the inactive table, if any, and let I/O go on.", new NameOnly(dm::resume));
-        add(cl, "remove", "Remove the device.", new NameOnly(dm::remove));
+        cl.addSubcommand(new Remove());
+        cl.addSubcommand(new RemoveAll());
         cl.addSubcommand(new Rename());
         cl.addSubcommand(new Message());
         cl.addSubcommand(new Ls());
         cl.addSubcommand(new Info());
-        add(cl, "deps", "Show the devices the live table uses.", new EachDevice(name -> DmsetupOutput.deps(dm.deps(name)), true));
-        add(cl, "status", "Show the status of the live table's targets.", new EachDevice(dm::status, true));
-        cl.addSubcommand(new Table());
+        cl.addSubcommand(new Deps());
+        add(cl, "status", "Show the status of the live table's targets (or with --inactive the inactive table's).", new Tables(dm::status));
+        add(cl, "table", "Show the live table (or with --inactive the inactive one).", new Tables(dm::table));
+        cl.addSubcommand(new Wait());
         cl.addSubcommand(new Targets());
         cl.addSubcommand(new Usage());
         // A message's words are the target's, whatever they look like ("@stats_create - /1").
@@ -106,11 +108,12 @@ public final class Dmsetup {
         @Option(names = {"-u", "--uuid"}, paramLabel = "<uuid>") String uuid;
         @Option(names = {"-n", "--notable"}, description = "Create it without a table.") boolean notable;
         @Option(names = "--table", paramLabel = "<table>", description = "The table, lines separated by new lines.") String table;
+        @Option(names = {"-r", "--readonly"}, description = "Load the table read-only: the device refuses writes.") boolean readOnly;
 
         @Override
         public void run() {
             String text = table(table, file, "create", !notable);
-            dm.create(name, uuid, text);
+            dm.create(name, uuid, text, readOnly);
         }
     }
 
@@ -119,10 +122,11 @@ public final class Dmsetup {
         @Parameters(index = "0", paramLabel = "<dev_name>") String name;
         @Parameters(index = "1", arity = "0..1", paramLabel = "<table_file>") Path file;
         @Option(names = "--table", paramLabel = "<table>") String table;
+        @Option(names = {"-r", "--readonly"}, description = "Load the table read-only: the device refuses writes once it is resumed.") boolean readOnly;
 
         @Override
         public void run() {
-            dm.load(name, table(table, file, "load", true));
+            dm.load(name, table(table, file, "load", true), readOnly);
         }
     }
 
@@ -162,14 +166,71 @@ public final class Dmsetup {
         }
     }
 
-    @Command(name = "rename", description = "Give the device a new name.")
-    private final class Rename extends Sub {
+    @Command(name = "remove", description = "Remove the device.")
+    private final class Remove extends Sub {
         @Parameters(index = "0", paramLabel = "<dev_name>") String name;
-        @Parameters(index = "1", paramLabel = "<new_name>") String newName;
+        @Option(names = {"-f", "--force"}, description = "First replace its table with one that fails all I/O.") boolean force;
+        @Option(names = "--deferred", description = "If it is in use, remove it when the last user lets it go.") boolean deferred;
 
         @Override
         public void run() {
-            dm.rename(name, newName);
+            if (force) errorDevice(name);
+            dm.remove(name, deferred);
+        }
+    }
+
+    @Command(name = "remove_all", description = "Remove every device nothing uses.")
+    private final class RemoveAll extends Sub {
+        @Option(names = "--deferred", description = "Mark those in use to be removed when their last user lets go.") boolean deferred;
+
+        @Override
+        public void run() {
+            dm.removeAll(deferred);
+        }
+    }
+
+    /**
+     * dmsetup's _error_device, for --force: an "error" table as long as the live one, loaded and
+     * resumed (or cleared again if the resume fails). A device without a live table is left as
+     * it is (dmsetup's reload of a zero-length target fails there too, and it goes on).
+     */
+    private void errorDevice(String name) {
+        long size = dm.get(name).disk().capacity();
+        if (size == 0) return;
+        dm.load(name, "0 " + size + " error");
+        try {
+            dm.resume(name);
+        } catch (DmException e) {
+            dm.clear(name);
+        }
+    }
+
+    @Command(name = "rename", description = "Give the device a new name (or with --setuuid a uuid, if it has none).")
+    private final class Rename extends Sub {
+        @Parameters(index = "0", paramLabel = "<dev_name>") String name;
+        @Parameters(index = "1", paramLabel = "<new_name>") String newName;
+        @Option(names = "--setuuid", description = "The last argument is the device's uuid: set it, once.") boolean setUuid;
+
+        @Override
+        public void run() {
+            if (setUuid) dm.setUuid(name, newName);
+            else dm.rename(name, newName);
+        }
+    }
+
+    @Command(name = "wait", description = "Wait until the device's event number is no longer <event_nr> (0 if not given).")
+    private final class Wait extends Sub {
+        @Parameters(index = "0", paramLabel = "<dev_name>") String name;
+        @Parameters(index = "1", arity = "0..1", paramLabel = "<event_nr>") Integer eventNr;
+
+        @Override
+        public void run() {
+            try {
+                dm.waitEvent(name, eventNr == null ? 0 : eventNr);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CommandException("dmsetup wait: interrupted", e);
+            }
         }
     }
 
@@ -185,16 +246,60 @@ public final class Dmsetup {
         }
     }
 
+    @Command(name = "deps", description = "Show the devices the live table uses.")
+    private final class Deps extends Sub {
+        @Parameters(arity = "0..1", paramLabel = "<dev_name>") String name;
+        @Option(names = {"-o", "--options"}, paramLabel = "devno|devname|blkdevname",
+                description = "Show each device as major, minor (devno), by its mapped name or else kernel name (devname), or by its kernel name (blkdevname).")
+        String options;
+
+        @Override
+        public void run() {
+            Function<DevT, String> show = deviceNames("deps", options);
+            eachDevice(name, n -> DmsetupOutput.deps(dm.deps(n), show), true);
+        }
+    }
+
+    /**
+     * How ls and deps name a device for -o (dmsetup's _dev_name_type and dm_device_get_name):
+     * null for major and minor numbers.
+     */
+    private Function<DevT, String> deviceNames(String command, String options) {
+        if (options == null || options.equals("devno")) return null;
+        if (options.equals("blkdevname")) return this::kernelName;
+        if (options.equals("devname")) {
+            return devt -> {
+                String mapped = devt.major() == DevT.DM_MAJOR ? mappedName(devt) : "";
+                return mapped.isEmpty() ? kernelName(devt) : mapped;
+            };
+        }
+        throw new CommandException("dmsetup " + command + ": -o takes devno, devname or blkdevname, not '" + options + "'");
+    }
+
+    private String kernelName(DevT devt) {
+        BlockDevice d = dm.registry().lookup(devt.toString());
+        return d == null ? "" : d.name();
+    }
+
+    private String mappedName(DevT devt) {
+        return dm.list().stream().filter(i -> i.devt().equals(devt)).map(DeviceInfo::name).findFirst().orElse("");
+    }
+
     @Command(name = "ls", description = "List the devices; --tree shows what each is built on.")
     private final class Ls extends Sub {
         @Option(names = "--tree") boolean tree;
+        @Option(names = {"-o", "--options"}, paramLabel = "devno|devname|blkdevname",
+                description = "Without --tree: show each device's numbers (devno), its name again (devname) or its kernel name (blkdevname).")
+        String options;
+
         @Override
         public void run() {
             List<DeviceInfo> devices = dm.list();
             if (!tree) {
-                out.print(DmsetupOutput.ls(devices));
+                out.print(DmsetupOutput.ls(devices, deviceNames("ls", options)));
                 return;
             }
+            if (options != null) throw new CommandException("dmsetup ls: -o with --tree is not supported");
             Map<DevT, List<DevT>> deps = new HashMap<>();
             for (DeviceInfo i : devices) deps.put(i.devt(), dm.deps(i.name()));
             out.print(DmsetupOutput.tree(devices, deps));
@@ -216,7 +321,10 @@ public final class Dmsetup {
                 if (options != null || noHeadings || separator != null) {
                     throw new CommandException("dmsetup info: -o, --noheadings and --separator need -c");
                 }
-                eachDevice(name, n -> DmsetupOutput.info(dm.info(n)), false);
+                eachDevice(name, n -> {
+                    DeviceInfo info = dm.info(n);
+                    return DmsetupOutput.info(info, readAhead(info.devt()));
+                }, false);
                 return;
             }
             DmsetupReport report = new DmsetupReport(options, noHeadings, separator);
@@ -229,30 +337,37 @@ public final class Dmsetup {
         }
     }
 
-    @Command(name = "table", description = "Show the live table (or with --inactive the inactive one).")
-    private final class Table extends Sub {
-        @Parameters(arity = "0..1", paramLabel = "<dev_name>") String name;
-        @Option(names = "--inactive") boolean inactive;
-        @Override
-        public void run() {
-            eachDevice(name, n -> dm.table(n, inactive), true);
-        }
+    private interface TableQuery {
+        String apply(String name, boolean inactive);
     }
 
+    /** table and status: the live table's lines, or with --inactive the inactive table's. */
     @Command
-    private final class EachDevice extends Sub {
+    private final class Tables extends Sub {
         @Parameters(arity = "0..1", paramLabel = "<dev_name>") String name;
-        private final Function<String, String> show;
-        private final boolean prefixed;
+        @Option(names = "--inactive") boolean inactive;
+        @Option(names = "--target", paramLabel = "<target_type>", description = "Only the lines of targets of this type.") String target;
+        private final TableQuery query;
 
-        EachDevice(Function<String, String> show, boolean prefixed) {
-            this.show = show;
-            this.prefixed = prefixed;
+        Tables(TableQuery query) {
+            this.query = query;
         }
 
         @Override
         public void run() {
-            eachDevice(name, show, prefixed);
+            if (target == null) {
+                eachDevice(name, n -> query.apply(n, inactive), true);
+                return;
+            }
+            // dmsetup's _status skips other targets, and a device without a table has none of the type: nothing at all.
+            StringBuilder lines = new StringBuilder();
+            for (DeviceInfo d : name != null ? List.of(dm.info(name)) : dm.list()) {
+                for (String line : query.apply(d.name(), inactive).lines().toList()) {
+                    String[] words = line.split(" ", 4);
+                    if (words.length > 2 && words[2].equals(target)) lines.append(name != null ? "" : d.name() + ": ").append(line).append('\n');
+                }
+            }
+            out.print(name == null && dm.list().isEmpty() ? DmsetupOutput.NO_DEVICES : lines.toString());
         }
     }
 
@@ -278,7 +393,9 @@ public final class Dmsetup {
      */
     private void eachDevice(String name, Function<String, String> show, boolean prefixed) {
         if (name != null) {
-            out.print(show.apply(name));
+            String text = show.apply(name);
+            // dmsetup's _status prints one line even for a device without a table: an empty one.
+            out.print(text.isEmpty() && prefixed ? "\n" : text);
             return;
         }
         List<DeviceInfo> devices = dm.list();
@@ -297,6 +414,12 @@ public final class Dmsetup {
         }
     }
 
+    /** BLKRAGET: read_ahead_kb in sectors, as dmsetup finds it (dm_task_get_read_ahead). */
+    private long readAhead(DevT devt) {
+        BlockDevice d = dm.registry().lookup(devt.toString());
+        return d == null || !d.attributes().has("queue/read_ahead_kb") ? 0 : Long.parseLong(d.attributes().read("queue/read_ahead_kb")) * 2;
+    }
+
     /** The dependency graph of every mapped device, for the report's relationship fields. */
     private DmsetupReport.Context reportContext() {
         List<DeviceInfo> all = dm.list();
@@ -310,8 +433,12 @@ public final class Dmsetup {
 
             @Override
             public String kernelName(DevT devt) {
-                BlockDevice d = dm.registry().lookup(devt.toString());
-                return d == null ? "" : d.name();
+                return Dmsetup.this.kernelName(devt);
+            }
+
+            @Override
+            public long readAhead(DevT devt) {
+                return Dmsetup.this.readAhead(devt);
             }
 
             @Override

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 import org.dmstack.block.DevT;
 import org.dmstack.dm.DeviceInfo;
 import org.dmstack.dm.TargetVersion;
@@ -15,22 +16,22 @@ import org.dmstack.dm.TargetVersion;
 final class DmsetupOutput {
     /** What dmsetup prints when a command that lists every device finds none. */
     static final String NO_DEVICES = "No devices found\n";
-    /**
-     * "Read Ahead": the kernel's default read_ahead_kb of 128 in sectors, which a mapped device
-     * keeps unless told otherwise; dmstack has no page cache to read ahead into.
-     */
-    static final int READ_AHEAD_SECTORS = 256;
 
     private DmsetupOutput() {}
 
-    /** {@code dmsetup info NAME}: the long form, ending with a blank line as dmsetup's does. */
-    static String info(DeviceInfo i) {
+    /**
+     * {@code dmsetup info NAME}: the long form, ending with a blank line as dmsetup's does.
+     *
+     * @param readAhead the device's read-ahead in sectors (BLKRAGET: its read_ahead_kb x 2)
+     */
+    static String info(DeviceInfo i, long readAhead) {
         String tables = !i.liveTable() && !i.inactiveTable() ? "None"
                 : (i.liveTable() ? "LIVE" : "") + (i.liveTable() && i.inactiveTable() ? " & " : "") + (i.inactiveTable() ? "INACTIVE" : "");
         StringBuilder sb = new StringBuilder();
         sb.append("Name:              ").append(i.name()).append('\n');
-        sb.append("State:             ").append(i.suspended() ? "SUSPENDED" : "ACTIVE").append('\n');
-        sb.append("Read Ahead:        ").append(READ_AHEAD_SECTORS).append('\n');
+        sb.append("State:             ").append(i.suspended() ? "SUSPENDED" : "ACTIVE").append(i.readOnly() ? " (READ-ONLY)" : "")
+                .append(i.deferredRemove() ? " (DEFERRED REMOVE)" : "").append('\n');
+        sb.append("Read Ahead:        ").append(readAhead).append('\n');
         sb.append("Tables present:    ").append(tables).append('\n');
         sb.append("Open count:        ").append(i.openCount()).append('\n');
         sb.append("Event number:      ").append(i.eventNumber()).append('\n');
@@ -42,10 +43,24 @@ final class DmsetupOutput {
 
     /** {@code dmsetup ls}: "NAME\t(MAJOR:MINOR)" per device. */
     static String ls(List<DeviceInfo> devices) {
+        return ls(devices, null);
+    }
+
+    /**
+     * {@code dmsetup ls -o ...} (_display_name): "NAME\t(MAJOR:MINOR)" per device, or the
+     * device as {@code name} names it, where it has a name.
+     */
+    static String ls(List<DeviceInfo> devices, Function<DevT, String> name) {
         if (devices.isEmpty()) return NO_DEVICES;
         StringBuilder sb = new StringBuilder();
-        for (DeviceInfo i : devices) sb.append(i.name()).append("\t(").append(i.devt()).append(")\n");
+        for (DeviceInfo i : devices) sb.append(i.name()).append("\t(").append(named(i.devt(), name, i.devt().toString())).append(")\n");
         return sb.toString();
+    }
+
+    /** What {@code name} calls a device, or {@code otherwise} without a name for it (dm_device_get_name failing). */
+    private static String named(DevT devt, Function<DevT, String> name, String otherwise) {
+        String n = name == null ? "" : name.apply(devt);
+        return n.isEmpty() ? otherwise : n;
     }
 
     /**
@@ -78,8 +93,13 @@ final class DmsetupOutput {
 
     /** {@code dmsetup deps NAME}: "N dependencies\t: (MAJOR, MINOR) ...". */
     static String deps(List<DevT> deps) {
+        return deps(deps, null);
+    }
+
+    /** {@code dmsetup deps -o ...}: each device as {@code name} names it, or "(MAJOR, MINOR)" without a name. */
+    static String deps(List<DevT> deps, Function<DevT, String> name) {
         StringBuilder sb = new StringBuilder().append(deps.size()).append(" dependencies\t:");
-        for (DevT d : deps) sb.append(" (").append(d.major()).append(", ").append(d.minor()).append(')');
+        for (DevT d : deps) sb.append(" (").append(named(d, name, d.major() + ", " + d.minor())).append(')');
         return sb.append('\n').toString();
     }
 

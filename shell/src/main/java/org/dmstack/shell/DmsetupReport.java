@@ -29,6 +29,9 @@ final class DmsetupReport {
         /** The kernel name of a block device ("dm-0", "ram0"), or "" when there is none. */
         String kernelName(DevT devt);
 
+        /** A block device's read-ahead in sectors (BLKRAGET), 0 when there is none. */
+        long readAhead(DevT devt);
+
         /** The name of the mapped device numbered {@code devt}, or "" when it is not one. */
         String mappedName(DevT devt);
 
@@ -46,13 +49,12 @@ final class DmsetupReport {
     static {
         str("name", "Name", 16, r -> r.info().name());
         str("uuid", "UUID", 32, r -> r.info().uuid() == null ? "" : r.info().uuid());
-        num("read_ahead", "RAhead", 6, r -> Integer.toString(DmsetupOutput.READ_AHEAD_SECTORS));
+        num("read_ahead", "RAhead", 6, r -> Long.toString(r.context().readAhead(r.info().devt())));
         str("blkdevname", "BlkDevName", 16, r -> r.context().kernelName(r.info().devt()));
         str("attr", "Stat", 4, r -> attr(r.info()));
         str("tables_loaded", "Tables", 6, r -> tables(r.info()));
         str("suspended", "Suspended", 9, r -> r.info().suspended() ? "Suspended" : "Active");
-        // dmstack's mapped devices are never read-only.
-        str("readonly", "Read-only", 9, r -> "Writeable");
+        str("readonly", "Read-only", 9, r -> r.info().readOnly() ? "Read-only" : "Writeable");
         str("devno", "DevNo", 5, r -> r.info().devt().toString());
         num("major", "Maj", 3, r -> Integer.toString(r.info().devt().major()));
         num("minor", "Min", 3, r -> Integer.toString(r.info().devt().minor()));
@@ -136,7 +138,7 @@ final class DmsetupReport {
 
     /** (L)ive, (I)nactive, (s)uspended, (r)ead-only or read-(w)rite. */
     private static String attr(DeviceInfo i) {
-        return (i.liveTable() ? "L" : "-") + (i.inactiveTable() ? "I" : "-") + (i.suspended() ? "s" : "-") + "w";
+        return (i.liveTable() ? "L" : "-") + (i.inactiveTable() ? "I" : "-") + (i.suspended() ? "s" : "-") + (i.readOnly() ? "r" : "w");
     }
 
     private static String tables(DeviceInfo i) {

@@ -2,37 +2,39 @@ package org.dmstack.shell;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.math.BigDecimal;
-import java.math.RoundingMode;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
+import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeSet;
+import java.util.TreeMap;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.BlockDeviceRegistry;
 import org.dmstack.block.DiskStats.Snapshot;
+import org.dmstack.shell.IostatFigures.Cpu;
+import org.dmstack.shell.IostatFigures.Disk;
+import org.dmstack.shell.IostatFigures.Report;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
  * {@code iostat}: sysstat's report of device (and CPU) statistics, byte for byte as iostat 12.6
  * (Debian 12) prints it, from each device's {@code stat} attribute as iostat reads
- * /sys/block/NAME/stat.
+ * /sys/block/NAME/stat: plain ({@link IostatText}) or JSON ({@link IostatJson}).
  *
  * <pre>
  * iostat -d                 every device that has done I/O, rates since start-up
  * iostat -dx 1 5            extended columns, five reports a second apart (each one of that second)
  * iostat -d dm-0 ram0       those devices, even idle
+ * iostat -dxN -o JSON       mapped devices by their names, as JSON
  * </pre>
  *
  * <p>"Since start-up" is since dmstack started (iostat uses the system's uptime); the header and
@@ -40,7 +42,8 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "iostat", description = {"I/O statistics of the devices (and the CPU), as sysstat's iostat prints them.",
     "Reports repeat every <interval> seconds, <count> times (or until interrupted); the first covers the time since dmstack started.",
-    "Operands: [<device>...] [<interval> [<count>]]"})
+    "Operands: [<device>...|ALL] [<interval> [<count>]]; ALL: every device, idle ones too.",
+    "Not offered (no partitions, groups, persistent names or other sysfs here): -p, -g, -H, -j, -f, +f, -V."})
 public final class Iostat implements Runnable {
     /** What the header line says of the machine (utsname, the date, the number of CPUs). */
     public record Host(String sysname, String release, String nodename, String machine, int cpus, LocalDate date) {
@@ -69,6 +72,11 @@ public final class Iostat implements Runnable {
 
         /** /proc/stat's "cpu" line (user nice system idle iowait irq softirq steal), or null where there is none. */
         long[] cpuTimes();
+
+        /** The local time, for -t. */
+        default LocalDateTime now() {
+            return LocalDateTime.now();
+        }
     }
 
     /** The JVM's uptime, real sleeps and the host's /proc/stat. */
@@ -102,6 +110,9 @@ public final class Iostat implements Runnable {
         };
     }
 
+    private static final DateTimeFormatter DATE = DateTimeFormatter.ofPattern("MM/dd/yy", Locale.ROOT);
+    private static final DateTimeFormatter TIMESTAMP = DateTimeFormatter.ofPattern("MM/dd/yy HH:mm:ss", Locale.ROOT);
+
     private final BlockDeviceRegistry registry;
     private final Host host;
     private final Clock clock;
@@ -116,201 +127,175 @@ public final class Iostat implements Runnable {
         this.clock = clock;
     }
 
-    @Mixin
-    HelpOption help;
+    // -h is iostat's human-readable form, so help is --help alone.
+    @Option(names = "--help", usageHelp = true, description = "Show this help and exit.")
+    boolean help;
     @Option(names = "-c", description = "The CPU report.")
     boolean cpu;
     @Option(names = "-d", description = "The device report.")
     boolean disk;
-    @Option(names = "-x", description = "Extended statistics (r/s rkB/s ... f/s f_await aqu-sz %util).")
-    boolean extended;
+    @Option(names = "-h", description = "Human-readable: --pretty and --human.")
+    boolean humanReadable;
     @Option(names = "-k", description = "Kilobytes (the default).")
     boolean kilobytes;
     @Option(names = "-m", description = "Megabytes.")
     boolean megabytes;
+    @Option(names = "-N", description = "Mapped devices by their names (dmsetup's) instead of dm-N.")
+    boolean mapperNames;
+    @Option(names = "-s", description = "The short (narrow) device report.")
+    boolean brief;
+    @Option(names = "-t", description = "The time of each report.")
+    boolean timestamp;
+    @Option(names = "-x", description = "Extended statistics (r/s rkB/s ... f/s f_await aqu-sz %%util).")
+    boolean extended;
     @Option(names = "-y", description = "Omit the first report (the one since start-up).")
     boolean omitFirst;
     @Option(names = "-z", description = "Omit devices with no activity in the interval.")
     boolean omitIdle;
-    @Parameters(arity = "0..*", paramLabel = "<operand>", description = "Devices, then the interval and the count.")
+    @Option(names = "--dec", paramLabel = "{0|1|2}", description = "Decimal places of the figures (default 2).")
+    Integer decimals;
+    @Option(names = "--human", description = "Sizes with their unit (12.0k, 1.5M) and shares with a percent sign.")
+    boolean human;
+    @Option(names = "--pretty", description = "The device name at the end of each line; the extended report in four parts.")
+    boolean pretty;
+    @Option(names = "--compact", description = "With the name at the end, the extended report on one line.")
+    boolean compact;
+    @Option(names = "-o", paramLabel = "JSON", description = "Print the reports as JSON.")
+    String format;
+    @Parameters(arity = "0..*", paramLabel = "<operand>", description = "Devices (or ALL), the interval and the count.")
     List<String> operands = List.of();
 
     private PrintStream out;
-    private int factor = 2; // sectors per unit: kB
-    private String unit = "kB";
-    private final TreeSet<String> devices = new TreeSet<>();
+    private CommandLine commandLine;
+    private final List<String> named = new ArrayList<>();
+    private boolean all;
     private long interval;
     private long count = 1;
 
     /** Runs one iostat command line (without the word "iostat"), printing to {@code out}. */
     public void run(List<String> args, PrintStream out) {
         this.out = out;
-        Cli.run(new CommandLine(this), args, out);
+        commandLine = new CommandLine(this);
+        Cli.run(commandLine, args, out);
     }
 
     @Override
     public void run() {
         operands();
+        boolean json = format != null;
+        String unit = megabytes ? "MB" : "kB";
+        int factor = megabytes ? 2048 : 2;
+        IostatWriter writer = json ? new IostatJson(out, unit, factor, extended, brief)
+                : new IostatText(out, unit, factor, extended, brief, pretty || humanReadable, human || humanReadable, compact,
+                        decimals == null ? -1 : decimals);
+        writer.start(host, host.date().format(DATE));
         long[] cpuBefore = new long[8];
         Map<String, Snapshot> before = new HashMap<>();
         long uptimeBefore = 0;
-        out.printf("%s %s (%s) \t%s \t_%s_\t(%d CPU)\n\n", host.sysname(), host.release(), host.nodename(),
-                host.date().format(DateTimeFormatter.ofPattern("MM/dd/yy", Locale.ROOT)), host.machine(), host.cpus());
         boolean skip = omitFirst && interval > 0;
         while (true) {
             long uptime = clock.uptimeMillis();
-            long[] cpu = this.cpu ? clock.cpuTimes() : null;
+            long[] cpuNow = cpu ? clock.cpuTimes() : null;
             Map<String, Snapshot> now = sample();
             if (!skip) {
                 // iostat's interval is in hundredths of a second.
                 long itv = Math.max(1, (uptime - uptimeBefore) / 10);
-                if (cpu != null) cpuReport(cpuBefore, cpu);
-                if (disk) deviceReport(itv, before, now);
-                out.println();
+                writer.report(new Report(timestamp ? clock.now().format(TIMESTAMP) : null,
+                        cpuNow == null ? null : Cpu.of(cpuBefore, cpuNow), disk ? disks(itv, before, now) : null));
                 if (count > 0) count--;
             }
-            out.println();
-            if (count == 0 || interval == 0) return;
-            before = now;
-            uptimeBefore = uptime;
-            if (cpu != null) cpuBefore = cpu;
-            skip = false;
-            try {
-                clock.sleep(interval * 1000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
+            if (count != 0) {
+                before = now;
+                uptimeBefore = uptime;
+                if (cpuNow != null) cpuBefore = cpuNow;
+                try {
+                    clock.sleep(interval * 1000);
+                    if (!skip) writer.between();
+                } catch (InterruptedException e) {
+                    // As iostat on SIGINT: the output is finished properly (JSON closed), then it stops.
+                    Thread.currentThread().interrupt();
+                    count = 0;
+                }
+                skip = false;
             }
+            out.print("\n");
+            if (count == 0) break;
         }
+        writer.end();
     }
 
-    /** Sorts the operands into devices, interval and count, and applies the unit and the report defaults. */
+    /** Sorts the operands into devices, interval and count (in any order, as iostat takes them), and applies the report defaults. */
     private void operands() {
-        if (megabytes) {
-            factor = 2048;
-            unit = "MB";
-        }
-        List<Long> numbers = new ArrayList<>();
+        if (kilobytes && megabytes) throw usage("-k and -m are each other's opposite");
+        if (format != null && !format.equals("JSON")) throw usage("-o: the only output format is JSON, not " + format);
+        if (decimals != null && (decimals < 0 || decimals > 2)) throw usage("--dec: 0, 1 or 2 decimal places, not " + decimals);
+        int numbers = 0;
         for (String a : operands) {
-            if (a.matches("\\d{1,9}")) {
-                if (numbers.size() == 2) throw new CommandException("iostat: too many numbers: " + a);
-                numbers.add(Long.parseLong(a));
+            if (!a.matches("\\d{1,18}")) {
+                if (a.equals("ALL")) all = true;
+                else named.add(a);
+            } else if (numbers++ == 0) {
+                interval = Long.parseLong(a);
+                count = -1;
+            } else if (numbers == 2) {
+                count = Long.parseLong(a);
+                if (count < 1 || interval == 0) throw usage("the count must be at least 1, after an interval of at least 1 second");
             } else {
-                if (!numbers.isEmpty()) throw new CommandException("iostat: a device after the interval: " + a);
-                String name = a.startsWith("/dev/") ? a.substring(5) : a;
-                if (registry.lookup(name) == null) throw new CommandException("iostat: " + a + ": No such device");
-                devices.add(name);
+                throw usage("too many numbers: " + a);
             }
         }
-        // Neither -c nor -d: both reports, as iostat does.
+        if (interval == 0) count = 1;
+        // Neither -c nor -d: both reports, as iostat does; devices and -x ask for the device report too.
         if (!cpu && !disk) {
             cpu = true;
             disk = true;
         }
-        if (!numbers.isEmpty()) {
-            interval = numbers.get(0);
-            if (interval == 0) throw new CommandException("iostat: the interval must be at least 1 second");
-            count = numbers.size() > 1 ? numbers.get(1) : -1;
-            if (count == 0) throw new CommandException("iostat: the count must be at least 1");
-        }
+        if (extended || all || !named.isEmpty()) disk = true;
     }
 
-    /** Each device's stat, by name, in name order (as iostat keeps its list). */
+    private CommandException usage(String reason) {
+        return CommandException.usage("iostat: " + reason, commandLine.getUsageMessage());
+    }
+
+    /**
+     * Each device's stat, by name, in name order (as iostat keeps its list): the devices named
+     * (those that exist now: one that comes later is shown from then on, as in iostat), or all.
+     */
     private Map<String, Snapshot> sample() {
-        Map<String, Snapshot> m = new java.util.TreeMap<>();
-        for (BlockDevice d : registry.devices()) {
-            if (!devices.isEmpty() && !devices.contains(d.name())) continue;
-            if (!d.attributes().has("stat")) continue;
-            m.put(d.name(), Snapshot.parse(d.attributes().read("stat")));
+        Map<String, Snapshot> m = new TreeMap<>();
+        if (named.isEmpty() || all) {
+            for (BlockDevice d : registry.devices()) put(m, d);
+        }
+        for (String name : named) {
+            BlockDevice d = Devices.find(registry, name);
+            if (d != null) put(m, d);
         }
         return m;
     }
 
-    private void cpuReport(long[] p, long[] c) {
-        long total = 0;
-        for (int i = 0; i < 8; i++) total += c[i] - p[i];
-        double t = Math.max(1, total);
-        // user nice system idle iowait irq softirq steal
-        double user = (c[0] - p[0]) / t * 100;
-        double nice = (c[1] - p[1]) / t * 100;
-        double system = (c[2] - p[2] + c[5] - p[5] + c[6] - p[6]) / t * 100;
-        double iowait = (c[4] - p[4]) / t * 100;
-        double steal = (c[7] - p[7]) / t * 100;
-        double idle = c[3] < p[3] ? 0 : (c[3] - p[3]) / t * 100;
-        out.println("avg-cpu:  %user   %nice %system %iowait  %steal   %idle");
-        out.println("       " + f(7, user) + f(7, nice) + f(7, system) + f(7, iowait) + f(7, steal) + f(7, idle));
-        out.println();
+    private static void put(Map<String, Snapshot> m, BlockDevice d) {
+        if (d.attributes().has("stat")) m.put(d.name(), Snapshot.parse(d.attributes().read("stat")));
     }
 
-    private void deviceReport(long itv, Map<String, Snapshot> before, Map<String, Snapshot> now) {
-        String u = unit;
-        if (extended) {
-            out.println("Device            r/s     r" + u + "/s   rrqm/s  %rrqm r_await rareq-sz     w/s     w" + u
-                    + "/s   wrqm/s  %wrqm w_await wareq-sz     d/s     d" + u + "/s   drqm/s  %drqm d_await dareq-sz"
-                    + "     f/s f_await  aqu-sz  %util");
-        } else {
-            out.println("Device             tps    " + u + "_read/s    " + u + "_wrtn/s    " + u + "_dscd/s    "
-                    + u + "_read    " + u + "_wrtn    " + u + "_dscd");
-        }
+    private List<Disk> disks(long itv, Map<String, Snapshot> before, Map<String, Snapshot> now) {
+        List<Disk> disks = new ArrayList<>();
+        boolean unfiltered = all || !named.isEmpty();
         for (Map.Entry<String, Snapshot> e : now.entrySet()) {
             Snapshot i = e.getValue();
             Snapshot j = before.getOrDefault(e.getKey(), Snapshot.ZERO);
-            // A device that has never done I/O is left out unless it was named.
-            if (devices.isEmpty() && i.readIos() + i.writeIos() + i.discardIos() + i.flushIos() == 0) continue;
-            if (omitIdle && i.readIos() == j.readIos() && i.writeIos() == j.writeIos() && i.discardIos() == j.discardIos()
-                    && i.flushIos() == j.flushIos()) continue;
-            // A device removed and made again since the last report counts from zero.
-            if (i.readIos() + i.writeIos() + i.discardIos() + i.flushIos() < j.readIos() + j.writeIos() + j.discardIos() + j.flushIos()) {
-                j = Snapshot.ZERO;
-            }
-            StringBuilder line = new StringBuilder(String.format("%-13s", e.getKey()));
-            if (extended) extended(line, factor, itv, i, j);
-            else basic(line, factor, itv, i, j);
-            out.println(line);
+            // A device that has never done I/O is left out unless it was named (or ALL was).
+            if (!unfiltered && !Disk.used(i)) continue;
+            if (omitIdle && Disk.idleBetween(i, j)) continue;
+            if (Disk.restarted(i, j)) j = Snapshot.ZERO;
+            disks.add(Disk.of(displayName(e.getKey()), itv, i, j));
         }
+        return disks;
     }
 
-    private static void basic(StringBuilder line, int fctr, long itv, Snapshot i, Snapshot j) {
-        line.append(f(8, rate(j.readIos() + j.writeIos() + j.discardIos(), i.readIos() + i.writeIos() + i.discardIos(), itv)));
-        line.append(f(12, rate(j.readSectors(), i.readSectors(), itv) / fctr));
-        line.append(f(12, rate(j.writeSectors(), i.writeSectors(), itv) / fctr));
-        line.append(f(12, rate(j.discardSectors(), i.discardSectors(), itv) / fctr));
-        line.append(String.format(" %10d", (i.readSectors() - j.readSectors()) / fctr));
-        line.append(String.format(" %10d", (i.writeSectors() - j.writeSectors()) / fctr));
-        line.append(String.format(" %10d", (i.discardSectors() - j.discardSectors()) / fctr));
-    }
-
-    private static void extended(StringBuilder line, int fctr, long itv, Snapshot i, Snapshot j) {
-        group(line, fctr, itv, i.readIos() - j.readIos(), i.readMerges() - j.readMerges(), i.readSectors() - j.readSectors(), i.readTicks() - j.readTicks());
-        group(line, fctr, itv, i.writeIos() - j.writeIos(), i.writeMerges() - j.writeMerges(), i.writeSectors() - j.writeSectors(), i.writeTicks() - j.writeTicks());
-        group(line, fctr, itv, i.discardIos() - j.discardIos(), i.discardMerges() - j.discardMerges(), i.discardSectors() - j.discardSectors(), i.discardTicks() - j.discardTicks());
-        long flushes = i.flushIos() - j.flushIos();
-        line.append(f(7, rate(0, flushes, itv)));
-        line.append(f(7, flushes == 0 ? 0 : (i.flushTicks() - j.flushTicks()) / (double) flushes));
-        line.append(f(7, rate(j.timeInQueue(), i.timeInQueue(), itv) / 1000.0));
-        line.append(f(6, rate(j.ioTicks(), i.ioTicks(), itv) / 10.0));
-    }
-
-    /** r/s rkB/s rrqm/s %rrqm r_await rareq-sz, or the same for writes or discards. */
-    private static void group(StringBuilder line, int fctr, long itv, long ios, long merges, long sectors, long ticks) {
-        line.append(f(7, rate(0, ios, itv)));
-        line.append(f(9, rate(0, sectors, itv) / fctr));
-        line.append(f(8, rate(0, merges, itv)));
-        line.append(f(6, merges + ios == 0 ? 0 : (double) merges / (merges + ios) * 100));
-        line.append(f(7, ios == 0 ? 0 : ticks / (double) ios));
-        // In kB whatever the unit, as iostat prints areq-sz.
-        line.append(f(8, ios == 0 ? 0 : sectors / (double) ios / 2));
-    }
-
-    /** S_VALUE: a change per second, over an interval in hundredths of a second. */
-    private static double rate(long before, long now, long itv) {
-        return (double) (now - before) / itv * 100;
-    }
-
-    /** cprintf_f's " %*.2f", rounded as C rounds the exact binary value, and never "-0.00". */
-    static String f(int width, double v) {
-        if (v < 0.005 && v > -0.005) v = 0.0;
-        String s = new BigDecimal(v).setScale(2, RoundingMode.HALF_EVEN).toPlainString();
-        return " ".repeat(Math.max(1, width + 1 - s.length())) + s;
+    /** -N: a mapped device by its name, as iostat finds it in /dev/mapper. */
+    private String displayName(String name) {
+        if (!mapperNames) return name;
+        BlockDevice d = registry.lookup(name);
+        return d != null && d.attributes().has("dm/name") ? d.attributes().read("dm/name") : name;
     }
 }

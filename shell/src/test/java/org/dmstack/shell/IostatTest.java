@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
+import java.time.LocalDateTime;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -92,6 +93,11 @@ class IostatTest {
             public void sleep(long millis) {
                 duringSleep.run();
                 uptime.addAndGet(millis);
+            }
+
+            @Override
+            public LocalDateTime now() {
+                return LocalDateTime.of(2026, 11, 30, 21, 40, 0).plusNanos(uptime.get() * 1_000_000);
             }
 
             @Override
@@ -191,22 +197,142 @@ class IostatTest {
 
     @Test
     void refusesWhatItCannotDo() {
-        assertThrows(CommandException.class, () -> run("-q"));
-        assertThrows(CommandException.class, () -> run("sdz"));
-        assertThrows(CommandException.class, () -> run("1", "2", "3"));
-        assertThrows(CommandException.class, () -> run("0"));
+        // Each refused as iostat 12.6.1 refuses it (its usage, exit status 1); -p, -g and -j have nothing to show here.
+        for (String[] args : new String[][] {{"-q"}, {"1", "2", "3"}, {"0", "2"}, {"1", "0"}, {"-k", "-m"}, {"-o", "XML"}, {"--dec=3"}, {"-p"}, {"-g", "x"}}) {
+            CommandException e = assertThrows(CommandException.class, () -> run(args), String.join(" ", args));
+            assertTrue(e.getMessage().startsWith("iostat: "), e.getMessage());
+            assertTrue(e.getMessage().contains("Usage: iostat"), e.getMessage());
+        }
         assertTrue(run("--help").startsWith("Usage: iostat"));
     }
 
+    /** As iostat 12.6.1: a device that does not exist is no error (it is shown once it does), and an interval of 0 is one report. */
+    @Test
+    void missingDevicesAndIntervalZeroAsIostat() {
+        assertEquals(HOST_LINE + "\n\n" + BASIC_HEADER + "\n\n\n", run("-d", "sdz"));
+        knownIo();
+        assertEquals(run("-d"), run("-d", "0"));
+        // ALL: every device, idle ones too; devices may follow the interval.
+        assertEquals(List.of("dm-0", "pmem0", "pmem1"), List.copyOf(parse(run("-d", "ALL")).keySet()));
+        assertEquals(List.of("pmem1"), List.copyOf(parse(run("-d", "1", "pmem1", "1")).keySet()));
+        // A device named makes the device report, beside the CPU's if asked (-c); so does -x.
+        String both = run("-c", "pmem1");
+        assertTrue(both.contains("avg-cpu:") && both.contains(BASIC_HEADER), both);
+        assertTrue(run("-c", "-x").contains(EXTENDED_HEADER));
+    }
+
+    /** -N: mapped devices by their names, as iostat finds them in /dev/mapper; the order stays by device name. */
+    @Test
+    void mapperNames() {
+        knownIo();
+        assertEquals(HOST_LINE + "\n\n" + BASIC_HEADER + "\n"
+                + "lv                0.17         0.20         3.20         0.08         20        320          8\n"
+                + "pmem0             0.17         0.20         3.20         0.08         20        320          8\n\n\n", run("-dN"));
+        assertTrue(run("-dxN", "-o", "JSON").contains("{\"disk_device\": \"lv\", \"r/s\": 0.05,"));
+    }
+
+    /** -s, -h (--pretty --human), --compact, --dec and -t, as iostat 12.6.1 prints them for these counters. */
+    @Test
+    void shortHumanPrettyDecimalsAndTimestamps() {
+        knownIo();
+        assertEquals(HOST_LINE + "\n\n"
+                + "Device             tps    kB_read/s     kB_w+d/s    kB_read     kB_w+d\n"
+                + "dm-0              0.17         0.20         3.28         20        328\n"
+                + "pmem0             0.17         0.20         3.28         20        328\n\n\n", run("-ds"));
+        assertEquals(HOST_LINE + "\n\n"
+                + "Device             tps      kB/s    rqm/s   await  areq-sz  aqu-sz  %util\n"
+                + "dm-0              0.17      3.48     0.00    2.00    20.47    0.00   0.03\n"
+                + "pmem0             0.17      3.48     0.00    2.00    20.47    0.00   0.03\n\n\n", run("-dxs"));
+        assertEquals(HOST_LINE + "\n\n"
+                + "     r/s     rkB/s   rrqm/s  %rrqm r_await rareq-sz Device\n"
+                + "    0.05      0.2k     0.00   0.0%    2.00     4.0k dm-0\n"
+                + "    0.05      0.2k     0.00   0.0%    2.00     4.0k pmem0\n\n"
+                + "     w/s     wkB/s   wrqm/s  %wrqm w_await wareq-sz Device\n"
+                + "    0.11      3.2k     0.00   0.0%    2.00    29.1k dm-0\n"
+                + "    0.11      3.2k     0.00   0.0%    2.00    29.1k pmem0\n\n"
+                + "     d/s     dkB/s   drqm/s  %drqm d_await dareq-sz Device\n"
+                + "    0.01      0.1k     0.00   0.0%    2.00     8.0k dm-0\n"
+                + "    0.01      0.1k     0.00   0.0%    2.00     8.0k pmem0\n\n"
+                + "     f/s f_await  aqu-sz  %util Device\n"
+                + "    0.00    0.00    0.00   0.0% dm-0\n"
+                + "    0.00    0.00    0.00   0.0% pmem0\n\n\n", run("-dxh"));
+        assertEquals(HOST_LINE + "\n\n"
+                + "      tps    kB_read/s    kB_wrtn/s    kB_dscd/s    kB_read    kB_wrtn    kB_dscd Device\n"
+                + "        0           0k           3k           0k        20k       320k         8k dm-0\n"
+                + "        0           0k           3k           0k        20k       320k         8k pmem0\n\n\n", run("-dh", "--dec=0"));
+        assertEquals(HOST_LINE + "\n\n"
+                + "Device            r/s     rkB/s   rrqm/s  %rrqm r_await rareq-sz     w/s     wkB/s   wrqm/s  %wrqm w_await wareq-sz"
+                + "     d/s     dkB/s   drqm/s  %drqm d_await dareq-sz     f/s f_await  aqu-sz  %util\n"
+                + "dm-0                0         0        0      0       2        4       0         3        0      0       2       29"
+                + "       0         0        0      0       2        8       0       0       0      0\n", run("--dec=0", "-dx", "dm-0").replace("\n\n\n", "\n"));
+        assertEquals(HOST_LINE + "\n\n11/30/26 21:41:40\n"
+                + "avg-cpu:  %user   %nice %system %iowait  %steal   %idle\n"
+                + "           30.0     0.0    15.0     5.0     0.0    50.0\n\n\n\n", run("-t", "-c", "--dec=1"));
+    }
+
+    /** -o JSON as iostat 12.6.1 writes it: reports as they come, separated by commas, the first left out with -y. */
+    @Test
+    void jsonReports() {
+        knownIo();
+        String top = "{\"sysstat\": {\n\t\"hosts\": [\n\t\t{\n\t\t\t\"nodename\": \"box\",\n\t\t\t\"sysname\": \"Linux\",\n"
+                + "\t\t\t\"release\": \"6.1.0-13-amd64\",\n\t\t\t\"machine\": \"x86_64\",\n\t\t\t\"number-of-cpus\": 2,\n"
+                + "\t\t\t\"date\": \"11/30/26\",\n\t\t\t\"statistics\": [\n";
+        String bottom = "\t\t\t]\n\t\t}\n\t]\n}}\n";
+        assertEquals(top + "\t\t\t\t{\n"
+                + "\t\t\t\t\t\"avg-cpu\":  {\"user\": 30.00, \"nice\": 0.00, \"system\": 15.00, \"iowait\": 5.00, \"steal\": 0.00, \"idle\": 50.00},\n"
+                + "\t\t\t\t\t\"disk\": [\n"
+                + "\t\t\t\t\t\t{\"disk_device\": \"dm-0\", \"tps\": 0.17, \"kB_read/s\": 0.20, \"kB_wrtn/s\": 3.20, \"kB_dscd/s\": 0.08, "
+                + "\"kB_read\": 20, \"kB_wrtn\": 320, \"kB_dscd\": 8},\n"
+                + "\t\t\t\t\t\t{\"disk_device\": \"pmem0\", \"tps\": 0.17, \"kB_read/s\": 0.20, \"kB_wrtn/s\": 3.20, \"kB_dscd/s\": 0.08, "
+                + "\"kB_read\": 20, \"kB_wrtn\": 320, \"kB_dscd\": 8}\n"
+                + "\t\t\t\t\t]\n\t\t\t\t}\n" + bottom, run("-o", "JSON"));
+        String idle = "\"r/s\": 0.00, \"w/s\": 0.00, \"d/s\": 0.00, \"f/s\": 0.00, \"rMB/s\": 0.00, \"wMB/s\": 0.00, \"dMB/s\": 0.00, "
+                + "\"rrqm/s\": 0.00, \"wrqm/s\": 0.00, \"drqm/s\": 0.00, \"rrqm\": 0.00, \"wrqm\": 0.00, \"drqm\": 0.00, "
+                + "\"r_await\": 0.00, \"w_await\": 0.00, \"d_await\": 0.00, \"f_await\": 0.00, "
+                + "\"rareq-sz\": 0.00, \"wareq-sz\": 0.00, \"dareq-sz\": 0.00, \"aqu-sz\": 0.00, \"util\": 0.00}";
+        String report = "\t\t\t\t\t\"disk\": [\n\t\t\t\t\t\t{\"disk_device\": \"pmem1\", " + idle + "\n\t\t\t\t\t]\n\t\t\t\t}";
+        assertEquals(top + "\n"
+                + "\t\t\t\t{\n\t\t\t\t\t\"timestamp\": \"11/30/26 21:41:41\",\n" + report + ",\n"
+                + "\t\t\t\t{\n\t\t\t\t\t\"timestamp\": \"11/30/26 21:41:42\",\n" + report + "\n" + bottom,
+                run("-dxmty", "-o", "JSON", "pmem1", "1", "2"));
+        // No device to show: an empty list, as iostat leaves it.
+        assertEquals(top + "\n\t\t\t\t{\n\t\t\t\t\t\"disk\": [\n\n\t\t\t\t\t]\n\t\t\t\t}\n" + bottom, run("-dz", "-o", "JSON", "-y", "1", "1"));
+    }
+
+    /**
+     * The real iostat over our stat files lays out every form alike: the same lines, columns and
+     * widths (the rates depend on the uptime, which is the machine's there and dmstack's here, so
+     * figures are compared by their shape; the other tests compare values).
+     */
+    @Test
+    void sysstatLaysOutEveryFormAlike(@TempDir Path sys) throws Exception {
+        knownIo();
+        for (String options : List.of("-d", "-dx", "-ds", "-dxs", "-dxk", "-dm", "-dh", "-dxh", "-dxh --compact", "-dx --pretty", "--dec=0 -dx",
+                "--dec=1 -d", "-dxs --human", "-d ALL", "-d pmem1 dm-0", "-d -o JSON", "-dx -o JSON", "-dxs -o JSON", "-dxm -o JSON")) {
+            String real = realIostat(sys, options.split(" "));
+            String ours = run(options.split(" "));
+            assertEquals(shape(real), shape(ours), options + "\n" + real + "\n" + ours);
+        }
+    }
+
+    /** A report without its host lines, every digit a 9: the layout and the figures' widths, not their values. */
+    private static String shape(String report) {
+        String body = report.startsWith("{") ? report.substring(report.indexOf("\"statistics\"")) : report.substring(report.indexOf('\n'));
+        return body.replaceAll("\\d", "9");
+    }
+
     /** The real iostat (sysstat) with {@code option}, reading our stat files from a directory laid out as /sys. */
-    private String realIostat(Path sys, String option) throws Exception {
+    private String realIostat(Path sys, String... options) throws Exception {
         for (BlockDevice d : registry.devices()) {
             Path dir = Files.createDirectories(sys.resolve("block").resolve(d.name()));
             Files.writeString(dir.resolve("stat"), d.attributes().read("stat") + "\n");
         }
         Process p;
         try {
-            p = new ProcessBuilder("iostat", option, "-f", sys.toString()).redirectErrorStream(true).start();
+            // -f first: iostat looks a device named on its command line up in the sysfs it knows at that point.
+            List<String> command = new java.util.ArrayList<>(List.of("iostat", "-f", sys.toString()));
+            command.addAll(List.of(options));
+            p = new ProcessBuilder(command).redirectErrorStream(true).start();
         } catch (IOException e) {
             throw new AssertionError("iostat is missing: install the Debian package sysstat (.ci/run does)", e);
         }

@@ -71,7 +71,10 @@ final class Handshake {
             OptionReply r = readReply(OPT_GO);
             if (r.type == REP_ACK) break;
             if (r.type == REP_ERR_UNSUP) return null;
-            if ((r.type & REP_FLAG_ERROR) != 0) throw refused(r);
+            if ((r.type & REP_FLAG_ERROR) != 0) {
+                abort();
+                throw refused(r);
+            }
             if (r.type != REP_INFO) continue; // a reply we did not ask for carries nothing we need
             if (r.data.remaining() < 2) throw new NbdProtocolException("NBD_REP_INFO of " + r.data.remaining() + " bytes, too short for its type");
             int info = Short.toUnsignedInt(r.data.getShort());
@@ -127,6 +130,19 @@ final class Handshake {
     private NbdProtocolException refused(OptionReply r) {
         String message = printable(StandardCharsets.UTF_8.decode(r.data).toString());
         return new NbdProtocolException("the server refused export '" + export + "': " + replyName(r.type) + (message.isEmpty() ? "" : ": " + message));
+    }
+
+    /**
+     * Says goodbye to a server that refused the export, as the spec asks of a client that ends the
+     * handshake (at a bare close qemu-nbd logs "option negotiation failed: Failed to read opts
+     * magic"); not waiting for its ACK, as qemu's own client does not.
+     */
+    private void abort() {
+        try {
+            sendOption(OPT_ABORT, ByteBuffer.allocate(0));
+        } catch (IOException e) {
+            // the connection is being closed anyway
+        }
     }
 
     private void sendOption(int option, ByteBuffer data) throws IOException {

@@ -493,7 +493,9 @@ public final class NbdDevice implements AutoCloseable {
         // FUA counts only with FLUSH, as nbd_parse_flags sets the queue's write cache: without a cache there is nothing to force out.
         GenDisk d = GenDisk.builder(name, devt, sectors, this::submitBio).limits(limits).writeCache(i.sendFlush(), i.sendFlush() && i.sendFua())
                 .accounting(IoAccounting.REQUESTS, true).build();
-        d.attributes().define("ro", () -> i.readOnly() ? "1" : "0");
+        // Read-only by the server's flag (nbd_parse_flags' set_disk_ro; writes then fail here with nbd's
+        // "Write on read-only") or by the user's (blockdev --setro, which the disk itself refuses).
+        d.attributes().define("ro", () -> i.readOnly() || d.readOnly() ? "1" : "0");
         d.attributes().define("backend", config.uri()::toString);
         d.attributes().define("nbd/flags", i::flagNames);
         d.attributes().define("nbd/connections", () -> Integer.toString(live.size()));

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
+import java.net.UnknownHostException;
 import java.net.URLDecoder;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
@@ -16,7 +17,9 @@ import org.dmstack.nbd.protocol.Nbd;
  * Where an export is, written as libnbd writes NBD URIs:
  * {@code nbd://host[:port]/[export]} over TCP (port 10809 unless given) and
  * {@code nbd+unix:///[export]?socket=PATH} over a Unix socket. The export name is the path without
- * its first slash, percent-decoded ({@code nbd://h/} is the default export "").
+ * its first slash, percent-decoded ({@code nbd://h/} is the default export ""). As libnbd does
+ * (and doc/uri.md allows), a user name ({@code nbd://user@h/}) is ignored, being only for TLS
+ * authentication, and so is a fragment ({@code #...}); any other query parameter is refused.
  *
  * @param host the server's host name or address, or null for a Unix socket
  * @param port the TCP port (0 for a Unix socket)
@@ -44,6 +47,8 @@ public record NbdUri(String host, int port, Path socket, String export) {
         if (colon < 0) throw invalid(uri, "expected nbd://host[:port]/export or nbd+unix:///export?socket=PATH");
         String scheme = uri.substring(0, colon);
         String rest = uri.substring(colon + 3);
+        int hash = rest.indexOf('#');
+        if (hash >= 0) rest = rest.substring(0, hash);
         String query = null;
         int q = rest.indexOf('?');
         if (q >= 0) {
@@ -52,12 +57,14 @@ public record NbdUri(String host, int port, Path socket, String export) {
         }
         int slash = rest.indexOf('/');
         String authority = slash < 0 ? rest : rest.substring(0, slash);
+        authority = authority.substring(authority.lastIndexOf('@') + 1);
         String export = slash < 0 ? "" : decode(uri, rest.substring(slash + 1));
         String socket = null;
         if (query != null && !query.isEmpty()) {
             for (String param : query.split("&")) {
                 int eq = param.indexOf('=');
                 String key = eq < 0 ? param : param.substring(0, eq);
+                if (key.startsWith("tls-")) throw invalid(uri, "the parameter '" + key + "' is for TLS, which is not supported");
                 if (!key.equals("socket")) throw invalid(uri, "the parameter '" + key + "' is not supported (only socket=PATH is)");
                 socket = decode(uri, eq < 0 ? "" : param.substring(eq + 1));
             }
@@ -70,6 +77,7 @@ public record NbdUri(String host, int port, Path socket, String export) {
             case "nbd+unix" -> {
                 if (!authority.isEmpty()) throw invalid(uri, "an nbd+unix URI has no host (nbd+unix:///export?socket=PATH)");
                 if (socket == null || socket.isEmpty()) throw invalid(uri, "an nbd+unix URI needs ?socket=PATH");
+                if (socket.startsWith("\0")) throw invalid(uri, "sockets in the abstract namespace (socket=%00...) are not supported");
                 return new NbdUri(null, 0, Path.of(socket), export);
             }
             case "nbds", "nbds+unix" -> throw invalid(uri, "TLS is not supported; use nbd:// or nbd+unix://");
@@ -117,8 +125,12 @@ public record NbdUri(String host, int port, Path socket, String export) {
     }
 
     /** The address to connect to (resolving the host name now, so a changed DNS entry is followed). */
-    SocketAddress address() {
-        return socket != null ? UnixDomainSocketAddress.of(socket) : new InetSocketAddress(host, port);
+    SocketAddress address() throws UnknownHostException {
+        if (socket != null) return UnixDomainSocketAddress.of(socket);
+        InetSocketAddress address = new InetSocketAddress(host, port);
+        // connect would throw UnresolvedAddressException, which says nothing
+        if (address.isUnresolved()) throw new UnknownHostException("unknown host '" + host + "'");
+        return address;
     }
 
     /** A new, unconnected channel of the right family. */

@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -32,6 +33,8 @@ final class FakeServer implements AutoCloseable {
     /** When set, the data of the NBD_REP_INFO replies NBD_OPT_GO gets before its ACK, instead of the truth. */
     volatile List<ByteBuffer> infos;
     final AtomicInteger connections = new AtomicInteger();
+    /** The options clients sent, in order, over all connections. */
+    final List<Integer> options = new CopyOnWriteArrayList<>();
     private final ServerSocketChannel listener;
     private final Transmission transmission;
 
@@ -74,6 +77,7 @@ final class FakeServer implements AutoCloseable {
             ByteBuffer h = Wire.read(ch, 16);
             h.getLong();
             int option = h.getInt();
+            options.add(option);
             Wire.read(ch, h.getInt());
             if (option == OPT_EXPORT_NAME) {
                 Wire.writeFully(ch, ByteBuffer.allocate(10).putLong(disk.length).putShort((short) (FLAG_HAS_FLAGS | flags)).flip());

@@ -108,6 +108,19 @@ class HostileServersTest extends DriverFixture {
         }
     }
 
+    /** doc/proto.md: a client that gives up during the handshake says NBD_OPT_ABORT rather than hanging up. */
+    @Test
+    void aRefusedClientSaysAbortBeforeItHangsUp() throws Exception {
+        try (FakeServer fake = new FakeServer(1 << 20, true, 0, (n, ch, disk) -> FakeServer.serveCorrectly(ch, disk))) {
+            fake.refusal = "not you";
+            nbd.add(NbdDeviceConfig.of(fake.uri()));
+            Io.awaitLastError(nbd.device("nbd0"));
+            long limit = System.nanoTime() + Io.LIMIT.toNanos();
+            while (fake.options.size() < 3 && System.nanoTime() < limit) Thread.sleep(5);
+            assertEquals(List.of(OPT_STRUCTURED_REPLY, OPT_GO, OPT_ABORT), fake.options.subList(0, 3));
+        }
+    }
+
     static Stream<Arguments> handshakeLies() {
         ByteBuffer export = ByteBuffer.allocate(12).putShort((short) INFO_EXPORT).putLong(1 << 20).putShort((short) FLAG_HAS_FLAGS).flip();
         return Stream.of(

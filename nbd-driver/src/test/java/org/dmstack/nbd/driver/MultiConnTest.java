@@ -69,7 +69,7 @@ class MultiConnTest extends DriverFixture {
     }
 
     /** Connections open one after another; the test waits for those the server allows. */
-    private static void awaitConnections(NbdDevice device, int wanted) throws InterruptedException {
+    static void awaitConnections(NbdDevice device, int wanted) throws InterruptedException {
         long limit = System.nanoTime() + Io.LIMIT.toNanos();
         while (device.connections() < wanted && System.nanoTime() < limit) {
             if (device.connections() == 1 && !device.device().attributes().read("nbd/flags").contains("multi-conn")) return;

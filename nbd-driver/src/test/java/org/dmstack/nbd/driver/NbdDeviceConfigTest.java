@@ -20,6 +20,19 @@ class NbdDeviceConfigTest {
         assertEquals(new NbdUri("h", 10809, null, "a b"), NbdUri.parse("nbd://h/a%20b"));
         assertEquals(new NbdUri(null, 0, Path.of("/run/nbd.sock"), "disk"), NbdUri.parse("nbd+unix:///disk?socket=/run/nbd.sock"));
         assertEquals(new NbdUri(null, 0, Path.of("/s"), ""), NbdUri.parse("nbd+unix:///?socket=/s"));
+        assertEquals(new NbdUri(null, 0, Path.of("/s"), ""), NbdUri.parse("nbd+unix://?socket=/s"));
+        assertEquals(new NbdUri("h", 10809, null, "a+b"), NbdUri.parse("nbd://h/a+b"), "a + is a +, not a space (RFC 3986, as libnbd)");
+        assertEquals(new NbdUri("::1", 10810, null, "disk"), NbdUri.parse("nbd://[::1]:10810/disk"));
+    }
+
+    /** What libnbd 1.14's nbd_connect_uri (nbdinfo) ignores, we ignore too (doc/uri.md allows both). */
+    @Test
+    void aUserNameAndAFragmentAreIgnoredAsLibnbdIgnoresThem() {
+        assertEquals(new NbdUri("h", 10810, null, "disk"), NbdUri.parse("nbd://alice@h:10810/disk"), "userinfo is for TLS authentication");
+        assertEquals(new NbdUri("::1", 10809, null, "x"), NbdUri.parse("nbd://alice@[::1]/x"));
+        assertEquals(new NbdUri("h", 10809, null, "disk"), NbdUri.parse("nbd://h/disk#part1"));
+        assertEquals(new NbdUri("h", 10809, null, "a#b"), NbdUri.parse("nbd://h/a%23b"), "a # in an export name is written %23");
+        assertEquals(new NbdUri(null, 0, Path.of("/s"), "d"), NbdUri.parse("nbd+unix:///d?socket=/s#x"));
         for (String uri : new String[] {"nbd://h:10810/disk", "nbd://h/", "nbd://[::1]/x", "nbd+unix:///disk?socket=/run/nbd.sock"}) {
             assertEquals(uri, NbdUri.parse(uri).toString());
         }
@@ -32,6 +45,17 @@ class NbdDeviceConfigTest {
         assertEquals("Invalid NBD URI 'nbd://h:0/': invalid port '0'", message(() -> NbdUri.parse("nbd://h:0/")));
         assertEquals("Invalid NBD URI 'nbd://h/?tls=on': the parameter 'tls' is not supported (only socket=PATH is)",
                 message(() -> NbdUri.parse("nbd://h/?tls=on")));
+        assertEquals("Invalid NBD URI 'nbds+unix:///?socket=/s': TLS is not supported; use nbd:// or nbd+unix://",
+                message(() -> NbdUri.parse("nbds+unix:///?socket=/s")));
+        assertEquals("Invalid NBD URI 'nbd://h/?tls-verify-peer=0': the parameter 'tls-verify-peer' is for TLS, which is not supported",
+                message(() -> NbdUri.parse("nbd://h/?tls-verify-peer=0")));
+        assertEquals("Invalid NBD URI 'nbd+unix:///?socket=/s&x-foo=1': the parameter 'x-foo' is not supported (only socket=PATH is)",
+                message(() -> NbdUri.parse("nbd+unix:///?socket=/s&x-foo=1")), "doc/uri.md: unknown parameters SHOULD be diagnosed");
+        assertEquals("Invalid NBD URI 'nbd+unix:///?socket=%00/abstract': sockets in the abstract namespace (socket=%00...) are not supported",
+                message(() -> NbdUri.parse("nbd+unix:///?socket=%00/abstract")));
+        assertEquals("Invalid NBD URI 'nbd://h:/': invalid port ''", message(() -> NbdUri.parse("nbd://h:/")), "libnbd refuses it too");
+        assertEquals("Invalid NBD URI 'nbd://[::1/': unclosed [ in the host", message(() -> NbdUri.parse("nbd://[::1/")));
+        assertEquals("Invalid NBD URI 'nbd://h/%zz': bad percent-encoding in '%zz'", message(() -> NbdUri.parse("nbd://h/%zz")));
         assertEquals("Invalid NBD URI 'http://h/': unknown scheme 'http' (expected nbd or nbd+unix)", message(() -> NbdUri.parse("http://h/")));
         assertEquals("Invalid NBD URI 'h:10809': expected nbd://host[:port]/export or nbd+unix:///export?socket=PATH",
                 message(() -> NbdUri.parse("h:10809")));
@@ -50,6 +74,14 @@ class NbdDeviceConfigTest {
         assertEquals("nbd: connections must be between 1 and 64, not 0", message(() -> NbdDeviceConfig.from(Map.of("uri", "nbd://h/", "connections", "0"))));
         assertEquals("nbd: timeout must be a number of seconds or a duration like 500ms, 30s or 2m, not '1h'",
                 message(() -> NbdDeviceConfig.from(Map.of("uri", "nbd://h/", "timeout", "1h"))));
+    }
+
+    @Test
+    void aHostThatDoesNotResolveIsNamedInLastError() throws InterruptedException {
+        try (NbdDriver nbd = new NbdDriver(new BlockDeviceRegistry())) {
+            NbdDevice d = nbd.add(NbdDeviceConfig.of("nbd://no-such-host.invalid/disk"));
+            assertEquals("unknown host 'no-such-host.invalid'", Io.awaitLastError(d));
+        }
     }
 
     @Test

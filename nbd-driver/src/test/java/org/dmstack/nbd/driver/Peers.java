@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.File;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -17,13 +20,16 @@ import java.util.concurrent.TimeUnit;
 /**
  * Real NBD servers and clients from Debian packages, started by the tests on Unix sockets in
  * temporary folders: nbdkit (package nbdkit), qemu-nbd and qemu-io (qemu-utils), nbdcopy
- * (libnbd-bin). A missing program fails the test naming the package; it is never skipped.
+ * (libnbd-bin); nbd-server (nbd-server), the reference implementation, on a free loopback port
+ * (it cannot listen on a Unix socket or port 0). A missing program fails the test naming the
+ * package; it is never skipped.
  */
 final class Peers implements AutoCloseable {
     /** A safety net so a hung program fails the test instead of the build; not a timing assertion. */
     private static final long PROCESS_LIMIT_SECONDS = 60;
 
     private final List<Process> servers = new ArrayList<>();
+    private final List<Path> nbdServers = new ArrayList<>(); // their configuration files
 
     static String require(String binary, String debianPackage) {
         for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
@@ -41,10 +47,52 @@ final class Peers implements AutoCloseable {
         return serve(socket, cmd);
     }
 
-    /** qemu-nbd serving a raw file on {@code socket}, allowing {@code shared} clients. */
-    Process qemuNbd(Path socket, Path file, int shared) throws IOException, InterruptedException {
-        return serve(socket, List.of(require("qemu-nbd", "qemu-utils"), "-k", socket.toString(), "-f", "raw", "--shared=" + shared,
-                "--persistent", file.toString()));
+    /** qemu-nbd serving a raw file on {@code socket}, allowing {@code shared} clients, with more of its options. */
+    Process qemuNbd(Path socket, Path file, int shared, String... options) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(require("qemu-nbd", "qemu-utils"), "-k", socket.toString(), "-f", "raw", "--shared=" + shared,
+                "--persistent"));
+        cmd.addAll(List.of(options));
+        cmd.add(file.toString());
+        return serve(socket, cmd);
+    }
+
+    /**
+     * nbd-server 3.24 with its configuration file (which sets the port), as a daemon: it forks a
+     * process per connection, and without forking (-d) it would serve one client at a time. It is
+     * stopped with SIGTERM, on which it ends its connections' processes too.
+     */
+    void nbdServer(Path config, int port) throws IOException, InterruptedException {
+        Path pid = config.resolveSibling(config.getFileName() + ".pid");
+        Files.deleteIfExists(pid);
+        run(require("nbd-server", "nbd-server"), "-C", config.toString(), "-p", pid.toString());
+        nbdServers.add(config);
+        long limit = System.nanoTime() + TimeUnit.SECONDS.toNanos(PROCESS_LIMIT_SECONDS);
+        while (true) {
+            try (SocketChannel ch = SocketChannel.open(new InetSocketAddress(InetAddress.getLoopbackAddress(), port))) {
+                return;
+            } catch (IOException e) {
+                if (System.nanoTime() > limit) fail("nbd-server -C " + config + " did not start listening on port " + port);
+                Thread.sleep(20);
+            }
+        }
+    }
+
+    /** Stops the nbd-server started with {@code config} (SIGTERM) and waits until it is gone. */
+    static void stopNbdServer(Path config) throws IOException {
+        Path pid = config.resolveSibling(config.getFileName() + ".pid");
+        if (!Files.exists(pid)) return;
+        ProcessHandle.of(Long.parseLong(Files.readString(pid).strip())).ifPresent(p -> {
+            p.destroy();
+            p.onExit().orTimeout(PROCESS_LIMIT_SECONDS, TimeUnit.SECONDS).join();
+        });
+        Files.deleteIfExists(pid); // it removes it itself on SIGTERM
+    }
+
+    /** A loopback port nothing listens on now, for servers that cannot be given port 0. */
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
     }
 
     private Process serve(Path socket, List<String> cmd) throws IOException, InterruptedException {
@@ -103,7 +151,8 @@ final class Peers implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() throws InterruptedException, IOException {
         for (Process p : servers) kill(p);
+        for (Path config : nbdServers) stopNbdServer(config);
     }
 }

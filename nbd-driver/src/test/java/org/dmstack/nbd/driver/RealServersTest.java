@@ -135,6 +135,32 @@ class RealServersTest extends DriverFixture {
     }
 
     @Test
+    void qemuNbdWithANamedExportSharedByTwoAndReadOnly() throws Exception {
+        Path file = tmp.resolve("named.img");
+        byte[] data = Io.pattern(1 << 20, 21);
+        Files.write(file, data);
+        Path sock = tmp.resolve("named.sock");
+        peers.qemuNbd(sock, file, 2, "-x", "my disk", "--allocation-depth");
+        NbdDevice wrong = nbd.add(NbdDeviceConfig.of("nbd+unix:///nope?socket=" + sock).withName("nbd9"));
+        assertEquals("the server refused export 'nope': NBD_REP_ERR_UNKNOWN (no such export): export 'nope' not present", Io.awaitLastError(wrong));
+        nbd.remove("nbd9");
+
+        nbd.add(NbdDeviceConfig.of("nbd+unix:///my%20disk?socket=" + sock).withConnections(4));
+        BlockDevice shared = Io.await(registry, "nbd0");
+        MultiConnTest.awaitConnections(nbd.device("nbd0"), 2);
+        assertEquals(2, nbd.device("nbd0").connections(), "--shared=2: qemu-nbd takes no third client");
+        assertArrayEquals(data, Io.read(shared, 0, data.length), "data chunks from a file with no holes, byte-exact");
+
+        Path roSock = tmp.resolve("ro.sock");
+        peers.qemuNbd(roSock, file, 1, "-r");
+        nbd.add(NbdDeviceConfig.of(Peers.unixUri(roSock)));
+        BlockDevice ro = Io.await(registry, "nbd1");
+        assertEquals("read-only flush fua", ro.attributes().read("nbd/flags"));
+        assertEquals(BlkStatus.ioerr("nbd1: Write on read-only"), Io.submit(ro, Bio.write(0, MemorySegment.ofArray(new byte[512]))));
+        assertArrayEquals(data, Io.read(ro, 0, data.length));
+    }
+
+    @Test
     void qemuNbdAnswersReadsOfASparseFileInDataAndHoleChunksAndTheyReassembleByteExact() throws Exception {
         Path file = tmp.resolve("sparse.img");
         byte[] data = Io.pattern(64 << 10, 11);

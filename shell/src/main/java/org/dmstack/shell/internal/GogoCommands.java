@@ -7,6 +7,7 @@ import org.apache.felix.service.command.Descriptor;
 import org.dmstack.block.BlockDeviceRegistry;
 import org.dmstack.dm.DeviceMapper;
 import org.dmstack.nfit.NfitPlatform;
+import org.dmstack.shell.Blockdev;
 import org.dmstack.shell.Dmsetup;
 import org.dmstack.shell.Iostat;
 import org.dmstack.shell.Sysfs;
@@ -31,7 +32,8 @@ import org.osgi.service.component.annotations.ReferencePolicy;
     "osgi.command.function=lsblk",
     "osgi.command.function=sysfs",
     "osgi.command.function=dd",
-    "osgi.command.function=iostat"
+    "osgi.command.function=iostat",
+    "osgi.command.function=blockdev"
 })
 public final class GogoCommands {
     private static final String ARGS = "the command's arguments, as the Linux tool takes them (--help for the usage)";
@@ -83,5 +85,10 @@ public final class GogoCommands {
     @Descriptor("I/O statistics of the devices (and the CPU) as sysstat's iostat prints them: -d, -c, -x, interval and count")
     public void iostat(@Descriptor(ARGS) String... args) {
         new Iostat(registry).run(List.of(args), System.out);
+    }
+
+    @Descriptor("block device ioctls as util-linux's blockdev calls them: --getsize64, --getss, --setro, --setra, --report, ...")
+    public void blockdev(@Descriptor(ARGS) String... args) {
+        new Blockdev(registry).run(List.of(args), System.out, System.err);
     }
 }
