@@ -506,6 +506,9 @@ public final class NbdDevice implements AutoCloseable {
         QueueLimits limits = QueueLimits.of(logical, physical).setMaxSectors(maxBytes >> Units.SECTOR_SHIFT);
         this.maxBytes = maxBytes;
         if (i.preferredBlock() > physical) limits.setIoOpt(i.preferredBlock());
+        // nbd_set_size: with NBD_FLAG_SEND_TRIM, discards of UINT_MAX sectors in blocks; without the limits the block layer refuses them.
+        if (i.trim()) limits.setDiscard(QueueLimits.UNLIMITED, logical);
+        if (i.writeZeroes()) limits.setMaxWriteZeroesSectors(QueueLimits.UNLIMITED);
         long sectors = (i.size() & -(long) logical) >> Units.SECTOR_SHIFT;
         // nbd is blk-mq: its queue starts with QUEUE_FLAG_IO_STAT (QUEUE_FLAG_MQ_DEFAULT), and requests count while it is set.
         // FUA counts only with FLUSH, as nbd_parse_flags sets the queue's write cache: without a cache there is nothing to force out.
