@@ -20,7 +20,8 @@ import org.dmstack.memory.PageStore;
 /**
  * One RAM disk, ramN (1:N), like a brd_device: a block device over a sparse {@link PageStore}.
  * Pages are allocated by the first write to them; reads of pages never written return zeros;
- * DISCARD and WRITE_ZEROES free the whole pages they cover. The block queue has no write cache
+ * DISCARD and WRITE_ZEROES are refused before they get here (EOPNOTSUPP: Linux 6.1's brd sets no
+ * discard or write-zeroes limit). The block queue has no write cache
  * ("write through"); the DAX path hands out one page per direct_access and its DAX write cache is
  * off, so flushing does nothing. Its bios are not accounted: brd_submit_bio calls no
  * bio_start_io_acct, so ram0's stat stays zero (a mapped device over it counts its own).
@@ -99,8 +100,9 @@ public final class RamDisk {
         switch (bio.op()) {
             case READ -> store.read(offset, bio.data(), 0, bio.size());
             case WRITE -> store.write(offset, bio.data(), 0, bio.size());
-            case DISCARD, WRITE_ZEROES -> store.zero(offset, bio.size());
             case FLUSH -> { } // RAM has nothing to flush to
+            // 6.1's brd sets no discard or write-zeroes limit: the block layer refuses those (EOPNOTSUPP).
+            case DISCARD, WRITE_ZEROES -> throw new IllegalStateException(bio.op() + " reached brd");
         }
         bio.endio(BlkStatus.OK);
     }
@@ -119,7 +121,7 @@ public final class RamDisk {
     }
 
     /**
-     * Where the pages are: a page never written, or freed by DISCARD or WRITE_ZEROES, is a hole
+     * Where the pages are: a page never written, or freed by a shrink, is a hole
      * (it reads as zeros and holds no memory); every page the store holds is data.
      */
     private final class PageHoles implements Holes {

@@ -8,9 +8,9 @@ public record BlkStatus(Code code, String message) {
     public enum Code {
         /** BLK_STS_OK */
         OK,
-        /** BLK_STS_IOERR: the device could not do it (media error, device gone). */
+        /** BLK_STS_IOERR: the device could not do it (media error, device gone, beyond its end). */
         IOERR,
-        /** BLK_STS_INVAL: the request itself is wrong (out of range, misaligned, empty). */
+        /** BLK_STS_INVAL: the request itself is wrong (misaligned, empty). */
         INVAL,
         /** BLK_STS_NOTSUPP: the device does not support the operation. */
         NOTSUPP

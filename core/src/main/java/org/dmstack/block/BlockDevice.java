@@ -31,8 +31,9 @@ public interface BlockDevice {
     boolean fua();
 
     /**
-     * Submits a bio. It always completes, through {@link Bio#endio}: a bad bio with INVAL and no
-     * memory touched, an I/O failure with IOERR.
+     * Submits a bio. It always completes, through {@link Bio#endio}: a misaligned or empty bio with
+     * INVAL and no memory touched, one beyond the end with IOERR (bio_check_eod), an operation the
+     * limits do not offer with NOTSUPP, an I/O failure with IOERR.
      */
     void submit(Bio bio);
 

@@ -33,6 +33,8 @@ public final class GenDisk implements BlockDevice {
     private final InPlaceRead inPlace;
     private final Holes holes;
     private final BadBlocks badBlocks;
+    private final boolean hasBadBlocks; // disk->bb: a driver that keeps a list (pmem)
+    private volatile boolean rotational; // QUEUE_FLAG_NONROT cleared: what queue/rotational shows
     private final Attributes attributes = new Attributes();
     private final DiskStats stats;
     private final IoAccounting accounting;
@@ -45,6 +47,8 @@ public final class GenDisk implements BlockDevice {
     // bdi->ra_pages: how far a page cache would read ahead. There is none here, so nothing reads it
     // but the user (queue/read_ahead_kb, BLKRAGET): it is kept as Linux keeps it.
     private volatile long readAheadPages;
+    private final int minors;
+    private final boolean noPartitions;
 
     private GenDisk(Builder b) {
         this.name = b.name;
@@ -55,12 +59,15 @@ public final class GenDisk implements BlockDevice {
         this.fua = b.fua;
         this.fuaToDriver = b.fuaToDriver;
         this.handler = b.handler;
-        this.badBlocks = b.badBlocks;
+        this.badBlocks = b.badBlocks != null ? b.badBlocks : new BadBlocks();
+        this.hasBadBlocks = b.badBlocks != null;
         this.stats = new DiskStats(b.jiffies, b.accounting == IoAccounting.REQUESTS);
         this.accounting = b.accounting;
         setIoStats(b.ioStats);
         this.inPlace = b.inPlace == null ? null : new CheckedInPlaceRead(b.inPlace);
         this.holes = b.holes;
+        this.minors = b.minors;
+        this.noPartitions = b.noPartitions;
         this.dax = b.daxOps == null ? null : new DaxDevice(name, b.daxOps, () -> this.capacity >> Units.PAGE_SECTORS_SHIFT, b.daxWriteCache);
         updateReadAhead();
         defineAttributes();
@@ -81,12 +88,14 @@ public final class GenDisk implements BlockDevice {
         private boolean fuaToDriver;
         private DaxOperations daxOps;
         private boolean daxWriteCache;
-        private BadBlocks badBlocks = new BadBlocks();
+        private BadBlocks badBlocks;
         private InPlaceRead inPlace;
         private Holes holes;
         private java.util.function.LongSupplier jiffies = DiskStats::systemJiffies;
         private IoAccounting accounting = IoAccounting.NONE;
         private boolean ioStats;
+        private int minors = 1;
+        private boolean noPartitions;
 
         private Builder(String name, DevT devt, long capacity, BioHandler handler) {
             if (name == null || name.isEmpty() || name.contains("/")) throw new IllegalArgumentException("Invalid device name '" + name + "'");
@@ -152,6 +161,17 @@ public final class GenDisk implements BlockDevice {
         public Builder accounting(IoAccounting accounting, boolean ioStats) {
             this.accounting = Objects.requireNonNull(accounting, "accounting");
             this.ioStats = ioStats;
+            return this;
+        }
+
+        /**
+         * The disk's minors (the range attribute: brd's max_part, 1; 0 for a disk numbered from
+         * the extended range, as pmem's) and GENHD_FL_NO_PART (dm: ext_range 1, capability 4).
+         */
+        public Builder partitions(int minors, boolean noPartitions) {
+            if (minors < 0) throw new IllegalArgumentException("negative minors");
+            this.minors = minors;
+            this.noPartitions = noPartitions;
             return this;
         }
 
@@ -350,10 +370,31 @@ public final class GenDisk implements BlockDevice {
         long sectors = size >> Units.SECTOR_SHIFT;
         long cap = capacity;
         if (sector < 0 || sector > cap || sectors > cap - sector) {
-            return BlkStatus.inval("attempt to access beyond end of device " + name + ": " + bio.op() + " sector=" + sector
-                    + ", nr_sectors=" + sectors + " limit=" + cap);
+            // bio_check_eod: its two lines of the log, and EIO.
+            return BlkStatus.ioerr("attempt to access beyond end of device " + name + ": rw=" + opf(bio) + ", sector=" + sector
+                    + ", nr_sectors = " + sectors + " limit=" + cap);
+        }
+        // submit_bio_noacct: an operation the queue's limits do not offer is EOPNOTSUPP.
+        if (bio.op() == BioOp.DISCARD && limits.maxDiscardSectors() == 0) {
+            return BlkStatus.notsupp(name + ": DISCARD is not supported (discard_max_bytes is 0)");
+        }
+        if (bio.op() == BioOp.WRITE_ZEROES && limits.maxWriteZeroesSectors() == 0) {
+            return BlkStatus.notsupp(name + ": WRITE_ZEROES is not supported (write_zeroes_max_bytes is 0)");
         }
         return null;
+    }
+
+    /** The bio's bi_opf as the kernel prints it (rw=): REQ_OP_* in the low byte, REQ_FUA bit 17, REQ_PREFLUSH bit 18. */
+    private static long opf(Bio bio) {
+        long op = switch (bio.op()) {
+            case READ -> 0;
+            case WRITE, FLUSH -> 1; // an empty flush is REQ_OP_WRITE | REQ_PREFLUSH
+            case DISCARD -> 3;
+            case WRITE_ZEROES -> 9;
+        };
+        if (bio.hasFlag(BioFlag.FUA)) op |= 1L << 17;
+        if (bio.hasFlag(BioFlag.PREFLUSH) || bio.op() == BioOp.FLUSH) op |= 1L << 18;
+        return op;
     }
 
     @Override
@@ -389,6 +430,7 @@ public final class GenDisk implements BlockDevice {
     public void setLimits(QueueLimits newLimits) {
         limits = newLimits.copy();
         updateReadAhead();
+        rotational = false;
     }
 
     /** disk_update_readahead: twice the optimal I/O size, at least VM_READAHEAD_PAGES (128 KiB). */
@@ -485,7 +527,12 @@ public final class GenDisk implements BlockDevice {
         attributes.define("size", () -> Long.toString(capacity));
         attributes.define("ro", () -> readOnly ? "1" : "0");
         attributes.define("removable", () -> "0");
-        attributes.define("badblocks", () -> badBlocks.show().stripTrailing());
+        // block/genhd.c: range is disk->minors, ext_range DISK_MAX_PARTS unless GENHD_FL_NO_PART, capability the flags in hex.
+        attributes.define("range", () -> Integer.toString(minors));
+        attributes.define("ext_range", () -> noPartitions ? "1" : "256");
+        attributes.define("hidden", () -> "0");
+        attributes.define("capability", () -> Integer.toHexString(noPartitions ? 1 << 2 : 0));
+        attributes.define("badblocks", () -> badBlocks.show().stripTrailing(), this::storeBadBlocks);
         attributes.define("stat", () -> stats.snapshot().stat());
         attributes.define("inflight", () -> stats.snapshot().inflight());
         // QUEUE_FLAG_IO_STAT: writable on every disk; only a disk accounted IOSTATS or REQUESTS heeds it, and its counters then stay as they are.
@@ -495,18 +542,20 @@ public final class GenDisk implements BlockDevice {
         attributes.define("queue/hw_sector_size", () -> Integer.toString(limits().logicalBlockSize()));
         attributes.define("queue/minimum_io_size", () -> Long.toString(limits().ioMin()));
         attributes.define("queue/optimal_io_size", () -> Long.toString(limits().ioOpt()));
-        attributes.define("queue/max_sectors_kb", () -> Long.toString(limits.maxSectors() >> 1));
+        attributes.define("queue/max_sectors_kb", () -> Long.toString(limits.maxSectors() >> 1), this::storeMaxSectorsKb);
         // queue_ra_show / queue_ra_store: kilobytes, whole pages kept.
         attributes.define("queue/read_ahead_kb", () -> Long.toString(readAheadPages << (Units.PAGE_SHIFT - 10)),
                 value -> readAheadPages = parseUnsignedInt("read_ahead_kb", value) >> (Units.PAGE_SHIFT - 10));
         attributes.define("queue/max_hw_sectors_kb", () -> Long.toString(limits.maxHwSectors() >> 1));
         attributes.define("queue/chunk_sectors", () -> Long.toString(limits.chunkSectors()));
         attributes.define("queue/discard_granularity", () -> Long.toString(limits.discardGranularity()));
-        attributes.define("queue/discard_max_bytes", () -> Long.toString(limits.maxDiscardSectors() << Units.SECTOR_SHIFT));
+        attributes.define("queue/discard_max_bytes", () -> Long.toString(limits.maxDiscardSectors() << Units.SECTOR_SHIFT), this::storeDiscardMaxBytes);
         attributes.define("queue/discard_max_hw_bytes", () -> Long.toString(limits.maxHwDiscardSectors() << Units.SECTOR_SHIFT));
         attributes.define("queue/write_zeroes_max_bytes", () -> Long.toString(limits.maxWriteZeroesSectors() << Units.SECTOR_SHIFT));
-        // Every device here is memory (or stacked on memory): none is rotational, as brd, pmem and dm over them say.
-        attributes.define("queue/rotational", () -> "0");
+        // Every device here is memory (or stacked on memory): none is rotational, as brd, pmem and dm over them
+        // say; an administrator may say otherwise (queue_nonrot_store), until a mapped device's next table.
+        attributes.define("queue/rotational", () -> rotational ? "1" : "0", value -> rotational = parseUnsignedInt("rotational", value) != 0);
+        defineFixedQueueAttributes();
         attributes.define("alignment_offset", () -> Long.toString(limits.alignmentOffset()));
         attributes.define("discard_alignment", () -> Long.toString(limits.discardAlignment()));
         attributes.define("queue/dax", () -> limits.dax() ? "1" : "0");
@@ -524,6 +573,81 @@ public final class GenDisk implements BlockDevice {
             attributes.define("dax/write_cache", () -> dax.writeCache() ? "1" : "0", value -> dax.setWriteCache(parseBool(value)));
         }
     }
+
+    /**
+     * blk-sysfs.c's attributes that follow from the limits or that a bio-based queue (brd, pmem,
+     * dm: blk_alloc_disk) shows as blk_alloc_queue and blk_set_default_limits leave them: no
+     * scheduler, no zones, no polling, no merging flags, nothing for entropy or stable pages.
+     * nr_requests is BLKDEV_DEFAULT_RQ and only blk-mq queues take a new one.
+     */
+    private void defineFixedQueueAttributes() {
+        attributes.define("queue/max_segments", () -> Integer.toString(limits.maxSegments()));
+        attributes.define("queue/max_discard_segments", () -> Integer.toString(limits.maxDiscardSegments()));
+        attributes.define("queue/max_integrity_segments", () -> "0");
+        attributes.define("queue/max_segment_size", () -> Long.toString(limits.maxSegmentSize()));
+        if (accounting != IoAccounting.REQUESTS) {
+            attributes.define("queue/nr_requests", () -> "128", value -> {
+                throw new IllegalArgumentException("nr_requests: Invalid argument");
+            });
+            attributes.define("queue/scheduler", () -> "none");
+            attributes.define("queue/io_poll_delay", () -> "0");
+            attributes.define("queue/rq_affinity", () -> "0");
+        }
+        attributes.define("queue/discard_zeroes_data", () -> "0");
+        attributes.define("queue/write_same_max_bytes", () -> "0");
+        attributes.define("queue/zone_append_max_bytes", () -> "0");
+        attributes.define("queue/zone_write_granularity", () -> "0");
+        attributes.define("queue/zoned", () -> "none");
+        attributes.define("queue/nr_zones", () -> "0");
+        attributes.define("queue/nomerges", () -> "0");
+        attributes.define("queue/io_poll", () -> "0");
+        attributes.define("queue/add_random", () -> "0");
+        attributes.define("queue/stable_writes", () -> "0");
+        attributes.define("queue/virt_boundary_mask", () -> "0");
+        attributes.define("queue/dma_alignment", () -> "511");
+    }
+
+    /**
+     * disk_badblocks_store (badblocks_store): "SECTOR LENGTH" marks sectors bad in the driver's
+     * list; a disk without one (disk->bb NULL: brd, dm) answers ENXIO.
+     */
+    private void storeBadBlocks(String value) {
+        if (!hasBadBlocks) throw new IllegalArgumentException("badblocks: No such device or address");
+        String[] words = value.split(" ", -1);
+        long sector, length;
+        try {
+            if (words.length != 2) throw new NumberFormatException();
+            sector = Long.parseUnsignedLong(words[0]);
+            length = Integer.parseInt(words[1]);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("badblocks: Invalid argument: '" + value + "' (expected SECTOR LENGTH)");
+        }
+        if (length <= 0) throw new IllegalArgumentException("badblocks: Invalid argument: '" + value + "' (expected SECTOR LENGTH)");
+        badBlocks.set(sector, length);
+    }
+
+    /** queue_max_sectors_store: between a page and max_hw_sectors_kb, or EINVAL. */
+    private void storeMaxSectorsKb(String value) {
+        long kb = parseUnsignedInt("max_sectors_kb", value);
+        QueueLimits l = limits;
+        if (kb > l.maxHwSectors() >> 1 || kb < Units.PAGE_SIZE / 1024) {
+            throw new IllegalArgumentException("max_sectors_kb: Invalid argument: " + value + " (between " + Units.PAGE_SIZE / 1024 + " and "
+                    + (l.maxHwSectors() >> 1) + ")");
+        }
+        limits = l.copy().setMaxSectors(kb << 1);
+    }
+
+    /** queue_discard_max_store: a multiple of discard_granularity, at most discard_max_hw_bytes. */
+    private void storeDiscardMaxBytes(String value) {
+        long bytes = parseUnsignedInt("discard_max_bytes", value);
+        QueueLimits l = limits;
+        if ((bytes & ((l.discardGranularity() - 1) & UNSIGNED_INT_MAX)) != 0) {
+            throw new IllegalArgumentException("discard_max_bytes: Invalid argument: " + value);
+        }
+        limits = l.copy().setMaxDiscardSectors(bytes >> Units.SECTOR_SHIFT);
+    }
+
+    private static final long UNSIGNED_INT_MAX = 0xffffffffL;
 
     /** kstrtobool: 1/0, y/n, on/off, true/false. */
     static boolean parseBool(String value) {

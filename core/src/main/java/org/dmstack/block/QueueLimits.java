@@ -17,6 +17,10 @@ public final class QueueLimits {
     public static final long SAFE_MAX_SECTORS = 255;
     /** BLK_DEF_MAX_SECTORS: the most blk_queue_max_hw_sectors lets max_sectors be. */
     public static final long DEF_MAX_SECTORS = 2560;
+    /** BLK_MAX_SEGMENTS and BLK_MAX_SEGMENT_SIZE: blk_set_default_limits' segment limits. */
+    public static final int MAX_SEGMENTS = 128, MAX_SEGMENT_SIZE = 65536;
+    /** USHRT_MAX: blk_set_stacking_limits' segment counts. */
+    private static final int STACKING_SEGMENTS = 0xffff;
 
     private int logicalBlockSize = Units.SECTOR_SIZE;
     private int physicalBlockSize = Units.SECTOR_SIZE;
@@ -32,6 +36,9 @@ public final class QueueLimits {
     private long maxHwDiscardSectors;
     private long discardGranularity;
     private long discardAlignment;
+    private int maxSegments = MAX_SEGMENTS;
+    private int maxDiscardSegments = 1;
+    private long maxSegmentSize = MAX_SEGMENT_SIZE;
     private boolean dax;
 
     private QueueLimits() {}
@@ -42,6 +49,9 @@ public final class QueueLimits {
         l.maxSectors = UNLIMITED;
         l.maxHwSectors = UNLIMITED;
         l.maxWriteZeroesSectors = UNLIMITED;
+        l.maxSegments = STACKING_SEGMENTS;
+        l.maxDiscardSegments = STACKING_SEGMENTS;
+        l.maxSegmentSize = UNLIMITED;
         return l;
     }
 
@@ -73,6 +83,9 @@ public final class QueueLimits {
         c.maxHwDiscardSectors = maxHwDiscardSectors;
         c.discardGranularity = discardGranularity;
         c.discardAlignment = discardAlignment;
+        c.maxSegments = maxSegments;
+        c.maxDiscardSegments = maxDiscardSegments;
+        c.maxSegmentSize = maxSegmentSize;
         c.dax = dax;
         return c;
     }
@@ -87,6 +100,9 @@ public final class QueueLimits {
         maxSectors = minNotZero(maxSectors, b.maxSectors);
         maxHwSectors = minNotZero(maxHwSectors, b.maxHwSectors);
         maxWriteZeroesSectors = Math.min(maxWriteZeroesSectors, b.maxWriteZeroesSectors);
+        maxSegments = (int) minNotZero(maxSegments, b.maxSegments);
+        maxDiscardSegments = (int) minNotZero(maxDiscardSegments, b.maxDiscardSegments);
+        maxSegmentSize = minNotZero(maxSegmentSize, b.maxSegmentSize);
         misaligned |= b.misaligned;
 
         long alignment = b.alignmentAt(start);
@@ -243,6 +259,21 @@ public final class QueueLimits {
         return discardAlignment;
     }
 
+    /** max_segments: data segments in one request. */
+    public int maxSegments() {
+        return maxSegments;
+    }
+
+    /** max_discard_segments: ranges in one discard request. */
+    public int maxDiscardSegments() {
+        return maxDiscardSegments;
+    }
+
+    /** max_segment_size in bytes. */
+    public long maxSegmentSize() {
+        return maxSegmentSize;
+    }
+
     public boolean dax() {
         return dax;
     }
@@ -291,6 +322,20 @@ public final class QueueLimits {
         if (sectors <= 0) throw new IllegalArgumentException("max_sectors must be positive");
         maxSectors = sectors;
         if (maxHwSectors < sectors) maxHwSectors = sectors;
+        return this;
+    }
+
+    /** blk_queue_max_segments and blk_queue_max_segment_size. */
+    public QueueLimits setSegments(int maxSegments, long maxSegmentSize) {
+        if (maxSegments < 1 || maxSegmentSize < 1) throw new IllegalArgumentException("segment limits must be positive");
+        this.maxSegments = maxSegments;
+        this.maxSegmentSize = maxSegmentSize;
+        return this;
+    }
+
+    /** What sysfs's discard_max_bytes sets: at most max_hw_discard_sectors. */
+    public QueueLimits setMaxDiscardSectors(long sectors) {
+        maxDiscardSectors = Math.min(sectors, maxHwDiscardSectors);
         return this;
     }
 

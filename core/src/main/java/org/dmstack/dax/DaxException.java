@@ -16,7 +16,9 @@ public final class DaxException extends RuntimeException {
         /** The device (or a device under a table) cannot do DAX. */
         EOPNOTSUPP,
         /** A write to a read-only device (a file system on it is mounted read-only). */
-        EROFS
+        EROFS,
+        /** A copy that moved nothing (dax_iomap_iter: poison at the first byte read, an unrepairable write). */
+        EFAULT
     }
 
     private final Errno errno;

@@ -31,6 +31,8 @@ public final class DaxMapping {
     boolean owned;
     /** Whether the caller holds a read-side section for a whole operation (fs-dax). */
     boolean inOperation;
+    /** DAX_RECOVERY_WRITE rather than DAX_ACCESS: set by fs-dax to retry a write(2) that met a media error. */
+    boolean recovery;
     /** The read-side counter of the thread whose mapping this is (fs-dax's), or null. */
     final DaxReadLock.Reader reader;
 
@@ -89,6 +91,15 @@ public final class DaxMapping {
         this.offset = offset;
         this.pfn = pfn;
         this.pages = pages;
+    }
+
+    /**
+     * Whether the caller maps for a recovery write (6.1's DAX_RECOVERY_WRITE): a driver with bad
+     * blocks in the range then maps the pages up to the first bad one, or that page alone, instead
+     * of failing with EIO, and its copy_from_iter repairs whole bad pages (dax_recovery_write).
+     */
+    public boolean recovery() {
+        return recovery;
     }
 
     /** The memory the pages lie in (usually all of the owner's). */

@@ -27,7 +27,8 @@ public final class FsDax {
      * read(2) at byte {@code pos}: fills {@code iter} until it is full or the device ends. Stops
      * short at a media error and returns what was read.
      *
-     * @throws DaxException when nothing could be read (EIO at a media error)
+     * @throws DaxException when nothing could be read: EIO when direct_access refused the range (a
+     *     bad block in it), EFAULT when the copy met poison at its first byte
      */
     public static long read(DaxDevice dax, long pos, IovIter iter) {
         return iterate(dax, pos, iter.count(), READ, iter, null);
@@ -35,7 +36,10 @@ public final class FsDax {
 
     /**
      * write(2) at byte {@code pos}: copies all of {@code iter} (up to the end of the device)
-     * through copy_from_iter, which on a device with a DAX write cache is durable on return.
+     * through copy_from_iter, which on a device with a DAX write cache is durable on return. Where
+     * direct_access refuses a range with a media error, it maps again in recovery mode
+     * ({@link DaxMapping#recovery()}): the driver's copy repairs whole bad pages, and stops (EFAULT
+     * when nothing was written) at a bad page it cannot repair.
      *
      * @throws DaxException EROFS on a read-only device, before anything is written
      */
@@ -92,11 +96,27 @@ public final class FsDax {
             long at = pos + done;
             long offset = at & (Units.PAGE_SIZE - 1);
             long want = end - at;
+            long pgoff = at >>> Units.PAGE_SHIFT, nrPages = (offset + want + Units.PAGE_SIZE - 1) >>> Units.PAGE_SHIFT;
             try {
-                dax.directAccessHeld(at >>> Units.PAGE_SHIFT, (offset + want + Units.PAGE_SIZE - 1) >>> Units.PAGE_SHIFT, map);
+                dax.directAccessHeld(pgoff, nrPages, map);
             } catch (DaxException e) {
-                if (done > 0) return done;
-                throw e;
+                // dax_iomap_iter: a write(2) that meets a media error maps again for a recovery write.
+                DaxException failed = e;
+                if (op == WRITE && e.errno() == Errno.EIO) {
+                    map.recovery = true;
+                    try {
+                        dax.directAccessHeld(pgoff, nrPages, map);
+                        failed = null;
+                    } catch (DaxException again) {
+                        failed = again;
+                    } finally {
+                        map.recovery = false;
+                    }
+                }
+                if (failed != null) {
+                    if (done > 0) return done;
+                    throw failed;
+                }
             }
             long len = Math.min(map.bytes() - offset, want);
             DaxDevice owner = map.owner;
@@ -115,7 +135,8 @@ public final class FsDax {
             };
             done += moved;
             if (moved < len) {
-                if (done == 0) throw new DaxException(Errno.EIO, dax.name() + ": media error at byte " + at);
+                // dax_iomap_iter: a copy that moved nothing is EFAULT when nothing was done before it.
+                if (done == 0) throw new DaxException(Errno.EFAULT, dax.name() + ": media error at byte " + at);
                 break;
             }
         }

@@ -67,9 +67,13 @@ public final class MappedDevice {
                 // 6.1's dm_io_acct accounts every dm_io, whatever queue/iostats says (it shows 0: not set for bio-based dm).
                 .accounting(IoAccounting.DRIVER, false)
                 .fuaToDriver()
+                // alloc_dev: disk->minors = 1 and GENHD_FL_NO_PART.
+                .partitions(1, true)
                 .clock(jiffies)
                 .build();
         this.dax = disk.dax();
+        // In 6.1 dax/write_cache is pmem's own attribute group: a mapped device has the flag, not the file.
+        disk.attributes().remove("dax/write_cache");
         this.stats = new DmStats(jiffies, System::nanoTime);
         disk.setLimits(untabled.setDax(false));
         disk.attributes().define("dm/name", () -> this.name);
@@ -247,7 +251,9 @@ public final class MappedDevice {
         disk.setCapacity(t.size);
         disk.setLimits(t.limits);
         disk.setWriteCache(t.writeCache, t.fua);
-        dax.setWriteCache(t.daxWriteCache);
+        // 6.1 only ever sets it ("if (dm_table_any_dev_attr(t, device_dax_write_cache_enabled, NULL))
+        // dax_write_cache(t->md->dax_dev, true)"): once a table had it, later tables keep flushing.
+        if (t.daxWriteCache) dax.setWriteCache(true);
     }
 
     /** Stops new I/O (it is deferred) and waits until none is in flight. */

@@ -55,7 +55,7 @@ class BioRingTest {
         ring.queue(ram0.disk, Bio.read(0, MemorySegment.ofArray(new byte[512])));
         ring.submit();
         Bio beyond = ring.take();
-        assertEquals(BlkStatus.inval("attempt to access beyond end of device ram0: READ sector=4096, nr_sectors=1 limit=2048"), beyond.await());
+        assertEquals(BlkStatus.ioerr("attempt to access beyond end of device ram0: rw=0, sector=4096, nr_sectors = 1 limit=2048"), beyond.await());
         assertEquals(BlkStatus.OK, ring.take().await());
     }
 

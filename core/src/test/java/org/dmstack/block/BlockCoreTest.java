@@ -25,11 +25,40 @@ class BlockCoreTest {
         assertEquals("INVAL: pmem0: WRITE at sector 4 of 4096 bytes is not aligned to the logical block size 4096", half.await().toString());
         Bio beyond = Bio.discard(64, 4096);
         d.disk.submit(beyond);
-        assertEquals("INVAL: attempt to access beyond end of device pmem0: DISCARD sector=64, nr_sectors=8 limit=64", beyond.await().toString());
+        // bio_check_eod: EIO, and the kernel's log lines (rw is bi_opf: REQ_OP_DISCARD).
+        assertEquals("IOERR: attempt to access beyond end of device pmem0: rw=3, sector=64, nr_sectors = 8 limit=64", beyond.await().toString());
         Bio negative = Bio.read(-8, Arena.ofAuto().allocate(4096));
         d.disk.submit(negative);
-        assertEquals(BlkStatus.Code.INVAL, negative.await().code());
+        assertEquals(BlkStatus.Code.IOERR, negative.await().code());
         assertEquals(List.of(), d.log);
+    }
+
+    /**
+     * submit_bio_noacct (block/blk-core.c, 6.1): REQ_OP_DISCARD without bdev_max_discard_sectors
+     * and REQ_OP_WRITE_ZEROES without max_write_zeroes_sectors end with BLK_STS_NOTSUPP
+     * (EOPNOTSUPP) before the driver sees them, but only after bio_check_eod (EIO).
+     */
+    @Test
+    void discardAndWriteZeroesAreRefusedWhereTheLimitsOfferNone() {
+        MemDisk d = new MemDisk("ram0", new DevT(1, 0), 64, false, false, QueueLimits.of(512, 4096));
+        d.logging = true;
+        Bio discard = Bio.discard(0, 4096);
+        d.disk.submit(discard);
+        assertEquals("NOTSUPP: ram0: DISCARD is not supported (discard_max_bytes is 0)", discard.await().toString());
+        Bio zeroes = Bio.writeZeroes(8, 4096);
+        d.disk.submit(zeroes);
+        assertEquals("NOTSUPP: ram0: WRITE_ZEROES is not supported (write_zeroes_max_bytes is 0)", zeroes.await().toString());
+        Bio beyond = Bio.writeZeroes(64, 512);
+        d.disk.submit(beyond);
+        assertEquals("IOERR: attempt to access beyond end of device ram0: rw=9, sector=64, nr_sectors = 1 limit=64", beyond.await().toString());
+        assertEquals(List.of(), d.log);
+
+        MemDisk offers = new MemDisk("pmem0", new DevT(259, 0), 64, false, false,
+                QueueLimits.of(512, 4096).setDiscard(QueueLimits.UNLIMITED, 4096).setMaxWriteZeroesSectors(QueueLimits.UNLIMITED));
+        offers.logging = true;
+        offers.disk.submit(Bio.discard(0, 4096));
+        offers.disk.submit(Bio.writeZeroes(8, 4096));
+        assertEquals(List.of("DISCARD 0+8", "WRITE_ZEROES 8+8"), offers.log);
     }
 
     /**
@@ -99,6 +128,67 @@ class BlockCoreTest {
         assertEquals("259:0", a.read("dev"));
         assertEquals("4096", a.read("queue/minimum_io_size"));
         assertEquals("1", a.read("queue/dax"));
+    }
+
+    /**
+     * blk-sysfs.c (6.1) stores: max_sectors_kb takes a page up to max_hw_sectors_kb
+     * (queue_max_sectors_store), discard_max_bytes a multiple of discard_granularity clamped to
+     * discard_max_hw_bytes (queue_discard_max_store), read_ahead_kb whole pages
+     * (queue_ra_store), nr_requests only on blk-mq queues (queue_requests_store: EINVAL); values
+     * above UINT_MAX are EINVAL (queue_var_store). A refused value changes nothing.
+     */
+    @Test
+    void writableQueueAttributesTakeWhatLinuxTakes() {
+        MemDisk d = new MemDisk("ram0", new DevT(1, 0), 64, false, false,
+                QueueLimits.of(512, 4096).setDiscard(2048, 4096));
+        Attributes a = d.disk.attributes();
+        a.write("queue/max_sectors_kb", "64");
+        assertEquals("64", a.read("queue/max_sectors_kb"));
+        assertEquals(128, d.disk.limits().maxSectors());
+        for (String bad : List.of("128", "3", "-1", "x", "4294967296")) {
+            assertThrows(IllegalArgumentException.class, () -> a.write("queue/max_sectors_kb", bad), bad);
+        }
+        assertEquals("64", a.read("queue/max_sectors_kb"));
+        assertEquals("127", a.read("queue/max_hw_sectors_kb"));
+
+        assertEquals("1048576", a.read("queue/discard_max_bytes"));
+        assertThrows(IllegalArgumentException.class, () -> a.write("queue/discard_max_bytes", "512"));
+        a.write("queue/discard_max_bytes", "8192");
+        assertEquals("8192", a.read("queue/discard_max_bytes"));
+        a.write("queue/discard_max_bytes", "4194304");
+        assertEquals("1048576", a.read("queue/discard_max_bytes"), "no more than discard_max_hw_bytes");
+
+        assertEquals("128", a.read("queue/read_ahead_kb"));
+        a.write("queue/read_ahead_kb", "1023");
+        assertEquals("1020", a.read("queue/read_ahead_kb"));
+        assertEquals("nr_requests: Invalid argument", assertThrows(IllegalArgumentException.class, () -> a.write("queue/nr_requests", "64")).getMessage());
+        assertEquals("128", a.read("queue/nr_requests"));
+    }
+
+    /**
+     * disk_badblocks_store (block/genhd.c, badblocks_store in block/badblocks.c): "SECTOR LENGTH"
+     * adds to the driver's list, which then fails reads there; a disk without a list is ENXIO.
+     * queue_nonrot_store: rotational takes a number.
+     */
+    @Test
+    void badblocksAndRotationalAreWritableLikeSysfs() {
+        BadBlocks list = new BadBlocks();
+        GenDisk pmem0 = GenDisk.builder("pmem0", new DevT(259, 0), 64, bio -> bio.endio(BlkStatus.OK)).badBlocks(list).build();
+        pmem0.attributes().write("badblocks", "17 3\n");
+        pmem0.attributes().write("badblocks", "20 2");
+        assertEquals("17 5", pmem0.attributes().read("badblocks"));
+        for (String bad : List.of("17", "17 0", "x 1", "17 1 2")) {
+            assertThrows(IllegalArgumentException.class, () -> pmem0.attributes().write("badblocks", bad), bad);
+        }
+        assertEquals(List.of(new BadBlocks.Range(17, 5)), list.ranges());
+        GenDisk ram0 = GenDisk.builder("ram0", new DevT(1, 0), 64, bio -> bio.endio(BlkStatus.OK)).build();
+        assertEquals("badblocks: No such device or address",
+                assertThrows(IllegalArgumentException.class, () -> ram0.attributes().write("badblocks", "1 1")).getMessage());
+        assertEquals("", ram0.attributes().read("badblocks"));
+
+        assertEquals("0", ram0.attributes().read("queue/rotational"));
+        ram0.attributes().write("queue/rotational", "1");
+        assertEquals("1", ram0.attributes().read("queue/rotational"));
     }
 
     @Test
@@ -173,7 +263,8 @@ class BlockCoreTest {
      */
     @Test
     void aReadOnlyDiskRefusesWritesAndPassesReadsAndFlushes() {
-        MemDisk d = new MemDisk("pmem0", new DevT(259, 0), 64, true, true);
+        MemDisk d = new MemDisk("pmem0", new DevT(259, 0), 64, true, true,
+                QueueLimits.of(512, 4096).setDiscard(QueueLimits.UNLIMITED, 4096).setMaxWriteZeroesSectors(QueueLimits.UNLIMITED));
         d.disk.submit(Bio.write(0, Arena.ofAuto().allocate(512).fill((byte) 7)));
         d.logging = true;
         assertEquals("0", d.disk.attributes().read("ro"));

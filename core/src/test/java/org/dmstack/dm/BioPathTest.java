@@ -139,7 +139,7 @@ class BioPathTest {
         MemorySegment buf = pattern(1024, 9);
         Bio beyond = Bio.read(15, buf);
         md.submit(beyond);
-        assertEquals("INVAL: attempt to access beyond end of device dm-0: READ sector=15, nr_sectors=2 limit=16", beyond.await().toString());
+        assertEquals("IOERR: attempt to access beyond end of device dm-0: rw=0, sector=15, nr_sectors = 2 limit=16", beyond.await().toString());
         assertEquals(-1, buf.mismatch(pattern(1024, 9)), "a refused read touches no memory");
         Bio empty = Bio.write(0, Arena.ofAuto().allocate(0));
         md.submit(empty);

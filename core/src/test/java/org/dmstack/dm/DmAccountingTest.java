@@ -90,9 +90,9 @@ class DmAccountingTest {
         assertEquals("0+8 0 0 0 0 0 0 0 0 0 0 0 0 0\n", dm.message("bad", 0, List.of("@stats_print", "0")));
         assertEquals("       0        0", bad.disk().attributes().read("inflight"));
 
-        // Without a table the device has no size: the block layer refuses the bio before dm sees it.
+        // Without a table the device has no size: the block layer refuses the bio before dm sees it (bio_check_eod: EIO).
         MappedDevice empty = dm.create("empty", "");
-        assertEquals(BlkStatus.Code.INVAL, run(empty.disk(), Bio.read(0, sectors(8))).code());
+        assertEquals(BlkStatus.Code.IOERR, run(empty.disk(), Bio.read(0, sectors(8))).code());
         assertEquals(ZERO, stat("dm-1"));
 
         // zero's map ends the bio itself (DM_MAPIO_SUBMITTED): counted.

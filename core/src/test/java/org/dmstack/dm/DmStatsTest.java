@@ -13,6 +13,7 @@ import org.dmstack.block.BlockDeviceRegistry;
 import org.dmstack.block.DevT;
 import org.dmstack.block.IoAccounting;
 import org.dmstack.block.GenDisk;
+import org.dmstack.block.QueueLimits;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -26,7 +27,8 @@ class DmStatsTest {
 
     DmStatsTest() {
         // A disk below that counts its bios too (as pmem with queue/iostats set; brd would not).
-        registry.add(GenDisk.builder("ram0", new DevT(1, 0), 2048, held::add).clock(now::get).accounting(IoAccounting.IOSTATS, true).build());
+        registry.add(GenDisk.builder("ram0", new DevT(1, 0), 2048, held::add).clock(now::get)
+                .limits(QueueLimits.of(512, 4096).setDiscard(QueueLimits.UNLIMITED, 4096)).accounting(IoAccounting.IOSTATS, true).build());
         dm.targetTypes().register(new TestLinear.Type());
         vol = dm.create("vol", "0 2048 testlinear 1:0 0");
     }

@@ -11,6 +11,7 @@ import org.dmstack.block.BlockDevice;
 import org.dmstack.block.BlockDeviceRegistry;
 import org.dmstack.block.DevT;
 import org.dmstack.block.GenDisk;
+import org.dmstack.block.QueueLimits;
 import org.junit.jupiter.api.Test;
 
 /** A target may send a device below only part of a discard (dm-stripe does); core submits exactly that part. */
@@ -48,7 +49,7 @@ class NarrowedDiscardTest {
         registry.add(GenDisk.builder("ram0", new DevT(1, 0), 1024, bio -> {
             seen.add(bio.op() + " " + bio.sector() + "+" + bio.sectors());
             bio.endio(BlkStatus.OK);
-        }).build());
+        }).limits(QueueLimits.of(512, 512).setDiscard(QueueLimits.UNLIMITED, 512)).build());
         try (DeviceMapper dm = new DeviceMapper(registry)) {
             dm.targetTypes().register(new TargetType() {
                 @Override

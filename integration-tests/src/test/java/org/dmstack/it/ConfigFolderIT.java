@@ -74,7 +74,7 @@ class ConfigFolderIT {
             s.write("lv0.table", "0 4096 linear ram0 8000\n");
             s.awaitTableState("lv0", "rejected: resume ioctl on lv0 failed: Invalid argument (line 1: linear: ram0 too small for target: start=8000, len=4096, dev_size=8192) (the old table stays active)");
             assertEquals("0 2048 linear 1:0 0\n2048 2048 linear 1:0 2048\n", s.run("dmsetup table lv0"));
-            // No inactive table: one empty line, as dmsetup's _status prints it.
+            // No inactive table: dmsetup's _status prints an empty line.
             assertEquals("\n", s.run("dmsetup table --inactive lv0"));
             assertEquals("", io.apply("verify"), "last error: " + io.apply("lastError"));
             assertEquals(0L, io.apply("errors"), String.valueOf(io.apply("lastError")));

@@ -35,7 +35,9 @@ final class MemDisk implements BioHandler {
 
     /** A device named {@code name} over this memory. */
     GenDisk device(String name, DevT devt, boolean writeCache, boolean fua, QueueLimits limits) {
-        disk = GenDisk.builder(name, devt, memory.byteSize() >> Units.SECTOR_SHIFT, this).writeCache(writeCache, fua).limits(limits).build();
+        // The limits offer DISCARD and WRITE_ZEROES, or the block layer would refuse them first: the flags above decide.
+        QueueLimits offered = limits.copy().setDiscard(QueueLimits.UNLIMITED, limits.physicalBlockSize()).setMaxWriteZeroesSectors(QueueLimits.UNLIMITED);
+        disk = GenDisk.builder(name, devt, memory.byteSize() >> Units.SECTOR_SHIFT, this).writeCache(writeCache, fua).limits(offered).build();
         return disk;
     }
 

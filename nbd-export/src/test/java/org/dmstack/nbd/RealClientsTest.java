@@ -27,7 +27,7 @@ import org.opentest4j.AssertionFailedError;
 
 /**
  * Real NBD clients from Debian packages against the server: nbdinfo and nbdcopy (libnbd-bin),
- * qemu-io and qemu-img (qemu-utils). A missing client fails the test with the package to
+ * qemu-io and qemu-img (qemu-utils), nbd-client (nbd-client). A missing client fails the test with the package to
  * install; it is never skipped.
  */
 class RealClientsTest extends ServerFixture {
@@ -91,6 +91,43 @@ class RealClientsTest extends ServerFixture {
         assertTrue(pmemInfo.contains("block_size_minimum: 512") && pmemInfo.contains("block_size_preferred: 4096"), pmemInfo);
         String roInfo = ok(nbdinfo, uri("ro")).out();
         assertTrue(roInfo.contains("is_read_only: true") && roInfo.contains("can_flush: false"), roInfo);
+    }
+
+    /** nbd-client 3.24 (the reference implementation's client): its list, which needs no kernel module. */
+    @Test
+    void nbdClientListsTheExportsWithTheirDescriptions() throws Exception {
+        String nbdClient = require("nbd-client", "nbd-client");
+        assertEquals("""
+                Negotiation: ..
+                disk: ram0 (1:0)
+                pmem: pmem0 (259:0)
+                ro: ram0 (1:0), read-only
+                wc: wc0 (259:1)
+                """, ok(nbdClient, "-l", "127.0.0.1", Integer.toString(port())).out());
+    }
+
+    /** nbdinfo's --can and --is queries: exit status 0 for yes, 2 for no. */
+    @Test
+    void nbdinfoCanAndIsAnswerFromTheDevicesCapabilities() throws Exception {
+        String nbdinfo = require("nbdinfo", "libnbd-bin");
+        String[] queries = {"--can=flush", "--can=fua", "--can=trim", "--can=zero", "--can=fast-zero", "--can=df", "--can=multi-conn",
+                "--can=cache", "--can=structured-reply", "--is=read-only", "--is=rotational"};
+        StringBuilder answers = new StringBuilder();
+        for (String export : List.of("disk", "pmem", "ro")) {
+            answers.append(export).append(':');
+            for (String q : queries) {
+                String[] kv = q.split("=");
+                int exit = run(nbdinfo, kv[0], kv[1], uri(export)).exit();
+                assertTrue(exit == 0 || exit == 2, q + " " + export + " exited " + exit);
+                if (exit == 0) answers.append(' ').append(kv[1]);
+            }
+            answers.append('\n');
+        }
+        assertEquals("""
+                disk: trim zero df multi-conn structured-reply
+                pmem: flush fua trim zero df multi-conn structured-reply
+                ro: df multi-conn structured-reply read-only
+                """, answers.toString());
     }
 
     /**

@@ -38,7 +38,7 @@ import org.dmstack.nvdimm.Region;
  *       PREFLUSH force what block writes wrote since the last flush ({@link DirtyRanges}), FUA
  *       forces the written range (the block queue's write cache is "write back"; FUA is
  *       advertised only when the region has flush hints, otherwise the block layer sends FUA
- *       writes as a write and a flush). WRITE_ZEROES writes zeros; DISCARD is not supported.
+ *       writes as a write and a flush). DISCARD and WRITE_ZEROES are not supported (EOPNOTSUPP).
  *   <li>DAX path: direct_access gives every page from pgoff up to the end or the first bad page
  *       (EIO when pgoff itself is bad); copy_from_iter is the flushcache copy when the DAX write
  *       cache is on and a plain copy when it is off; copy_to_iter is machine-check safe; flush
@@ -85,6 +85,8 @@ public final class PmemDevice implements Namespaces.Namespace {
                 .writeCache(true, region != null && region.hasFlush())
                 .dax(new Dax(), daxWriteCache)
                 .badBlocks(badBlocks)
+                // blk_alloc_disk leaves minors 0: device_add_disk numbers it from the extended range (range 0).
+                .partitions(0, false)
                 // pmem_submit_bio accounts only while queue/iostats is 1, and pmem_attach_disk leaves it 0.
                 .accounting(IoAccounting.IOSTATS, false)
                 .build();
@@ -225,13 +227,8 @@ public final class PmemDevice implements Namespaces.Namespace {
                 written(bio, offset, bytes);
                 yield BlkStatus.OK;
             }
-            case WRITE_ZEROES -> {
-                clearPoison(sector, bio.sectors());
-                memory.asSlice(offset, bytes).fill((byte) 0);
-                written(bio, offset, bytes);
-                yield BlkStatus.OK;
-            }
-            case DISCARD -> BlkStatus.notsupp(name + ": DISCARD is not supported");
+            // pmem_attach_disk sets no discard or write-zeroes limit: the block layer refuses both first.
+            case DISCARD, WRITE_ZEROES -> BlkStatus.notsupp(name + ": " + bio.op() + " is not supported");
         };
         if (status.isOk() && bio.hasFlag(BioFlag.FUA) && bio.op().isWrite()) Memory.writeback(memory, offset, bytes);
         return status;
@@ -274,7 +271,11 @@ public final class PmemDevice implements Namespaces.Namespace {
 
     /** pmem's dax_operations (reads are the default machine-check-safe copy: it stops at the first poisoned cache line). */
     private final class Dax implements DaxOperations {
-        /** Called for a DAX mapping: the pages from pgoff, up to nrPages, the end or the first bad page. */
+        /**
+         * Called for a DAX mapping: the pages from pgoff, up to nrPages or the end. As 6.1's
+         * __pmem_direct_access, a bad block anywhere in the range is EIO; in recovery mode it maps
+         * the pages before the first bad one, rounded up to whole pages, or the bad page alone.
+         */
         @Override
         public void directAccess(long pgoff, long nrPages, DaxMapping map) {
             long left = (size >>> Units.PAGE_SHIFT) - pgoff;
@@ -282,19 +283,38 @@ public final class PmemDevice implements Namespaces.Namespace {
             // No more than asked for (at least one): the caller clamps to that anyway.
             long pages = Math.min(left, Math.max(1, nrPages));
             if (!badBlocks.isEmpty()) {
-                long bad = badBlocks.firstBad(pgoff << Units.PAGE_SECTORS_SHIFT, pages << Units.PAGE_SECTORS_SHIFT);
+                long sector = pgoff << Units.PAGE_SECTORS_SHIFT;
+                long bad = badBlocks.firstBad(sector, pages << Units.PAGE_SECTORS_SHIFT);
                 if (bad >= 0) {
-                    long good = (bad >> Units.PAGE_SECTORS_SHIFT) - pgoff;
-                    if (good == 0) throw new DaxException(Errno.EIO, name + ": page " + pgoff + " has a media error (bad sector " + bad + ")");
-                    pages = good;
+                    if (!map.recovery()) {
+                        throw new DaxException(Errno.EIO, name + ": pages " + pgoff + "+" + pages + " hold a media error (bad sector " + bad + ")");
+                    }
+                    pages = Math.max(1, (bad - sector + Units.PAGE_SECTORS - 1) >> Units.PAGE_SECTORS_SHIFT);
                 }
             }
             map.set(memory, pgoff << Units.PAGE_SHIFT, pfnBase + pgoff, pages);
         }
 
-        /** Called for a DAX write: durable on return when the DAX write cache is on. */
+        /**
+         * Called for a DAX write: durable on return when the DAX write cache is on. Over bad blocks
+         * (only a recovery mapping reaches them) it is pmem_recovery_write: whole pages are cleared
+         * of poison and of their bad-block entries, then written; anything else writes nothing.
+         */
         @Override
         public long copyFromIter(long pgoff, MemorySegment addr, long offset, long bytes, IovIter iter) {
+            if (!badBlocks.isEmpty()) {
+                long inPage = offset & (Units.PAGE_SIZE - 1);
+                long len = (inPage + bytes + Units.PAGE_SIZE - 1) & -(long) Units.PAGE_SIZE;
+                long sector = pgoff << Units.PAGE_SECTORS_SHIFT;
+                if (badBlocks.firstBad(sector, len >> Units.SECTOR_SHIFT) >= 0) {
+                    if (inPage != 0 || (bytes & (Units.PAGE_SIZE - 1)) != 0) return 0;
+                    long start = offset - inPage;
+                    Poison.clear(addr, start, len);
+                    long copied = iter.copyFromIterFlushcache(addr, offset, bytes);
+                    badBlocks.clear(sector, len >> Units.SECTOR_SHIFT);
+                    return copied;
+                }
+            }
             return dax.writeCache() ? iter.copyFromIterFlushcache(addr, offset, bytes) : iter.copyFromIter(addr, offset, bytes);
         }
 

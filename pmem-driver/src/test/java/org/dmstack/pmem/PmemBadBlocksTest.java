@@ -64,6 +64,10 @@ class PmemBadBlocksTest {
         assertEquals("17 1\n19 3\n100 1", dev.attributes().read("badblocks"));
         assertThrows(IllegalArgumentException.class, () -> pmem0.injectError(dev.capacity(), 1));
         assertThrows(IllegalArgumentException.class, () -> pmem0.injectError(0, 0));
+        // disk_badblocks_store: a sector marked bad through sysfs fails reads as pmem_do_read's is_bad_pmem says.
+        dev.attributes().write("badblocks", "24 1");
+        assertEquals("17 1\n19 3\n24 1\n100 1", dev.attributes().read("badblocks"));
+        assertEquals(BlkStatus.Code.IOERR, Io.tryRead(dev, 24, 512).code());
     }
 
     @Test
@@ -77,20 +81,56 @@ class PmemBadBlocksTest {
         assertArrayEquals(Arrays.copyOfRange(data, 18 * 512, 24 * 512), Io.read(dev, 18, 6 * 512));
     }
 
+    /**
+     * __pmem_direct_access (6.1): a bad block anywhere in [pgoff, pgoff + nr_pages) is -EIO, not a
+     * shorter mapping; ranges that miss it map as asked. So an fs-dax read whose first extent holds
+     * a bad page fails with nothing read (dax_iomap_iter returns the error when done is 0).
+     */
     @Test
-    void directAccessStopsBeforeABadPageAndFailsOnIt() {
+    void directAccessFailsOverABadPageAnywhereInTheRange() {
         pmem0.injectError(17, 1); // page 2
-        DaxMapping m = dax.directAccess(0, 8);
-        assertEquals(2, m.pages(), "only the pages before the bad one");
-        DaxException e = assertThrows(DaxException.class, () -> dax.directAccess(2, 1));
-        assertEquals(DaxException.Errno.EIO, e.errno());
+        DaxException e = assertThrows(DaxException.class, () -> dax.directAccess(0, 8));
+        assertEquals("EIO: pmem0: pages 0+8 hold a media error (bad sector 17)", e.toString());
+        assertEquals(DaxException.Errno.EIO, assertThrows(DaxException.class, () -> dax.directAccess(2, 1)).errno());
+        assertEquals(2, dax.directAccess(0, 2).pages(), "the pages before it, asked alone, are fine");
         long after = (dev.sizeBytes() >> Units.PAGE_SHIFT) - 3;
         assertEquals(after, dax.directAccess(3, after + 100).pages(), "pages after it are fine (never more than asked for)");
-        // An fs-dax read stops short at the bad page.
         byte[] buf = new byte[4 * Units.PAGE_SIZE];
-        assertEquals(2 * Units.PAGE_SIZE, FsDax.read(dax, 0, IovIter.iovec(buf)));
-        assertArrayEquals(Arrays.copyOf(data, 8192), Arrays.copyOf(buf, 8192));
+        assertEquals(DaxException.Errno.EIO, assertThrows(DaxException.class, () -> FsDax.read(dax, 0, IovIter.iovec(buf))).errno());
+        assertEquals(2 * Units.PAGE_SIZE, FsDax.read(dax, 0, IovIter.iovec(new byte[2 * Units.PAGE_SIZE])));
         assertEquals(DaxException.Errno.EIO, assertThrows(DaxException.class, () -> FsDax.read(dax, 2 * 4096, IovIter.iovec(new byte[10]))).errno());
+    }
+
+    /**
+     * dax_iomap_iter's recovery write (6.1): a write(2) over a bad page maps again with
+     * DAX_RECOVERY_WRITE (the pages before the first bad one, rounded up to pages, or the bad page
+     * alone) and pmem_recovery_write clears whole pages of poison and bad blocks, then writes. A
+     * write that covers a bad page only in part writes nothing there.
+     */
+    @Test
+    void aDaxWriteOfWholeBadPagesRepairsThemAndAPartialOneStops() {
+        pmem0.injectError(17, 1);   // page 2
+        pmem0.injectError(40, 2);   // page 5
+        byte[] fresh = Io.pattern(4 * Units.PAGE_SIZE, 90);
+        assertEquals(fresh.length, FsDax.write(dax, 0, IovIter.iovec(fresh)));
+        assertEquals("40 2", dev.attributes().read("badblocks"), "page 2 is repaired; page 5 was not written");
+        byte[] back = new byte[fresh.length];
+        assertEquals(fresh.length, FsDax.read(dax, 0, IovIter.iovec(back)));
+        assertArrayEquals(fresh, back);
+
+        // 100 bytes into page 5: pmem_recovery_write refuses what is not whole pages, and nothing was done before.
+        DaxException e = assertThrows(DaxException.class, () -> FsDax.write(dax, 5 * 4096 + 100, IovIter.iovec(new byte[100])));
+        assertEquals(DaxException.Errno.EFAULT, e.errno());
+        // From page 4: page 4 is written, the write stops at page 5.
+        assertEquals(4096, FsDax.write(dax, 4 * 4096, IovIter.iovec(new byte[4096 + 512])));
+        assertEquals("40 2", dev.attributes().read("badblocks"));
+        // Stores through a mapping never recover (the fault path has no recovery mode).
+        assertEquals(DaxException.Errno.EIO, assertThrows(DaxException.class, () -> FsDax.store(dax, 5 * 4096, java.lang.foreign.MemorySegment.ofArray(new byte[4096]))).errno());
+        // The whole page: repaired and written.
+        byte[] page = Io.pattern(4096, 91);
+        assertEquals(4096, FsDax.write(dax, 5 * 4096, IovIter.iovec(page)));
+        assertEquals("", dev.attributes().read("badblocks"));
+        assertArrayEquals(page, Io.read(dev, 40, 4096));
     }
 
     @Test

@@ -194,6 +194,25 @@ class PmemWriteCacheTest {
             {"queue/max_hw_sectors_kb", "2147483647"},
             {"queue/fua", "0"},
             {"queue/write_cache", "write back"},
+            // block/genhd.c: minors 0 (numbered from the extended range), partitions allowed.
+            {"range", "0"},
+            {"ext_range", "256"},
+            {"capability", "0"},
+            {"hidden", "0"},
+            {"removable", "0"},
+            // blk_set_default_limits and blk_alloc_queue, as a bio-based queue keeps them.
+            {"queue/max_segments", "128"},
+            {"queue/max_discard_segments", "1"},
+            {"queue/max_integrity_segments", "0"},
+            {"queue/max_segment_size", "65536"},
+            {"queue/nr_requests", "128"},
+            {"queue/read_ahead_kb", "128"},
+            {"queue/scheduler", "none"},
+            {"queue/zoned", "none"},
+            {"queue/dma_alignment", "511"},
+            {"queue/write_same_max_bytes", "0"},
+            {"queue/discard_zeroes_data", "0"},
+            {"queue/iostats", "0"},
         };
         for (String[] e : expected) assertEquals(e[1], dev.attributes().read(e[0]), e[0]);
     }

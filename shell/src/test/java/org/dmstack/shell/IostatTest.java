@@ -24,6 +24,7 @@ import org.dmstack.block.BlockDeviceRegistry;
 import org.dmstack.block.DevT;
 import org.dmstack.block.GenDisk;
 import org.dmstack.block.IoAccounting;
+import org.dmstack.block.QueueLimits;
 import org.dmstack.dm.DeviceMapper;
 import org.dmstack.dm.linear.LinearTargetType;
 import org.junit.jupiter.api.AfterEach;
@@ -54,7 +55,9 @@ class IostatTest {
             registry.add(GenDisk.builder("pmem" + i, new DevT(259, i), 8192, bio -> {
                 jiffies.addAndGet(2);
                 bio.endio(BlkStatus.OK);
-            }).clock(jiffies::get).writeCache(i == 0, false).accounting(IoAccounting.IOSTATS, true).build());
+            }).clock(jiffies::get).writeCache(i == 0, false).accounting(IoAccounting.IOSTATS, true)
+                    .limits(QueueLimits.of(512, 4096).setDiscard(QueueLimits.UNLIMITED, 4096)).build()); // disks that discard
+
         }
         dm.targetTypes().register(new LinearTargetType());
         dm0 = dm.create("lv", "0 4096 linear pmem0 0").disk();

@@ -214,14 +214,13 @@ class LsblkTest {
     @Test
     void topologyAndDiscardColumns() {
         stack.dm.create("st", "0 8192 linear ram0 0\n8192 8192 linear ram1 0");
-        // RQ-SIZE and SCHED stay empty and WSAME 0: the devices have no queue/nr_requests,
-        // queue/scheduler nor queue/write_same_max_bytes; RA is queue/read_ahead_kb.
+        // SCHED is empty: queue/scheduler names none in brackets ("none"), as on bio-based 6.1 disks.
         assertEquals("""
                 NAME ALIGNMENT MIN-IO OPT-IO PHY-SEC LOG-SEC ROTA SCHED RQ-SIZE  RA WSAME
-                ram0         0   4096      0    4096     512    0               128     0
-                └─st         0   4096      0    4096     512    0               128     0
-                ram1         0   4096      0    4096     512    0               128     0
-                └─st         0   4096      0    4096     512    0               128     0
+                ram0         0   4096      0    4096     512    0           128 128    0B
+                └─st         0   4096      0    4096     512    0           128 128    0B
+                ram1         0   4096      0    4096     512    0           128 128    0B
+                └─st         0   4096      0    4096     512    0           128 128    0B
                 """, run("-a -t"));
         assertEquals("""
                 NAME DISC-ALN DISC-GRAN DISC-MAX DISC-ZERO
@@ -241,7 +240,7 @@ class LsblkTest {
                          "name": "st",
                          "rota": false,
                          "sched": null,
-                         "wsame": "0",
+                         "wsame": "0B",
                          "disc-gran": "0B"
                       }
                    ]

@@ -57,10 +57,17 @@ public final class RecordingDevice implements BioHandler, DaxOperations {
     private RecordingDevice(Builder b) {
         memory = Arena.ofAuto().allocate(b.sectors * Units.SECTOR_SIZE, Units.PAGE_SIZE);
         GenDisk.Builder g = GenDisk.builder(b.name, b.devt, b.sectors, this)
-                .limits(QueueLimits.of(b.logicalBlockSize, Math.max(b.logicalBlockSize, Units.PAGE_SIZE)))
+                .limits(limits(b))
                 .writeCache(b.writeCache, b.writeCache && b.fua);
         if (b.dax) g.dax(this, b.writeCache);
         disk = g.build();
+    }
+
+    /** Its block sizes, and DISCARD and WRITE_ZEROES offered when asked (the block layer refuses them otherwise). */
+    private static QueueLimits limits(Builder b) {
+        QueueLimits l = QueueLimits.of(b.logicalBlockSize, Math.max(b.logicalBlockSize, Units.PAGE_SIZE));
+        if (b.discard) l.setDiscard(QueueLimits.UNLIMITED, l.physicalBlockSize()).setMaxWriteZeroesSectors(QueueLimits.UNLIMITED);
+        return l;
     }
 
     /**
@@ -85,6 +92,7 @@ public final class RecordingDevice implements BioHandler, DaxOperations {
         private boolean fua = true;
         private boolean dax = true;
         private int logicalBlockSize = Units.SECTOR_SIZE;
+        private boolean discard = true;
 
         private Builder(String name, DevT devt) {
             this.name = name;
@@ -109,6 +117,12 @@ public final class RecordingDevice implements BioHandler, DaxOperations {
 
         public Builder dax(boolean dax) {
             this.dax = dax;
+            return this;
+        }
+
+        /** Offers DISCARD and WRITE_ZEROES (discard_max_bytes, write_zeroes_max_bytes), as it does unless told not to. */
+        public Builder discard(boolean discard) {
+            this.discard = discard;
             return this;
         }
 

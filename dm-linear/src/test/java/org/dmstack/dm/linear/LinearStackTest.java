@@ -151,10 +151,22 @@ class LinearStackTest {
     @Test
     void aTableOverADeviceWithoutDaxHasNoDax() {
         RecordingDevice ram2 = RecordingDevice.ram(registry, 2, 4096, false);
-        MappedDevice lv = twoLines();
+        String plain = "0 1024 linear ram0 0\n1024 1024 linear ram2 0";
+        // 6.1's table_load keeps a device's first type (is_valid_type): a DAX device refuses a plain table ...
+        twoLines();
+        DmException refused = assertThrows(DmException.class, () -> dm.load("lv", plain));
+        assertEquals("reload ioctl on lv failed: Invalid argument (can't change device type after initial table load: "
+                + "dm-0's first table was DAX-capable, this one is not)", refused.getMessage());
+        dm.remove("lv");
+        // ... and a bio-based one may take a DAX table and give it up again.
+        MappedDevice lv = dm.create("lv", plain);
+        assertNull(lv.disk().dax());
+        dm.load("lv", "0 1024 linear ram0 2048\n1024 1024 linear /dev/ram1 0");
+        dm.resume("lv");
         DaxDevice dax = lv.disk().dax();
+        assertNotNull(dax);
 
-        dm.load("lv", "0 1024 linear ram0 0\n1024 1024 linear ram2 0");
+        dm.load("lv", plain);
         dm.resume("lv");
 
         assertNull(lv.disk().dax());

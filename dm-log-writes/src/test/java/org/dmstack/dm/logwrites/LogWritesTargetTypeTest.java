@@ -166,8 +166,8 @@ class LogWritesTargetTypeTest {
     void overDevicesWithoutAWriteCacheOrDiscardFlushesAndDiscardsStillReachTheLog() {
         // log_writes_ctr (6.1) sets ti->flush_supported and ti->discards_supported, and
         // log_writes_io_hints advertises discards of UINT_MAX >> SECTOR_SHIFT sectors when dev has none.
-        RecordingDevice ram2 = RecordingDevice.builder("ram2", 1, 2).sectors(4096).build();
-        RecordingDevice ram3 = RecordingDevice.builder("ram3", 1, 3).sectors(8192).build();
+        RecordingDevice ram2 = RecordingDevice.builder("ram2", 1, 2).sectors(4096).discard(false).build();
+        RecordingDevice ram3 = RecordingDevice.builder("ram3", 1, 3).sectors(8192).discard(false).build();
         h.with(ram2, ram3);
         MappedDevice md = h.create("0 4096 log-writes ram2 ram3");
         assertEquals("write back", md.disk().attributes().read("queue/write_cache"));

@@ -262,6 +262,17 @@ class StripedStackTest {
      */
     @Test
     void sysfsOfStripedTablesOverRamDisksIsWhatLinuxShows() {
+        BlockDeviceRegistry brds = new BlockDeviceRegistry();
+        for (int n = 0; n < 3; n++) {
+            brds.add(RecordingDevice.builder("ram" + n, DevT.RAMDISK_MAJOR, n).sectors(4096).writeCache(true).fua(false).discard(false).build().device());
+        }
+        try (DeviceMapper dm = new DeviceMapper(brds)) {
+            dm.targetTypes().register(new StripedTargetType());
+            sysfsOverBrd(dm);
+        }
+    }
+
+    private static void sysfsOverBrd(DeviceMapper dm) {
         BlockDevice one = dm.create("one", "0 64 striped 2 1 ram0 0 ram1 0").disk();
         assertEquals("4096", one.attributes().read("queue/minimum_io_size"));
         assertEquals("0", one.attributes().read("queue/optimal_io_size"));
@@ -272,7 +283,7 @@ class StripedStackTest {
         BlockDevice three = dm.create("three", "0 36 striped 3 3 ram0 128 ram1 128 ram2 128").disk();
         assertEquals("0", three.attributes().read("queue/optimal_io_size"));
 
-        BlockDevice st = twoStripes().disk();
+        BlockDevice st = dm.create("st", "0 1024 striped 2 16 ram0 0 /dev/ram1 64").disk();
         String[][] expected = {
             {"alignment_offset", "0"},
             {"discard_alignment", "0"},
@@ -289,7 +300,20 @@ class StripedStackTest {
             {"queue/max_sectors_kb", "127"},
             {"queue/max_hw_sectors_kb", "127"},
             {"queue/dax", "1"},
+            // alloc_dev: minors 1, GENHD_FL_NO_PART; the segment limits stacked from brd's defaults.
+            {"range", "1"},
+            {"ext_range", "1"},
+            {"capability", "4"},
+            {"queue/max_segments", "128"},
+            {"queue/max_discard_segments", "1"},
+            {"queue/max_segment_size", "65536"},
+            {"queue/scheduler", "none"},
+            {"queue/read_ahead_kb", "128"},
         };
         for (String[] e : expected) assertEquals(e[1], st.attributes().read(e[0]), e[0]);
+        // disk_update_readahead: twice io_opt (256 KiB for 2 stripes of 128 KiB) when that is more than 128 KiB.
+        BlockDevice wide = dm.create("wide", "0 2048 striped 2 256 ram0 1024 ram1 1024").disk();
+        assertEquals("262144", wide.attributes().read("queue/optimal_io_size"));
+        assertEquals("512", wide.attributes().read("queue/read_ahead_kb"));
     }
 }

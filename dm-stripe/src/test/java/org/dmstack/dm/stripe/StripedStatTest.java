@@ -12,6 +12,7 @@ import org.dmstack.block.BlockDeviceRegistry;
 import org.dmstack.block.DevT;
 import org.dmstack.block.GenDisk;
 import org.dmstack.block.IoAccounting;
+import org.dmstack.block.QueueLimits;
 import org.dmstack.dm.DeviceMapper;
 import org.dmstack.dm.MappedDevice;
 import org.junit.jupiter.api.AfterEach;
@@ -35,7 +36,9 @@ class StripedStatTest {
             registry.add(GenDisk.builder("ram" + i, new DevT(1, i), 4096, bio -> {
                 now.incrementAndGet();
                 bio.endio(BlkStatus.OK);
-            }).clock(now::get).writeCache(true, false).accounting(IoAccounting.IOSTATS, true).build());
+            }).clock(now::get).writeCache(true, false).accounting(IoAccounting.IOSTATS, true)
+                    .limits(QueueLimits.of(512, 4096).setDiscard(QueueLimits.UNLIMITED, 4096)).build()); // discards reach the disks
+
         }
         dm.targetTypes().register(new StripedTargetType());
     }
@@ -68,7 +71,7 @@ class StripedStatTest {
         run(dm0, Bio.discard(0, 64 * 512));                           // one dm_io, a discard of 32 sectors per stripe, 1005..1007
         run(dm0, Bio.flush());                                        // one dm_io (a write of 0 sectors), a flush per stripe, 1007..1009
         run(dm0, Bio.write(32, sectors(16), BioFlag.PREFLUSH));       // the flush's dm_io 1009..1011, then chunk 2 on ram0, ..1012
-        assertEquals(BlkStatus.Code.INVAL, run(dm0, Bio.read(1024, sectors(8))).code()); // refused, not counted
+        assertEquals(BlkStatus.Code.IOERR, run(dm0, Bio.read(1024, sectors(8))).code()); // bio_check_eod: refused, not counted
 
         // dm-0: writes 4 + 1 + 1 + 1, ticks 4 + 2 + 2 + 1; io_ticks 1 for the first start (bd_stamp
         // starts at 0), then each dm_io's time, as the others start where one ended: 1 + 4 + 1 + 2 + 2 + 2 + 1; no flush field.

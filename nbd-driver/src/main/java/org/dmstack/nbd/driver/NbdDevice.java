@@ -81,6 +81,10 @@ public final class NbdDevice implements AutoCloseable {
     // nothing (a server that only sends garbage) counts as a failed attempt and backs off.
     private boolean brokeAfterAnswering;
     private int brokeUnanswered;
+    // The server refused a connection while others were open (nbd-server's maxconnections, qemu-nbd's
+    // --shared, nbdkit's limit filter): it has said how many it takes, so no more are asked for until
+    // one of those ends, instead of knocking every two seconds for as long as the device lives.
+    private boolean serverFull; // guarded by lock
     private volatile ExportInfo info; // from the first handshake: what the disk was made from
     private volatile boolean multiConn; // from the latest handshake
     private volatile GenDisk disk;
@@ -264,6 +268,7 @@ public final class NbdDevice implements AutoCloseable {
         lock.lock();
         try {
             live.remove(c);
+            serverFull = false;
             if (c.answered() > 0) brokeAfterAnswering = true;
             else brokeUnanswered++;
             if (!closed) {
@@ -288,7 +293,8 @@ public final class NbdDevice implements AutoCloseable {
     }
 
     private int wanted() {
-        return multiConn ? config.connections() : 1;
+        if (!multiConn) return 1;
+        return serverFull ? Math.max(1, live.size()) : config.connections();
     }
 
     /** Connects, reconnects with backoff, and fails requests that waited too long. */
@@ -338,6 +344,10 @@ public final class NbdDevice implements AutoCloseable {
                 attach(c);
             } catch (IOException e) {
                 lastError = reason(e);
+                if (isServerFull()) {
+                    LOG.info("{}: {} takes no more connections ({}); going on with {}", name, config.uri(), lastError, live.size());
+                    continue;
+                }
                 if (!failing && !isClosed()) LOG.warn("{}: cannot connect to {}: {} (retrying)", name, config.uri(), lastError);
                 failing = true;
                 backoff = longer(backoff);
@@ -364,6 +374,17 @@ public final class NbdDevice implements AutoCloseable {
     private static String reason(IOException e) {
         String m = e.getMessage();
         return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
+    }
+
+    /** After a failed attempt: whether it was one more than a server that serves the others would take. */
+    private boolean isServerFull() {
+        lock.lock();
+        try {
+            serverFull = !live.isEmpty();
+            return serverFull;
+        } finally {
+            lock.unlock();
+        }
     }
 
     private boolean isClosed() {
@@ -485,6 +506,9 @@ public final class NbdDevice implements AutoCloseable {
         QueueLimits limits = QueueLimits.of(logical, physical).setMaxSectors(maxBytes >> Units.SECTOR_SHIFT);
         this.maxBytes = maxBytes;
         if (i.preferredBlock() > physical) limits.setIoOpt(i.preferredBlock());
+        // nbd_set_size: with NBD_FLAG_SEND_TRIM, discards of UINT_MAX sectors in blocks; without the limits the block layer refuses them.
+        if (i.trim()) limits.setDiscard(QueueLimits.UNLIMITED, logical);
+        if (i.writeZeroes()) limits.setMaxWriteZeroesSectors(QueueLimits.UNLIMITED);
         long sectors = (i.size() & -(long) logical) >> Units.SECTOR_SHIFT;
         // nbd is blk-mq: its queue starts with QUEUE_FLAG_IO_STAT (QUEUE_FLAG_MQ_DEFAULT), and requests count while it is set.
         // FUA counts only with FLUSH, as nbd_parse_flags sets the queue's write cache: without a cache there is nothing to force out.

@@ -120,6 +120,10 @@ public record NbdUri(String host, int port, Path socket, String export) {
         }
     }
 
+    private static String encode(String part) {
+        return java.net.URLEncoder.encode(part, StandardCharsets.UTF_8).replace("+", "%20").replace("%2F", "/");
+    }
+
     private static IllegalArgumentException invalid(String uri, String why) {
         return new IllegalArgumentException("Invalid NBD URI '" + uri + "': " + why);
     }
@@ -141,8 +145,8 @@ public record NbdUri(String host, int port, Path socket, String export) {
     /** The URI in the form {@link #parse} reads. */
     @Override
     public String toString() {
-        String path = "/" + java.net.URLEncoder.encode(export, StandardCharsets.UTF_8).replace("+", "%20").replace("%2F", "/");
-        if (socket != null) return "nbd+unix://" + path + "?socket=" + socket;
+        String path = "/" + encode(export);
+        if (socket != null) return "nbd+unix://" + path + "?socket=" + encode(socket.toString()); // a # or & in it stays the socket's
         return "nbd://" + (host.contains(":") ? "[" + host + "]" : host) + (port == Nbd.DEFAULT_PORT ? "" : ":" + port) + path;
     }
 }

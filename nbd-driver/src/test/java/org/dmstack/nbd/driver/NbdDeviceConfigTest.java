@@ -33,6 +33,9 @@ class NbdDeviceConfigTest {
         assertEquals(new NbdUri("h", 10809, null, "disk"), NbdUri.parse("nbd://h/disk#part1"));
         assertEquals(new NbdUri("h", 10809, null, "a#b"), NbdUri.parse("nbd://h/a%23b"), "a # in an export name is written %23");
         assertEquals(new NbdUri(null, 0, Path.of("/s"), "d"), NbdUri.parse("nbd+unix:///d?socket=/s#x"));
+        NbdUri odd = new NbdUri(null, 0, Path.of("/run/a b#1&x.sock"), "d#1");
+        assertEquals("nbd+unix:///d%231?socket=/run/a%20b%231%26x.sock", odd.toString());
+        assertEquals(odd, NbdUri.parse(odd.toString()), "the form toString writes is read back");
         for (String uri : new String[] {"nbd://h:10810/disk", "nbd://h/", "nbd://[::1]/x", "nbd+unix:///disk?socket=/run/nbd.sock"}) {
             assertEquals(uri, NbdUri.parse(uri).toString());
         }

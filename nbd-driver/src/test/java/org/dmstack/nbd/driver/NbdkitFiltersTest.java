@@ -120,7 +120,7 @@ class NbdkitFiltersTest extends DriverFixture {
     }
 
     @Test
-    void aServerLimitedToOneClientServesOnOneConnectionOfTheFourConfigured() throws Exception {
+    void aServerLimitedToOneClientServesOnOneConnectionOfTheFourConfiguredAndIsNotAskedAgain() throws Exception {
         Path sock = tmp.resolve("limit.sock");
         peers.nbdkit(sock, "--filter=limit", "memory", "1M", "limit=1");
         NbdDevice d = nbd.add(NbdDeviceConfig.of(Peers.unixUri(sock)).withConnections(4));
@@ -130,6 +130,9 @@ class NbdkitFiltersTest extends DriverFixture {
         assertEquals(BlkStatus.OK, Io.submit(dev, Bio.write(0, MemorySegment.ofArray(data))));
         assertArrayEquals(data, Io.read(dev, 0, data.length));
         assertEquals(1, d.connections());
+        Thread.sleep(1000); // room for the retries a full server must not get (without the rule, the first comes after 50 ms)
+        String log = Files.readString(tmp.resolve("limit.sock.log"));
+        assertEquals(1, log.split("connection rejected", -1).length - 1, "asked once, then the server's word is taken:\n" + log);
     }
 
     @Test

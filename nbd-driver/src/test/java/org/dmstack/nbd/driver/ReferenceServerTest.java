@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The driver against the reference implementation, nbd-server 3.24 (Debian's nbd-server), one
  * export per option it offers. It speaks fixed newstyle with simple replies only (it refuses
- * NBD_OPT_STRUCTURED_REPLY), answers NBD_OPT_GO, and forks a process per connection.
+ * NBD_OPT_STRUCTURED_REPLY), answers NBD_OPT_GO without NBD_INFO_BLOCK_SIZE, and forks a process
+ * per connection.
  */
 class ReferenceServerTest extends DriverFixture {
     private static final int SIZE = 8 << 20;
@@ -76,6 +77,9 @@ class ReferenceServerTest extends DriverFixture {
         assertEquals("flush fua trim write-zeroes multi-conn", plain.attributes().read("nbd/flags"));
         assertEquals("write back", plain.attributes().read("queue/write_cache"));
         assertEquals("1", plain.attributes().read("queue/fua"));
+        // No NBD_INFO_BLOCK_SIZE from 3.24: what doc/proto.md advises a client to assume then.
+        assertEquals("512", plain.attributes().read("queue/logical_block_size"));
+        assertEquals("32768", plain.attributes().read("queue/max_sectors_kb"));
         byte[] data = Io.pattern(3 << 20, 5); // more than one request: simple replies carry it all
         assertEquals(BlkStatus.OK, Io.submit(plain, Bio.write(8, MemorySegment.ofArray(data), BioFlag.PREFLUSH, BioFlag.FUA)));
         assertArrayEquals(data, Io.read(plain, 8, data.length));
