@@ -180,7 +180,6 @@ public final class Iostat implements Runnable {
     private static final Set<String> LACKING = Set.of("-p", "-g", "-H", "-j", "-f", "-V");
 
     private PrintStream out;
-    private CommandLine commandLine;
     private final List<String> named = new ArrayList<>();
     private boolean all;
     private long interval;
@@ -189,8 +188,7 @@ public final class Iostat implements Runnable {
     /** Runs one iostat command line (without the word "iostat"), printing to {@code out}. */
     public void run(List<String> args, PrintStream out) {
         this.out = out;
-        commandLine = new CommandLine(this);
-        Cli.run(commandLine, args, out, (e, a) -> {
+        Cli.run(new CommandLine(this), args, out, (e, a) -> {
             String option = e instanceof UnmatchedArgumentException u && !u.getUnmatched().isEmpty() ? u.getUnmatched().getFirst() : "";
             return new CommandException(LACKING.contains(option) ? "iostat: option '" + option + "' is not supported\n" + USAGE : USAGE);
         });
@@ -243,9 +241,10 @@ public final class Iostat implements Runnable {
 
     /** Sorts the operands into devices, interval and count (in any order, as iostat takes them), and applies the report defaults. */
     private void operands() {
-        if (kilobytes && megabytes) throw usage("-k and -m are each other's opposite");
-        if (format != null && !format.equals("JSON")) throw usage("-o: the only output format is JSON, not " + format);
-        if (decimals != null && (decimals < 0 || decimals > 2)) throw usage("--dec: 0, 1 or 2 decimal places, not " + decimals);
+        // -k with -m, an output format other than JSON, --dec beyond 0-2: iostat's usage, nothing else.
+        if (kilobytes && megabytes) throw usage();
+        if (format != null && !format.equals("JSON")) throw usage();
+        if (decimals != null && (decimals < 0 || decimals > 2)) throw usage();
         int numbers = 0;
         for (String a : operands) {
             if (!a.matches("\\d{1,18}")) {
@@ -256,9 +255,9 @@ public final class Iostat implements Runnable {
                 count = -1;
             } else if (numbers == 2) {
                 count = Long.parseLong(a);
-                if (count < 1 || interval == 0) throw usage("the count must be at least 1, after an interval of at least 1 second");
+                if (count < 1 || interval == 0) throw usage(); // a count of 0, or a count after an interval of 0
             } else {
-                throw usage("too many numbers: " + a);
+                throw usage(); // a third number
             }
         }
         if (interval == 0) count = 1;
@@ -270,8 +269,8 @@ public final class Iostat implements Runnable {
         if (extended || all || !named.isEmpty()) disk = true;
     }
 
-    /** @param reason why (for the reader: sysstat says only its usage) */
-    private CommandException usage(String reason) {
+    /** What sysstat answers a command line it refuses: its usage alone, whatever the reason. */
+    private static CommandException usage() {
         return new CommandException(USAGE);
     }
 

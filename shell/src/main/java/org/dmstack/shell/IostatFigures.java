@@ -1,5 +1,6 @@
 package org.dmstack.shell;
 
+import java.util.List;
 import org.dmstack.block.DiskStats.Snapshot;
 
 /**
@@ -12,7 +13,7 @@ final class IostatFigures {
     private IostatFigures() {}
 
     /** One report: its timestamp (with -t), the CPU shares (with the CPU report) and the devices (with the device report). */
-    record Report(String timestamp, Cpu cpu, java.util.List<Disk> disks) {}
+    record Report(String timestamp, Cpu cpu, List<Disk> disks) {}
 
     /** avg-cpu: shares of the interval's CPU time, in percent; system includes hard and soft interrupts. */
     record Cpu(double user, double nice, double system, double iowait, double steal, double idle) {
