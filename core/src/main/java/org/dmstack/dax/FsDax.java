@@ -76,16 +76,17 @@ public final class FsDax {
 
     private static long iterate(DaxDevice dax, long pos, long length, int op, IovIter iter, MemorySegment src) {
         if (pos < 0 || length < 0) throw new DaxException(Errno.EINVAL, dax.name() + ": negative position or length");
-        DaxMapping map = DaxReadLock.reader().mapping;
+        DaxReadLock.Reader reader = DaxReadLock.reader();
+        DaxMapping map = reader.mapping;
         // A walk inside a walk on the same thread (an iterator whose copy does DAX) needs its own.
-        if (map.inOperation) map = new DaxMapping(map.reader);
-        int section = map.reader.lock();
+        if (map.inOperation) map = new DaxMapping(reader);
+        int section = reader.lock();
         map.inOperation = true;
         try {
             return walk(dax, pos, length, op, iter, src, map);
         } finally {
             map.inOperation = false;
-            map.reader.unlock(section);
+            reader.unlock(section);
         }
     }
 
