@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.DevT;
 import org.dmstack.dm.DeviceInfo;
@@ -114,10 +115,21 @@ public final class Dmsetup {
         try {
             Cli.run(cl, args, out, this::usageError);
         } catch (DmException e) {
-            String refusal = e.missingDevice() != null ? noSuchDevice(cl.getParseResult(), e.missingDevice()) : "device-mapper: " + e.getMessage();
+            String refusal = e.missingDevice() != null ? noSuchDevice(cl.getParseResult(), e.missingDevice()) : ioctlFailed(e.getMessage());
             throw new CommandException(refusal + "\nCommand failed.", e);
         }
     }
+
+    /**
+     * A refused ioctl as libdm logs it: "device-mapper: remove ioctl on NAME  failed: Device or
+     * resource busy", the name and the device's uuid (empty, as dmsetup names the device) with a
+     * space after each; core's reason, what 6.1 writes to the kernel log, follows in parentheses.
+     */
+    private static String ioctlFailed(String refusal) {
+        return "device-mapper: " + IOCTL_FAILED.matcher(refusal).replaceFirst("$1  failed: ");
+    }
+
+    private static final Pattern IOCTL_FAILED = Pattern.compile("^([a-z_]+ ioctl on .*?) failed: ");
 
     /**
      * What dmsetup 1.02.185 prints when the device named does not exist: libdm takes the kernel's
@@ -135,7 +147,7 @@ public final class Dmsetup {
             case "wait" -> "waitevent";
             default -> command;
         };
-        String line = "device-mapper: " + ioctl + " ioctl on " + name + "  failed: No such device or address";
+        String line = ioctlFailed(ioctl + " ioctl on " + name + " failed: No such device or address");
         // remove --force: _error_device's table and reload fail first, and dmsetup goes on.
         if (command.equals("remove") && parsed.hasMatchedOption("-f")) {
             return line.replace("remove ioctl", "table ioctl") + "\n" + line.replace("remove ioctl", "reload ioctl") + "\n" + line;

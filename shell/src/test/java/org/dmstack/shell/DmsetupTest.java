@@ -165,7 +165,7 @@ class DmsetupTest {
     void removeIsRefusedWhileUsedAndRenameWorks() {
         createTwo();
         CommandException e = assertThrows(CommandException.class, () -> run("remove lv0"));
-        assertEquals("device-mapper: remove ioctl on lv0 failed: Device or resource busy (used by top)\nCommand failed.", e.getMessage());
+        assertEquals("device-mapper: remove ioctl on lv0  failed: Device or resource busy (used by top)\nCommand failed.", e.getMessage());
         run("rename top upper");
         run("remove upper");
         run("remove lv0");
@@ -194,7 +194,7 @@ class DmsetupTest {
     void messageAndErrors() {
         createTwo();
         CommandException e = assertThrows(CommandException.class, () -> run("message lv0 0 hello"));
-        assertEquals("device-mapper: message ioctl on lv0 failed: Invalid argument (Target type does not support messages)\nCommand failed.",
+        assertEquals("device-mapper: message ioctl on lv0  failed: Invalid argument (Target type does not support messages)\nCommand failed.",
                 e.getMessage());
         e = assertThrows(CommandException.class, () -> run("frobnicate"));
         assertEquals("Unknown command.\n" + Dmsetup.USAGE.stripTrailing(), e.getMessage());
@@ -356,7 +356,7 @@ class DmsetupTest {
     void messageWordsMayLookLikeOptions() {
         createTwo();
         CommandException e = assertThrows(CommandException.class, () -> run("message lv0 0 -x --y"));
-        assertEquals("device-mapper: message ioctl on lv0 failed: Invalid argument (Target type does not support messages)\nCommand failed.",
+        assertEquals("device-mapper: message ioctl on lv0  failed: Invalid argument (Target type does not support messages)\nCommand failed.",
                 e.getMessage());
     }
 
@@ -375,7 +375,7 @@ class DmsetupTest {
         run("suspend bare");
         assertEquals(info("bare", "SUSPENDED", "None", 0, 0, ""), run("info bare"));
         CommandException e = assertThrows(CommandException.class, () -> run("resume bare"));
-        assertEquals("device-mapper: resume ioctl on bare failed: Invalid argument (no table to resume: load one first)\nCommand failed.",
+        assertEquals("device-mapper: resume ioctl on bare  failed: Invalid argument (no table to resume: load one first)\nCommand failed.",
                 e.getMessage());
         dmsetup.run(List.of("load", "bare", "--table", "0 100 zero"), System.out);
         assertEquals(info("bare", "SUSPENDED", "INACTIVE", 0, 0, ""), run("info bare"));
@@ -388,7 +388,7 @@ class DmsetupTest {
         run("rename bare --setuuid U-1");
         assertEquals(info("bare", "ACTIVE", "LIVE", 1, 1, "UUID: U-1\n"), run("info bare"));
         e = assertThrows(CommandException.class, () -> run("rename bare --setuuid U-2"));
-        assertEquals("device-mapper: rename ioctl on bare failed: Invalid argument "
+        assertEquals("device-mapper: rename ioctl on bare  failed: Invalid argument "
                 + "(Unable to change uuid of mapped device bare to U-2 because uuid is already set to U-1)\nCommand failed.", e.getMessage());
         run("rename bare named");
         assertEquals("named:L--w:0:1:2:U-1\n", run("info -c --noheadings -o name,attr,open,segments,events,uuid"));
@@ -405,7 +405,7 @@ class DmsetupTest {
     void removeForcedAndDeferred() {
         createTwo();
         CommandException e = assertThrows(CommandException.class, () -> run("remove --force lv0"));
-        assertEquals("device-mapper: remove ioctl on lv0 failed: Device or resource busy (used by top)\nCommand failed.", e.getMessage());
+        assertEquals("device-mapper: remove ioctl on lv0  failed: Device or resource busy (used by top)\nCommand failed.", e.getMessage());
         assertEquals("0 8192 error \n", run("table lv0"));
         run("remove --deferred lv0");
         assertTrue(run("info lv0").contains("State:             ACTIVE (DEFERRED REMOVE)\n"));
@@ -483,7 +483,7 @@ class DmsetupTest {
         assertEquals(java.util.List.of("4096+4096", "0", "0", "0"), Stack.words(areas[1]).subList(0, 4));
         assertEquals(java.util.List.of("1", "0", "8"), Stack.words(areas[1]).subList(5, 8));
         assertEquals("", run("message lv0 0 @stats_delete 0"));
-        assertEquals("device-mapper: message ioctl on lv0 failed: No such file or directory (no region 0)\nCommand failed.",
+        assertEquals("device-mapper: message ioctl on lv0  failed: No such file or directory (no region 0)\nCommand failed.",
                 assertThrows(Exception.class, () -> run("message lv0 0 @stats_print 0")).getMessage());
     }
 }
