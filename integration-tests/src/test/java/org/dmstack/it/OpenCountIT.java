@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class OpenCountIT {
     private static final String BRD = "rd_nr = 1\nrd_size = 4096\n";
-    private static final String BUSY = "device-mapper: remove ioctl on lv failed: Device or resource busy (used by nbd client 127.0.0.1:";
+    private static final String BUSY = "device-mapper: remove ioctl on lv  failed: Device or resource busy (used by nbd client 127.0.0.1:";
 
     @TempDir Path config;
     @TempDir Path tmp;
