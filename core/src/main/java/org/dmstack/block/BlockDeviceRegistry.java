@@ -32,9 +32,9 @@ import org.osgi.service.component.annotations.Component;
 public final class BlockDeviceRegistry {
     /** Hears devices come and go. Called on the thread that added or removed the device. */
     public interface Listener {
-        void added(BlockDevice device);
+        default void added(BlockDevice device) {}
 
-        void removed(BlockDevice device);
+        default void removed(BlockDevice device) {}
 
         /**
          * The last opener of {@code devt} let go of it (the last device stacked on it, or the last

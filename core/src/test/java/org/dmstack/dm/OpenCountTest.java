@@ -33,12 +33,6 @@ class OpenCountTest {
     OpenCountTest() {
         f.registry.addListener(new BlockDeviceRegistry.Listener() {
             @Override
-            public void added(BlockDevice device) {}
-
-            @Override
-            public void removed(BlockDevice device) {}
-
-            @Override
             public void released(DevT devt) {
                 released.add(devt);
             }
