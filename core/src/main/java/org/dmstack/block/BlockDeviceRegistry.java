@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -50,6 +51,8 @@ public final class BlockDeviceRegistry {
     private final Map<DevT, Set<DevT>> holders = new ConcurrentHashMap<>();
     /** The open handles of each device number; guarded by this, with {@link #holders}' changes. */
     private final Map<DevT, List<BdevHandle>> handles = new HashMap<>();
+    /** Devices locked for deletion: no open succeeds until they are removed; guarded by this. */
+    private final Set<DevT> deleting = new HashSet<>();
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
 
     /**
@@ -89,6 +92,7 @@ public final class BlockDeviceRegistry {
             if (byName.get(device.name()) != device) return;
             byName.remove(device.name());
             byDevt.remove(device.devt());
+            deleting.remove(device.devt());
         }
         for (Listener l : listeners) l.removed(device);
     }
@@ -132,10 +136,12 @@ public final class BlockDeviceRegistry {
      * open). The device counts one opener more until the handle is closed.
      *
      * @throws IllegalStateException when {@code device} is not published here (withdrawn, or never
-     *     added): "NAME: No such device or address", and nothing is opened
+     *     added) or is being deleted: "NAME: No such device or address", and nothing is opened
      */
     public synchronized BdevHandle open(BlockDevice device, String holder) {
-        if (byDevt.get(device.devt()) != device) throw new IllegalStateException(device.name() + ": No such device or address");
+        if (byDevt.get(device.devt()) != device || deleting.contains(device.devt())) {
+            throw new IllegalStateException(device.name() + ": No such device or address");
+        }
         BdevHandle h = new BdevHandle(this, device.devt(), holder);
         handles.computeIfAbsent(device.devt(), d -> new ArrayList<>()).add(h);
         return h;
@@ -161,6 +167,17 @@ public final class BlockDeviceRegistry {
         Set<DevT> stacked = holders.get(devt);
         List<BdevHandle> open = handles.get(devt);
         return (stacked == null ? 0 : stacked.size()) + (open == null ? 0 : open.size());
+    }
+
+    /**
+     * dm_lock_for_deletion: when nothing has {@code devt} open, makes every later {@link #open} of
+     * it fail until the device is removed, and returns true; returns false, changing nothing,
+     * while it is open. So no opener slips in between a removal's check and the removal.
+     */
+    public synchronized boolean lockForDeletion(DevT devt) {
+        if (openCount(devt) != 0) return false;
+        deleting.add(devt);
+        return true;
     }
 
     /** Who holds {@code devt} open through a handle, as they said at {@link #open}, in the order they opened it. */

@@ -231,7 +231,7 @@ public class DeviceMapper implements AutoCloseable {
      */
     public synchronized void remove(String name, boolean deferred) {
         MappedDevice md = get(name);
-        if (registry.openCount(md.devt()) != 0) {
+        if (!registry.lockForDeletion(md.devt())) {
             if (deferred) {
                 md.setDeferredRemove(true);
                 return;
@@ -251,7 +251,7 @@ public class DeviceMapper implements AutoCloseable {
         while (progress) {
             progress = false;
             for (MappedDevice md : devices()) {
-                if (registry.openCount(md.devt()) != 0) {
+                if (!registry.lockForDeletion(md.devt())) {
                     if (deferred) md.setDeferredRemove(true);
                     continue;
                 }
@@ -266,7 +266,7 @@ public class DeviceMapper implements AutoCloseable {
     /** dm_deferred_remove: a device marked for it goes once nothing has it open. */
     private synchronized void removeDeferred(DevT devt) {
         MappedDevice md = byDevt(devt);
-        if (md != null && md.deferredRemove() && registry.openCount(devt) == 0) destroyDevice(md);
+        if (md != null && md.deferredRemove() && registry.lockForDeletion(devt)) destroyDevice(md);
     }
 
     private void destroyDevice(MappedDevice md) {

@@ -73,6 +73,22 @@ class OpenCountTest {
     }
 
     @Test
+    void aDeviceLockedForDeletionOpensNoMoreUntilItIsRemoved() {
+        // dm_lock_for_deletion sets DMF_DELETING, and dm_blk_open then refuses (ENXIO).
+        BdevHandle dd = f.registry.open(f.ram0.disk, "dd");
+        assertFalse(f.registry.lockForDeletion(f.ram0.disk.devt()), "open: not locked");
+        dd.close();
+        f.registry.open(f.ram0.disk, "dd").close();
+        assertTrue(f.registry.lockForDeletion(f.ram0.disk.devt()));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> f.registry.open(f.ram0.disk, "nbd client 127.0.0.1:40000"));
+        assertEquals("ram0: No such device or address", e.getMessage());
+        assertEquals(0, f.registry.openCount(f.ram0.disk.devt()));
+        f.registry.remove(f.ram0.disk);
+        f.registry.add(f.ram0.disk);
+        f.registry.open(f.ram0.disk, "dd").close();
+    }
+
+    @Test
     void aMappedDeviceCountsEveryOpenerAndIsBusyUntilTheLastCloses() {
         f.dm.create("lower", "0 2048 testlinear ram0 0");
         f.dm.create("upper", "0 2048 testlinear lower 0");
