@@ -96,7 +96,9 @@ final class Export {
         } finally {
             lock.unlock();
         }
-        replaced.forEach(Backend.Opened::close);
+        // On a thread of their own: the caller may hold the export table's lock, and a close may
+        // call back into whoever keeps the device (its release), which may be waiting for that lock.
+        if (!replaced.isEmpty()) Thread.ofVirtual().name("nbd-close-replaced").start(() -> replaced.forEach(Backend.Opened::close));
     }
 
     /**
