@@ -470,7 +470,7 @@ public class DeviceMapper implements AutoCloseable {
     /** The lines of a table to load: the kernel refuses a load without targets (populate_table). */
     private static List<TableLine> parseTable(String text) {
         List<TableLine> lines = TableLine.parse(text);
-        if (lines.isEmpty()) throw new DmException("no targets specified");
+        if (lines.isEmpty()) throw DmException.tableRefused("no targets specified", TableLine.INVALID, null);
         return lines;
     }
 

@@ -231,8 +231,15 @@ public final class Dmsetup {
 
         @Override
         public void run() {
+            // dm_task_set_name refuses these for a new device before any ioctl.
+            if (name.contains("/")) throw new CommandException("Name \"" + name + "\" invalid. It contains \"/\".\nCommand failed.");
+            if (name.length() >= 128) throw new CommandException("Name \"" + name + "\" too long\nCommand failed.");
             String text = table(table, file, "create", !notable);
-            dm.create(name, uuid, text, readOnly);
+            try {
+                dm.create(name, uuid, text, readOnly);
+            } catch (DmException e) {
+                throw tableRefused(name, file, e);
+            }
         }
     }
 
@@ -245,8 +252,29 @@ public final class Dmsetup {
 
         @Override
         public void run() {
-            dm.load(name, table(table, file, "load", true), readOnly);
+            String text = table(table, file, "load", true);
+            try {
+                dm.load(name, text, readOnly);
+            } catch (DmException e) {
+                throw tableRefused(name, file, e);
+            }
         }
+    }
+
+    /**
+     * A table refused as dmsetup shows it: a line it cannot read as "Invalid format on line N of
+     * table FILE." (FILE empty for --table), before any ioctl; a table the kernel refused as the
+     * failed reload ioctl (create loads its table with a reload too, and removes the new device
+     * again), with what 6.1 logs in parentheses.
+     */
+    private static RuntimeException tableRefused(String name, Path file, DmException e) {
+        if (e.malformedLine() > 0) {
+            return new CommandException("Invalid format on line " + e.malformedLine() + " of table " + (file == null ? "" : file) + ".\nCommand failed.", e);
+        }
+        if (e.errno() != null) {
+            return new CommandException(ioctlFailed("reload ioctl on " + name + " failed: " + e.errno() + " (" + e.getMessage() + ")") + "\nCommand failed.", e);
+        }
+        return e;
     }
 
     /** The table from --table or from a file; null when neither is given and none is required. */
