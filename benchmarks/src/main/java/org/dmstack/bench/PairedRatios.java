@@ -263,7 +263,7 @@ final class PairedRatios {
                 }
                 for (boolean write : new boolean[] {false, true}) {
                     String m = write ? "randWrite4k" : "randRead4k";
-                    out.add(measure("ring " + m + " " + layer, layer, ringOp(self, write), "DIRECT", ringOp(base, write), false, plan, true));
+                    out.add(measure("ring " + m + " " + layer, layer, ringOp(self, write, 4096), "DIRECT", ringOp(base, write, 4096), false, plan, true));
                 }
             }
         }
@@ -332,14 +332,18 @@ final class PairedRatios {
         };
     }
 
-    /** One 4 KiB bio at a random page through a BioRing that keeps 32 in flight (as BioRingBench). */
-    private static Op ringOp(Disks disks, boolean write) {
+    /**
+     * One bio of {@code bytes} (a power of two from 512 to 4096) at a random place aligned to its
+     * size, through a BioRing that keeps 32 in flight (as BioRingBench, which sends 4 KiB).
+     */
+    static Op ringOp(Disks disks, boolean write, int bytes) {
         BioRing ring = new BioRing(RING_DEPTH);
-        long pages = disks.capacity() >> 3;
+        int shift = Integer.numberOfTrailingZeros(bytes >> 9);
+        long pages = disks.capacity() >> shift;
         SplittableRandom random = new SplittableRandom(42);
         for (int i = 0; i < RING_DEPTH; i++) {
-            long sector = random.nextLong(pages) << 3;
-            ring.queue(disks.disk(sector), Bio.read(disks.sector(sector), MemorySegment.ofArray(new byte[4096])));
+            long sector = random.nextLong(pages) << shift;
+            ring.queue(disks.disk(sector), Bio.read(disks.sector(sector), MemorySegment.ofArray(new byte[bytes])));
         }
         ring.submit();
         BioOp op = write ? BioOp.WRITE : BioOp.READ;
@@ -355,7 +359,7 @@ final class PairedRatios {
                 }
             }
             Stacks.check(done.await());
-            long sector = random.nextLong(pages) << 3;
+            long sector = random.nextLong(pages) << shift;
             ring.queue(disks.disk(sector), done.reset(op, disks.sector(sector), done.data()));
             return sector;
         };
