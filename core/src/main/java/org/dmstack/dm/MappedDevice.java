@@ -538,7 +538,7 @@ public final class MappedDevice {
                 // accounted on the bio itself (dispatch takes it back if the target kills the clone).
                 disk.startIoAcct(bio);
                 DmStats.Aux aux = stats.start(bio.op(), sector, bio.sectors());
-                dispatch(t, i, TargetIo.clone(here, this, bio, aux, t.targets[i]), null);
+                dispatch(t, i, TargetIo.clone(here, this, bio, aux, i), null);
                 return;
             }
         }
