@@ -20,6 +20,12 @@ import org.dmstack.block.BlockDevice;
  * cost stands out. Cold, where the goals are judged: {@code BioCallCost 4096} with
  * {@code -Ddmstack.bench.callDeviceMiB=256}, a 4 KiB bio at a random page of 256 MiB.
  *
+ * <p>Two builds, with {@code -Ddmstack.bench.builds=CLASSPATH|CLASSPATH} (each a class path of
+ * this module's classes and a build's jars, a trailing {@code *} taking a folder's jars): each build
+ * is loaded in a class loader of its own and its stacks join the same turns, so a change is
+ * measured against its baseline in one process, round by round, whatever else the machine runs.
+ * The last line per stack is the second build's cost minus the first's, the median of the rounds.
+ *
  * <pre>
  * BioCallCost [SIZE [read|write]]   -Ddmstack.bench.callDeviceMiB=4 -Ddmstack.bench.layers=LINEAR,STRIPE2 -Ddmstack.bench.rounds=21
  * </pre>
@@ -34,7 +40,102 @@ final class BioCallCost {
         long device = Long.getLong("dmstack.bench.callDeviceMiB", 4) << 20;
         int rounds = Integer.getInteger("dmstack.bench.rounds", 21);
         int bios = Integer.getInteger("dmstack.bench.bios", device > 64 << 20 ? 100_000 : 200_000);
+        String builds = System.getProperty("dmstack.bench.builds");
+        if (builds != null) {
+            for (String line : twoBuilds(builds.split("\\|"), layers, device, size, write, rounds, bios)) System.out.println(line);
+            return;
+        }
         for (Cost c : measure(layers, device, size, write, rounds, bios)) System.out.println(c.line());
+    }
+
+    /**
+     * For another class loader: each of {@code layers} as two sides, its disks directly and the
+     * stack, in JDK types only ({@code [AutoCloseable, LongSupplier[]]}).
+     */
+    public static Object[] sides(String[] layers, long deviceBytes, int size, boolean write) {
+        List<Stacks.BioStack> stacks = new ArrayList<>();
+        List<java.util.function.LongSupplier> sides = new ArrayList<>();
+        for (String layer : layers) {
+            Stacks.BioStack stack = new Stacks.BioStack(Stacks.Layer.valueOf(layer), deviceBytes);
+            stacks.add(stack);
+            for (PairedRatios.Op op : pair(stack, layer, size, write)) sides.add(op::run);
+        }
+        AutoCloseable close = () -> stacks.forEach(Stacks.BioStack::close);
+        return new Object[] {close, sides.toArray(java.util.function.LongSupplier[]::new)};
+    }
+
+    /** A stack's two sides: its disks, each bio addressed where the stack puts it, and the stack itself. */
+    private static PairedRatios.Op[] pair(Stacks.BioStack stack, String layer, int size, boolean write) {
+        int n = Stacks.Layer.valueOf(layer).devices();
+        BlockDevice[] disks = new BlockDevice[n];
+        for (int i = 0; i < n; i++) disks[i] = stack.registry.lookup("ram" + i);
+        return new PairedRatios.Op[] {
+            PairedRatios.ringOp(new PairedRatios.Disks(disks, n == 1 ? 0 : Stacks.STRIPE_CHUNK_SECTORS), write, size),
+            PairedRatios.ringOp(new PairedRatios.Disks(new BlockDevice[] {stack.device}, 0), write, size)};
+    }
+
+    /** Both builds' stacks in the same turns: each build's costs, then the second's minus the first's per stack. */
+    static List<String> twoBuilds(String[] classPaths, String[] layers, long deviceBytes, int size, boolean write, int rounds, int bios) {
+        if (classPaths.length != 2) throw new IllegalArgumentException("dmstack.bench.builds takes two class paths, not " + classPaths.length);
+        List<AutoCloseable> closers = new ArrayList<>();
+        List<PairedRatios.Op> sides = new ArrayList<>();
+        try {
+            for (String cp : classPaths) {
+                java.lang.reflect.Method open = loader(cp).loadClass(BioCallCost.class.getName())
+                        .getMethod("sides", String[].class, long.class, int.class, boolean.class);
+                open.setAccessible(true); // a package-private class, in the other loader's package
+                Object[] built = (Object[]) open.invoke(null, layers, deviceBytes, size, write);
+                closers.add((AutoCloseable) built[0]);
+                for (java.util.function.LongSupplier side : (java.util.function.LongSupplier[]) built[1]) sides.add(side::getAsLong);
+            }
+            double[][] ns = turns(sides.toArray(PairedRatios.Op[]::new), rounds, bios);
+            String what = (write ? "write " : "read ") + size + " B on " + Stacks.human(deviceBytes);
+            List<String> out = new ArrayList<>();
+            int per = 2 * layers.length;
+            for (int b = 0; b < 2; b++) {
+                for (int i = 0; i < layers.length; i++) out.add("build " + (b + 1) + " " + cost(layers[i], what, ns[b * per + 2 * i], ns[b * per + 2 * i + 1]).line());
+            }
+            for (int i = 0; i < layers.length; i++) {
+                double[] change = new double[rounds];
+                for (int r = 0; r < rounds; r++) {
+                    change[r] = (ns[per + 2 * i + 1][r] - ns[per + 2 * i][r]) - (ns[2 * i + 1][r] - ns[2 * i][r]);
+                }
+                Arrays.sort(change);
+                out.add(String.format(Locale.ROOT, "%-8s %s: build 2 minus build 1 %+.1f ns/bio (%+.1f to %+.1f)", layers[i], what,
+                        PairedRatios.quantile(change, 0.5), PairedRatios.quantile(change, 0.25), PairedRatios.quantile(change, 0.75)));
+            }
+            return out;
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot load a build: " + e, e);
+        } finally {
+            for (AutoCloseable c : closers) {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    System.err.println("closing a build's stacks: " + e);
+                }
+            }
+        }
+    }
+
+    /** A class loader of its own over {@code classPath} (entries split by ':'; {@code dir/*} is the folder's jars). */
+    private static ClassLoader loader(String classPath) {
+        List<java.net.URL> urls = new ArrayList<>();
+        try {
+            for (String entry : classPath.split(":")) {
+                if (entry.endsWith("/*")) {
+                    java.io.File[] jars = new java.io.File(entry.substring(0, entry.length() - 2)).listFiles((d, n) -> n.endsWith(".jar"));
+                    if (jars == null) throw new IllegalArgumentException("no folder " + entry);
+                    Arrays.sort(jars);
+                    for (java.io.File jar : jars) urls.add(jar.toURI().toURL());
+                } else {
+                    urls.add(new java.io.File(entry).toURI().toURL());
+                }
+            }
+        } catch (java.net.MalformedURLException e) {
+            throw new IllegalArgumentException(classPath + ": " + e.getMessage(), e);
+        }
+        return new java.net.URLClassLoader(urls.toArray(java.net.URL[]::new), ClassLoader.getPlatformClassLoader());
     }
 
     /** A stack's figures: its disks' ns per bio and its own (medians of the rounds), and its excess over them with the quartiles. */
@@ -56,11 +157,7 @@ final class BioCallCost {
             for (String layer : layers) {
                 Stacks.BioStack stack = new Stacks.BioStack(Stacks.Layer.valueOf(layer), deviceBytes);
                 stacks.add(stack);
-                int n = Stacks.Layer.valueOf(layer).devices();
-                BlockDevice[] disks = new BlockDevice[n];
-                for (int i = 0; i < n; i++) disks[i] = stack.registry.lookup("ram" + i);
-                sides.add(PairedRatios.ringOp(new PairedRatios.Disks(disks, n == 1 ? 0 : Stacks.STRIPE_CHUNK_SECTORS), write, size));
-                sides.add(PairedRatios.ringOp(new PairedRatios.Disks(new BlockDevice[] {stack.device}, 0), write, size));
+                sides.addAll(List.of(pair(stack, layer, size, write)));
             }
             double[][] ns = turns(sides.toArray(PairedRatios.Op[]::new), rounds, bios);
             String what = (write ? "write " : "read ") + size + " B on " + Stacks.human(deviceBytes);
