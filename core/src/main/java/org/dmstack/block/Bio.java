@@ -28,6 +28,7 @@ public final class Bio {
     private int targetBioNr;
     private EndIo endIo;
     private HandBack handBack;
+    private Bio endsWith; // the parent whose end this clone's end claims (see endsWith), or null
     // How the bio stands (PENDING, ENDING, ENDED) in a word of its own: an end claims it with one
     // compare-and-set on an int, which G1 needs no barrier for, where a status reference took one
     // with a full fence of its own. The status goes beside it, and only when it is not OK.
@@ -194,6 +195,7 @@ public final class Bio {
         data = null;
         device = null;
         handBack = null;
+        endsWith = null;
         acctOn = false;
         acct = null;
     }
@@ -211,6 +213,7 @@ public final class Bio {
         this.size = size;
         targetBioNr = 0;
         handBack = null;
+        endsWith = null;
         acctOn = false;
         error = null;
         // Release stores, not volatile ones: the bio reaches other threads through its submission,
@@ -387,9 +390,42 @@ public final class Bio {
         return device;
     }
 
+    /**
+     * Makes this bio, a stacking driver's clone of the whole of {@code parent} that is its only
+     * one, end with it in one step (dm's single clone of a bio it does not split: Linux 6.1 ends
+     * both with one io_count): this bio's end claims the parent's end, with the one atomic
+     * instruction an end takes, instead of its own, and only the first end of either counts. The
+     * end callback of this bio then finishes the parent with {@link #endClaimed}; until then the
+     * parent is neither done nor can it be ended otherwise. Nobody waits on such a clone
+     * ({@link #completion()} refuses): its callback is its one listener. {@link #initClone},
+     * {@link #reset} and {@link #uninit} undo it.
+     */
+    public void endsWith(Bio parent) {
+        endsWith = parent;
+    }
+
     /** Ends the bio. Only the first call counts: a bio completes exactly once. */
     public void endio(BlkStatus status) {
-        if (!STATE.compareAndSet(this, PENDING, ENDING)) return;
+        Bio parent = endsWith;
+        if (parent == null) {
+            if (!STATE.compareAndSet(this, PENDING, ENDING)) return;
+        } else if (!STATE.compareAndSet(parent, PENDING, ENDING)) {
+            return; // a clone's second end finds its parent's claimed
+        }
+        // Claimed: nobody else writes the status or the state now.
+        finish(status);
+    }
+
+    /**
+     * Finishes a bio whose end a clone of it claimed ({@link #endsWith}), with the status the
+     * clone's end callback decided; does nothing for a bio that is not being ended so.
+     */
+    public void endClaimed(BlkStatus status) {
+        if (state == ENDING) finish(status);
+    }
+
+    /** The end of a claimed bio: its status, its accounting, then those who wait for it. */
+    private void finish(BlkStatus status) {
         if (status != BlkStatus.OK) error = status;
         STATE.setRelease(this, ENDED);
         // Accounted before anyone hears of the end: whoever waits on a bio sees it in the disk's stat.
@@ -409,15 +445,20 @@ public final class Bio {
 
     /** The status once the bio has ended (for those who wait on it or chain work after it). */
     public CompletionStage<BlkStatus> completion() {
+        if (endsWith != null) throw new IllegalStateException("a clone that ends with its parent is not waited on: wait on the parent (" + this + ")");
         CompletableFuture<BlkStatus> f = future;
         if (f == null) {
             f = new CompletableFuture<>();
             if (!FUTURE.compareAndSet(this, (CompletableFuture<BlkStatus>) null, f)) f = future;
         }
         // endio claims the end (a full fence) before it looks for a future: it sees this one, or
-        // this sees the claim. A claimed end is a store away from ENDED: wait for it.
+        // this sees the claim. A claimed end is a few stores away from ENDED (a clone's, the
+        // target's end_io and dm's pool): wait for it.
         int st;
-        while ((st = state) == ENDING) Thread.onSpinWait();
+        for (int spins = 0; (st = state) == ENDING; spins++) {
+            if (spins < 100) Thread.onSpinWait();
+            else Thread.yield();
+        }
         if (st == ENDED) f.complete(status());
         return f;
     }

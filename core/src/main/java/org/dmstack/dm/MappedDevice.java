@@ -510,8 +510,17 @@ public final class MappedDevice {
 
     /** Ends a bio to this device on {@code here}'s thread: its @stats, its end, and one less in flight for suspend. */
     void end(Bio bio, DmStats.Aux aux, BlkStatus status, PerThread here) {
+        end(bio, aux, status, here, false);
+    }
+
+    /**
+     * {@link #end}; {@code claimed} for a bio whose one clone's end has claimed its end
+     * ({@link Bio#endsWith}), which is finished rather than ended.
+     */
+    void end(Bio bio, DmStats.Aux aux, BlkStatus status, PerThread here, boolean claimed) {
         if (aux != null) stats.end(aux);
-        bio.endio(status);
+        if (claimed) bio.endClaimed(status);
+        else bio.endio(status);
         ioDone(here);
     }
 

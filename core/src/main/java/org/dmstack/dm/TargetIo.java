@@ -45,6 +45,9 @@ final class TargetIo implements Bio.EndIo {
             tio.clone = parent.clone(0, parent.size());
             tio.clone.setEndIo(tio);
         }
+        // One atomic instruction ends both (dm's io_count for a bio it does not split): the clone's
+        // end claims the parent's, and this finishes it.
+        tio.clone.endsWith(parent);
         if (tio.md != md) tio.md = md;
         tio.parent = parent;
         tio.aux = aux;
@@ -84,7 +87,7 @@ final class TargetIo implements Bio.EndIo {
         tio.md.unaccount(tio.parent, a);
     }
 
-    /** The clone ended: the target hears of it, the clone goes back to the pool, the parent ends. */
+    /** The clone ended, its end claiming the parent's: the target hears of it, the clone goes back to the pool, the parent is finished. */
     @Override
     public void endio(Bio c, BlkStatus status) {
         MappedDevice m = md;
@@ -103,7 +106,7 @@ final class TargetIo implements Bio.EndIo {
                 if (home != here) home = here;
                 here.free[here.freeCount++] = this;
             }
-            m.end(p, a, status, here);
+            m.end(p, a, status, here, true);
         }
     }
 }
