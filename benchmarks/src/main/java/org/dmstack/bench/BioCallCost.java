@@ -1,5 +1,6 @@
 package org.dmstack.bench;
 
+import java.lang.foreign.MemorySegment;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
@@ -12,8 +13,8 @@ import org.dmstack.block.BlockDevice;
  * What dm costs per bio, in CPU nanoseconds: a ring of 32 bios in flight ({@link PairedRatios}'s
  * ring, as an io_uring program keeps them) through dm-linear and dm-stripe x2, each beside brd
  * directly on the very disks it maps (each bio addressed where dm puts it), all stacks built in one
- * JVM so the call sites see every target, the sides taking turns in rounds of {@code bios} bios
- * (forwards, then backwards). A stack's cost is the median over the rounds of its ns per bio minus
+ * JVM so the call sites see every target, all over the same 32 buffers, the sides taking turns in
+ * rounds of {@code bios} bios (forwards, then backwards). A stack's cost is the median over the rounds of its ns per bio minus
  * its disks' in the same round: noise that outlasts a round moves both.
  *
  * <p>Hot by default: bios of 512 bytes on a 4 MiB disk, so the copy is a cache hit and dm's fixed
@@ -52,26 +53,26 @@ final class BioCallCost {
      * For another class loader: each of {@code layers} as two sides, its disks directly and the
      * stack, in JDK types only ({@code [AutoCloseable, LongSupplier[]]}).
      */
-    public static Object[] sides(String[] layers, long deviceBytes, int size, boolean write) {
+    public static Object[] sides(String[] layers, long deviceBytes, MemorySegment[] buffers, boolean write) {
         List<Stacks.BioStack> stacks = new ArrayList<>();
         List<java.util.function.LongSupplier> sides = new ArrayList<>();
         for (String layer : layers) {
             Stacks.BioStack stack = new Stacks.BioStack(Stacks.Layer.valueOf(layer), deviceBytes);
             stacks.add(stack);
-            for (PairedRatios.Op op : pair(stack, layer, size, write)) sides.add(op::run);
+            for (PairedRatios.Op op : pair(stack, layer, buffers, write)) sides.add(op::run);
         }
         AutoCloseable close = () -> stacks.forEach(Stacks.BioStack::close);
         return new Object[] {close, sides.toArray(java.util.function.LongSupplier[]::new)};
     }
 
     /** A stack's two sides: its disks, each bio addressed where the stack puts it, and the stack itself. */
-    private static PairedRatios.Op[] pair(Stacks.BioStack stack, String layer, int size, boolean write) {
+    private static PairedRatios.Op[] pair(Stacks.BioStack stack, String layer, MemorySegment[] buffers, boolean write) {
         int n = Stacks.Layer.valueOf(layer).devices();
         BlockDevice[] disks = new BlockDevice[n];
         for (int i = 0; i < n; i++) disks[i] = stack.registry.lookup("ram" + i);
         return new PairedRatios.Op[] {
-            PairedRatios.ringOp(new PairedRatios.Disks(disks, n == 1 ? 0 : Stacks.STRIPE_CHUNK_SECTORS), write, size),
-            PairedRatios.ringOp(new PairedRatios.Disks(new BlockDevice[] {stack.device}, 0), write, size)};
+            PairedRatios.ringOp(new PairedRatios.Disks(disks, n == 1 ? 0 : Stacks.STRIPE_CHUNK_SECTORS), write, buffers),
+            PairedRatios.ringOp(new PairedRatios.Disks(new BlockDevice[] {stack.device}, 0), write, buffers)};
     }
 
     /** Both builds' stacks in the same turns: each build's costs, then the second's minus the first's per stack. */
@@ -79,12 +80,13 @@ final class BioCallCost {
         if (classPaths.length != 2) throw new IllegalArgumentException("dmstack.bench.builds takes two class paths, not " + classPaths.length);
         List<AutoCloseable> closers = new ArrayList<>();
         List<PairedRatios.Op> sides = new ArrayList<>();
+        MemorySegment[] buffers = PairedRatios.ringBuffers(size); // every side's, both builds'
         try {
             for (String cp : classPaths) {
                 java.lang.reflect.Method open = loader(cp).loadClass(BioCallCost.class.getName())
-                        .getMethod("sides", String[].class, long.class, int.class, boolean.class);
+                        .getMethod("sides", String[].class, long.class, MemorySegment[].class, boolean.class);
                 open.setAccessible(true); // a package-private class, in the other loader's package
-                Object[] built = (Object[]) open.invoke(null, layers, deviceBytes, size, write);
+                Object[] built = (Object[]) open.invoke(null, layers, deviceBytes, buffers, write);
                 closers.add((AutoCloseable) built[0]);
                 for (java.util.function.LongSupplier side : (java.util.function.LongSupplier[]) built[1]) sides.add(side::getAsLong);
             }
@@ -152,12 +154,13 @@ final class BioCallCost {
      */
     static List<Cost> measure(String[] layers, long deviceBytes, int size, boolean write, int rounds, int bios) {
         List<Stacks.BioStack> stacks = new ArrayList<>();
+        MemorySegment[] buffers = PairedRatios.ringBuffers(size); // every side's
         try {
             List<PairedRatios.Op> sides = new ArrayList<>();
             for (String layer : layers) {
                 Stacks.BioStack stack = new Stacks.BioStack(Stacks.Layer.valueOf(layer), deviceBytes);
                 stacks.add(stack);
-                sides.addAll(List.of(pair(stack, layer, size, write)));
+                sides.addAll(List.of(pair(stack, layer, buffers, write)));
             }
             double[][] ns = turns(sides.toArray(PairedRatios.Op[]::new), rounds, bios);
             String what = (write ? "write " : "read ") + size + " B on " + Stacks.human(deviceBytes);
@@ -186,11 +189,15 @@ final class BioCallCost {
 
     /**
      * CPU ns per bio of each side in each round ({@code [side][round]}), the sides taking turns
-     * (forwards, then backwards) after five rounds of warm-up.
+     * (forwards, then backwards) after five rounds of warm-up and a full collection.
      */
     static double[][] turns(PairedRatios.Op[] sides, int rounds, int bios) {
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         for (int w = 0; w < 5; w++) for (PairedRatios.Op side : sides) run(side, bios);
+        // Every stack's objects old, as in a daemon that has run a while: G1 fences a reference
+        // stored into an old object and not one stored into a young one, and without this the
+        // stacks built last (still young) measured 15 ns per bio cheaper than the same code built first.
+        System.gc();
         double[][] ns = new double[sides.length][rounds];
         for (int r = 0; r < rounds; r++) {
             for (int k = 0; k < sides.length; k++) {

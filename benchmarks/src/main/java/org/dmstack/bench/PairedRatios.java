@@ -263,7 +263,8 @@ final class PairedRatios {
                 }
                 for (boolean write : new boolean[] {false, true}) {
                     String m = write ? "randWrite4k" : "randRead4k";
-                    out.add(measure("ring " + m + " " + layer, layer, ringOp(self, write, 4096), "DIRECT", ringOp(base, write, 4096), false, plan, true));
+                    MemorySegment[] buffers = ringBuffers(4096);
+                    out.add(measure("ring " + m + " " + layer, layer, ringOp(self, write, buffers), "DIRECT", ringOp(base, write, buffers), false, plan, true));
                 }
             }
         }
@@ -332,18 +333,28 @@ final class PairedRatios {
         };
     }
 
+    /** The buffers of a ring's bios, {@code bytes} each (a power of two from 512 to 4096). */
+    static MemorySegment[] ringBuffers(int bytes) {
+        MemorySegment[] buffers = new MemorySegment[RING_DEPTH];
+        for (int i = 0; i < RING_DEPTH; i++) buffers[i] = MemorySegment.ofArray(new byte[bytes]);
+        return buffers;
+    }
+
     /**
-     * One bio of {@code bytes} (a power of two from 512 to 4096) at a random place aligned to its
-     * size, through a BioRing that keeps 32 in flight (as BioRingBench, which sends 4 KiB).
+     * One bio at a random place aligned to its size, through a BioRing that keeps 32 in flight (as
+     * BioRingBench, which sends 4 KiB), its bios over {@code buffers}. The two sides of a pair
+     * share them: where a heap array lies against the device's pages moved a 512-byte copy by 20
+     * ns, more than what a pair measures. (Devices that end bios at once, as brd, never have two
+     * sides' bios in one buffer at the same time.)
      */
-    static Op ringOp(Disks disks, boolean write, int bytes) {
+    static Op ringOp(Disks disks, boolean write, MemorySegment[] buffers) {
         BioRing ring = new BioRing(RING_DEPTH);
-        int shift = Integer.numberOfTrailingZeros(bytes >> 9);
+        int shift = Integer.numberOfTrailingZeros((int) buffers[0].byteSize() >> 9);
         long pages = disks.capacity() >> shift;
         SplittableRandom random = new SplittableRandom(42);
         for (int i = 0; i < RING_DEPTH; i++) {
             long sector = random.nextLong(pages) << shift;
-            ring.queue(disks.disk(sector), Bio.read(disks.sector(sector), MemorySegment.ofArray(new byte[bytes])));
+            ring.queue(disks.disk(sector), Bio.read(disks.sector(sector), buffers[i]));
         }
         ring.submit();
         BioOp op = write ? BioOp.WRITE : BioOp.READ;
