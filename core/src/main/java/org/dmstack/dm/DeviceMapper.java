@@ -389,8 +389,9 @@ public class DeviceMapper implements AutoCloseable {
     public synchronized MappedDevice get(String name) {
         MappedDevice md = byName.get(name.startsWith("/dev/mapper/") ? name.substring(12) : name);
         if (md == null) {
-            for (MappedDevice m : byName.values()) if (m.disk().name().equals(name) || m.devt().toString().equals(name)) return m;
-            throw new DmException("Device " + name + " not found");
+            String disk = name.startsWith("/dev/") ? name.substring(5) : name;
+            for (MappedDevice m : byName.values()) if (m.disk().name().equals(disk) || m.devt().toString().equals(name)) return m;
+            throw DmException.noSuchDevice(name);
         }
         return md;
     }
@@ -471,7 +472,7 @@ public class DeviceMapper implements AutoCloseable {
     /** The lines of a table to load: the kernel refuses a load without targets (populate_table). */
     private static List<TableLine> parseTable(String text) {
         List<TableLine> lines = TableLine.parse(text);
-        if (lines.isEmpty()) throw new DmException("no targets specified");
+        if (lines.isEmpty()) throw DmException.tableRefused("no targets specified", TableLine.INVALID, null);
         return lines;
     }
 
