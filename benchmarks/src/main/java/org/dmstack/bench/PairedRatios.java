@@ -259,7 +259,9 @@ final class PairedRatios {
                         : new Disks(new BlockDevice[] {stack.registry.lookup("ram0"), stack.registry.lookup("ram1")}, Stacks.STRIPE_CHUNK_SECTORS);
                 for (int i = 0; i < Report.BIO_METHODS.length; i++) {
                     String m = Report.BIO_METHODS[i];
-                    out.add(measure("bio " + m + " " + layer, layer, bioOp(self, m), "DIRECT", bioOp(base, m), false, plan));
+                    // One buffer for both sides, as the ring pairs share theirs (see ringOp).
+                    MemorySegment buffer = MemorySegment.ofArray(new byte[m.endsWith("1m") ? 1 << 20 : 4096]);
+                    out.add(measure("bio " + m + " " + layer, layer, bioOp(self, m, buffer), "DIRECT", bioOp(base, m, buffer), false, plan));
                 }
                 for (boolean write : new boolean[] {false, true}) {
                     String m = write ? "randWrite4k" : "randRead4k";
@@ -311,11 +313,10 @@ final class PairedRatios {
         }
     }
 
-    private static Op bioOp(Disks disks, String method) {
+    private static Op bioOp(Disks disks, String method, MemorySegment buffer) {
         boolean large = method.endsWith("1m");
         boolean write = method.contains("Write");
-        int bytes = large ? 1 << 20 : 4096;
-        MemorySegment buffer = MemorySegment.ofArray(new byte[bytes]);
+        int bytes = (int) buffer.byteSize();
         long sectors = disks.capacity();
         long step = bytes >> 9;
         SplittableRandom random = new SplittableRandom(42);
