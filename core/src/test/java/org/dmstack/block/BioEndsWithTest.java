@@ -15,6 +15,12 @@ import org.junit.jupiter.api.Test;
 class BioEndsWithTest {
     private final MemorySegment buf = MemorySegment.ofArray(new byte[512]);
 
+    /** {@code parent}, its end written in {@code log}. */
+    private static Bio logged(Bio parent, List<String> log) {
+        parent.setEndIo((p, status) -> log.add("parent " + status));
+        return parent;
+    }
+
     /** The clone's end callback finishes the parent, as dm's does. */
     private Bio chained(Bio parent, List<String> log) {
         Bio clone = parent.clone(0, parent.size());
@@ -29,8 +35,7 @@ class BioEndsWithTest {
     @Test
     void theClonesEndClaimsTheParentsAndItsCallbackFinishesIt() {
         List<String> log = new ArrayList<>();
-        Bio parent = Bio.read(0, buf);
-        parent.setEndIo((p, status) -> log.add("parent " + status));
+        Bio parent = logged(Bio.read(0, buf), log);
         Bio clone = chained(parent, log);
         clone.endio(BlkStatus.ioerr("ram0: gone"));
         assertEquals(List.of("clone IOERR: ram0: gone, parent done false", "parent IOERR: ram0: gone"), log);
@@ -41,8 +46,7 @@ class BioEndsWithTest {
     @Test
     void onlyTheFirstEndOfEitherCounts() {
         List<String> log = new ArrayList<>();
-        Bio parent = Bio.write(8, buf);
-        parent.setEndIo((p, status) -> log.add("parent " + status));
+        Bio parent = logged(Bio.write(8, buf), log);
         Bio clone = chained(parent, log);
         clone.endio(BlkStatus.OK);
         clone.endio(BlkStatus.ioerr("a driver's second end"));
