@@ -269,6 +269,8 @@ final class DmTable {
 
     /** The index of the target that holds {@code sector} (which must be below {@link #size}). */
     int findTarget(long sector) {
+        // One target is the common table; Arrays.binarySearch is a call the JIT does not inline.
+        if (begins.length == 1) return 0;
         int i = Arrays.binarySearch(begins, sector);
         return i >= 0 ? i : -i - 2;
     }
