@@ -3,7 +3,6 @@ package org.dmstack.brd;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import org.dmstack.block.BlockDevice;
@@ -31,9 +30,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Reconfiguring adds the devices that are missing and removes the ones no longer configured,
  * freeing their memory; a device whose size changed is made again at the new size (shrinking
- * drops the pages past the end). A device that a mapped device holds
- * ({@link BlockDeviceRegistry#holders}) is neither removed nor resized: it stays as it is, with a
- * warning, until a later configuration change finds it free.
+ * drops the pages past the end). A device that is open ({@link BlockDeviceRegistry#openCount}: a
+ * mapped device stacked on it, an NBD client, dd) is neither removed nor resized: it stays as it
+ * is, with a warning, until a later configuration change finds it free.
  */
 public class Brd implements AutoCloseable {
     /** Prefix of this driver's keys in the page pool. */
@@ -53,12 +52,6 @@ public class Brd implements AutoCloseable {
     /** After destroy(): the devices kept because they were held, until they are let go. */
     private final Map<Integer, RamDisk> kept = new TreeMap<>();
     private final BlockDeviceRegistry.Listener releases = new BlockDeviceRegistry.Listener() {
-        @Override
-        public void added(BlockDevice device) {}
-
-        @Override
-        public void removed(BlockDevice device) {}
-
         @Override
         public void released(DevT devt) {
             removeKept(devt.minor(), true);
@@ -86,7 +79,7 @@ public class Brd implements AutoCloseable {
         configure(config);
         for (String key : pool.keys(POOL_PREFIX)) {
             int index = indexOf(key.substring(POOL_PREFIX.length()));
-            if (index >= config.rdNr() && (index < 0 || registry.holders(devt(index)).isEmpty())) {
+            if (index >= config.rdNr() && (index < 0 || registry.openCount(devt(index)) == 0)) {
                 pool.release(key);
                 LOG.info("brd: freed the memory of {}, which rd_nr={} no longer has", key.substring(POOL_PREFIX.length()), config.rdNr());
             }
@@ -111,9 +104,9 @@ public class Brd implements AutoCloseable {
             boolean unwanted = index >= newConfig.rdNr();
             boolean resized = !unwanted && e.getValue().sizeBytes() != sizeBytes;
             if (!unwanted && !resized) continue;
-            Set<DevT> holders = registry.holders(devt(index));
-            if (!holders.isEmpty()) {
-                warnings.add("brd: ram" + index + " is in use by " + holders + "; it is kept "
+            List<String> users = users(devt(index));
+            if (!users.isEmpty()) {
+                warnings.add("brd: ram" + index + " is in use by " + users + "; it is kept "
                         + (unwanted ? "although rd_nr=" + newConfig.rdNr() : "at " + e.getValue().sizeBytes() / 1024 + " KiB although rd_size="
                         + newConfig.rdSizeKiB()) + " until it is no longer in use and the configuration changes again");
                 continue;
@@ -218,27 +211,38 @@ public class Brd implements AutoCloseable {
         registry.addListener(releases); // before looking at holders, so no release is missed
         for (Map.Entry<Integer, RamDisk> e : disks.entrySet()) {
             DevT devt = devt(e.getKey());
-            Set<DevT> holders = registry.holders(devt);
-            if (holders.isEmpty()) {
+            List<String> users = users(devt);
+            if (users.isEmpty()) {
                 unpublish(e.getValue());
                 continue;
             }
             kept.put(e.getKey(), e.getValue());
             KEPT.put(devt, this);
-            LOG.warn("brd: ram{} is in use by {}; it stays, with its data, until nothing holds it", e.getKey(), holders);
+            LOG.warn("brd: ram{} is in use by {}; it stays, with its data, until nothing holds it", e.getKey(), users);
         }
         disks.clear();
         for (String key : pool.keys(POOL_PREFIX)) {
             String name = key.substring(POOL_PREFIX.length());
             int index = indexOf(name);
-            Set<DevT> holders = index < 0 ? Set.of() : registry.holders(devt(index));
-            if (holders.isEmpty() && !kept.containsKey(index)) {
+            List<String> users = index < 0 ? List.of() : users(devt(index));
+            if (users.isEmpty() && !kept.containsKey(index)) {
                 pool.release(key);
             } else if (!kept.containsKey(index)) {
-                LOG.warn("brd: {} is in use by {}; its memory is kept", name, holders);
+                LOG.warn("brd: {} is in use by {}; its memory is kept", name, users);
             }
         }
         if (kept.isEmpty()) registry.removeListener(releases);
+    }
+
+    /**
+     * Who has the disk open, as 6.1 counts openers (a module whose disk is open cannot be removed):
+     * the mapped devices stacked on it, then whoever holds it through a handle (an NBD client, dd).
+     */
+    private List<String> users(DevT devt) {
+        List<String> users = new ArrayList<>();
+        registry.holders(devt).stream().map(DevT::toString).sorted().forEach(users::add);
+        users.addAll(registry.openers(devt));
+        return users;
     }
 
     /** True when this destroyed driver still publishes {@code device} as ram{@code index}. */
@@ -252,7 +256,7 @@ public class Brd implements AutoCloseable {
      * keeping it when a new driver takes the device over.
      */
     private synchronized void removeKept(int index, boolean free) {
-        if (free && !registry.holders(devt(index)).isEmpty()) return;
+        if (free && registry.openCount(devt(index)) != 0) return;
         RamDisk disk = kept.remove(index);
         if (disk == null) return;
         KEPT.remove(devt(index), this);

@@ -258,6 +258,34 @@ class BrdTest {
         assertEquals(List.of("brd/ram0"), pool.keys("brd/"));
     }
 
+    /**
+     * An opener that is not a mapped device (an NBD client, dd) holds a disk too, as any open of
+     * /dev/ram0 keeps 6.1's brd module in: neither removed nor resized, kept with its data when the
+     * configuration goes, gone (memory freed) when the last opener closes it.
+     */
+    @Test
+    void anOpenDeviceIsKeptUntilItsLastOpenerLetsGo() {
+        brd = new Brd(registry, new BrdConfig(2, 1024), pool);
+        BlockDevice ram1 = registry.lookup("ram1");
+        write(ram1, 0, pattern(512, 7));
+        org.dmstack.block.BdevHandle client = registry.open(ram1, "nbd client 127.0.0.1:40312");
+
+        List<String> warnings = brd.configure(new BrdConfig(1, 1024));
+        assertEquals(List.of("brd: ram1 is in use by [nbd client 127.0.0.1:40312]; it is kept although rd_nr=1 until it is no longer in use "
+                + "and the configuration changes again"), warnings);
+        assertSame(ram1, registry.lookup("ram1"));
+
+        Brd destroyed = brd;
+        brd.destroy();
+        brd = null;
+        assertSame(ram1, registry.lookup("ram1"), "kept open, with its data");
+        assertArrayEquals(pattern(512, 7), read(ram1, 0, 512));
+        client.close();
+        assertNull(registry.lookup("ram1"), "the last opener let go: the device goes");
+        assertEquals(List.of(), pool.keys("brd/"));
+        assertEquals(List.of(), destroyed.keptDisks());
+    }
+
     /** A device kept for its holders passes, with its data, to the next driver that configures it. */
     @Test
     void aKeptDeviceIsTakenOverByTheNextDriver() {

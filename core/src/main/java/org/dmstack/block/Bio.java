@@ -28,18 +28,23 @@ public final class Bio {
     private int targetBioNr;
     private EndIo endIo;
     private HandBack handBack;
-    private volatile BlkStatus status; // null until the bio has ended
+    private Bio endsWith; // the parent whose end this clone's end claims (see endsWith), or null
+    // How the bio stands (PENDING, ENDING, ENDED) in a word of its own: an end claims it with one
+    // compare-and-set on an int, which G1 needs no barrier for, where a status reference took one
+    // with a full fence of its own. The status goes beside it, and only when it is not OK.
+    private volatile int state;
+    private BlkStatus error; // how it ended, when not BlkStatus.OK; read after state is ENDED
     private volatile CompletableFuture<BlkStatus> future; // made only when someone waits
-    private DiskStats acct; // the disk that accounts this bio, set when it starts there
+    private boolean acctOn; // accounting runs on acct: started there, not yet ended
     private boolean acctFlush;
     private long acctStart;
-    // The counters of acctThread on the disk numbered cellOf: the last disk that started this bio.
-    // Reused when the same thread ends the bio, and when it starts this bio there again after a
-    // reset (a ring's or a pool's bio): no ThreadLocal lookup then. Kept across uninit: it holds no
-    // caller's memory.
+    // The last disk that started this bio, and acctThread's counters there. Kept when the bio ends
+    // and across reset, so a ring's or a pool's bio that the same thread starts on the same disk
+    // again looks nothing up and stores no reference: under G1 every reference stored into an old
+    // object pays a barrier with a full fence, and a bio on dm's path used to store a dozen.
+    private DiskStats acct;
     private long[] acctCell;
     private Thread acctThread;
-    private long cellOf = -1;
 
     /**
      * What runs when a bio ends (Linux's bi_end_io): a stacking driver sets it on the clones it
@@ -63,13 +68,14 @@ public final class Bio {
         void handBack(Bio bio, BlockDevice from);
     }
 
-    private static final VarHandle STATUS;
+    private static final int PENDING = 0, ENDING = 1, ENDED = 2;
+    private static final VarHandle STATE;
     private static final VarHandle FUTURE;
 
     static {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
-            STATUS = l.findVarHandle(Bio.class, "status", BlkStatus.class);
+            STATE = l.findVarHandle(Bio.class, "state", int.class);
             FUTURE = l.findVarHandle(Bio.class, "future", CompletableFuture.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
@@ -148,7 +154,8 @@ public final class Bio {
     /**
      * Makes this bio, which has ended, a clone of part of {@code src} as {@link #clone} would (Linux's
      * bio_init_clone): for stacking drivers that keep their clones and reuse them, so a bio through
-     * them allocates nothing. The end callback and hand-back route are cleared; set them again.
+     * them allocates nothing. The hand-back route is cleared; the end callback stays (a pool's
+     * clones keep their pool's, as {@link #reset} keeps it).
      *
      * @throws IllegalStateException when this bio has not ended (it may still be in flight)
      */
@@ -156,8 +163,7 @@ public final class Bio {
         src.checkPart(byteOffset, bytes);
         checkEnded();
         init(src.op, src.flags, src.sector + (byteOffset >> Units.SECTOR_SHIFT), src.part(byteOffset, bytes), bytes);
-        device = src.device;
-        endIo = null;
+        if (device != src.device) device = src.device;
     }
 
     /**
@@ -177,10 +183,10 @@ public final class Bio {
     }
 
     /**
-     * Lets an ended bio that is kept for reuse drop what it refers to — its buffer, device, end
-     * callback and hand-back route (Linux's bio_uninit) — so that a pool of them does not keep
-     * callers' buffers reachable. It stays ended; {@link #initClone} or {@link #reset} makes it a
-     * bio again.
+     * Lets an ended bio that is kept for reuse drop what it refers to — its buffer, device,
+     * hand-back route and accounting disk (Linux's bio_uninit) — so that a pool of them does not
+     * keep callers' buffers or devices that went reachable. The end callback stays: it is the
+     * pool's own. It stays ended; {@link #initClone} or {@link #reset} makes it a bio again.
      *
      * @throws IllegalStateException when this bio has not ended
      */
@@ -188,28 +194,32 @@ public final class Bio {
         checkEnded();
         data = null;
         device = null;
-        endIo = null;
         handBack = null;
+        endsWith = null;
+        acctOn = false;
         acct = null;
     }
 
     private void checkEnded() {
-        if (status == null) throw new IllegalStateException("bio in flight (or never submitted): " + this);
+        if (state != ENDED) throw new IllegalStateException("bio in flight (or never submitted): " + this);
     }
 
     private void init(BioOp op, int flags, long sector, MemorySegment data, long size) {
-        this.op = op;
+        // References stored only when they change (see acct): a reused bio mostly gets its own back.
+        if (this.op != op) this.op = op;
         this.flags = flags;
         this.sector = sector;
-        this.data = data;
+        if (this.data != data) this.data = data;
         this.size = size;
         targetBioNr = 0;
         handBack = null;
-        acct = null;
+        endsWith = null;
+        acctOn = false;
+        error = null;
         // Release stores, not volatile ones: the bio reaches other threads through its submission,
         // which publishes these writes; a full fence per reuse would cost more than the rest of it.
         FUTURE.setRelease(this, (CompletableFuture<BlkStatus>) null);
-        STATUS.setRelease(this, (BlkStatus) null); // last: a bio seen not done is wholly the new one
+        STATE.setRelease(this, PENDING); // last: a bio seen not done is wholly the new one
     }
 
     private void checkPart(long byteOffset, long bytes) {
@@ -226,7 +236,7 @@ public final class Bio {
 
     /** Points this bio at another device and sector, as a stacking driver's map does. */
     public void remap(BlockDevice device, long sector) {
-        this.device = device;
+        if (this.device != device) this.device = device;
         this.sector = sector;
     }
 
@@ -285,17 +295,18 @@ public final class Bio {
      * second disk is accounted there too, by its end callback: one bio, one slot, the rare case pays.
      */
     void startAccounting(DiskStats stats, boolean flush) {
-        Thread me = Thread.currentThread();
-        long[] cell = cellOf == stats.id() && acctThread == me ? acctCell : stats.cell();
-        long start = stats.start(cell, op, sectors());
-        if (acct == null) {
-            acct = stats;
+        if (!acctOn) {
+            Thread me = Thread.currentThread();
+            if (acct != stats || acctThread != me) {
+                acct = stats;
+                acctCell = stats.cell();
+                acctThread = me;
+            }
+            acctStart = stats.start(acctCell, op, sectors());
             acctFlush = flush;
-            acctStart = start;
-            acctCell = cell;
-            acctThread = me;
-            cellOf = stats.id();
+            acctOn = true;
         } else {
+            long start = stats.start(stats.cell(), op, sectors());
             EndIo next = endIo;
             endIo = (bio, status) -> {
                 stats.end(stats.cell(), op, flush, start);
@@ -309,23 +320,26 @@ public final class Bio {
      * withdrawn disk): the disk it goes to next accounts it afresh.
      */
     void endAccounting() {
-        DiskStats a = acct;
-        if (a == null) return;
-        acct = null;
-        a.end(Thread.currentThread() == acctThread ? acctCell : a.cell(), op, acctFlush, acctStart);
+        if (!acctOn) return;
+        acctOn = false;
+        acct.end(acctCellHere(), op, acctFlush, acctStart);
     }
 
     /** Takes back this bio's accounting on {@code stats}, as if it had never started there (GenDisk.cancelIoAcct). */
     void cancelAccounting(DiskStats stats) {
-        DiskStats a = acct;
-        if (a != stats) return;
-        acct = null;
-        a.cancel(Thread.currentThread() == acctThread ? acctCell : a.cell(), op, sectors(), acctStart);
+        if (!acctOn || acct != stats) return;
+        acctOn = false;
+        acct.cancel(acctCellHere(), op, sectors(), acctStart);
+    }
+
+    /** The calling thread's counters on acct: the ones kept when it is the thread that started the bio. */
+    private long[] acctCellHere() {
+        return Thread.currentThread() == acctThread ? acctCell : acct.cell();
     }
 
     /** Sets who takes this bio back if the disk it is sent to is withdrawn first (see {@link HandBack}). */
     public void setHandBack(HandBack handBack) {
-        this.handBack = handBack;
+        if (this.handBack != handBack) this.handBack = handBack;
     }
 
     /** Who takes this bio back if its disk is withdrawn; null when nobody does (it then fails). */
@@ -349,7 +363,7 @@ public final class Bio {
 
     /** Sets what runs when this bio ends (see {@link EndIo}); set it before submitting the bio. */
     public void setEndIo(EndIo endIo) {
-        this.endIo = endIo;
+        if (this.endIo != endIo) this.endIo = endIo;
     }
 
     public long sector() {
@@ -376,12 +390,49 @@ public final class Bio {
         return device;
     }
 
+    /**
+     * Makes this bio, a stacking driver's clone of the whole of {@code parent} that is its only
+     * one, end with it in one step (dm's single clone of a bio it does not split: Linux 6.1 ends
+     * both with one io_count): this bio's end claims the parent's end, with the one atomic
+     * instruction an end takes, instead of its own, and only the first end of either counts. The
+     * end callback of this bio then finishes the parent with {@link #endClaimed}; until then the
+     * parent is neither done nor can it be ended otherwise. Nobody waits on such a clone
+     * ({@link #completion()} refuses): its callback is its one listener. {@link #initClone},
+     * {@link #reset} and {@link #uninit} undo it.
+     */
+    public void endsWith(Bio parent) {
+        endsWith = parent;
+    }
+
     /** Ends the bio. Only the first call counts: a bio completes exactly once. */
     public void endio(BlkStatus status) {
-        if (!STATUS.compareAndSet(this, (BlkStatus) null, status)) return;
+        Bio parent = endsWith;
+        if (parent == null) {
+            if (!STATE.compareAndSet(this, PENDING, ENDING)) return;
+        } else if (!STATE.compareAndSet(parent, PENDING, ENDING)) {
+            return; // a clone's second end finds its parent's claimed
+        }
+        // Claimed: nobody else writes the status or the state now.
+        finish(status);
+    }
+
+    /**
+     * Finishes a bio whose end a clone of it claimed ({@link #endsWith}), with the status the
+     * clone's end callback decided; does nothing for a bio that is not being ended so.
+     */
+    public void endClaimed(BlkStatus status) {
+        if (state == ENDING) finish(status);
+    }
+
+    /** The end of a claimed bio: its status, its accounting, then those who wait for it. */
+    private void finish(BlkStatus status) {
+        if (status != BlkStatus.OK) error = status;
+        STATE.setRelease(this, ENDED);
         // Accounted before anyone hears of the end: whoever waits on a bio sees it in the disk's stat.
-        DiskStats a = acct;
-        if (a != null) a.end(Thread.currentThread() == acctThread ? acctCell : a.cell(), op, acctFlush, acctStart);
+        if (acctOn) {
+            acctOn = false;
+            acct.end(acctCellHere(), op, acctFlush, acctStart);
+        }
         try {
             EndIo e = endIo;
             if (e != null) e.endio(this, status);
@@ -394,25 +445,37 @@ public final class Bio {
 
     /** The status once the bio has ended (for those who wait on it or chain work after it). */
     public CompletionStage<BlkStatus> completion() {
+        if (endsWith != null) throw new IllegalStateException("a clone that ends with its parent is not waited on: wait on the parent (" + this + ")");
         CompletableFuture<BlkStatus> f = future;
         if (f == null) {
             f = new CompletableFuture<>();
             if (!FUTURE.compareAndSet(this, (CompletableFuture<BlkStatus>) null, f)) f = future;
         }
-        // endio sets the status before it looks for a future: one of the two sides sees the other.
-        BlkStatus s = status;
-        if (s != null) f.complete(s);
+        // endio claims the end (a full fence) before it looks for a future: it sees this one, or
+        // this sees the claim. A claimed end is a few stores away from ENDED (a clone's, the
+        // target's end_io and dm's pool): wait for it.
+        int st;
+        for (int spins = 0; (st = state) == ENDING; spins++) {
+            if (spins < 100) Thread.onSpinWait();
+            else Thread.yield();
+        }
+        if (st == ENDED) f.complete(status());
         return f;
     }
 
     public boolean isDone() {
-        return status != null;
+        return state == ENDED;
+    }
+
+    /** How the bio ended; only once {@link #isDone()}. */
+    private BlkStatus status() {
+        BlkStatus e = error;
+        return e == null ? BlkStatus.OK : e;
     }
 
     /** Waits for the bio to complete and returns its status. */
     public BlkStatus await() {
-        BlkStatus s = status;
-        return s != null ? s : completion().toCompletableFuture().join();
+        return state == ENDED ? status() : completion().toCompletableFuture().join();
     }
 
     @Override

@@ -3,6 +3,8 @@ package org.dmstack.block;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -11,9 +13,15 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.osgi.service.component.annotations.Component;
 
 /**
- * The devices that exist, found by name ("ram0", "/dev/ram0") or number ("1:0"), and who holds
- * them (a mapped device whose table uses them). Drivers add and remove their devices here;
- * device-mapper and the tools look them up. Listeners hear of arrivals and departures.
+ * The devices that exist, found by name ("ram0", "/dev/ram0") or number ("1:0"), who holds
+ * them (a mapped device whose table uses them) and who has them open. Drivers add and remove their
+ * devices here; device-mapper and the tools look them up and open them. Listeners hear of
+ * arrivals and departures.
+ *
+ * <p>Openers are counted as 6.1 counts them (bd_openers, and a mapped device's open_count): a
+ * mapped device stacked on a device counts once, whatever its tables (dm_get_table_device shares
+ * a table's devices among the device's tables), and every {@link #open} once more until its
+ * handle is closed (an NBD client's connection, dd while it copies).
  *
  * <p>Device numbers stay with a name: a driver that goes away and comes back with "pmem0" gets
  * the same 259:x again, so the layers above can recognise and rebind it.
@@ -25,13 +33,14 @@ import org.osgi.service.component.annotations.Component;
 public final class BlockDeviceRegistry {
     /** Hears devices come and go. Called on the thread that added or removed the device. */
     public interface Listener {
-        void added(BlockDevice device);
+        default void added(BlockDevice device) {}
 
-        void removed(BlockDevice device);
+        default void removed(BlockDevice device) {}
 
         /**
-         * The last device stacked on {@code devt} let go of it: a driver that keeps a device only
-         * because it is held (as Linux keeps a disk that is open) may now remove it.
+         * The last opener of {@code devt} let go of it (the last device stacked on it, or the last
+         * handle closed): a driver that keeps a device only because it is held (as Linux keeps a
+         * disk that is open) may now remove it, and a mapped device marked for deferred removal goes.
          */
         default void released(DevT devt) {}
     }
@@ -40,6 +49,10 @@ public final class BlockDeviceRegistry {
     private final Map<DevT, BlockDevice> byDevt = new ConcurrentHashMap<>();
     private final Map<String, DevT> numbers = new ConcurrentHashMap<>();
     private final Map<DevT, Set<DevT>> holders = new ConcurrentHashMap<>();
+    /** The open handles of each device number; guarded by this, with {@link #holders}' changes. */
+    private final Map<DevT, List<BdevHandle>> handles = new HashMap<>();
+    /** Devices locked for deletion: no open succeeds until they are removed; guarded by this. */
+    private final Set<DevT> deleting = new HashSet<>();
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
 
     /**
@@ -79,6 +92,7 @@ public final class BlockDeviceRegistry {
             if (byName.get(device.name()) != device) return;
             byName.remove(device.name());
             byDevt.remove(device.devt());
+            deleting.remove(device.devt());
         }
         for (Listener l : listeners) l.removed(device);
     }
@@ -101,18 +115,75 @@ public final class BlockDeviceRegistry {
         return all;
     }
 
-    /** Records that the device {@code holder} (a mapped device) is stacked on {@code devt}. */
-    public void addHolder(DevT devt, DevT holder) {
+    /** Records that the device {@code holder} (a mapped device) is stacked on {@code devt}: one opener more. */
+    public synchronized void addHolder(DevT devt, DevT holder) {
         holders.computeIfAbsent(devt, d -> ConcurrentHashMap.newKeySet()).add(holder);
     }
 
     public void removeHolder(DevT devt, DevT holder) {
-        boolean[] released = {false};
-        holders.computeIfPresent(devt, (d, set) -> {
-            released[0] = set.remove(holder) && set.isEmpty();
-            return set.isEmpty() ? null : set;
-        });
-        if (released[0]) for (Listener l : listeners) l.released(devt);
+        boolean released;
+        synchronized (this) {
+            Set<DevT> set = holders.get(devt);
+            if (set == null || !set.remove(holder)) return;
+            if (set.isEmpty()) holders.remove(devt);
+            released = openCount(devt) == 0;
+        }
+        if (released) for (Listener l : listeners) l.released(devt);
+    }
+
+    /**
+     * blkdev_get_by_dev: opens {@code device} for {@code holder} (who a person would say has it
+     * open). The device counts one opener more until the handle is closed.
+     *
+     * @throws IllegalStateException when {@code device} is not published here (withdrawn, or never
+     *     added) or is being deleted: "NAME: No such device or address", and nothing is opened
+     */
+    public synchronized BdevHandle open(BlockDevice device, String holder) {
+        if (byDevt.get(device.devt()) != device || deleting.contains(device.devt())) {
+            throw new IllegalStateException(device.name() + ": No such device or address");
+        }
+        BdevHandle h = new BdevHandle(this, device.devt(), holder);
+        handles.computeIfAbsent(device.devt(), d -> new ArrayList<>()).add(h);
+        return h;
+    }
+
+    /** blkdev_put, from {@link BdevHandle#close}. */
+    void put(BdevHandle h) {
+        boolean released;
+        synchronized (this) {
+            List<BdevHandle> open = handles.get(h.devt());
+            if (open == null || !open.remove(h)) return;
+            if (open.isEmpty()) handles.remove(h.devt());
+            released = openCount(h.devt()) == 0;
+        }
+        if (released) for (Listener l : listeners) l.released(h.devt());
+    }
+
+    /**
+     * How many have {@code devt} open (bd_openers; dm_open_count for a mapped device): each
+     * device stacked on it once, and each open handle.
+     */
+    public synchronized int openCount(DevT devt) {
+        Set<DevT> stacked = holders.get(devt);
+        List<BdevHandle> open = handles.get(devt);
+        return (stacked == null ? 0 : stacked.size()) + (open == null ? 0 : open.size());
+    }
+
+    /**
+     * dm_lock_for_deletion: when nothing has {@code devt} open, makes every later {@link #open} of
+     * it fail until the device is removed, and returns true; returns false, changing nothing,
+     * while it is open. So no opener slips in between a removal's check and the removal.
+     */
+    public synchronized boolean lockForDeletion(DevT devt) {
+        if (openCount(devt) != 0) return false;
+        deleting.add(devt);
+        return true;
+    }
+
+    /** Who holds {@code devt} open through a handle, as they said at {@link #open}, in the order they opened it. */
+    public synchronized List<String> openers(DevT devt) {
+        List<BdevHandle> open = handles.get(devt);
+        return open == null ? List.of() : open.stream().map(BdevHandle::holder).toList();
     }
 
     /** Who uses a device: the numbers of the devices stacked on it (sysfs holders/). */

@@ -2,7 +2,6 @@ package org.dmstack.block;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import org.dmstack.memory.ThreadCounters;
 
@@ -52,9 +51,6 @@ public final class DiskStats {
         }
     }
 
-    private static final AtomicLong IDS = new AtomicLong();
-
-    private final long id = IDS.getAndIncrement();
     private final LongSupplier jiffies;
     private final boolean requests;
     private final ThreadCounters counters = new ThreadCounters(SLOTS);
@@ -98,11 +94,6 @@ public final class DiskStats {
             case FLUSH -> requests ? FLUSH : WRITE;
             case WRITE, WRITE_ZEROES -> WRITE;
         };
-    }
-
-    /** A number no other DiskStats has: a bio remembers whose counters it holds by it, not by reference. */
-    long id() {
-        return id;
     }
 
     /** This thread's counters (only this thread may add to them). */

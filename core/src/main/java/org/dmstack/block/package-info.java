@@ -3,7 +3,7 @@
  * attributes, bad blocks and the device registry.
  */
 @Export
-@Version("0.7.0")
+@Version("0.9.0")
 package org.dmstack.block;
 
 import org.osgi.annotation.bundle.Export;

@@ -9,7 +9,8 @@ import org.dmstack.block.DevT;
  * {@code dmsetup info}.
  *
  * @param uuid the device's uuid, or null when it was created without one
- * @param openCount how many devices hold this one open (stacked on it)
+ * @param openCount how many have the device open (dm_open_count): each mapped device stacked on it once, and every
+ *     other opener (an NBD client's connection, dd while it copies)
  * @param targetCount the number of targets in the live table (0 without one)
  * @param readOnly whether the device has a live table and is read-only (DM_READONLY_FLAG: get_disk_ro)
  * @param deferredRemove whether the device goes once nothing uses it (dmsetup remove --deferred)

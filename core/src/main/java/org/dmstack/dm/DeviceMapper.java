@@ -218,32 +218,32 @@ public class DeviceMapper implements AutoCloseable {
         syncHolders(md, before);
     }
 
-    /** dmsetup remove NAME: refused while another table uses the device. */
+    /** dmsetup remove NAME: refused while the device is open (another table uses it, an NBD client, dd). */
     public void remove(String name) {
         remove(name, false);
     }
 
     /**
-     * dmsetup remove [--deferred] NAME. A device another table uses is busy (dm_lock_for_deletion);
-     * with {@code deferred} it is marked instead, and goes when the last table using it lets it
-     * go (dm_blk_close's deferred remove), unless {@code @cancel_deferred_remove} comes first.
+     * dmsetup remove [--deferred] NAME. A device that is open is busy (dm_lock_for_deletion: its
+     * open_count is not 0), whoever opened it: a table stacked on it, an NBD client, dd while it
+     * copies. With {@code deferred} it is marked instead, and goes when its last opener lets go
+     * (dm_blk_close's deferred remove), unless {@code @cancel_deferred_remove} comes first.
      */
     public synchronized void remove(String name, boolean deferred) {
         MappedDevice md = get(name);
-        Set<DevT> holders = registry.holders(md.devt());
-        if (!holders.isEmpty()) {
+        if (!registry.lockForDeletion(md.devt())) {
             if (deferred) {
                 md.setDeferredRemove(true);
                 return;
             }
-            throw new DmException("remove ioctl on " + name + " failed: Device or resource busy (used by " + names(holders) + ")");
+            throw new DmException("remove ioctl on " + name + " failed: Device or resource busy (used by " + users(md.devt()) + ")");
         }
         destroyDevice(md);
     }
 
     /**
-     * dmsetup remove_all [--deferred]: every device no table uses, until no more can go (6.1's
-     * dm_hash_remove_all keeping open devices); those still used are marked for deferred removal
+     * dmsetup remove_all [--deferred]: every device that is not open, until no more can go (6.1's
+     * dm_hash_remove_all keeping open devices); those still open are marked for deferred removal
      * with {@code deferred}. Returns how many devices are left.
      */
     public synchronized int removeAll(boolean deferred) {
@@ -251,7 +251,7 @@ public class DeviceMapper implements AutoCloseable {
         while (progress) {
             progress = false;
             for (MappedDevice md : devices()) {
-                if (!registry.holders(md.devt()).isEmpty()) {
+                if (!registry.lockForDeletion(md.devt())) {
                     if (deferred) md.setDeferredRemove(true);
                     continue;
                 }
@@ -263,10 +263,10 @@ public class DeviceMapper implements AutoCloseable {
         return byName.size();
     }
 
-    /** dm_deferred_remove: a device marked for it goes once nothing uses it. */
+    /** dm_deferred_remove: a device marked for it goes once nothing has it open. */
     private synchronized void removeDeferred(DevT devt) {
         MappedDevice md = byDevt(devt);
-        if (md != null && md.deferredRemove() && registry.holders(devt).isEmpty()) destroyDevice(md);
+        if (md != null && md.deferredRemove() && registry.lockForDeletion(devt)) destroyDevice(md);
     }
 
     private void destroyDevice(MappedDevice md) {
@@ -284,6 +284,8 @@ public class DeviceMapper implements AutoCloseable {
         DmTable live = md.live(), inactive = md.setInactive(null);
         if (live != null) destroy(live);
         if (inactive != null) destroy(inactive);
+        // A clone pooled on some thread may keep the device: not the tables, their targets and devices.
+        md.detachTables();
         syncHolders(md, before);
         md.release();
     }
@@ -387,8 +389,9 @@ public class DeviceMapper implements AutoCloseable {
     public synchronized MappedDevice get(String name) {
         MappedDevice md = byName.get(name.startsWith("/dev/mapper/") ? name.substring(12) : name);
         if (md == null) {
-            for (MappedDevice m : byName.values()) if (m.disk().name().equals(name) || m.devt().toString().equals(name)) return m;
-            throw new DmException("Device " + name + " not found");
+            String disk = name.startsWith("/dev/") ? name.substring(5) : name;
+            for (MappedDevice m : byName.values()) if (m.disk().name().equals(disk) || m.devt().toString().equals(name)) return m;
+            throw DmException.noSuchDevice(name);
         }
         return md;
     }
@@ -436,7 +439,7 @@ public class DeviceMapper implements AutoCloseable {
 
     private synchronized DeviceInfo info(MappedDevice md) {
         return new DeviceInfo(md.name(), md.uuid(), md.devt(), md.suspended(), md.hasLiveTable(), md.hasInactiveTable(),
-                registry.holders(md.devt()).size(), md.eventNumber(), md.live() == null ? 0 : md.live().targets.length,
+                registry.openCount(md.devt()), md.eventNumber(), md.live() == null ? 0 : md.live().targets.length,
                 md.hasLiveTable() && md.readOnly(), md.deferredRemove());
     }
 
@@ -469,7 +472,7 @@ public class DeviceMapper implements AutoCloseable {
     /** The lines of a table to load: the kernel refuses a load without targets (populate_table). */
     private static List<TableLine> parseTable(String text) {
         List<TableLine> lines = TableLine.parse(text);
-        if (lines.isEmpty()) throw new DmException("no targets specified");
+        if (lines.isEmpty()) throw DmException.tableRefused("no targets specified", TableLine.INVALID, null);
         return lines;
     }
 
@@ -555,13 +558,15 @@ public class DeviceMapper implements AutoCloseable {
         for (DevT d : after) if (!before.contains(d)) registry.addHolder(d, md.devt());
     }
 
-    private String names(Set<DevT> devts) {
+    /** Who has {@code devt} open, for a person: the devices stacked on it by name, then the other openers. */
+    private String users(DevT devt) {
         List<String> out = new ArrayList<>();
-        for (DevT d : devts) {
+        for (DevT d : registry.holders(devt)) {
             MappedDevice md = byDevt(d);
             out.add(md != null ? md.name() : d.toString());
         }
         out.sort(null);
+        out.addAll(registry.openers(devt));
         return String.join(", ", out);
     }
 

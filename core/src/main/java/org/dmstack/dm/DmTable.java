@@ -85,6 +85,7 @@ final class DmTable {
         List<QueueLimits> builtLimits = new ArrayList<>();
         Map<DevT, DeviceHandle> used = new LinkedHashMap<>();
         AtomicReference<Runnable> events = new AtomicReference<>();
+        String[] failedLookup = new String[1];
         Runnable tableEvent = () -> {
             Runnable callback = events.get();
             if (callback != null) callback.run();
@@ -104,7 +105,13 @@ final class DmTable {
                 Target target;
                 try {
                     target = type.construct(TargetContext.of(mdName, line, path -> {
-                        DeviceHandle h = resolver.get(path);
+                        DeviceHandle h;
+                        try {
+                            h = resolver.get(path);
+                        } catch (TargetException e) {
+                            failedLookup[0] = path;
+                            throw e;
+                        }
                         used.remove(h.devt());
                         used.put(h.devt(), h);
                         return h;
@@ -127,8 +134,20 @@ final class DmTable {
         } catch (RuntimeException e) {
             for (Target t : built) destroyQuietly(t);
             releaseDevices.run();
+            if (e instanceof DmException refused && refused.errno() == null && refused.malformedLine() == 0) {
+                throw DmException.tableRefused(refused.getMessage(), errno(failedLookup[0]), refused.getCause());
+            }
             throw e;
         }
+    }
+
+    /**
+     * What table_load fails with: dm_get_device's ENODEV for a path it cannot resolve, ENXIO
+     * (blkdev_get_by_dev) for a major:minor with no device, EINVAL for everything else.
+     */
+    private static String errno(String failedLookup) {
+        if (failedLookup == null) return TableLine.INVALID;
+        return failedLookup.matches("\\d+:\\d+") ? "No such device or address" : "No such device";
     }
 
     /** dm_table_event_callback: table events go to {@code callback} from now on (null: nowhere), as __bind and __unbind set it. */
@@ -250,6 +269,8 @@ final class DmTable {
 
     /** The index of the target that holds {@code sector} (which must be below {@link #size}). */
     int findTarget(long sector) {
+        // One target is the common table; Arrays.binarySearch is a call the JIT does not inline.
+        if (begins.length == 1) return 0;
         int i = Arrays.binarySearch(begins, sector);
         return i >= 0 ? i : -i - 2;
     }

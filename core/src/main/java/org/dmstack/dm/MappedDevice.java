@@ -30,6 +30,15 @@ import org.dmstack.dax.DaxOperations;
  * I/O is held and resumes when the device does.
  */
 public final class MappedDevice {
+    static {
+        // Loaded now, not by the first split bio or @stats region: until then the JIT would not
+        // inline the bio path's calls whose signatures name them (dispatch, TargetIo.clone,
+        // DmStats.start: "unloaded signature classes"), and every bio paid those calls.
+        loaded(DmIo.class, DmStats.Aux.class);
+    }
+
+    private static void loaded(Class<?>... classes) {}
+
     private volatile String name;
     private volatile String uuid;
     private final GenDisk disk;
@@ -510,8 +519,17 @@ public final class MappedDevice {
 
     /** Ends a bio to this device on {@code here}'s thread: its @stats, its end, and one less in flight for suspend. */
     void end(Bio bio, DmStats.Aux aux, BlkStatus status, PerThread here) {
+        end(bio, aux, status, here, false);
+    }
+
+    /**
+     * {@link #end}; {@code claimed} for a bio whose one clone's end has claimed its end
+     * ({@link Bio#endsWith}), which is finished rather than ended.
+     */
+    void end(Bio bio, DmStats.Aux aux, BlkStatus status, PerThread here, boolean claimed) {
         if (aux != null) stats.end(aux);
-        bio.endio(status);
+        if (claimed) bio.endClaimed(status);
+        else bio.endio(status);
         ioDone(here);
     }
 
@@ -529,19 +547,25 @@ public final class MappedDevice {
 
     private void sendData(DmTable t, Bio bio, PerThread here) {
         long sector = bio.sector();
-        long end = sector + bio.sectors();
-        boolean extentOnly = bio.op() == BioOp.DISCARD || bio.op() == BioOp.WRITE_ZEROES;
-        if (!extentOnly) {
+        if (bio.op() != BioOp.DISCARD && bio.op() != BioOp.WRITE_ZEROES) {
             int i = t.findTarget(sector);
-            if (t.maxIoLen(i, sector) >= end - sector) {
+            if (t.maxIoLen(i, sector) >= bio.sectors()) {
                 // The common case: the whole bio falls in one target, one dm_io and one reused clone,
                 // accounted on the bio itself (dispatch takes it back if the target kills the clone).
                 disk.startIoAcct(bio);
                 DmStats.Aux aux = stats.start(bio.op(), sector, bio.sectors());
-                dispatch(t, i, TargetIo.clone(here, this, bio, aux, t.targets[i]), null);
+                dispatch(t, i, TargetIo.clone(here, this, bio, aux, i), null);
                 return;
             }
         }
+        split(t, bio);
+    }
+
+    /** __split_and_process_bio for a bio that crosses a target's or a chunk's end, a discard or a write-zeroes: a dm_io per part. */
+    private void split(DmTable t, Bio bio) {
+        long sector = bio.sector();
+        long end = sector + bio.sectors();
+        boolean extentOnly = bio.op() == BioOp.DISCARD || bio.op() == BioOp.WRITE_ZEROES;
         Io whole = new Io(status -> end(bio, null, status, PerThread.get()));
         long offset = 0;
         while (sector < end) {

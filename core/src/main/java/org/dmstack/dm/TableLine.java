@@ -26,7 +26,10 @@ public record TableLine(int lineNumber, long start, long length, String type, Li
      * @throws DmException naming the line and what is wrong with it
      */
     public static List<TableLine> parse(String text) {
-        List<TableLine> lines = new ArrayList<>();
+        // dmsetup reads every line before the kernel sees any (_parse_file), so a malformed line
+        // is refused before a line the kernel would refuse, wherever they are.
+        List<String[]> read = new ArrayList<>();
+        List<Integer> numbers = new ArrayList<>();
         String[] raw = text.split("\\R", -1);
         for (int i = 0; i < raw.length; i++) {
             String line = raw[i];
@@ -37,21 +40,33 @@ public record TableLine(int lineNumber, long start, long length, String type, Li
             int n = i + 1;
             String[] words = line.split("\\s+");
             if (words.length < 3) {
-                throw new DmException("line " + n + ": Invalid format: expected <start> <length> <target> [<args>...], got " + words.length
-                        + (words.length == 1 ? " word" : " words"));
+                throw DmException.malformedLine(n, "line " + n + ": Invalid format: expected <start> <length> <target> [<args>...], got "
+                        + words.length + (words.length == 1 ? " word" : " words"));
             }
+            sectors(n, "start", words[0]);
+            sectors(n, "length", words[1]);
+            read.add(words);
+            numbers.add(n);
+        }
+        List<TableLine> lines = new ArrayList<>();
+        for (int i = 0; i < read.size(); i++) {
+            String[] words = read.get(i);
+            int n = numbers.get(i);
             long start = sectors(n, "start", words[0]);
             long length = sectors(n, "length", words[1]);
             // dm_table_add_target's checks, in its order.
-            if (length == 0) throw new DmException("line " + n + ": " + words[2] + ": zero-length target");
+            if (length == 0) throw DmException.tableRefused("line " + n + ": " + words[2] + ": zero-length target", INVALID, null);
             long end = start + length;
             if (Long.compareUnsigned(end, start) < 0 || Long.compareUnsigned(end, MAX_SECTORS) > 0) {
-                throw new DmException("line " + n + ": " + words[2] + ": too large device");
+                throw DmException.tableRefused("line " + n + ": " + words[2] + ": too large device", INVALID, null);
             }
             lines.add(new TableLine(n, start, length, words[2], List.of(words).subList(3, words.length)));
         }
         return lines;
     }
+
+    /** EINVAL in strerror's words: what table_load fails with for most refusals. */
+    static final String INVALID = "Invalid argument";
 
     /**
      * A start or length as dmsetup reads it (sscanf's %llu, which is strtoull): an optional sign and
@@ -60,7 +75,7 @@ public record TableLine(int lineNumber, long start, long length, String type, Li
     private static long sectors(int line, String what, String word) {
         int digits = word.startsWith("-") || word.startsWith("+") ? 1 : 0;
         if (word.length() == digits || !word.substring(digits).chars().allMatch(c -> c >= '0' && c <= '9')) {
-            throw new DmException("line " + line + ": Invalid format: " + what + " " + quote(word) + " is not a sector number");
+            throw DmException.malformedLine(line, "line " + line + ": Invalid format: " + what + " " + quote(word) + " is not a sector number");
         }
         long value;
         try {

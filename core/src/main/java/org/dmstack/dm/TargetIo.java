@@ -12,6 +12,12 @@ import org.dmstack.block.BlkStatus;
  * collector when the pool is full); a thread whose pool is empty makes a new one. The pools are
  * {@link PerThread}'s; a clone remembers the one it came from, so a clone that ends on the thread
  * that made it goes back without a lookup.
+ *
+ * <p>A pooled clone keeps its end callback (this) and the pool and mapped device it last served,
+ * and its target is found by number in the live table (which cannot change while a bio is in
+ * flight: a swap waits for them to drain), so that reusing it stores only the parent: every
+ * reference stored into an old object costs G1 a barrier with a full fence. It drops the parent,
+ * whose buffer is the caller's memory. The mapped device it keeps holds no table once removed.
  */
 final class TargetIo implements Bio.EndIo {
     private Bio clone;
@@ -19,15 +25,15 @@ final class TargetIo implements Bio.EndIo {
     private MappedDevice md;
     private Bio parent;
     private DmStats.Aux aux;
-    private Target target;
+    private int target; // the index in md's live table
 
     private TargetIo() {}
 
     /**
-     * A clone of the whole of {@code parent} for {@code target}, from {@code here}'s pool (the
-     * calling thread's); its end ends the parent on {@code md}.
+     * A clone of the whole of {@code parent} for target number {@code target} of {@code md}'s live
+     * table, from {@code here}'s pool (the calling thread's); its end ends the parent on {@code md}.
      */
-    static Bio clone(PerThread here, MappedDevice md, Bio parent, DmStats.Aux aux, Target target) {
+    static Bio clone(PerThread here, MappedDevice md, Bio parent, DmStats.Aux aux, int target) {
         TargetIo tio;
         if (here.freeCount > 0) {
             tio = here.free[--here.freeCount];
@@ -35,14 +41,17 @@ final class TargetIo implements Bio.EndIo {
             tio.clone.initClone(parent, 0, parent.size());
         } else {
             tio = new TargetIo();
+            tio.home = here;
             tio.clone = parent.clone(0, parent.size());
+            tio.clone.setEndIo(tio);
         }
-        tio.home = here;
-        tio.md = md;
+        // One atomic instruction ends both (dm's io_count for a bio it does not split): the clone's
+        // end claims the parent's, and this finishes it.
+        tio.clone.endsWith(parent);
+        if (tio.md != md) tio.md = md;
         tio.parent = parent;
         tio.aux = aux;
         tio.target = target;
-        tio.clone.setEndIo(tio);
         return tio.clone;
     }
 
@@ -64,7 +73,6 @@ final class TargetIo implements Bio.EndIo {
         tio.md = null;
         tio.parent = null;
         tio.aux = null;
-        tio.target = null;
         m.requeue(p, a);
     }
 
@@ -79,28 +87,26 @@ final class TargetIo implements Bio.EndIo {
         tio.md.unaccount(tio.parent, a);
     }
 
-    /** The clone ended: the target hears of it, the clone goes back to the pool, the parent ends. */
+    /** The clone ended, its end claiming the parent's: the target hears of it, the clone goes back to the pool, the parent is finished. */
     @Override
     public void endio(Bio c, BlkStatus status) {
         MappedDevice m = md;
         Bio p = parent;
         DmStats.Aux a = aux;
-        Target t = target;
-        md = null;
         parent = null;
         aux = null;
-        target = null;
         try {
-            t.endIo(c, status);
+            m.live().targets[target].endIo(c, status);
         } finally {
             // Back in the pool before the parent ends: a submitter woken by that end finds it there.
             // It lets go of the parent's buffer first: a pool must not keep callers' memory reachable.
             PerThread here = PerThread.here(home);
             if (here.freeCount < PerThread.POOL_SIZE) {
                 c.uninit();
+                if (home != here) home = here;
                 here.free[here.freeCount++] = this;
             }
-            m.end(p, a, status, here);
+            m.end(p, a, status, here, true);
         }
     }
 }

@@ -44,7 +44,7 @@ class DmstackScriptIT {
         Path config = Files.createDirectories(dir.resolve("etc"));
         Run r = dmstack("--config", config.toString(), "-c", "dmsetup remove nosuch");
         assertEquals(1, r.exit());
-        assertTrue(r.err().contains("device-mapper: Device nosuch not found\nCommand failed."), r.err());
+        assertTrue(r.err().contains("device-mapper: remove ioctl on nosuch  failed: No such device or address\nCommand failed."), r.err());
     }
 
     @Test

@@ -51,7 +51,7 @@ class FlakeyDustDelayIT {
             assertTrue(r.error() != null && r.error().startsWith("dd: error reading '/dev/mapper/dusty': Input/output error"), r.error());
             assertEquals("0 8192 dust 1:1 fail_read_on_bad_block verbose\n", s.run("dmsetup status dusty"));
             assertEquals("1\n", reply(s.run("dmsetup message dusty 0 listbadblocks")));
-            assertEquals("device-mapper: message ioctl on dusty failed: Invalid argument (dust_add_block: block 1 already in badblocklist)\nCommand failed.",
+            assertEquals("device-mapper: message ioctl on dusty  failed: Invalid argument (dust_add_block: block 1 already in badblocklist)\nCommand failed.",
                     s.fail("dmsetup message dusty 0 addbadblock 1"));
             s.run("dd if=" + ones + " of=/dev/mapper/dusty bs=4k seek=1 count=1 status=none");
             assertEquals("dust_query_block: block 1 not found in badblocklist\n", reply(s.run("dmsetup message dusty 0 queryblock 1")));

@@ -24,7 +24,7 @@ class LogWritesIT {
             s.run("dmsetup message lw 0 mark after-dd");
             // The mark is logged by the target's thread: entry 1 in log sector 1.
             s.awaitOutput("dmsetup status lw", "0 8192 log-writes 1 1\n");
-            assertEquals("device-mapper: message ioctl on lw failed: Invalid argument (Unrecognised log writes target message received: sync)\nCommand failed.",
+            assertEquals("device-mapper: message ioctl on lw  failed: Invalid argument (Unrecognised log writes target message received: sync)\nCommand failed.",
                     s.fail("dmsetup message lw 0 sync now"));
 
             // Removing the device completes the log: the unflushed writes, then the closing mark.

@@ -43,7 +43,7 @@ class ControlServerTest {
                 }
                 case "release" -> latch(w[1]).countDown();
                 case "fail" -> {
-                    err.println("device-mapper: Device nosuch not found");
+                    err.println("device-mapper: remove ioctl on nosuch  failed: No such device or address");
                     return new Dmstack.Failure("Command failed.", 1);
                 }
                 case "nosuch" -> {
@@ -79,7 +79,7 @@ class ControlServerTest {
     void outputErrorsAndExitStatusComeBackApart() throws Exception {
         try (ControlServer s = ControlServer.start(this::execute, dir.resolve("d.sock"))) {
             assertEquals(new Reply(0, "dmsetup ls\n", "on stderr: dmsetup ls\n"), ctl(s.path(), "dmsetup ls"));
-            assertEquals(new Reply(1, "", "device-mapper: Device nosuch not found\nCommand failed.\n"), ctl(s.path(), "fail"));
+            assertEquals(new Reply(1, "", "device-mapper: remove ioctl on nosuch  failed: No such device or address\nCommand failed.\n"), ctl(s.path(), "fail"));
             assertEquals(new Reply(32, "", "lsblk: nosuch: not a block device\n"), ctl(s.path(), "nosuch"));
         }
     }

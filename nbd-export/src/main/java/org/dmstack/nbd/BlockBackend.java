@@ -14,7 +14,9 @@ import java.util.concurrent.locks.LockSupport;
 import org.dmstack.block.Bio;
 import org.dmstack.block.BioFlag;
 import org.dmstack.block.BlkStatus;
+import org.dmstack.block.BdevHandle;
 import org.dmstack.block.BlockDevice;
+import org.dmstack.block.BlockDeviceRegistry;
 import org.dmstack.block.GenDisk;
 import org.dmstack.block.Holes;
 import org.dmstack.block.InPlaceRead;
@@ -46,13 +48,21 @@ public final class BlockBackend implements Backend {
     static final Duration SUBMIT_LIMIT = Duration.ofSeconds(1);
 
     private final BlockDevice d;
+    private final BlockDeviceRegistry registry;
     private final InPlaceRead inPlace;
     private final Holes holes;
     private volatile boolean withdrawn;
     private final AtomicInteger submitting = new AtomicInteger();
 
+    /** A backend whose clients do not open the device (it is in no registry: plain Java, tests). */
     public BlockBackend(BlockDevice device) {
+        this(device, null);
+    }
+
+    /** A backend each of whose clients opens {@code device} in {@code registry} for its session (see {@link #open}). */
+    public BlockBackend(BlockDevice device, BlockDeviceRegistry registry) {
         this.d = device;
+        this.registry = registry;
         this.inPlace = device instanceof GenDisk g ? g.inPlaceRead() : null;
         this.holes = device instanceof GenDisk g ? g.holes() : null;
     }
@@ -85,6 +95,24 @@ public final class BlockBackend implements Backend {
         } finally {
             submitting.decrementAndGet();
         }
+    }
+
+    /**
+     * Opens the device for one client's session (blkdev_get_by_dev, as nbd-server's open(2) of
+     * its export): it counts among the device's openers, and a mapped device is busy, until the
+     * session ends. A device already withdrawn is not opened: the server opens the backend that
+     * replaces it.
+     */
+    @Override
+    public Opened open(String client) {
+        if (registry == null || withdrawn) return () -> {};
+        BdevHandle h;
+        try {
+            h = registry.open(d, client);
+        } catch (IllegalStateException gone) {
+            return () -> {};
+        }
+        return h::close;
     }
 
     /** "ram0 (1:0)". */

@@ -31,7 +31,7 @@ public final class BlockBackends implements Backends, BlockDeviceRegistry.Listen
     public Backend find(String source) {
         BlockDevice d = registry.lookup(source);
         if (d == null || closed) return null;
-        BlockBackend b = backends.computeIfAbsent(d, BlockBackend::new);
+        BlockBackend b = backends.computeIfAbsent(d, device -> new BlockBackend(device, registry));
         // The device may have left (or we closed) between the lookup and now: then removed()
         // may have missed this backend, so withdraw it here.
         if (registry.lookup(d.devt()) != d || closed) {

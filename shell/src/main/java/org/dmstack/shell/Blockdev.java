@@ -2,6 +2,7 @@ package org.dmstack.shell;
 
 import java.io.PrintStream;
 import java.util.List;
+import org.dmstack.block.BdevHandle;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.BlockDeviceRegistry;
 import org.dmstack.block.GenDisk;
@@ -74,7 +75,16 @@ public final class Blockdev {
         if (first.equals("--report")) {
             out.print("RO    RA   SSZ   BSZ        StartSec            Size   Device\n");
             if (args.size() > 1) {
-                for (String path : args.subList(1, args.size())) report(path, open(path), out, err);
+                for (String path : args.subList(1, args.size())) {
+                    BlockDevice device = open(path);
+                    if (device == null) {
+                        report(path, null, out, err);
+                        continue;
+                    }
+                    try (BdevHandle opened = hold(path, device)) {
+                        report(path, device, out, err);
+                    }
+                }
             } else {
                 for (BlockDevice d : registry.devices()) report("/dev/" + d.name(), d, out, err);
             }
@@ -100,13 +110,24 @@ public final class Blockdev {
         for (String path : args.subList(d, args.size())) {
             BlockDevice device = open(path);
             if (device == null) throw new CommandException("blockdev: cannot open " + path + ": No such file or directory");
-            commands(args.subList(0, d), device, out);
+            try (BdevHandle opened = hold(path, device)) {
+                commands(args.subList(0, d), device, out);
+            }
         }
     }
 
     /** The device a path names (/dev/NAME, /dev/mapper/NAME), or null: blockdev opens paths, so a bare name is no device. */
     private BlockDevice open(String path) {
         return path.startsWith("/dev/") ? Devices.find(registry, path) : null;
+    }
+
+    /** open(2): blockdev holds each device open (one of its openers) for the time of its ioctls. */
+    private BdevHandle hold(String path, BlockDevice device) {
+        try {
+            return registry.open(device, "blockdev");
+        } catch (IllegalStateException gone) {
+            throw new CommandException("blockdev: cannot open " + path + ": No such device or address");
+        }
     }
 
     private void commands(List<String> commands, BlockDevice device, PrintStream out) {

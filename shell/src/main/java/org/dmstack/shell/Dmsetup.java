@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.DevT;
 import org.dmstack.dm.DeviceInfo;
@@ -20,6 +21,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParseResult;
 
 /**
  * {@code dmsetup}: the device-mapper control commands, with dmsetup's output. Device-mapper
@@ -113,8 +115,44 @@ public final class Dmsetup {
         try {
             Cli.run(cl, args, out, this::usageError);
         } catch (DmException e) {
-            throw new CommandException("device-mapper: " + e.getMessage() + "\nCommand failed.", e);
+            String refusal = e.missingDevice() != null ? noSuchDevice(cl.getParseResult(), e.missingDevice()) : ioctlFailed(e.getMessage());
+            throw new CommandException(refusal + "\nCommand failed.", e);
         }
+    }
+
+    /**
+     * A refused ioctl as libdm logs it: "device-mapper: remove ioctl on NAME  failed: Device or
+     * resource busy", the name and the device's uuid (empty, as dmsetup names the device) with a
+     * space after each; core's reason, what 6.1 writes to the kernel log, follows in parentheses.
+     */
+    private static String ioctlFailed(String refusal) {
+        return "device-mapper: " + IOCTL_FAILED.matcher(refusal).replaceFirst("$1  failed: ");
+    }
+
+    private static final Pattern IOCTL_FAILED = Pattern.compile("^([a-z_]+ ioctl on .*?) failed: ");
+
+    /**
+     * What dmsetup 1.02.185 prints when the device named does not exist: libdm takes the kernel's
+     * ENXIO as "not there" for info and status (then dmsetup says so), and logs the failed ioctl
+     * for every other command, the name and an empty uuid between two spaces; a path it cannot
+     * find is refused before any ioctl (dm_task_set_name).
+     */
+    private static String noSuchDevice(ParseResult parsed, String name) {
+        if (name.contains("/")) return "Device " + name + " not found";
+        while (parsed.hasSubcommand()) parsed = parsed.subcommand();
+        String command = parsed.commandSpec().name();
+        if (command.equals("info") || command.equals("status")) return "Device does not exist.";
+        String ioctl = switch (command) {
+            case "load" -> "reload";
+            case "wait" -> "waitevent";
+            default -> command;
+        };
+        String line = ioctlFailed(ioctl + " ioctl on " + name + " failed: No such device or address");
+        // remove --force: _error_device's table and reload fail first, and dmsetup goes on.
+        if (command.equals("remove") && parsed.hasMatchedOption("-f")) {
+            return line.replace("remove ioctl", "table ioctl") + "\n" + line.replace("remove ioctl", "reload ioctl") + "\n" + line;
+        }
+        return line;
     }
 
     /**
@@ -193,8 +231,15 @@ public final class Dmsetup {
 
         @Override
         public void run() {
+            // dm_task_set_name refuses these for a new device before any ioctl.
+            if (name.contains("/")) throw new CommandException("Name \"" + name + "\" invalid. It contains \"/\".\nCommand failed.");
+            if (name.length() >= 128) throw new CommandException("Name \"" + name + "\" too long\nCommand failed.");
             String text = table(table, file, "create", !notable);
-            dm.create(name, uuid, text, readOnly);
+            try {
+                dm.create(name, uuid, text, readOnly);
+            } catch (DmException e) {
+                throw tableRefused(name, file, e);
+            }
         }
     }
 
@@ -207,8 +252,29 @@ public final class Dmsetup {
 
         @Override
         public void run() {
-            dm.load(name, table(table, file, "load", true), readOnly);
+            String text = table(table, file, "load", true);
+            try {
+                dm.load(name, text, readOnly);
+            } catch (DmException e) {
+                throw tableRefused(name, file, e);
+            }
         }
+    }
+
+    /**
+     * A table refused as dmsetup shows it: a line it cannot read as "Invalid format on line N of
+     * table FILE." (FILE empty for --table), before any ioctl; a table the kernel refused as the
+     * failed reload ioctl (create loads its table with a reload too, and removes the new device
+     * again), with what 6.1 logs in parentheses.
+     */
+    private static RuntimeException tableRefused(String name, Path file, DmException e) {
+        if (e.malformedLine() > 0) {
+            return new CommandException("Invalid format on line " + e.malformedLine() + " of table " + (file == null ? "" : file) + ".\nCommand failed.", e);
+        }
+        if (e.errno() != null) {
+            return new CommandException(ioctlFailed("reload ioctl on " + name + " failed: " + e.errno() + " (" + e.getMessage() + ")") + "\nCommand failed.", e);
+        }
+        return e;
     }
 
     /** The table from --table or from a file; null when neither is given and none is required. */
@@ -482,13 +548,12 @@ public final class Dmsetup {
         }
     }
 
-    @Command(name = "mknodes", description = "Nothing to make: dmstack's devices have no /dev nodes; the devices named must exist.")
+    /** libdm takes ENXIO as "not there" for mknodes too: it removes a stale node, and succeeds. */
+    @Command(name = "mknodes", description = "Nothing to make: dmstack's devices have no /dev nodes.")
     private final class Mknodes extends Sub {
         @Parameters(arity = "0..*", paramLabel = "<device>") List<String> names = List.of();
         @Override
-        public void run() {
-            for (String n : names) dm.info(n);
-        }
+        public void run() {}
     }
 
     @Command(name = "help", description = "Show this list of commands (as --help does).")

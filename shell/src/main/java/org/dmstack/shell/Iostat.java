@@ -129,9 +129,7 @@ public final class Iostat implements Runnable {
         this.clock = clock;
     }
 
-    // -h is iostat's human-readable form, so help is --help alone.
-    @Option(names = "--help", usageHelp = true, description = "Show this help and exit.")
-    boolean help;
+    // No --help: sysstat answers it as any option it does not know, with its usage (status 1).
     @Option(names = "-c", description = "The CPU report.")
     boolean cpu;
     @Option(names = "-d", description = "The device report.")

@@ -23,13 +23,6 @@ import org.dmstack.units.Units;
  * </pre>
  */
 public final class Ndctl {
-    public static final String USAGE = """
-            Usage:
-             ndctl list [-BDRNMFHXicuv] [-b BUS] [-r REGION] [-d DIMM] [-n NAMESPACE] [-m MODE] [-t TYPE]
-             ndctl inject-error <namespace> [--block=N | -B N] [--count=N | -n N] [--uninject | --status]
-            A namespace is namespaceN.0 (the raw namespace on regionN) or its block device, pmemN.
-            """;
-
     /**
      * ndctl's exit statuses: parse-options' usage_with_options exits 129; a command that fails
      * returns -errno, which the shell sees modulo 256 (-EINVAL 234, -ENXIO 250).
@@ -38,6 +31,10 @@ public final class Ndctl {
     /** ndctl with no command, as ndctl 76.1 prints it (on standard output, status 1). */
     static final String MAIN_USAGE = "\n usage: ndctl [--version] [--help] COMMAND [ARGS]\n\n\n"
             + " See 'ndctl help COMMAND' for more information on a specific command.";
+    /** ndctl --help, -h and help: the usage and where to find the commands (status 0). */
+    static final String MAIN_HELP = MAIN_USAGE + "\n ndctl --list-cmds to see all available commands\n\n";
+    /** The commands dmstack's ndctl has, in ndctl's command table order (--list-cmds). */
+    static final List<String> COMMANDS = List.of("inject-error", "list", "help");
 
     private final Supplier<List<NfitPlatform>> platforms;
     private final Namespaces pmem;
@@ -49,8 +46,12 @@ public final class Ndctl {
     }
 
     public void run(List<String> args, PrintStream out) {
-        if (args.equals(List.of("--help")) || args.equals(List.of("-h"))) {
-            out.print(USAGE);
+        if (args.equals(List.of("--help")) || args.equals(List.of("-h")) || args.equals(List.of("help"))) {
+            out.print(MAIN_HELP);
+            return;
+        }
+        if (args.equals(List.of("--list-cmds"))) {
+            COMMANDS.forEach(out::println);
             return;
         }
         if (args.isEmpty()) throw new CommandException(MAIN_USAGE);
@@ -58,6 +59,12 @@ public final class Ndctl {
         switch (args.getFirst()) {
             case "list" -> list(rest, out);
             case "inject-error" -> injectError(rest, out);
+            // help COMMAND shows the man page in ndctl; here the command's usage stands in for it.
+            case "help" -> out.print(switch (rest.getFirst()) {
+                case "list" -> LIST_USAGE;
+                case "inject-error" -> INJECT_USAGE;
+                default -> throw new CommandException("Unknown command: '" + rest.getFirst() + "'");
+            });
             default -> throw new CommandException("Unknown command: '" + args.getFirst() + "'");
         }
     }
@@ -113,7 +120,9 @@ public final class Ndctl {
     }
 
     private void list(List<String> flags, PrintStream out) {
-        if (flags.contains("-h") || flags.contains("--help")) {
+        // -h is parse-options' usage_with_options (standard error, 129); --help shows the man page in ndctl, the usage here.
+        if (flags.contains("-h")) throw new CommandException(LIST_USAGE.stripTrailing(), USAGE_STATUS);
+        if (flags.contains("--help")) {
             out.print(LIST_USAGE);
             return;
         }
@@ -144,7 +153,8 @@ public final class Ndctl {
      * ranges, or nothing when there are none. Errors in ndctl's words.
      */
     private void injectError(List<String> args, PrintStream out) {
-        if (args.contains("-h") || args.contains("--help")) {
+        if (args.contains("-h")) throw new CommandException(INJECT_USAGE.stripTrailing(), USAGE_STATUS);
+        if (args.contains("--help")) {
             out.print(INJECT_USAGE);
             return;
         }

@@ -44,6 +44,19 @@ class BlockdevTest {
     }
 
     @Test
+    void blockdevHoldsTheDeviceOpenForItsIoctls() {
+        // util-linux's blockdev opens the device, runs the ioctls, closes it.
+        List<Integer> seen = new java.util.ArrayList<>();
+        ram0.attributes().define("ro", () -> {
+            seen.add(stack.registry.openCount(ram0.devt()));
+            return "0";
+        });
+        assertEquals("0\n0\n", run("--getro --getro /dev/ram0"));
+        assertEquals(List.of(2, 2), seen, "lv's table, and blockdev");
+        assertEquals(1, stack.registry.openCount(ram0.devt()));
+    }
+
+    @Test
     void everyGetter() {
         assertEquals("131072\n67108864\n512\n4096\n4096\n0\n0\n2560\n4096\n0\n256\n256\n0\n131072\n",
                 run("--getsz --getsize64 --getss --getpbsz --getiomin --getioopt --getalignoff --getmaxsect --getbsz --getro --getra --getfra"

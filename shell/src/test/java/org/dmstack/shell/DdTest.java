@@ -42,6 +42,22 @@ class DdTest {
         return new Dd(stack.registry, dir, () -> calls.getAndIncrement() == 0 ? 0 : 2_000_000_000L);
     }
 
+    @Test
+    void ddHoldsItsDevicesOpenWhileItCopies() {
+        // open(2) of a block device is blkdev_get_by_dev: dd is one opener of each until it closes them.
+        org.dmstack.block.DevT ram0 = stack.registry.lookup("ram0").devt(), ram1 = stack.registry.lookup("ram1").devt();
+        java.util.List<String> seen = new java.util.ArrayList<>();
+        Dd dd = new Dd(stack.registry, dir, () -> {
+            seen.add(stack.registry.openCount(ram0) + " " + stack.registry.openCount(ram1) + " " + stack.registry.openers(ram0));
+            return 0;
+        });
+        Stack.capture((out, err) -> dd.run(Stack.words("if=/dev/ram0 of=/dev/ram1 bs=4k count=2 status=none"), out, err));
+        assertTrue(seen.size() >= 2, "the clock is read at the start and at the end of the copy: " + seen);
+        assertEquals(java.util.Set.of("1 1 [dd]"), java.util.Set.copyOf(seen), "ram0 and ram1 open, by dd, whenever the clock is read");
+        assertEquals(0, stack.registry.openCount(ram0));
+        assertEquals(0, stack.registry.openCount(ram1));
+    }
+
     private String run(String line) {
         Dd dd = dd();
         return Stack.capture((out, err) -> dd.run(Stack.words(line), out, err));

@@ -213,7 +213,9 @@ class IostatTest {
             assertEquals(lacking + usage, e.getMessage(), String.join(" ", args));
             assertEquals(1, e.exitStatus());
         }
-        assertTrue(run("--help").startsWith("Usage: iostat"));
+        CommandException help = assertThrows(CommandException.class, () -> run("--help"));
+        assertTrue(help.getMessage().startsWith("Usage: iostat [ options ]"), "sysstat has no --help: its usage, status 1");
+        assertEquals(1, help.exitStatus());
     }
 
     /** As iostat 12.6.1: a device that does not exist is no error (it is shown once it does), and an interval of 0 is one report. */

@@ -77,8 +77,10 @@ class NdctlTest {
                     -v, --verbose         increase output detail
 
                 """;
-        assertEquals(usage, run("list -h"));
-        assertEquals(usage, run("list --help"));
+        assertEquals(usage, run("list --help"), "--help shows ndctl's man page; its usage stands in for it");
+        CommandException h = assertThrows(CommandException.class, () -> run("list -h"));
+        assertEquals(usage.stripTrailing(), h.getMessage(), "-h is usage_with_options: the usage as an error, status 129");
+        assertEquals(129, h.exitStatus());
         assertEquals("  Error: unknown switch `C'\n" + usage.stripTrailing(),
                 assertThrows(CommandException.class, () -> run("list -RC")).getMessage());
         assertEquals("  Error: unknown option `frob'\n" + usage.stripTrailing(),
@@ -153,7 +155,7 @@ class NdctlTest {
                     -t, --status          get error injection status
                     -u, --human           use human friendly number formats\s
 
-                """, run("inject-error -h"));
+                """, run("inject-error --help"));
         assertEquals("  Error: namespace7.0: no such namespace",
                 assertThrows(CommandException.class, () -> run("inject-error namespace7.0 --block=1 --count=1")).getMessage());
         assertEquals("  Error: block and count required for inject/uninject",
@@ -165,10 +167,23 @@ class NdctlTest {
         assertEquals("Unknown command: 'frob'", assertThrows(CommandException.class, () -> run("frob")).getMessage());
     }
 
+    /** ndctl 76.1's own help: --help, -h and help print its main usage (status 0); --list-cmds the commands. */
+    @Test
+    void mainHelpAndCommandList() {
+        String help = "\n usage: ndctl [--version] [--help] COMMAND [ARGS]\n\n\n See 'ndctl help COMMAND' for more information on a specific command.\n"
+                + " ndctl --list-cmds to see all available commands\n\n";
+        assertEquals(help, run("--help"));
+        assertEquals(help, run("-h"));
+        assertEquals(help, run("help"));
+        assertEquals("inject-error\nlist\nhelp\n", run("--list-cmds"));
+        assertEquals(run("list --help"), run("help list"));
+        assertEquals("Unknown command: 'frob'", assertThrows(CommandException.class, () -> run("help frob")).getMessage());
+    }
+
     /** The words and exit statuses of ndctl 76.1 (parse-options' usage 129, -EINVAL 234, -ENXIO 250). */
     @Test
     void exitStatusesAndUsageErrors() {
-        String usage = run("inject-error -h").stripTrailing();
+        String usage = run("inject-error --help").stripTrailing();
         record Case(String line, String message, int status) {}
         for (Case c : List.of(
                 new Case("inject-error namespace7.0 --block=1 --count=1", "  Error: namespace7.0: no such namespace", 250),
@@ -180,7 +195,9 @@ class NdctlTest {
                 new Case("inject-error namespace0.0 extra --status", "  Error: unknown extra parameter \"extra\"\n\n" + usage, 129),
                 new Case("inject-error --status", "  Error: specify a namespace to inject error to\n\n" + usage, 129),
                 new Case("inject-error --block", "  Error: option `block' requires a value\n" + usage, 129),
-                new Case("list --frob", "  Error: unknown option `frob'\n" + run("list -h").stripTrailing(), 129),
+                new Case("list --frob", "  Error: unknown option `frob'\n" + run("list --help").stripTrailing(), 129),
+                new Case("list -h", run("list --help").stripTrailing(), 129),
+                new Case("inject-error -h", usage, 129),
                 new Case("list -m x", "  Error: invalid mode: 'x'", 234),
                 new Case("frob", "Unknown command: 'frob'", 1),
                 new Case("", "\n usage: ndctl [--version] [--help] COMMAND [ARGS]\n\n\n See 'ndctl help COMMAND' for more information on a specific command.", 1))) {

@@ -18,6 +18,7 @@ import java.util.stream.Stream;
 import org.apache.felix.fileinstall.ArtifactInstaller;
 import org.dmstack.block.BlockDevice;
 import org.dmstack.block.BlockDeviceRegistry;
+import org.dmstack.block.DevT;
 import org.dmstack.config.CfgFiles;
 import org.dmstack.config.ConfigFolderStatus;
 import org.dmstack.config.TableFiles;
@@ -71,6 +72,12 @@ public final class ConfigFolder implements ArtifactInstaller {
 
         @Override
         public void removed(BlockDevice device) {
+            retrySoon();
+        }
+
+        /** A device's last opener let go: a removal that was busy may go now. */
+        @Override
+        public void released(DevT devt) {
             retrySoon();
         }
     };

@@ -27,6 +27,26 @@ public interface Backend {
      */
     int WITHDRAWN = -1;
 
+    /**
+     * A client chose this export and its session begins: nbd-server opens the export's file for
+     * each client, once the export is chosen, and keeps it open until the client goes, so storage
+     * that counts its openers (a block device: a mapped device is busy for {@code dmsetup remove}
+     * while open) counts each connection, each of a client's multi-conn connections too. Returns
+     * what gives that open back, called once, however the session ends. The default holds nothing.
+     *
+     * @param client who opens it, for a person: "nbd client 127.0.0.1:40312"
+     */
+    default Opened open(String client) {
+        return () -> {};
+    }
+
+    /** One client's open of a backend ({@link #open}). */
+    @FunctionalInterface
+    interface Opened {
+        /** The session is over: the open is given back. */
+        void close();
+    }
+
     /** What NBD_OPT_LIST and NBD_INFO_DESCRIPTION show a person, e.g. "ram0 (1:0)". */
     String description();
 

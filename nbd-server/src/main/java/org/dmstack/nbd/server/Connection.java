@@ -45,6 +45,7 @@ final class Connection implements Runnable {
     private final AtomicInteger state = new AtomicInteger(HANDSHAKE);
     private volatile ScheduledFuture<?> timeout;
     private volatile Transmission transmission;
+    private volatile Export.Opener opener;
 
     /**
      * @param transmitters the platform threads transmission runs on
@@ -80,6 +81,8 @@ final class Connection implements Runnable {
             if (chosen == null || !state.compareAndSet(HANDSHAKE, TRANSMISSION)) return;
             // Chosen as the server began to stop, after it shut the input of those in transmission.
             if (exports.isClosed()) wire.shutdownInput();
+            // nbd-server opens the export's file in the client's child once it is chosen, until the client goes.
+            opener = chosen.export().open("nbd client " + (wire.peer.startsWith("/") ? wire.peer.substring(1) : wire.peer));
             Transmission t = new Transmission(wire, chosen, limits.holdNanos(), limits.busyPollNanos(), limits.maxInflightBytes(), transmitters, spare);
             transmission = t;
             if (limits.idleNanos() > 0) timeout = timer.schedule(this::idleCheck, limits.idleNanos(), TimeUnit.NANOSECONDS);
@@ -110,10 +113,12 @@ final class Connection implements Runnable {
         }
     }
 
-    /** The session is over: the socket is closed and what the server counts for it is given back. */
+    /** The session is over: the socket is closed, its export's open and what the server counts for it are given back. */
     private void end() {
         cancelTimeout();
         wire.close();
+        Export.Opener o = opener;
+        if (o != null) o.close();
         whenEnded.accept(this);
         over.countDown();
     }

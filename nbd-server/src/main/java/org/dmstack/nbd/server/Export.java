@@ -1,5 +1,7 @@
 package org.dmstack.nbd.server;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -17,6 +19,48 @@ final class Export {
     private volatile Backend backend;
     private volatile boolean shutdown;
     private final AtomicInteger waiting = new AtomicInteger();
+    /** The sessions in transmission on this export, each holding the backend open; under lock. */
+    private final List<Opener> openers = new ArrayList<>();
+
+    /**
+     * One session's open of the export ({@link Backend#open}). It follows the backend: when a new
+     * one is bound (core came back after an update), the session opens it, then gives back its
+     * open of the one before, so a device that stays never sees its count fall to 0 on the way.
+     */
+    final class Opener {
+        private final String client;
+        private Backend backend; // under lock
+        private Backend.Opened opened; // under lock
+
+        private Opener(String client) {
+            this.client = client;
+        }
+
+        /** The session is over: its open goes back, once. */
+        void close() {
+            Backend.Opened was;
+            lock.lock();
+            try {
+                if (!openers.remove(this)) return;
+                was = opened;
+                opened = null;
+            } finally {
+                lock.unlock();
+            }
+            // Outside the lock: the last close of a device may remove it (a deferred removal), and its
+            // backend's withdrawal rebinds exports.
+            if (was != null) was.close();
+        }
+
+        /** Opens {@code b} if it is not the one held; returns the open this replaced, to be closed outside the lock. */
+        private Backend.Opened follow(Backend b) {
+            if (b == null || b == backend) return null;
+            Backend.Opened was = opened;
+            opened = b.open(client);
+            backend = b;
+            return was;
+        }
+    }
 
     Export(ExportSpec spec) {
         this.spec = spec;
@@ -37,16 +81,40 @@ final class Export {
         return backend;
     }
 
-    /** The backend from now on; null: it went away. */
+    /** The backend from now on; null: it went away. The sessions on the export open a new one. */
     void bind(Backend b) {
         if (backend == b) return;
+        List<Backend.Opened> replaced = new ArrayList<>();
         lock.lock();
         try {
             backend = b;
+            for (Opener o : openers) {
+                Backend.Opened was = o.follow(b);
+                if (was != null) replaced.add(was);
+            }
             if (b != null) changed.signalAll();
         } finally {
             lock.unlock();
         }
+        // On a thread of their own: the caller may hold the export table's lock, and a close may
+        // call back into whoever keeps the device (its release), which may be waiting for that lock.
+        if (!replaced.isEmpty()) Thread.ofVirtual().name("nbd-close-replaced").start(() -> replaced.forEach(Backend.Opened::close));
+    }
+
+    /**
+     * A session begins on this export (the client chose it): it holds the backend open until
+     * {@link Opener#close}, and the backend that replaces it when it is replaced.
+     */
+    Opener open(String client) {
+        Opener o = new Opener(client);
+        lock.lock();
+        try {
+            o.follow(backend);
+            openers.add(o);
+        } finally {
+            lock.unlock();
+        }
+        return o;
     }
 
     /** {@code b} turned a request down, being withdrawn: the export is away until its replacement is bound. */

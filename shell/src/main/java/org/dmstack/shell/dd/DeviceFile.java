@@ -1,13 +1,19 @@
 package org.dmstack.shell.dd;
 
 import java.lang.foreign.MemorySegment;
+import org.dmstack.block.BdevHandle;
 
-/** A block device as dd opens it (if=/dev/NAME or of=/dev/NAME): read and written through bios, ending where the device does. */
+/**
+ * A block device as dd opens it (if=/dev/NAME or of=/dev/NAME): read and written through bios,
+ * ending where the device does, and open (one of the device's openers) until dd closes it.
+ */
 final class DeviceFile implements Source, Sink {
     private final DeviceIo io;
+    private final BdevHandle open;
 
-    DeviceFile(DeviceIo io) {
+    DeviceFile(DeviceIo io, BdevHandle open) {
         this.io = io;
+        this.open = open;
     }
 
     @Override
@@ -50,5 +56,7 @@ final class DeviceFile implements Source, Sink {
     }
 
     @Override
-    public void close() {}
+    public void close() {
+        open.close();
+    }
 }

@@ -31,7 +31,7 @@ final class Endpoints {
             default -> {}
         }
         BlockDevice device = device(name);
-        if (device != null) return new DeviceFile(new DeviceIo(device, arena));
+        if (device != null) return open(name, device, arena);
         try {
             return FileSource.open(cwd.resolve(name));
         } catch (IOException e) {
@@ -49,12 +49,21 @@ final class Endpoints {
             default -> {}
         }
         BlockDevice device = device(name);
-        if (device != null) return new DeviceFile(new DeviceIo(device, arena));
+        if (device != null) return open(name, device, arena);
         if (name.startsWith("/dev/")) throw new DdError("dd: failed to open '" + name + "': No such file or directory");
         try {
             return FileSink.open(cwd.resolve(name), truncateTo);
         } catch (IOException e) {
             throw new DdError("dd: failed to open '" + name + "': " + reason(e));
+        }
+    }
+
+    /** open(2) of a block device: dd holds it open (one of its openers) until it closes it. */
+    private DeviceFile open(String name, BlockDevice device, Arena arena) throws DdError {
+        try {
+            return new DeviceFile(new DeviceIo(device, arena), registry.open(device, "dd"));
+        } catch (IllegalStateException gone) {
+            throw new DdError("dd: failed to open '" + name + "': No such device or address");
         }
     }
 
