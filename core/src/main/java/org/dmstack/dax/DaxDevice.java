@@ -159,12 +159,12 @@ public final class DaxDevice {
         if (nrPages < 0) throw new DaxException(Errno.EINVAL, name + ": direct_access of a negative page count " + nrPages);
         if (pgoff < 0) throw new DaxException(Errno.ERANGE, name + ": negative page offset " + pgoff);
         CallCounts.add(map.cell(calls), CallCounts.DIRECT_ACCESS);
-        map.owned = false;
         ops.directAccess(pgoff, nrPages, map);
-        // The deepest device to answer owns the memory; the layers above it only mapped. (Set
-        // once, not at every level, and the reference only when it changes: see DaxMapping.)
-        if (!map.owned) {
-            map.owned = true;
+        // The device whose operations filled the mapping owns the memory: it is the first to see
+        // the answer unclaimed on the way back up; the layers above it only mapped. (Nothing is
+        // stored per level, and the reference only when it changes: see DaxMapping.)
+        if (map.unclaimed) {
+            map.unclaimed = false;
             if (map.owner != this) map.owner = this;
             map.ownerPgoff = pgoff;
         }
@@ -232,7 +232,7 @@ public final class DaxDevice {
 
     private DaxDevice ownerOf(DaxMapping map) {
         DaxDevice owner = map.owner;
-        if (!map.owned || owner == null) throw new DaxException(Errno.EINVAL, name + ": the mapping was not filled by direct_access");
+        if (owner == null) throw new DaxException(Errno.EINVAL, name + ": the mapping was not filled by direct_access");
         return owner;
     }
 

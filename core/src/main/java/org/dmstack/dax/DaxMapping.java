@@ -20,15 +20,16 @@ public final class DaxMapping {
     private long offset;
     private long pages;
     private long pfn;
-    // Set by DaxDevice on the way down; the deepest device to answer is the owner. The reference
-    // is stored only when the owner changes, never cleared per call: on JDK 25 a reference store
-    // into an old object costs G1's post-write barrier, a full fence included, on every call.
-    // Whether it belongs to the latest direct_access is what {@link #owned} says; a killed device
-    // is dropped from the threads' mappings by {@link #forget}.
+    // Set by DaxDevice on the way back up: the device whose operations filled the mapping is the
+    // owner. The reference is stored only when the owner changes, never cleared per call: on JDK
+    // 25 a reference store into an old object costs G1's post-write barrier, a full fence
+    // included, on every call. It stays with the memory, offset and pages it was stored with (a
+    // direct_access that failed leaves all of them as they were); a killed device is dropped
+    // from the threads' mappings by {@link #forget}.
     DaxDevice owner;
     long ownerPgoff;
-    /** Whether a device answered the latest direct_access into this mapping: then it is {@link #owner}. */
-    boolean owned;
+    /** Set by {@link #set}: the answer has no owner yet; the first device to see it on the way up claims it. */
+    boolean unclaimed;
     /** Whether the caller holds a read-side section for a whole operation (fs-dax). */
     boolean inOperation;
     /** DAX_RECOVERY_WRITE rather than DAX_ACCESS: set by fs-dax to retry a write(2) that met a media error. */
@@ -91,6 +92,7 @@ public final class DaxMapping {
         this.offset = offset;
         this.pfn = pfn;
         this.pages = pages;
+        this.unclaimed = true;
     }
 
     /**

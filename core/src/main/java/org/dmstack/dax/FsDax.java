@@ -76,19 +76,23 @@ public final class FsDax {
 
     private static long iterate(DaxDevice dax, long pos, long length, int op, IovIter iter, MemorySegment src) {
         if (pos < 0 || length < 0) throw new DaxException(Errno.EINVAL, dax.name() + ": negative position or length");
-        DaxMapping map = DaxReadLock.reader().mapping;
+        DaxReadLock.Reader reader = DaxReadLock.reader();
+        DaxMapping map = reader.mapping;
         // A walk inside a walk on the same thread (an iterator whose copy does DAX) needs its own.
-        if (map.inOperation) map = new DaxMapping(map.reader);
-        int section = map.reader.lock();
+        if (map.inOperation) map = new DaxMapping(reader);
+        int section = reader.lock();
         map.inOperation = true;
         try {
             return walk(dax, pos, length, op, iter, src, map);
         } finally {
             map.inOperation = false;
-            map.reader.unlock(section);
+            reader.unlock(section);
         }
     }
 
+    // The walk is kept under the JIT's size for inlining a hot method (FreqInlineSize, 325 bytes of
+    // bytecode), so that it is compiled into the call: what is rare (a media error, stores, fsync)
+    // is in methods of its own. A 4 KiB read pays for every instruction between two copies.
     private static long walk(DaxDevice dax, long pos, long length, int op, IovIter iter, MemorySegment src, DaxMapping map) {
         long end = Math.min(pos + length, dax.pages() << Units.PAGE_SHIFT);
         long done = 0;
@@ -100,19 +104,7 @@ public final class FsDax {
             try {
                 dax.directAccessHeld(pgoff, nrPages, map);
             } catch (DaxException e) {
-                // dax_iomap_iter: a write(2) that meets a media error maps again for a recovery write.
-                DaxException failed = e;
-                if (op == WRITE && e.errno() == Errno.EIO) {
-                    map.recovery = true;
-                    try {
-                        dax.directAccessHeld(pgoff, nrPages, map);
-                        failed = null;
-                    } catch (DaxException again) {
-                        failed = again;
-                    } finally {
-                        map.recovery = false;
-                    }
-                }
+                DaxException failed = op == WRITE ? recover(dax, pgoff, nrPages, map, e) : e;
                 if (failed != null) {
                     if (done > 0) return done;
                     throw failed;
@@ -123,23 +115,47 @@ public final class FsDax {
             long moved = switch (op) {
                 case READ -> owner.copyToIterHeld(map, offset, len, iter);
                 case WRITE -> owner.copyFromIterHeld(map, offset, len, iter);
-                case STORE -> {
-                    Memory.copy(src, done, map.memory(), map.offset() + offset, len);
-                    if (dax.writeCache()) owner.flushHeld(map, offset, len);
-                    yield len;
-                }
-                default -> {
-                    owner.flushHeld(map, offset, len);
-                    yield len;
-                }
+                default -> storeOrFlush(dax, owner, op, map, offset, len, src, done);
             };
             done += moved;
             if (moved < len) {
                 // dax_iomap_iter: a copy that moved nothing is EFAULT when nothing was done before it.
-                if (done == 0) throw new DaxException(Errno.EFAULT, dax.name() + ": media error at byte " + at);
+                if (done == 0) throw mediaError(dax, at);
                 break;
             }
         }
         return done;
+    }
+
+    /**
+     * dax_iomap_iter: a write(2) that meets a media error maps again for a recovery write. Returns
+     * null when that mapped, else the error to report.
+     */
+    private static DaxException recover(DaxDevice dax, long pgoff, long nrPages, DaxMapping map, DaxException e) {
+        if (e.errno() != Errno.EIO) return e;
+        map.recovery = true;
+        try {
+            dax.directAccessHeld(pgoff, nrPages, map);
+            return null;
+        } catch (DaxException again) {
+            return again;
+        } finally {
+            map.recovery = false;
+        }
+    }
+
+    /** A store through the mapping (written back when the DAX write cache is on), or fsync's write-back of the range. */
+    private static long storeOrFlush(DaxDevice dax, DaxDevice owner, int op, DaxMapping map, long offset, long len, MemorySegment src, long done) {
+        if (op == STORE) {
+            Memory.copy(src, done, map.memory(), map.offset() + offset, len);
+            if (dax.writeCache()) owner.flushHeld(map, offset, len);
+        } else {
+            owner.flushHeld(map, offset, len);
+        }
+        return len;
+    }
+
+    private static DaxException mediaError(DaxDevice dax, long at) {
+        return new DaxException(Errno.EFAULT, dax.name() + ": media error at byte " + at);
     }
 }

@@ -2,6 +2,7 @@ package org.dmstack.dax;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.concurrent.CompletableFuture;
@@ -128,5 +129,39 @@ class DaxReadLockTest {
             reader.unlock(s);
         }
         assertFalse(dax.alive());
+    }
+
+    /** A thread's reader is found by its id first: two live threads whose ids share a place still read on their own. */
+    @Test
+    void threadsWhoseIdsShareAPlaceEachHaveTheirOwnReader() throws Exception {
+        CountDownLatch firstIn = new CountDownLatch(1), secondIn = new CountDownLatch(1), release = new CountDownLatch(1);
+        DaxReadLock.Reader[] readers = new DaxReadLock.Reader[2];
+        Thread first = new Thread(() -> {
+            readers[0] = DaxReadLock.reader();
+            firstIn.countDown();
+            await(release);
+        });
+        Runnable section = () -> {
+            readers[1] = DaxReadLock.reader();
+            int s = readers[1].lock();
+            secondIn.countDown();
+            await(release);
+            readers[1].unlock(s);
+        };
+        Thread second = new Thread(section);
+        while ((second.threadId() - first.threadId()) % DaxReadLock.PLACES != 0) second = new Thread(section);
+        first.start();
+        assertTrue(firstIn.await(10, TimeUnit.SECONDS));
+        second.start();
+        assertTrue(secondIn.await(10, TimeUnit.SECONDS));
+        assertNotSame(readers[0], readers[1]);
+
+        CompletableFuture<Void> sync = CompletableFuture.runAsync(DaxReadLock::synchronize, threads);
+        Thread.sleep(50);
+        assertFalse(sync.isDone(), "the second thread's section is open");
+        release.countDown();
+        sync.get(10, TimeUnit.SECONDS);
+        first.join();
+        second.join();
     }
 }

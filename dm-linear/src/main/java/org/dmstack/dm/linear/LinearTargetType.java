@@ -53,11 +53,18 @@ public final class LinearTargetType implements TargetType {
         private final long begin;
         private final long length;
 
+        // DAX: the device's page is pgoff + pageDelta when start - begin is whole pages; otherwise no
+        // page of the target is a page on the device, and linear_dax_pgoff's check refuses it (EIO).
+        private final boolean pagesAligned;
+        private final long pageDelta;
+
         Linear(BlockDevice device, long start, long begin, long length) {
             this.device = device;
             this.start = start;
             this.begin = begin;
             this.length = length;
+            this.pagesAligned = ((start - begin) & (Units.PAGE_SECTORS - 1)) == 0;
+            this.pageDelta = (start - begin) >> Units.PAGE_SECTORS_SHIFT;
         }
 
         /** linear_map_sector: the one mapping every path uses. */
@@ -100,7 +107,7 @@ public final class LinearTargetType implements TargetType {
 
         /** linear_dax_pgoff: the device's page for {@code pgoff} (EIO when the offset is not page aligned). */
         private long devicePgoff(long pgoff) {
-            return Target.daxPgoff(device, mapSector(pgoff * Units.PAGE_SECTORS));
+            return pagesAligned ? pgoff + pageDelta : Target.daxPgoff(device, mapSector(pgoff * Units.PAGE_SECTORS));
         }
     }
 }

@@ -151,4 +151,19 @@ class LinearTargetTypeTest {
         Target noDax = type.construct(line(0, 256, "ram1 0", ram1));
         assertEquals(DaxException.Errno.EOPNOTSUPP, assertThrows(DaxException.class, () -> noDax.directAccess(0, 1, new DaxMapping())).errno());
     }
+
+    @Test
+    void daxMapsPagesWhereTheTargetAndItsOffsetAreOffAPageAlike() throws TargetException {
+        DaxOperations ops = mock(DaxOperations.class);
+        when(ram0.dax()).thenReturn(new DaxDevice("ram0", ops, () -> 512, true));
+        // Mapped-device sectors 4.. are ram0 sectors 12..: mapped page 1 (sector 8) is ram0 sector 16, page 2.
+        Target linear = type.construct(line(4, 256, "ram0 12", ram0));
+        DaxMapping map = new DaxMapping();
+        linear.directAccess(1, 3, map);
+        verify(ops).directAccess(eq(2L), eq(3L), same(map));
+
+        Target unaligned = type.construct(line(4, 256, "ram0 16", ram0));
+        assertEquals("ram0: sector 20 is not page aligned for DAX",
+                assertThrows(DaxException.class, () -> unaligned.directAccess(1, 1, new DaxMapping())).getMessage());
+    }
 }

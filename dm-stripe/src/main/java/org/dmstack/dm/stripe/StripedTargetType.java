@@ -81,7 +81,7 @@ public final class StripedTargetType implements TargetType {
         private final long width;
         final long chunk;
         final int stripes;
-        private final BlockDevice[] devices;
+        final BlockDevice[] devices;
         private final long[] starts;
         /** I/O errors seen per stripe: status shows 'D' for a stripe once it is non-zero. */
         private final AtomicIntegerArray errors;
@@ -124,12 +124,32 @@ public final class StripedTargetType implements TargetType {
             private final int stripesShift;
             private final int stripesMask;
 
+            // The same mapping in pages for DAX, when a chunk is whole pages and the target and every
+            // stripe start on a page (pageShift -1 otherwise: the sector mapping then answers, EIO
+            // where a page is not a page on its stripe): a DAX read pays for the code between two
+            // copies, and this is the shortest that maps a page.
+            private final int pageShift;
+            private final long pageMask;
+            private final long beginPage;
+            private final long[] startPages;
+
             Shifts(long begin, long width, long chunk, BlockDevice[] devices, long[] starts, Runnable tableEvent) {
                 super(begin, width, chunk, devices, starts, tableEvent);
                 chunkShift = Long.numberOfTrailingZeros(chunk);
                 chunkMask = chunk - 1;
                 stripesShift = Integer.numberOfTrailingZeros(stripes);
                 stripesMask = stripes - 1;
+                boolean pages = chunk >= Units.PAGE_SECTORS && onPage(begin);
+                for (long start : starts) pages &= onPage(start);
+                pageShift = pages ? chunkShift - Units.PAGE_SECTORS_SHIFT : -1;
+                pageMask = (chunk >>> Units.PAGE_SECTORS_SHIFT) - 1;
+                beginPage = begin >>> Units.PAGE_SECTORS_SHIFT;
+                startPages = new long[stripes];
+                for (int i = 0; i < stripes; i++) startPages[i] = starts[i] >>> Units.PAGE_SECTORS_SHIFT;
+            }
+
+            private static boolean onPage(long sector) {
+                return (sector & (Units.PAGE_SECTORS - 1)) == 0;
             }
 
             @Override
@@ -145,6 +165,19 @@ public final class StripedTargetType implements TargetType {
             @Override
             long chunkOffset(long offset) {
                 return offset & chunkMask;
+            }
+
+            /** stripe_dax_pgoff with the shifts in pages: page n of the target is page n of the sector mapping. */
+            @Override
+            public void directAccess(long pgoff, long nrPages, DaxMapping map) {
+                if (pageShift < 0) {
+                    super.directAccess(pgoff, nrPages, map);
+                    return;
+                }
+                long offset = pgoff - beginPage;
+                int stripe = (int) (offset >>> pageShift) & stripesMask;
+                long devicePgoff = startPages[stripe] + ((offset >>> pageShift >>> stripesShift << pageShift) | (offset & pageMask));
+                Target.daxDevice(devices[stripe]).directAccess(devicePgoff, nrPages, map);
             }
         }
 

@@ -259,4 +259,38 @@ class StripedTargetTypeTest {
         assertEquals(DaxException.Errno.EIO, assertThrows(DaxException.class, () -> striped.directAccess(2, 1, new DaxMapping())).errno());
         assertEquals(DaxException.Errno.EOPNOTSUPP, assertThrows(DaxException.class, () -> striped.directAccess(4, 1, new DaxMapping())).errno());
     }
+
+    /**
+     * A geometry of powers of two takes the shifts, in pages for DAX only when a chunk is whole pages
+     * and every stripe starts on a page; otherwise the sector mapping answers, as before: the pages
+     * of a stripe that starts off a page are EIO, the other stripe's still map.
+     */
+    @Test
+    void daxOverShiftsWithAStripeOffAPageMapsTheOtherStripeAndRefusesThatOne() throws TargetException {
+        DaxOperations ops0 = mock(DaxOperations.class);
+        when(ram0.dax()).thenReturn(new DaxDevice("ram0", ops0, () -> 512, true));
+        when(ram1.dax()).thenReturn(new DaxDevice("ram1", mock(DaxOperations.class), () -> 512, true));
+        Target striped = type.construct(line(0, 1024, "2 16 ram0 8 ram1 4", ram0, ram1));
+        assertTrue(striped instanceof StripedTargetType.Striped.Shifts);
+
+        DaxMapping map = new DaxMapping();
+        striped.directAccess(5, 1, map); // sector 40: chunk 2, ram0's second chunk, sector 8 + 16 + 8: page 4
+        verify(ops0).directAccess(eq(4L), eq(1L), same(map));
+        assertEquals("ram1: sector 4 is not page aligned for DAX",
+                assertThrows(DaxException.class, () -> striped.directAccess(2, 1, new DaxMapping())).getMessage());
+    }
+
+    @Test
+    void daxOverShiftsWithTheTargetOffAPageMapsWhatLandsOnPages() throws TargetException {
+        DaxOperations ops1 = mock(DaxOperations.class);
+        when(ram0.dax()).thenReturn(new DaxDevice("ram0", mock(DaxOperations.class), () -> 512, true));
+        when(ram1.dax()).thenReturn(new DaxDevice("ram1", ops1, () -> 512, true));
+        // The target begins at sector 4 and ram1's area at sector 4: page 3 (sector 24) is target
+        // sector 20, in chunk 1 (ram1's first), ram1 sector 4 + 4: page 1.
+        Target striped = type.construct(line(4, 1024, "2 16 ram0 4 ram1 4", ram0, ram1));
+
+        DaxMapping map = new DaxMapping();
+        striped.directAccess(3, 1, map);
+        verify(ops1).directAccess(eq(1L), eq(1L), same(map));
+    }
 }
