@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
+import org.dmstack.threads.ThreadTable;
 
 /**
  * Linux's dax_srcu: one read-side lock for every DAX device, so that a DAX operation enters the
@@ -30,8 +31,7 @@ public final class DaxReadLock {
     private static final int PAD = 16;
 
     /** A thread's read-side counts, one per epoch parity; written by that thread only. */
-    static final class Reader {
-        private final Thread owner = Thread.currentThread();
+    static final class Reader extends ThreadTable.Owned {
         private final int[] counts = new int[3 * PAD];
         /** The thread's fs-dax mapping, reused by every call ({@link FsDax}). */
         final DaxMapping mapping = new DaxMapping(this);
@@ -56,30 +56,13 @@ public final class DaxReadLock {
 
     private static volatile int epoch;
     private static volatile Reader[] readers = new Reader[0];
-    private static final ThreadLocal<Reader> READER = ThreadLocal.withInitial(DaxReadLock::register);
-    /**
-     * Each thread's reader, found by its id before trying the ThreadLocal: an array element and a
-     * comparison instead of the ThreadLocal's map, table and weak entry, at the start of every DAX
-     * call. Two threads whose ids share a place take turns in it; the ThreadLocal finds the other.
-     */
+    /** Places of the readers' table: threads whose ids differ by a multiple of it take turns in one. */
     static final int PLACES = 1024;
-    private static final Reader[] BY_ID = new Reader[PLACES];
+    private static final ThreadTable<Reader> READERS = new ThreadTable<>(PLACES, DaxReadLock::register);
 
     /** This thread's reader. */
     static Reader reader() {
-        Thread me = Thread.currentThread();
-        Reader r = BY_ID[(int) me.threadId() & (PLACES - 1)];
-        return r != null && r.owner == me ? r : lookUp(me);
-    }
-
-    private static Reader lookUp(Thread me) {
-        Reader r = READER.get();
-        int i = (int) me.threadId() & (PLACES - 1);
-        Reader there = BY_ID[i];
-        // The place is taken until its thread ends, so two live threads never fight over it. A plain
-        // store: another thread that reads this element sees a final owner that is not itself.
-        if (there == null || !there.owner.isAlive()) BY_ID[i] = r;
-        return r;
+        return READERS.get();
     }
 
     // Apart from the writers' lock: a thread's first DAX call must not wait for a kill, which may
@@ -89,8 +72,12 @@ public final class DaxReadLock {
     private static Reader register() {
         synchronized (REGISTRY) {
             List<Reader> live = new ArrayList<>();
-            // A thread that has ended left its sections: its reader can go.
-            for (Reader r : readers) if (r.owner.isAlive()) live.add(r);
+            // A thread that has ended left its sections: its reader can go, and its place too (the
+            // place would keep its mapping, and a device it last used, reachable).
+            for (Reader r : readers) {
+                if (r.owner().isAlive()) live.add(r);
+                else READERS.forget(r);
+            }
             Reader self = new Reader();
             live.add(self);
             // Published before this thread's first section reads the epoch: a kill either finds
@@ -107,7 +94,7 @@ public final class DaxReadLock {
      */
     static synchronized void synchronize() {
         VarHandle.fullFence();
-        Reader self = READER.get();
+        Reader self = READERS.get();
         int old = epoch & 1;
         // Readers still in the other parity began before the previous flip: they go first, or the
         // flip below would mix them with the readers that begin after it.
@@ -139,7 +126,7 @@ public final class DaxReadLock {
      * checked before the wait may have died during it; the layers it calls next check again.
      */
     public static <T> T outside(Supplier<T> wait) {
-        Reader r = READER.get();
+        Reader r = READERS.get();
         int[] held = new int[2];
         for (int p = 0; p < 2; p++) {
             int i = PAD + p * PAD;

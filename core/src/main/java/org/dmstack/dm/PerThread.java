@@ -4,6 +4,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.List;
+import org.dmstack.threads.ThreadTable;
 
 /**
  * What the bio path keeps per thread, as Linux keeps it per CPU: the free clones of
@@ -17,7 +18,7 @@ import java.util.List;
  * negative and only the sum over all threads means anything. Threads that have ended are folded
  * into a base when a new thread arrives, so they leave nothing behind.
  */
-final class PerThread {
+final class PerThread extends ThreadTable.Owned {
     /** An element of a thread's counts or marks. */
     private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(long[].class);
     private static final VarHandle COUNTS;
@@ -35,13 +36,7 @@ final class PerThread {
     /** Clones a thread keeps: enough for every bio of a deep queue on one thread. */
     static final int POOL_SIZE = 256;
 
-    private static final ThreadLocal<PerThread> LOCAL = ThreadLocal.withInitial(PerThread::register);
-    /**
-     * Each thread's, found by its id before trying the ThreadLocal: an array element and a
-     * comparison instead of the ThreadLocal's map, table and weak entry. Two threads whose ids
-     * share a place take turns in it; the ThreadLocal still finds the other.
-     */
-    private static final PerThread[] BY_ID = new PerThread[1024];
+    private static final ThreadTable<PerThread> THREADS = new ThreadTable<>(1024, PerThread::register);
     private static final Object REGISTRY = new Object();
     private static PerThread[] all = new PerThread[0]; // guarded by REGISTRY
     /** What the threads that have ended had counted, by slot. */
@@ -49,7 +44,6 @@ final class PerThread {
     private static int slots; // guarded by REGISTRY
     private static final List<Integer> freeSlots = new ArrayList<>(); // guarded by REGISTRY
 
-    final Thread owner = Thread.currentThread();
     final TargetIo[] free = new TargetIo[POOL_SIZE];
     int freeCount;
     @SuppressWarnings("unused") // through COUNTS: replaced by a longer copy when a new slot is used
@@ -66,24 +60,12 @@ final class PerThread {
 
     /** The calling thread's. */
     static PerThread get() {
-        Thread me = Thread.currentThread();
-        PerThread t = BY_ID[(int) me.threadId() & (BY_ID.length - 1)];
-        return t != null && t.owner == me ? t : lookUp(me);
-    }
-
-    private static PerThread lookUp(Thread me) {
-        PerThread t = LOCAL.get();
-        int i = (int) me.threadId() & (BY_ID.length - 1);
-        PerThread there = BY_ID[i];
-        // The place is taken until its thread ends, so two live threads never fight over it. A plain
-        // store: another thread that reads this element sees a final owner that is not itself.
-        if (there == null || !there.owner.isAlive()) BY_ID[i] = t;
-        return t;
+        return THREADS.get();
     }
 
     /** {@code owner}'s if that is the calling thread (no lookup), else the calling thread's. */
     static PerThread here(PerThread owner) {
-        return owner.owner == Thread.currentThread() ? owner : get();
+        return owner.owner() == Thread.currentThread() ? owner : get();
     }
 
     /** Adds {@code delta} to this thread's count of {@code slot}; the calling thread must be the owner. */
@@ -166,13 +148,12 @@ final class PerThread {
         synchronized (REGISTRY) {
             List<PerThread> live = new ArrayList<>();
             for (PerThread p : all) {
-                if (p.owner.isAlive()) {
+                if (p.owner().isAlive()) {
                     live.add(p);
                     continue;
                 }
                 // The thread is gone: nothing writes its counts any more, and its place and pool go.
-                int place = (int) p.owner.threadId() & (BY_ID.length - 1);
-                if (BY_ID[place] == p) BY_ID[place] = null;
+                THREADS.forget(p);
                 long[] c = p.counts;
                 if (base.length < c.length) base = java.util.Arrays.copyOf(base, c.length);
                 for (int i = 0; i < c.length; i++) base[i] += c[i];
