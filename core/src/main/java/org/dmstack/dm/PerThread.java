@@ -9,9 +9,9 @@ import org.dmstack.threads.ThreadTable;
 /**
  * What the bio path keeps per thread, as Linux keeps it per CPU: the free clones of
  * {@link TargetIo} (the bioset's cache) and this thread's share of every mapped device's count of
- * bios in flight ({@link InFlight}, Linux's percpu_ref). A bio finds it with one ThreadLocal
- * lookup and carries it to its end, so the path pays that lookup once and touches no memory that
- * another thread writes.
+ * bios in flight ({@link InFlight}, Linux's percpu_ref). A bio finds it with one lookup by
+ * thread id ({@link ThreadTable}) and carries it to its end, so the path pays that lookup once and
+ * touches no memory that another thread writes.
  *
  * <p>Counts are indexed by a device's slot. Only the owning thread writes its counts (opaque
  * stores); a bio that ends on another thread counts down there, so one thread's share may be

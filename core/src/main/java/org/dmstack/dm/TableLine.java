@@ -28,8 +28,7 @@ public record TableLine(int lineNumber, long start, long length, String type, Li
     public static List<TableLine> parse(String text) {
         // dmsetup reads every line before the kernel sees any (_parse_file), so a malformed line
         // is refused before a line the kernel would refuse, wherever they are.
-        List<String[]> read = new ArrayList<>();
-        List<Integer> numbers = new ArrayList<>();
+        List<TableLine> lines = new ArrayList<>();
         String[] raw = text.split("\\R", -1);
         for (int i = 0; i < raw.length; i++) {
             String line = raw[i];
@@ -43,24 +42,17 @@ public record TableLine(int lineNumber, long start, long length, String type, Li
                 throw DmException.malformedLine(n, "line " + n + ": Invalid format: expected <start> <length> <target> [<args>...], got "
                         + words.length + (words.length == 1 ? " word" : " words"));
             }
-            sectors(n, "start", words[0]);
-            sectors(n, "length", words[1]);
-            read.add(words);
-            numbers.add(n);
+            lines.add(new TableLine(n, sectors(n, "start", words[0]), sectors(n, "length", words[1]), words[2],
+                    List.of(words).subList(3, words.length)));
         }
-        List<TableLine> lines = new ArrayList<>();
-        for (int i = 0; i < read.size(); i++) {
-            String[] words = read.get(i);
-            int n = numbers.get(i);
-            long start = sectors(n, "start", words[0]);
-            long length = sectors(n, "length", words[1]);
+        for (TableLine l : lines) {
             // dm_table_add_target's checks, in its order.
-            if (length == 0) throw DmException.tableRefused("line " + n + ": " + words[2] + ": zero-length target", INVALID, null);
-            long end = start + length;
-            if (Long.compareUnsigned(end, start) < 0 || Long.compareUnsigned(end, MAX_SECTORS) > 0) {
-                throw DmException.tableRefused("line " + n + ": " + words[2] + ": too large device", INVALID, null);
+            String where = "line " + l.lineNumber() + ": " + l.type() + ": ";
+            if (l.length() == 0) throw DmException.tableRefused(where + "zero-length target", INVALID, null);
+            long end = l.start() + l.length();
+            if (Long.compareUnsigned(end, l.start()) < 0 || Long.compareUnsigned(end, MAX_SECTORS) > 0) {
+                throw DmException.tableRefused(where + "too large device", INVALID, null);
             }
-            lines.add(new TableLine(n, start, length, words[2], List.of(words).subList(3, words.length)));
         }
         return lines;
     }

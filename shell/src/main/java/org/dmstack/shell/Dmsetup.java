@@ -147,12 +147,9 @@ public final class Dmsetup {
             case "wait" -> "waitevent";
             default -> command;
         };
-        String line = ioctlFailed(ioctl + " ioctl on " + name + " failed: No such device or address");
         // remove --force: _error_device's table and reload fail first, and dmsetup goes on.
-        if (command.equals("remove") && parsed.hasMatchedOption("-f")) {
-            return line.replace("remove ioctl", "table ioctl") + "\n" + line.replace("remove ioctl", "reload ioctl") + "\n" + line;
-        }
-        return line;
+        List<String> ioctls = command.equals("remove") && parsed.hasMatchedOption("-f") ? List.of("table", "reload", ioctl) : List.of(ioctl);
+        return String.join("\n", ioctls.stream().map(i -> ioctlFailed(i + " ioctl on " + name + " failed: No such device or address")).toList());
     }
 
     /**
