@@ -129,6 +129,23 @@ class HotSwapIT {
         }
     }
 
+    /**
+     * The framework resolves an updated bundle on the thread that updates it: no resolver pool
+     * the update hands its work to and waits for while the devices' I/O is held.
+     */
+    @Test
+    void anUpdateResolvesOnTheUpdatingThread() throws Exception {
+        try (ItStack s = stack(30_000)) {
+            assertEquals("1", s.dmstack.context().getProperty("felix.resolver.parallelism"));
+            Bundle pmem = s.bundle("org.dmstack.pmem");
+            s.update(pmem, Path.of(URI.create(pmem.getLocation())));
+            s.awaitOutput("dmsetup table mix", "0 4096 linear 1:0 0\n4096 4096 linear 259:0 0\n8192 4096 striped 2 8 1:1 0 259:0 4096\n");
+            List<String> resolvers = Thread.getAllStackTraces().keySet().stream().map(Thread::getName)
+                    .filter(n -> n.startsWith("FelixResolver")).toList();
+            assertEquals(List.of(), resolvers);
+        }
+    }
+
     @Test
     void aDriverAwayLongerThanTheHoldTimeFailsIoThenWorksAgain() throws Exception {
         try (ItStack s = stack(1000)) {

@@ -106,6 +106,10 @@ public final class Dmstack implements AutoCloseable {
         // SCR prints an activation failure's stack trace on the console; the config folder reports
         // such failures in one line instead (the trace in the log file at DEBUG).
         p.put("ds.log.enabled", "false");
+        // Felix resolves on the thread that asks (a bundle update's), not on a pool it hands the
+        // work to and waits for: while a driver is updated its devices' I/O is held, and on a busy
+        // machine each hand-off waited for a core (HotSwapIT: the update's longest stall).
+        p.put("felix.resolver.parallelism", "1");
         p.putAll(properties);
         Framework fw = new FrameworkFactory().newFramework(p);
         fw.init();

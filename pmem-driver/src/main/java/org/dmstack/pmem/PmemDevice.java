@@ -189,7 +189,15 @@ public final class PmemDevice implements Namespaces.Namespace {
         }
     }
 
-    /** Called by GenDisk for every valid bio; completes it before returning. */
+    /**
+     * Called by GenDisk for every valid bio; completes it before returning (pmem_submit_bio).
+     *
+     * <p>The whole block path is this one method, on purpose: every bundle update loads it anew
+     * and the JIT compiles it again. Split into doBio, read and written, each helper was hot
+     * enough to be compiled on its own and was then compiled again inside its caller: three times
+     * the compiler's CPU per new revision, which the next update under load had to share a core
+     * with (benchmarks/README.md, "Hot swap").
+     */
     private void submitBio(Bio bio) {
         inFlight.incrementAndGet();
         try {
@@ -197,7 +205,34 @@ public final class PmemDevice implements Namespaces.Namespace {
                 disk.handBack(bio);
                 return;
             }
-            bio.endio(doBio(bio));
+            long sector = bio.sector();
+            long offset = sector << Units.SECTOR_SHIFT;
+            BioOp op = bio.op();
+            if (bio.hasFlag(BioFlag.PREFLUSH) || op == BioOp.FLUSH) flush();
+            BlkStatus status = BlkStatus.OK;
+            if (op == BioOp.READ) {
+                MemorySegment buffer = bio.data();
+                long bytes = buffer.byteSize();
+                long bad = badBlocks.isEmpty() ? -1 : badBlocks.firstBad(sector, bytes >> Units.SECTOR_SHIFT);
+                if (bad >= 0) {
+                    status = BlkStatus.ioerr(name + ": I/O error reading sector " + sector + ": bad block at sector " + bad);
+                } else {
+                    // Machine-check safe: poison not yet listed fails the read instead of crashing.
+                    long copied = Memory.copyMcsafe(memory, offset, buffer, 0, bytes);
+                    if (copied < bytes) status = mediaError(sector, copied);
+                }
+            } else if (op == BioOp.WRITE) {
+                long bytes = bio.size();
+                clearPoison(sector, bio.sectors());
+                Memory.copy(bio.data(), 0, memory, offset, bytes);
+                // A FUA write is forced right after it; any other waits in the marks for a FLUSH.
+                if (bio.hasFlag(BioFlag.FUA)) Memory.writeback(memory, offset, bytes);
+                else if (dirty != null) dirty.mark(offset, bytes);
+            } else if (op != BioOp.FLUSH) {
+                // pmem_attach_disk sets no discard or write-zeroes limit: the block layer refuses both first.
+                status = BlkStatus.notsupp(name + ": " + op + " is not supported");
+            }
+            bio.endio(status);
         } finally {
             inFlight.decrementAndGet();
         }
@@ -208,41 +243,8 @@ public final class PmemDevice implements Namespaces.Namespace {
         if (dirty != null) dirty.forceMarked((offset, bytes) -> Memory.writeback(memory, offset, bytes));
     }
 
-    /** A block write is in place: a FUA write is forced right after it, any other waits for a FLUSH. */
-    private void written(Bio bio, long offset, long bytes) {
-        if (dirty != null && !bio.hasFlag(BioFlag.FUA)) dirty.mark(offset, bytes);
-    }
-
-    private BlkStatus doBio(Bio bio) {
-        long sector = bio.sector();
-        long offset = sector << Units.SECTOR_SHIFT;
-        long bytes = bio.size();
-        if (bio.hasFlag(BioFlag.PREFLUSH) || bio.op() == BioOp.FLUSH) flush();
-        BlkStatus status = switch (bio.op()) {
-            case FLUSH -> BlkStatus.OK;
-            case READ -> read(sector, bio.data());
-            case WRITE -> {
-                clearPoison(sector, bio.sectors());
-                Memory.copy(bio.data(), 0, memory, offset, bytes);
-                written(bio, offset, bytes);
-                yield BlkStatus.OK;
-            }
-            // pmem_attach_disk sets no discard or write-zeroes limit: the block layer refuses both first.
-            case DISCARD, WRITE_ZEROES -> BlkStatus.notsupp(name + ": " + bio.op() + " is not supported");
-        };
-        if (status.isOk() && bio.hasFlag(BioFlag.FUA) && bio.op().isWrite()) Memory.writeback(memory, offset, bytes);
-        return status;
-    }
-
-    private BlkStatus read(long sector, MemorySegment buffer) {
-        long bad = badBlocks.isEmpty() ? -1 : badBlocks.firstBad(sector, buffer.byteSize() >> Units.SECTOR_SHIFT);
-        if (bad >= 0) return BlkStatus.ioerr(name + ": I/O error reading sector " + sector + ": bad block at sector " + bad);
-        long copied = Memory.copyMcsafe(memory, sector << Units.SECTOR_SHIFT, buffer, 0, buffer.byteSize());
-        if (copied < buffer.byteSize()) {
-            return BlkStatus.ioerr(name + ": I/O error reading sector " + sector + ": media error at sector "
-                    + (sector + (copied >> Units.SECTOR_SHIFT)));
-        }
-        return BlkStatus.OK;
+    private BlkStatus mediaError(long sector, long copied) {
+        return BlkStatus.ioerr(name + ": I/O error reading sector " + sector + ": media error at sector " + (sector + (copied >> Units.SECTOR_SHIFT)));
     }
 
     /** pmem_clear_poison: a write of whole sectors repairs them. */
