@@ -61,6 +61,45 @@ class PageTableTest {
         assertThrows(IndexOutOfBoundsException.class, () -> t.seek(-1, 10, true));
     }
 
+    /**
+     * Leaves filled with values in order (pages written in order) become runs: every lookup, listing
+     * and seek answers as before, a removal or a replaced value splits the run back into a leaf, and
+     * a leaf whose values do not run in order stays one.
+     */
+    @Test
+    void leavesWhoseValuesRunInOrderAnswerAsLeavesDoAndSplitWhenAValueGoes() {
+        PageTable t = new PageTable();
+        for (long i = 0; i < 3 * 512; i++) t.put(i, (int) i + 1); // pages 0 to 1535 in slots 0 to 1535, in order
+        for (long i = 1536; i < 2048; i++) t.put(i, (int) (2048 - i + 1536)); // leaf 3 full, but not in order
+        t.put(5000, 9); // a lone page
+        assertEquals(2049, t.size());
+        for (long i = 0; i < 1536; i++) assertEquals((int) i + 1, t.get(i), "run, page " + i);
+        for (long i = 1536; i < 2048; i++) assertEquals((int) (2048 - i + 1536), t.get(i), "leaf, page " + i);
+        assertEquals(0, t.get(2048));
+        List<Long> listed = new ArrayList<>();
+        t.forEachIndex(listed::add);
+        assertEquals(2049, listed.size());
+        assertEquals(0L, listed.getFirst());
+        assertEquals(5000L, listed.getLast());
+        assertEquals(0, t.seek(0, 10_000, true));
+        assertEquals(700, t.seek(700, 10_000, true), "inside a run");
+        assertEquals(2048, t.seek(0, 10_000, false), "no empty slot in the runs or the full leaf");
+        assertEquals(600, t.seek(600, 601, true));
+
+        assertEquals(701, t.remove(700), "a removal splits the run");
+        assertEquals(0, t.get(700));
+        assertEquals(700, t.seek(0, 10_000, false));
+        assertEquals(700, t.get(699));
+        assertEquals(702, t.get(701));
+        t.put(700, 701); // whole and in order again: a run again, answering the same
+        assertEquals(701, t.get(700));
+        assertEquals(2048, t.seek(0, 10_000, false));
+        t.put(100, 42); // a replaced value splits it too
+        assertEquals(42, t.get(100));
+        assertEquals(102, t.get(101));
+        assertEquals(2049, t.size());
+    }
+
     /** What seek must answer, one index at a time (skipping the long empty stretches a scan would crawl). */
     private static long scan(Set<Long> full, long from, long end, boolean wantFull) {
         if (wantFull) {
