@@ -24,7 +24,11 @@ import org.dmstack.iov.IovIter;
  * {@code -Ddmstack.bench.random=true}), so each copy's source comes from memory: what a call costs
  * where the goals are judged. Each stack is then measured beside {@code RAW} and {@code RAW_ITER}
  * copies of its own memory ({@link RawCopy}, the bytes each of its calls moves), the three taking
- * turns in the same loop, and the figure is its excess over those copies.
+ * turns in the same loop, and the figure is its excess over those copies. With
+ * {@code -Ddmstack.bench.loads=N} a fourth side takes its turns: the {@code RAW} copy after N
+ * dependent loads from a few hot cache lines (a chain of pointers such as a call down a device
+ * stack follows, with no call and no copy of its own): what that much work between two copies
+ * costs there, to set beside the same side's cost with the copies in cache (a region of 1 MiB).
  *
  * <pre>
  * DaxCallCost [SIZE [read|write]]   -Ddmstack.bench.layers=RAW_ITER,DIRECT,LINEAR,STRIPE2 -Ddmstack.bench.rounds=21
@@ -46,8 +50,11 @@ final class DaxCallCost {
             Positions at = Positions.over(region, size, Boolean.getBoolean("dmstack.bench.random"));
             for (String layer : layers) {
                 if (Stacks.Layer.valueOf(layer).raw()) continue;
-                Map<String, double[]> ns = onOwnMemory(layer, size, write, rounds, 100_000, at);
+                Map<String, double[]> ns = onOwnMemory(layer, size, write, rounds, 100_000, at, LOADS);
                 double raw = ns.get("RAW")[1], iter = ns.get("RAW_ITER")[1], stack = ns.get(layer)[1];
+                if (ns.containsKey("RAW_LOADS")) {
+                    System.out.printf(Locale.ROOT, "RAW after %d dependent loads: %.1f ns/call, %+.1f over RAW%n", LOADS, ns.get("RAW_LOADS")[1], ns.get("RAW_LOADS")[1] - raw);
+                }
                 System.out.printf(Locale.ROOT, "%-8s %s %d B over %d MiB: RAW %.1f, RAW_ITER %.1f (%+.1f), %s %.1f ns/call: %+.1f over RAW_ITER, %.0f%% of RAW%n",
                         layer, op, size, region >> 20, raw, iter, iter - raw, layer, stack, stack - iter, 100 * raw / stack);
             }
@@ -100,8 +107,12 @@ final class DaxCallCost {
         }
     }
 
-    /** {@code layer} (a stack) beside the raw copies of its own memory, RAW and RAW_ITER, over the positions of {@code at}. */
-    static Map<String, double[]> onOwnMemory(String layer, int size, boolean write, int rounds, int calls, Positions at) {
+    /**
+     * {@code layer} (a stack) beside the raw copies of its own memory, RAW and RAW_ITER, over the
+     * positions of {@code at}; and RAW after {@code loads} dependent loads ({@code RAW_LOADS}) when
+     * that is above 0.
+     */
+    static Map<String, double[]> onOwnMemory(String layer, int size, boolean write, int rounds, int calls, Positions at, int loads) {
         long region = at.region();
         try (Stacks.Dax d = new Stacks.Dax(Stacks.Layer.valueOf(layer), region, false)) {
             byte[] bytes = new byte[size];
@@ -109,12 +120,36 @@ final class DaxCallCost {
             IovIter iter = IovIter.iovec(bytes);
             RawCopy raw = new RawCopy(RawCopy.Kind.RAW, d.dax, region, size);
             RawCopy rawIter = raw.as(RawCopy.Kind.RAW_ITER);
+            LongUnaryOperator rawSide = pos -> write ? raw.write(pos, buffer, iter, false) : raw.read(pos, buffer, iter);
             LongUnaryOperator[] sides = {
-                pos -> write ? raw.write(pos, buffer, iter, false) : raw.read(pos, buffer, iter),
+                rawSide,
                 pos -> write ? rawIter.write(pos, buffer, iter, false) : rawIter.read(pos, buffer, iter),
                 pos -> write ? DaxBench.write(d, pos, buffer, iter, false) : DaxBench.read(d, pos, buffer, iter)};
-            return turns(new String[] {"RAW", "RAW_ITER", layer}, sides, rounds, calls, at);
+            String[] names = {"RAW", "RAW_ITER", layer};
+            if (loads > 0) {
+                sides = Arrays.copyOf(sides, 4);
+                sides[3] = afterLoads(rawSide, loads);
+                names = new String[] {"RAW", "RAW_ITER", layer, "RAW_LOADS"};
+            }
+            return turns(names, sides, rounds, calls, at);
         }
+    }
+
+    private static final int LOADS = Integer.getInteger("dmstack.bench.loads", 0);
+
+    /**
+     * {@code copy} after {@code loads} loads, each of whose address depends on the one before, from
+     * a ring of 16 slots over 1 KiB (in L1 after the first call): the chain costs its latency, not
+     * misses. The chain's end goes into the result (times 0) so the JIT keeps it.
+     */
+    static LongUnaryOperator afterLoads(LongUnaryOperator copy, int loads) {
+        int[] next = new int[16 * 16];
+        for (int i = 0; i < 16; i++) next[i * 16] = ((i + 1) % 16) * 16;
+        return pos -> {
+            int at = 0;
+            for (int k = 0; k < loads; k++) at = next[at];
+            return copy.applyAsLong(pos) + at * 0L;
+        };
     }
 
     /** The sides taking turns (forwards, then backwards) for {@code rounds} rounds of {@code calls} calls, after five rounds of warm-up. */
