@@ -140,7 +140,8 @@ final class DaxCallCost {
     /**
      * {@code copy} after {@code loads} loads, each of whose address depends on the one before, from
      * a ring of 16 slots over 1 KiB (in L1 after the first call): the chain costs its latency, not
-     * misses. The chain's end goes into the result (times 0) so the JIT keeps it.
+     * misses. The chain's end is stored where the JIT must keep it ({@link #chainEnd}): a result
+     * it can prove unused (such as the end times 0) lets it drop the loads altogether.
      */
     static LongUnaryOperator afterLoads(LongUnaryOperator copy, int loads) {
         int[] next = new int[16 * 16];
@@ -148,9 +149,13 @@ final class DaxCallCost {
         return pos -> {
             int at = 0;
             for (int k = 0; k < loads; k++) at = next[at];
-            return copy.applyAsLong(pos) + at * 0L;
+            chainEnd = at;
+            return copy.applyAsLong(pos);
         };
     }
+
+    /** Where {@link #afterLoads} leaves the end of its chain. */
+    static int chainEnd;
 
     /** The sides taking turns (forwards, then backwards) for {@code rounds} rounds of {@code calls} calls, after five rounds of warm-up. */
     private static Map<String, double[]> turns(String[] names, LongUnaryOperator[] sides, int rounds, int calls, Positions at) {

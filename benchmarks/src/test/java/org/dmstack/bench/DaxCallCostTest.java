@@ -32,7 +32,9 @@ class DaxCallCostTest {
         Map<String, double[]> ns = DaxCallCost.onOwnMemory("LINEAR", 4096, false, 3, 100, at, 24);
         assertEquals(List.of("RAW", "RAW_ITER", "LINEAR", "RAW_LOADS"), List.copyOf(ns.keySet()));
         long[] calls = {0};
+        DaxCallCost.chainEnd = -1;
         assertEquals(4096, DaxCallCost.afterLoads(pos -> { calls[0]++; return 4096; }, 24).applyAsLong(0));
         assertEquals(1, calls[0], "the copy runs once, after the loads");
+        assertEquals(24 % 16 * 16, DaxCallCost.chainEnd, "24 steps round the ring of 16 slots, 16 ints apart");
     }
 }
