@@ -46,10 +46,12 @@ public final class FioResults {
      * CPU time per request (user and system, from /proc/PID/stat over the run; NaN when not
      * recorded): unlike the rates, what a request costs the server hardly depends on what else
      * the machine runs; and fio's own (its usr_cpu and sys_cpu): a client that needs a whole core
-     * caps what any server can show.
+     * caps what any server can show: {@code clientCores} is its CPU time over the run's time (1.0:
+     * fio's one thread busy all the time, so no server could be answered faster).
      */
-    record Run(double iops, double bytesPerSecond, double meanLatencyMicros, double cpuMicrosPerRequest, double clientCpuMicrosPerRequest) {
-        static final Run MISSING = new Run(Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
+    record Run(double iops, double bytesPerSecond, double meanLatencyMicros, double cpuMicrosPerRequest, double clientCpuMicrosPerRequest,
+            double clientCores) {
+        static final Run MISSING = new Run(Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
 
         boolean present() {
             return !Double.isNaN(iops);
@@ -132,6 +134,11 @@ public final class FioResults {
         /** fio's median CPU time per request over its rounds against {@code server}, in microseconds. */
         double clientCpuMicros(String server) {
             return median(server, Run::clientCpuMicrosPerRequest);
+        }
+
+        /** fio's median CPU time over its run time against {@code server}, in cores. */
+        double clientCores(String server) {
+            return median(server, Run::clientCores);
         }
 
         private double median(String server, java.util.function.ToDoubleFunction<Run> figure) {
@@ -295,10 +302,10 @@ public final class FioResults {
         double ios = Json.num(root, "jobs", 0, "read", "total_ios") + Json.num(root, "jobs", 0, "write", "total_ios");
         double cpu = Files.exists(cpuFile) && ios > 0 ? Double.parseDouble(Files.readString(cpuFile).strip()) / ios : Double.NaN;
         // usr_cpu and sys_cpu: percent of the job's run time (job_runtime, ms).
-        double client = (Json.num(root, "jobs", 0, "usr_cpu") + Json.num(root, "jobs", 0, "sys_cpu")) / 100
-                * Json.num(root, "jobs", 0, "job_runtime") * 1000 / ios;
+        double cores = (Json.num(root, "jobs", 0, "usr_cpu") + Json.num(root, "jobs", 0, "sys_cpu")) / 100;
+        double client = cores * Json.num(root, "jobs", 0, "job_runtime") * 1000 / ios;
         return new Run(Json.num(root, "jobs", 0, side, "iops"), Json.num(root, "jobs", 0, side, "bw_bytes"),
-                Json.num(root, "jobs", 0, side, "clat_ns", "mean") / 1000.0, cpu, ios > 0 ? client : Double.NaN);
+                Json.num(root, "jobs", 0, side, "clat_ns", "mean") / 1000.0, cpu, ios > 0 ? client : Double.NaN, ios > 0 ? cores : Double.NaN);
     }
 
     /**
@@ -322,17 +329,18 @@ public final class FioResults {
     }
 
     /**
-     * Each server's CPU time per request, and fio's against it, medians of the rounds, as
-     * markdown; empty when no run recorded the server's.
+     * Each server's CPU time per request, and fio's against it with, in brackets, fio's share of a
+     * core over the run (medians of the rounds), as markdown; empty when no run recorded the server's.
      */
     static String cpuTable(List<Row> rows) {
         if (rows.stream().allMatch(r -> Arrays.stream(SERVERS).allMatch(s -> Double.isNaN(r.cpuMicros(s))))) return "";
-        StringBuilder sb = new StringBuilder("| CPU per request (µs, median of rounds): server, and fio against it |");
+        StringBuilder sb = new StringBuilder("| CPU per request (µs, median of rounds): server, and fio against it (fio's share of a core) |");
         for (String s : SERVERS) sb.append(' ').append(s).append(" |");
         sb.append("\n|---|").append("---:|".repeat(SERVERS.length)).append('\n');
         for (Row r : rows) {
             sb.append("| ").append(r.description()).append(" |");
-            for (String s : SERVERS) sb.append(' ').append(micros(r.cpuMicros(s))).append(", fio ").append(micros(r.clientCpuMicros(s))).append(" |");
+            for (String s : SERVERS) sb.append(' ').append(micros(r.cpuMicros(s))).append(", fio ").append(micros(r.clientCpuMicros(s))).append(" (")
+                    .append(pct(r.clientCores(s))).append(") |");
             sb.append('\n');
         }
         return sb.toString();

@@ -329,8 +329,9 @@ final class Report {
                     if (v == FioResults.Verdict.UNDECIDED) undecided.add(row.workload().name());
                 }
                 String undecidedOn = undecided.isEmpty() ? "" : "; undecided: " + String.join(", ", undecided);
+                String client = several ? "" : clientShare(level, peer);
                 goals.add(Double.isInfinite(w) ? new Goal(name, "not run (benchmarks/nbd-compare.sh)", ">= " + pct(level), null)
-                        : new Goal(name, "worst " + pct(w) + " (" + at + ")" + undecidedOn, ">= " + pct(level),
+                        : new Goal(name, "worst " + pct(w) + " (" + at + ")" + undecidedOn + client, ">= " + pct(level),
                                 notMet ? Boolean.FALSE : undecided.isEmpty() ? Boolean.TRUE : null));
             }
         }
@@ -351,6 +352,33 @@ final class Report {
         goals.add(fio.isEmpty() ? new Goal(name, "not run (benchmarks/nbd-compare.sh)", "every workload", null)
                 : new Goal(name, wider == 0 ? "no wider on any workload" : "wider on " + wider + " of " + fio.size() + " (most: " + worst + ")",
                         "every workload", wider == 0));
+    }
+
+    /**
+     * How busy fio's one thread was on the one-connection workloads of a goal, against dmstack and
+     * against {@code peer} (the range of the workloads' medians, in shares of a core): near 100%
+     * against both, the client sets the pace and no server can pull ahead of the other.
+     */
+    private String clientShare(double level, String peer) {
+        double[] dm = {Double.POSITIVE_INFINITY, 0}, other = {Double.POSITIVE_INFINITY, 0};
+        for (FioResults.Row row : fio) {
+            if (row.workload().goal() != level || row.workload().connections() > 1) continue;
+            widen(dm, row.clientCores("dmstack"));
+            widen(other, row.clientCores(peer));
+        }
+        if (Double.isInfinite(dm[0]) || Double.isInfinite(other[0])) return "";
+        return "; fio's thread busy " + range(dm) + " of a core against dmstack, " + range(other) + " against " + peer;
+    }
+
+    private static void widen(double[] range, double v) {
+        if (Double.isNaN(v)) return;
+        range[0] = Math.min(range[0], v);
+        range[1] = Math.max(range[1], v);
+    }
+
+    private static String range(double[] r) {
+        String lo = pct(r[0]), hi = pct(r[1]);
+        return lo.equals(hi) ? lo : lo.replace("%", "") + "–" + hi;
     }
 
     private void daxSection(StringBuilder sb) {
@@ -486,6 +514,13 @@ final class Report {
                 .append("server's median IOPS over the rounds (for 1 MiB workloads the same figure is MiB/s), in brackets how far its ")
                 .append("rounds spread ((max - min) / median); then dmstack's per-round ratio to each peer: median (min–max).\n\n");
         sb.append(FioResults.table(fio)).append('\n');
+        String cpu = FioResults.cpuTable(fio);
+        if (!cpu.isEmpty()) {
+            sb.append("What a request costs in CPU time, the server's (from /proc, over the run) and fio's (its usr and sys time), ")
+                    .append("and how much of a core fio used: with one connection fio runs one thread, and when it is busy all the time ")
+                    .append("against every server, it is the client that sets the pace.\n\n");
+            sb.append(cpu).append('\n');
+        }
         if (!mixed.isEmpty()) {
             sb.append("The mixed workload (two fio jobs of 4 KiB random writes at QD 16 with crc32c verification, beside two ")
                     .append("probers that connect, write 4 KiB, read it back and disconnect, again and again; dmstack on dm-linear over brd). ")

@@ -79,10 +79,11 @@ class JsonAndFioTest {
         assertEquals(9.0, r.cpuMicros("dmstack"), 1e-9); // rounds of 7, 9 and 11 us
         assertTrue(Double.isNaN(r.cpuMicros("nbdkit")));
         assertEquals(500.0, r.clientCpuMicros("dmstack"), 1e-9);
+        assertEquals(0.5, r.clientCores("dmstack"), 1e-9);
         assertEquals("""
-                | CPU per request (µs, median of rounds): server, and fio against it | dmstack | nbdkit | qemu-nbd |
+                | CPU per request (µs, median of rounds): server, and fio against it (fio's share of a core) | dmstack | nbdkit | qemu-nbd |
                 |---|---:|---:|---:|
-                | 4 KiB random read, QD 32 | 9.0, fio 500 | n/a, fio 500 | n/a, fio n/a |
+                | 4 KiB random read, QD 32 | 9.0, fio 500 (50%) | n/a, fio 500 (50%) | n/a, fio n/a (n/a) |
                 """, FioResults.cpuTable(List.of(r)));
         assertEquals("", FioResults.cpuTable(List.of()), "nothing recorded, no table");
     }
