@@ -46,8 +46,8 @@ public final class FioResults {
      * CPU time per request (user and system, from /proc/PID/stat over the run; NaN when not
      * recorded): unlike the rates, what a request costs the server hardly depends on what else
      * the machine runs; and fio's own (its usr_cpu and sys_cpu): a client that needs a whole core
-     * caps what any server can show: {@code clientCores} is its CPU time over the run's time (1.0:
-     * fio's one thread busy all the time, so no server could be answered faster).
+     * caps what any server can show: {@code clientCores} is its CPU time over the run's time, per
+     * job (1.0: each job's thread busy all the time, so no server could be answered faster).
      */
     record Run(double iops, double bytesPerSecond, double meanLatencyMicros, double cpuMicrosPerRequest, double clientCpuMicrosPerRequest,
             double clientCores) {
@@ -172,7 +172,8 @@ public final class FioResults {
     }
 
     /**
-     * One run of the mixed workload on one server: both fio jobs' operations per second, and the
+     * One run of the mixed workload on one server: both fio jobs' operations (writes and verifying
+     * reads) per second of their run, and the
      * tail of their completion latency (writes and verifying reads alike): the worse job's p99.9
      * and the longest of all. fio's percentiles are the upper edges of its histogram buckets, so
      * a p99.9 may read a little above the exact max.
@@ -232,10 +233,13 @@ public final class FioResults {
             int start = text.indexOf('{');
             if (start < 0) continue;
             Object root = Json.parse(text.substring(start));
+            // Operations over the job's run time: fio's own read "iops" covers only the verifying
+            // reads' short phase, and reads as hundreds of millions per second.
+            double seconds = Json.num(root, "jobs", 0, "job_runtime") / 1000;
             for (String side : new String[] {"write", "read"}) {
                 if (Json.num(root, "jobs", 0, side, "clat_ns", "N") == 0) continue;
                 any = true;
-                iops += Json.num(root, "jobs", 0, side, "iops");
+                if (seconds > 0) iops += Json.num(root, "jobs", 0, side, "total_ios") / seconds;
                 p999 = worse(p999, Json.num(root, "jobs", 0, side, "clat_ns", "percentile", "99.900000") / 1e6);
                 max = worse(max, Json.num(root, "jobs", 0, side, "clat_ns", "max") / 1e6);
             }
@@ -330,11 +334,12 @@ public final class FioResults {
 
     /**
      * Each server's CPU time per request, and fio's against it with, in brackets, fio's share of a
-     * core over the run (medians of the rounds), as markdown; empty when no run recorded the server's.
+     * core over the run, per job (one job, one thread, one connection; medians of the rounds), as
+     * markdown; empty when no run recorded the server's.
      */
     static String cpuTable(List<Row> rows) {
         if (rows.stream().allMatch(r -> Arrays.stream(SERVERS).allMatch(s -> Double.isNaN(r.cpuMicros(s))))) return "";
-        StringBuilder sb = new StringBuilder("| CPU per request (µs, median of rounds): server, and fio against it (fio's share of a core) |");
+        StringBuilder sb = new StringBuilder("| CPU per request (µs, median of rounds): server, and fio against it (fio's share of a core per job) |");
         for (String s : SERVERS) sb.append(' ').append(s).append(" |");
         sb.append("\n|---|").append("---:|".repeat(SERVERS.length)).append('\n');
         for (Row r : rows) {

@@ -81,11 +81,27 @@ class JsonAndFioTest {
         assertEquals(500.0, r.clientCpuMicros("dmstack"), 1e-9);
         assertEquals(0.5, r.clientCores("dmstack"), 1e-9);
         assertEquals("""
-                | CPU per request (µs, median of rounds): server, and fio against it (fio's share of a core) | dmstack | nbdkit | qemu-nbd |
+                | CPU per request (µs, median of rounds): server, and fio against it (fio's share of a core per job) | dmstack | nbdkit | qemu-nbd |
                 |---|---:|---:|---:|
                 | 4 KiB random read, QD 32 | 9.0, fio 500 (50%) | n/a, fio 500 (50%) | n/a, fio n/a (n/a) |
                 """, FioResults.cpuTable(List.of(r)));
         assertEquals("", FioResults.cpuTable(List.of()), "nothing recorded, no table");
+    }
+
+    @Test
+    void theMixedWorkloadsRateIsItsOperationsOverItsRunTime(@TempDir Path dir) throws Exception {
+        // A 10 s job of 100,000 writes whose verifying reads (99,000) took fio's read side a few
+        // microseconds: fio's own read "iops" then says 99,000,000.
+        for (int job = 1; job <= 2; job++) {
+            Files.writeString(dir.resolve("dmstack-mixed-r1-" + job + ".json"), "{\"jobs\": [{\"job_runtime\": 10000,"
+                    + " \"write\": {\"iops\": 10000, \"total_ios\": 100000, \"clat_ns\": {\"N\": 100000, \"max\": 40000000, \"percentile\": {\"99.900000\": 2000000}}},"
+                    + " \"read\": {\"iops\": 99000000, \"total_ios\": 99000, \"clat_ns\": {\"N\": 99000, \"max\": 50000000, \"percentile\": {\"99.900000\": 3000000}}}}]}");
+        }
+        FioResults.Tail t = FioResults.mixed(dir).getFirst();
+        assertEquals("dmstack", t.server());
+        assertEquals(2 * (100_000 + 99_000) / 10.0, t.iops(), 1e-9);
+        assertEquals(50.0, t.maxMillis(), 1e-9);
+        assertEquals(3.0, t.p999Millis(), 1e-9);
     }
 
     @Test
