@@ -517,7 +517,7 @@ final class Report {
         String cpu = FioResults.cpuTable(fio);
         if (!cpu.isEmpty()) {
             sb.append("What a request costs in CPU time, the server's (from /proc, over the run) and fio's (its usr and sys time), ")
-                    .append("and how much of a core fio used: with one connection fio runs one thread, and when it is busy all the time ")
+                    .append("and how much of a core each fio job (one thread, one connection) used: with one connection, when fio is busy all the time ")
                     .append("against every server, it is the client that sets the pace.\n\n");
             sb.append(cpu).append('\n');
         }
