@@ -30,10 +30,16 @@
 #   MIXED_LATLOG   1: fio logs every request's latency in the mixed workload
 #                  ($out/LABEL-mixed-rRUN-JOB_clat.1.log: ms since the job's start, latency in ns),
 #                  to find when the slowest requests were made
+#   AUTOGROUP off (default): the kernel's autogroup scheduling (kernel.sched_autogroup_enabled) is
+#             turned off for the script's run and restored after, when it can be (root); keep: left as it
+#             is. With it on, every process the script starts is in one autogroup, and on this machine's
+#             kernel (6.18) fio then waited up to 300 ms for a CPU in the mixed workload, against both
+#             servers (max 144-310 ms; with it off, 17-34 ms: benchmarks/README.md, round 14). The
+#             header line says which it was.
 #   MIXED_SCHED    1: perf sched records each run of the mixed workload, and the run's
 #                  $out/LABEL-mixed-rRUN-sched.txt says, per command (fio, the server's threads,
 #                  the probers' JVMs, ksoftirqd...), the longest one of its threads waited ready to
-#                  run with no CPU to run on; the data itself is deleted (needs perf and root)
+#                  run with no CPU to run on; the data itself is deleted, unless MIXED_SCHED=keep (needs perf and root)
 #   ONLY      mixed: only the mixed workload (no qemu-nbd, no other workload)
 #   WARMUP    seconds of 4 KiB random reads and writes at QD 32, as long at QD 1, then as long
 #             of 1 MiB ones, before measuring, per server (default 5)
@@ -121,12 +127,28 @@ mkdir -p "$out"
 rm -f "$out"/*.json "$out"/*.log "$out"/*.cpu
 shm=$(mktemp -d /dev/shm/nbd-compare.XXXXXX)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+AUTOGROUP=${AUTOGROUP:-off}
+autogroup_file=/proc/sys/kernel/sched_autogroup_enabled
+autogroup_was=$(cat "$autogroup_file" 2>/dev/null || echo none)
+case "$AUTOGROUP" in
+  off) if [ "$autogroup_was" = 1 ] && ! echo 0 2>/dev/null >"$autogroup_file"; then
+         echo "nbd-compare: cannot turn autogroup scheduling off (not root?); measuring with it on" >&2
+       fi ;;
+  keep) ;;
+  *) echo "nbd-compare: AUTOGROUP=$AUTOGROUP: off or keep" >&2; exit 2 ;;
+esac
+case "$(cat "$autogroup_file" 2>/dev/null || echo none)" in
+  0) autogroup="autogroup off" ;;
+  1) autogroup="autogroup on" ;;
+  *) autogroup="no autogroup" ;;
+esac
 
 me=nbd-compare
 . "$here/nbd-servers.sh"
 stop_all() {
   for s in "${!pid[@]}"; do stop "$s"; done
   rm -rf "$shm"
+  [ "$autogroup_was" != 1 ] || echo 1 2>/dev/null >"$autogroup_file" || true
 }
 trap stop_all EXIT
 
@@ -195,7 +217,7 @@ mixed() {
   if [ -n "$sched_pid" ]; then
     wait "$sched_pid" || { echo "nbd-compare: perf sched record failed:" >&2; cat "$sched.log" >&2; exit 1; }
     perf sched timehist --state -i "$sched.data" 2>/dev/null | runnable_waits >"$sched.txt"
-    rm -f "$sched.data" "$sched.data.old"
+    [ "$MIXED_SCHED" = keep ] || rm -f "$sched.data" "$sched.data.old"
     echo "   longest waits for a CPU (perf sched): $(grep -E '^(fio|nbd-connection|nbdkit|java|ksoftirqd/[0-9]+)'$'\t' "$sched.txt" | head -6 | cut -f1,2 | tr '\t\n' ' ;')"
   fi
 }
@@ -291,7 +313,7 @@ stop nbdkit
   if [ "$ONLY" != mixed ]; then
     main="qemu-nbd $(qemu-nbd --version | awk 'NR==1{print $2}') ($QEMU_NBD_OPTS, file on tmpfs), dmstack export: $LAYER, $ROUNDS rounds of ${RUNTIME}s per server and workload, "
   fi
-  echo "fio $(fio --version | sed 's/^fio-//'), nbdkit $(nbdkit --version | awk '{print $2}'), ${main}size $SIZE, mixed workload: $MIXED_RUNS runs of ${MIXED_RUNTIME}s per server, probers $([ "$MIXED_PROBE_MS" = 0 ] && echo "back to back" || echo "every ${MIXED_PROBE_MS} ms"), load average $load_before before and $(cut -d' ' -f1-3 /proc/loadavg) after, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "fio $(fio --version | sed 's/^fio-//'), nbdkit $(nbdkit --version | awk '{print $2}'), ${main}size $SIZE, mixed workload: $MIXED_RUNS runs of ${MIXED_RUNTIME}s per server, probers $([ "$MIXED_PROBE_MS" = 0 ] && echo "back to back" || echo "every ${MIXED_PROBE_MS} ms"), $autogroup, load average $load_before before and $(cut -d' ' -f1-3 /proc/loadavg) after, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 } >"$out/about.txt"
 cat "$out/about.txt"
 "$JAVA" -cp "$CP" org.dmstack.bench.FioResults "$out"
