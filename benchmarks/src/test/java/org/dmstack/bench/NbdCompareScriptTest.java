@@ -58,7 +58,16 @@ class NbdCompareScriptTest {
 
     @Test
     void runsTheMixedWorkloadAloneWhenAsked(@TempDir Path out) throws Exception {
+        Path autogroup = Path.of("/proc/sys/kernel/sched_autogroup_enabled");
+        String before = Files.exists(autogroup) ? Files.readString(autogroup).trim() : null;
         String output = run(out, Map.of("ONLY", "mixed", "MIXED_RUNS", "2"));
+        if (before == null) {
+            assertTrue(output.contains(", no autogroup, load average "), output);
+        } else {
+            assertEquals(before, Files.readString(autogroup).trim(), "the script gives the kernel's autogroup setting back");
+            String expected = before.equals("0") || Files.isWritable(autogroup) ? ", autogroup off, " : ", autogroup on, ";
+            assertTrue(output.contains(expected + "load average "), "the header says how the run was scheduled: " + output);
+        }
         assertEquals(List.of(), FioResults.read(out), "no other workload: " + output);
         assertFalse(output.contains("qemu-nbd"), output);
         assertMixedRuns(out, 2, output);
