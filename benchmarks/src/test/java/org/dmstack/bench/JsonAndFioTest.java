@@ -1,6 +1,7 @@
 package org.dmstack.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -86,6 +87,26 @@ class JsonAndFioTest {
                 | 4 KiB random read, QD 32 | 9.0, fio 500 (50%) | n/a, fio 500 (50%) | n/a, fio n/a (n/a) |
                 """, FioResults.cpuTable(List.of(r)));
         assertEquals("", FioResults.cpuTable(List.of()), "nothing recorded, no table");
+    }
+
+    @Test
+    void theOneConnectionGoalQuotesFiosShareOfACoreOnThoseRowsOnly(@TempDir Path dir) throws Exception {
+        // fio's usr+sys share of its run, per server and workload; the 4 x 8 row has one far outside.
+        String[][] shares = {{"randread-4k-qd32", "97", "80"}, {"write-1m-qd8", "63", "48"}, {"randread-4k-4x8", "10", "5"}};
+        for (String[] w : shares) {
+            for (int round = 1; round <= 3; round++) {
+                for (int i = 0; i < 2; i++) {
+                    String server = i == 0 ? "dmstack" : "nbdkit";
+                    double iops = i == 0 ? 130 : 100;
+                    Files.writeString(dir.resolve(server + "-" + w[0] + "-r" + round + ".json"), "{\"jobs\": [{\"job_runtime\": 2000, \"usr_cpu\": 0,"
+                            + " \"sys_cpu\": " + w[1 + i] + ", \"read\": {\"iops\": " + iops + ", \"total_ios\": " + 2 * iops + "}, \"write\": {\"iops\": 0, \"total_ios\": 0}}]}");
+                }
+            }
+        }
+        Report.write(new Results(), dir, dir);
+        String md = Files.readString(dir.resolve("report.md"));
+        assertTrue(md.contains("; fio's thread busy 63–97% of a core against dmstack, 48–80% against nbdkit |"), md);
+        assertFalse(md.matches("(?s).*busy (5|10)[%–].*"), "the rows over several connections are not quoted: " + md);
     }
 
     @Test
