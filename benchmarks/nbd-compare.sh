@@ -30,12 +30,10 @@
 #   MIXED_LATLOG   1: fio logs every request's latency in the mixed workload
 #                  ($out/LABEL-mixed-rRUN-JOB_clat.1.log: ms since the job's start, latency in ns),
 #                  to find when the slowest requests were made
-#   AUTOGROUP off (default): the kernel's autogroup scheduling (kernel.sched_autogroup_enabled) is
-#             turned off for the script's run and restored after, when it can be (root); keep: left as it
-#             is. With it on, every process the script starts is in one autogroup, and on this machine's
-#             kernel (6.18) fio waited up to 300 ms for a CPU in the mixed workload, against either
-#             server (its longest completion 79-493 ms on dmstack, 105-1786 ms on nbdkit; with it off,
-#             11-44 ms on both: benchmarks/README.md, round 14). The header line says which it was.
+#   AUTOGROUP off (default): the kernel's autogroup scheduling is turned off for the run and
+#             restored after, when it can be (root); keep: left as it is (nbd-servers.sh says why).
+#             With it on, the mixed workload's longest completion was 79-493 ms on dmstack and
+#             105-1786 ms on nbdkit; with it off, 11-44 ms on both. The header line says which it was.
 #   MIXED_SCHED    1: perf sched records each run of the mixed workload, and the run's
 #                  $out/LABEL-mixed-rRUN-sched.txt says, per command (fio, the server's threads,
 #                  the probers' JVMs, ksoftirqd...), the longest one of its threads waited ready to
@@ -78,11 +76,8 @@ case "$ONLY" in
   ""|mixed) ;;
   *) echo "nbd-compare: ONLY=$ONLY: only 'mixed' can be run alone" >&2; exit 2 ;;
 esac
-AUTOGROUP=${AUTOGROUP:-off}
-case "$AUTOGROUP" in
-  off | keep) ;;
-  *) echo "nbd-compare: AUTOGROUP=$AUTOGROUP: off or keep" >&2; exit 2 ;;
-esac
+me=nbd-compare
+. "$here/nbd-servers.sh"
 
 # The workloads: name, fio --rw, --bs, --iodepth, --numjobs (one NBD connection per job). The names
 # are FioResults.WORKLOADS'. Several connections are how nbdkit's users drive it (every server here
@@ -132,24 +127,13 @@ mkdir -p "$out"
 rm -f "$out"/*.json "$out"/*.log "$out"/*.cpu
 shm=$(mktemp -d /dev/shm/nbd-compare.XXXXXX)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-me=nbd-compare
-. "$here/nbd-servers.sh"
 stop_all() {
   for s in "${!pid[@]}"; do stop "$s"; done
   rm -rf "$shm"
-  [ "${autogroup_was:-none}" != 1 ] || echo 1 2>/dev/null >"$autogroup_file" || true
+  autogroup_restore
 }
 trap stop_all EXIT
-autogroup_file=/proc/sys/kernel/sched_autogroup_enabled
-autogroup_was=$(cat "$autogroup_file" 2>/dev/null || echo none)
-if [ "$AUTOGROUP" = off ] && [ "$autogroup_was" = 1 ] && ! echo 0 2>/dev/null >"$autogroup_file"; then
-  echo "nbd-compare: cannot turn autogroup scheduling off (not root?); measuring with it on" >&2
-fi
-case "$(cat "$autogroup_file" 2>/dev/null || echo none)" in
-  0) autogroup="autogroup off" ;;
-  1) autogroup="autogroup on" ;;
-  *) autogroup="no autogroup" ;;
-esac
+autogroup_off
 
 # fio NAME URI RW BS QD JOBS [extra fio options...]: one run, JSON into $out/NAME.json
 run_fio() {

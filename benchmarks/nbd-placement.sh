@@ -18,7 +18,7 @@
 #   RUNTIME  seconds of fio per server per round (default 3)
 #   PLACES   which placements, separated by spaces (default "free same split")
 #   SIZE     size of each disk (default 1G); every byte is written before measuring
-#   DMSTACK_BENCH_CP, JAVA  as for nbd-compare.sh
+#   DMSTACK_BENCH_CP, JAVA, AUTOGROUP  as for nbd-compare.sh (autogroup scheduling off for the run by default)
 # Needs fio with the nbd engine, nbdkit, taskset (util-linux) and 2 CPUs at least. Exits 3 without them.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -46,8 +46,10 @@ me=nbd-placement
 . "$here/nbd-servers.sh"
 stop_all() {
   for s in "${!pid[@]}"; do stop "$s"; done
+  autogroup_restore
 }
 trap stop_all EXIT
+autogroup_off
 
 java=("$JAVA" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xmn512m -cp "$CP")
 start dmstack disk "${java[@]}" org.dmstack.bench.NbdBenchServer 0 "$SIZE" brd
@@ -69,7 +71,7 @@ for s in "${servers[@]}"; do # every byte written, then both kinds of request wa
   fio --name=warm --ioengine=nbd --uri="${uri[$s]}" --rw=randrw --bs=4k --iodepth=1 --runtime=3 --time_based --output-format=terse >/dev/null 2>&1
 done
 
-echo "NBD at queue depth 1 by placement: ${servers[*]}; $ROUNDS rounds of ${RUNTIME}s, $SIZE, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ)"
+echo "NBD at queue depth 1 by placement: ${servers[*]}; $ROUNDS rounds of ${RUNTIME}s, $SIZE, $autogroup, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ)"
 results=$out/rounds.txt
 : >"$results"
 for rw in randread randwrite; do
