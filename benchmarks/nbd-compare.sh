@@ -235,9 +235,10 @@ warm_up() {
   rm -f "$out/$1-fill.json" "$out/$1-warmup.json" "$out/$1-warmup-qd1.json" "$out/$1-warmup-1m.json"
 }
 
-# The JVM options of bin/dmstack (launcher/src/dist/bin/dmstack), the young generation's size among them.
+# The JVM options bin/dmstack runs with (scripts/server-jvm-options), the young generation's size among them.
+mapfile -t server_jvm < <("$root/scripts/server-jvm-options")
 # shellcheck disable=SC2206
-java_server=("$JAVA" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xmn512m ${SERVER_JAVA_OPTS:-} -cp "$CP" org.dmstack.bench.NbdBenchServer)
+java_server=("$JAVA" "${server_jvm[@]}" ${SERVER_JAVA_OPTS:-} -cp "$CP" org.dmstack.bench.NbdBenchServer)
 # nbdkit's memory plugin, as shipped (default thread model and threads).
 start nbdkit "" nbdkit --foreground --exit-with-parent -i 127.0.0.1 -p 0 memory "$SIZE"
 if [ "$ONLY" != mixed ]; then

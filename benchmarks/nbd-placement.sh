@@ -51,7 +51,8 @@ stop_all() {
 trap stop_all EXIT
 autogroup_off
 
-java=("$JAVA" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xmn512m -cp "$CP")
+mapfile -t server_jvm < <("$root/scripts/server-jvm-options") # bin/dmstack's
+java=("$JAVA" "${server_jvm[@]}" -cp "$CP")
 start dmstack disk "${java[@]}" org.dmstack.bench.NbdBenchServer 0 "$SIZE" brd
 start dmstack-nopoll disk "${java[@]}" -Ddmstack.nbd.busyPollMicros=0 org.dmstack.bench.NbdBenchServer 0 "$SIZE" brd
 start nbdkit "" nbdkit --foreground --exit-with-parent -i 127.0.0.1 -p 0 memory "$SIZE"

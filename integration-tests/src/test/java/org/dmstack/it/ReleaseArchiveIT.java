@@ -58,7 +58,7 @@ class ReleaseArchiveIT {
         Path unpacked = Files.createDirectories(dir.resolve("unpacked"));
         run(unpacked, List.of("/bin/tar", "xzf", archive(".tar.gz").toString()), List.of("PATH=/usr/bin:/bin"));
         Path home = unpacked.resolve(BASE);
-        for (String part : List.of("bin/dmstack", "bin/jdk25", "LICENSE", "etc/brd.cfg", "etc/fast.table", "conf/logback.xml")) {
+        for (String part : List.of("bin/dmstack", "bin/jdk25", "bin/server-jvm-options", "LICENSE", "etc/brd.cfg", "etc/fast.table", "conf/logback.xml")) {
             assertTrue(Files.exists(home.resolve(part)), part);
         }
         assertTrue(Files.isExecutable(home.resolve("bin/dmstack")));
