@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# NBD at queue depth 1, and where the kernel runs the server: 4 KiB random reads and writes, one
-# request in flight (fio's nbd ioengine), against dmstack's export of a brd RAM disk with busy
+# NBD by where the kernel runs the server: by default 4 KiB random reads and writes, one request
+# in flight (fio's nbd ioengine; BS, QD, JOBS and RWS choose others), against dmstack's export of a brd RAM disk with busy
 # polling (the default, busy.poll.us 50), the same without it (0), and nbdkit's memory plugin, each
 # placed three ways: left to the scheduler (free), server and fio on the same CPU (same: both
 # `taskset` to CPU 0), and on two (split: the server on CPU 1, fio on CPU 0). The three servers
@@ -10,7 +10,9 @@
 #
 # At queue depth 1 a request's round trip is mostly the two wake-ups between fio and the server:
 # on one CPU there are none to another CPU, on two each costs an idle CPU's wake-up, and busy
-# polling saves the server's (nbd-server/README.md, "Busy polling").
+# polling saves the server's (nbd-server/README.md, "Busy polling"). With more connections than
+# CPUs (JOBS=2 on 2 CPUs: two fio threads and two connection threads) the split placement keeps the
+# server's copies and the client's apart, which "free" leaves to the scheduler.
 #
 # Usage: benchmarks/nbd-placement.sh [OUT_DIR]      (default benchmarks/results/placement)
 # Environment:
@@ -18,6 +20,9 @@
 #   RUNTIME  seconds of fio per server per round (default 3)
 #   PLACES   which placements, separated by spaces (default "free same split")
 #   SIZE     size of each disk (default 1G); every byte is written before measuring
+#   BS, QD, JOBS  fio's block size, queue depth per connection and connections (default 4k, 1, 1),
+#            e.g. BS=1m QD=4 JOBS=2 RWS="read write" for 1 MiB sequential I/O over two connections
+#   RWS      fio's rw modes, separated by spaces (default "randread randwrite")
 #   DMSTACK_BENCH_CP, JAVA, AUTOGROUP  as for nbd-compare.sh (autogroup scheduling off for the run by default)
 # Needs fio with the nbd engine, nbdkit, taskset (util-linux) and 2 CPUs at least. Exits 3 without them.
 set -euo pipefail
@@ -28,6 +33,18 @@ ROUNDS=${ROUNDS:-5}
 RUNTIME=${RUNTIME:-3}
 PLACES=${PLACES:-free same split}
 SIZE=${SIZE:-1G}
+BS=${BS:-4k}
+QD=${QD:-1}
+JOBS=${JOBS:-1}
+RWS=${RWS:-randread randwrite}
+# The workload as the summary names it: "4 KiB randread, QD 1", "1 MiB write, QD 4 over 2 connections".
+case "$BS" in
+  *[kK]) size="${BS%?} KiB" ;;
+  *[mM]) size="${BS%?} MiB" ;;
+  *) size="$BS B" ;;
+esac
+depth="QD $QD"
+if [ "$JOBS" -gt 1 ]; then depth+=" over $JOBS connections"; fi
 CP=${DMSTACK_BENCH_CP:-$here/target/classes:$here/target/lib/*}
 JAVA=${JAVA:-$("$root/scripts/jdk25")/bin/java}
 
@@ -57,25 +74,25 @@ start dmstack disk "${java[@]}" org.dmstack.bench.NbdBenchServer 0 "$SIZE" brd
 start dmstack-nopoll disk "${java[@]}" -Ddmstack.nbd.busyPollMicros=0 org.dmstack.bench.NbdBenchServer 0 "$SIZE" brd
 start nbdkit "" nbdkit --foreground --exit-with-parent -i 127.0.0.1 -p 0 memory "$SIZE"
 
-# fio_iops NAME URI RW [command prefix...]: one run of RUNTIME s at QD 1; prints reads + writes per second
+# fio_iops NAME URI RW [command prefix...]: one run of RUNTIME s of BS at QD over JOBS connections; prints reads + writes per second
 fio_iops() {
   local name=$1 u=$2 rw=$3
   shift 3
-  "$@" fio --name="$name" --ioengine=nbd --uri="$u" --rw="$rw" --bs=4k --iodepth=1 --runtime="$RUNTIME" --time_based \
-      --randrepeat=1 --norandommap --output-format=terse --terse-version=3 >"$out/$name.terse" 2>"$out/$name.log" \
+  "$@" fio --name="$name" --ioengine=nbd --uri="$u" --rw="$rw" --bs="$BS" --iodepth="$QD" --numjobs="$JOBS" --group_reporting \
+      --runtime="$RUNTIME" --time_based --randrepeat=1 --norandommap --output-format=terse --terse-version=3 >"$out/$name.terse" 2>"$out/$name.log" \
     || { echo "nbd-placement: fio $name failed:" >&2; cat "$out/$name.log" >&2; exit 1; }
   awk -F';' '$1 == 3 { printf "%d\n", $8 + $49 }' "$out/$name.terse" # fio also prints "connected" there
 }
 
 for s in "${servers[@]}"; do # every byte written, then both kinds of request warmed up
   fio --name=fill --ioengine=nbd --uri="${uri[$s]}" --rw=write --bs=1m --iodepth=4 --output-format=terse >/dev/null 2>&1
-  fio --name=warm --ioengine=nbd --uri="${uri[$s]}" --rw=randrw --bs=4k --iodepth=1 --runtime=3 --time_based --output-format=terse >/dev/null 2>&1
+  fio --name=warm --ioengine=nbd --uri="${uri[$s]}" --rw=randrw --bs="$BS" --iodepth="$QD" --numjobs="$JOBS" --runtime=3 --time_based --output-format=terse >/dev/null 2>&1
 done
 
-echo "NBD at queue depth 1 by placement: ${servers[*]}; $ROUNDS rounds of ${RUNTIME}s, $SIZE, $autogroup, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ)"
+echo "NBD, $size, $depth, by placement: ${servers[*]}; $ROUNDS rounds of ${RUNTIME}s, $SIZE, $autogroup, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ)"
 results=$out/rounds.txt
 : >"$results"
-for rw in randread randwrite; do
+for rw in $RWS; do
   for place in $PLACES; do
     for r in $(seq 1 "$ROUNDS"); do
       order=("${servers[@]}")
@@ -120,8 +137,8 @@ awk '
         rd = rd " " iops[key, r, "dmstack"] / iops[key, r, "nbdkit"]; rn = rn " " iops[key, r, "dmstack-nopoll"] / iops[key, r, "nbdkit"]
       }
       split(key, w, " ")
-      printf "| 4 KiB %s, QD 1 | %s | %d | %d | %d | %.0f%% (%s) | %.0f%% (%s) |\n", w[1], w[2], median(dm), median(np), median(nk), 100 * median(rd), range(rd), 100 * median(rn), range(rn)
+      printf "| %s %s, %s | %s | %d | %d | %d | %.0f%% (%s) | %.0f%% (%s) |\n", size, w[1], depth, w[2], median(dm), median(np), median(nk), 100 * median(rd), range(rd), 100 * median(rn), range(rn)
     }
-  }' "$results"
+  }' size="$size" depth="$depth" "$results"
 echo
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
