@@ -25,7 +25,8 @@ JAVA=${JAVA:-$("$root/scripts/jdk25")/bin/java}
 for tool in fio nbdkit python3; do command -v "$tool" >/dev/null || { echo "nbd-ab: $tool is not installed" >&2; exit 3; }; done
 mkdir -p "$out"
 # The JVM options of bin/dmstack, as nbd-compare.sh runs the server.
-mapfile -t server < <("$root/scripts/server-jvm-options")
+options=$("$root/scripts/server-jvm-options") # an assignment, so that set -e sees the script fail
+mapfile -t server <<<"$options"
 declare -A pid uri
 "$JAVA" "${server[@]}" ${A_OPTS:-} -cp "$BASE_CP" org.dmstack.bench.NbdBenchServer 0 1G brd >"$out/A-server.log" 2>&1 & pid[A]=$!
 "$JAVA" "${server[@]}" ${B_OPTS:-} -cp "$NEW_CP" org.dmstack.bench.NbdBenchServer 0 1G brd >"$out/B-server.log" 2>&1 & pid[B]=$!

@@ -236,7 +236,8 @@ warm_up() {
 }
 
 # The JVM options bin/dmstack runs with (scripts/server-jvm-options), the young generation's size among them.
-mapfile -t server_jvm < <("$root/scripts/server-jvm-options")
+options=$("$root/scripts/server-jvm-options") # an assignment, so that set -e sees the script fail
+mapfile -t server_jvm <<<"$options"
 # shellcheck disable=SC2206
 java_server=("$JAVA" "${server_jvm[@]}" ${SERVER_JAVA_OPTS:-} -cp "$CP" org.dmstack.bench.NbdBenchServer)
 # nbdkit's memory plugin, as shipped (default thread model and threads).

@@ -68,7 +68,8 @@ stop_all() {
 trap stop_all EXIT
 autogroup_off
 
-mapfile -t server_jvm < <("$root/scripts/server-jvm-options") # bin/dmstack's
+options=$("$root/scripts/server-jvm-options") # bin/dmstack's; an assignment, so that set -e sees the script fail
+mapfile -t server_jvm <<<"$options"
 java=("$JAVA" "${server_jvm[@]}" -cp "$CP")
 start dmstack disk "${java[@]}" org.dmstack.bench.NbdBenchServer 0 "$SIZE" brd
 start dmstack-nopoll disk "${java[@]}" -Ddmstack.nbd.busyPollMicros=0 org.dmstack.bench.NbdBenchServer 0 "$SIZE" brd

@@ -41,16 +41,24 @@ class ReleaseArchiveIT {
         return bin;
     }
 
-    private String run(Path cwd, List<String> command, List<String> env) throws IOException, InterruptedException {
+    private record Ran(int status, String stdout, String stderr) {}
+
+    /** Runs {@code command} in {@code cwd} with nothing in its environment but {@code env}, whatever its exit status. */
+    private Ran execute(Path cwd, List<String> command, List<String> env) throws IOException, InterruptedException {
         List<String> full = new ArrayList<>(List.of("/usr/bin/env", "-i"));
         full.addAll(env);
         full.addAll(command);
         Path out = dir.resolve("out.txt"), err = dir.resolve("err.txt");
         Process p = new ProcessBuilder(full).directory(cwd.toFile()).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
         assertTrue(p.waitFor(180, TimeUnit.SECONDS), String.join(" ", command) + " did not finish");
-        String stderr = Files.readString(err, StandardCharsets.UTF_8);
-        assertEquals(0, p.exitValue(), String.join(" ", command) + ": " + stderr);
-        return Files.readString(out, StandardCharsets.UTF_8);
+        return new Ran(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+    }
+
+    /** Runs {@code command} as {@link #execute} does; it must succeed. Returns its stdout. */
+    private String run(Path cwd, List<String> command, List<String> env) throws IOException, InterruptedException {
+        Ran r = execute(cwd, command, env);
+        assertEquals(0, r.status(), String.join(" ", command) + ": " + r.stderr());
+        return r.stdout();
     }
 
     @Test
@@ -81,6 +89,20 @@ class ReleaseArchiveIT {
                 fast: 0 262144 striped 2 256 1:0 0 1:1 0
                 """, out.replaceAll("254:[01] ", "254:N "));
         assertTrue(out.contains("254:0 ") && out.contains("254:1 "), out);
+    }
+
+    /** Without its JVM options the server would start all the same, only slower and warning: bin/dmstack stops instead. */
+    @Test
+    void binDmstackStopsWhenItCannotHaveItsJvmOptions() throws Exception {
+        Path unpacked = Files.createDirectories(dir.resolve("unpacked"));
+        run(unpacked, List.of("/bin/tar", "xzf", archive(".tar.gz").toString()), List.of("PATH=/usr/bin:/bin"));
+        Path home = unpacked.resolve(BASE);
+        Files.delete(home.resolve("bin/server-jvm-options"));
+
+        Ran r = execute(home, List.of("bin/dmstack", "-c", "lsblk"), List.of("PATH=" + minimalPath(), "HOME=" + dir));
+        assertEquals(127, r.status(), r.stderr());
+        assertEquals("", r.stdout());
+        assertTrue(r.stderr().contains("bin/server-jvm-options: No such file or directory"), r.stderr());
     }
 
     @Test
