@@ -6,6 +6,13 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.IntFunction;
 import org.dmstack.block.Bio;
 import org.dmstack.block.BioOp;
 import org.dmstack.block.BioRing;
@@ -124,23 +131,75 @@ final class PairedRatios {
      * rather than wall-clock time: what one core gives, whatever share of it the thread had.
      */
     static Ratio measure(String what, String contender, Op a, String baseline, Op b, boolean baselineIsLimit, Plan plan, boolean byCpu) {
-        opsPerSecond(a, plan.warmupNanos(), byCpu);
-        opsPerSecond(b, plan.warmupNanos(), byCpu);
+        return paired(what, contender, nanos -> opsPerSecond(a, nanos, byCpu), baseline, nanos -> opsPerSecond(b, nanos, byCpu), baselineIsLimit, plan);
+    }
+
+    /**
+     * As above with {@code threads} threads running a side at once, thread t its own op
+     * ({@code a.apply(t)}), a round's rate the sum of theirs: what JMH's {@code @Threads} gives,
+     * paired. By the wall clock, as JMH: the threads share the machine's cores with each other.
+     */
+    static Ratio measure(String what, String contender, IntFunction<Op> a, String baseline, IntFunction<Op> b, int threads, Plan plan) {
+        Op[] as = new Op[threads], bs = new Op[threads];
+        for (int t = 0; t < threads; t++) {
+            as[t] = a.apply(t);
+            bs[t] = b.apply(t);
+        }
+        // The same threads all along, as JMH's: what a layer keeps per thread is set up once, not every round.
+        try (ExecutorService team = Executors.newFixedThreadPool(threads)) {
+            return paired(what, contender, nanos -> together(team, as, nanos), baseline, nanos -> together(team, bs, nanos), false, plan);
+        }
+    }
+
+    /** One side's rate over a round of {@code nanos}. */
+    @FunctionalInterface
+    private interface Side {
+        double rate(long nanos);
+    }
+
+    /** The rounds: each side warms up, then they take turns, A B, B A, ...; the median of the rounds' ratios. */
+    private static Ratio paired(String what, String contender, Side a, String baseline, Side b, boolean baselineIsLimit, Plan plan) {
+        a.rate(plan.warmupNanos());
+        b.rate(plan.warmupNanos());
         double[] ratios = new double[plan.rounds()];
         for (int i = 0; i < plan.rounds(); i++) {
             double ra, rb;
             if (i % 2 == 0) {
-                ra = opsPerSecond(a, plan.roundNanos(), byCpu);
-                rb = opsPerSecond(b, plan.roundNanos(), byCpu);
+                ra = a.rate(plan.roundNanos());
+                rb = b.rate(plan.roundNanos());
             } else {
-                rb = opsPerSecond(b, plan.roundNanos(), byCpu);
-                ra = opsPerSecond(a, plan.roundNanos(), byCpu);
+                rb = b.rate(plan.roundNanos());
+                ra = a.rate(plan.roundNanos());
             }
             ratios[i] = ra / rb;
         }
         Arrays.sort(ratios);
         return new Ratio(what, contender, baseline, quantile(ratios, 0.5), quantile(ratios, 0.25), quantile(ratios, 0.75), ratios.length,
                 baselineIsLimit);
+    }
+
+    /** {@code ops} run at once, one per thread of {@code team}, for {@code nanos}: the sum of their rates. */
+    private static double together(ExecutorService team, Op[] ops, long nanos) {
+        // Each waits for all to have started, so no thread of the team takes two ops one after the other.
+        CountDownLatch started = new CountDownLatch(ops.length);
+        List<Callable<Double>> tasks = new ArrayList<>();
+        for (Op op : ops) {
+            tasks.add(() -> {
+                started.countDown();
+                started.await();
+                return opsPerSecond(op, nanos, false);
+            });
+        }
+        double sum = 0;
+        try {
+            for (Future<Double> f : team.invokeAll(tasks)) sum += f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
+        return sum;
     }
 
     static long sink;
@@ -156,7 +215,7 @@ final class PairedRatios {
             ops += 16;
             now = System.nanoTime();
         } while (now < end);
-        sink += acc;
+        sink += acc; // a race between threads loses a sum nobody reads: it only has to be used
         return ops * 1e9 / (byCpu ? THREADS.getCurrentThreadCpuTime() - cpuStart : now - start);
     }
 
@@ -249,6 +308,8 @@ final class PairedRatios {
      * the disk and sector where the stripe puts it ({@link Disks}) and a 1 MiB bio sent as the
      * stripe sends it, one bio per chunk. Two disks of their own sit in different memory, and on
      * this machine memory alone moved a ratio by 10% and more once brd's pages came in huge pages.
+     * Each workload runs once on one thread and once on {@value #BIO_THREADS} at once (BioBench's
+     * two runs), then twice through a BioRing.
      */
     static List<Ratio> bio(Plan plan, long deviceBytes) {
         List<Ratio> out = new ArrayList<>();
@@ -257,11 +318,17 @@ final class PairedRatios {
                 Disks self = new Disks(new BlockDevice[] {stack.device}, 0);
                 Disks base = layer.equals("LINEAR") ? new Disks(new BlockDevice[] {stack.registry.lookup("ram0")}, 0)
                         : new Disks(new BlockDevice[] {stack.registry.lookup("ram0"), stack.registry.lookup("ram1")}, Stacks.STRIPE_CHUNK_SECTORS);
-                for (int i = 0; i < Report.BIO_METHODS.length; i++) {
-                    String m = Report.BIO_METHODS[i];
+                for (String m : Report.BIO_METHODS) {
                     // One buffer for both sides, as the ring pairs share theirs (see ringOp).
-                    MemorySegment buffer = MemorySegment.ofArray(new byte[m.endsWith("1m") ? 1 << 20 : 4096]);
-                    out.add(measure("bio " + m + " " + layer, layer, bioOp(self, m, buffer), "DIRECT", bioOp(base, m, buffer), false, plan));
+                    MemorySegment buffer = bioBuffer(m);
+                    out.add(measure(bioKey(m, layer, 1), layer, bioOp(self, m, buffer, 0), "DIRECT", bioOp(base, m, buffer, 0), false, plan));
+                }
+                for (String m : Report.BIO_METHODS) {
+                    // Each thread its buffer, random stream and cursor, shared by its two sides.
+                    MemorySegment[] buffers = new MemorySegment[BIO_THREADS];
+                    for (int t = 0; t < BIO_THREADS; t++) buffers[t] = bioBuffer(m);
+                    out.add(measure(bioKey(m, layer, BIO_THREADS), layer, t -> bioOp(self, m, buffers[t], t), "DIRECT", t -> bioOp(base, m, buffers[t], t),
+                            BIO_THREADS, plan));
                 }
                 for (boolean write : new boolean[] {false, true}) {
                     String m = write ? "randWrite4k" : "randRead4k";
@@ -313,14 +380,30 @@ final class PairedRatios {
         }
     }
 
-    private static Op bioOp(Disks disks, String method, MemorySegment buffer) {
+    /** Threads in the bio pairs' second set: BioBench's second run, as the report shows it. */
+    static final int BIO_THREADS = 2;
+
+    /** The name of a bio pair: {@code bio randRead4k LINEAR}, with two threads {@code bio randRead4k LINEAR 2 threads}. */
+    static String bioKey(String method, String layer, int threads) {
+        return "bio " + method + " " + layer + (threads > 1 ? " " + threads + " threads" : "");
+    }
+
+    private static MemorySegment bioBuffer(String method) {
+        return MemorySegment.ofArray(new byte[method.endsWith("1m") ? 1 << 20 : 4096]);
+    }
+
+    /**
+     * Thread {@code id}'s bios of {@code method} over {@code buffer}: its own random stream, and
+     * its sequential cursor half a device from the previous thread's, as BioBench's threads.
+     */
+    private static Op bioOp(Disks disks, String method, MemorySegment buffer, int id) {
         boolean large = method.endsWith("1m");
         boolean write = method.contains("Write");
         int bytes = (int) buffer.byteSize();
         long sectors = disks.capacity();
         long step = bytes >> 9;
-        SplittableRandom random = new SplittableRandom(42);
-        long[] cursor = {0};
+        SplittableRandom random = new SplittableRandom(42 + id);
+        long[] cursor = {sectors / 2 * id / step * step % sectors};
         return () -> {
             long sector;
             if (large) {

@@ -68,7 +68,7 @@ class BenchmarkSmokeTest {
      */
     @Test
     void pairedRatiosForEveryGoal() {
-        assertEquals(4 * 3 * 3 * 2 * 2 + 2 * 4 + 2 * 2, results.paired.size());
+        assertEquals(4 * 3 * 3 * 2 * 2 + 2 * 4 * 2 + 2 * 2, results.paired.size());
         for (PairedRatios.Ratio p : results.paired) {
             assertTrue(p.q1() > 0 && p.q1() <= p.median() && p.median() <= p.q3(), p.toString());
             assertEquals(3, p.rounds());
@@ -76,6 +76,7 @@ class BenchmarkSmokeTest {
         assertNotNull(results.paired(PairedRatios.key("DAX read", "LINEAR", 4096, false)));
         assertNotNull(results.paired(PairedRatios.key("DAX write", "RAW_ITER/STRIPE2", 65536, true)));
         assertNotNull(results.paired("bio randWrite4k STRIPE2"));
+        assertNotNull(results.paired("bio randWrite4k LINEAR 2 threads"));
         assertNotNull(results.paired("ring randRead4k LINEAR"));
     }
 

@@ -172,4 +172,24 @@ class JsonAndFioTest {
         assertTrue(Double.isNaN(back.measurements.getFirst().error()));
         assertEquals(r.scale, back.scale);
     }
+
+    /** The bio path's shares, with one thread and with two, are the paired medians where those ran: JMH's separate runs only without them. */
+    @Test
+    void bioSharesComeFromThePairedRounds(@TempDir Path dir) throws Exception {
+        Results r = new Results();
+        for (int threads : new int[] {1, 2}) {
+            for (String m : Report.BIO_METHODS) {
+                for (String stack : new String[] {"DIRECT", "LINEAR", "STRIPE2"}) {
+                    double score = stack.equals("DIRECT") ? 1000 : 500; // 50% by JMH's figures
+                    r.measurements.add(new Results.Measurement("BioBench." + m, Map.of("stack", stack), threads, "thrpt", score, 0, "ops/s", 5, score));
+                }
+                r.paired.add(new PairedRatios.Ratio(PairedRatios.bioKey(m, "LINEAR", threads), "LINEAR", "DIRECT", threads == 1 ? 0.97 : 0.93, 0.9, 0.99, 15, false));
+            }
+        }
+        Report.write(r, null, dir);
+        String md = Files.readString(dir.resolve("report.md"));
+        assertTrue(md.contains("| Bio path through dm-linear, of brd directly | worst 93% (4 KiB random read, 2 threads) | >= 90% | **yes** |"), md);
+        assertTrue(md.contains("| 4 KiB random write | 2 | 1,000 IOPS | 500 (93%) | 500 (50%) |"), "paired for dm-linear, JMH's for dm-stripe (not paired here): " + md);
+        assertTrue(md.contains("| 1 MiB sequential read | 1 | 1,000 MiB/s | 500 (97%) | 500 (50%) |"), md);
+    }
 }
