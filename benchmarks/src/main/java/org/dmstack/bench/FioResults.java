@@ -152,6 +152,18 @@ public final class FioResults {
             return v.length == 0 ? Double.NaN : (v[v.length - 1] - v[0]) / PairedRatios.quantile(v, 0.5);
         }
 
+        /**
+         * The chance, were dmstack's spread and {@code peer}'s alike, of dmstack's rounds spreading
+         * as much wider as they do ({@link WiderSpread}); NaN without two rounds each.
+         */
+        double widerSpreadChance(String peer) {
+            return WiderSpread.chance(rates("dmstack"), rates(peer));
+        }
+
+        private double[] rates(String server) {
+            return runs(server).stream().filter(Run::present).mapToDouble(Run::iops).toArray();
+        }
+
         /** dmstack over {@code peer}: the median and range of the per-round ratios. */
         Ratio ratio(String peer) {
             return Ratio.of(ratios(peer));

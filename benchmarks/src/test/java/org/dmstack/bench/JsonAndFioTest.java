@@ -192,4 +192,30 @@ class JsonAndFioTest {
         assertTrue(md.contains("| 4 KiB random write | 2 | 1,000 IOPS | 500 (93%) | 500 (50%) |"), "paired for dm-linear, JMH's for dm-stripe (not paired here): " + md);
         assertTrue(md.contains("| 1 MiB sequential read | 1 | 1,000 MiB/s | 500 (97%) | 500 (50%) |"), md);
     }
+
+    /** Wider on a row by chance alone leaves the spread goal unjudged; wider beyond chance is "not met". */
+    @Test
+    void theSpreadGoalIsNotMetOnlyWhereARowIsWiderBeyondChance(@TempDir Path dir) throws Exception {
+        double[] steady = {1000, 1001, 999, 1002, 998, 1003, 997, 1004, 996};
+        double[] wild = {1000, 2000, 500, 3000, 400, 1500, 700, 2500, 300};
+        double[] alike = {1000, 1003, 997, 1005, 995, 1002, 998, 1001, 999};
+        writeRounds(dir, "read-1m-qd8", alike, steady); // wider by a hair
+        Report.write(new Results(), dir, dir);
+        String md = Files.readString(dir.resolve("report.md"));
+        assertTrue(md.contains("| NBD export: spread of dmstack's rounds no wider than nbdkit's | wider on 1 of 1 (most: 1 MiB sequential read, QD 8: "
+                + "1% against 1%); beyond chance (permutation test, 5%) on none | every workload | not judged |"), md);
+        writeRounds(dir, "read-1m-qd8", wild, steady);
+        Report.write(new Results(), dir, dir);
+        md = Files.readString(dir.resolve("report.md"));
+        assertTrue(md.contains("beyond chance (permutation test, 5%) on 1: 1 MiB sequential read, QD 8: 270% against 1%, chance 0.000 | every workload | **NO** |"), md);
+    }
+
+    private static void writeRounds(Path dir, String workload, double[] dmstack, double[] nbdkit) throws Exception {
+        for (int round = 1; round <= dmstack.length; round++) {
+            Files.writeString(dir.resolve("dmstack-" + workload + "-r" + round + ".json"),
+                    "{\"jobs\": [{\"read\": {\"iops\": " + dmstack[round - 1] + "}, \"write\": {\"iops\": 0}}]}");
+            Files.writeString(dir.resolve("nbdkit-" + workload + "-r" + round + ".json"),
+                    "{\"jobs\": [{\"read\": {\"iops\": " + nbdkit[round - 1] + "}, \"write\": {\"iops\": 0}}]}");
+        }
+    }
 }
