@@ -76,7 +76,7 @@ final class Report {
         return best;
     }
 
-    /** A bio result over brd directly: the paired median for one thread when it ran, else the JMH ratio. */
+    /** A bio result over brd directly: the paired median for that many threads when it ran, else the ratio of JMH's two runs. */
     private double bioRatio(String method, String stack, int threads) {
         PairedRatios.Ratio p = r.paired(PairedRatios.bioKey(method, stack, threads));
         return p != null ? p.median() : bio(method, stack, threads) / bio(method, "DIRECT", threads);
@@ -302,7 +302,8 @@ final class Report {
      * goal (120%: 4 KiB QD 32 and 1 MiB QD 8, over one connection, and over several, as the issue
      * asks them measured too; 100%: QD 1), judged by the rounds' verdicts ({@link
      * FioResults.Verdict}): met when every workload's is, not met when any workload's is, else not
-     * judged; and whether dmstack's rounds spread wider than nbdkit's anywhere.
+     * judged; and whether dmstack's rounds spread wider than nbdkit's anywhere, and where beyond
+     * chance ({@link WiderSpread}).
      */
     private void nbdGoals() {
         String[] groups = {"4 KiB QD 32, 1 MiB QD 8, one connection", "4 KiB QD 32, 1 MiB QD 8, over 4 and 2 connections", "QD 1"};
