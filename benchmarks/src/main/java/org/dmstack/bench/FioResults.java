@@ -122,7 +122,8 @@ public final class FioResults {
 
         /** The server's median IOPS over its rounds. */
         double iops(String server) {
-            double[] v = runs(server).stream().filter(Run::present).mapToDouble(Run::iops).sorted().toArray();
+            double[] v = rates(server);
+            Arrays.sort(v);
             return v.length == 0 ? Double.NaN : PairedRatios.quantile(v, 0.5);
         }
 
@@ -148,7 +149,8 @@ public final class FioResults {
 
         /** How far the server's rounds spread: (max - min) / median of its IOPS. */
         double spread(String server) {
-            double[] v = runs(server).stream().filter(Run::present).mapToDouble(Run::iops).sorted().toArray();
+            double[] v = rates(server);
+            Arrays.sort(v);
             return v.length == 0 ? Double.NaN : (v[v.length - 1] - v[0]) / PairedRatios.quantile(v, 0.5);
         }
 
@@ -160,6 +162,7 @@ public final class FioResults {
             return WiderSpread.chance(rates("dmstack"), rates(peer));
         }
 
+        /** The server's IOPS, round by round, over the rounds it ran. */
         private double[] rates(String server) {
             return runs(server).stream().filter(Run::present).mapToDouble(Run::iops).toArray();
         }

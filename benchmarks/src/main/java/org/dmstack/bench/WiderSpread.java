@@ -39,11 +39,7 @@ final class WiderSpread {
         // A deal counts when its statistic reaches the one seen, allowing for rounding in the sums.
         double reach = seen - 1e-12 * Math.max(1, Math.abs(total));
         long deals = binomial(pooled.length, da.length);
-        if (deals <= EXACT_LIMIT) {
-            long[] counts = new long[2];
-            deal(pooled, 0, da.length, 0, total, db.length, reach, counts);
-            return (double) counts[0] / counts[1];
-        }
+        if (deals <= EXACT_LIMIT) return (double) reaching(pooled, 0, da.length, 0, total, db.length, reach) / deals;
         SplittableRandom random = new SplittableRandom(1);
         double[] p = pooled.clone();
         int atLeast = 0;
@@ -73,15 +69,12 @@ final class WiderSpread {
         return firstSum / first - (total - firstSum) / second;
     }
 
-    /** Every deal of {@code left} more of pooled[from..] into the first group: counts[1] deals, counts[0] reaching {@code reach}. */
-    private static void deal(double[] pooled, int from, int left, double sum, double total, int second, double reach, long[] counts) {
-        if (left == 0) {
-            counts[1]++;
-            int first = pooled.length - second;
-            if (statistic(sum, total, first, second) >= reach) counts[0]++;
-            return;
-        }
-        for (int i = from; i <= pooled.length - left; i++) deal(pooled, i + 1, left - 1, sum + pooled[i], total, second, reach, counts);
+    /** How many deals of {@code left} more of pooled[from..] into the first group reach {@code reach}. */
+    private static long reaching(double[] pooled, int from, int left, double sum, double total, int second, double reach) {
+        if (left == 0) return statistic(sum, total, pooled.length - second, second) >= reach ? 1 : 0;
+        long n = 0;
+        for (int i = from; i <= pooled.length - left; i++) n += reaching(pooled, i + 1, left - 1, sum + pooled[i], total, second, reach);
+        return n;
     }
 
     private static long binomial(int n, int k) {
