@@ -29,6 +29,7 @@ public final class Bio {
     private EndIo endIo;
     private HandBack handBack;
     private Bio endsWith; // the parent whose end this clone's end claims (see endsWith), or null
+    private Bio kept; // a stacking driver's clone of this bio, kept for its next trip (see keptClone)
     // How the bio stands (PENDING, ENDING, ENDED) in a word of its own: an end claims it with one
     // compare-and-set on an int, which G1 needs no barrier for, where a status reference took one
     // with a full fence of its own. The status goes beside it, and only when it is not OK.
@@ -184,8 +185,8 @@ public final class Bio {
 
     /**
      * Lets an ended bio that is kept for reuse drop what it refers to — its buffer, device,
-     * hand-back route and accounting disk (Linux's bio_uninit) — so that a pool of them does not
-     * keep callers' buffers or devices that went reachable. The end callback stays: it is the
+     * hand-back route, accounting disk and kept clone (Linux's bio_uninit) — so that a pool of
+     * them does not keep callers' buffers or devices that went reachable. The end callback stays: it is the
      * pool's own. It stays ended; {@link #initClone} or {@link #reset} makes it a bio again.
      *
      * @throws IllegalStateException when this bio has not ended
@@ -196,6 +197,7 @@ public final class Bio {
         device = null;
         handBack = null;
         endsWith = null;
+        kept = null;
         acctOn = false;
         acct = null;
     }
@@ -401,7 +403,30 @@ public final class Bio {
      * {@link #reset} and {@link #uninit} undo it.
      */
     public void endsWith(Bio parent) {
-        endsWith = parent;
+        if (endsWith != parent) endsWith = parent;
+    }
+
+    /**
+     * The clone a stacking driver made of this bio on an earlier trip down and keeps with it
+     * ({@link #keepClone}), or null. It has ended once this bio has, unless it never reached a
+     * device (it was held and handed back); the driver checks {@link #isDone()} before reusing it.
+     */
+    public Bio keptClone() {
+        return kept;
+    }
+
+    /**
+     * Keeps a stacking driver's clone of this bio with it, to be reused when this bio goes down
+     * again (Linux allocates dm's clone and its per-bio data with the bio, from one bioset). The
+     * clone lives and dies with this bio: made when a new bio first goes down, so both are young
+     * objects and storing one into the other costs the garbage collector nothing, and reused
+     * without allocating when a program reuses its bio ({@link #reset}). A clone kept in a pool
+     * instead outlives the bios it serves, and each new bio stored into it costs G1 a barrier with
+     * a full fence and a card to refine. It keeps what it last pointed at (the device below, this
+     * bio's buffer) as long as this bio is kept.
+     */
+    public void keepClone(Bio clone) {
+        if (kept != clone) kept = clone;
     }
 
     /** Ends the bio. Only the first call counts: a bio completes exactly once. */

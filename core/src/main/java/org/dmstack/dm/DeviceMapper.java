@@ -284,7 +284,7 @@ public class DeviceMapper implements AutoCloseable {
         DmTable live = md.live(), inactive = md.setInactive(null);
         if (live != null) destroy(live);
         if (inactive != null) destroy(inactive);
-        // A clone pooled on some thread may keep the device: not the tables, their targets and devices.
+        // A clone kept with a caller's bio may keep the device: not the tables, their targets and devices.
         md.detachTables();
         syncHolders(md, before);
         md.release();

@@ -7,11 +7,10 @@ import java.util.List;
 import org.dmstack.threads.ThreadTable;
 
 /**
- * What the bio path keeps per thread, as Linux keeps it per CPU: the free clones of
- * {@link TargetIo} (the bioset's cache) and this thread's share of every mapped device's count of
- * bios in flight ({@link InFlight}, Linux's percpu_ref). A bio finds it with one lookup by
- * thread id ({@link ThreadTable}) and carries it to its end, so the path pays that lookup once and
- * touches no memory that another thread writes.
+ * What the bio path keeps per thread, as Linux keeps it per CPU: this thread's share of every
+ * mapped device's count of bios in flight ({@link InFlight}, Linux's percpu_ref). A bio finds it
+ * with one lookup by thread id ({@link ThreadTable}) and carries it to its end, so the path pays
+ * that lookup once and touches no memory that another thread writes.
  *
  * <p>Counts are indexed by a device's slot. Only the owning thread writes its counts (opaque
  * stores); a bio that ends on another thread counts down there, so one thread's share may be
@@ -33,9 +32,6 @@ final class PerThread extends ThreadTable.Owned {
         }
     }
 
-    /** Clones a thread keeps: enough for every bio of a deep queue on one thread. */
-    static final int POOL_SIZE = 256;
-
     private static final ThreadTable<PerThread> THREADS = new ThreadTable<>(1024, PerThread::register);
     private static final Object REGISTRY = new Object();
     private static PerThread[] all = new PerThread[0]; // guarded by REGISTRY
@@ -44,8 +40,6 @@ final class PerThread extends ThreadTable.Owned {
     private static int slots; // guarded by REGISTRY
     private static final List<Integer> freeSlots = new ArrayList<>(); // guarded by REGISTRY
 
-    final TargetIo[] free = new TargetIo[POOL_SIZE];
-    int freeCount;
     @SuppressWarnings("unused") // through COUNTS: replaced by a longer copy when a new slot is used
     private volatile long[] counts = new long[8];
     /**

@@ -43,9 +43,11 @@ class BioReuseTest {
         Bio bio = Bio.read(0, MemorySegment.ofArray(new byte[512]));
         assertThrows(IllegalStateException.class, bio::uninit, "not ended");
         bio.setEndIo((b, s) -> {});
+        bio.keepClone(bio.clone(0, 512));
         bio.endio(BlkStatus.OK);
         bio.uninit();
         assertNull(bio.data());
+        assertNull(bio.keptClone(), "nor does it keep a stacking driver's clone, which holds the buffer too");
         assertTrue(bio.isDone());
         bio.initClone(Bio.write(8, MemorySegment.ofArray(new byte[512])), 0, 512);
         assertEquals("WRITE sector 8 size 512", bio.toString());

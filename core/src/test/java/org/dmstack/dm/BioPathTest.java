@@ -55,7 +55,7 @@ class BioPathTest {
     }
 
     @Test
-    void aBioInsideOneTargetGoesDownAsAReusedCloneAndTheDeviceGetsThatClone() {
+    void aBioInsideOneTargetGoesDownAsTheCloneKeptWithItAndTheDeviceGetsThatClone() {
         java.util.List<Bio> seen = new java.util.ArrayList<>();
         java.util.List<String> what = new java.util.ArrayList<>();
         java.util.List<MemorySegment> buffers = new java.util.ArrayList<>();
@@ -67,19 +67,31 @@ class BioPathTest {
         }).build();
         f.registry.add(ram2);
         BlockDevice md = f.dm.create("lv", "0 1024 testlinear ram2 100").disk();
+        BlockDevice other = f.dm.create("lv2", "0 1024 testlinear ram2 500").disk();
         Bio first = Bio.write(4, pattern(512, 1));
         md.submit(first);
         assertEquals(BlkStatus.OK, first.await());
         Bio second = Bio.read(8, pattern(512, 0));
         md.submit(second);
         assertEquals(BlkStatus.OK, second.await());
-        assertEquals(2, seen.size());
-        org.junit.jupiter.api.Assertions.assertSame(seen.get(0), seen.get(1), "one clone, reused once the first bio ended");
+        MemorySegment again = pattern(512, 2);
+        md.submit(first.reset(org.dmstack.block.BioOp.READ, 12, again));
+        assertEquals(BlkStatus.OK, first.await());
+        other.submit(first.reset(org.dmstack.block.BioOp.WRITE, 16, again));
+        assertEquals(BlkStatus.OK, first.await());
+
+        assertEquals(List.of("WRITE sector 104 size 512", "READ sector 108 size 512", "READ sector 112 size 512", "WRITE sector 516 size 512"), what);
         org.junit.jupiter.api.Assertions.assertNotSame(first, seen.get(0));
-        assertEquals(List.of("WRITE sector 104 size 512", "READ sector 108 size 512"), what);
+        org.junit.jupiter.api.Assertions.assertSame(first.keptClone(), seen.get(0), "the clone is kept with its bio");
+        org.junit.jupiter.api.Assertions.assertNotSame(seen.get(0), seen.get(1), "another bio, a clone of its own");
+        org.junit.jupiter.api.Assertions.assertSame(seen.get(0), seen.get(2), "the first bio's clone again when it goes down again");
+        org.junit.jupiter.api.Assertions.assertSame(seen.get(0), seen.get(3), "and through another mapped device");
         org.junit.jupiter.api.Assertions.assertSame(second.data(), buffers.get(1), "the caller's buffer, not a copy or a slice");
-        assertNull(seen.get(1).data(), "the pooled clone let go of the buffer once it ended");
-        assertEquals("1", md.attributes().read("stat").trim().split("\\s+")[0], "dm-0 counted the read once");
+        org.junit.jupiter.api.Assertions.assertSame(again, buffers.get(2));
+        String[] lv = md.attributes().read("stat").trim().split("\\s+");
+        String[] lv2 = other.attributes().read("stat").trim().split("\\s+");
+        assertEquals(List.of("2", "1"), List.of(lv[0], lv[4]), "dm-0 counted two reads and a write");
+        assertEquals(List.of("0", "1"), List.of(lv2[0], lv2[4]), "dm-1 counted the write it got, the clone ended it there");
     }
 
     @Test
