@@ -40,11 +40,19 @@ final class Peers implements AutoCloseable {
         return null;
     }
 
-    /** nbdkit in the foreground on {@code socket}, with its plugin and arguments, e.g. "memory", "16M". */
+    /**
+     * nbdkit in the foreground on {@code socket}, with its plugin and arguments, e.g. "memory", "16M".
+     * It is ready when it has written its pid file ("after nbdkit becomes ready to accept
+     * connections", nbdkit(1)), not when a probe gets through: nbdkit counts a probe as a client for
+     * a moment after it has gone, and its limit filter then turns away the first real one.
+     */
     Process nbdkit(Path socket, String... pluginAndArgs) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of(require("nbdkit", "nbdkit"), "-f", "--exit-with-parent", "-U", socket.toString()));
+        Path ready = socket.resolveSibling(socket.getFileName() + ".pid");
+        Files.deleteIfExists(ready);
+        List<String> cmd = new ArrayList<>(List.of(require("nbdkit", "nbdkit"), "-f", "--exit-with-parent", "-U", socket.toString(),
+                "--pidfile", ready.toString()));
         cmd.addAll(List.of(pluginAndArgs));
-        return serve(socket, cmd);
+        return serve(socket, cmd, ready);
     }
 
     /** qemu-nbd serving a raw file on {@code socket}, allowing {@code shared} clients, with more of its options. */
@@ -96,6 +104,11 @@ final class Peers implements AutoCloseable {
     }
 
     private Process serve(Path socket, List<String> cmd) throws IOException, InterruptedException {
+        return serve(socket, cmd, null);
+    }
+
+    /** Starts a server on {@code socket}; ready when {@code pidFile} holds a whole line, or without one when a connection gets through. */
+    private Process serve(Path socket, List<String> cmd, Path pidFile) throws IOException, InterruptedException {
         Files.deleteIfExists(socket);
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(socket.resolveSibling(socket.getFileName() + ".log").toFile())
                 .start();
@@ -103,7 +116,9 @@ final class Peers implements AutoCloseable {
         long limit = System.nanoTime() + TimeUnit.SECONDS.toNanos(PROCESS_LIMIT_SECONDS);
         while (true) {
             if (!p.isAlive()) fail(String.join(" ", cmd) + " exited: " + Files.readString(socket.resolveSibling(socket.getFileName() + ".log")));
-            if (Files.exists(socket)) {
+            if (pidFile != null) {
+                if (Files.exists(pidFile) && Files.readString(pidFile).endsWith("\n")) return p;
+            } else if (Files.exists(socket)) {
                 try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
                     return p;
                 } catch (IOException e) {
