@@ -186,8 +186,9 @@ public final class Bio {
     /**
      * Lets an ended bio that is kept for reuse drop what it refers to — its buffer, device,
      * hand-back route, accounting disk and kept clone (Linux's bio_uninit) — so that a pool of
-     * them does not keep callers' buffers or devices that went reachable. The end callback stays: it is the
-     * pool's own. It stays ended; {@link #initClone} or {@link #reset} makes it a bio again.
+     * them does not keep callers' buffers or devices that went reachable. The end callback stays:
+     * it is the pool's own. It stays ended; {@link #initClone} or {@link #reset} makes it a bio
+     * again.
      *
      * @throws IllegalStateException when this bio has not ended
      */
