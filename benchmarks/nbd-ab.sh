@@ -13,12 +13,13 @@
 # Environment: BASE_CP (A, required), NEW_CP (B, default: this tree's benchmarks build), FIRST (A or
 # B: whose disk is filled first, default A; swap it to see what memory placement does), JAVA,
 # A_OPTS and B_OPTS (more JVM options for A's and B's server: with BASE_CP the same build as
-# NEW_CP, a system property on against off, e.g. B_OPTS=-Ddmstack.nbd.pinMin=8192).
+# NEW_CP, a system property on against off, e.g. B_OPTS=-Ddmstack.nbd.pinMin=8192), JOBS (fio jobs,
+# one connection each, QD requests in flight on each; default 1).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 [ $# -ge 4 ] || { echo "usage: BASE_CP=CLASSPATH $0 OUT_DIR RW BS QD [ROUNDS] [RUNTIME]" >&2; exit 2; }
-out=$1 rw=$2 bs=$3 qd=$4 rounds=${5:-6} runtime=${6:-2}
+out=$1 rw=$2 bs=$3 qd=$4 rounds=${5:-6} runtime=${6:-2} jobs=${JOBS:-1}
 : "${BASE_CP:?BASE_CP: the class path of the build to compare against (its benchmarks/target/classes and lib/*)}"
 NEW_CP=${NEW_CP:-$here/target/classes:$here/target/lib/*}
 JAVA=${JAVA:-$("$root/scripts/jdk25")/bin/java}
@@ -43,7 +44,7 @@ for s in A B K; do
   if [ $s = K ]; then uri[$s]=nbd://127.0.0.1:$port/; else uri[$s]=nbd://127.0.0.1:$port/disk; fi
 done
 run() { # NAME SERVER RW BS QD [RUNTIME]
-  fio --name="$1" --ioengine=nbd --uri="${uri[$2]}" --rw="$3" --bs="$4" --iodepth="$5" --numjobs=1 --randrepeat=1 \
+  fio --name="$1" --ioengine=nbd --uri="${uri[$2]}" --rw="$3" --bs="$4" --iodepth="$5" --numjobs="$jobs" --group_reporting --randrepeat=1 \
       --norandommap ${6:+--runtime=$6 --time_based} --output-format=json --output="$out/$1.json" >"$out/$1.log" 2>&1 \
     || { echo "nbd-ab: fio $1 failed:" >&2; cat "$out/$1.log" >&2; exit 1; }
 }
