@@ -160,7 +160,7 @@ final class BusyPoll {
     }
 
     /** Whether no more threads run than there are CPUs, this one included, as /proc/loadavg said at most 10 ms ago; true where it cannot tell. */
-    private static boolean cpuIdle() {
+    static boolean cpuIdle() {
         long now = System.nanoTime();
         if (now - loadCheckedAt < LOAD_CHECK_NANOS) return lastCpuIdle;
         loadCheckedAt = now;

@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,12 +24,21 @@ import org.slf4j.LoggerFactory;
  * gathering write, so that a client with many requests in flight costs one system call per
  * batch, not one per reply; a client with one request in flight gets its reply at once. Replies
  * made by any other thread (a request that waited for its backend, FLUSH, TRIM, a device ending
- * bios on its own thread) go to the connection's {@link Sender}, which writes them in turn.
+ * bios on its own thread) go to the connection's {@link Sender}, which writes them in turn; so do
+ * the reader's replies to READs of {@link #HANDED_OVER} bytes or more while the CPUs are all busy
+ * (the sender says why). Replies may thus leave in another order than their requests finished in, as NBD allows:
+ * the client matches them by handle.
  */
 final class Replies {
     private static final Logger LOG = LoggerFactory.getLogger(Replies.class);
     /** A batch goes out when it holds this many buffers (IOV_MAX is 1024) or payload bytes. */
     static final int MAX_CORKED_BUFFERS = 128, MAX_CORKED_BYTES = 256 << 10;
+    /**
+     * The reply to a READ of this many bytes or more goes to the {@link Sender} even when the
+     * reader made it, while more threads run than there are CPUs: the hand-off (a wake-up) is
+     * small beside writing that much, and it keeps client and reader apart (see {@link Sender}).
+     */
+    static final long HANDED_OVER = 256 << 10;
 
     private final Wire wire;
     private final boolean structured;
@@ -39,9 +49,16 @@ final class Replies {
     private final List<AutoCloseable> releases = new ArrayList<>();
     private long corkedBytes;
     private final Sender sender;
+    private final BooleanSupplier cpuIdle;
 
     /** @param senders the platform threads a {@link Sender} is taken from */
     Replies(Wire wire, boolean structured, Executor senders) {
+        this(wire, structured, senders, BusyPoll::cpuIdle);
+    }
+
+    /** @param cpuIdle whether no more threads run than there are CPUs (then large READ replies stay on the reader) */
+    Replies(Wire wire, boolean structured, Executor senders, BooleanSupplier cpuIdle) {
+        this.cpuIdle = cpuIdle;
         this.wire = wire;
         this.structured = structured;
         this.sender = new Sender(senders, this::write);
@@ -74,7 +91,13 @@ final class Replies {
         }
         ByteBuffer head = header(r, error, message, data == null ? 0 : data.remaining());
         boolean payload = error == 0 && data != null && data.hasRemaining();
-        enqueue(head, payload ? data : null, release);
+        if (payload && handedOver(data.remaining())) hand(head, List.of(data), release);
+        else enqueue(head, payload ? data : null, release);
+    }
+
+    /** Whether a reply carrying {@code bytes} of data goes to the sender though the reader made it. */
+    private boolean handedOver(long bytes) {
+        return bytes >= HANDED_OVER && !cpuIdle.getAsBoolean();
     }
 
     /**
@@ -107,6 +130,11 @@ final class Replies {
         }
         // Not on the reader: the sender writes it, so that no other thread (a virtual one above
         // all, see BlockingMode) ever blocks on the socket.
+        hand(head, payload ? List.of(data) : List.of(), release);
+    }
+
+    /** Gives a reply to the sender; written here when the sender takes no more (the server is stopping). */
+    private void hand(ByteBuffer head, List<ByteBuffer> data, AutoCloseable release) {
         Sender.Out out = new Sender.Out(head, data, release);
         if (!sender.offer(out)) write(out);
     }
@@ -114,12 +142,16 @@ final class Replies {
     /**
      * Success of a READ whose data is {@code pieces} ({@code length} bytes in all), the backend's own
      * memory ({@link Backend#pinForRead}); {@code release} unpins it once the reply is out. Only the
-     * reader calls it, so the reply is corked like the others.
+     * reader calls it, so the reply is corked like the others, or handed over when it is large.
      */
     void okInPlace(Request r, List<ByteBuffer> pieces, long length, AutoCloseable release) {
         if (Thread.currentThread() != reader) throw new IllegalStateException("a reply in place is the reader's");
         if (failed) {
             close(release);
+            return;
+        }
+        if (handedOver(length)) {
+            hand(header(r, 0, null, length), List.copyOf(pieces), release); // the caller reuses its list
             return;
         }
         corked.add(header(r, 0, null, length));
@@ -141,7 +173,7 @@ final class Replies {
             List<ByteBuffer> buffers = new ArrayList<>(2 * batch.size());
             for (Sender.Out out : batch) {
                 buffers.add(out.head());
-                if (out.data() != null) buffers.add(out.data());
+                buffers.addAll(out.data());
             }
             wire.send(buffers.toArray(ByteBuffer[]::new));
         } catch (IOException e) {

@@ -13,25 +13,31 @@ import java.util.concurrent.locks.ReentrantLock;
  * A connection's second writer: the replies made on a thread other than its request reader (a
  * request that waited for its backend, FLUSH, TRIM, a device ending bios on a thread of its own),
  * so that only the connection's two platform threads ever block on the socket
- * ({@link BlockingMode}). What has queued up goes out together, in one gathering write.
+ * ({@link BlockingMode}); and, while more threads run than there are CPUs, the replies to large
+ * READs ({@link Replies#HANDED_OVER}).
+ * What has queued up goes out together, in one gathering write.
  *
  * <p>It is a platform thread, taken from the server's pool (as transmission's threads are) for
- * the first reply it is given (a client of reads and writes a RAM disk completes at once never
- * needs one), because it blocks in the kernel until the client has taken the replies. Its queue holds replies that own a permit, so what waits here is
+ * the first reply it is given (a client of small reads and writes a RAM disk completes at once
+ * never needs one), because it blocks in the kernel until the client has taken the replies. Its queue holds replies that own a permit, so what waits here is
  * bounded by the connection's budget, and a client that does not read its replies stops the
  * reader at its permits, as before.
  *
- * <p>Large READ replies stay on the reader. Handing them here, so that writing one overlaps
- * copying the next out of the device, was measured slower (1 MiB reads at queue depth 8, paired
- * rounds, 2026-11-30): once the socket blocks, the reader's write of 1 MiB goes into the socket
- * buffer (autotuned to megabytes) in one call, and the kernel already overlaps it with the
- * client's reading; a hand-off only adds a wake-up per reply.
+ * <p>Why large READ replies come here when the CPUs are busy: the thread that writes a reply is
+ * the one that wakes the client, and Linux wakes a thread on the waker's CPU when it can (a
+ * socket's wake-up is a sync wake-up: the waker is expected to sleep soon). A reader that replied
+ * itself drew its client onto its own CPU, and the client's requests drew it back: with more busy
+ * threads than CPUs (two clients on two CPUs) each client took turns with its reader on one CPU,
+ * and nothing of a connection ran in parallel. Written from here, the reply's copy into the
+ * socket runs beside the reader's next request, and the client wakes where the sender runs (1 MiB
+ * reads over two connections: 1.6x). With a CPU free the hand-off is only a wake-up more; and a
+ * WRITE's 16-byte reply handed over did not undo the same glue for writes (nbd-server's README).
  */
 final class Sender {
-    /** A reply handed over: written in one gathering write, then {@code release} goes back. */
-    record Out(ByteBuffer head, ByteBuffer data, AutoCloseable release) {}
+    /** A reply handed over: {@code head}, then {@code data} (none, one buffer, or a READ's pieces in place), written in one gathering write; then {@code release} goes back. */
+    record Out(ByteBuffer head, List<ByteBuffer> data, AutoCloseable release) {}
 
-    /** Replies written at once, at most (two buffers each; IOV_MAX is 1024). */
+    /** Replies written at once, at most (a gathering write takes IOV_MAX, 1024, buffers per call; a READ in place may bring hundreds). */
     private static final int MAX_BATCH = 64;
 
     private final Executor threads;

@@ -1,20 +1,39 @@
 package org.dmstack.nbd.server;
 
+import static org.dmstack.nbd.protocol.Nbd.CMD_READ;
+import static org.dmstack.nbd.protocol.Nbd.STRUCTURED_REPLY_MAGIC;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** What the request reader corks before it writes: bounded in bytes, whatever the replies are made of. */
+/**
+ * What the request reader corks before it writes: bounded in bytes, whatever the replies are made
+ * of; and what it hands to the connection's sender instead: the replies to large READs while the
+ * CPUs are all busy.
+ */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class RepliesTest {
+    /** The server's pool of platform threads, as far as a Sender needs it; daemons, so a failed test leaves none behind. */
+    private static final Executor senders = task -> Thread.ofPlatform().daemon().name("sender").start(task);
+
     @Test
     void largeRepliesWithoutPayloadAreCorkedWithinTheByteBound() throws Exception {
         try (ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
@@ -42,5 +61,92 @@ class RepliesTest {
             client.close();
             drain.join();
         }
+    }
+
+    @Test
+    void aLargeReadIsAnsweredByTheSenderWhileTheCpusAreBusyAndBySmallOrIdleOnesTheReader() throws Exception {
+        for (boolean cpuIdle : new boolean[] {false, true}) {
+            try (ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+                    SocketChannel client = SocketChannel.open(listener.getLocalAddress());
+                    SocketChannel server = listener.accept()) {
+                Replies replies = new Replies(new Wire(server), true, senders, () -> cpuIdle);
+                replies.cork();
+                Thread reader = Thread.currentThread();
+
+                AtomicReference<Thread> smallReleasedOn = new AtomicReference<>();
+                replies.okInPlace(new Request(0, CMD_READ, 1, 0, 4096), List.of(ByteBuffer.allocate(4096)), 4096,
+                        () -> smallReleasedOn.set(Thread.currentThread()));
+                assertEquals(28 + 4096, replies.corkedNow(), "a 4 KiB READ's reply is corked, the CPUs busy or not");
+                replies.flush();
+                assertEquals(reader, smallReleasedOn.get());
+                readFully(client, 28 + 4096);
+
+                int length = (int) Replies.HANDED_OVER;
+                CompletableFuture<Thread> largeReleasedOn = new CompletableFuture<>();
+                replies.okInPlace(new Request(0, CMD_READ, 2, 0, length), List.of(ByteBuffer.allocate(length)), length,
+                        () -> largeReleasedOn.complete(Thread.currentThread()));
+                readFully(client, 28 + length);
+                Thread writer = largeReleasedOn.get(10, TimeUnit.SECONDS);
+                if (cpuIdle) assertEquals(reader, writer, "with a CPU to spare the reader writes it");
+                else assertNotEquals(reader, writer, "with the CPUs busy the sender writes it");
+
+                CompletableFuture<Thread> copiedReleasedOn = new CompletableFuture<>(); // a READ not answered in place
+                replies.ok(new Request(0, CMD_READ, 3, 0, length), ByteBuffer.allocate(length), () -> copiedReleasedOn.complete(Thread.currentThread()));
+                readFully(client, 28 + length);
+                writer = copiedReleasedOn.get(10, TimeUnit.SECONDS);
+                if (cpuIdle) assertEquals(reader, writer, "a copied READ alike");
+                else assertNotEquals(reader, writer, "a copied READ alike");
+                replies.close();
+            }
+        }
+    }
+
+    @Test
+    void aLargeReadHandedOverLeavesTheReaderFreeAndGoesOutWholeThoughTheReaderReusesItsListOfPieces() throws Exception {
+        try (ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+                SocketChannel client = SocketChannel.open()) {
+            // Socket buffers far smaller than the reply: written on the reader, it would block
+            // the reader until the client reads, which this client only does once okInPlace returned.
+            client.setOption(StandardSocketOptions.SO_RCVBUF, 4096);
+            client.connect(listener.getLocalAddress());
+            SocketChannel server = listener.accept();
+            server.setOption(StandardSocketOptions.SO_SNDBUF, 4096);
+            Replies replies = new Replies(new Wire(server), true, senders, () -> false);
+            replies.cork();
+            int length = (int) Replies.HANDED_OVER;
+            byte[] expected = new byte[length];
+            List<ByteBuffer> pieces = new ArrayList<>();
+            for (int page = 0; page < length / 4096; page++) {
+                ByteBuffer piece = ByteBuffer.allocateDirect(4096);
+                for (int i = 0; i < 4096; i++) {
+                    expected[page * 4096 + i] = (byte) (page * 31 + i);
+                    piece.put((byte) (page * 31 + i));
+                }
+                pieces.add(piece.flip());
+            }
+            CountDownLatch unpinned = new CountDownLatch(1);
+            replies.okInPlace(new Request(0, CMD_READ, 9, 1 << 20, length), pieces, length, unpinned::countDown);
+            pieces.clear(); // as Transmission does, at once
+            assertEquals(0, replies.corkedNow(), "a large READ's reply is not corked");
+
+            ByteBuffer head = readFully(client, 28);
+            assertEquals(STRUCTURED_REPLY_MAGIC, head.getInt());
+            head.getInt(); // flags DONE, type OFFSET_DATA
+            assertEquals(9, head.getLong());
+            assertEquals(8 + length, head.getInt());
+            assertEquals(1 << 20, head.getLong());
+            assertArrayEquals(expected, readFully(client, length).array());
+            assertTrue(unpinned.await(10, TimeUnit.SECONDS), "the pages are unpinned once the reply is out");
+            replies.close();
+            server.close();
+        }
+    }
+
+    private static ByteBuffer readFully(SocketChannel channel, int n) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(n);
+        while (b.hasRemaining()) {
+            if (channel.read(b) < 0) throw new IOException("end of stream with " + b.remaining() + " bytes to come");
+        }
+        return b.flip();
     }
 }
