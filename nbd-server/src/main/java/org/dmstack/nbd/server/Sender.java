@@ -14,8 +14,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * request that waited for its backend, FLUSH, TRIM, a device ending bios on a thread of its own),
  * so that only the connection's two platform threads ever block on the socket
  * ({@link BlockingMode}); and, while more threads run than there are CPUs, the replies to large
- * READs ({@link Replies#HANDED_OVER}).
- * What has queued up goes out together, in one gathering write.
+ * READs ({@link Replies#HANDED_OVER}). What has queued up goes out together, in one gathering
+ * write.
  *
  * <p>It is a platform thread, taken from the server's pool (as transmission's threads are) for
  * the first reply it is given (a client of small reads and writes a RAM disk completes at once
@@ -34,10 +34,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * WRITE's 16-byte reply handed over did not undo the same glue for writes (nbd-server's README).
  */
 final class Sender {
-    /** A reply handed over: {@code head}, then {@code data} (none, one buffer, or a READ's pieces in place), written in one gathering write; then {@code release} goes back. */
+    /**
+     * A reply handed over: {@code head}, then {@code data} (none, one buffer, or a READ's pieces
+     * in place), written in one gathering write; then {@code release} goes back.
+     */
     record Out(ByteBuffer head, List<ByteBuffer> data, AutoCloseable release) {}
 
-    /** Replies written at once, at most (a gathering write takes IOV_MAX, 1024, buffers per call; a READ in place may bring hundreds). */
+    /** Replies written at once, at most (a READ in place may bring hundreds of buffers: the JDK writes IOV_MAX, 1024, per call). */
     private static final int MAX_BATCH = 64;
 
     private final Executor threads;

@@ -1,6 +1,8 @@
 package org.dmstack.nbd.server;
 
 import static org.dmstack.nbd.protocol.Nbd.CMD_READ;
+import static org.dmstack.nbd.protocol.Nbd.REPLY_FLAG_DONE;
+import static org.dmstack.nbd.protocol.Nbd.REPLY_TYPE_OFFSET_DATA;
 import static org.dmstack.nbd.protocol.Nbd.STRUCTURED_REPLY_MAGIC;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -109,36 +111,37 @@ class RepliesTest {
             // the reader until the client reads, which this client only does once okInPlace returned.
             client.setOption(StandardSocketOptions.SO_RCVBUF, 4096);
             client.connect(listener.getLocalAddress());
-            SocketChannel server = listener.accept();
-            server.setOption(StandardSocketOptions.SO_SNDBUF, 4096);
-            Replies replies = new Replies(new Wire(server), true, senders, () -> false);
-            replies.cork();
-            int length = (int) Replies.HANDED_OVER;
-            byte[] expected = new byte[length];
-            List<ByteBuffer> pieces = new ArrayList<>();
-            for (int page = 0; page < length / 4096; page++) {
-                ByteBuffer piece = ByteBuffer.allocateDirect(4096);
-                for (int i = 0; i < 4096; i++) {
-                    expected[page * 4096 + i] = (byte) (page * 31 + i);
-                    piece.put((byte) (page * 31 + i));
+            try (SocketChannel server = listener.accept()) {
+                server.setOption(StandardSocketOptions.SO_SNDBUF, 4096);
+                Replies replies = new Replies(new Wire(server), true, senders, () -> false);
+                replies.cork();
+                int length = (int) Replies.HANDED_OVER;
+                byte[] expected = new byte[length];
+                List<ByteBuffer> pieces = new ArrayList<>();
+                for (int page = 0; page < length / 4096; page++) {
+                    ByteBuffer piece = ByteBuffer.allocateDirect(4096);
+                    for (int i = 0; i < 4096; i++) {
+                        expected[page * 4096 + i] = (byte) (page * 31 + i);
+                        piece.put((byte) (page * 31 + i));
+                    }
+                    pieces.add(piece.flip());
                 }
-                pieces.add(piece.flip());
-            }
-            CountDownLatch unpinned = new CountDownLatch(1);
-            replies.okInPlace(new Request(0, CMD_READ, 9, 1 << 20, length), pieces, length, unpinned::countDown);
-            pieces.clear(); // as Transmission does, at once
-            assertEquals(0, replies.corkedNow(), "a large READ's reply is not corked");
+                CountDownLatch unpinned = new CountDownLatch(1);
+                replies.okInPlace(new Request(0, CMD_READ, 9, 1 << 20, length), pieces, length, unpinned::countDown);
+                pieces.clear(); // as Transmission does, at once
+                assertEquals(0, replies.corkedNow(), "a large READ's reply is not corked");
 
-            ByteBuffer head = readFully(client, 28);
-            assertEquals(STRUCTURED_REPLY_MAGIC, head.getInt());
-            head.getInt(); // flags DONE, type OFFSET_DATA
-            assertEquals(9, head.getLong());
-            assertEquals(8 + length, head.getInt());
-            assertEquals(1 << 20, head.getLong());
-            assertArrayEquals(expected, readFully(client, length).array());
-            assertTrue(unpinned.await(10, TimeUnit.SECONDS), "the pages are unpinned once the reply is out");
-            replies.close();
-            server.close();
+                ByteBuffer head = readFully(client, 28);
+                assertEquals(STRUCTURED_REPLY_MAGIC, head.getInt());
+                assertEquals(REPLY_FLAG_DONE, head.getShort());
+                assertEquals(REPLY_TYPE_OFFSET_DATA, head.getShort());
+                assertEquals(9, head.getLong());
+                assertEquals(8 + length, head.getInt());
+                assertEquals(1 << 20, head.getLong());
+                assertArrayEquals(expected, readFully(client, length).array());
+                assertTrue(unpinned.await(10, TimeUnit.SECONDS), "the pages are unpinned once the reply is out");
+                replies.close();
+            }
         }
     }
 
