@@ -3,8 +3,6 @@ package org.dmstack.nbd.server;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.SocketChannel;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 
@@ -24,8 +22,8 @@ import java.util.function.BooleanSupplier;
  * soon costs no polling.
  *
  * <p>Polling is only free on a CPU nothing else wants. A poll therefore starts only while no more
- * threads are running than there are CPUs, this one included (the running count of /proc/loadavg,
- * read at most every 10 ms), and at most half the CPUs poll at once. Each turn yields the CPU, so a
+ * threads are running than there are CPUs, this one included ({@link CpuLoad}: the running count
+ * of /proc/loadavg, read at most every 10 ms), and at most half the CPUs poll at once. Each turn yields the CPU, so a
  * thread waiting for this CPU runs at once (the client itself, when both are pinned to one CPU:
  * then the poll hands it the CPU and finds its request when it comes back, with no wake-up at all).
  * A turn that took longer than {@value #PREEMPTED_NANOS} ns and found nothing lost the CPU to
@@ -50,13 +48,8 @@ final class BusyPoll {
     static final int MAX_COOLDOWN = 16384;
     /** Polls in a row that found bytes at their first look, after which reads go without polling. */
     static final int AT_ONCE = 8;
-    private static final int CPUS = Runtime.getRuntime().availableProcessors();
-    private static final int MAX_POLLERS = Math.max(1, CPUS / 2);
+    private static final int MAX_POLLERS = Math.max(1, CpuLoad.CPUS / 2);
     private static final AtomicInteger POLLERS = new AtomicInteger();
-    private static final Path LOADAVG = Path.of("/proc/loadavg");
-    private static final long LOAD_CHECK_NANOS = 10_000_000;
-    private static volatile long loadCheckedAt = System.nanoTime() - LOAD_CHECK_NANOS;
-    private static volatile boolean lastCpuIdle = true;
 
     private final InputStream socket; // available() is ioctl(FIONREAD): whether a read would block
     private final long limitNanos;
@@ -71,7 +64,7 @@ final class BusyPoll {
 
     /** @param limitNanos the longest poll; 0 turns polling off */
     BusyPoll(SocketChannel channel, long limitNanos) throws IOException {
-        this(channel, limitNanos, BusyPoll::cpuIdle);
+        this(channel, limitNanos, CpuLoad::idle);
     }
 
     /** @param cpuIdle whether a CPU is free for polling now */
@@ -157,22 +150,5 @@ final class BusyPoll {
     /** Whether the next read goes without polling, the last polls having found bytes at once. */
     boolean skipping() {
         return atOnce >= AT_ONCE;
-    }
-
-    /** Whether no more threads run than there are CPUs, this one included, as /proc/loadavg said at most 10 ms ago; true where it cannot tell. */
-    static boolean cpuIdle() {
-        long now = System.nanoTime();
-        if (now - loadCheckedAt < LOAD_CHECK_NANOS) return lastCpuIdle;
-        loadCheckedAt = now;
-        boolean idle = true;
-        try {
-            // "0.20 0.18 0.12 1/80 11206": the fourth field is running/all.
-            String[] fields = Files.readString(LOADAVG).split(" ");
-            idle = Integer.parseInt(fields[3].substring(0, fields[3].indexOf('/'))) <= CPUS;
-        } catch (IOException | RuntimeException e) {
-            // not Linux, or another format: poll as the window says
-        }
-        lastCpuIdle = idle;
-        return idle;
     }
 }

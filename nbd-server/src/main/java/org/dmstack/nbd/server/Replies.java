@@ -53,7 +53,7 @@ final class Replies {
 
     /** @param senders the platform threads a {@link Sender} is taken from */
     Replies(Wire wire, boolean structured, Executor senders) {
-        this(wire, structured, senders, BusyPoll::cpuIdle);
+        this(wire, structured, senders, CpuLoad::idle);
     }
 
     /** @param cpuIdle whether no more threads run than there are CPUs (then large READ replies stay on the reader) */

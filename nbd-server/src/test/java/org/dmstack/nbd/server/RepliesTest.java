@@ -1,8 +1,10 @@
 package org.dmstack.nbd.server;
 
 import static org.dmstack.nbd.protocol.Nbd.CMD_READ;
+import static org.dmstack.nbd.protocol.Nbd.CMD_WRITE;
 import static org.dmstack.nbd.protocol.Nbd.REPLY_FLAG_DONE;
 import static org.dmstack.nbd.protocol.Nbd.REPLY_TYPE_OFFSET_DATA;
+import static org.dmstack.nbd.protocol.Nbd.SIMPLE_REPLY_MAGIC;
 import static org.dmstack.nbd.protocol.Nbd.STRUCTURED_REPLY_MAGIC;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -66,7 +68,7 @@ class RepliesTest {
     }
 
     @Test
-    void aLargeReadIsAnsweredByTheSenderWhileTheCpusAreBusyAndBySmallOrIdleOnesTheReader() throws Exception {
+    void aLargeReadIsAnsweredByTheSenderWhileTheCpusAreBusyAndWritesSmallReadsOrIdleCpusByTheReader() throws Exception {
         for (boolean cpuIdle : new boolean[] {false, true}) {
             try (ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
                     SocketChannel client = SocketChannel.open(listener.getLocalAddress());
@@ -84,6 +86,16 @@ class RepliesTest {
                 readFully(client, 28 + 4096);
 
                 int length = (int) Replies.HANDED_OVER;
+                AtomicReference<Thread> writeReleasedOn = new AtomicReference<>();
+                replies.ok(new Request(0, CMD_WRITE, 4, 0, length), null, () -> writeReleasedOn.set(Thread.currentThread()));
+                assertEquals(16, replies.corkedNow(), "a large WRITE's 16-byte reply is corked, the CPUs busy or not");
+                replies.flush();
+                assertEquals(reader, writeReleasedOn.get());
+                ByteBuffer writeReply = readFully(client, 16);
+                assertEquals(SIMPLE_REPLY_MAGIC, writeReply.getInt());
+                assertEquals(0, writeReply.getInt());
+                assertEquals(4, writeReply.getLong());
+
                 CompletableFuture<Thread> largeReleasedOn = new CompletableFuture<>();
                 replies.okInPlace(new Request(0, CMD_READ, 2, 0, length), List.of(ByteBuffer.allocate(length)), length,
                         () -> largeReleasedOn.complete(Thread.currentThread()));
