@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.SplittableRandom;
 import org.dmstack.block.BlockDevice;
 
 /**
@@ -21,6 +22,10 @@ import org.dmstack.block.BlockDevice;
  * cost stands out. Cold, where the goals are judged: {@code BioCallCost 4096} with
  * {@code -Ddmstack.bench.callDeviceMiB=256}, a 4 KiB bio at a random page of 256 MiB.
  *
+ * <p>With {@code -Ddmstack.bench.sync=true}, one bio at a time instead of the ring: each submitted,
+ * then awaited, as {@link PairedRatios}'s one-thread pairs send them (and the goal's row is judged):
+ * no batch, so dm's in-flight count pays its fence on every bio.
+ *
  * <p>Two builds, with {@code -Ddmstack.bench.builds=CLASSPATH|CLASSPATH} (each a class path of
  * this module's classes and a build's jars, a trailing {@code *} taking a folder's jars): each build
  * is loaded in a class loader of its own and its stacks join the same turns, so a change is
@@ -28,7 +33,7 @@ import org.dmstack.block.BlockDevice;
  * The last line per stack is the second build's cost minus the first's, the median of the rounds.
  *
  * <pre>
- * BioCallCost [SIZE [read|write]]   -Ddmstack.bench.callDeviceMiB=4 -Ddmstack.bench.layers=LINEAR,STRIPE2 -Ddmstack.bench.rounds=21
+ * BioCallCost [SIZE [read|write]]   -Ddmstack.bench.callDeviceMiB=4 -Ddmstack.bench.layers=LINEAR,STRIPE2 -Ddmstack.bench.rounds=21 -Ddmstack.bench.sync=false
  * </pre>
  */
 final class BioCallCost {
@@ -70,9 +75,22 @@ final class BioCallCost {
         int n = Stacks.Layer.valueOf(layer).devices();
         BlockDevice[] disks = new BlockDevice[n];
         for (int i = 0; i < n; i++) disks[i] = stack.registry.lookup("ram" + i);
-        return new PairedRatios.Op[] {
-            PairedRatios.ringOp(new PairedRatios.Disks(disks, n == 1 ? 0 : Stacks.STRIPE_CHUNK_SECTORS), write, buffers),
-            PairedRatios.ringOp(new PairedRatios.Disks(new BlockDevice[] {stack.device}, 0), write, buffers)};
+        PairedRatios.Disks direct = new PairedRatios.Disks(disks, n == 1 ? 0 : Stacks.STRIPE_CHUNK_SECTORS);
+        PairedRatios.Disks self = new PairedRatios.Disks(new BlockDevice[] {stack.device}, 0);
+        if (Boolean.getBoolean("dmstack.bench.sync")) return new PairedRatios.Op[] {syncOp(direct, write, buffers[0]), syncOp(self, write, buffers[0])};
+        return new PairedRatios.Op[] {PairedRatios.ringOp(direct, write, buffers), PairedRatios.ringOp(self, write, buffers)};
+    }
+
+    /** One bio at a random place aligned to its size, submitted and awaited, over {@code buffer}. */
+    private static PairedRatios.Op syncOp(PairedRatios.Disks disks, boolean write, MemorySegment buffer) {
+        int shift = Integer.numberOfTrailingZeros((int) buffer.byteSize() >> 9);
+        long pages = disks.capacity() >> shift;
+        SplittableRandom random = new SplittableRandom(42);
+        return () -> {
+            long sector = random.nextLong(pages) << shift;
+            disks.io(sector, buffer, write);
+            return sector;
+        };
     }
 
     /** Both builds' stacks in the same turns: each build's costs, then the second's minus the first's per stack. */
