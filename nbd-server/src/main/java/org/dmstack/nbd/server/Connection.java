@@ -105,6 +105,7 @@ final class Connection implements Runnable {
     private void transmit(Transmission t, boolean afterVirtual) {
         try {
             if (afterVirtual) wire.platformThreadsOnly();
+            wire.unpaceIfLocal();
             t.run();
         } catch (IOException | InterruptedException | RuntimeException e) {
             ended(e);

@@ -77,6 +77,19 @@ final class Wire {
         }
     }
 
+    /**
+     * Takes pacing off the socket if the client is on this host ({@link LocalPacing}): called as
+     * transmission begins, before the first large reply.
+     */
+    void unpaceIfLocal() {
+        try {
+            String now = LocalPacing.unpace(channel);
+            if (now != null) LOG.debug("{}: a client on this host: TCP congestion control {} instead of a pacing one", peer, now);
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("{}: congestion control left as it was: {}", peer, e.toString());
+        }
+    }
+
     /** The next {@code n} bytes, flipped for reading. */
     ByteBuffer read(int n) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(n);

@@ -1,0 +1,101 @@
+package org.dmstack.nbd.server;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.channels.SocketChannel;
+
+/**
+ * Takes pacing off the server's side of a connection whose client is on this host.
+ *
+ * <p>BBR, the default TCP congestion control of some distributions and cloud images, paces what
+ * a socket sends: it spaces the segments out at the bandwidth it has measured, releasing them
+ * from a timer. Over loopback there is no link to spare and no queue to keep short, so pacing
+ * only delays: a 1 MiB READ reply leaves in pieces, each when the timer fires, and the client
+ * takes it late and cold. On two cores, 1 MiB reads over two connections at queue depth 4 ran
+ * 1.84 times as fast with the server's side on CUBIC, and no longer fell into a slow mode in
+ * some runs (benchmarks/README.md, round 20).
+ *
+ * <p>So a connection from this host (a loopback peer, or one at the server's own address) whose
+ * congestion control is a BBR is switched to CUBIC, or to RENO where CUBIC is not allowed
+ * (net.ipv4.tcp_allowed_congestion_control; RENO always is). Every other connection keeps what
+ * the system chose: across a network, pacing is what BBR is for. Only the server's side is ours:
+ * what a local client sends (WRITE payloads) is paced by its own socket.
+ */
+final class LocalPacing {
+    private static final int IPPROTO_TCP = 6, TCP_CONGESTION = 13;
+    /** TCP_CA_NAME_MAX: a congestion control's name, its NUL included. */
+    private static final int NAME_MAX = 16;
+    private static final String[] UNPACED = {"cubic", "reno"};
+    private static final MethodHandle GETSOCKOPT, SETSOCKOPT;
+
+    static {
+        Linker linker = Linker.nativeLinker();
+        GETSOCKOPT = linker.downcallHandle(linker.defaultLookup().find("getsockopt").orElseThrow(),
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+        SETSOCKOPT = linker.downcallHandle(linker.defaultLookup().find("setsockopt").orElseThrow(),
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    }
+
+    private LocalPacing() {}
+
+    /**
+     * Switches {@code channel}'s congestion control to one that does not pace, if its client is
+     * on this host and it paces now; returns the one it now has, or null when nothing changed.
+     */
+    static String unpace(SocketChannel channel) throws IOException {
+        if (!onThisHost(channel.getLocalAddress(), channel.getRemoteAddress())) return null;
+        int fd = SocketDescriptor.find(channel);
+        if (fd < 0) return null;
+        String was = congestionControl(fd);
+        if (was == null || !paces(was)) return null;
+        for (String c : UNPACED) {
+            if (!setCongestionControl(fd, c)) continue; // not allowed or not built: the next
+            if (SocketDescriptor.isOf(fd, channel)) return c;
+            setCongestionControl(fd, was); // closed and reused under us: not ours to change
+            return null;
+        }
+        return null;
+    }
+
+    /** Whether a connection between these two addresses has both ends on this host. */
+    static boolean onThisHost(SocketAddress local, SocketAddress peer) {
+        if (!(local instanceof InetSocketAddress l) || !(peer instanceof InetSocketAddress p)) return false;
+        return p.getAddress().isLoopbackAddress() || p.getAddress().equals(l.getAddress());
+    }
+
+    /** Whether a congestion control of this name paces (sk_pacing_status: only the BBRs ask for it). */
+    static boolean paces(String congestionControl) {
+        return congestionControl.startsWith("bbr");
+    }
+
+    /** The congestion control of socket {@code fd} (TCP_CONGESTION), null if it cannot be read. */
+    static String congestionControl(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment name = arena.allocate(NAME_MAX), length = arena.allocate(JAVA_INT);
+            length.set(JAVA_INT, 0, NAME_MAX);
+            int rc = (int) GETSOCKOPT.invokeExact(fd, IPPROTO_TCP, TCP_CONGESTION, name, length);
+            return rc == 0 ? name.getString(0) : null;
+        } catch (Throwable t) {
+            throw new IllegalStateException("getsockopt", t);
+        }
+    }
+
+    /** Sets socket {@code fd}'s congestion control; false if the kernel refused it. */
+    static boolean setCongestionControl(int fd, String congestionControl) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment name = arena.allocateFrom(congestionControl);
+            return (int) SETSOCKOPT.invokeExact(fd, IPPROTO_TCP, TCP_CONGESTION, name, congestionControl.length()) == 0;
+        } catch (Throwable t) {
+            throw new IllegalStateException("setsockopt", t);
+        }
+    }
+}

@@ -1,0 +1,94 @@
+package org.dmstack.nbd.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import org.dmstack.nbd.protocol.Nbd;
+import org.junit.jupiter.api.Test;
+
+class LocalPacingTest {
+    @Test
+    void aLocalConnectionOnBbrIsSwitchedToCubicOnTheServersSideOnly() throws Exception {
+        try (ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+                SocketChannel client = SocketChannel.open(listener.getLocalAddress());
+                SocketChannel served = listener.accept()) {
+            int fd = SocketDescriptor.find(served), clientFd = SocketDescriptor.find(client);
+            assertTrue(fd >= 0 && clientFd >= 0 && fd != clientFd, "both ends found: " + fd + ", " + clientFd);
+            assumeTrue(LocalPacing.setCongestionControl(fd, "bbr") && LocalPacing.setCongestionControl(clientFd, "bbr"),
+                    "this kernel has no bbr (tcp_available_congestion_control): nothing here paces");
+
+            assertEquals(expectedUnpaced(), LocalPacing.unpace(served));
+
+            assertEquals(expectedUnpaced(), LocalPacing.congestionControl(fd));
+            assertEquals("bbr", LocalPacing.congestionControl(clientFd), "the client's side is the client's");
+            assertNull(LocalPacing.unpace(served), "done once: nothing left to change");
+        }
+    }
+
+    @Test
+    void aConnectionThatDoesNotPaceKeepsItsCongestionControl() throws Exception {
+        try (ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+                SocketChannel client = SocketChannel.open(listener.getLocalAddress());
+                SocketChannel served = listener.accept()) {
+            int fd = SocketDescriptor.find(served);
+            assertTrue(LocalPacing.setCongestionControl(fd, "reno"), "reno is always there");
+
+            assertNull(LocalPacing.unpace(served));
+
+            assertEquals("reno", LocalPacing.congestionControl(fd));
+        }
+    }
+
+    @Test
+    void onlyPeersOnThisHostCount() throws Exception {
+        InetAddress lan = InetAddress.getByName("192.0.2.10"), other = InetAddress.getByName("192.0.2.77");
+        assertTrue(LocalPacing.onThisHost(new InetSocketAddress(lan, 10809), new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 40000)));
+        assertTrue(LocalPacing.onThisHost(new InetSocketAddress(lan, 10809), new InetSocketAddress(InetAddress.getByName("127.1.2.3"), 40000)));
+        assertTrue(LocalPacing.onThisHost(new InetSocketAddress(InetAddress.getByName("::1"), 10809), new InetSocketAddress(InetAddress.getByName("::1"), 40000)));
+        assertTrue(LocalPacing.onThisHost(new InetSocketAddress(lan, 10809), new InetSocketAddress(lan, 40000)), "the server's own address");
+        assertFalse(LocalPacing.onThisHost(new InetSocketAddress(lan, 10809), new InetSocketAddress(other, 40000)), "across a network");
+        assertFalse(LocalPacing.onThisHost(UnixDomainSocketAddress.of("/tmp/nbd.sock"), UnixDomainSocketAddress.of("")), "no TCP at all");
+        assertTrue(LocalPacing.paces("bbr"));
+        assertFalse(LocalPacing.paces("cubic"));
+        assertFalse(LocalPacing.paces("reno"));
+    }
+
+    @Test
+    void theServerTakesPacingOffItsSideOfALocalClientsConnection() throws Exception {
+        String system = Files.readString(Path.of("/proc/sys/net/ipv4/tcp_congestion_control")).trim();
+        assumeTrue(LocalPacing.paces(system), "the system's congestion control (" + system + ") does not pace: nothing to take off");
+        MemBackend mem = new MemBackend("mem", 1 << 20);
+        try (NbdServer server = NbdServer.builder().device("mem", mem, false).port(0).start();
+                RawClient c = RawClient.open(server.port(), "mem")) {
+            c.request(0, Nbd.CMD_READ, 1, 0, 4096, null);
+            assertEquals(0, c.reply().error()); // in transmission
+
+            int served = SocketDescriptor.find(c.socket.getRemoteSocketAddress(), c.socket.getLocalSocketAddress());
+            int client = SocketDescriptor.find(c.socket.getLocalSocketAddress(), c.socket.getRemoteSocketAddress());
+            assertTrue(served >= 0 && client >= 0, "both ends found");
+            assertEquals(expectedUnpaced(), LocalPacing.congestionControl(served));
+            assertEquals(system, LocalPacing.congestionControl(client), "the client's side keeps the system's");
+        }
+    }
+
+    /** What the kernel lets a socket take of cubic and reno, in that order (root may take any it has). */
+    private static String expectedUnpaced() throws IOException {
+        List<String> allowed = Arrays.asList(Files.readString(Path.of("/proc/sys/net/ipv4/tcp_allowed_congestion_control")).trim().split(" "));
+        List<String> available = Arrays.asList(Files.readString(Path.of("/proc/sys/net/ipv4/tcp_available_congestion_control")).trim().split(" "));
+        boolean root = "root".equals(System.getProperty("user.name"));
+        return (root ? available : allowed).contains("cubic") ? "cubic" : "reno";
+    }
+}
