@@ -207,6 +207,23 @@ public final class RunAll {
                 ? "compiled apart (" + DaxBench.COPIES_APART + "): the stacks and the raw copies run the same compiled copy"
                 : "inlined where called (" + DaxBench.COPIES_APART + " missing): the paired DAX ratios are not against a true limit");
         env.put("bio device", plan.bioDeviceMiB() + " MiB per stack, every page written");
+        env.put("TCP congestion control", tcpCongestionControl());
+    }
+
+    /**
+     * The system's TCP congestion control, which every NBD socket of the comparison starts with:
+     * fio's, nbdkit's, qemu-nbd's; dmstack's export takes a pacing one (BBR) off its side of a
+     * local connection. A client that paces delays its own WRITE payloads, whatever the server.
+     */
+    private static String tcpCongestionControl() {
+        try {
+            String cc = Files.readString(Path.of("/proc/sys/net/ipv4/tcp_congestion_control")).trim();
+            return cc + (cc.startsWith("bbr")
+                    ? " (paces: fio's sockets send WRITE payloads paced; dmstack's export does not pace its side of a local connection, nbdkit and qemu-nbd do)"
+                    : " (no pacing)");
+        } catch (IOException e) {
+            return "unknown (" + e.getMessage() + ")";
+        }
     }
 
     private static String cpuModel() {
