@@ -12,6 +12,8 @@ import java.lang.invoke.MethodHandle;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /**
  * Takes pacing off the server's side of a connection whose client is on this host.
@@ -24,8 +26,8 @@ import java.nio.channels.SocketChannel;
  * 1.84 times as fast with the server's side on CUBIC, and no longer fell into a slow mode in
  * some runs (benchmarks/README.md, round 20).
  *
- * <p>So a connection from this host (a loopback peer, or one at the server's own address) whose
- * congestion control is a BBR is switched to CUBIC, or to RENO where CUBIC is not allowed
+ * <p>So where the system's default congestion control is a BBR, a connection from this host (a
+ * loopback peer, or one at the server's own address) that has a BBR is switched to CUBIC, or to RENO where CUBIC is not allowed
  * (net.ipv4.tcp_allowed_congestion_control; RENO always is). Every other connection keeps what
  * the system chose: across a network, pacing is what BBR is for. Only the server's side is ours:
  * what a local client sends (WRITE payloads) is paced by its own socket.
@@ -35,6 +37,7 @@ final class LocalPacing {
     /** TCP_CA_NAME_MAX: a congestion control's name, its NUL included. */
     private static final int NAME_MAX = 16;
     private static final String[] UNPACED = {"cubic", "reno"};
+    private static final Path DEFAULT = Path.of("/proc/sys/net/ipv4/tcp_congestion_control");
     private static final MethodHandle GETSOCKOPT, SETSOCKOPT;
 
     static {
@@ -49,11 +52,17 @@ final class LocalPacing {
 
     /**
      * Switches {@code channel}'s congestion control to one that does not pace, if its client is
-     * on this host and it paces now; returns the one it now has, or null when nothing changed.
+     * on this host and the system's default paces (a socket starts with it; looking first spares
+     * the search for the descriptor where nothing paces); returns the one it now has, or null when
+     * nothing changed.
      */
     static String unpace(SocketChannel channel) throws IOException {
-        if (!onThisHost(channel.getLocalAddress(), channel.getRemoteAddress())) return null;
-        int fd = SocketDescriptor.find(channel);
+        if (!onThisHost(channel.getLocalAddress(), channel.getRemoteAddress()) || !paces(systemDefault())) return null;
+        return unpace(channel, SocketDescriptor.find(channel));
+    }
+
+    /** As {@link #unpace(SocketChannel)} for socket {@code fd}, {@code channel}'s (-1: not found), whatever the default. */
+    static String unpace(SocketChannel channel, int fd) throws IOException {
         if (fd < 0) return null;
         String was = congestionControl(fd);
         if (was == null || !paces(was)) return null;
@@ -70,6 +79,15 @@ final class LocalPacing {
     static boolean onThisHost(SocketAddress local, SocketAddress peer) {
         if (!(local instanceof InetSocketAddress l) || !(peer instanceof InetSocketAddress p)) return false;
         return p.getAddress().isLoopbackAddress() || p.getAddress().equals(l.getAddress());
+    }
+
+    /** The system's default congestion control (net.ipv4.tcp_congestion_control), "" where there is none to read. */
+    static String systemDefault() {
+        try {
+            return Files.readString(DEFAULT).trim();
+        } catch (IOException e) {
+            return "";
+        }
     }
 
     /** Whether a congestion control of this name paces (sk_pacing_status: only the BBRs ask for it). */

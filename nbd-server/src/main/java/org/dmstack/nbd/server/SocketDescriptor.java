@@ -51,7 +51,7 @@ final class SocketDescriptor {
             MemorySegment address = arena.allocate(128), length = arena.allocate(JAVA_INT);
             for (Path p : fds) {
                 int fd = Integer.parseInt(p.getFileName().toString());
-                if (peer.equals(address(GETPEERNAME, fd, address, length)) && local.equals(address(GETSOCKNAME, fd, address, length))) return fd;
+                if (joins(fd, local, peer, address, length)) return fd;
             }
         }
         return -1;
@@ -59,11 +59,14 @@ final class SocketDescriptor {
 
     /** Whether {@code fd} is still {@code channel}'s socket (see {@link #find}). */
     static boolean isOf(int fd, SocketChannel channel) throws IOException {
-        SocketAddress local = channel.getLocalAddress(), peer = channel.getRemoteAddress();
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment address = arena.allocate(128), length = arena.allocate(JAVA_INT);
-            return peer.equals(address(GETPEERNAME, fd, address, length)) && local.equals(address(GETSOCKNAME, fd, address, length));
+            return joins(fd, channel.getLocalAddress(), channel.getRemoteAddress(), arena.allocate(128), arena.allocate(JAVA_INT));
         }
+    }
+
+    /** Whether socket {@code fd} is the one between {@code local} and {@code peer} ({@code address} and {@code length}: scratch). */
+    private static boolean joins(int fd, SocketAddress local, SocketAddress peer, MemorySegment address, MemorySegment length) throws IOException {
+        return peer.equals(address(GETPEERNAME, fd, address, length)) && local.equals(address(GETSOCKNAME, fd, address, length));
     }
 
     /** What getsockname or getpeername says of {@code fd}; null for anything but an IP socket with an address. */

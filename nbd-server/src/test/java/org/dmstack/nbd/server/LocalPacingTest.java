@@ -30,11 +30,11 @@ class LocalPacingTest {
             assumeTrue(LocalPacing.setCongestionControl(fd, "bbr") && LocalPacing.setCongestionControl(clientFd, "bbr"),
                     "this kernel has no bbr (tcp_available_congestion_control): nothing here paces");
 
-            assertEquals(expectedUnpaced(), LocalPacing.unpace(served));
+            assertEquals(expectedUnpaced(), LocalPacing.unpace(served, fd));
 
             assertEquals(expectedUnpaced(), LocalPacing.congestionControl(fd));
             assertEquals("bbr", LocalPacing.congestionControl(clientFd), "the client's side is the client's");
-            assertNull(LocalPacing.unpace(served), "done once: nothing left to change");
+            assertNull(LocalPacing.unpace(served, fd), "done once: nothing left to change");
         }
     }
 
@@ -46,7 +46,7 @@ class LocalPacingTest {
             int fd = SocketDescriptor.find(served);
             assertTrue(LocalPacing.setCongestionControl(fd, "reno"), "reno is always there");
 
-            assertNull(LocalPacing.unpace(served));
+            assertNull(LocalPacing.unpace(served, fd));
 
             assertEquals("reno", LocalPacing.congestionControl(fd));
         }
@@ -68,7 +68,7 @@ class LocalPacingTest {
 
     @Test
     void theServerTakesPacingOffItsSideOfALocalClientsConnection() throws Exception {
-        String system = Files.readString(Path.of("/proc/sys/net/ipv4/tcp_congestion_control")).trim();
+        String system = LocalPacing.systemDefault();
         assumeTrue(LocalPacing.paces(system), "the system's congestion control (" + system + ") does not pace: nothing to take off");
         MemBackend mem = new MemBackend("mem", 1 << 20);
         try (NbdServer server = NbdServer.builder().device("mem", mem, false).port(0).start();
