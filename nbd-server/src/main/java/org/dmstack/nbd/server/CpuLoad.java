@@ -7,8 +7,8 @@ import java.nio.file.Path;
 /**
  * Whether a CPU is free: no more threads running than there are CPUs, the caller included, by the
  * running count of /proc/loadavg, read at most every 10 ms. Busy polling starts only then
- * ({@link BusyPoll}), and only when it is not does the reader hand large READ replies to its
- * sender ({@link Replies}).
+ * ({@link BusyPoll}), and only when it is not does the reader hand large READ replies to a client
+ * on another host to its sender ({@link Replies}).
  */
 final class CpuLoad {
     static final int CPUS = Runtime.getRuntime().availableProcessors();

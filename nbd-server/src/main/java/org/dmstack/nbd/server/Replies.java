@@ -25,8 +25,8 @@ import org.slf4j.LoggerFactory;
  * batch, not one per reply; a client with one request in flight gets its reply at once. Replies
  * made by any other thread (a request that waited for its backend, FLUSH, TRIM, a device ending
  * bios on its own thread) go to the connection's {@link Sender}, which writes them in turn; so do
- * the reader's replies to READs of {@link #HANDED_OVER} bytes or more while the CPUs are all busy
- * (the sender says why). Replies may thus leave in another order than their requests finished
+ * the reader's replies to READs of {@link #HANDED_OVER} bytes or more to a client on another host
+ * while the CPUs are all busy (the sender says why). Replies may thus leave in another order than their requests finished
  * in, as NBD allows: the client matches them by handle.
  */
 final class Replies {
@@ -35,8 +35,8 @@ final class Replies {
     static final int MAX_CORKED_BUFFERS = 128, MAX_CORKED_BYTES = 256 << 10;
     /**
      * The reply to a READ of this many bytes or more goes to the {@link Sender} even when the
-     * reader made it, while more threads run than there are CPUs: the hand-off (a wake-up) is
-     * small beside writing that much, and it keeps client and reader apart (see {@link Sender}).
+     * reader made it, for a client on another host while more threads run than there are CPUs:
+     * the hand-off (a wake-up) is small beside writing that much (see {@link Sender}).
      */
     static final long HANDED_OVER = 256 << 10;
 
@@ -49,16 +49,16 @@ final class Replies {
     private final List<AutoCloseable> releases = new ArrayList<>();
     private long corkedBytes;
     private final Sender sender;
-    private final BooleanSupplier cpuIdle;
+    private final BooleanSupplier handOver;
 
     /** @param senders the platform threads a {@link Sender} is taken from */
     Replies(Wire wire, boolean structured, Executor senders) {
-        this(wire, structured, senders, CpuLoad::idle);
+        this(wire, structured, senders, wire.local ? () -> false : () -> !CpuLoad.idle());
     }
 
-    /** @param cpuIdle whether no more threads run than there are CPUs (then large READ replies stay on the reader) */
-    Replies(Wire wire, boolean structured, Executor senders, BooleanSupplier cpuIdle) {
-        this.cpuIdle = cpuIdle;
+    /** @param handOver whether a large READ reply the reader makes goes to the sender now */
+    Replies(Wire wire, boolean structured, Executor senders, BooleanSupplier handOver) {
+        this.handOver = handOver;
         this.wire = wire;
         this.structured = structured;
         this.sender = new Sender(senders, this::write);
@@ -97,7 +97,7 @@ final class Replies {
 
     /** Whether a reply carrying {@code bytes} of data goes to the sender though the reader made it. */
     private boolean handedOver(long bytes) {
-        return bytes >= HANDED_OVER && !cpuIdle.getAsBoolean();
+        return bytes >= HANDED_OVER && handOver.getAsBoolean();
     }
 
     /**

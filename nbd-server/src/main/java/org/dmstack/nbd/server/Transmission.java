@@ -22,8 +22,8 @@ import org.slf4j.LoggerFactory;
  * completes at once is answered at once; so is a BLOCK_STATUS ({@link BlockStatus}), which only
  * asks the backend where its holes are. Everything else (a backend that is away, FLUSH, TRIM,
  * WRITE_ZEROES) may wait, so it runs on a virtual thread of its own. Replies go out as
- * requests finish, the reader's corked until it would wait, those of large READs written by the
- * connection's sender while the CPUs are busy ({@link Replies}).
+ * requests finish, the reader's corked until it would wait, those of large READs to a client on
+ * another host written by the connection's sender while the CPUs are busy ({@link Replies}).
  *
  * <p>The reader takes requests in through a read-ahead buffer, and the replies it makes itself
  * are corked until it would wait for the client ({@link Replies}): with many requests in flight,

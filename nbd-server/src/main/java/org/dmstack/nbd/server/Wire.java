@@ -25,6 +25,8 @@ final class Wire {
     private final ReentrantLock sendLock = new ReentrantLock();
     /** Who the client is, for the log. */
     final String peer;
+    /** Whether the client is on this host ({@link LocalPacing#onThisHost}). */
+    final boolean local;
     private ByteBuffer readAhead; // bytes read but not yet taken, between position and limit
     private Runnable beforeBlocking;
     private BusyPoll busyPoll;
@@ -34,12 +36,16 @@ final class Wire {
     Wire(SocketChannel channel) {
         this.channel = channel;
         String p;
+        boolean l;
         try {
             p = String.valueOf(channel.getRemoteAddress());
+            l = LocalPacing.onThisHost(channel.getLocalAddress(), channel.getRemoteAddress());
         } catch (IOException e) {
             p = "?";
+            l = false;
         }
         this.peer = p;
+        this.local = l;
     }
 
     /** Writes all of {@code buffers}, as one message no other writer can split. */

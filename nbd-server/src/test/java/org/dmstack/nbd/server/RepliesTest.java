@@ -73,7 +73,7 @@ class RepliesTest {
             try (ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
                     SocketChannel client = SocketChannel.open(listener.getLocalAddress());
                     SocketChannel server = listener.accept()) {
-                Replies replies = new Replies(new Wire(server), true, senders, () -> cpuIdle);
+                Replies replies = new Replies(new Wire(server), true, senders, () -> !cpuIdle); // as for a client on another host
                 replies.cork();
                 Thread reader = Thread.currentThread();
 
@@ -125,7 +125,7 @@ class RepliesTest {
             client.connect(listener.getLocalAddress());
             try (SocketChannel server = listener.accept()) {
                 server.setOption(StandardSocketOptions.SO_SNDBUF, 4096);
-                Replies replies = new Replies(new Wire(server), true, senders, () -> false);
+                Replies replies = new Replies(new Wire(server), true, senders, () -> true); // another host's client, the CPUs busy
                 replies.cork();
                 int length = (int) Replies.HANDED_OVER;
                 byte[] expected = new byte[length];
@@ -154,6 +154,44 @@ class RepliesTest {
                 assertTrue(unpinned.await(10, TimeUnit.SECONDS), "the pages are unpinned once the reply is out");
                 replies.close();
             }
+        }
+    }
+
+    @Test
+    void aLocalClientsLargeReadIsWrittenByTheReaderHowEverBusyTheCpus() throws Exception {
+        try (ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+                SocketChannel client = SocketChannel.open(listener.getLocalAddress());
+                SocketChannel server = listener.accept()) {
+            Wire wire = new Wire(server);
+            assertTrue(wire.local, "a loopback client is on this host");
+            Replies replies = new Replies(wire, true, senders); // as Transmission makes them
+            replies.cork();
+            Thread reader = Thread.currentThread();
+            // Busy CPUs, for as long as the reply takes: without them the reader writes it anyway.
+            List<Thread> spinners = new ArrayList<>();
+            for (int i = 0; i < 2 * CpuLoad.CPUS + 1; i++) spinners.add(Thread.ofPlatform().daemon().start(() -> {
+                while (!Thread.currentThread().isInterrupted()) Thread.onSpinWait();
+            }));
+            try {
+                Thread.sleep(20); // past CpuLoad's 10 ms between looks
+                int length = (int) Replies.HANDED_OVER;
+                CompletableFuture<Thread> releasedOn = new CompletableFuture<>();
+                Thread drain = Thread.ofPlatform().start(() -> {
+                    try {
+                        readFully(client, 28 + length);
+                    } catch (IOException e) {
+                        throw new RuntimeException(e);
+                    }
+                });
+                // As large as a batch: corked, then written at once by the reader, which the client drains.
+                replies.ok(new Request(0, CMD_READ, 5, 0, length), ByteBuffer.allocate(length), () -> releasedOn.complete(Thread.currentThread()));
+                replies.flush();
+                drain.join();
+                assertEquals(reader, releasedOn.get(10, TimeUnit.SECONDS), "corked and written by the reader: a local client is never handed over");
+            } finally {
+                spinners.forEach(Thread::interrupt);
+            }
+            replies.close();
         }
     }
 
