@@ -51,13 +51,13 @@ final class LocalPacing {
     private LocalPacing() {}
 
     /**
-     * Switches {@code channel}'s congestion control to one that does not pace, if its client is
-     * on this host and the system's default paces (a socket starts with it; looking first spares
-     * the search for the descriptor where nothing paces); returns the one it now has, or null when
-     * nothing changed.
+     * Switches the congestion control of {@code channel}, a connection whose client is on this host
+     * ({@link #onThisHost}, which the caller has found), to one that does not pace, if the system's
+     * default paces (a socket starts with it; looking first spares the search for the descriptor
+     * where nothing paces); returns the one it now has, or null when nothing changed.
      */
     static String unpace(SocketChannel channel) throws IOException {
-        if (!onThisHost(channel.getLocalAddress(), channel.getRemoteAddress()) || !paces(systemDefault())) return null;
+        if (!paces(systemDefault())) return null;
         return unpace(channel, SocketDescriptor.find(channel));
     }
 

@@ -26,8 +26,8 @@ import org.slf4j.LoggerFactory;
  * made by any other thread (a request that waited for its backend, FLUSH, TRIM, a device ending
  * bios on its own thread) go to the connection's {@link Sender}, which writes them in turn; so do
  * the reader's replies to READs of {@link #HANDED_OVER} bytes or more to a client on another host
- * while the CPUs are all busy (the sender says why). Replies may thus leave in another order than their requests finished
- * in, as NBD allows: the client matches them by handle.
+ * while the CPUs are all busy (the sender says why). Replies may thus leave in another order than
+ * their requests finished in, as NBD allows: the client matches them by handle.
  */
 final class Replies {
     private static final Logger LOG = LoggerFactory.getLogger(Replies.class);

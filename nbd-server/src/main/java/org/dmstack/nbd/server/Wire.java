@@ -88,6 +88,7 @@ final class Wire {
      * transmission begins, before the first large reply.
      */
     void unpaceIfLocal() {
+        if (!local) return;
         try {
             String now = LocalPacing.unpace(channel);
             if (now != null) LOG.debug("{}: a client on this host: TCP congestion control {} instead of a pacing one", peer, now);
