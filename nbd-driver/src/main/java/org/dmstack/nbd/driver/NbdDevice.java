@@ -23,6 +23,7 @@ import org.dmstack.block.DevT;
 import org.dmstack.block.GenDisk;
 import org.dmstack.block.IoAccounting;
 import org.dmstack.block.QueueLimits;
+import org.dmstack.nbd.socket.LocalPacing;
 import org.dmstack.units.Units;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -447,6 +448,7 @@ public final class NbdDevice implements AutoCloseable {
             watchdog.interrupt();
             connecting = null;
         }
+        if (uri.socket() == null) unpaceIfLocal(ch);
         multiConn = negotiated.multiConn();
         ExportInfo first = info;
         if (first != null && (first.size() != negotiated.size() || first.flags() != negotiated.flags())) {
@@ -456,6 +458,20 @@ public final class NbdDevice implements AutoCloseable {
         Connection c = new Connection(name, ch, negotiated, this::broken);
         c.start(name + " connection " + connects++);
         return c;
+    }
+
+    /**
+     * Takes pacing off the socket when the server is on this host ({@link LocalPacing}): under
+     * BBR, WRITE payloads would otherwise leave in timed pieces over loopback.
+     */
+    private void unpaceIfLocal(SocketChannel ch) {
+        try {
+            if (!LocalPacing.onThisHost(ch.getLocalAddress(), ch.getRemoteAddress())) return;
+            String now = LocalPacing.unpace(ch);
+            if (now != null) LOG.debug("{}: a server on this host: TCP congestion control {} instead of a pacing one", name, now);
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("{}: congestion control left as it was: {}", name, e.toString());
+        }
     }
 
     /** A new connection takes the waiting requests; the first one ever makes the disk. */

@@ -7,6 +7,7 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.invoke.MethodHandle;
 import java.nio.channels.SocketChannel;
+import org.dmstack.nbd.socket.SocketDescriptor;
 
 /**
  * Puts a connection's socket back into blocking mode once only platform threads use it.

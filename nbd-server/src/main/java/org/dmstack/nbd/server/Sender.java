@@ -33,7 +33,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * reads over two connections: 1.6x). With a CPU free the hand-off is only a wake-up more; and a
  * WRITE's 16-byte reply handed over did not undo the same glue for writes (nbd-server's README).
  * Those figures were taken with the server's side paced (BBR): a local connection no longer paces
- * ({@link LocalPacing}), and then the hand-off cost 1 MiB reads over two local connections 1.17x, so
+ * ({@link org.dmstack.nbd.socket.LocalPacing}), and then the hand-off cost 1 MiB reads over two local connections 1.17x, so
  * a local client's replies stay on the reader; a remote client's still pace, and a reader writing a
  * large reply itself waits while the link drains.
  */

@@ -1,4 +1,4 @@
-package org.dmstack.nbd.server;
+package org.dmstack.nbd.socket;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -16,23 +16,25 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Takes pacing off the server's side of a connection whose client is on this host.
+ * Takes pacing off this end of a TCP connection whose other end is on this host.
  *
  * <p>BBR, the default TCP congestion control of some distributions and cloud images, paces what
  * a socket sends: it spaces the segments out at the bandwidth it has measured, releasing them
  * from a timer. Over loopback there is no link to spare and no queue to keep short, so pacing
- * only delays: a 1 MiB READ reply leaves in pieces, each when the timer fires, and the client
- * takes it late and cold. On two cores, 1 MiB reads over two connections at queue depth 4 ran
- * 1.84 times as fast with the server's side on CUBIC, and no longer fell into a slow mode in
- * some runs (benchmarks/README.md, round 20).
+ * only delays: a 1 MiB message leaves in pieces, each when the timer fires, and the peer takes it
+ * late and cold. On two cores, the NBD export's 1 MiB READ replies over two connections ran 1.84
+ * times as fast with its side on CUBIC, and the NBD driver's 1 MiB WRITEs to a local nbdkit
+ * ran faster the same way (benchmarks/README.md, rounds 20 and 21).
  *
- * <p>So where the system's default congestion control is a BBR, a connection from this host (a
- * loopback peer, or one at the server's own address) that has a BBR is switched to CUBIC, or to RENO where CUBIC is not allowed
- * (net.ipv4.tcp_allowed_congestion_control; RENO always is). Every other connection keeps what
- * the system chose: across a network, pacing is what BBR is for. Only the server's side is ours:
- * what a local client sends (WRITE payloads) is paced by its own socket.
+ * <p>So where the system's default congestion control is a BBR, a connection to or from this host
+ * (a loopback peer, or one at the socket's own address) that has a BBR is switched to CUBIC, or to
+ * RENO where CUBIC is not allowed (net.ipv4.tcp_allowed_congestion_control; RENO always is). Every
+ * other connection keeps what the system chose: across a network, pacing is what BBR is for. Only
+ * this end is changed: what the peer sends is paced, or not, by its own socket. The NBD export
+ * does this for its side of a local client's connection, the NBD driver for its side of a
+ * connection to a local server.
  */
-final class LocalPacing {
+public final class LocalPacing {
     private static final int IPPROTO_TCP = 6, TCP_CONGESTION = 13;
     /** TCP_CA_NAME_MAX: a congestion control's name, its NUL included. */
     private static final int NAME_MAX = 16;
@@ -51,18 +53,18 @@ final class LocalPacing {
     private LocalPacing() {}
 
     /**
-     * Switches the congestion control of {@code channel}, a connection whose client is on this host
-     * ({@link #onThisHost}, which the caller has found), to one that does not pace, if the system's
-     * default paces (a socket starts with it; looking first spares the search for the descriptor
-     * where nothing paces); returns the one it now has, or null when nothing changed.
+     * Switches the congestion control of {@code channel}, a connection whose other end is on this
+     * host ({@link #onThisHost}, which the caller has found), to one that does not pace, if the
+     * system's default paces (a socket starts with it; looking first spares the search for the
+     * descriptor where nothing paces); returns the one it now has, or null when nothing changed.
      */
-    static String unpace(SocketChannel channel) throws IOException {
+    public static String unpace(SocketChannel channel) throws IOException {
         if (!paces(systemDefault())) return null;
         return unpace(channel, SocketDescriptor.find(channel));
     }
 
     /** As {@link #unpace(SocketChannel)} for socket {@code fd}, {@code channel}'s (-1: not found), whatever the default. */
-    static String unpace(SocketChannel channel, int fd) throws IOException {
+    public static String unpace(SocketChannel channel, int fd) throws IOException {
         if (fd < 0) return null;
         String was = congestionControl(fd);
         if (was == null || !paces(was)) return null;
@@ -76,13 +78,13 @@ final class LocalPacing {
     }
 
     /** Whether a connection between these two addresses has both ends on this host. */
-    static boolean onThisHost(SocketAddress local, SocketAddress peer) {
+    public static boolean onThisHost(SocketAddress local, SocketAddress peer) {
         if (!(local instanceof InetSocketAddress l) || !(peer instanceof InetSocketAddress p)) return false;
         return p.getAddress().isLoopbackAddress() || p.getAddress().equals(l.getAddress());
     }
 
     /** The system's default congestion control (net.ipv4.tcp_congestion_control), "" where there is none to read. */
-    static String systemDefault() {
+    public static String systemDefault() {
         try {
             return Files.readString(DEFAULT).trim();
         } catch (IOException e) {
@@ -91,12 +93,12 @@ final class LocalPacing {
     }
 
     /** Whether a congestion control of this name paces (sk_pacing_status: only the BBRs ask for it). */
-    static boolean paces(String congestionControl) {
+    public static boolean paces(String congestionControl) {
         return congestionControl.startsWith("bbr");
     }
 
     /** The congestion control of socket {@code fd} (TCP_CONGESTION), null if it cannot be read. */
-    static String congestionControl(int fd) {
+    public static String congestionControl(int fd) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment name = arena.allocate(NAME_MAX), length = arena.allocate(JAVA_INT);
             length.set(JAVA_INT, 0, NAME_MAX);
@@ -108,7 +110,7 @@ final class LocalPacing {
     }
 
     /** Sets socket {@code fd}'s congestion control; false if the kernel refused it. */
-    static boolean setCongestionControl(int fd, String congestionControl) {
+    public static boolean setCongestionControl(int fd, String congestionControl) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment name = arena.allocateFrom(congestionControl);
             return (int) SETSOCKOPT.invokeExact(fd, IPPROTO_TCP, TCP_CONGESTION, name, congestionControl.length()) == 0;

@@ -1,4 +1,4 @@
-package org.dmstack.nbd.server;
+package org.dmstack.nbd.socket;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -16,12 +16,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import org.dmstack.nbd.protocol.Nbd;
 import org.junit.jupiter.api.Test;
 
 class LocalPacingTest {
     @Test
-    void aLocalConnectionOnBbrIsSwitchedToCubicOnTheServersSideOnly() throws Exception {
+    void aLocalConnectionOnBbrIsSwitchedToCubicOnThisEndOnly() throws Exception {
         try (ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
                 SocketChannel client = SocketChannel.open(listener.getLocalAddress());
                 SocketChannel served = listener.accept()) {
@@ -33,7 +32,7 @@ class LocalPacingTest {
             assertEquals(expectedUnpaced(), LocalPacing.unpace(served, fd));
 
             assertEquals(expectedUnpaced(), LocalPacing.congestionControl(fd));
-            assertEquals("bbr", LocalPacing.congestionControl(clientFd), "the client's side is the client's");
+            assertEquals("bbr", LocalPacing.congestionControl(clientFd), "the other end is the peer's");
             assertNull(LocalPacing.unpace(served, fd), "done once: nothing left to change");
         }
     }
@@ -58,30 +57,12 @@ class LocalPacingTest {
         assertTrue(LocalPacing.onThisHost(new InetSocketAddress(lan, 10809), new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 40000)));
         assertTrue(LocalPacing.onThisHost(new InetSocketAddress(lan, 10809), new InetSocketAddress(InetAddress.getByName("127.1.2.3"), 40000)));
         assertTrue(LocalPacing.onThisHost(new InetSocketAddress(InetAddress.getByName("::1"), 10809), new InetSocketAddress(InetAddress.getByName("::1"), 40000)));
-        assertTrue(LocalPacing.onThisHost(new InetSocketAddress(lan, 10809), new InetSocketAddress(lan, 40000)), "the server's own address");
+        assertTrue(LocalPacing.onThisHost(new InetSocketAddress(lan, 10809), new InetSocketAddress(lan, 40000)), "the socket's own address");
         assertFalse(LocalPacing.onThisHost(new InetSocketAddress(lan, 10809), new InetSocketAddress(other, 40000)), "across a network");
         assertFalse(LocalPacing.onThisHost(UnixDomainSocketAddress.of("/tmp/nbd.sock"), UnixDomainSocketAddress.of("")), "no TCP at all");
         assertTrue(LocalPacing.paces("bbr"));
         assertFalse(LocalPacing.paces("cubic"));
         assertFalse(LocalPacing.paces("reno"));
-    }
-
-    @Test
-    void theServerTakesPacingOffItsSideOfALocalClientsConnection() throws Exception {
-        String system = LocalPacing.systemDefault();
-        assumeTrue(LocalPacing.paces(system), "the system's congestion control (" + system + ") does not pace: nothing to take off");
-        MemBackend mem = new MemBackend("mem", 1 << 20);
-        try (NbdServer server = NbdServer.builder().device("mem", mem, false).port(0).start();
-                RawClient c = RawClient.open(server.port(), "mem")) {
-            c.request(0, Nbd.CMD_READ, 1, 0, 4096, null);
-            assertEquals(0, c.reply().error()); // in transmission
-
-            int served = SocketDescriptor.find(c.socket.getRemoteSocketAddress(), c.socket.getLocalSocketAddress());
-            int client = SocketDescriptor.find(c.socket.getLocalSocketAddress(), c.socket.getRemoteSocketAddress());
-            assertTrue(served >= 0 && client >= 0, "both ends found");
-            assertEquals(expectedUnpaced(), LocalPacing.congestionControl(served));
-            assertEquals(system, LocalPacing.congestionControl(client), "the client's side keeps the system's");
-        }
     }
 
     /** What the kernel lets a socket take of cubic and reno, in that order (root may take any it has). */

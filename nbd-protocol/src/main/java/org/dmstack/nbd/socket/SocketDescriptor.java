@@ -1,4 +1,4 @@
-package org.dmstack.nbd.server;
+package org.dmstack.nbd.socket;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
@@ -27,7 +27,7 @@ import java.nio.file.Path;
  * at any time, so whoever changes the socket through the number checks with {@link #isOf}
  * afterwards and undoes the change if it is no longer the channel's.
  */
-final class SocketDescriptor {
+public final class SocketDescriptor {
     private static final int AF_INET = 2, AF_INET6 = 10;
     private static final MethodHandle GETSOCKNAME, GETPEERNAME;
 
@@ -41,12 +41,12 @@ final class SocketDescriptor {
     private SocketDescriptor() {}
 
     /** {@code channel}'s descriptor; -1 when none of the process's has its address pair. */
-    static int find(SocketChannel channel) throws IOException {
+    public static int find(SocketChannel channel) throws IOException {
         return find(channel.getLocalAddress(), channel.getRemoteAddress());
     }
 
     /** The descriptor of this process's TCP socket between {@code local} and {@code peer}; -1 when there is none. */
-    static int find(SocketAddress local, SocketAddress peer) throws IOException {
+    public static int find(SocketAddress local, SocketAddress peer) throws IOException {
         try (Arena arena = Arena.ofConfined(); DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
             MemorySegment address = arena.allocate(128), length = arena.allocate(JAVA_INT);
             for (Path p : fds) {
@@ -58,7 +58,7 @@ final class SocketDescriptor {
     }
 
     /** Whether {@code fd} is still {@code channel}'s socket (see {@link #find}). */
-    static boolean isOf(int fd, SocketChannel channel) throws IOException {
+    public static boolean isOf(int fd, SocketChannel channel) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             return joins(fd, channel.getLocalAddress(), channel.getRemoteAddress(), arena.allocate(128), arena.allocate(JAVA_INT));
         }
