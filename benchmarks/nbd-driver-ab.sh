@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Two builds of dmstack's NBD driver (the client side) against each other, paired: one nbdkit
-# memory plugin of 1 GiB on 127.0.0.1 is filled once, then NbdDriverLoad from each class path
+# memory plugin (1 GiB) on 127.0.0.1 is filled once, then NbdDriverLoad from each class path
 # keeps it busy with the same workload for ROUNDS rounds, A and B taking turns (the order reversed
 # every other round), so noise from the rest of the machine falls on both builds alike. Prints per
 # round each build's IOPS and the ratio B/A, then the medians and each build's CPU time per
@@ -11,18 +11,19 @@
 #   e.g. git worktree add /tmp/base main && (cd /tmp/base && scripts/mvn -B -q -o package -pl benchmarks -am -DskipTests)
 #        BASE_CP='/tmp/base/benchmarks/target/classes:/tmp/base/benchmarks/target/lib/*' benchmarks/nbd-driver-ab.sh write 1m 8
 # Environment: BASE_CP (A, required), NEW_CP (B, default: this tree's benchmarks build), JAVA,
-# CONNECTIONS (NBD connections of the device, default 1).
+# CONNECTIONS (NBD connections of the device, default 1), SIZE (nbdkit's disk, default 1G), FILL
+# (seconds of 1 MiB writes that fill it first, default 6: enough for 1 GiB here).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 [ $# -ge 3 ] || { echo "usage: BASE_CP=CLASSPATH $0 RW BS DEPTH [ROUNDS] [RUNTIME]" >&2; exit 2; }
-rw=$1 bs=$2 depth=$3 rounds=${4:-6} runtime=${5:-3} connections=${CONNECTIONS:-1}
+rw=$1 bs=$2 depth=$3 rounds=${4:-6} runtime=${5:-3} connections=${CONNECTIONS:-1} size=${SIZE:-1G} fill=${FILL:-6}
 : "${BASE_CP:?BASE_CP: the class path of the build to compare against (its benchmarks/target/classes and lib/*)}"
 NEW_CP=${NEW_CP:-$here/target/classes:$here/target/lib/*}
 JAVA=${JAVA:-$("$root/scripts/jdk25")/bin/java}
 for tool in nbdkit python3; do command -v "$tool" >/dev/null || { echo "nbd-driver-ab: $tool is not installed" >&2; exit 3; }; done
 log=$(mktemp -d)
-nbdkit --foreground --exit-with-parent -i 127.0.0.1 -p 0 memory 1G >"$log/nbdkit.log" 2>&1 & nbdkit=$!
+nbdkit --foreground --exit-with-parent -i 127.0.0.1 -p 0 memory "$size" >"$log/nbdkit.log" 2>&1 & nbdkit=$!
 trap 'kill $nbdkit 2>/dev/null || true; rm -rf "$log"' EXIT
 for _ in $(seq 1 300); do
   port=$(ss -Hltnp | awk -v p="pid=$nbdkit," 'index($0, p) { n = split($4, a, ":"); print a[n]; exit }')
@@ -36,7 +37,7 @@ load() { # CLASSPATH RW BS DEPTH SECONDS
     || { echo "nbd-driver-ab: NbdDriverLoad failed:" >&2; cat "$log/err" >&2; exit 1; }
 }
 # nbdkit allocates its pages on first write: a run over fresh pages measures that, not the client.
-load "$NEW_CP" write 1m 8 6 >/dev/null
+load "$NEW_CP" write 1m 8 "$fill" >/dev/null
 for ((r = 1; r <= rounds; r++)); do
   if ((r % 2)); then order=(A B); else order=(B A); fi
   for s in "${order[@]}"; do
