@@ -23,6 +23,7 @@ import org.dmstack.block.DevT;
 import org.dmstack.block.GenDisk;
 import org.dmstack.block.IoAccounting;
 import org.dmstack.block.QueueLimits;
+import org.dmstack.nbd.socket.BlockingMode;
 import org.dmstack.nbd.socket.LocalPacing;
 import org.dmstack.units.Units;
 import org.slf4j.Logger;
@@ -448,7 +449,7 @@ public final class NbdDevice implements AutoCloseable {
             watchdog.interrupt();
             connecting = null;
         }
-        if (uri.socket() == null) unpaceIfLocal(ch);
+        if (uri.socket() == null) forTransmission(ch);
         multiConn = negotiated.multiConn();
         ExportInfo first = info;
         if (first != null && (first.size() != negotiated.size() || first.flags() != negotiated.flags())) {
@@ -461,16 +462,20 @@ public final class NbdDevice implements AutoCloseable {
     }
 
     /**
-     * Takes pacing off the socket when the server is on this host ({@link LocalPacing}): under
-     * BBR, WRITE payloads would otherwise leave in timed pieces over loopback.
+     * Readies a negotiated TCP socket for its connection's platform threads: blocking again
+     * ({@link BlockingMode}: the handshake ran on a virtual thread, which left it non-blocking, and
+     * every read would then take three system calls), and without pacing when the server is on this
+     * host ({@link LocalPacing}: under BBR, WRITE payloads would otherwise leave in timed pieces over
+     * loopback). Where either cannot be done the socket works as it is, only slower.
      */
-    private void unpaceIfLocal(SocketChannel ch) {
+    private void forTransmission(SocketChannel ch) {
         try {
+            if (!BlockingMode.restore(ch)) LOG.debug("{}: socket left non-blocking (its descriptor was not found)", name);
             if (!LocalPacing.onThisHost(ch.getLocalAddress(), ch.getRemoteAddress())) return;
             String now = LocalPacing.unpace(ch);
             if (now != null) LOG.debug("{}: a server on this host: TCP congestion control {} instead of a pacing one", name, now);
         } catch (IOException | RuntimeException e) {
-            LOG.debug("{}: congestion control left as it was: {}", name, e.toString());
+            LOG.debug("{}: socket left as it was: {}", name, e.toString());
         }
     }
 

@@ -13,7 +13,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * A connection's second writer: the replies made on a thread other than its request reader (a
  * request that waited for its backend, FLUSH, TRIM, a device ending bios on a thread of its own),
  * so that only the connection's two platform threads ever block on the socket
- * ({@link BlockingMode}); and, for a client on another host while more threads run than there
+ * ({@link org.dmstack.nbd.socket.BlockingMode}); and, for a client on another host while more threads run than there
  * are CPUs, the replies to large READs ({@link Replies#HANDED_OVER}). What has queued up goes out together, in one gathering
  * write.
  *

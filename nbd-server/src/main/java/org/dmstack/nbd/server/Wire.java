@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.locks.ReentrantLock;
+import org.dmstack.nbd.socket.BlockingMode;
 import org.dmstack.nbd.socket.LocalPacing;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

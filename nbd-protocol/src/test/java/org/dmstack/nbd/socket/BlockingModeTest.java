@@ -1,4 +1,4 @@
-package org.dmstack.nbd.server;
+package org.dmstack.nbd.socket;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
