@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 import org.dmstack.block.BlkStatus;
 
 /**
@@ -26,11 +27,19 @@ import org.dmstack.block.BlkStatus;
  * 1 took 159 µs of CPU per request against 83 on platform threads (benchmarks/README.md, round 21).
  * No virtual thread may block on the socket from then on; the handshake's does not any more.
  *
- * <p>Submitting never blocks (a bio's completion may submit the next bio from the receiver
- * thread; blocking there on a full socket would deadlock with a server waiting for us to read).
+ * <p>A request submitted while nothing is queued and no one is sending, and with no more than
+ * {@link #INLINE_MAX} bytes of payload, is written by the submitting thread itself, as Linux's nbd
+ * sends from the submitting context: no thread to wake, which at queue depth 1 is half the
+ * hand-offs of a round trip. That thread may then wait while the socket is full (back-pressure,
+ * as a write(2) does: only while the server takes nothing, until the connection is given up as
+ * stalled). Virtual threads never send inline (the socket is blocking: one would hold its carrier
+ * while it waits), nor do the driver's own threads: a bio's completion may submit the next bio
+ * from a receiver, and a receiver waiting on a full socket would deadlock with a server waiting
+ * for it to read. What they submit, larger WRITEs,
+ * and anything submitted while the sender is busy, is queued for the sender: that never blocks.
  *
  * <p>When the connection breaks — the server goes away, a send fails, or the server says
- * something the protocol does not allow — the receiver closes it, waits for the sender to stop
+ * something the protocol does not allow — the receiver closes it, waits for the senders to stop
  * and hands every request not yet answered back to the device, which sends them again elsewhere.
  * A request's buffer is only ever written by the receiver, so a request handed back is no longer
  * touched by this connection.
@@ -49,7 +58,21 @@ final class Connection {
     private final SocketChannel ch;
     private final ExportInfo info;
     private final Owner owner;
+    /**
+     * The largest WRITE payload a submitting thread sends itself: what a socket whose server reads
+     * takes without making the writer wait, and enough for the requests whose round trip a thread's
+     * wake-up dominates. Larger ones go to the sender, so a server slow to read a large payload
+     * never holds up the submitter.
+     */
+    static final int INLINE_MAX = 64 << 10;
+
+    /** Set on the driver's own threads, every connection's sender and receiver: they never send inline. */
+    private static final ThreadLocal<Boolean> DRIVER_THREAD = ThreadLocal.withInitial(() -> false);
+
     private final LinkedBlockingQueue<Request> queue = new LinkedBlockingQueue<>();
+    /** Held while a request is written, by the sender or a submitting thread. */
+    private final ReentrantLock sendLock = new ReentrantLock();
+    private final ByteBuffer header = ByteBuffer.allocate(REQUEST_SIZE); // guarded by sendLock
     private final Map<Long, Request> inflight = new ConcurrentHashMap<>();
     private final AtomicLong sent = new AtomicLong();
     private final AtomicLong answered = new AtomicLong();
@@ -58,7 +81,7 @@ final class Connection {
     private boolean draining; // the server said ESHUTDOWN: nothing new is sent, NBD_CMD_DISC is on its way; guarded by lock
     private volatile long lastProgress = System.nanoTime(); // the last reply, or the first request after none in flight
     private volatile String abortReason;
-    private long nextHandle; // sender thread only
+    private long nextHandle; // guarded by lock
     private Thread sender;
     private Thread receiver;
 
@@ -78,12 +101,29 @@ final class Connection {
         return info;
     }
 
-    /** Queues a request; false when the connection is already broken (send it elsewhere). */
+    /**
+     * Sends a request from this thread, or queues it for the sender; false when the connection is
+     * already broken (send it elsewhere).
+     */
     boolean offer(Request r) {
         synchronized (lock) {
             if (dead || draining) return false;
-            queue.add(r);
+            // Not from a virtual thread: it would wait in the kernel on the blocking socket, holding
+            // its carrier. Memory the sender could not reach goes its way, to fail there as it always has.
+            boolean inline = queue.isEmpty() && (r.type != CMD_WRITE || r.length <= INLINE_MAX) && !Thread.currentThread().isVirtual()
+                    && !DRIVER_THREAD.get() && (r.data == null || r.data.scope().isAlive() && r.data.isAccessibleBy(sender)) && sendLock.tryLock();
+            if (!inline) {
+                queue.add(r);
+                return true;
+            }
+        }
+        try {
+            return send(r);
+        } catch (IOException | RuntimeException e) {
+            closeChannel(); // sent or not, the request is in flight: the receiver's teardown hands it back
             return true;
+        } finally {
+            sendLock.unlock();
         }
     }
 
@@ -120,7 +160,7 @@ final class Connection {
     }
 
     private void sendLoop() {
-        ByteBuffer header = ByteBuffer.allocate(REQUEST_SIZE);
+        DRIVER_THREAD.set(true);
         try {
             while (true) {
                 Request r = queue.take();
@@ -130,36 +170,16 @@ final class Connection {
                             ? "confined to another thread" : "freed")));
                     continue;
                 }
-                long handle;
-                synchronized (lock) {
-                    if (dead) {
+                sendLock.lock();
+                try {
+                    if (!send(r)) {
                         queue.add(r); // the receiver's teardown collects it with the rest
                         return;
                     }
-                    handle = nextHandle++;
-                    if (r != DISCONNECT) {
-                        r.resetReply();
-                        if (inflight.isEmpty()) lastProgress = System.nanoTime();
-                        inflight.put(handle, r);
-                    }
+                } finally {
+                    sendLock.unlock();
                 }
-                header.clear().putInt(REQUEST_MAGIC).putShort((short) r.cmdFlags).putShort((short) r.type).putLong(handle)
-                        .putLong(r.offset).putInt(r.length).flip();
-                if (r.type == CMD_WRITE) {
-                    r.sending();
-                    try {
-                        Wire.writeFully(ch, header, r.data.asByteBuffer());
-                    } finally {
-                        r.sent();
-                    }
-                } else {
-                    Wire.writeFully(ch, header);
-                }
-                if (r == DISCONNECT) {
-                    ch.shutdownOutput(); // the server closes its side; the receiver sees the end
-                    return;
-                }
-                sent.incrementAndGet();
+                if (r == DISCONNECT) return;
             }
         } catch (InterruptedException e) {
             closeChannel();
@@ -168,7 +188,43 @@ final class Connection {
         }
     }
 
+    /**
+     * Writes a request, in flight from now on; false, with nothing sent, when the connection is
+     * dead. Under {@link #sendLock}.
+     */
+    private boolean send(Request r) throws IOException {
+        long handle;
+        synchronized (lock) {
+            if (dead) return false;
+            handle = nextHandle++;
+            if (r != DISCONNECT) {
+                r.resetReply();
+                if (inflight.isEmpty()) lastProgress = System.nanoTime();
+                inflight.put(handle, r);
+            }
+        }
+        header.clear().putInt(REQUEST_MAGIC).putShort((short) r.cmdFlags).putShort((short) r.type).putLong(handle)
+                .putLong(r.offset).putInt(r.length).flip();
+        if (r.type == CMD_WRITE) {
+            r.sending();
+            try {
+                Wire.writeFully(ch, header, r.data.asByteBuffer());
+            } finally {
+                r.sent();
+            }
+        } else {
+            Wire.writeFully(ch, header);
+        }
+        if (r == DISCONNECT) {
+            ch.shutdownOutput(); // the server closes its side; the receiver sees the end
+        } else {
+            sent.incrementAndGet();
+        }
+        return true;
+    }
+
     private void receiveLoop() {
+        DRIVER_THREAD.set(true);
         IOException why = null;
         try {
             ByteBuffer magic = ByteBuffer.allocate(4);
@@ -326,6 +382,10 @@ final class Connection {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        // A submitting thread that was writing has stopped (the channel is closed); one that comes
+        // later finds the connection dead and sends its request elsewhere.
+        sendLock.lock();
+        sendLock.unlock();
         List<Request> unfinished = new ArrayList<>(inflight.values());
         inflight.clear();
         for (Request r : queue) if (r != DISCONNECT) unfinished.add(r);
