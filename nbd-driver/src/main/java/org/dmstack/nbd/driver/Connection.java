@@ -227,11 +227,11 @@ final class Connection {
         DRIVER_THREAD.set(true);
         IOException why = null;
         try {
-            ByteBuffer magic = ByteBuffer.allocate(4);
+            ReplyReader in = new ReplyReader(ch);
             while (true) {
-                int m = Wire.readFully(ch, magic.clear()).getInt();
-                if (m == SIMPLE_REPLY_MAGIC) simpleReply();
-                else if (m == STRUCTURED_REPLY_MAGIC && info.structuredReplies()) chunk();
+                int m = in.need(4).getInt();
+                if (m == SIMPLE_REPLY_MAGIC) simpleReply(in);
+                else if (m == STRUCTURED_REPLY_MAGIC && info.structuredReplies()) chunk(in);
                 else throw new NbdProtocolException("reply with a wrong magic 0x" + Integer.toHexString(m));
             }
         } catch (IOException e) {
@@ -243,10 +243,10 @@ final class Connection {
         }
     }
 
-    private void simpleReply() throws IOException {
-        ByteBuffer h = Wire.read(ch, SIMPLE_REPLY_SIZE - 4);
-        int error = h.getInt();
-        long handle = h.getLong();
+    private void simpleReply(ReplyReader in) throws IOException {
+        in.need(SIMPLE_REPLY_SIZE - 4);
+        int error = in.getInt();
+        long handle = in.getLong();
         Request r = request(handle);
         if (r.type == CMD_READ && info.structuredReplies()) {
             // Whether data follows cannot be known, so nothing after it can be trusted (libnbd: "unexpected simple reply for read").
@@ -257,17 +257,17 @@ final class Connection {
             return;
         }
         if (error == 0 && r.type == CMD_READ) {
-            Wire.readFully(ch, r.data.asByteBuffer());
+            in.readFully(r.data.asByteBuffer());
         }
         finish(handle, r, error == 0 ? BlkStatus.OK : r.serverError(device, error, null));
     }
 
-    private void chunk() throws IOException {
-        ByteBuffer h = Wire.read(ch, CHUNK_HEADER_SIZE - 4);
-        int flags = Short.toUnsignedInt(h.getShort());
-        int type = Short.toUnsignedInt(h.getShort());
-        long handle = h.getLong();
-        long length = Integer.toUnsignedLong(h.getInt());
+    private void chunk(ReplyReader in) throws IOException {
+        in.need(CHUNK_HEADER_SIZE - 4);
+        int flags = Short.toUnsignedInt(in.getShort());
+        int type = Short.toUnsignedInt(in.getShort());
+        long handle = in.getLong();
+        long length = Integer.toUnsignedLong(in.getInt());
         Request r = request(handle);
         switch (type) {
             case REPLY_TYPE_NONE -> {
@@ -275,20 +275,20 @@ final class Connection {
             }
             case REPLY_TYPE_OFFSET_DATA -> {
                 if (r.type != CMD_READ || length < 9) throw new NbdProtocolException("NBD_REPLY_TYPE_OFFSET_DATA for " + r + " of " + length + " bytes");
-                long offset = Wire.read(ch, 8).getLong();
-                Wire.readFully(ch, slice(r, offset, length - 8).asByteBuffer());
+                long offset = in.need(8).getLong();
+                in.readFully(slice(r, offset, length - 8).asByteBuffer());
             }
             case REPLY_TYPE_OFFSET_HOLE -> {
                 if (r.type != CMD_READ || length != 12) throw new NbdProtocolException("NBD_REPLY_TYPE_OFFSET_HOLE for " + r + " of " + length + " bytes");
-                ByteBuffer b = Wire.read(ch, 12);
-                long offset = b.getLong();
-                long size = Integer.toUnsignedLong(b.getInt());
+                in.need(12);
+                long offset = in.getLong();
+                long size = Integer.toUnsignedLong(in.getInt());
                 if (size == 0) throw new NbdProtocolException("NBD_REPLY_TYPE_OFFSET_HOLE of 0 bytes for " + r);
                 slice(r, offset, size).fill((byte) 0);
             }
             default -> {
                 if ((type & REPLY_TYPE_FLAG_ERROR) == 0) throw new NbdProtocolException("unknown reply chunk type " + type + " for " + r);
-                errorChunk(r, length);
+                errorChunk(in, r, length);
             }
         }
         if ((flags & REPLY_FLAG_DONE) == 0) return;
@@ -306,9 +306,9 @@ final class Connection {
     }
 
     /** NBD_REPLY_TYPE_ERROR, NBD_REPLY_TYPE_ERROR_OFFSET and error types we do not know: errno, message, rest. */
-    private void errorChunk(Request r, long length) throws IOException {
+    private void errorChunk(ReplyReader in, Request r, long length) throws IOException {
         if (length < 6 || length > MAX_STRING + 16) throw new NbdProtocolException("error chunk of " + length + " bytes");
-        ByteBuffer b = Wire.read(ch, (int) length);
+        ByteBuffer b = in.take((int) length);
         int error = b.getInt();
         int messageLength = Short.toUnsignedInt(b.getShort());
         if (error == 0 || messageLength > b.remaining()) throw new NbdProtocolException("malformed error chunk for " + r);
