@@ -27,17 +27,29 @@ import org.junit.jupiter.api.Test;
  * tests ({@link org.dmstack.nbd.socket.BlockingMode}, {@link LocalPacing}) are nbd-protocol's.
  */
 class TransmissionSocketTest extends DriverFixture {
+    /** The server's end of the driver's first connection. */
+    private final CompletableFuture<SocketChannel> served = new CompletableFuture<>();
+
+    /** A correct server that keeps its end of the first connection in {@link #served}. */
+    private FakeServer keepingItsEnd() throws IOException {
+        return new FakeServer(1 << 20, true, 0, (n, ch, disk) -> {
+            served.complete(ch);
+            FakeServer.serveCorrectly(ch, disk);
+        });
+    }
+
+    /** nbd0 over {@code fake}, in transmission. */
+    private BlockDevice connect(FakeServer fake) throws Exception {
+        nbd.add(NbdDeviceConfig.of(fake.uri()));
+        return Io.await(registry, "nbd0");
+    }
+
     @Test
     void theDriverTakesPacingOffItsSideOfAConnectionToALocalServer() throws Exception {
         String system = LocalPacing.systemDefault();
         assumeTrue(LocalPacing.paces(system), "the system's congestion control (" + system + ") does not pace: nothing to take off");
-        CompletableFuture<SocketChannel> served = new CompletableFuture<>();
-        try (FakeServer fake = new FakeServer(1 << 20, true, 0, (n, ch, disk) -> {
-            served.complete(ch);
-            FakeServer.serveCorrectly(ch, disk);
-        })) {
-            nbd.add(NbdDeviceConfig.of(fake.uri()));
-            BlockDevice nbd0 = Io.await(registry, "nbd0");
+        try (FakeServer fake = keepingItsEnd()) {
+            BlockDevice nbd0 = connect(fake);
             assertEquals(BlkStatus.OK, Io.submit(nbd0, Bio.write(0, MemorySegment.ofArray(new byte[4096])))); // in transmission
 
             SocketChannel server = served.get(Io.LIMIT.toSeconds(), TimeUnit.SECONDS);
@@ -51,13 +63,8 @@ class TransmissionSocketTest extends DriverFixture {
 
     @Test
     void aConnectionWaitsInTheKernelOnPlatformThreadsOverABlockingSocket() throws Exception {
-        CompletableFuture<SocketChannel> served = new CompletableFuture<>();
-        try (FakeServer fake = new FakeServer(1 << 20, true, 0, (n, ch, disk) -> {
-            served.complete(ch);
-            FakeServer.serveCorrectly(ch, disk);
-        })) {
-            nbd.add(NbdDeviceConfig.of(fake.uri()));
-            BlockDevice nbd0 = Io.await(registry, "nbd0");
+        try (FakeServer fake = keepingItsEnd()) {
+            BlockDevice nbd0 = connect(fake);
             MemorySegment data = MemorySegment.ofArray(new byte[4096]).fill((byte) 0x5a);
             assertEquals(BlkStatus.OK, Io.submit(nbd0, Bio.write(8, data)));
             MemorySegment back = MemorySegment.ofArray(new byte[4096]);
